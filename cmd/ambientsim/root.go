@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// usageError marks errors caused by how the command was invoked (exit code 2).
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, a ...any) error {
+	return &usageError{fmt.Errorf(format, a...)}
+}
+
+// subcommands holds constructors registered by each command's file in init,
+// so that commands live in their own files and the root stays small.
+var subcommands []func(v *viper.Viper) *cobra.Command
+
+func register(newCmd func(v *viper.Viper) *cobra.Command) {
+	subcommands = append(subcommands, newCmd)
+}
+
+// newRootCmd builds the command tree. Configuration precedence is
+// flag > AMBIENTSIM_* environment variable > --config file > default.
+func newRootCmd() *cobra.Command {
+	v := viper.New()
+	v.SetEnvPrefix("AMBIENTSIM")
+	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_", ".", "_"))
+	v.AutomaticEnv()
+
+	var configFile string
+	root := &cobra.Command{
+		Use:           "ambientsim",
+		Short:         "Discrete-event simulator of Istio ambient and sidecar mesh topologies",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if configFile != "" {
+				v.SetConfigFile(configFile)
+				if err := v.ReadInConfig(); err != nil {
+					return usageErrorf("reading config %s: %w", configFile, err)
+				}
+			}
+			// Bind every flag of the running command so env and config
+			// values reach it under the flag's own name.
+			var bindErr error
+			cmd.Flags().VisitAll(func(f *pflag.Flag) {
+				if err := v.BindPFlag(f.Name, f); err != nil && bindErr == nil {
+					bindErr = err
+				}
+			})
+			return bindErr
+		},
+	}
+	root.PersistentFlags().StringVar(&configFile, "config", "", "config file (YAML/JSON/TOML) with default flag values")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+
+	cmds := make([]*cobra.Command, 0, len(subcommands))
+	for _, newCmd := range subcommands {
+		cmds = append(cmds, newCmd(v))
+	}
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name() < cmds[j].Name() })
+	for _, c := range cmds {
+		c.Args = wrapArgs(c.Args)
+		root.AddCommand(c)
+	}
+	return root
+}
+
+// wrapArgs turns positional-argument validation failures into usage errors.
+func wrapArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	if check == nil {
+		return nil
+	}
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return &usageError{err}
+		}
+		return nil
+	}
+}

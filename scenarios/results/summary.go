@@ -1,0 +1,240 @@
+package results
+
+// SchemaVersion is bumped when a field changes meaning.
+const SchemaVersion = 1
+
+// Summary is the content of summary.json: one simulation run of a scenario,
+// possibly in several dataplane modes on identical traffic.
+type Summary struct {
+	SchemaVersion int     `json:"schema_version"`
+	Scenario      string  `json:"scenario"`           // scenario name
+	Description   string  `json:"description"`        // what the scenario is about
+	Question      string  `json:"question,omitempty"` // the review question it answers
+	InputsHash    string  `json:"inputs_hash"`        // sha256 of scenario + manifests + profile
+	Seed          uint64  `json:"seed"`
+	ToolVersion   string  `json:"tool_version"`
+	Command       string  `json:"command"` // the command line that regenerates this result
+	Profile       Profile `json:"profile"`
+
+	DurationS float64 `json:"duration_s"` // simulated time measured, after warm-up
+	WarmupS   float64 `json:"warmup_s"`   // simulated time discarded at the start
+
+	Topology   TopologySummary `json:"topology"`
+	Paths      PathReport      `json:"paths"`
+	Modes      []ModeResult    `json:"modes"`      // in scenario order
+	Comparison []CompareRow    `json:"comparison"` // side-by-side table across modes
+	Failures   []FailureResult `json:"failures,omitempty"`
+	WhatIf     []WhatIfResult  `json:"what_if,omitempty"`
+
+	// Readiness is the ambient production checklist evaluated on the topology.
+	Readiness []ReadinessCheck `json:"readiness"`
+
+	Assumptions []string `json:"assumptions"` // modelling assumptions a reviewer must know
+}
+
+// ReadinessCheck is one item of the ambient rollout checklist.
+type ReadinessCheck struct {
+	Name     string   `json:"name"`
+	Status   string   `json:"status"` // pass | fail | cannot-tell
+	Evidence []string `json:"evidence"`
+}
+
+// Profile identifies the cost profile used and where its numbers come from.
+type Profile struct {
+	Name       string `json:"name"`
+	Version    string `json:"version"`
+	Source     string `json:"source"`     // e.g. "Istio 1.24 Performance and Scalability docs"
+	Date       string `json:"date"`       // when the numbers were obtained
+	Provenance string `json:"provenance"` // "published" or "calibrated on <machine>"
+}
+
+// TopologySummary is what the report draws as the cluster picture.
+type TopologySummary struct {
+	Nodes     []NodeInfo     `json:"nodes"`
+	Services  []ServiceInfo  `json:"services"`
+	Waypoints []WaypointInfo `json:"waypoints"`
+	Calls     []CallEdge     `json:"calls"` // the call graph
+}
+
+type NodeInfo struct {
+	Name string `json:"name"`
+	Zone string `json:"zone"`
+	Pods int    `json:"pods"`
+}
+
+type ServiceInfo struct {
+	Name     string `json:"name"` // ns/name
+	Mode     string `json:"mode"` // out-of-mesh | ambient | ambient-waypoint | sidecar
+	Pods     int    `json:"pods"`
+	Waypoint string `json:"waypoint,omitempty"` // ns/name of the waypoint serving it
+}
+
+type WaypointInfo struct {
+	Name     string   `json:"name"`  // ns/name
+	Scope    string   `json:"scope"` // namespace | service | service-account | dedicated
+	For      string   `json:"for"`   // service | workload | all | none
+	Replicas int      `json:"replicas"`
+	Serves   []string `json:"serves"` // ns/service names
+}
+
+type CallEdge struct {
+	Source      string  `json:"source"`      // ns/workload
+	Destination string  `json:"destination"` // ns/service
+	RateRPS     float64 `json:"rate_rps"`    // offered rate on this edge (external arrivals + fan-out)
+}
+
+// PathReport is the request-path matrix and the policy findings, in the JSON
+// shape `ambientsim paths --format json` prints.
+type PathReport struct {
+	Pairs    []PathPair `json:"pairs"`
+	Findings []Finding  `json:"findings"`
+}
+
+type PathPair struct {
+	Source      string   `json:"source"`      // ns/workload
+	Destination string   `json:"destination"` // ns/service
+	Port        int      `json:"port"`
+	Category    string   `json:"category"` // out-of-mesh | ambient-l4 | ambient-waypoint | sidecar | mixed
+	Bypass      bool     `json:"bypass"`   // a waypoint serves the destination but this path skips it
+	Hops        []string `json:"hops"`     // ztunnel/<node>, waypoint/<ns>/<name>, sidecar/<ns>/<pod>
+}
+
+type Finding struct {
+	Code        string `json:"code"`
+	Severity    string `json:"severity,omitempty"` // high | medium | low | info
+	Policy      string `json:"policy,omitempty"`   // ns/name (or kind/ns/name)
+	Source      string `json:"source,omitempty"`
+	Destination string `json:"destination,omitempty"`
+	Message     string `json:"message"`
+	Proof       string `json:"proof,omitempty"` // the concrete path that shows it
+	Fix         string `json:"fix"`
+}
+
+// ModeResult is one dataplane mode's run.
+type ModeResult struct {
+	Mode       string           `json:"mode"` // out-of-mesh | ambient | ambient+waypoint | sidecar | as-manifests
+	Requests   RequestCounts    `json:"requests"`
+	Latency    []LatencyRow     `json:"latency"` // one per path category, plus "all" first
+	Errors     []ErrorCount     `json:"errors"`  // by cause, sorted by cause
+	Components []ComponentUsage `json:"components"`
+	Totals     ClusterCost      `json:"totals"`
+	Telemetry  TelemetrySplit   `json:"telemetry"`
+}
+
+// RequestCounts reconciles: Offered = Succeeded + Failed + InFlight.
+type RequestCounts struct {
+	Offered       int64   `json:"offered"`
+	Succeeded     int64   `json:"succeeded"`
+	Failed        int64   `json:"failed"`
+	InFlight      int64   `json:"in_flight"`
+	ThroughputRPS float64 `json:"throughput_rps"`
+}
+
+// LatencyRow holds end-to-end latency percentiles for one path category.
+type LatencyRow struct {
+	Category string  `json:"category"` // all | out-of-mesh | ambient-l4 | ambient-waypoint | sidecar | mixed
+	Count    int64   `json:"count"`
+	MeanMs   float64 `json:"mean_ms"`
+	P50Ms    float64 `json:"p50_ms"`
+	P90Ms    float64 `json:"p90_ms"`
+	P99Ms    float64 `json:"p99_ms"`
+	P999Ms   float64 `json:"p999_ms"`
+	MaxMs    float64 `json:"max_ms"`
+	// CDF is a down-sampled cumulative distribution for charts.
+	CDF []CDFPoint `json:"cdf"`
+}
+
+type CDFPoint struct {
+	Ms       float64 `json:"ms"`
+	Fraction float64 `json:"fraction"`
+}
+
+type ErrorCount struct {
+	Cause string `json:"cause"` // e.g. l4_denied (reset), l7_denied_403, timeout, queue_full, no_healthy_upstream
+	Count int64  `json:"count"`
+}
+
+// ComponentUsage is one proxy or app instance's resource use over the run.
+type ComponentUsage struct {
+	Kind         string  `json:"kind"`     // ztunnel | waypoint | sidecar | app
+	Instance     string  `json:"instance"` // ztunnel/<node>, waypoint/<ns>/<name>/<replica>, sidecar/<ns>/<pod>
+	Node         string  `json:"node,omitempty"`
+	CPUCores     float64 `json:"cpu_cores"`   // mean cores used
+	Utilisation  float64 `json:"utilisation"` // busy fraction of its worker threads
+	QueueWaitMs  float64 `json:"queue_wait_ms"`
+	MemoryMiB    float64 `json:"memory_mib"`
+	Connections  int64   `json:"connections,omitempty"` // HBONE/mTLS connections opened
+	Handshakes   int64   `json:"handshakes,omitempty"`
+	RequestsSeen int64   `json:"requests_seen,omitempty"`
+}
+
+// ClusterCost totals the mesh's own overhead (proxies only, apps excluded).
+type ClusterCost struct {
+	CPUCores  float64             `json:"cpu_cores"`
+	MemoryGiB float64             `json:"memory_gib"`
+	ByKind    map[string]KindCost `json:"by_kind"` // ztunnel / waypoint / sidecar
+}
+
+type KindCost struct {
+	Instances int     `json:"instances"`
+	CPUCores  float64 `json:"cpu_cores"`
+	MemoryGiB float64 `json:"memory_gib"`
+}
+
+// TelemetrySplit states which Istio metrics this mode produces, per path
+// category: L4-only paths have TCP metrics and no HTTP status codes.
+type TelemetrySplit struct {
+	HTTPMetrics []string `json:"http_metrics"` // reporters producing istio_requests_total
+	TCPMetrics  []string `json:"tcp_metrics"`  // reporters producing istio_tcp_*
+	Notes       []string `json:"notes"`
+}
+
+// CompareRow is one line of the side-by-side table: a metric across modes,
+// values in the order of Summary.Modes.
+type CompareRow struct {
+	Metric string    `json:"metric"`
+	Unit   string    `json:"unit"`
+	Values []float64 `json:"values"`
+}
+
+// FailureResult is the blast radius of one scheduled failure (failure issue).
+type FailureResult struct {
+	Name        string        `json:"name"`
+	Kind        string        `json:"kind"`
+	Target      string        `json:"target"`
+	AtS         float64       `json:"at_s"`
+	DurationS   float64       `json:"duration_s"`
+	Nodes       []string      `json:"nodes"`
+	Instances   []string      `json:"instances"`
+	Pods        []string      `json:"pods"`
+	Services    []string      `json:"services"`
+	Transitive  []Affected    `json:"transitive"`
+	Series      []SeriesPoint `json:"series"`
+	DetectS     float64       `json:"detect_s"`
+	RecoverS    float64       `json:"recover_s"`
+	Unprotected int64         `json:"unprotected_requests"` // crossed without mTLS or bypassed an enforcing proxy
+}
+
+type Affected struct {
+	Workload        string   `json:"workload"`
+	FailureFraction float64  `json:"failure_fraction"`
+	Chain           []string `json:"chain,omitempty"`
+}
+
+// SeriesPoint is one 1-second bucket for one service around a failure.
+type SeriesPoint struct {
+	Service   string  `json:"service"`
+	TS        float64 `json:"t_s"`
+	RateRPS   float64 `json:"rate_rps"`
+	ErrorRate float64 `json:"error_rate"`
+	P99Ms     float64 `json:"p99_ms"`
+}
+
+// WhatIfResult compares one design alternative under the same failures.
+type WhatIfResult struct {
+	Design   string  `json:"design"`
+	Failed   int64   `json:"failed"`
+	Affected int     `json:"affected_workloads"`
+	P99Ms    float64 `json:"p99_ms"`
+	CPUCores float64 `json:"cpu_cores"`
+}
