@@ -119,6 +119,30 @@ type ModeResult struct {
 	Components []ComponentUsage `json:"components"`
 	Totals     ClusterCost      `json:"totals"`
 	Telemetry  TelemetrySplit   `json:"telemetry"`
+	// Edges is one row per call-graph edge (source workload → destination
+	// service), sorted by source then destination.
+	Edges []EdgeResult `json:"edges,omitempty"`
+}
+
+// EdgeResult is one call-graph edge's outcome in one mode: its latency and
+// what its connections cost (the pooling view).
+type EdgeResult struct {
+	Source      string  `json:"source"`      // ns/workload
+	Destination string  `json:"destination"` // ns/service
+	Category    string  `json:"category"`    // path category of its first backend
+	Calls       int64   `json:"calls"`       // calls finished in the window
+	Failed      int64   `json:"failed"`
+	RateRPS     float64 `json:"rate_rps"` // calls started per second
+	MeanMs      float64 `json:"mean_ms"`
+	P50Ms       float64 `json:"p50_ms"`
+	P99Ms       float64 `json:"p99_ms"`
+	// ConnectionsOpened counts app connections the calls opened (each is
+	// one HBONE stream in ambient).
+	ConnectionsOpened int64 `json:"connections_opened"`
+	// Handshakes counts mTLS connections dialled for these calls (HBONE
+	// or sidecar mTLS), and HandshakeCPUMs the CPU both sides spent on them.
+	Handshakes     int64   `json:"handshakes"`
+	HandshakeCPUMs float64 `json:"handshake_cpu_ms"`
 }
 
 // RequestCounts reconciles: Offered = Succeeded + Failed + InFlight.

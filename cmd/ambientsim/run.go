@@ -1,0 +1,143 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+
+	"github.com/ambientsim/ambientsim/models"
+	"github.com/ambientsim/ambientsim/scenarios"
+)
+
+func init() { register(newRunCmd) }
+
+func newRunCmd(v *viper.Viper) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "run SCENARIO",
+		Short: "Simulate a scenario in each of its dataplane modes and write summary.json and metrics",
+		Long: `Run simulates a scenario file (or a built-in scenario by name, see
+"ambientsim scenarios list") in each dataplane mode it lists, on identical
+random streams, and writes into --out:
+
+  summary.json   latency percentiles per mode and path category, errors by
+                 cause, per-instance CPU/memory, cluster totals, comparison
+  metrics.prom   Prometheus text with Istio's metric names and labels
+                 (one "mode" label per dataplane mode)
+  metrics.om     OpenMetrics samples every 10 simulated seconds with
+                 timestamps (promtool tsdb create-blocks-from openmetrics)
+
+Same inputs and seed give a byte-identical summary.json.`,
+		Example: `  ambientsim run modes-compare --out /tmp/modes
+  ambientsim run scenarios/library/pooling.yaml --out out/ --seed 7 --duration 10s`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := v.GetString("out")
+			if out == "" {
+				return usageErrorf("--out DIR is required")
+			}
+			sc, err := scenarios.Load(args[0])
+			if err != nil {
+				return err
+			}
+			opt := scenarios.Options{Profile: v.GetString("profile"), Command: "ambientsim " + strings.Join(append([]string{"run"}, os.Args[2:]...), " ")}
+			if cmd.Flags().Changed("seed") || v.IsSet("seed") {
+				s := v.GetUint64("seed")
+				opt.Seed = &s
+			}
+			if d := v.GetString("duration"); d != "" {
+				t, err := models.ParseDuration(d)
+				if err != nil || t <= 0 {
+					return usageErrorf("--duration %q: want a positive duration like 30s", d)
+				}
+				opt.Duration = t
+			}
+			scenarios.ToolVersion = Version
+			var prog *progress
+			if isTerminal(os.Stderr) {
+				prog = newProgress(sc.Modes)
+				opt.Progress = prog.update
+			}
+			run, err := scenarios.Execute(sc, opt)
+			if prog != nil {
+				prog.finish()
+			}
+			if err != nil {
+				return err
+			}
+			files, err := run.Write(out)
+			if err != nil {
+				return err
+			}
+			if rep := v.GetString("report"); rep != "" {
+				if err := writeReport(run, rep); err != nil {
+					return err
+				}
+				files = append(files, rep)
+			}
+			w := cmd.OutOrStdout()
+			for i, m := range run.Summary.Modes {
+				all := m.Latency[0]
+				fmt.Fprintf(w, "%-18s %8.1f rps  p50 %7.3f ms  p99 %7.3f ms  failed %d  mesh %.3f cores %.3f GiB  (%d events)\n",
+					m.Mode, m.Requests.ThroughputRPS, all.P50Ms, all.P99Ms, m.Requests.Failed, m.Totals.CPUCores, m.Totals.MemoryGiB, run.Modes[i].Events)
+			}
+			for _, f := range files {
+				fmt.Fprintln(w, "wrote", f)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().String("out", "", "output directory (created if missing)")
+	cmd.Flags().Uint64("seed", 0, "random seed (default: the scenario's)")
+	cmd.Flags().String("profile", "", "cost profile: built-in name or YAML file (default: the scenario's)")
+	cmd.Flags().String("duration", "", "measured simulated duration, e.g. 30s (default: the scenario's)")
+	cmd.Flags().String("report", "", "also write an HTML report to FILE")
+	return cmd
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// progress shows one bar per mode on stderr, only if the run lasts more
+// than two seconds.
+type progress struct {
+	mu   sync.Mutex
+	p    *mpb.Progress
+	bars map[string]*mpb.Bar
+}
+
+const progressTotal = 1000
+
+func newProgress(modes []string) *progress {
+	delay := make(chan any)
+	time.AfterFunc(2*time.Second, func() { close(delay) })
+	pr := &progress{p: mpb.New(mpb.WithOutput(os.Stderr), mpb.WithWidth(50), mpb.WithRenderDelay(delay)), bars: map[string]*mpb.Bar{}}
+	for _, m := range modes {
+		pr.bars[m] = pr.p.AddBar(progressTotal, mpb.PrependDecorators(decor.Name(m, decor.WC{W: 18, C: decor.DindentRight})),
+			mpb.AppendDecorators(decor.Percentage()))
+	}
+	return pr
+}
+
+func (pr *progress) update(mode string, frac float64) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	if b := pr.bars[mode]; b != nil {
+		b.SetCurrent(int64(frac * progressTotal))
+	}
+}
+
+func (pr *progress) finish() {
+	for _, b := range pr.bars {
+		b.SetCurrent(progressTotal)
+	}
+	pr.p.Wait()
+}

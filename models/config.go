@@ -1,0 +1,101 @@
+package models
+
+import (
+	"github.com/ambientsim/ambientsim/sim"
+	"github.com/ambientsim/ambientsim/topology"
+)
+
+// Protocol is an edge's application protocol.
+type Protocol uint8
+
+const (
+	HTTP1 Protocol = iota // HTTP/1.1: one request at a time per connection
+	HTTP2                 // HTTP/2: requests multiplexed over the connections
+	GRPC                  // gRPC (HTTP/2); metrics say request_protocol=grpc
+	TCP                   // raw TCP: an exchange of bytes, no L7 anywhere
+)
+
+// String returns the Istio request_protocol label value.
+func (p Protocol) String() string {
+	switch p {
+	case HTTP2:
+		return "http"
+	case GRPC:
+		return "grpc"
+	case TCP:
+		return "tcp"
+	}
+	return "http"
+}
+
+// Load-balancing policies for L7 proxies (sidecars, waypoints). L4 paths
+// (kube-proxy, ztunnel) always pick an endpoint at random per connection, as
+// the real ones do.
+const (
+	LBRoundRobin   = "round-robin"
+	LBLeastRequest = "least-request"
+	LBRandom       = "random"
+)
+
+// Arrival processes.
+const (
+	ArrivalPoisson  = "poisson"
+	ArrivalConstant = "constant"
+	ArrivalOnOff    = "on-off"
+)
+
+// Config is everything one simulated run needs, already resolved against the
+// topology: the scenarios package builds it from a scenario file.
+type Config struct {
+	Topology *topology.Topology
+	Profile  *Profile
+	Mode     string // label for results: out-of-mesh | ambient | ambient+waypoint | sidecar | as-manifests
+	Seed     uint64
+	Duration sim.Time // measured window, after Warmup
+	Warmup   sim.Time
+	Edges    []EdgeConfig // one per call-graph edge
+	// Apps gives per-workload app behaviour; workloads missing from it use
+	// the profile's app defaults.
+	Apps map[*topology.Workload]AppConfig
+	// SidecarScope is what a sidecar's config contains: "mesh" (every
+	// service, the default), "namespace" (its own namespace) or "calls"
+	// (only the services its workload calls, as a tight Sidecar resource).
+	SidecarScope string
+	// ConfigChangesPerMinute drives istiod pushes to every proxy.
+	ConfigChangesPerMinute float64
+	// SnapshotInterval, if > 0, records the metrics every interval of
+	// simulated time (for the OpenMetrics file with timestamps).
+	SnapshotInterval sim.Time
+	// Progress, if set, is called about every 1/100 of the run with the
+	// simulated time reached.
+	Progress func(now, end sim.Time)
+}
+
+// EdgeConfig is one call-graph edge's traffic.
+type EdgeConfig struct {
+	Call *topology.Call
+	// Rate is the external (open-loop) arrival rate in requests/s generated
+	// by the source workload's pods; 0 means the edge only carries fan-out.
+	Rate     float64
+	Arrival  string   // poisson (default) | constant | on-off
+	On, Off  sim.Time // on-off: mean on and off period lengths (exponential)
+	FanOut   float64  // calls per request the source serves: floor always, fraction as a probability
+	Protocol Protocol
+	// KeepAlive keeps Pool connections per client pod open and reuses them;
+	// otherwise every request opens a new connection.
+	KeepAlive bool
+	Pool      int
+	ReqSize   sim.DistSpec // bytes
+	RespSize  sim.DistSpec // bytes
+	LB        string       // round-robin | least-request | random (L7 proxies)
+	Timeout   sim.Time     // 0 = none (an HTTPRoute timeout applies at an L7 proxy)
+	Retries   int          // retries on reset/503/timeout by the client side
+	Method    string       // for L7 policy (default GET)
+	Path      string       // for L7 policy (default /)
+}
+
+// AppConfig is one workload's application behaviour.
+type AppConfig struct {
+	ServiceTime sim.DistSpec // ns of CPU/worker time per request
+	Concurrency int          // worker threads per pod
+}

@@ -1,0 +1,700 @@
+package models
+
+import (
+	"github.com/ambientsim/ambientsim/sim"
+	"github.com/ambientsim/ambientsim/topology"
+)
+
+// Event kinds handled by Mesh.Handle.
+const (
+	kArrive   int32 = iota // external arrival on edge A
+	kVisit                 // a call reaches its next proxy (P = *call)
+	kApp                   // a call reaches the destination app (P = *call)
+	kAppDone               // the app finished its own work: fan out (P = *call)
+	kResume                // every downstream call finished (P = *call)
+	kTimeout               // a call's timeout expired (P = *call, A = attempt)
+	kRetry                 // retry a failed attempt (P = *call)
+	kDrop                  // an attempt dropped by a NetworkPolicy times out (P = *call)
+	kSnapshot              // record metrics for the timestamped file
+	kProgress              // report progress
+	kMeasure               // the warm-up ends: reset statistics
+)
+
+// Outcomes of an attempt / a call.
+const (
+	outOK         uint8 = iota
+	outL4Denied         // reset by ztunnel RBAC (or a sidecar for TCP)
+	outL7Denied         // 403 from a waypoint or sidecar
+	outDependency       // 500: a downstream call failed
+	outNoUpstream       // 503 UH: no endpoints
+	outTimeout          // 504 UT
+	outNetPolicy        // connection dropped by a NetworkPolicy (connect timeout)
+	nOutcomes
+)
+
+var outcomeCause = [nOutcomes]string{"", "l4_denied_reset", "l7_denied_403", "dependency_failed_500", "no_healthy_upstream_503", "timeout_504", "network_policy_drop"}
+
+// Policy decisions cached per (source pod, destination pod).
+const (
+	decUnknown uint8 = iota
+	decAllow
+	decDenyZtunnel
+	decDenyWaypoint
+	decDenySidecar
+	decDrop
+)
+
+const dirReq, dirResp = 0, 1
+
+// call is one request from a source pod to a service, through retries, with
+// its position on the path. Calls are recycled through Mesh.free.
+type call struct {
+	ei       int32
+	ti       int16
+	srcL     int32
+	dstL     int32
+	repL     int32
+	conn     int32 // index in edge.conns, or -1 for a one-off connection
+	ztSlot   int32 // HBONE pool slot carrying this call's stream, -1 none
+	ztGen    int32
+	upSlot   int32 // Envoy upstream slot, -1 none
+	reqB     int32
+	respB    int32
+	n, i     int8
+	dir      int8
+	denyAt   int8
+	dec      uint8
+	outcome  uint8
+	attempts int8
+
+	newStream  bool // this attempt opens an app connection (HBONE stream / TCP)
+	leg1New    bool // first secured leg dialled a new mTLS connection
+	leg2New    bool // waypoint dialled a new upstream HBONE connection
+	leg2Stream bool // waypoint opened a new upstream stream
+	measured   bool
+	finalized  bool
+	childFail  bool
+
+	kinds   [maxVisits]uint8
+	sts     [maxVisits]*Station
+	locs    [maxVisits + 2]int32
+	respDem [maxVisits]sim.Time
+
+	start, attemptStart sim.Time
+	parent              *call
+	pending             int32
+	childMax            sim.Time
+	timer               sim.Timer
+}
+
+func (m *Mesh) alloc() *call {
+	if n := len(m.free); n > 0 {
+		c := m.free[n-1]
+		m.free = m.free[:n-1]
+		return c
+	}
+	return new(call)
+}
+
+func (m *Mesh) release(c *call) {
+	*c = call{}
+	m.free = append(m.free, c)
+}
+
+// Handle dispatches the mesh's events.
+func (m *Mesh) Handle(ev sim.Event) {
+	switch ev.Kind {
+	case kArrive:
+		m.arrive(int32(ev.A))
+	case kVisit:
+		c := ev.P.(*call)
+		if c.dir == dirReq {
+			m.visitReq(c)
+		} else {
+			m.visitResp(c)
+		}
+	case kApp:
+		m.appArrive(ev.P.(*call))
+	case kAppDone:
+		m.appDone(ev.P.(*call))
+	case kResume:
+		m.respond(ev.P.(*call), m.s.Now())
+	case kTimeout:
+		c := ev.P.(*call)
+		if !c.finalized {
+			m.finalize(c, m.s.Now(), outTimeout)
+		}
+	case kRetry:
+		m.attempt(ev.P.(*call))
+	case kDrop:
+		m.complete(ev.P.(*call), m.s.Now())
+	case kSnapshot:
+		m.tel.snapshot(m.s.Now())
+		if next := m.s.Now() + m.cfg.SnapshotInterval; next <= m.end {
+			m.s.At(next, m, sim.Event{Kind: kSnapshot})
+		}
+	case kProgress:
+		if m.cfg.Progress != nil {
+			m.cfg.Progress(m.s.Now(), m.end)
+		}
+		if next := m.s.Now() + m.end/100 + 1; next <= m.end {
+			m.s.At(next, m, sim.Event{Kind: kProgress})
+		}
+	case kMeasure:
+		m.resetStats()
+	}
+}
+
+// arrive is an external arrival on edge ei: start a call from the next
+// source pod (round robin) and schedule the next arrival.
+func (m *Mesh) arrive(ei int32) {
+	e := &m.edges[ei]
+	now := m.s.Now()
+	if len(e.src) > 0 {
+		srcL := int32(e.rr % uint32(len(e.src)))
+		e.rr++
+		m.startCall(ei, srcL, nil)
+	}
+	var gap sim.Time
+	switch e.cfg.Arrival {
+	case ArrivalConstant:
+		gap = sim.Time(e.rateNs)
+	case ArrivalOnOff:
+		gap = sim.Time(e.arrR.ExpFloat64() * e.rateNs)
+		if now+gap > e.onUntil {
+			// The on period ends first: skip an off period, start a new on
+			// period (memoryless, so redrawing the gap there is exact).
+			off := sim.Time(e.arrR.ExpFloat64() * float64(e.cfg.Off))
+			on := sim.Time(e.arrR.ExpFloat64() * float64(e.cfg.On))
+			start := e.onUntil + off
+			e.onUntil = start + on
+			gap = start - now + sim.Time(e.arrR.ExpFloat64()*e.rateNs)
+		}
+	default:
+		gap = sim.Time(e.arrR.ExpFloat64() * e.rateNs)
+	}
+	if gap < 1 {
+		gap = 1
+	}
+	if now+gap < m.end {
+		m.s.At(now+gap, m, sim.Event{Kind: kArrive, A: int64(ei)})
+	}
+}
+
+// startCall begins a call on edge ei from source pod srcL (local index).
+func (m *Mesh) startCall(ei, srcL int32, parent *call) {
+	c := m.alloc()
+	now := m.s.Now()
+	c.ei, c.srcL, c.parent, c.start = ei, srcL, parent, now
+	c.measured = now >= m.measure
+	if parent != nil {
+		parent.pending++
+	} else if c.measured {
+		m.stats.offered++
+	}
+	e := &m.edges[ei]
+	if c.measured {
+		e.started++
+	}
+	if e.cfg.Timeout > 0 || e.tgts[0].timeout > 0 {
+		to := e.cfg.Timeout
+		if t := e.tgts[0].timeout; t > 0 && (e.tgts[0].wp >= 0 || e.tgts[0].src == vScSrc) {
+			to = t // the HTTPRoute timeout, enforced by the L7 proxy
+		}
+		if to > 0 {
+			c.timer = m.s.At(now+to, m, sim.Event{Kind: kTimeout, P: c})
+		}
+	}
+	m.attempt(c)
+}
+
+// attempt sends one try of call c: pick the backend, the app connection, the
+// endpoint, the policy decision, lay out the proxies, and send it.
+func (m *Mesh) attempt(c *call) {
+	e := &m.edges[c.ei]
+	now := m.s.Now()
+	c.attemptStart = now
+	c.attempts++
+	c.outcome, c.ztSlot, c.upSlot, c.conn, c.repL = outOK, -1, -1, -1, -1
+	c.leg1New, c.leg2New, c.leg2Stream = false, false, false
+	c.reqB = sizeOf(e.reqSz)
+	c.respB = sizeOf(e.respSz)
+
+	ti := 0
+	if len(e.tgts) > 1 {
+		x := e.lbR.IntN(e.cum)
+		for ti = 0; ti < len(e.tgts)-1 && x >= e.tgts[ti].weight; ti++ {
+			x -= e.tgts[ti].weight
+		}
+	}
+	c.ti = int16(ti)
+	tg := &e.tgts[ti]
+	srcPod := e.src[c.srcL]
+	nd := int32(len(tg.dst))
+	if nd == 0 {
+		c.n, c.dstL = 0, -1
+		c.outcome = outNoUpstream
+		m.complete(c, now+m.c.sameNode)
+		return
+	}
+
+	// The app's connection: a keep-alive pool of Pool connections per
+	// client pod, or a new connection per request. HTTP/2 and gRPC
+	// multiplex requests over the pool; HTTP/1.1 and TCP need an idle
+	// connection and open a one-off one when all are busy (as Go's
+	// http.Transport does beyond MaxIdleConnsPerHost).
+	c.newStream = true
+	var ac *appConn
+	if e.cfg.KeepAlive {
+		base := c.srcL * int32(e.cfg.Pool)
+		if e.cfg.Protocol == HTTP2 || e.cfg.Protocol == GRPC {
+			k := base + int32(e.connRR%uint32(e.cfg.Pool))
+			e.connRR++
+			ac, c.conn = &e.conns[k], k
+		} else {
+			for k := base; k < base+int32(e.cfg.Pool); k++ {
+				if e.conns[k].inflight == 0 {
+					ac, c.conn = &e.conns[k], k
+					break
+				}
+			}
+		}
+		if ac != nil {
+			if ac.opened && ac.tgt == int16(ti) {
+				c.newStream = false
+			} else {
+				ac.opened, ac.tgt, ac.pinned, ac.rep = true, int16(ti), -1, -1
+			}
+			ac.inflight++
+		}
+	}
+	l7 := tg.wp >= 0 || tg.src == vScSrc
+	srcNode := m.pods[srcPod].node
+	if tg.wp >= 0 {
+		if ac != nil && ac.rep >= 0 {
+			c.repL = ac.rep
+		} else {
+			c.repL = m.pickReplica(tg.wp, srcNode, e)
+			if ac != nil {
+				ac.rep = c.repL
+			}
+		}
+	}
+	switch {
+	case !l7 && ac != nil && ac.pinned >= 0:
+		c.dstL = ac.pinned
+	case !l7:
+		// kube-proxy and ztunnel pick an endpoint at random per connection.
+		c.dstL = int32(e.lbR.IntN(int(nd)))
+		if ac != nil {
+			ac.pinned = c.dstL
+		}
+	default:
+		c.dstL = m.pickL7(e, tg)
+	}
+	dstPod := tg.dst[c.dstL]
+	m.pods[dstPod].out++
+	c.dec = m.decide(e, tg, c.srcL, c.dstL)
+
+	// Lay out the proxies crossed.
+	n := int8(0)
+	c.locs[0] = srcNode
+	dstNode := m.pods[dstPod].node
+	if tg.src != 255 {
+		c.kinds[n] = tg.src
+		if tg.src == vZtSrc {
+			c.sts[n] = m.nodes[srcNode].zt
+		} else {
+			c.sts[n] = m.pods[srcPod].sc
+		}
+		c.respDem[n] = m.respDemand(tg.src, c.respB)
+		c.locs[n+1] = srcNode
+		n++
+	}
+	if tg.wp >= 0 {
+		r := m.wps[tg.wp].reps[c.repL]
+		c.kinds[n], c.sts[n] = vWP, m.reps[r].st
+		c.respDem[n] = m.respDemand(vWP, c.respB)
+		c.locs[n+1] = m.reps[r].node
+		n++
+	}
+	if tg.dstK != 255 {
+		c.kinds[n] = tg.dstK
+		if tg.dstK == vZtDst {
+			c.sts[n] = m.nodes[dstNode].zt
+		} else {
+			c.sts[n] = m.pods[dstPod].sc
+		}
+		c.respDem[n] = m.respDemand(tg.dstK, c.respB)
+		c.locs[n+1] = dstNode
+		n++
+	}
+	c.locs[n+1] = dstNode
+	c.n, c.i, c.dir = n, 0, dirReq
+	c.denyAt = -1
+	switch c.dec {
+	case decDenyZtunnel:
+		c.denyAt = m.findVisit(c, vZtDst)
+	case decDenyWaypoint:
+		c.denyAt = m.findVisit(c, vWP)
+	case decDenySidecar:
+		c.denyAt = m.findVisit(c, vScDst)
+	case decDrop:
+		// The SYN is dropped: the client (or its proxy) gives up at the
+		// connect timeout.
+		c.outcome = outNetPolicy
+		c.n = 0
+		m.s.At(now+m.c.connectTimeout, m, sim.Event{Kind: kDrop, P: c})
+		return
+	}
+	if n == 0 {
+		d := m.net(srcNode, dstNode, c.reqB)
+		if c.newStream {
+			d += sim.Time(m.c.tcpRTTs * float64(2*m.oneWay(srcNode, dstNode)))
+		}
+		m.s.At(now+d, m, sim.Event{Kind: kApp, P: c})
+		return
+	}
+	m.s.At(now+m.c.sameNode, m, sim.Event{Kind: kVisit, P: c})
+}
+
+// findVisit returns the index of the first visit of kind k, or the last
+// visit when the path has none (the enforcing point is then the last proxy).
+func (m *Mesh) findVisit(c *call, k uint8) int8 {
+	for i := int8(0); i < c.n; i++ {
+		if c.kinds[i] == k {
+			return i
+		}
+	}
+	return c.n - 1
+}
+
+func sizeOf(d sim.Dist) int32 {
+	v := d.Rand()
+	if v < 0 {
+		return 0
+	}
+	if v > 1<<30 {
+		return 1 << 30
+	}
+	return int32(v + 0.5)
+}
+
+// respDemand is the CPU a proxy spends on a response crossing it.
+func (m *Mesh) respDemand(k uint8, b int32) sim.Time {
+	switch k {
+	case vZtSrc, vZtDst:
+		return m.c.ztMsg + bytesCost(m.c.ztByteNs, b)
+	case vWP:
+		return m.c.wp.reqHalf + bytesCost(m.c.wp.byteNs, b)
+	default:
+		return m.c.sc.reqHalf + bytesCost(m.c.sc.byteNs, b)
+	}
+}
+
+// visitReq handles a call reaching visit c.i in the request direction.
+func (m *Mesh) visitReq(c *call) {
+	now := m.s.Now()
+	e := &m.edges[c.ei]
+	tg := &e.tgts[c.ti]
+	i := c.i
+	st := c.sts[i]
+	var fin, next sim.Time
+	from, to := c.locs[i+1], c.locs[i+2]
+	switch c.kinds[i] {
+	case vZtSrc:
+		fin, next = m.ztOutbound(c, e, tg, now, st, from, to)
+	case vWP:
+		fin, next = m.waypointRequest(c, tg, now, st, from, to)
+	case vZtDst:
+		fin, next = m.ztInbound(c, tg, now, st)
+	case vScSrc:
+		fin, next = m.sidecarOutbound(c, tg, now, st, from, to)
+	case vScDst:
+		fin, next = m.sidecarInbound(c, tg, now, st)
+	}
+	if i == c.denyAt {
+		switch c.kinds[i] {
+		case vZtDst, vZtSrc:
+			c.outcome = outL4Denied
+		default:
+			if e.cfg.Protocol == TCP {
+				c.outcome = outL4Denied
+			} else {
+				c.outcome = outL7Denied
+			}
+		}
+		c.respB = 0
+		if c.outcome == outL7Denied {
+			c.respB = 19 // "RBAC: access denied"
+		}
+		for j := int8(0); j < i; j++ {
+			c.respDem[j] = m.respDemand(c.kinds[j], c.respB)
+		}
+		m.turnAround(c, fin, i)
+		return
+	}
+	if i+1 < c.n {
+		c.i = i + 1
+		m.s.At(next, m, sim.Event{Kind: kVisit, P: c})
+		return
+	}
+	m.s.At(next, m, sim.Event{Kind: kApp, P: c})
+}
+
+// turnAround sends the answer back from visit i (denied there), leaving it
+// at time t.
+func (m *Mesh) turnAround(c *call, t sim.Time, i int8) {
+	c.dir = dirResp
+	if i == 0 {
+		m.complete(c, t+m.latOf(c.kinds[0])+m.c.sameNode)
+		return
+	}
+	c.i = i - 1
+	d := m.latOf(c.kinds[i]) + m.net(c.locs[i+1], c.locs[i], c.respB)
+	m.s.At(t+d, m, sim.Event{Kind: kVisit, P: c})
+}
+
+func (m *Mesh) latOf(k uint8) sim.Time {
+	switch k {
+	case vZtSrc, vZtDst:
+		return m.c.ztLat
+	case vWP:
+		return m.c.wp.lat
+	}
+	return m.c.sc.lat
+}
+
+// visitResp handles the response crossing visit c.i on its way back.
+func (m *Mesh) visitResp(c *call) {
+	now := m.s.Now()
+	i := c.i
+	fin := c.sts[i].Arrive(now, c.respDem[i])
+	switch c.kinds[i] {
+	case vWP:
+		m.waypointResponse(c)
+	case vScSrc:
+		m.sidecarResponse(c)
+	case vZtSrc, vZtDst:
+		m.nodes[c.locs[i+1]].msgsAdd(now >= m.measure)
+	}
+	if i == 0 {
+		m.complete(c, fin+m.latOf(c.kinds[0])+m.c.sameNode)
+		return
+	}
+	c.i = i - 1
+	d := m.latOf(c.kinds[i]) + m.net(c.locs[i+1], c.locs[i], c.respB)
+	m.s.At(fin+d, m, sim.Event{Kind: kVisit, P: c})
+}
+
+// appArrive: the request reaches the destination app.
+func (m *Mesh) appArrive(c *call) {
+	now := m.s.Now()
+	e := &m.edges[c.ei]
+	tg := &e.tgts[c.ti]
+	p := &m.pods[tg.dst[c.dstL]]
+	demand := sim.Time(p.svcTime.Rand())
+	if demand < 0 {
+		demand = 0
+	}
+	fin := p.app.Arrive(now, demand)
+	if now >= m.measure {
+		p.appReqs++
+	}
+	if p.wl >= 0 && len(m.wls[p.wl].out) > 0 {
+		m.s.At(fin, m, sim.Event{Kind: kAppDone, P: c})
+		return
+	}
+	m.respond(c, fin)
+}
+
+// appDone fans the request out to the destination workload's own calls.
+func (m *Mesh) appDone(c *call) {
+	e := &m.edges[c.ei]
+	tg := &e.tgts[c.ti]
+	p := &m.pods[tg.dst[c.dstL]]
+	w := &m.wls[p.wl]
+	c.childMax = m.s.Now()
+	spawned := false
+	for _, oi := range w.out {
+		oe := &m.edges[oi]
+		k := oe.fanInt
+		if oe.fanFrac > 0 && w.fan.Float64() < oe.fanFrac {
+			k++
+		}
+		for j := 0; j < k; j++ {
+			m.startCall(oi, p.wlLocal, c)
+			spawned = true
+		}
+	}
+	if !spawned {
+		m.respond(c, m.s.Now())
+	}
+}
+
+// respond starts the response at time t from the destination app.
+func (m *Mesh) respond(c *call, t sim.Time) {
+	if c.childFail && c.outcome == outOK {
+		c.outcome = outDependency
+	}
+	c.dir = dirResp
+	if c.n == 0 {
+		m.complete(c, t+m.net(c.locs[1], c.locs[0], c.respB))
+		return
+	}
+	c.i = c.n - 1
+	m.s.At(t+m.c.sameNode, m, sim.Event{Kind: kVisit, P: c})
+}
+
+// complete ends an attempt at time t (>= now): release connections, record
+// the proxies' telemetry, retry or finish the call.
+func (m *Mesh) complete(c *call, t sim.Time) {
+	e := &m.edges[c.ei]
+	tg := &e.tgts[c.ti]
+	if len(tg.dst) > 0 && c.dstL >= 0 && int(c.dstL) < len(tg.dst) {
+		m.pods[tg.dst[c.dstL]].out--
+	}
+	closed := false
+	if c.conn >= 0 {
+		ac := &e.conns[c.conn]
+		ac.inflight--
+		if c.outcome == outL4Denied || c.outcome == outNetPolicy {
+			// The app sees a reset: the connection is gone.
+			ac.opened = false
+			closed = true
+		}
+	} else {
+		closed = true // one-off connection
+	}
+	if closed && c.ztSlot >= 0 {
+		m.closeStream(c.ztSlot, c.ztGen)
+	}
+	if c.attemptStart >= m.measure {
+		m.tel.record(m, c, e, tg, t, closed)
+		m.countConnections(c, e, tg)
+	}
+	if !c.finalized && c.outcome != outOK && c.outcome != outL7Denied && c.outcome != outDependency && int(c.attempts) <= e.cfg.Retries {
+		m.s.At(t, m, sim.Event{Kind: kRetry, P: c})
+		return
+	}
+	if c.finalized {
+		m.release(c) // finished earlier by its timeout
+		return
+	}
+	m.finalize(c, t, c.outcome)
+	m.release(c)
+}
+
+// finalize records a call's result at time t and tells its parent. It may
+// run before the call's events end (timeout); then complete releases it.
+func (m *Mesh) finalize(c *call, t sim.Time, out uint8) {
+	c.finalized = true
+	m.s.Cancel(c.timer)
+	e := &m.edges[c.ei]
+	tg := &e.tgts[c.ti]
+	if c.measured {
+		lat := t - c.start
+		tg.lat.Record(lat)
+		e.calls++
+		if out != outOK {
+			e.failed++
+		}
+		m.stats.causes[out]++
+		if c.parent == nil {
+			if out == outOK {
+				m.stats.succeeded++
+				m.stats.e2e.Record(lat)
+			} else {
+				m.stats.failed++
+			}
+		}
+	}
+	if p := c.parent; p != nil {
+		p.pending--
+		if t > p.childMax {
+			p.childMax = t
+		}
+		if out != outOK {
+			p.childFail = true
+		}
+		if p.pending == 0 {
+			at := p.childMax
+			if now := m.s.Now(); at < now {
+				at = now
+			}
+			m.s.At(at, m, sim.Event{Kind: kResume, P: p})
+		}
+	}
+}
+
+// decide returns the cached policy decision for (source, destination pod).
+func (m *Mesh) decide(e *edgeRT, tg *target, srcL, dstL int32) uint8 {
+	k := srcL*int32(len(tg.dst)) + dstL
+	if d := tg.decisions[k]; d != decUnknown {
+		return d
+	}
+	d := decAllow
+	if len(m.top.AuthorizationPolicies) > 0 || len(m.top.PeerAuthentications) > 0 || len(m.top.NetworkPolicies) > 0 {
+		var via *topology.Waypoint
+		if tg.wp >= 0 {
+			via = m.wps[tg.wp].w
+		}
+		src := m.pods[e.src[srcL]].p
+		dst := m.pods[tg.dst[dstL]].p
+		req := e.req
+		req.Service = m.svcs[tg.svc].s
+		port := m.svcs[tg.svc].s.TargetPort(e.port)
+		dec := m.top.Evaluate(src, dst, via, port, req)
+		if !dec.Allow {
+			switch {
+			case dec.Layer == "L3" || dec.By == "networkpolicy":
+				d = decDrop
+			case hasPrefix(dec.By, "waypoint/"):
+				d = decDenyWaypoint
+			case hasPrefix(dec.By, "sidecar/"):
+				d = decDenySidecar
+			case hasPrefix(dec.By, "ztunnel/"):
+				d = decDenyZtunnel
+			case tg.dstK == vScDst:
+				d = decDenySidecar
+			default:
+				d = decDenyZtunnel
+			}
+		}
+	}
+	tg.decisions[k] = d
+	return d
+}
+
+func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+// countConnections adds an attempt's new connections and handshakes to its
+// edge's pooling statistics.
+func (m *Mesh) countConnections(c *call, e *edgeRT, tg *target) {
+	if c.newStream {
+		e.streams++
+	}
+	if c.leg1New {
+		e.hs++
+		switch {
+		case tg.src == vZtSrc && tg.wp >= 0:
+			e.hsCPU += m.c.ztHSc + m.c.wp.hs
+		case tg.src == vZtSrc && tg.dstK == vScDst:
+			e.hsCPU += m.c.ztHSc + m.c.sc.hs
+		case tg.src == vZtSrc:
+			e.hsCPU += m.c.ztHSc + m.c.ztHSs
+		case tg.dstK == vZtDst:
+			e.hsCPU += m.c.sc.hs + m.c.ztHSs
+		default:
+			e.hsCPU += 2 * m.c.sc.hs
+		}
+	}
+	if c.leg2New {
+		e.hs++
+		if tg.dstK == vScDst {
+			e.hsCPU += m.c.wp.hs + m.c.sc.hs
+		} else {
+			e.hsCPU += m.c.wp.hs + m.c.ztHSs
+		}
+	}
+}

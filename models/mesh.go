@@ -1,0 +1,596 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+
+	"github.com/ambientsim/ambientsim/sim"
+	"github.com/ambientsim/ambientsim/topology"
+)
+
+// Visit kinds: which proxy a request crosses, and on which side.
+const (
+	vZtSrc    uint8 = iota // the source pod's node ztunnel (outbound)
+	vZtDst                 // the destination pod's node ztunnel (inbound)
+	vWP                    // a waypoint replica
+	vScSrc                 // the source pod's sidecar (outbound) or an ingress gateway
+	vScDst                 // the destination pod's sidecar (inbound)
+	maxVisits = 4
+)
+
+// Mesh is one dataplane mode's simulation of a topology: every node's
+// ztunnel, every waypoint replica, every sidecar and app pod as stations,
+// the HBONE and Envoy connection pools as slices, and the request flow as
+// events on a sim.Sim. Build it with NewMesh, run it with Run.
+type Mesh struct {
+	cfg  Config
+	top  *topology.Topology
+	s    *sim.Sim
+	c    costs
+	strm *sim.Streams
+
+	nodes []nodeRT
+	pods  []podRT
+	wls   []wlRT
+	svcs  []svcRT
+	wps   []wpRT
+	reps  []repRT
+	edges []edgeRT
+
+	ztPool []hboneSlot // ztunnel HBONE pool slots (src pod, next hop)
+	upPool []envoySlot // Envoy upstream pool slots (waypoint replica or sidecar, dst pod)
+
+	free   []*call // recycled calls
+	genSeq int32   // HBONE connection generations
+
+	tel     *telemetry
+	stats   runStats
+	measure sim.Time // start of the measured window
+	end     sim.Time
+	cp      controlPlane
+
+	podIdx map[*topology.Pod]int32
+	svcIdx map[*topology.Service]int32
+	wlIdx  map[*topology.Workload]int32
+	wpIdx  map[*topology.Waypoint]int32
+}
+
+type nodeRT struct {
+	name    string
+	zone    int32
+	zt      *Station
+	pods    int   // ambient pods captured on the node
+	conns   int64 // HBONE connections currently open (client + server side)
+	streams int64 // HBONE streams currently open
+	maxConn int64
+	maxStr  int64
+	opened  int64 // HBONE connections dialled by this ztunnel (measured)
+	hs      int64 // handshakes (either side, measured)
+	msgs    int64 // messages crossing (measured)
+	txBytes int64 // bytes sent onto the network (measured)
+}
+
+type podRT struct {
+	p       *topology.Pod
+	node    int32
+	wl      int32
+	mode    topology.Mode
+	app     *Station
+	sc      *Station // sidecar (sidecar mode only)
+	svcTime sim.Dist
+	out     int32 // outstanding requests (least-request LB)
+	scConns int64 // sidecar upstream+downstream mTLS connections open
+	scReqs  int64
+	scHS    int64
+	appReqs int64
+	wlLocal int32 // index among its workload's pods (= index in an edge's sources)
+}
+
+type wlRT struct {
+	w    *topology.Workload
+	pods []int32
+	out  []int32 // edges whose source is this workload (fan-out)
+	fan  *rand.Rand
+}
+
+type svcRT struct {
+	s    *topology.Service
+	pods []int32
+	wp   int32 // waypoint serving service traffic, or -1
+	rr   uint32
+}
+
+type wpRT struct {
+	w    *topology.Waypoint
+	reps []int32
+}
+
+type repRT struct {
+	wp    int32
+	name  string
+	node  int32
+	st    *Station
+	conns int64 // HBONE connections open (downstream + upstream)
+	maxC  int64
+	hs    int64
+	reqs  int64
+}
+
+// hboneSlot is one key of a ztunnel connection pool: (source pod identity
+// and IP, expected destination identity, next-hop pod IP:15008). Only the
+// current connection is kept; a connection that reached the stream cap is
+// retired: it keeps serving its streams and closes when they end.
+type hboneSlot struct {
+	gen      int32    // generation of the current connection; 0 = none
+	streams  int32    // active streams on the current connection
+	readyAt  sim.Time // when the current connection's handshake completes
+	lastUse  sim.Time // last checkout (idle release after IdleTimeout)
+	retired  int32    // retired connections still open
+	retStrms int32    // streams on retired connections
+	srcNode  int32
+	dstNode  int32 // node of the next hop (ztunnel or waypoint replica's node)
+}
+
+// envoySlot is an Envoy upstream pool toward one pod (waypoint replica →
+// pod over HBONE, or sidecar → pod over Istio mTLS): HBONE/TLS connection
+// state plus idle upstream HTTP connections (streams) ready for reuse.
+type envoySlot struct {
+	up      bool
+	readyAt sim.Time
+	lastUse sim.Time
+	idle    int32 // idle upstream connections/streams
+	open    int32 // upstream connections/streams open
+}
+
+type target struct {
+	svc    int32
+	weight int
+	dst    []int32 // destination pods (global index)
+	cat    topology.Category
+	catIdx int
+	src    uint8 // vZtSrc, vScSrc, or 255 (none)
+	wp     int32 // waypoint, or -1
+	dstK   uint8 // vZtDst, vScDst, or 255 (none)
+	hs     uint8 // how the first leg is secured: 0 plaintext, 1 HBONE pool, 2 Envoy mTLS pool
+	// decisions caches policy outcomes per (source pod, destination pod);
+	// the request attributes are per edge constants, so the cache is exact.
+	decisions []uint8
+	// zt: ztunnel pool slot per (src local, next hop local); next hop is a
+	// waypoint replica (len(reps)) or a destination pod.
+	zt []int32
+	// up: Envoy upstream slot per (proxy local, dst local); the proxy is
+	// the waypoint replica or the source pod's sidecar.
+	up        []int32
+	nextHops  int
+	timeout   sim.Time
+	tel       tgtTel
+	lat       *sim.Histogram // latency of measured calls to this backend
+	enforceAt [4]int8 // per decision value: visit index that enforces it
+}
+
+type appConn struct {
+	inflight int32
+	opened   bool
+	pinned   int32 // destination pod local index (L4 paths), -1 unset
+	rep      int32 // waypoint replica local index, -1 unset
+	tgt      int16
+}
+
+type edgeRT struct {
+	cfg     EdgeConfig
+	id      string
+	from    int32
+	src     []int32 // source pods
+	tgts    []target
+	cum     int // total target weight
+	conns   []appConn
+	rr      uint32 // next source pod for external arrivals
+	connRR  uint32 // next multiplexed app connection (HTTP/2)
+	lbR     *rand.Rand
+	reqSz   sim.Dist
+	respSz  sim.Dist
+	arrR    *rand.Rand
+	rateNs  float64 // mean inter-arrival (ns) while on
+	on      bool
+	onUntil sim.Time
+	req     topology.Request
+	port    int
+	fanInt  int
+	fanFrac float64
+	started int64 // calls started in the measured window
+	calls   int64 // measured calls finished
+	failed  int64
+	streams int64    // app connections opened (measured)
+	hs      int64    // mTLS handshakes caused (measured)
+	hsCPU   sim.Time // their CPU, both sides
+}
+
+// NewMesh builds the runtime model of cfg.Topology in the mode its pods are
+// in. It validates the configuration and returns an error for anything a
+// scenario author can fix.
+func NewMesh(cfg Config) (*Mesh, error) {
+	if cfg.Topology == nil || cfg.Profile == nil {
+		return nil, fmt.Errorf("models: NewMesh needs a topology and a profile")
+	}
+	m := &Mesh{cfg: cfg, top: cfg.Topology, s: sim.New(), strm: sim.NewStreams(cfg.Seed)}
+	m.c = deriveCosts(cfg.Profile)
+	m.podIdx = make(map[*topology.Pod]int32, len(m.top.Pods))
+	m.svcIdx = make(map[*topology.Service]int32, len(m.top.Services))
+	m.wlIdx = make(map[*topology.Workload]int32, len(m.top.Workloads))
+	m.wpIdx = make(map[*topology.Waypoint]int32, len(m.top.Waypoints))
+
+	zones := map[string]int32{}
+	nodeIdx := make(map[string]int32, len(m.top.Nodes))
+	for _, n := range m.top.Nodes {
+		z, ok := zones[n.Zone]
+		if !ok {
+			z = int32(len(zones))
+			zones[n.Zone] = z
+		}
+		nodeIdx[n.Name] = int32(len(m.nodes))
+		m.nodes = append(m.nodes, nodeRT{name: n.Name, zone: z,
+			zt: NewStation("ztunnel/"+n.Name, m.c.ztWorkers)})
+	}
+	nodeOf := func(name string) int32 {
+		if i, ok := nodeIdx[name]; ok {
+			return i
+		}
+		// A pod on a node the topology does not list: add it.
+		i := int32(len(m.nodes))
+		nodeIdx[name] = i
+		m.nodes = append(m.nodes, nodeRT{name: name, zt: NewStation("ztunnel/"+name, m.c.ztWorkers)})
+		return i
+	}
+	for _, w := range m.top.Workloads {
+		m.wlIdx[w] = int32(len(m.wls))
+		m.wls = append(m.wls, wlRT{w: w, fan: m.strm.Rand("fanout/" + w.ID())})
+	}
+	for _, p := range m.top.Pods {
+		i := int32(len(m.pods))
+		m.podIdx[p] = i
+		wl := int32(-1)
+		if p.Workload != nil {
+			wl = m.wlIdx[p.Workload]
+			m.wls[wl].pods = append(m.wls[wl].pods, i)
+		}
+		wlLocal := int32(0)
+		if wl >= 0 {
+			wlLocal = int32(len(m.wls[wl].pods) - 1)
+		}
+		app := m.cfg.Apps[p.Workload]
+		st := app.ServiceTime
+		if st.Kind == "" {
+			st = sim.DistSpec{Kind: sim.DistLognormal, Mean: float64(m.c.appMean), CV: m.c.appCV}
+			if m.c.appCV == 1 {
+				st = sim.DistSpec{Kind: sim.DistExponential, Mean: float64(m.c.appMean)}
+			}
+		}
+		d, err := st.New(m.strm.Source("service/" + p.Namespace + "/" + p.Name))
+		if err != nil {
+			return nil, fmt.Errorf("service time of %s: %w", p.Workload.ID(), err)
+		}
+		conc := app.Concurrency
+		if conc <= 0 {
+			conc = m.c.appConc
+		}
+		pr := podRT{p: p, node: nodeOf(p.Node), wl: wl, wlLocal: wlLocal, mode: p.Mode, app: NewStation("app/"+p.ID(), conc), svcTime: d}
+		if p.Mode == topology.Sidecar || (p.Workload != nil && p.Workload.Ingress) {
+			pr.sc = NewStation("sidecar/"+p.ID(), m.c.scWorkers)
+		}
+		if p.Mode == topology.Ambient {
+			m.nodes[pr.node].pods++
+		}
+		m.pods = append(m.pods, pr)
+	}
+	for _, w := range m.top.Waypoints {
+		wi := int32(len(m.wps))
+		m.wpIdx[w] = wi
+		wr := wpRT{w: w}
+		reps := w.Pods
+		n := len(reps)
+		if n == 0 {
+			n = max(w.Replicas, 1)
+		}
+		for r := 0; r < n; r++ {
+			node := int32(r % max(len(m.nodes), 1))
+			name := w.Instance() + "/" + strconv.Itoa(r)
+			if r < len(reps) {
+				node = nodeOf(reps[r].Node)
+			}
+			wr.reps = append(wr.reps, int32(len(m.reps)))
+			m.reps = append(m.reps, repRT{wp: wi, name: name, node: node, st: NewStation(name, m.c.wpWorkers)})
+		}
+		m.wps = append(m.wps, wr)
+	}
+	for _, s := range m.top.Services {
+		sr := svcRT{s: s, wp: -1}
+		for _, p := range m.top.EndpointsOf(s) {
+			sr.pods = append(sr.pods, m.podIdx[p])
+		}
+		if s.Waypoint != nil {
+			sr.wp = m.wpIdx[s.Waypoint]
+		}
+		m.svcIdx[s] = int32(len(m.svcs))
+		m.svcs = append(m.svcs, sr)
+	}
+	m.tel = newTelemetry(m)
+	ztKeys := map[[2]int32]int32{}
+	upKeys := map[[3]int32]int32{}
+	for i := range cfg.Edges {
+		if err := m.addEdge(&cfg.Edges[i], ztKeys, upKeys); err != nil {
+			return nil, err
+		}
+	}
+	m.cp = newControlPlane(m)
+	return m, nil
+}
+
+func (m *Mesh) addEdge(ec *EdgeConfig, ztKeys map[[2]int32]int32, upKeys map[[3]int32]int32) error {
+	call := ec.Call
+	if call == nil || call.From == nil || call.To == nil {
+		return fmt.Errorf("models: edge without a resolved call")
+	}
+	id := call.From.ID() + "->" + call.To.ID()
+	e := edgeRT{cfg: *ec, id: id, from: m.wlIdx[call.From], port: call.Port}
+	e.src = m.wls[e.from].pods
+	if ec.Pool < 1 {
+		e.cfg.Pool = 1
+	}
+	if e.cfg.LB == "" {
+		e.cfg.LB = LBRoundRobin
+	}
+	var err error
+	rq, rs := ec.ReqSize, ec.RespSize
+	if rq.Kind == "" {
+		rq = sim.DistSpec{Kind: sim.DistConstant, Mean: 1024}
+	}
+	if rs.Kind == "" {
+		rs = sim.DistSpec{Kind: sim.DistConstant, Mean: 1024}
+	}
+	if e.reqSz, err = rq.New(m.strm.Source("reqsize/" + id)); err != nil {
+		return fmt.Errorf("edge %s request size: %w", id, err)
+	}
+	if e.respSz, err = rs.New(m.strm.Source("respsize/" + id)); err != nil {
+		return fmt.Errorf("edge %s response size: %w", id, err)
+	}
+	e.lbR = m.strm.Rand("lb/" + id)
+	e.arrR = m.strm.Rand("arrivals/" + id)
+	e.fanInt = int(math.Floor(ec.FanOut))
+	e.fanFrac = ec.FanOut - float64(e.fanInt)
+	method, path := ec.Method, ec.Path
+	if method == "" {
+		method = "GET"
+	}
+	if path == "" {
+		path = "/"
+	}
+	e.req = topology.Request{Method: method, Path: path, Host: call.To.Name + "." + call.To.Namespace + ".svc.cluster.local", Service: call.To}
+	if e.port == 0 && len(call.To.Ports) > 0 {
+		e.port = call.To.Ports[0].Port
+	}
+
+	// Targets: the addressed service, or an HTTPRoute's weighted backends
+	// (applied only where an L7 proxy routes: sidecar or waypoint).
+	type wt struct {
+		svc     *topology.Service
+		w       int
+		timeout sim.Time
+	}
+	tgts := []wt{{svc: call.To, w: 1}}
+	for _, r := range m.top.Routes {
+		if !routeParents(r, call.To) {
+			continue
+		}
+		for _, rule := range r.Rules {
+			var bs []wt
+			to := parseTimeout(rule.Timeout)
+			for _, b := range rule.BackendRefs {
+				ns := b.Namespace
+				if ns == "" {
+					ns = r.Namespace
+				}
+				if s := m.top.Service(ns, b.Name); s != nil {
+					w := b.Weight
+					if w < 0 {
+						w = 0
+					}
+					bs = append(bs, wt{svc: s, w: w, timeout: to})
+				}
+			}
+			if len(bs) > 0 {
+				tgts = bs
+			} else if to > 0 {
+				tgts[0].timeout = to
+			}
+			break // first rule: the simulated requests all match it
+		}
+		break
+	}
+	for ti, t := range tgts {
+		tg, err := m.buildTarget(&e, t.svc, ztKeys, upKeys)
+		if err != nil {
+			return err
+		}
+		tg.weight = t.w
+		e.cum += t.w
+		tg.timeout = t.timeout
+		if tg.src == 255 && tg.wp < 0 && ti > 0 {
+			// No L7 proxy routes this edge: the route does not apply.
+			break
+		}
+		e.tgts = append(e.tgts, tg)
+	}
+	if len(e.tgts) > 1 && e.tgts[0].wp < 0 && e.tgts[0].src != vScSrc {
+		e.tgts = e.tgts[:1]
+		e.cum = e.tgts[0].weight
+	}
+	if e.cum <= 0 {
+		e.cum = 1
+		e.tgts[0].weight = 1
+	}
+	e.conns = make([]appConn, len(e.src)*e.cfg.Pool)
+	for i := range e.conns {
+		e.conns[i].pinned, e.conns[i].rep = -1, -1
+	}
+	if ec.Rate > 0 {
+		e.rateNs = 1e9 / ec.Rate
+	}
+	ei := int32(len(m.edges))
+	m.edges = append(m.edges, e)
+	m.wls[e.from].out = append(m.wls[e.from].out, ei)
+	return nil
+}
+
+func routeParents(r *topology.Route, s *topology.Service) bool {
+	for _, p := range r.ParentRefs {
+		ns := p.Namespace
+		if ns == "" {
+			ns = r.Namespace
+		}
+		if (p.Kind == "Service" || p.Kind == "") && p.Group == "" && ns == s.Namespace && p.Name == s.Name {
+			return true
+		}
+	}
+	return false
+}
+
+func parseTimeout(s string) sim.Time {
+	if s == "" {
+		return 0
+	}
+	d, err := ParseDuration(s)
+	if err != nil {
+		return 0
+	}
+	return d
+}
+
+// buildTarget resolves the path shape, endpoints and pool slots of one
+// destination service of an edge.
+func (m *Mesh) buildTarget(e *edgeRT, svc *topology.Service, ztKeys map[[2]int32]int32, upKeys map[[3]int32]int32) (target, error) {
+	si := m.svcIdx[svc]
+	tg := target{svc: si, dst: m.svcs[si].pods, wp: -1, src: 255, dstK: 255}
+	var srcPod *topology.Pod
+	if len(e.src) > 0 {
+		srcPod = m.pods[e.src[0]].p
+	}
+	path := m.top.PathFrom(srcPod, svc, e.port)
+	tg.cat = path.Category
+	tg.catIdx = categoryIndex(path.Category)
+	if srcPod != nil {
+		switch {
+		case srcPod.Workload != nil && srcPod.Workload.Ingress:
+			tg.src = vScSrc
+		case srcPod.Mode == topology.Ambient:
+			tg.src = vZtSrc
+		case srcPod.Mode == topology.Sidecar:
+			tg.src = vScSrc
+		}
+	}
+	if path.Waypoint != nil {
+		tg.wp = m.wpIdx[path.Waypoint]
+	}
+	if len(tg.dst) > 0 {
+		switch m.pods[tg.dst[0]].mode {
+		case topology.Ambient:
+			tg.dstK = vZtDst
+		case topology.Sidecar:
+			tg.dstK = vScDst
+		}
+	}
+	switch {
+	case tg.src == vZtSrc:
+		tg.hs = 1
+	case tg.src == vScSrc && tg.dstK != 255:
+		tg.hs = 2
+	}
+	nd := len(tg.dst)
+	// Next hops of the source ztunnel's pool.
+	if tg.src == vZtSrc {
+		if tg.wp >= 0 {
+			tg.nextHops = len(m.wps[tg.wp].reps)
+		} else {
+			tg.nextHops = nd
+		}
+		tg.zt = make([]int32, len(e.src)*tg.nextHops)
+		for si, sp := range e.src {
+			for h := 0; h < tg.nextHops; h++ {
+				var hopKey, hopNode int32
+				if tg.wp >= 0 {
+					r := m.wps[tg.wp].reps[h]
+					hopKey, hopNode = -1-r, m.reps[r].node
+				} else {
+					hopKey, hopNode = tg.dst[h], m.pods[tg.dst[h]].node
+				}
+				k := [2]int32{sp, hopKey}
+				slot, ok := ztKeys[k]
+				if !ok {
+					slot = int32(len(m.ztPool))
+					ztKeys[k] = slot
+					m.ztPool = append(m.ztPool, hboneSlot{srcNode: m.pods[sp].node, dstNode: hopNode})
+				}
+				tg.zt[si*tg.nextHops+h] = slot
+			}
+		}
+	}
+	// Envoy upstream pools: waypoint replica -> pod, or sidecar -> pod.
+	if tg.wp >= 0 {
+		reps := m.wps[tg.wp].reps
+		tg.up = make([]int32, len(reps)*nd)
+		for ri, r := range reps {
+			for di, dp := range tg.dst {
+				k := [3]int32{1, r, dp}
+				slot, ok := upKeys[k]
+				if !ok {
+					slot = int32(len(m.upPool))
+					upKeys[k] = slot
+					m.upPool = append(m.upPool, envoySlot{})
+				}
+				tg.up[ri*nd+di] = slot
+			}
+		}
+	} else if tg.src == vScSrc && tg.dstK != 255 {
+		tg.up = make([]int32, len(e.src)*nd)
+		for si, sp := range e.src {
+			for di, dp := range tg.dst {
+				k := [3]int32{2, sp, dp}
+				slot, ok := upKeys[k]
+				if !ok {
+					slot = int32(len(m.upPool))
+					upKeys[k] = slot
+					m.upPool = append(m.upPool, envoySlot{})
+				}
+				tg.up[si*nd+di] = slot
+			}
+		}
+	}
+	tg.decisions = make([]uint8, len(e.src)*nd)
+	tg.tel = m.tel.newTarget()
+	tg.lat = sim.NewHistogram()
+	return tg, nil
+}
+
+// Categories in result order.
+var categories = []topology.Category{topology.CatOutOfMesh, topology.CatAmbientL4, topology.CatAmbientWaypoint, topology.CatSidecar, topology.CatMixed}
+
+func categoryIndex(c topology.Category) int {
+	for i, x := range categories {
+		if x == c {
+			return i
+		}
+	}
+	return len(categories) - 1
+}
+
+// sortedStrings returns the keys of m sorted.
+func sortedStrings[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

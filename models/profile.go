@@ -1,0 +1,310 @@
+package models
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"reflect"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/ambientsim/ambientsim/sim"
+)
+
+//go:embed profiles/*.yaml
+var profileFS embed.FS
+
+// DefaultProfile is the profile used when a scenario names none.
+const DefaultProfile = "istio-1.24-published"
+
+// Quantity is one cost parameter with its provenance. Every number in a
+// profile file carries its unit, where it comes from, when it was obtained
+// and, when it is computed from a published figure, how.
+type Quantity struct {
+	Value      float64 `yaml:"value"`
+	Unit       string  `yaml:"unit"`
+	Source     string  `yaml:"source"`
+	Date       string  `yaml:"date"`
+	Derivation string  `yaml:"derivation,omitempty"`
+}
+
+// Profile is a versioned set of cost parameters. Field comments give the unit
+// each Quantity must declare; Load rejects a file whose unit differs, so a
+// profile written in the wrong unit fails loudly instead of silently scaling
+// the results.
+type Profile struct {
+	Name        string `yaml:"name"`
+	Version     string `yaml:"version"`
+	Description string `yaml:"description"`
+	Source      string `yaml:"source"`
+	Date        string `yaml:"date"`
+	Provenance  string `yaml:"provenance"` // "published" or "calibrated on <machine>"
+
+	Ztunnel      ZtunnelCosts      `yaml:"ztunnel"`
+	HBONE        HBONEParams       `yaml:"hbone"`
+	Waypoint     EnvoyCosts        `yaml:"waypoint"`
+	Sidecar      EnvoyCosts        `yaml:"sidecar"`
+	Network      NetworkCosts      `yaml:"network"`
+	App          AppDefaults       `yaml:"app"`
+	ControlPlane ControlPlaneCosts `yaml:"control_plane"`
+
+	// Hash is the sha256 of the profile file's bytes (set by Load).
+	Hash string `yaml:"-"`
+	// Raw is the profile file's bytes (set by Load), hashed into a run's
+	// inputs hash.
+	Raw []byte `yaml:"-"`
+}
+
+// ZtunnelCosts are the node proxy's costs. ztunnel is L4: it sees bytes and
+// read/write "messages" (a request or a response crossing it), never HTTP.
+type ZtunnelCosts struct {
+	WorkerThreads Quantity `yaml:"worker_threads" unit:"threads"`
+	PerMessageCPU Quantity `yaml:"per_message_cpu" unit:"us"` // one request or response crossing one ztunnel
+	PerByteCPU    Quantity `yaml:"per_byte_cpu" unit:"ns/B"`  // encrypt/decrypt + copy
+	StreamOpenCPU Quantity `yaml:"stream_open_cpu" unit:"us"` // one HBONE CONNECT stream, each side
+	// Handshake costs are per new mTLS connection, on the dialling and the
+	// accepting side.
+	HandshakeClientCPU Quantity `yaml:"handshake_client_cpu" unit:"us"`
+	HandshakeServerCPU Quantity `yaml:"handshake_server_cpu" unit:"us"`
+	AuthzCPU           Quantity `yaml:"authz_cpu" unit:"us"`     // one L4 RBAC decision (per connection)
+	AddedLatency       Quantity `yaml:"added_latency" unit:"us"` // non-CPU delay per crossing (wake-ups, socket hops)
+	MemoryBase         Quantity `yaml:"memory_base" unit:"MiB"`
+	MemoryPerPod       Quantity `yaml:"memory_per_pod" unit:"KiB"` // workload state per captured pod on the node
+	MemoryPerConn      Quantity `yaml:"memory_per_connection" unit:"KiB"`
+	MemoryPerStream    Quantity `yaml:"memory_per_stream" unit:"KiB"`
+	CPURequest         Quantity `yaml:"cpu_request" unit:"cores"`
+	MemoryRequest      Quantity `yaml:"memory_request" unit:"MiB"`
+}
+
+// HBONEParams are the pooling and protocol constants of ztunnel's HBONE
+// client (ambient-internals.md §2, §10).
+type HBONEParams struct {
+	MaxStreamsPerConn Quantity `yaml:"max_streams_per_connection" unit:"streams"`
+	PeerMaxStreams    Quantity `yaml:"peer_max_streams_ztunnel" unit:"streams"`
+	WaypointMaxStream Quantity `yaml:"peer_max_streams_waypoint" unit:"streams"`
+	IdleTimeout       Quantity `yaml:"idle_timeout" unit:"s"`
+	HandshakeRTTs     Quantity `yaml:"handshake_rtts" unit:"RTT"` // TCP + TLS 1.3 before the first CONNECT
+	ConnectTimeout    Quantity `yaml:"connect_timeout" unit:"s"`
+}
+
+// EnvoyCosts are the costs of an Envoy proxy: a waypoint or a sidecar.
+type EnvoyCosts struct {
+	WorkerThreads Quantity `yaml:"worker_threads" unit:"threads"`
+	// PerRequestCPU is the fixed cost of one HTTP request/response pair
+	// through this proxy (parse, route, authz, stats), split evenly between
+	// the request and the response direction.
+	PerRequestCPU Quantity `yaml:"per_request_cpu" unit:"us"`
+	PerByteCPU    Quantity `yaml:"per_byte_cpu" unit:"ns/B"`
+	// PerConnCPU is the cost of a plain TCP connection proxied at L4 (raw
+	// TCP protocol) in place of PerRequestCPU.
+	HandshakeCPU    Quantity `yaml:"handshake_cpu" unit:"us"` // one mTLS handshake, either side
+	AddedLatency    Quantity `yaml:"added_latency" unit:"us"` // non-CPU delay per crossing
+	MemoryBase      Quantity `yaml:"memory_base" unit:"MiB"`
+	MemoryPerSvc    Quantity `yaml:"memory_per_service" unit:"KiB"`  // per service in its xDS config
+	MemoryPerEP     Quantity `yaml:"memory_per_endpoint" unit:"KiB"` // per endpoint in its xDS config
+	MemoryPerRoute  Quantity `yaml:"memory_per_route" unit:"KiB"`
+	MemoryPerConn   Quantity `yaml:"memory_per_connection" unit:"KiB"`
+	CPURequest      Quantity `yaml:"cpu_request" unit:"cores"`
+	MemoryRequest   Quantity `yaml:"memory_request" unit:"MiB"`
+	UpstreamIdleTTL Quantity `yaml:"upstream_idle_timeout" unit:"s"`
+}
+
+// NetworkCosts are one-way propagation latencies and NIC bandwidth.
+type NetworkCosts struct {
+	SameNode      Quantity `yaml:"same_node_latency" unit:"us"`
+	CrossNode     Quantity `yaml:"cross_node_latency" unit:"us"`
+	CrossZone     Quantity `yaml:"cross_zone_latency" unit:"us"`
+	NICBandwidth  Quantity `yaml:"nic_bandwidth" unit:"Gbit/s"`
+	TCPHandshakes Quantity `yaml:"tcp_handshake_rtts" unit:"RTT"` // added for a new plain TCP connection
+}
+
+// AppDefaults are used for workloads the scenario does not describe.
+type AppDefaults struct {
+	ServiceTimeMean Quantity `yaml:"service_time_mean" unit:"us"`
+	ServiceTimeCV   Quantity `yaml:"service_time_cv" unit:"ratio"`
+	Concurrency     Quantity `yaml:"concurrency" unit:"workers"`
+	MemoryBase      Quantity `yaml:"memory_base" unit:"MiB"`
+}
+
+// ControlPlaneCosts describe istiod: config pushes and workload certificates.
+type ControlPlaneCosts struct {
+	CertTTL          Quantity `yaml:"cert_ttl" unit:"h"`
+	RefreshFraction  Quantity `yaml:"cert_refresh_fraction" unit:"ratio"`
+	CSRSignCPU       Quantity `yaml:"csr_sign_cpu" unit:"us"`
+	PushCPUPerProxy  Quantity `yaml:"push_cpu_per_proxy" unit:"us"`
+	PushLatency      Quantity `yaml:"push_latency" unit:"ms"`
+	MemoryBase       Quantity `yaml:"memory_base" unit:"MiB"`
+	MemoryPerProxy   Quantity `yaml:"memory_per_proxy" unit:"KiB"`
+	MemoryPerService Quantity `yaml:"memory_per_service" unit:"KiB"`
+}
+
+// ProfileInfo names an embedded profile.
+type ProfileInfo struct {
+	Name        string
+	Description string
+}
+
+// Profiles lists the embedded profiles, sorted by name.
+func Profiles() []ProfileInfo {
+	entries, _ := fs.ReadDir(profileFS, "profiles")
+	var out []ProfileInfo
+	for _, e := range entries {
+		name := strings.TrimSuffix(e.Name(), ".yaml")
+		p, err := LoadProfile(name)
+		desc := ""
+		if err == nil {
+			desc = p.Description
+		}
+		out = append(out, ProfileInfo{Name: name, Description: desc})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// LoadProfile loads a profile by embedded name (e.g. "istio-1.24-published")
+// or by file path. An empty name selects DefaultProfile.
+func LoadProfile(nameOrPath string) (*Profile, error) {
+	if nameOrPath == "" {
+		nameOrPath = DefaultProfile
+	}
+	if !strings.ContainsAny(nameOrPath, `/\`) && !strings.HasSuffix(nameOrPath, ".yaml") && !strings.HasSuffix(nameOrPath, ".yml") {
+		data, err := profileFS.ReadFile(path.Join("profiles", nameOrPath+".yaml"))
+		if err != nil {
+			var names []string
+			for _, p := range embeddedNames() {
+				names = append(names, p)
+			}
+			return nil, fmt.Errorf("profile %q: no such built-in profile (have %s); give a file path to load your own", nameOrPath, strings.Join(names, ", "))
+		}
+		return ParseProfile(nameOrPath+".yaml", data)
+	}
+	data, err := os.ReadFile(nameOrPath)
+	if err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
+	}
+	return ParseProfile(nameOrPath, data)
+}
+
+func embeddedNames() []string {
+	entries, _ := fs.ReadDir(profileFS, "profiles")
+	var names []string
+	for _, e := range entries {
+		names = append(names, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	return names
+}
+
+// ParseProfile decodes and validates a profile. filename is used in errors.
+// Unknown fields, missing values and wrong units are errors.
+func ParseProfile(filename string, data []byte) (*Profile, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var p Profile
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("%s: %w", filename, err)
+	}
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root)
+	if err := checkQuantities(filename, reflect.ValueOf(&p).Elem(), "", &root); err != nil {
+		return nil, err
+	}
+	if p.Name == "" {
+		return nil, fmt.Errorf("%s: field name: missing", filename)
+	}
+	p.Raw = data
+	p.Hash = sha256Hex(data)
+	return &p, nil
+}
+
+// checkQuantities walks the profile and verifies every Quantity has a
+// positive-or-zero value, the declared unit, a source and a date.
+func checkQuantities(filename string, v reflect.Value, prefix string, root *yaml.Node) error {
+	t := v.Type()
+	var errs []error
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if tag == "" || tag == "-" {
+			continue
+		}
+		name := tag
+		if prefix != "" {
+			name = prefix + "." + tag
+		}
+		fv := v.Field(i)
+		switch fv.Type() {
+		case reflect.TypeOf(Quantity{}):
+			q := fv.Interface().(Quantity)
+			line := nodeLine(root, name)
+			want := f.Tag.Get("unit")
+			switch {
+			case q.Unit == "" && q.Source == "" && q.Value == 0:
+				errs = append(errs, fmt.Errorf("%s:%d: %s: missing (every parameter needs value, unit %q, source and date)", filename, line, name, want))
+			case q.Unit != want:
+				errs = append(errs, fmt.Errorf("%s:%d: %s: unit %q, want %q", filename, line, name, q.Unit, want))
+			case q.Value < 0:
+				errs = append(errs, fmt.Errorf("%s:%d: %s: negative value %v", filename, line, name, q.Value))
+			case q.Source == "" || q.Date == "":
+				errs = append(errs, fmt.Errorf("%s:%d: %s: needs a source and a date", filename, line, name))
+			}
+		default:
+			if fv.Kind() == reflect.Struct {
+				if err := checkQuantities(filename, fv, name, root); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// nodeLine finds the line of a dotted key path in a YAML document, or 0.
+func nodeLine(root *yaml.Node, dotted string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, key := range strings.Split(dotted, ".") {
+		if n.Kind != yaml.MappingNode {
+			return line
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				line = n.Content[i].Line
+				n = n.Content[i+1]
+				found = true
+				break
+			}
+		}
+		if !found {
+			return line
+		}
+	}
+	return line
+}
+
+// Micros converts a Quantity in µs to sim.Time.
+func (q Quantity) Micros() sim.Time { return sim.FromNanoseconds(q.Value * 1e3) }
+
+// Millis converts a Quantity in ms to sim.Time.
+func (q Quantity) Millis() sim.Time { return sim.FromNanoseconds(q.Value * 1e6) }
+
+// SecondsT converts a Quantity in s to sim.Time.
+func (q Quantity) SecondsT() sim.Time { return sim.FromSeconds(q.Value) }
+
+// Int returns the value rounded to an int, at least min.
+func (q Quantity) Int(min int) int {
+	n := int(q.Value + 0.5)
+	if n < min {
+		return min
+	}
+	return n
+}

@@ -1,0 +1,369 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/ambientsim/ambientsim/scenarios/results"
+	"github.com/ambientsim/ambientsim/sim"
+	"github.com/ambientsim/ambientsim/topology"
+)
+
+type runStats struct {
+	offered, succeeded, failed int64
+	causes                     [nOutcomes]int64
+	byCat                      [5]*sim.Histogram // per-call latency by path category (merged at the end)
+	e2e                        *sim.Histogram    // successful external requests, end to end
+}
+
+// RunResult is one mode's outcome: the summary rows and the telemetry.
+type RunResult struct {
+	Mode    results.ModeResult
+	Metrics *Metrics
+	Events  uint64 // simulation events handled
+	Calls   int64  // calls (every hop of the call graph) completed in the window
+}
+
+func (m *Mesh) resetStats() {}
+
+// Run simulates warm-up plus duration and returns the measured results.
+func (m *Mesh) Run() (*RunResult, error) {
+	if m.cfg.Duration <= 0 {
+		return nil, fmt.Errorf("models: duration must be > 0")
+	}
+	m.measure = m.cfg.Warmup
+	m.end = m.cfg.Warmup + m.cfg.Duration
+	m.stats.e2e = sim.NewHistogram()
+	for i := range m.stats.byCat {
+		m.stats.byCat[i] = sim.NewHistogram()
+	}
+	for _, st := range m.stations() {
+		st.ResetStats(m.measure)
+	}
+	for i := range m.edges {
+		e := &m.edges[i]
+		if e.rateNs <= 0 || len(e.src) == 0 {
+			continue
+		}
+		first := sim.Time(e.arrR.ExpFloat64() * e.rateNs)
+		if e.cfg.Arrival == ArrivalConstant {
+			first = sim.Time(e.arrR.Float64() * e.rateNs)
+		}
+		if e.cfg.Arrival == ArrivalOnOff {
+			if e.cfg.On <= 0 || e.cfg.Off <= 0 {
+				return nil, fmt.Errorf("edge %s: on-off arrivals need on and off periods > 0", e.id)
+			}
+			e.onUntil = sim.Time(e.arrR.ExpFloat64() * float64(e.cfg.On))
+			// While on, arrive faster so the long-run mean rate is Rate.
+			e.rateNs = e.rateNs * float64(e.cfg.On) / float64(e.cfg.On+e.cfg.Off)
+		}
+		m.s.At(first, m, sim.Event{Kind: kArrive, A: int64(i)})
+	}
+	if iv := m.cfg.SnapshotInterval; iv > 0 {
+		m.s.At(m.measure+iv, m, sim.Event{Kind: kSnapshot})
+	}
+	if m.cfg.Progress != nil {
+		m.s.At(0, m, sim.Event{Kind: kProgress})
+	}
+	m.s.RunUntil(m.end)
+	if m.cfg.Progress != nil {
+		m.cfg.Progress(m.end, m.end)
+	}
+	return m.result(), nil
+}
+
+func (m *Mesh) stations() []*Station {
+	var out []*Station
+	for i := range m.nodes {
+		out = append(out, m.nodes[i].zt)
+	}
+	for i := range m.reps {
+		out = append(out, m.reps[i].st)
+	}
+	for i := range m.pods {
+		out = append(out, m.pods[i].app)
+		if m.pods[i].sc != nil {
+			out = append(out, m.pods[i].sc)
+		}
+	}
+	return out
+}
+
+func ms(t sim.Time) float64 { return round3(t.Milliseconds()) }
+
+func round3(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0
+	}
+	return math.Round(x*1000) / 1000
+}
+
+func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
+
+func latencyRow(cat string, h *sim.Histogram) results.LatencyRow {
+	r := results.LatencyRow{Category: cat, Count: h.Count()}
+	if h.Count() == 0 {
+		r.CDF = []results.CDFPoint{}
+		return r
+	}
+	r.MeanMs = round3(h.Mean() / 1e6)
+	r.P50Ms = ms(h.Quantile(0.5))
+	r.P90Ms = ms(h.Quantile(0.9))
+	r.P99Ms = ms(h.Quantile(0.99))
+	r.P999Ms = ms(h.Quantile(0.999))
+	r.MaxMs = ms(h.Max())
+	for _, p := range h.CDF(50) {
+		r.CDF = append(r.CDF, results.CDFPoint{Ms: ms(p.Value), Fraction: round6(p.Fraction)})
+	}
+	return r
+}
+
+// MaxAppRows is the pod count above which app pods get no per-instance
+// component rows (they are not mesh cost; proxies always get rows).
+const MaxAppRows = 1000
+
+func (m *Mesh) result() *RunResult {
+	d := m.cfg.Duration
+	st := &m.stats
+	mr := results.ModeResult{Mode: m.cfg.Mode}
+	mr.Requests = results.RequestCounts{Offered: st.offered, Succeeded: st.succeeded, Failed: st.failed,
+		InFlight: st.offered - st.succeeded - st.failed, ThroughputRPS: round3(float64(st.succeeded) / d.Seconds())}
+	for i := range m.edges {
+		for j := range m.edges[i].tgts {
+			tg := &m.edges[i].tgts[j]
+			st.byCat[tg.catIdx].Merge(tg.lat)
+		}
+	}
+	mr.Latency = append(mr.Latency, latencyRow("all", st.e2e))
+	for i, c := range categories {
+		if st.byCat[i].Count() > 0 {
+			mr.Latency = append(mr.Latency, latencyRow(string(c), st.byCat[i]))
+		}
+	}
+	mr.Errors = []results.ErrorCount{}
+	for o := uint8(1); o < nOutcomes; o++ {
+		if n := st.causes[o]; n > 0 {
+			mr.Errors = append(mr.Errors, results.ErrorCount{Cause: outcomeCause[o], Count: n})
+		}
+	}
+	sort.Slice(mr.Errors, func(i, j int) bool { return mr.Errors[i].Cause < mr.Errors[j].Cause })
+
+	comps, totals := m.components(d)
+	mr.Components = comps
+	mr.Totals = totals
+	mr.Telemetry = m.telemetrySplit()
+	mr.Edges = m.edgeResults(d)
+	var calls int64
+	for i := range st.byCat {
+		calls += st.byCat[i].Count()
+	}
+	return &RunResult{Mode: mr, Metrics: &Metrics{m: m, mode: m.cfg.Mode}, Events: m.s.Fired(), Calls: calls}
+}
+
+func (m *Mesh) hasAmbient() bool {
+	for i := range m.pods {
+		if m.pods[i].mode == topology.Ambient {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Mesh) components(d sim.Time) ([]results.ComponentUsage, results.ClusterCost) {
+	var out []results.ComponentUsage
+	totals := results.ClusterCost{ByKind: map[string]results.KindCost{}}
+	add := func(u results.ComponentUsage) {
+		out = append(out, u)
+		if u.Kind == "app" {
+			return
+		}
+		k := totals.ByKind[u.Kind]
+		k.Instances++
+		k.CPUCores += u.CPUCores
+		k.MemoryGiB += u.MemoryMiB / 1024
+		totals.ByKind[u.Kind] = k
+	}
+	if m.hasAmbient() {
+		for i := range m.nodes {
+			n := &m.nodes[i]
+			mem := m.c.ztMemBase + float64(n.pods)*m.c.ztMemPod + float64(n.maxConn)*m.c.ztMemConn + float64(n.maxStr)*m.c.ztMemStream
+			add(results.ComponentUsage{Kind: "ztunnel", Instance: "ztunnel/" + n.name, Node: n.name,
+				CPUCores: round6(n.zt.Cores(d)), Utilisation: round6(n.zt.Utilisation(d)), QueueWaitMs: round6(n.zt.MeanWait().Milliseconds()),
+				MemoryMiB: round3(mem), Connections: n.opened, Handshakes: n.hs, RequestsSeen: n.msgs})
+		}
+	}
+	routesFor := func(s *topology.Service) int {
+		k := 0
+		for _, r := range m.top.Routes {
+			if routeParents(r, s) {
+				k += max(len(r.Rules), 1)
+			}
+		}
+		return k
+	}
+	for i := range m.reps {
+		r := &m.reps[i]
+		w := m.wps[r.wp].w
+		svcs, eps, routes := 0, 0, 0
+		for _, s := range w.Serves {
+			svcs++
+			eps += len(m.top.EndpointsOf(s))
+			routes += routesFor(s)
+		}
+		mem := m.c.wp.memBase + float64(svcs)*m.c.wp.memSvc + float64(eps)*m.c.wp.memEP + float64(routes)*m.c.wp.memRoute + float64(r.maxC)*m.c.wp.memConn
+		add(results.ComponentUsage{Kind: "waypoint", Instance: r.name, Node: m.nodes[r.node].name,
+			CPUCores: round6(r.st.Cores(d)), Utilisation: round6(r.st.Utilisation(d)), QueueWaitMs: round6(r.st.MeanWait().Milliseconds()),
+			MemoryMiB: round3(mem), Connections: r.maxC, Handshakes: r.hs, RequestsSeen: r.reqs})
+	}
+	// Sidecar config size: the whole mesh unless scoped.
+	meshSvcs, meshEPs, meshRoutes := 0, 0, len(m.top.Routes)
+	nsSvcs := map[string][2]int{}
+	for i := range m.svcs {
+		meshSvcs++
+		meshEPs += len(m.svcs[i].pods)
+		ns := m.svcs[i].s.Namespace
+		v := nsSvcs[ns]
+		v[0]++
+		v[1] += len(m.svcs[i].pods)
+		nsSvcs[ns] = v
+	}
+	for i := range m.pods {
+		p := &m.pods[i]
+		if p.sc == nil {
+			continue
+		}
+		svcs, eps, routes := meshSvcs, meshEPs, meshRoutes
+		switch m.cfg.SidecarScope {
+		case "namespace":
+			v := nsSvcs[p.p.Namespace]
+			svcs, eps = v[0], v[1]
+		case "calls":
+			svcs, eps = 0, 0
+			if p.wl >= 0 {
+				for _, ei := range m.wls[p.wl].out {
+					for _, tg := range m.edges[ei].tgts {
+						svcs++
+						eps += len(tg.dst)
+					}
+				}
+			}
+		}
+		mem := m.c.sc.memBase + float64(svcs)*m.c.sc.memSvc + float64(eps)*m.c.sc.memEP + float64(routes)*m.c.sc.memRoute + float64(p.scConns)*m.c.sc.memConn
+		add(results.ComponentUsage{Kind: "sidecar", Instance: "sidecar/" + p.p.ID(), Node: m.nodes[p.node].name,
+			CPUCores: round6(p.sc.Cores(d)), Utilisation: round6(p.sc.Utilisation(d)), QueueWaitMs: round6(p.sc.MeanWait().Milliseconds()),
+			MemoryMiB: round3(mem), Connections: p.scConns, Handshakes: p.scHS, RequestsSeen: p.scReqs})
+	}
+	if len(m.pods) <= MaxAppRows {
+		for i := range m.pods {
+			p := &m.pods[i]
+			add(results.ComponentUsage{Kind: "app", Instance: "app/" + p.p.ID(), Node: m.nodes[p.node].name,
+				CPUCores: round6(p.app.Cores(d)), Utilisation: round6(p.app.Utilisation(d)), QueueWaitMs: round6(p.app.MeanWait().Milliseconds()),
+				MemoryMiB: round3(m.c.appMem), RequestsSeen: p.appReqs})
+		}
+	}
+	if m.cp.proxies > 0 {
+		cores, mib, renewals := m.cp.usage(m, d)
+		add(results.ComponentUsage{Kind: "istiod", Instance: "istiod/istio-system", CPUCores: round6(cores),
+			MemoryMiB: round3(mib), RequestsSeen: int64(math.Round(renewals))})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind < out[j].Kind
+		}
+		return out[i].Instance < out[j].Instance
+	})
+	for k, v := range totals.ByKind {
+		v.CPUCores = round6(v.CPUCores)
+		v.MemoryGiB = round6(v.MemoryGiB)
+		totals.ByKind[k] = v
+		totals.CPUCores += v.CPUCores
+		totals.MemoryGiB += v.MemoryGiB
+	}
+	totals.CPUCores = round6(totals.CPUCores)
+	totals.MemoryGiB = round6(totals.MemoryGiB)
+	return out, totals
+}
+
+func (m *Mesh) telemetrySplit() results.TelemetrySplit {
+	ts := results.TelemetrySplit{HTTPMetrics: []string{}, TCPMetrics: []string{}, Notes: []string{}}
+	httpRep := map[string]bool{}
+	tcpRep := map[string]bool{}
+	for _, h := range m.tel.http {
+		who := "sidecar"
+		if h.rep == repWaypoint {
+			who = "waypoint"
+		}
+		httpRep[reporterName[h.rep]+" ("+who+")"] = true
+	}
+	for _, t := range m.tel.tcp {
+		e := &m.edges[t.edge]
+		tg := &e.tgts[t.tgt]
+		who := "ztunnel"
+		if e.cfg.Protocol == TCP && (t.rep == repWaypoint || (t.rep == repSource && tg.src == vScSrc) || (t.rep == repDestination && tg.dstK == vScDst)) {
+			who = "envoy"
+		}
+		tcpRep[reporterName[t.rep]+" ("+who+")"] = true
+	}
+	ts.HTTPMetrics = append(ts.HTTPMetrics, sortedStrings(httpRep)...)
+	ts.TCPMetrics = append(ts.TCPMetrics, sortedStrings(tcpRep)...)
+	seen := map[topology.Category]bool{}
+	for i := range m.edges {
+		for _, tg := range m.edges[i].tgts {
+			seen[tg.cat] = true
+		}
+	}
+	notes := map[topology.Category]string{
+		topology.CatOutOfMesh:       "out-of-mesh paths: no proxy, no Istio metrics (ztunnel reports the destination side only when the destination is ambient)",
+		topology.CatAmbientL4:       "ambient-l4 paths: ztunnel istio_tcp_* only (reporter source and destination); no istio_requests_total, no HTTP status codes",
+		topology.CatAmbientWaypoint: "ambient-waypoint paths: istio_requests_total and duration with reporter=waypoint; ztunnel istio_tcp_* on both HBONE legs, naming the waypoint as the peer",
+		topology.CatSidecar:         "sidecar paths: istio_requests_total with reporter=source and reporter=destination",
+		topology.CatMixed:           "mixed paths: each side reports what its proxy can (sidecar: HTTP; ztunnel: TCP)",
+	}
+	for _, c := range categories {
+		if seen[c] {
+			ts.Notes = append(ts.Notes, notes[c])
+		}
+	}
+	return ts
+}
+
+// EdgeRates returns each edge's measured call rate (calls/s started in the
+// window, all backends), keyed "ns/workload->ns/service".
+func (r *RunResult) EdgeRates() map[string]float64 {
+	m := r.Metrics.m
+	out := map[string]float64{}
+	d := m.cfg.Duration.Seconds()
+	for i := range m.edges {
+		out[m.edges[i].id] = round3(float64(m.edges[i].started) / d)
+	}
+	return out
+}
+
+func (m *Mesh) edgeResults(d sim.Time) []results.EdgeResult {
+	out := make([]results.EdgeResult, 0, len(m.edges))
+	for i := range m.edges {
+		e := &m.edges[i]
+		c := e.cfg.Call
+		r := results.EdgeResult{Source: c.From.ID(), Destination: c.To.ID(), Category: string(e.tgts[0].cat),
+			Calls: e.calls, Failed: e.failed, RateRPS: round3(float64(e.started) / d.Seconds()),
+			ConnectionsOpened: e.streams, Handshakes: e.hs, HandshakeCPUMs: round3(e.hsCPU.Milliseconds())}
+		lat := sim.NewHistogram()
+		for j := range e.tgts {
+			lat.Merge(e.tgts[j].lat)
+		}
+		if lat.Count() > 0 {
+			r.MeanMs = round3(lat.Mean() / 1e6)
+			r.P50Ms = ms(lat.Quantile(0.5))
+			r.P99Ms = ms(lat.Quantile(0.99))
+		}
+		out = append(out, r)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Source != out[j].Source {
+			return out[i].Source < out[j].Source
+		}
+		return out[i].Destination < out[j].Destination
+	})
+	return out
+}

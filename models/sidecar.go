@@ -1,0 +1,100 @@
+package models
+
+import "github.com/ambientsim/ambientsim/sim"
+
+// Sidecar: an Envoy in every sidecar-mode pod, with WorkerThreads workers
+// (a station). A request crosses the client's sidecar outbound and the
+// server's sidecar inbound, each spending PerRequestCPU (half on the request,
+// half on the response) plus PerByteCPU per payload byte. Sidecar to
+// sidecar is Istio mTLS over HTTP/1.1 upstream connections: the client
+// sidecar keeps idle upstream connections per destination pod and dials a
+// new one (TLS handshake on both sides, TCP+TLS round trips) when none is
+// idle. Memory grows with the mesh's config (services and endpoints the
+// sidecar is told about) unless scoped (see Config.SidecarScope).
+
+// sidecarOutbound: the client's sidecar routes the request (L7 load
+// balancing) and sends it over an idle or new upstream connection.
+func (m *Mesh) sidecarOutbound(c *call, tg *target, now sim.Time, st *Station, from, to int32) (fin, next sim.Time) {
+	demand := m.c.sc.reqHalf + bytesCost(m.c.sc.byteNs, c.reqB)
+	e := &m.edges[c.ei]
+	src := &m.pods[e.src[c.srcL]]
+	measured := now >= m.measure
+	newConn := false
+	if tg.up != nil {
+		nd := int32(len(tg.dst))
+		slot := tg.up[c.srcL*nd+c.dstL]
+		c.upSlot = slot
+		u := &m.upPool[slot]
+		if u.idle > 0 && now-u.lastUse > m.c.sc.upIdle {
+			u.open -= u.idle
+			src.scConns -= int64(u.idle)
+			u.idle = 0
+		}
+		if u.idle > 0 {
+			u.idle--
+		} else {
+			u.open++
+			newConn = true
+			c.leg1New = true
+			demand += m.c.sc.hs
+			src.scConns++
+			if measured {
+				src.scHS++
+			}
+		}
+		u.lastUse = now
+	}
+	fin = st.Arrive(now, demand)
+	if measured {
+		src.scReqs++
+	}
+	rtt := 2 * m.oneWay(from, to)
+	start := fin
+	switch {
+	case newConn:
+		start += sim.Time((m.c.tcpRTTs + m.c.hsRTTs - 1) * float64(rtt)) // TCP + TLS 1.3
+	case tg.up == nil && c.newStream:
+		start += sim.Time(m.c.tcpRTTs * float64(rtt)) // plaintext to an out-of-mesh pod
+	}
+	return fin, start + m.c.sc.lat + m.net(from, to, c.reqB)
+}
+
+// sidecarInbound: the server's sidecar terminates mTLS, authorises and
+// hands the request to the app over localhost.
+func (m *Mesh) sidecarInbound(c *call, tg *target, now sim.Time, st *Station) (fin, next sim.Time) {
+	demand := m.c.sc.reqHalf + bytesCost(m.c.sc.byteNs, c.reqB)
+	dst := &m.pods[tg.dst[c.dstL]]
+	inNew := c.leg1New
+	if tg.wp >= 0 {
+		inNew = c.leg2New
+	} else if tg.src == vZtSrc {
+		inNew = c.leg1New
+	}
+	if inNew {
+		demand += m.c.sc.hs
+		dst.scConns++
+		if now >= m.measure {
+			dst.scHS++
+		}
+	}
+	fin = st.Arrive(now, demand)
+	if now >= m.measure {
+		dst.scReqs++
+	}
+	return fin, fin + m.c.sc.lat + m.c.sameNode
+}
+
+// sidecarResponse returns the upstream connection to the client sidecar's
+// idle pool.
+func (m *Mesh) sidecarResponse(c *call) {
+	if c.upSlot < 0 {
+		return
+	}
+	u := &m.upPool[c.upSlot]
+	if c.outcome == outL4Denied {
+		u.open--
+		return
+	}
+	u.idle++
+	u.lastUse = m.s.Now()
+}

@@ -1,0 +1,595 @@
+package models
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/ambientsim/ambientsim/sim"
+	"github.com/ambientsim/ambientsim/topology"
+)
+
+// Telemetry: the metrics a real cluster would show, with Istio's standard
+// names and labels (ambient-internals §5). During the run they are counted
+// in fixed arrays per (edge, backend, reporter, outcome); label strings are
+// built only when exporting.
+//
+//   - Envoy (sidecars, waypoints) reports HTTP metrics: istio_requests_total,
+//     istio_request_duration_milliseconds, istio_request_bytes,
+//     istio_response_bytes, with reporter=source|destination (sidecars) or
+//     reporter=waypoint.
+//   - ztunnel reports only TCP metrics: istio_tcp_connections_opened_total,
+//     istio_tcp_connections_closed_total, istio_tcp_sent_bytes_total,
+//     istio_tcp_received_bytes_total, reporter=source|destination,
+//     request_protocol=tcp. So an L4-only ambient path has no HTTP status
+//     codes, exactly as in a real cluster.
+//
+// Every series also has a "mode" label naming the dataplane mode simulated.
+
+// EnvoyBuckets are Envoy's default histogram buckets (ms for durations,
+// bytes for sizes).
+var EnvoyBuckets = []float64{0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000}
+
+const nBuckets = 19
+
+// Reporters.
+const (
+	repSource uint8 = iota
+	repDestination
+	repWaypoint
+	nReporters
+)
+
+var reporterName = [nReporters]string{"source", "destination", "waypoint"}
+
+// HTTP outcome series: response code and flags.
+const (
+	hc200 uint8 = iota
+	hc403
+	hc500
+	hc503UF
+	hc503UH
+	hc504UT
+	nHTTPCodes
+)
+
+var httpCode = [nHTTPCodes]string{"200", "403", "500", "503", "503", "504"}
+var httpFlag = [nHTTPCodes]string{"-", "-", "-", "UF", "UH", "UT"}
+
+// TCP response flags.
+const (
+	tfNone uint8 = iota
+	tfDeny
+	tfConnect
+	nTCPFlags
+)
+
+var tcpFlag = [nTCPFlags]string{"-", "DENY", "CONNECT"}
+
+type tgtTel struct {
+	http [nReporters][nHTTPCodes]int32 // 1-based series index, 0 = none yet
+	tcp  [nReporters][nTCPFlags]int32
+}
+
+type httpSeries struct {
+	edge            int32
+	tgt             int16
+	rep, code       uint8
+	n               uint64
+	durSum          float64
+	reqSum, respSum float64
+	dur, req, resp  [nBuckets]uint64 // non-cumulative bucket counts; +Inf = n - sum
+}
+
+type tcpSeries struct {
+	edge                         int32
+	tgt                          int16
+	rep, flag                    uint8
+	opened, closed, sent, recved uint64
+}
+
+type snapshot struct {
+	at   sim.Time
+	http []httpSeries
+	tcp  []tcpSeries
+}
+
+type telemetry struct {
+	http  []httpSeries
+	tcp   []tcpSeries
+	snaps []snapshot
+}
+
+func newTelemetry(m *Mesh) *telemetry { return &telemetry{} }
+
+func (t *telemetry) newTarget() tgtTel { return tgtTel{} }
+
+func (t *telemetry) reset() {
+	t.http = t.http[:0]
+	t.tcp = t.tcp[:0]
+	t.snaps = nil
+}
+
+func (t *telemetry) httpAt(tg *target, ei int32, ti int16, rep, code uint8) *httpSeries {
+	k := tg.tel.http[rep][code]
+	if k == 0 {
+		t.http = append(t.http, httpSeries{edge: ei, tgt: ti, rep: rep, code: code})
+		k = int32(len(t.http))
+		tg.tel.http[rep][code] = k
+	}
+	return &t.http[k-1]
+}
+
+func (t *telemetry) tcpAt(tg *target, ei int32, ti int16, rep, flag uint8) *tcpSeries {
+	k := tg.tel.tcp[rep][flag]
+	if k == 0 {
+		t.tcp = append(t.tcp, tcpSeries{edge: ei, tgt: ti, rep: rep, flag: flag})
+		k = int32(len(t.tcp))
+		tg.tel.tcp[rep][flag] = k
+	}
+	return &t.tcp[k-1]
+}
+
+func bucketOf(v float64) int {
+	for i, b := range EnvoyBuckets {
+		if v <= b {
+			return i
+		}
+	}
+	return nBuckets
+}
+
+func (h *httpSeries) observe(durMs float64, req, resp int32) {
+	h.n++
+	h.durSum += durMs
+	h.reqSum += float64(req)
+	h.respSum += float64(resp)
+	if i := bucketOf(durMs); i < nBuckets {
+		h.dur[i]++
+	}
+	if i := bucketOf(float64(req)); i < nBuckets {
+		h.req[i]++
+	}
+	if i := bucketOf(float64(resp)); i < nBuckets {
+		h.resp[i]++
+	}
+}
+
+func codeOf(out uint8) uint8 {
+	switch out {
+	case outOK:
+		return hc200
+	case outL7Denied:
+		return hc403
+	case outDependency:
+		return hc500
+	case outNoUpstream:
+		return hc503UH
+	case outTimeout:
+		return hc504UT
+	}
+	return hc503UF
+}
+
+// record counts one attempt at every proxy that saw it.
+func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time, closed bool) {
+	ei, ti := c.ei, c.ti
+	reached := func(k uint8) bool {
+		if c.outcome == outNetPolicy || c.outcome == outNoUpstream {
+			return false
+		}
+		for i := int8(0); i < c.n; i++ {
+			if c.kinds[i] == k {
+				return c.denyAt < 0 || c.denyAt >= i
+			}
+		}
+		return false
+	}
+	durMs := (end - c.attemptStart).Milliseconds()
+	code := codeOf(c.outcome)
+	if e.cfg.Protocol != TCP {
+		if tg.src == vScSrc {
+			t.httpAt(tg, ei, ti, repSource, code).observe(durMs, c.reqB, c.respB)
+		}
+		if tg.wp >= 0 && reached(vWP) {
+			t.httpAt(tg, ei, ti, repWaypoint, code).observe(durMs, c.reqB, c.respB)
+		}
+		if tg.dstK == vScDst && reached(vScDst) {
+			t.httpAt(tg, ei, ti, repDestination, code).observe(durMs, c.reqB, c.respB)
+		}
+	}
+	flag := tfNone
+	switch c.outcome {
+	case outL4Denied:
+		flag = tfDeny
+	case outNetPolicy:
+		flag = tfConnect
+	}
+	// ztunnel (always TCP metrics) and Envoy for raw TCP.
+	tcpRep := func(rep uint8, opened bool, sent, recv int32, close bool) {
+		s := t.tcpAt(tg, ei, ti, rep, tfNone)
+		if opened {
+			s.opened++
+		}
+		s.sent += uint64(sent)
+		s.recved += uint64(recv)
+		if close {
+			t.tcpAt(tg, ei, ti, rep, flag).closed++
+		}
+	}
+	if tg.src == vZtSrc || (tg.src == vScSrc && e.cfg.Protocol == TCP) {
+		tcpRep(repSource, c.newStream, c.reqB, c.respB, closed)
+	}
+	if tg.wp >= 0 && e.cfg.Protocol == TCP && reached(vWP) {
+		tcpRep(repWaypoint, c.newStream, c.respB, c.reqB, closed)
+	}
+	if (tg.dstK == vZtDst && reached(vZtDst)) || (tg.dstK == vScDst && e.cfg.Protocol == TCP && reached(vScDst)) {
+		opened, cl := c.newStream, closed
+		if tg.wp >= 0 {
+			opened, cl = c.leg2Stream, c.outcome == outL4Denied
+		}
+		tcpRep(repDestination, opened, c.respB, c.reqB, cl)
+	}
+}
+
+func (t *telemetry) snapshot(at sim.Time) {
+	t.snaps = append(t.snaps, snapshot{at: at,
+		http: append([]httpSeries(nil), t.http...),
+		tcp:  append([]tcpSeries(nil), t.tcp...)})
+}
+
+// Metrics is a finished run's telemetry, ready to export.
+type Metrics struct {
+	m    *Mesh
+	mode string
+}
+
+var httpLabelNames = []string{"reporter", "source_workload", "source_canonical_service", "source_canonical_revision", "source_workload_namespace", "source_principal", "source_app", "source_version", "source_cluster", "destination_workload", "destination_workload_namespace", "destination_principal", "destination_app", "destination_version", "destination_service", "destination_canonical_service", "destination_canonical_revision", "destination_service_name", "destination_service_namespace", "destination_cluster", "request_protocol", "response_code", "grpc_response_status", "response_flags", "connection_security_policy", "mode"}
+
+var tcpLabelNames = []string{"reporter", "source_workload", "source_canonical_service", "source_canonical_revision", "source_workload_namespace", "source_principal", "source_app", "source_version", "source_cluster", "destination_workload", "destination_workload_namespace", "destination_principal", "destination_app", "destination_version", "destination_service", "destination_canonical_service", "destination_canonical_revision", "destination_service_name", "destination_service_namespace", "destination_cluster", "request_protocol", "response_flags", "connection_security_policy", "mode"}
+
+var (
+	descReqs     = prometheus.NewDesc("istio_requests_total", "Requests processed by an Istio proxy (simulated).", httpLabelNames, nil)
+	descDur      = prometheus.NewDesc("istio_request_duration_milliseconds", "Request duration in milliseconds (simulated).", httpLabelNames, nil)
+	descReqB     = prometheus.NewDesc("istio_request_bytes", "HTTP request body sizes (simulated).", httpLabelNames, nil)
+	descRespB    = prometheus.NewDesc("istio_response_bytes", "HTTP response body sizes (simulated).", httpLabelNames, nil)
+	descOpened   = prometheus.NewDesc("istio_tcp_connections_opened_total", "TCP connections opened (simulated).", tcpLabelNames, nil)
+	descClosed   = prometheus.NewDesc("istio_tcp_connections_closed_total", "TCP connections closed (simulated).", tcpLabelNames, nil)
+	descSent     = prometheus.NewDesc("istio_tcp_sent_bytes_total", "Bytes sent during TCP connections (simulated).", tcpLabelNames, nil)
+	descReceived = prometheus.NewDesc("istio_tcp_received_bytes_total", "Bytes received during TCP connections (simulated).", tcpLabelNames, nil)
+)
+
+// peer is one side's label values.
+type peer struct {
+	workload, canonical, revision, namespace, principal, app, version, cluster string
+}
+
+func unknownPeer() peer {
+	return peer{"unknown", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown"}
+}
+
+func workloadPeer(w *topology.Workload, td string, mesh bool) peer {
+	if w == nil {
+		return unknownPeer()
+	}
+	app := w.Labels["app"]
+	if app == "" {
+		app = w.Labels["app.kubernetes.io/name"]
+	}
+	canon := app
+	if canon == "" {
+		canon = w.Name
+		app = "unknown"
+	}
+	ver := w.Labels["version"]
+	rev := ver
+	if rev == "" {
+		rev = "latest"
+		ver = "unknown"
+	}
+	p := peer{workload: w.Name, canonical: canon, revision: rev, namespace: w.Namespace, principal: "unknown", app: app, version: ver, cluster: "Kubernetes"}
+	if mesh {
+		sa := w.ServiceAccount
+		if sa == "" {
+			sa = "default"
+		}
+		p.principal = "spiffe://" + td + "/ns/" + w.Namespace + "/sa/" + sa
+	}
+	return p
+}
+
+func waypointPeer(w *topology.Waypoint, td string) peer {
+	return peer{workload: w.Name, canonical: w.Name, revision: "latest", namespace: w.Namespace,
+		principal: w.Identity(td), app: "unknown", version: "unknown", cluster: "Kubernetes"}
+}
+
+func (x *Metrics) labels(edge int32, ti int16, rep uint8, http bool, code uint8) []string {
+	m := x.m
+	e := &m.edges[edge]
+	tg := &e.tgts[ti]
+	td := m.top.TrustDomain
+	if td == "" {
+		td = topology.DefaultTrustDomain
+	}
+	srcW := m.wls[e.from].w
+	srcMesh := tg.src != 255
+	src := workloadPeer(srcW, td, srcMesh)
+	svc := m.svcs[tg.svc].s
+	var dstW *topology.Workload
+	if len(tg.dst) > 0 {
+		dstW = m.pods[tg.dst[0]].p.Workload
+	}
+	dst := workloadPeer(dstW, td, tg.dstK != 255)
+	if !http && tg.wp >= 0 {
+		// ztunnel legs of a waypoint path name the waypoint as the peer.
+		wp := waypointPeer(m.wps[tg.wp].w, td)
+		if rep == repSource {
+			dst = wp
+		} else if rep == repDestination {
+			src = wp
+		}
+	}
+	if rep == repDestination && !srcMesh && tg.wp < 0 {
+		src = unknownPeer() // plaintext from outside the mesh: no identity
+	}
+	secure := "mutual_tls"
+	switch {
+	case rep == repSource && http:
+		secure = "unknown" // Envoy source reporters do not set it
+	case rep == repDestination && !srcMesh && tg.wp < 0:
+		secure = "unknown"
+	}
+	proto := e.cfg.Protocol.String()
+	if !http {
+		proto = "tcp"
+	}
+	out := []string{reporterName[rep],
+		src.workload, src.canonical, src.revision, src.namespace, src.principal, src.app, src.version, src.cluster,
+		dst.workload, dst.namespace, dst.principal, dst.app, dst.version,
+		svc.Name + "." + svc.Namespace + ".svc." + td, dst.canonical, dst.revision, svc.Name, svc.Namespace, dst.cluster,
+		proto}
+	if http {
+		grpc := ""
+		if e.cfg.Protocol == GRPC {
+			grpc = "0"
+			if code != hc200 {
+				grpc = "14"
+			}
+		}
+		out = append(out, httpCode[code], grpc, httpFlag[code], secure, x.mode)
+	} else {
+		out = append(out, tcpFlag[code], secure, x.mode)
+	}
+	return out
+}
+
+// Describe implements prometheus.Collector.
+func (x *Metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descReqs, descDur, descReqB, descRespB, descOpened, descClosed, descSent, descReceived} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector with the run's final values.
+func (x *Metrics) Collect(ch chan<- prometheus.Metric) {
+	x.collect(ch, x.m.tel.http, x.m.tel.tcp, time.Time{})
+}
+
+func cumulative(b *[nBuckets]uint64) map[float64]uint64 {
+	out := make(map[float64]uint64, nBuckets)
+	var c uint64
+	for i, v := range b {
+		c += v
+		out[EnvoyBuckets[i]] = c
+	}
+	return out
+}
+
+func (x *Metrics) collect(ch chan<- prometheus.Metric, hs []httpSeries, ts []tcpSeries, at time.Time) {
+	emit := func(pm prometheus.Metric) {
+		if !at.IsZero() {
+			pm = prometheus.NewMetricWithTimestamp(at, pm)
+		}
+		ch <- pm
+	}
+	// Several edges can share a label set (a ztunnel leg that names the
+	// waypoint as its peer): sum them, as the real proxy's counter would.
+	type hAgg struct {
+		labels []string
+		s      httpSeries
+	}
+	type tAgg struct {
+		labels []string
+		s      tcpSeries
+	}
+	hm := map[string]*hAgg{}
+	for i := range hs {
+		h := &hs[i]
+		l := x.labels(h.edge, h.tgt, h.rep, true, h.code)
+		k := strings.Join(l, "\x00")
+		a := hm[k]
+		if a == nil {
+			a = &hAgg{labels: l}
+			hm[k] = a
+		}
+		a.s.n += h.n
+		a.s.durSum += h.durSum
+		a.s.reqSum += h.reqSum
+		a.s.respSum += h.respSum
+		for b := 0; b < nBuckets; b++ {
+			a.s.dur[b] += h.dur[b]
+			a.s.req[b] += h.req[b]
+			a.s.resp[b] += h.resp[b]
+		}
+	}
+	for _, k := range sortedStrings(hm) {
+		a := hm[k]
+		h, l := &a.s, a.labels
+		emit(prometheus.MustNewConstMetric(descReqs, prometheus.CounterValue, float64(h.n), l...))
+		emit(prometheus.MustNewConstHistogram(descDur, h.n, h.durSum, cumulative(&h.dur), l...))
+		emit(prometheus.MustNewConstHistogram(descReqB, h.n, h.reqSum, cumulative(&h.req), l...))
+		emit(prometheus.MustNewConstHistogram(descRespB, h.n, h.respSum, cumulative(&h.resp), l...))
+	}
+	tm := map[string]*tAgg{}
+	for i := range ts {
+		s := &ts[i]
+		l := x.labels(s.edge, s.tgt, s.rep, false, s.flag)
+		k := strings.Join(l, "\x00")
+		a := tm[k]
+		if a == nil {
+			a = &tAgg{labels: l, s: tcpSeries{flag: s.flag}}
+			tm[k] = a
+		}
+		a.s.opened += s.opened
+		a.s.closed += s.closed
+		a.s.sent += s.sent
+		a.s.recved += s.recved
+	}
+	for _, k := range sortedStrings(tm) {
+		a := tm[k]
+		s, l := &a.s, a.labels
+		if s.flag == tfNone {
+			emit(prometheus.MustNewConstMetric(descOpened, prometheus.CounterValue, float64(s.opened), l...))
+			emit(prometheus.MustNewConstMetric(descSent, prometheus.CounterValue, float64(s.sent), l...))
+			emit(prometheus.MustNewConstMetric(descReceived, prometheus.CounterValue, float64(s.recved), l...))
+		}
+		if s.closed > 0 || s.flag == tfNone {
+			emit(prometheus.MustNewConstMetric(descClosed, prometheus.CounterValue, float64(s.closed), l...))
+		}
+	}
+}
+
+// Registry returns a new registry holding the final metrics.
+func (x *Metrics) Registry() (*prometheus.Registry, error) {
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(x); err != nil {
+		return nil, err
+	}
+	return reg, nil
+}
+
+// Epoch is the wall-clock instant simulated time 0 maps to in timestamped
+// metrics, fixed so the output is deterministic: 2026-01-01T00:00:00Z.
+var Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+type snapCollector struct {
+	x  *Metrics
+	sn *snapshot
+}
+
+func (s snapCollector) Describe(ch chan<- *prometheus.Desc) { s.x.Describe(ch) }
+func (s snapCollector) Collect(ch chan<- prometheus.Metric) {
+	s.x.collect(ch, s.sn.http, s.sn.tcp, Epoch.Add(time.Duration(s.sn.at)))
+}
+
+// Timestamped returns the metric families sampled every snapshot interval,
+// each series' samples in time order, with timestamps Epoch + simulated
+// time: the content of an OpenMetrics backfill file.
+func (x *Metrics) Timestamped() ([]*dto.MetricFamily, error) {
+	type fam struct {
+		mf     *dto.MetricFamily
+		series map[string][]*dto.Metric
+		order  []string
+	}
+	fams := map[string]*fam{}
+	for i := range x.m.tel.snaps {
+		reg := prometheus.NewRegistry()
+		if err := reg.Register(snapCollector{x, &x.m.tel.snaps[i]}); err != nil {
+			return nil, err
+		}
+		got, err := reg.Gather()
+		if err != nil {
+			return nil, err
+		}
+		for _, mf := range got {
+			f := fams[mf.GetName()]
+			if f == nil {
+				f = &fam{mf: &dto.MetricFamily{Name: mf.Name, Help: mf.Help, Type: mf.Type}, series: map[string][]*dto.Metric{}}
+				fams[mf.GetName()] = f
+			}
+			for _, mt := range mf.Metric {
+				k := labelKey(mt)
+				if _, ok := f.series[k]; !ok {
+					f.order = append(f.order, k)
+				}
+				f.series[k] = append(f.series[k], mt)
+			}
+		}
+	}
+	names := sortedStrings(fams)
+	out := make([]*dto.MetricFamily, 0, len(names))
+	for _, n := range names {
+		f := fams[n]
+		sort.Strings(f.order)
+		for _, k := range f.order {
+			f.mf.Metric = append(f.mf.Metric, f.series[k]...)
+		}
+		out = append(out, f.mf)
+	}
+	return out, nil
+}
+
+func labelKey(mt *dto.Metric) string {
+	var b strings.Builder
+	for _, lp := range mt.Label {
+		b.WriteString(lp.GetName())
+		b.WriteByte('=')
+		b.WriteString(strconv.Quote(lp.GetValue()))
+		b.WriteByte(',')
+	}
+	return b.String()
+}
+
+// MetricsSet collects several runs' metrics (one per mode) as one
+// collector; the mode label keeps their series apart.
+type MetricsSet []*Metrics
+
+// Describe implements prometheus.Collector.
+func (s MetricsSet) Describe(ch chan<- *prometheus.Desc) {
+	if len(s) > 0 {
+		s[0].Describe(ch)
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (s MetricsSet) Collect(ch chan<- prometheus.Metric) {
+	for _, x := range s {
+		x.Collect(ch)
+	}
+}
+
+// Registry returns a registry holding every run's final metrics.
+func (s MetricsSet) Registry() (*prometheus.Registry, error) {
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(s); err != nil {
+		return nil, err
+	}
+	return reg, nil
+}
+
+// Timestamped merges the runs' timestamped families.
+func (s MetricsSet) Timestamped() ([]*dto.MetricFamily, error) {
+	byName := map[string]*dto.MetricFamily{}
+	for _, x := range s {
+		fams, err := x.Timestamped()
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range fams {
+			if g, ok := byName[f.GetName()]; ok {
+				g.Metric = append(g.Metric, f.Metric...)
+			} else {
+				byName[f.GetName()] = f
+			}
+		}
+	}
+	out := make([]*dto.MetricFamily, 0, len(byName))
+	for _, n := range sortedStrings(byName) {
+		out = append(out, byName[n])
+	}
+	return out, nil
+}

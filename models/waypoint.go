@@ -1,0 +1,118 @@
+package models
+
+import "github.com/ambientsim/ambientsim/sim"
+
+// Waypoint: a Deployment of replicas, each an Envoy with WorkerThreads
+// workers (a station), serving the scope it is attached to. Per request it
+// spends PerRequestCPU (HTTP parse, route, L7 authz, stats), split evenly
+// between the request and the response, plus PerByteCPU per payload byte
+// (decrypt from the downstream HBONE leg, encrypt onto the upstream one).
+// It terminates the source ztunnel's HBONE connection (a TLS handshake on
+// the server side when that connection is new) and originates its own HBONE
+// to the destination pod: one connection per (replica, pod), dialled once
+// and idle-closed after an hour, carrying reusable upstream streams (Envoy's
+// upstream HTTP pool). ztunnel reaches the waypoint Service, which prefers
+// replicas in the source's zone (PreferClose). Units: ns, bytes.
+
+// pickReplica chooses the waypoint replica for a new connection from a pod
+// on node srcNode: random among same-zone replicas if any, else among all.
+func (m *Mesh) pickReplica(wp int32, srcNode int32, e *edgeRT) int32 {
+	reps := m.wps[wp].reps
+	if len(reps) == 1 {
+		return 0
+	}
+	zone := m.nodes[srcNode].zone
+	same := 0
+	for _, r := range reps {
+		if m.nodes[m.reps[r].node].zone == zone {
+			same++
+		}
+	}
+	if same == 0 {
+		return int32(e.lbR.IntN(len(reps)))
+	}
+	k := e.lbR.IntN(same)
+	for i, r := range reps {
+		if m.nodes[m.reps[r].node].zone == zone {
+			if k == 0 {
+				return int32(i)
+			}
+			k--
+		}
+	}
+	return 0
+}
+
+// waypointRequest: the waypoint takes the request from the downstream HBONE
+// stream, routes it to the chosen pod over its upstream pool, and forwards.
+func (m *Mesh) waypointRequest(c *call, tg *target, now sim.Time, st *Station, from, to int32) (fin, next sim.Time) {
+	demand := m.c.wp.reqHalf + bytesCost(m.c.wp.byteNs, c.reqB)
+	r := m.wps[tg.wp].reps[c.repL]
+	rep := &m.reps[r]
+	measured := now >= m.measure
+	if c.leg1New {
+		demand += m.c.wp.hs
+		rep.conns++
+		if measured {
+			rep.hs++
+		}
+	}
+	nd := int32(len(tg.dst))
+	slot := tg.up[c.repL*nd+c.dstL]
+	c.upSlot = slot
+	u := &m.upPool[slot]
+	if u.up && now-u.lastUse > m.c.wp.upIdle && u.open == u.idle {
+		u.up, u.idle, u.open = false, 0, 0
+		rep.conns--
+	}
+	if !u.up {
+		u.up = true
+		demand += m.c.wp.hs
+		c.leg2New = true
+		rep.conns++
+		if measured {
+			rep.hs++
+		}
+	}
+	if rep.conns > rep.maxC {
+		rep.maxC = rep.conns
+	}
+	if u.idle > 0 {
+		u.idle--
+	} else {
+		u.open++
+		c.leg2Stream = true
+	}
+	u.lastUse = now
+	fin = st.Arrive(now, demand)
+	if measured {
+		rep.reqs++
+	}
+	rtt := 2 * m.oneWay(from, to)
+	start := fin
+	if c.leg2New {
+		u.readyAt = fin + sim.Time(m.c.hsRTTs*float64(rtt))
+	}
+	if u.readyAt > start {
+		start = u.readyAt
+	}
+	if c.leg2Stream {
+		start += rtt // CONNECT → 200
+	}
+	return fin, start + m.c.wp.lat + m.net(from, to, c.reqB)
+}
+
+// waypointResponse returns the upstream stream to the pool (or drops it if
+// the destination reset it).
+func (m *Mesh) waypointResponse(c *call) {
+	if c.upSlot < 0 {
+		return
+	}
+	u := &m.upPool[c.upSlot]
+	if c.outcome == outL4Denied {
+		u.open--
+		return
+	}
+	u.idle++
+	u.lastUse = m.s.Now()
+}

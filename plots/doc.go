@@ -1,0 +1,56 @@
+// Package plots turns a run's results into one self-contained HTML report.
+//
+// It reads results only (summary.json, and sweep.json when a sweep wrote
+// one); it never runs a simulation. The command behind it is
+//
+//	ambientsim report RESULTS_DIR -o report.html [--slo-p99-ms 10 --slo-error-ratio 0.001]
+//
+// and the same thing from Go is:
+//
+//	s, err := plots.LoadResults(dir)      // errors name the file, line and field
+//	sweep, err := plots.LoadSweep(dir)    // nil when there was no sweep
+//	err = plots.WriteReport(s, "report.html", plots.Options{
+//		Command: "ambientsim report " + dir + " -o report.html",
+//		SLO:     plots.SLO{P99Ms: 10},
+//		Sweep:   sweep,
+//	})
+//
+// # Two steps: a data model, then HTML
+//
+// Build returns a Report: numbered sections made of blocks (headings,
+// paragraphs, real HTML tables, charts). A Chart holds exactly what it plots
+// (axes, series values, graph nodes and links, reference lines) plus a
+// caption saying what to look for. Golden tests compare this model as JSON
+// (testdata/golden, regenerated with -update), so a change in what a chart
+// shows is a readable diff. Render then writes the page.
+//
+// The sections are: 1 executive summary (question, cost per mode, SLO
+// verdicts, top risks, model profile), 2 topology (call graph coloured by
+// dataplane mode, nodes and ztunnels, waypoints and their scope), 3 request
+// paths and policy findings with proofs, 4 latency (percentile bars, CDFs
+// per path category, side-by-side tables), 5 cost (CPU and memory per
+// component kind and mode, totals, busiest components), 6 failures (rate,
+// errors and p99 around each failure, blast-radius graph, what-if designs),
+// 7 sweeps (load vs p99 with confidence bands and the SLO, sizing table),
+// 8 rollout readiness, 9 assumptions and reproducibility. Sections 6 and 7
+// appear only when their data exists, so numbers shift up when they don't.
+//
+// # Offline, deterministic, safe
+//
+// go-echarts builds each chart's ECharts option. Its page templates are not
+// used: they load echarts.min.js from a CDN (a blank page offline), write the
+// option JSON without HTML escaping (a workload named "</script>…" would
+// break out of the script element) and strip every "__f__" from the page.
+// Instead the report inlines Apache ECharts 5.6.0 from assets/ (go:embed,
+// digest checked by a test) and encodes each option with encoding/json,
+// which escapes <, > and &. Tables go through html/template. Chart ids are
+// fixed, maps are never iterated into the output and nothing reads the
+// clock, so the same results give byte-identical HTML.
+//
+// # Big topologies
+//
+// Per-item tables keep Options.TopN rows (busiest first) and say how many
+// were left out; graphs keep the Options.MaxGraphNodes busiest services;
+// nodes are totalled per zone beyond TopN. A 10,000-pod topology gives a
+// report of about 1.1 MB, most of it the inlined chart library.
+package plots

@@ -1,0 +1,254 @@
+package plots
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+)
+
+// optionJSON builds the ECharts option of one chart with go-echarts and
+// returns it as JSON that is safe inside a <script> element.
+//
+// go-echarts' own templates write the option with HTML escaping turned off
+// (JSONNotEscaped), so a workload named "</script><script>…" would end the
+// script element; they also run a regexp over the whole page that deletes
+// every "__f__" (its marker for inline JS functions), which would corrupt
+// names. So the report takes only the option map from go-echarts and encodes
+// it with encoding/json, which escapes <, > and & as \u003c, \u003e and
+// \u0026. The report uses no JS functions, so nothing needs the marker.
+func optionJSON(c *Chart) ([]byte, error) {
+	var (
+		base *charts.BaseConfiguration
+		err  error
+	)
+	switch c.Kind {
+	case ChartLine:
+		base, err = lineOption(c)
+	case ChartBar:
+		base, err = barOption(c)
+	case ChartGraph:
+		base, err = graphOption(c)
+	default:
+		return nil, fmt.Errorf("chart %s: unknown kind %q", c.ID, c.Kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(base.JSON())
+}
+
+// common sets what every chart shares: fixed id, no animation (so a
+// screenshot or a test sees the final picture at once), scrolling legend.
+func common(c *Chart, legend []string) []charts.GlobalOpts {
+	return []charts.GlobalOpts{
+		charts.WithInitializationOpts(opts.Initialization{ChartID: c.ID}),
+		charts.WithAnimation(false),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(len(legend) > 0), Type: "scroll", Top: "0", Data: legend}),
+	}
+}
+
+func rectOpts(c *Chart, legend []string) []charts.GlobalOpts {
+	x := opts.XAxis{Type: c.X.Type, Name: c.X.Name, NameLocation: "middle", NameGap: 28}
+	if c.X.Type == "category" {
+		x.Data = c.X.Categories
+		x.AxisLabel = &opts.AxisLabel{Interval: "0", HideOverlap: opts.Bool(true)}
+	}
+	if c.X.Type == "value" || c.X.Type == "log" {
+		x.Scale = opts.Bool(true)
+	}
+	y := opts.YAxis{Type: c.Y.Type, Name: c.Y.Name}
+	trigger := "axis"
+	if c.X.Type != "category" {
+		trigger = "item"
+	}
+	return append(common(c, legend),
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: trigger}),
+		charts.WithGridOpts(opts.Grid{Left: "3%", Right: "4%", Top: "48", Bottom: "40", ContainLabel: opts.Bool(true)}),
+		charts.WithXAxisOpts(x),
+		charts.WithYAxisOpts(y),
+	)
+}
+
+func seriesNames(ss []Series) []string {
+	n := make([]string, len(ss))
+	for i, s := range ss {
+		n[i] = s.Name
+	}
+	return n
+}
+
+// markOpts draws the chart's reference lines on its first series.
+func markOpts(c *Chart) []charts.SeriesOpts {
+	if len(c.MarkX) == 0 && len(c.MarkY) == 0 {
+		return nil
+	}
+	var o []charts.SeriesOpts
+	color := "#d62728" // an objective
+	if len(c.MarkY) == 0 {
+		color = "#555555" // an event in time
+	}
+	for _, m := range c.MarkX {
+		o = append(o, charts.WithMarkLineNameXAxisItemOpts(opts.MarkLineNameXAxisItem{Name: m.Label, XAxis: finite(m.Value)}))
+	}
+	for _, m := range c.MarkY {
+		o = append(o, charts.WithMarkLineNameYAxisItemOpts(opts.MarkLineNameYAxisItem{Name: m.Label, YAxis: finite(m.Value)}))
+	}
+	return append(o, charts.WithMarkLineStyleOpts(opts.MarkLineStyle{
+		Symbol:    []string{"none", "none"},
+		LineStyle: &opts.LineStyle{Type: "dashed", Color: color, Width: 1.5},
+		Label:     &opts.Label{Show: opts.Bool(true), Formatter: "{b}", Position: "insideEndTop"},
+	}))
+}
+
+func lineOption(c *Chart) (*charts.BaseConfiguration, error) {
+	l := charts.NewLine()
+	l.SetGlobalOptions(rectOpts(c, seriesNames(c.Series))...)
+	if c.X.Type == "category" {
+		l.SetXAxis(c.X.Categories)
+	}
+	for i, s := range c.Series {
+		var data []opts.LineData
+		if len(s.Points) > 0 {
+			data = make([]opts.LineData, len(s.Points))
+			for j, p := range s.Points {
+				data[j] = opts.LineData{Value: []float64{finite(p[0]), finite(p[1])}}
+			}
+		} else {
+			data = make([]opts.LineData, len(s.Values))
+			for j, v := range s.Values {
+				data[j] = opts.LineData{Value: finite(v)}
+			}
+		}
+		so := []charts.SeriesOpts{
+			charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(len(data) <= 24), Symbol: "circle", SymbolSize: 5}),
+			charts.WithItemStyleOpts(opts.ItemStyle{Color: s.Color}),
+			charts.WithLineStyleOpts(opts.LineStyle{Color: s.Color, Width: 2}),
+		}
+		if i == 0 {
+			so = append(so, markOpts(c)...)
+		}
+		l.AddSeries(s.Name, data, so...)
+		if s.Band != nil {
+			addBand(l, i, s)
+		}
+	}
+	l.Validate()
+	return &l.BaseConfiguration, nil
+}
+
+// addBand draws a confidence band as two stacked, line-less series: the
+// lower edge (transparent) and the band's height (shaded) on top of it.
+func addBand(l *charts.Line, i int, s Series) {
+	n := len(s.Values)
+	lower := make([]opts.LineData, n)
+	height := make([]opts.LineData, n)
+	for j := 0; j < n; j++ {
+		var lo, hi float64
+		if j < len(s.Band.Lower) {
+			lo = finite(s.Band.Lower[j])
+		}
+		if j < len(s.Band.Upper) {
+			hi = finite(s.Band.Upper[j])
+		}
+		lower[j] = opts.LineData{Value: lo}
+		height[j] = opts.LineData{Value: max(hi-lo, 0)}
+	}
+	stack := fmt.Sprintf("band-%d", i)
+	hidden := opts.LineStyle{Opacity: opts.Float(0)}
+	l.AddSeries(s.Name+" band", lower,
+		charts.WithLineChartOpts(opts.LineChart{Stack: stack, ShowSymbol: opts.Bool(false)}),
+		charts.WithLineStyleOpts(hidden),
+	)
+	l.AddSeries(s.Name+" band", height,
+		charts.WithLineChartOpts(opts.LineChart{Stack: stack, ShowSymbol: opts.Bool(false)}),
+		charts.WithLineStyleOpts(hidden),
+		charts.WithAreaStyleOpts(opts.AreaStyle{Color: s.Color, Opacity: opts.Float(0.18)}),
+	)
+}
+
+func barOption(c *Chart) (*charts.BaseConfiguration, error) {
+	b := charts.NewBar()
+	b.SetGlobalOptions(rectOpts(c, seriesNames(c.Series))...)
+	b.SetXAxis(c.X.Categories)
+	for i, s := range c.Series {
+		data := make([]opts.BarData, len(s.Values))
+		for j, v := range s.Values {
+			data[j] = opts.BarData{Value: finite(v)}
+		}
+		so := []charts.SeriesOpts{
+			charts.WithBarChartOpts(opts.BarChart{Stack: s.Stack}),
+			charts.WithItemStyleOpts(opts.ItemStyle{Color: s.Color}),
+		}
+		if i == 0 {
+			so = append(so, markOpts(c)...)
+		}
+		b.AddSeries(s.Name, data, so...)
+	}
+	b.Validate()
+	return &b.BaseConfiguration, nil
+}
+
+// graphNodeData is an ECharts graph node. go-echarts' GraphNode has a
+// numeric value only; the report puts the tooltip text in value.
+type graphNodeData struct {
+	Name       string  `json:"name"`
+	Category   int     `json:"category"`
+	SymbolSize float64 `json:"symbolSize"`
+	Value      string  `json:"value,omitempty"`
+}
+
+// graphLinkData is an ECharts graph edge with a text value for the tooltip.
+type graphLinkData struct {
+	Source    string          `json:"source"`
+	Target    string          `json:"target"`
+	Value     string          `json:"value,omitempty"`
+	LineStyle *opts.LineStyle `json:"lineStyle,omitempty"`
+}
+
+func graphOption(c *Chart) (*charts.BaseConfiguration, error) {
+	if c.Graph == nil {
+		return nil, fmt.Errorf("chart %s: graph chart without graph data", c.ID)
+	}
+	g := charts.NewGraph()
+	cats := make([]*opts.GraphCategory, len(c.Graph.Categories))
+	legend := make([]string, len(c.Graph.Categories))
+	for i, gc := range c.Graph.Categories {
+		cats[i] = &opts.GraphCategory{Name: gc.Name, ItemStyle: &opts.ItemStyle{Color: gc.Color}}
+		legend[i] = gc.Name
+	}
+	g.SetGlobalOptions(append(common(c, legend),
+		// A template, not a function: ECharts HTML-encodes {b} and {c}.
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item", Formatter: "{b}<br/>{c}"}),
+	)...)
+	g.AddSeries("graph", nil, nil,
+		charts.WithGraphChartOpts(opts.GraphChart{
+			Layout:         "force",
+			Force:          &opts.GraphForce{Repulsion: 420, Gravity: 0.06, EdgeLength: []float64{90, 200}, InitLayout: "circular"},
+			Roam:           opts.Bool(true),
+			Draggable:      opts.Bool(true),
+			EdgeSymbol:     []string{"none", "arrow"},
+			EdgeSymbolSize: 7,
+			Categories:     cats,
+		}),
+		charts.WithLabelOpts(opts.Label{Show: opts.Bool(len(c.Graph.Nodes) <= 60), Position: "right", FontSize: 11}),
+		charts.WithLineStyleOpts(opts.LineStyle{Color: "source", Opacity: opts.Float(0.6), Curveness: 0.1}),
+	)
+	nodes := make([]graphNodeData, len(c.Graph.Nodes))
+	for i, n := range c.Graph.Nodes {
+		nodes[i] = graphNodeData{Name: n.ID, Category: n.Category, SymbolSize: finite(n.SizePx), Value: n.Detail}
+	}
+	links := make([]graphLinkData, len(c.Graph.Links))
+	for i, l := range c.Graph.Links {
+		ls := &opts.LineStyle{Width: float32(finite(l.Width))}
+		if l.Dashed {
+			ls.Type = "dashed"
+		}
+		links[i] = graphLinkData{Source: l.Source, Target: l.Target, Value: l.Label, LineStyle: ls}
+	}
+	g.MultiSeries[0].Data = nodes
+	g.MultiSeries[0].Links = links
+	g.Validate()
+	return &g.BaseConfiguration, nil
+}

@@ -1,0 +1,162 @@
+package plots
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/ambientsim/ambientsim/scenarios/results"
+)
+
+// vertexKind says what a call-graph vertex stands for.
+type vertexKind int
+
+const (
+	vertexService  vertexKind = iota // a Service (ns/name)
+	vertexClient                     // a calling workload with no Service of the same name
+	vertexWaypoint                   // a waypoint (ns/name)
+)
+
+// vertex is a call-graph vertex before classification.
+type vertex struct {
+	id      string
+	name    string // ns/name as in the summary
+	kind    vertexKind
+	service *results.ServiceInfo
+	traffic float64 // rps in + out, used to keep the busiest vertices
+}
+
+// classifier picks a vertex's category name and tooltip text.
+type classifier func(v vertex) (category, detail string)
+
+// callGraph draws services, calling workloads and waypoints with the call
+// edges between them. When there are more than MaxGraphNodes services and
+// clients, it keeps the busiest (by offered rps in + out) and says so in the
+// returned note. categories fixes the legend order; classifier may return
+// other names, which are appended.
+func (b *builder) callGraph(categories []GraphCategory, classify classifier) (*Graph, string) {
+	s := b.s
+	byName := make(map[string]*vertex)
+	var order []*vertex
+	addVertex := func(name string, kind vertexKind) *vertex {
+		id := name
+		if kind == vertexWaypoint {
+			id = "waypoint " + name
+		}
+		if v, ok := byName[id]; ok {
+			return v
+		}
+		v := &vertex{id: id, name: name, kind: kind}
+		byName[id] = v
+		order = append(order, v)
+		return v
+	}
+	for i := range s.Topology.Services {
+		v := addVertex(s.Topology.Services[i].Name, vertexService)
+		v.service = &s.Topology.Services[i]
+	}
+	for _, c := range s.Topology.Calls {
+		src := byName[c.Source]
+		if src == nil {
+			src = addVertex(c.Source, vertexClient)
+		}
+		dst := byName[c.Destination]
+		if dst == nil {
+			dst = addVertex(c.Destination, vertexService)
+		}
+		src.traffic += finite(c.RateRPS)
+		dst.traffic += finite(c.RateRPS)
+	}
+
+	// Keep the busiest services and clients; ties by name for determinism.
+	var candidates []*vertex
+	for _, v := range order {
+		if v.kind != vertexWaypoint {
+			candidates = append(candidates, v)
+		}
+	}
+	total := len(candidates)
+	sort.SliceStable(candidates, func(i, j int) bool {
+		if candidates[i].traffic != candidates[j].traffic {
+			return candidates[i].traffic > candidates[j].traffic
+		}
+		return candidates[i].id < candidates[j].id
+	})
+	keep := make(map[string]bool)
+	for i, v := range candidates {
+		if i == b.opts.MaxGraphNodes {
+			break
+		}
+		keep[v.id] = true
+	}
+	var wpLinks []GraphLink
+	for _, w := range s.Topology.Waypoints {
+		wv := addVertex(w.Name, vertexWaypoint)
+		for _, svc := range w.Serves {
+			if keep[svc] {
+				keep[wv.id] = true
+				wpLinks = append(wpLinks, GraphLink{Source: wv.id, Target: svc, Label: "serves", Dashed: true, Width: 1})
+			}
+		}
+	}
+
+	g := &Graph{Categories: append([]GraphCategory(nil), categories...)}
+	catIndex := make(map[string]int)
+	for i, c := range g.Categories {
+		catIndex[c.Name] = i
+	}
+	for _, v := range order {
+		if !keep[v.id] {
+			continue
+		}
+		cat, detail := classify(*v)
+		idx, ok := catIndex[cat]
+		if !ok {
+			idx = len(g.Categories)
+			g.Categories = append(g.Categories, GraphCategory{Name: cat, Color: colorFor(cat, idx)})
+			catIndex[cat] = idx
+		}
+		pods := 1
+		if v.service != nil && v.service.Pods > 0 {
+			pods = v.service.Pods
+		}
+		g.Nodes = append(g.Nodes, GraphNode{ID: v.id, Category: idx, SizePx: round(math.Min(12+4*math.Sqrt(float64(pods)), 44)), Detail: detail})
+	}
+	for _, c := range s.Topology.Calls {
+		src := c.Source
+		if !keep[src] || !keep[c.Destination] {
+			continue
+		}
+		g.Links = append(g.Links, GraphLink{
+			Source: src, Target: c.Destination,
+			Label: fixed(c.RateRPS, 1) + " rps",
+			Width: round(math.Min(1+math.Log1p(finite(math.Max(c.RateRPS, 0))), 8)),
+		})
+	}
+	g.Links = append(g.Links, wpLinks...)
+
+	var n string
+	if total > b.opts.MaxGraphNodes {
+		n = fmt.Sprintf("The graph shows the %s busiest of %s services and calling workloads (by offered requests per second in and out) and the waypoints that serve them; the tables list the rest.",
+			counti(b.opts.MaxGraphNodes), counti(total))
+	}
+	return g, n
+}
+
+// serviceDetail is the tooltip of a vertex in the topology graph.
+func serviceDetail(v vertex) string {
+	switch v.kind {
+	case vertexWaypoint:
+		return "waypoint"
+	case vertexClient:
+		return fmt.Sprintf("calling workload, %s rps out", fixed(v.traffic, 1))
+	}
+	if v.service == nil {
+		return "service (not in the topology summary)"
+	}
+	d := fmt.Sprintf("%s, %s", v.service.Mode, plural(v.service.Pods, "pod"))
+	if v.service.Waypoint != "" {
+		d += ", waypoint " + v.service.Waypoint
+	}
+	return d
+}

@@ -1,0 +1,77 @@
+package plots
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadResults(t *testing.T) {
+	write := func(t *testing.T, content string) string {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, SummaryFile), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	tests := []struct {
+		name    string
+		dir     func(t *testing.T) string
+		wantErr []string // substrings the error must contain; nil = success
+	}{
+		{"fixture dir", func(*testing.T) string { return "testdata/fixture" }, nil},
+		{"summary file itself", func(*testing.T) string { return "testdata/fixture/summary.json" }, nil},
+		{"missing dir", func(*testing.T) string { return "testdata/no-such-dir" }, []string{"testdata/no-such-dir"}},
+		{"dir without summary", func(t *testing.T) string { return t.TempDir() }, []string{SummaryFile, "ambientsim run"}},
+		{"malformed", func(t *testing.T) string { return write(t, "{\n  \"schema_version\": 1,\n  \"seed\": ,\n}") }, []string{SummaryFile + ":3:11", "malformed JSON"}},
+		{"wrong type", func(t *testing.T) string { return write(t, "{\n\"schema_version\": 1,\n\"seed\": \"forty-two\"\n}") }, []string{SummaryFile + ":3:", `field "seed"`}},
+		{"no schema", func(t *testing.T) string { return write(t, `{"scenario": "x"}`) }, []string{"schema_version is missing"}},
+		{"newer schema", func(t *testing.T) string { return write(t, `{"schema_version": 99}`) }, []string{"schema_version 99", "upgrade"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := LoadResults(tt.dir(t))
+			if tt.wantErr == nil {
+				if err != nil || s == nil {
+					t.Fatalf("LoadResults: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("LoadResults succeeded, want an error")
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadSweep(t *testing.T) {
+	sw, err := LoadSweep("testdata/fixture")
+	if err != nil || sw == nil || len(sw.Points) == 0 {
+		t.Fatalf("fixture sweep: %v %v", sw, err)
+	}
+	if sw, err := LoadSweep("testdata/minimal"); sw != nil || err != nil {
+		t.Errorf("no sweep.json: got %v, %v; want nil, nil", sw, err)
+	}
+	if sw, err := LoadSweep("testdata/fixture/summary.json"); sw == nil || err != nil {
+		t.Errorf("sweep beside a named summary.json: got %v, %v", sw, err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, SweepFile), []byte(`{"points": [`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadSweep(dir); err == nil || !strings.Contains(err.Error(), SweepFile) {
+		t.Errorf("malformed sweep.json: err = %v, want one naming the file", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, SweepFile), []byte(`{"format": "other/1", "points": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadSweep(dir); err == nil || !strings.Contains(err.Error(), "format") {
+		t.Errorf("foreign sweep.json: err = %v, want a format error", err)
+	}
+}

@@ -1,0 +1,151 @@
+package plots
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/ambientsim/ambientsim/scenarios/results"
+)
+
+// cost is section 5: CPU and memory per component kind and per mode
+// (stacked bars), cluster totals, the busiest components.
+func (b *builder) cost() []Block {
+	s := b.s
+	if len(s.Modes) == 0 {
+		return nil
+	}
+	var out []Block
+	modes := make([]string, len(s.Modes))
+	for i, m := range s.Modes {
+		modes[i] = m.Mode
+	}
+	kinds := costKinds(s.Modes)
+
+	cpu := make([]Series, len(kinds))
+	mem := make([]Series, len(kinds))
+	for k, kind := range kinds {
+		cpu[k] = Series{Name: kind, Color: colorFor(kind, k), Stack: "cpu", Values: make([]float64, len(modes))}
+		mem[k] = Series{Name: kind, Color: colorFor(kind, k), Stack: "mem", Values: make([]float64, len(modes))}
+		for i, m := range s.Modes {
+			kc := m.Totals.ByKind[kind]
+			cpu[k].Values[i] = round(kc.CPUCores)
+			mem[k].Values[i] = round(kc.MemoryGiB)
+		}
+	}
+	out = append(out, chart(&Chart{
+		ID: chartID("cost", "cpu"), Kind: ChartBar, HeightPx: 340,
+		Title:   "Mesh CPU per mode, by component kind (cores)",
+		Caption: "Total height is the mesh's CPU overhead in each mode (apps excluded). Sidecar cost grows with pods, ztunnel cost with nodes and traffic, waypoint cost with L7 traffic.",
+		X:       Axis{Type: "category", Categories: modes},
+		Y:       Axis{Name: "cores", Type: "value"},
+		Series:  cpu,
+	}))
+	out = append(out, chart(&Chart{
+		ID: chartID("cost", "memory"), Kind: ChartBar, HeightPx: 340,
+		Title:   "Mesh memory per mode, by component kind (GiB)",
+		Caption: "Total height is the mesh's memory overhead in each mode. Per-pod sidecars dominate sidecar mode; compare the ambient bars to see what per-node ztunnels and shared waypoints save.",
+		X:       Axis{Type: "category", Categories: modes},
+		Y:       Axis{Name: "GiB", Type: "value"},
+		Series:  mem,
+	}))
+
+	// Mean cost of one instance of each kind: what scales with what.
+	per := make([]Series, len(s.Modes))
+	for i, m := range s.Modes {
+		per[i] = Series{Name: m.Mode, Color: colorFor(m.Mode, i), Values: make([]float64, len(kinds))}
+		for k, kind := range kinds {
+			kc := m.Totals.ByKind[kind]
+			if kc.Instances > 0 {
+				per[i].Values[k] = round(1000 * kc.CPUCores / float64(kc.Instances))
+			}
+		}
+	}
+	out = append(out, chart(&Chart{
+		ID: chartID("cost", "per-instance"), Kind: ChartBar, HeightPx: 320,
+		Title:   "Mean CPU of one proxy instance (millicores)",
+		Caption: "One ztunnel serves a whole node and one waypoint a whole scope, so each instance costs more than one sidecar; multiply by the instance counts in the table below for the totals.",
+		X:       Axis{Type: "category", Categories: kinds},
+		Y:       Axis{Name: "millicores", Type: "value"},
+		Series:  per,
+	}))
+
+	names := []string{"Mode", "Mesh CPU (cores)", "Mesh memory (GiB)"}
+	for _, k := range kinds {
+		names = append(names, k+" instances", k+" CPU (cores)", k+" memory (GiB)")
+	}
+	tt := &Table{Caption: "Cluster totals of the mesh's own overhead (proxies only)", Columns: cols(names...)}
+	for i := 1; i < len(tt.Columns); i++ {
+		tt.Columns[i].Numeric = true
+	}
+	for _, m := range s.Modes {
+		cells := []string{m.Mode, cores(m.Totals.CPUCores), gib(m.Totals.MemoryGiB)}
+		for _, k := range kinds {
+			kc := m.Totals.ByKind[k]
+			cells = append(cells, counti(kc.Instances), cores(kc.CPUCores), gib(kc.MemoryGiB))
+		}
+		tt.Rows = append(tt.Rows, Row{Cells: cells})
+	}
+	out = append(out, table(tt))
+
+	out = append(out, heading("Busiest components"))
+	for _, m := range s.Modes {
+		if len(m.Components) == 0 {
+			out = append(out, text("Mode "+m.Mode+" runs no proxies."))
+			continue
+		}
+		out = append(out, table(b.componentTable(m)))
+	}
+	return out
+}
+
+// componentTable lists one mode's components, busiest CPU first, cut to TopN
+// with the rest totalled per kind in the caption's note.
+func (b *builder) componentTable(m results.ModeResult) *Table {
+	cs := append([]results.ComponentUsage(nil), m.Components...)
+	sort.SliceStable(cs, func(i, j int) bool {
+		if cs[i].CPUCores != cs[j].CPUCores {
+			return cs[i].CPUCores > cs[j].CPUCores
+		}
+		return cs[i].Instance < cs[j].Instance
+	})
+	t := &Table{
+		Caption: fmt.Sprintf("Components in mode %s, busiest first", m.Mode),
+		Columns: numeric(cols("Kind", "Instance", "Node", "CPU (cores)", "Utilisation", "Queue wait (ms)", "Memory (MiB)", "Connections", "Handshakes", "Requests"), 3, 4, 5, 6, 7, 8, 9),
+	}
+	var restCPU, restMem float64
+	for i, c := range cs {
+		if i >= b.opts.TopN {
+			restCPU += c.CPUCores
+			restMem += c.MemoryMiB
+			continue
+		}
+		tone := ""
+		if c.Utilisation >= 0.8 {
+			tone = "warn"
+		}
+		t.Rows = append(t.Rows, Row{Tone: tone, Cells: []string{c.Kind, c.Instance, orDash(c.Node), cores(c.CPUCores), pct(c.Utilisation),
+			ms(c.QueueWaitMs), fixed(c.MemoryMiB, 1), count(c.Connections), count(c.Handshakes), count(c.RequestsSeen)}})
+	}
+	if len(cs) > b.opts.TopN {
+		t.Omitted = len(cs) - b.opts.TopN
+		t.Caption += fmt.Sprintf(" (the %s others use %s cores and %s MiB together)", counti(t.Omitted), cores(restCPU), fixed(restMem, 1))
+	}
+	return t
+}
+
+// costKinds lists the component kinds in any mode's totals, in reading
+// order.
+func costKinds(modes []results.ModeResult) []string {
+	seen := map[string]bool{}
+	var kinds []string
+	for _, m := range modes {
+		for k := range m.Totals.ByKind {
+			if !seen[k] {
+				seen[k] = true
+				kinds = append(kinds, k)
+			}
+		}
+	}
+	sort.SliceStable(kinds, func(i, j int) bool { return kindLess(kinds[i], kinds[j]) })
+	return kinds
+}

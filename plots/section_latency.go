@@ -1,0 +1,237 @@
+package plots
+
+import (
+	"sort"
+
+	"github.com/ambientsim/ambientsim/scenarios/results"
+)
+
+// maxCDFPoints caps the points per CDF line; results are already
+// down-sampled, this only guards the page size against a huge input.
+const maxCDFPoints = 200
+
+// latency is section 4: CDFs and percentile bars per path category and
+// mode, side-by-side tables, request and error counts.
+func (b *builder) latency() []Block {
+	s := b.s
+	if len(s.Modes) == 0 {
+		return nil
+	}
+	var out []Block
+	modes := make([]string, len(s.Modes))
+	for i, m := range s.Modes {
+		modes[i] = m.Mode
+	}
+	cats := latencyCategories(s.Modes)
+
+	// Percentiles of all requests, one bar group per percentile.
+	pcts := []string{"p50", "p90", "p99", "p99.9"}
+	var allSeries []Series
+	for i, m := range s.Modes {
+		if lat, ok := allLatency(m); ok {
+			allSeries = append(allSeries, Series{Name: m.Mode, Color: colorFor(m.Mode, i),
+				Values: []float64{round(lat.P50Ms), round(lat.P90Ms), round(lat.P99Ms), round(lat.P999Ms)}})
+		}
+	}
+	var slo []Mark
+	if b.opts.SLO.P99Ms > 0 {
+		slo = []Mark{{Label: "SLO p99 " + ms(b.opts.SLO.P99Ms) + " ms", Value: b.opts.SLO.P99Ms}}
+	}
+	if len(allSeries) > 0 {
+		out = append(out, chart(&Chart{
+			ID: chartID("latency", "percentiles"), Kind: ChartBar, HeightPx: 340,
+			Title:   "End-to-end latency percentiles, all requests",
+			Caption: "Each group is one percentile; each bar one mode on identical traffic. The gap between modes at p99 and p99.9 is the tail the mesh adds; a dashed line marks the SLO when one is set.",
+			X:       Axis{Type: "category", Categories: pcts},
+			Y:       Axis{Name: "ms", Type: "value"},
+			Series:  allSeries,
+			MarkY:   slo,
+		}))
+	}
+
+	// p99 per path category.
+	var catSeries []Series
+	for i, m := range s.Modes {
+		vals := make([]float64, len(cats))
+		for j, c := range cats {
+			if r, ok := latencyRow(m, c); ok {
+				vals[j] = round(r.P99Ms)
+			}
+		}
+		catSeries = append(catSeries, Series{Name: m.Mode, Color: colorFor(m.Mode, i), Values: vals})
+	}
+	out = append(out, chart(&Chart{
+		ID: chartID("latency", "p99-by-category"), Kind: ChartBar, HeightPx: 340,
+		Title:   "p99 latency per path category and mode",
+		Caption: "Which kind of path carries the tail: waypoint paths add an L7 proxy hop, sidecar paths two. A missing bar means that mode has no path of that category.",
+		X:       Axis{Type: "category", Categories: cats},
+		Y:       Axis{Name: "ms", Type: "value"},
+		Series:  catSeries,
+		MarkY:   slo,
+	}))
+
+	// One CDF chart per category, a line per mode.
+	for ci, c := range cats {
+		var series []Series
+		for i, m := range s.Modes {
+			r, ok := latencyRow(m, c)
+			if !ok || len(r.CDF) == 0 {
+				continue
+			}
+			series = append(series, Series{Name: m.Mode, Color: colorFor(m.Mode, i), Points: cdfPoints(r.CDF)})
+		}
+		if len(series) == 0 {
+			continue
+		}
+		out = append(out, chart(&Chart{
+			ID: chartID("latency", "cdf", ci), Kind: ChartLine, HeightPx: 300, Half: true,
+			Title:   "Latency CDF: " + c,
+			Caption: "Fraction of requests (y) finished within a latency (x, log scale). A curve further right is slower; compare where the curves flatten near 1.0 for the tail.",
+			X:       Axis{Name: "ms", Type: "log"},
+			Y:       Axis{Name: "fraction", Type: "value"},
+			Series:  series,
+		}))
+	}
+
+	out = append(out, heading("Side by side"))
+	if len(s.Comparison) > 0 {
+		t := &Table{Caption: "Comparison across modes (same traffic, same seed)", Columns: cols(append([]string{"Metric", "Unit"}, modes...)...)}
+		for i := range modes {
+			t.Columns[2+i].Numeric = true
+		}
+		for _, r := range s.Comparison {
+			cells := []string{r.Metric, r.Unit}
+			for i := range modes {
+				v := "—"
+				if i < len(r.Values) {
+					v = compact(r.Values[i])
+				}
+				cells = append(cells, v)
+			}
+			t.Rows = append(t.Rows, Row{Cells: cells})
+		}
+		out = append(out, table(t))
+	}
+	for _, c := range cats {
+		t := &Table{Caption: "Latency of " + c + " paths (ms)",
+			Columns: numeric(cols("Mode", "Requests", "Mean", "p50", "p90", "p99", "p99.9", "Max"), 1, 2, 3, 4, 5, 6, 7)}
+		for _, m := range s.Modes {
+			if r, ok := latencyRow(m, c); ok {
+				t.Rows = append(t.Rows, Row{Cells: []string{m.Mode, count(r.Count), ms(r.MeanMs), ms(r.P50Ms), ms(r.P90Ms), ms(r.P99Ms), ms(r.P999Ms), ms(r.MaxMs)}})
+			}
+		}
+		out = append(out, table(t))
+	}
+
+	rt := &Table{Caption: "Requests (offered = succeeded + failed + in flight)",
+		Columns: numeric(cols("Mode", "Offered", "Succeeded", "Failed", "In flight", "Throughput (rps)"), 1, 2, 3, 4, 5)}
+	for _, m := range s.Modes {
+		q := m.Requests
+		tone := ""
+		if q.Offered != q.Succeeded+q.Failed+q.InFlight {
+			tone = "fail"
+		}
+		rt.Rows = append(rt.Rows, Row{Tone: tone, Cells: []string{m.Mode, count(q.Offered), count(q.Succeeded), count(q.Failed), count(q.InFlight), fixed(q.ThroughputRPS, 1)}})
+	}
+	out = append(out, table(rt))
+
+	if et := errorTable(s.Modes); len(et.Rows) > 0 {
+		out = append(out, table(et))
+	}
+	return out
+}
+
+// errorTable lists failed requests by cause (rows) and mode (columns).
+func errorTable(modes []results.ModeResult) *Table {
+	var causes []string
+	seen := map[string]bool{}
+	for _, m := range modes {
+		for _, e := range m.Errors {
+			if !seen[e.Cause] {
+				seen[e.Cause] = true
+				causes = append(causes, e.Cause)
+			}
+		}
+	}
+	sort.Strings(causes)
+	names := []string{"Cause"}
+	for _, m := range modes {
+		names = append(names, m.Mode)
+	}
+	t := &Table{Caption: "Failed requests by cause", Columns: cols(names...)}
+	for i := range modes {
+		t.Columns[1+i].Numeric = true
+	}
+	for _, c := range causes {
+		cells := []string{c}
+		for _, m := range modes {
+			var n int64
+			for _, e := range m.Errors {
+				if e.Cause == c {
+					n += e.Count
+				}
+			}
+			cells = append(cells, count(n))
+		}
+		t.Rows = append(t.Rows, Row{Cells: cells})
+	}
+	return t
+}
+
+// latencyCategories lists every category any mode reports, "all" first.
+func latencyCategories(modes []results.ModeResult) []string {
+	seen := map[string]bool{}
+	var cats []string
+	for _, m := range modes {
+		for _, r := range m.Latency {
+			if !seen[r.Category] {
+				seen[r.Category] = true
+				cats = append(cats, r.Category)
+			}
+		}
+	}
+	sortCategories(cats)
+	return cats
+}
+
+func latencyRow(m results.ModeResult, category string) (results.LatencyRow, bool) {
+	for _, r := range m.Latency {
+		if r.Category == category {
+			return r, true
+		}
+	}
+	return results.LatencyRow{}, false
+}
+
+// cdfPoints converts a CDF for a log axis: non-positive latencies cannot be
+// drawn there and are dropped; long CDFs are thinned evenly, always keeping
+// the last point (the maximum).
+func cdfPoints(cdf []results.CDFPoint) []Point {
+	var pts []Point
+	for _, p := range cdf {
+		if finite(p.Ms) > 0 {
+			pts = append(pts, Point{round(p.Ms), round(p.Fraction)})
+		}
+	}
+	if len(pts) <= maxCDFPoints {
+		return pts
+	}
+	thin := make([]Point, 0, maxCDFPoints)
+	for i := 0; i < maxCDFPoints-1; i++ {
+		thin = append(thin, pts[i*(len(pts)-1)/(maxCDFPoints-1)])
+	}
+	return append(thin, pts[len(pts)-1])
+}
+
+// compact formats a comparison value: integers without decimals, others
+// with up to three.
+func compact(v float64) string {
+	v = finite(v)
+	if v == float64(int64(v)) && v < 1e15 && v > -1e15 {
+		return count(int64(v))
+	}
+	if a := v; a < 1 && a > -1 {
+		return fixed(v, 4)
+	}
+	return fixed(v, 3)
+}

@@ -1,0 +1,131 @@
+package plots
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ambientsim/ambientsim/scenarios/results"
+)
+
+// paths is section 3: the request-path matrix from `topology` and the policy
+// findings with their proofs.
+func (b *builder) paths() []Block {
+	p := b.s.Paths
+	var out []Block
+
+	cats, perCat, bypass := pathCategories(p.Pairs)
+	ct := &Table{Caption: "Source→destination pairs per path category", Columns: numeric(cols("Category", "Pairs", "Bypassing a waypoint"), 1, 2)}
+	direct := make([]float64, len(cats))
+	skipped := make([]float64, len(cats))
+	for i, c := range cats {
+		tone := ""
+		if bypass[c] > 0 {
+			tone = "warn"
+		}
+		ct.Rows = append(ct.Rows, Row{Tone: tone, Cells: []string{c, counti(perCat[c]), counti(bypass[c])}})
+		direct[i] = float64(perCat[c] - bypass[c])
+		skipped[i] = float64(bypass[c])
+	}
+	out = append(out, table(ct))
+	if len(cats) > 0 {
+		out = append(out, chart(&Chart{
+			ID: chartID("paths", "categories"), Kind: ChartBar, HeightPx: 300,
+			Title:   "Path categories",
+			Caption: "How many source→destination pairs take each kind of path. A red segment is a pair whose destination has a waypoint that this path skips: its L7 policy is not enforced.",
+			X:       Axis{Type: "category", Categories: cats},
+			Y:       Axis{Name: "pairs", Type: "value"},
+			Series: []Series{
+				{Name: "through the intended proxies", Color: "#1f77b4", Stack: "pairs", Values: direct},
+				{Name: "bypasses a waypoint", Color: "#d62728", Stack: "pairs", Values: skipped},
+			},
+		}))
+	}
+
+	out = append(out, heading("Request-path matrix"))
+	if len(p.Pairs) == 0 {
+		out = append(out, text("The result has no path matrix."))
+	} else {
+		// Bypassing pairs first: they are what a reviewer must see even when
+		// the matrix is cut to TopN rows.
+		pairs := append([]results.PathPair(nil), p.Pairs...)
+		sort.SliceStable(pairs, func(i, j int) bool { return pairs[i].Bypass && !pairs[j].Bypass })
+		mt := &Table{Caption: "Request path of each source→destination pair (bypassing pairs first)",
+			Columns: numeric(cols("Source", "Destination", "Port", "Category", "Bypass", "Hops"), 2)}
+		limit := 4 * b.opts.TopN
+		for i, pp := range pairs {
+			if i == limit {
+				mt.Omitted = len(pairs) - i
+				break
+			}
+			tone, by := "", "no"
+			if pp.Bypass {
+				tone, by = "fail", "yes"
+			}
+			mt.Rows = append(mt.Rows, Row{Tone: tone, Cells: []string{pp.Source, pp.Destination, strconv.Itoa(pp.Port), pp.Category, by, strings.Join(pp.Hops, " → ")}})
+		}
+		out = append(out, table(mt))
+		if mt.Omitted > 0 {
+			out = append(out, note("The matrix has "+counti(len(pairs))+" pairs; the table shows "+counti(limit)+", bypassing pairs first. `ambientsim paths --format json` prints all of them."))
+		}
+	}
+
+	out = append(out, heading("Policy findings"))
+	if len(p.Findings) == 0 {
+		out = append(out, text("No policy findings: every policy is enforced where it is placed."))
+		return out
+	}
+	fs := append([]results.Finding(nil), p.Findings...)
+	sort.SliceStable(fs, func(i, j int) bool { return severityRank(fs[i].Severity) < severityRank(fs[j].Severity) })
+	ft := &Table{Caption: "Policy findings, most severe first, each with the concrete path that proves it and the fix",
+		Columns: cols("Severity", "Code", "Policy", "Source → destination", "Finding", "Proof", "Fix")}
+	for i, f := range fs {
+		if i == 4*b.opts.TopN {
+			ft.Omitted = len(fs) - i
+			break
+		}
+		sd := "—"
+		if f.Source != "" || f.Destination != "" {
+			sd = orDash(f.Source) + " → " + orDash(f.Destination)
+		}
+		ft.Rows = append(ft.Rows, Row{Tone: severityTone(f.Severity), Cells: []string{orDash(f.Severity), f.Code, orDash(f.Policy), sd, f.Message, orDash(f.Proof), orDash(f.Fix)}})
+	}
+	out = append(out, table(ft))
+	return out
+}
+
+// pathCategories counts pairs and bypassing pairs per category, categories in
+// a fixed reading order (known ones first, then others by name).
+func pathCategories(pairs []results.PathPair) ([]string, map[string]int, map[string]int) {
+	per := map[string]int{}
+	by := map[string]int{}
+	for _, p := range pairs {
+		per[p.Category]++
+		if p.Bypass {
+			by[p.Category]++
+		}
+	}
+	cats := make([]string, 0, len(per))
+	for c := range per {
+		cats = append(cats, c)
+	}
+	sortCategories(cats)
+	return cats, per, by
+}
+
+var categoryOrder = map[string]int{"all": 0, "out-of-mesh": 1, "ambient-l4": 2, "ambient-waypoint": 3, "sidecar": 4, "mixed": 5}
+
+// sortCategories orders path categories as the rest of the tool does.
+func sortCategories(c []string) {
+	sort.SliceStable(c, func(i, j int) bool {
+		oi, iok := categoryOrder[c[i]]
+		oj, jok := categoryOrder[c[j]]
+		switch {
+		case iok && jok:
+			return oi < oj
+		case iok != jok:
+			return iok
+		}
+		return c[i] < c[j]
+	})
+}

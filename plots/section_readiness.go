@@ -1,0 +1,57 @@
+package plots
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// readiness is section 8: the ambient production checklist, each item pass,
+// fail or cannot-tell with its evidence.
+func (b *builder) readiness() []Block {
+	checks := b.s.Readiness
+	if len(checks) == 0 {
+		return []Block{text("The result carries no readiness checklist (it was produced before the checklist existed, or without a topology).")}
+	}
+	out := []Block{text(fmt.Sprintf("%d pass, %d fail, %d cannot tell from the topology alone.",
+		countStatus(checks, "pass"), countStatus(checks, "fail"), countStatus(checks, "cannot-tell")))}
+	t := &Table{Caption: "Ambient rollout checklist", Columns: cols("Check", "Status", "Evidence")}
+	for _, c := range checks {
+		t.Rows = append(t.Rows, Row{Tone: statusTone(c.Status), Cells: []string{c.Name, orDash(c.Status), orDash(strings.Join(c.Evidence, "\n"))}})
+	}
+	return append(out, table(t))
+}
+
+// reproducibility is section 9: scenario hash, seed, tool version, profile,
+// assumptions and the exact commands that regenerate results and report.
+func (b *builder) reproducibility() []Block {
+	s := b.s
+	p := s.Profile
+	kv := &Table{Caption: "Inputs that determine these results", Columns: cols("Item", "Value")}
+	add := func(k, v string) { kv.Rows = append(kv.Rows, Row{Cells: []string{k, orDash(v)}}) }
+	add("Scenario", s.Scenario)
+	add("Inputs hash (sha256 of scenario, manifests, profile)", s.InputsHash)
+	add("Seed", strconv.FormatUint(s.Seed, 10))
+	add("Tool version", s.ToolVersion)
+	add("Result schema version", strconv.Itoa(s.SchemaVersion))
+	add("Profile", strings.TrimSpace(p.Name+" "+p.Version))
+	add("Profile source", p.Source)
+	add("Profile provenance", strings.TrimSpace(p.Provenance+" "+p.Date))
+	add("Simulated time measured (s)", fixed(s.DurationS, 1))
+	add("Warm-up discarded (s)", fixed(s.WarmupS, 1))
+	if b.opts.SLO.Set() {
+		add("SLO", b.sloText())
+	}
+	out := []Block{table(kv)}
+
+	out = append(out, heading("Assumptions"))
+	if len(s.Assumptions) == 0 {
+		out = append(out, text("The result lists no modelling assumptions."))
+	} else {
+		out = append(out, items(s.Assumptions...))
+	}
+	out = append(out, heading("Regenerate"))
+	out = append(out, text("The results:"), code(orDash(s.Command)))
+	out = append(out, text("This report:"), code(orDash(b.opts.Command)))
+	return out
+}

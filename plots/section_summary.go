@@ -1,0 +1,249 @@
+package plots
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/ambientsim/ambientsim/scenarios/results"
+)
+
+// summary is section 1: the question, the answer (cost per mode, SLO
+// verdicts, top risks) and the cost profile with its provenance.
+func (b *builder) summary() []Block {
+	s := b.s
+	var out []Block
+	out = append(out, heading("Question"))
+	switch {
+	case s.Question != "":
+		out = append(out, text(s.Question))
+	case s.Description != "":
+		out = append(out, text(s.Description))
+	default:
+		out = append(out, text("The scenario states no question."))
+	}
+
+	out = append(out, heading("Answer"))
+	if len(s.Modes) == 0 {
+		out = append(out, note("This result has no simulated modes: only the topology, paths and readiness sections have data."))
+	} else {
+		out = append(out, items(b.answerLines()...))
+		out = append(out, table(b.modeVerdictTable()))
+	}
+
+	risks := b.topRisks(5)
+	out = append(out, heading("Top risks"))
+	if len(risks.Rows) == 0 {
+		out = append(out, text("No policy findings, failed readiness checks or unprotected requests."))
+	} else {
+		out = append(out, table(risks))
+	}
+
+	out = append(out, heading("Model profile"))
+	p := s.Profile
+	out = append(out, table(&Table{
+		Caption: "Cost profile the simulation used, and where its numbers come from",
+		Columns: cols("Profile", "Version", "Source", "Date", "Provenance"),
+		Rows:    []Row{{Cells: []string{orDash(p.Name), orDash(p.Version), orDash(p.Source), orDash(p.Date), orDash(p.Provenance)}}},
+	}))
+	return out
+}
+
+// allLatency returns the "all" latency row of a mode, or the worst category
+// when the mode has no "all" row.
+func allLatency(m results.ModeResult) (results.LatencyRow, bool) {
+	var worst results.LatencyRow
+	found := false
+	for _, r := range m.Latency {
+		if r.Category == "all" {
+			return r, true
+		}
+		if !found || r.P99Ms > worst.P99Ms {
+			worst, found = r, true
+		}
+	}
+	return worst, found
+}
+
+func errorRatio(m results.ModeResult) float64 {
+	return ratio(m.Requests.Failed, m.Requests.Offered)
+}
+
+// verdict judges one mode against the SLO; tone is pass, fail or "".
+func (b *builder) verdict(m results.ModeResult) (string, string) {
+	slo := b.opts.SLO
+	if !slo.Set() {
+		return "no SLO set", ""
+	}
+	var misses []string
+	if slo.P99Ms > 0 {
+		if lat, ok := allLatency(m); !ok {
+			misses = append(misses, "no latency data")
+		} else if lat.P99Ms > slo.P99Ms {
+			misses = append(misses, fmt.Sprintf("p99 %s ms > %s ms", ms(lat.P99Ms), ms(slo.P99Ms)))
+		}
+	}
+	if slo.MaxErrorRatio > 0 {
+		if er := errorRatio(m); er > slo.MaxErrorRatio {
+			misses = append(misses, fmt.Sprintf("errors %s > %s", pct(er), pct(slo.MaxErrorRatio)))
+		}
+	}
+	if len(misses) == 0 {
+		return "meets SLO", "pass"
+	}
+	return "misses SLO: " + strings.Join(misses, ", "), "fail"
+}
+
+func (b *builder) answerLines() []string {
+	s := b.s
+	var lines []string
+	costs := make([]string, 0, len(s.Modes))
+	for _, m := range s.Modes {
+		costs = append(costs, fmt.Sprintf("%s %s cores / %s GiB", m.Mode, cores(m.Totals.CPUCores), gib(m.Totals.MemoryGiB)))
+	}
+	lines = append(lines, "Mesh overhead (proxies only, apps excluded): "+strings.Join(costs, "; ")+".")
+
+	lats := make([]string, 0, len(s.Modes))
+	for _, m := range s.Modes {
+		if lat, ok := allLatency(m); ok {
+			lats = append(lats, fmt.Sprintf("%s %s ms", m.Mode, ms(lat.P99Ms)))
+		}
+	}
+	if len(lats) > 0 {
+		lines = append(lines, "End-to-end p99: "+strings.Join(lats, "; ")+".")
+	}
+
+	if b.opts.SLO.Set() {
+		var meet, miss []string
+		for _, m := range s.Modes {
+			if _, tone := b.verdict(m); tone == "pass" {
+				meet = append(meet, m.Mode)
+			} else {
+				miss = append(miss, m.Mode)
+			}
+		}
+		lines = append(lines, fmt.Sprintf("SLO (%s): meets: %s; misses: %s.", b.sloText(), joinOrNone(meet), joinOrNone(miss)))
+	} else {
+		lines = append(lines, "No SLO was given, so no verdict (pass --slo-p99-ms and --slo-error-ratio to `ambientsim report`).")
+	}
+
+	// The cheapest mesh mode by CPU, among modes that are a mesh at all.
+	cheapest := -1
+	for i, m := range s.Modes {
+		if m.Mode == "out-of-mesh" {
+			continue
+		}
+		if cheapest < 0 || m.Totals.CPUCores < s.Modes[cheapest].Totals.CPUCores {
+			cheapest = i
+		}
+	}
+	if cheapest >= 0 && len(s.Modes) > 1 {
+		lines = append(lines, fmt.Sprintf("Lowest mesh CPU: %s at %s cores.", s.Modes[cheapest].Mode, cores(s.Modes[cheapest].Totals.CPUCores)))
+	}
+
+	high := 0
+	for _, f := range s.Paths.Findings {
+		if f.Severity == "high" {
+			high++
+		}
+	}
+	lines = append(lines, fmt.Sprintf("Policy findings: %s (%s high); readiness checks failing: %s of %s.",
+		counti(len(s.Paths.Findings)), counti(high), counti(countStatus(s.Readiness, "fail")), counti(len(s.Readiness))))
+	return lines
+}
+
+func (b *builder) sloText() string {
+	var parts []string
+	if b.opts.SLO.P99Ms > 0 {
+		parts = append(parts, "p99 ≤ "+ms(b.opts.SLO.P99Ms)+" ms")
+	}
+	if b.opts.SLO.MaxErrorRatio > 0 {
+		parts = append(parts, "errors ≤ "+pct(b.opts.SLO.MaxErrorRatio))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func joinOrNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+func countStatus(checks []results.ReadinessCheck, status string) int {
+	n := 0
+	for _, c := range checks {
+		if c.Status == status {
+			n++
+		}
+	}
+	return n
+}
+
+func (b *builder) modeVerdictTable() *Table {
+	t := &Table{
+		Caption: "Cost and SLO verdict per mode (same traffic in every mode)",
+		Columns: numeric(cols("Mode", "Mesh CPU (cores)", "Mesh memory (GiB)", "Throughput (rps)", "p99 all (ms)", "Error ratio", "Verdict"), 1, 2, 3, 4, 5),
+	}
+	for _, m := range b.s.Modes {
+		p99 := "—"
+		if lat, ok := allLatency(m); ok {
+			p99 = ms(lat.P99Ms)
+		}
+		v, tone := b.verdict(m)
+		t.Rows = append(t.Rows, Row{Tone: tone, Cells: []string{
+			m.Mode, cores(m.Totals.CPUCores), gib(m.Totals.MemoryGiB), fixed(m.Requests.ThroughputRPS, 1), p99, pct(errorRatio(m)), v,
+		}})
+	}
+	return t
+}
+
+// risk is one line of the top-risks table with its rank for ordering.
+type risk struct {
+	rank                       int
+	severity, what, where, fix string
+}
+
+// topRisks ranks policy findings, failed readiness checks and failures that
+// let requests through unprotected, and keeps the n most severe.
+func (b *builder) topRisks(n int) *Table {
+	s := b.s
+	var rs []risk
+	for _, f := range s.Paths.Findings {
+		if f.Severity == "info" {
+			continue
+		}
+		where := f.Policy
+		if f.Source != "" || f.Destination != "" {
+			where = strings.TrimSpace(where + " " + f.Source + " → " + f.Destination)
+		}
+		rs = append(rs, risk{severityRank(f.Severity), orDash(f.Severity), f.Code + ": " + f.Message, orDash(where), f.Fix})
+	}
+	for _, c := range s.Readiness {
+		if c.Status == "fail" {
+			ev := ""
+			if len(c.Evidence) > 0 {
+				ev = c.Evidence[0]
+			}
+			rs = append(rs, risk{1, "medium", "readiness check fails: " + c.Name, orDash(ev), "see section Rollout readiness"})
+		}
+	}
+	for _, f := range s.Failures {
+		if f.Unprotected > 0 {
+			rs = append(rs, risk{0, "high", fmt.Sprintf("%s requests crossed without mTLS or bypassed an enforcing proxy during failure %s", count(f.Unprotected), f.Name), orDash(f.Target), "see section Failures"})
+		}
+	}
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].rank < rs[j].rank })
+	t := &Table{
+		Caption: "Most severe risks first (policy findings, failed readiness checks, unprotected traffic during failures)",
+		Columns: cols("Severity", "Risk", "Where", "Fix"),
+	}
+	for i, r := range rs {
+		if i == n {
+			t.Omitted = len(rs) - n
+			break
+		}
+		t.Rows = append(t.Rows, Row{Tone: severityTone(r.severity), Cells: []string{r.severity, r.what, r.where, orDash(r.fix)}})
+	}
+	return t
+}

@@ -1,0 +1,320 @@
+package plots
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ambientsim/ambientsim/scenarios/sweep"
+)
+
+const (
+	// maxSweepGroups caps the charts of a sweep that varies several
+	// parameters: one p99 chart per combination of the other parameters.
+	maxSweepGroups = 4
+)
+
+// paramValue is the text of one swept parameter of a point, "" when unset
+// (the sweep package keeps its own accessor unexported).
+func paramValue(p sweep.Point, name string) string {
+	num := func(v float64) string {
+		if v == 0 {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	switch name {
+	case "load":
+		return num(p.Load)
+	case "nodes":
+		return num(float64(p.Nodes))
+	case "podsPerService":
+		return num(float64(p.PodsPerService))
+	case "waypointReplicas":
+		return num(float64(p.WaypointReplicas))
+	case "waypointScope":
+		return p.WaypointScope
+	case "workerThreads":
+		return num(float64(p.WorkerThreads))
+	case "profile":
+		return p.Profile
+	}
+	return ""
+}
+
+// pointLabel lists a point's parameters other than skip, e.g.
+// "nodes=3, podsPerService=2".
+func pointLabel(sw *sweep.Result, p sweep.Point, skip string) string {
+	var parts []string
+	for _, pi := range sw.Parameters {
+		if pi.Name == "mode" || pi.Name == skip {
+			continue
+		}
+		if v := paramValue(p, pi.Name); v != "" {
+			parts = append(parts, pi.Name+"="+v)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// sloMetric returns which ModeStats figure the sweep's SLO judges, for
+// charts: the SLO's latency percentile, else p99.
+func sloMetric(sw *sweep.Result) (string, func(sweep.ModeStats) sweep.Estimate) {
+	metric := "p99"
+	if sw.SLO != nil && sw.SLO.Metric != "" && sw.SLO.Metric != "error_rate" {
+		metric = sw.SLO.Metric
+	}
+	switch metric {
+	case "p50":
+		return metric, func(m sweep.ModeStats) sweep.Estimate { return m.P50Ms }
+	case "p90":
+		return metric, func(m sweep.ModeStats) sweep.Estimate { return m.P90Ms }
+	case "p999":
+		return metric, func(m sweep.ModeStats) sweep.Estimate { return m.P999Ms }
+	}
+	return "p99", func(m sweep.ModeStats) sweep.Estimate { return m.P99Ms }
+}
+
+func estimate(e sweep.Estimate, f func(float64) string) string {
+	if e.HalfWidth == 0 {
+		return f(e.Mean)
+	}
+	return f(e.Mean) + " ± " + f(e.HalfWidth)
+}
+
+// sweeps is section 7, present only when RESULTS_DIR holds a sweep.json:
+// the SLO metric against the swept parameter with confidence bands and the
+// SLO line, mesh CPU against it, the SLO search and sizing answers, the cost
+// table and every point.
+func (b *builder) sweeps() []Block {
+	sw := b.opts.Sweep
+	if sw == nil || len(sw.Points) == 0 {
+		return nil
+	}
+	var out []Block
+	out = append(out, text(fmt.Sprintf("Sweep of %s: %s design points, %d replications each, %s confidence intervals (%s). Warm-up: %s.",
+		orDash(sw.Scenario), counti(len(sw.Points)), sw.Replications, pct(sw.Confidence), orDash(sw.Interval), orDash(sw.Warmup.Description))))
+
+	// The x axis: the first swept parameter with several values, load first.
+	xName, xUnit := "", ""
+	for _, pi := range sw.Parameters {
+		if pi.Name != "mode" && len(pi.Values) > 1 && (xName == "" || pi.Name == "load") {
+			xName, xUnit = pi.Name, pi.Unit
+		}
+	}
+	metric, pick := sloMetric(sw)
+	var slo []Mark
+	if sw.SLO != nil && sw.SLO.Threshold > 0 && sw.SLO.Metric != "error_rate" {
+		slo = []Mark{{Label: fmt.Sprintf("SLO %s %s ms", metric, ms(sw.SLO.Threshold)), Value: sw.SLO.Threshold}}
+	}
+	if xName != "" {
+		out = append(out, b.sweepCharts(sw, xName, xUnit, metric, pick, slo)...)
+	}
+
+	if len(sw.Searches) > 0 {
+		t := &Table{Caption: "SLO search: the largest load each mode sustains within the SLO",
+			Columns: numeric(cols("Mode", "At", "Status", "Max load (×)", "Confidently met up to (×)", "First violating (×)", "Throughput at max (rps)", "Answer"), 3, 4, 5, 6)}
+		for _, s := range sw.Searches {
+			tn := ""
+			switch {
+			case s.Status == "violated-at-min":
+				tn = "fail"
+			case s.Uncertain:
+				tn = "warn"
+			}
+			t.Rows = append(t.Rows, Row{Tone: tn, Cells: []string{s.Mode, orDash(pointLabel(sw, s.At, "load")), s.Status,
+				compact(s.MaxLoad), compact(s.ConfidentMaxLoad), compact(s.MinViolatingLoad), estimate(s.ThroughputRPS, func(v float64) string { return fixed(v, 1) }), s.Note}})
+		}
+		out = append(out, table(t))
+	}
+	if len(sw.Sizing) > 0 {
+		t := &Table{Caption: "Sizing: the smallest setting that meets the SLO at the sizing load",
+			Columns: numeric(cols("Mode", "Parameter", "Load (×)", "At", "Status", "Minimal", "Verdict", "Answer"), 2, 5)}
+		for _, s := range sw.Sizing {
+			minimal := "—"
+			if s.Minimal > 0 {
+				minimal = strconv.Itoa(s.Minimal)
+			}
+			t.Rows = append(t.Rows, Row{Tone: tone(s.Status == "not-met", "fail"), Cells: []string{s.Mode, s.Parameter, compact(s.Load),
+				orDash(pointLabel(sw, s.At, "load")), s.Status, minimal, orDash(s.Verdict), s.Note}})
+		}
+		out = append(out, table(t))
+	}
+	if c := sw.Cost; c != nil && len(c.Rows) > 0 {
+		t := &Table{Caption: fmt.Sprintf("Provisioned mesh cost per cluster size (headroom ×%s, %s pods per node)", compact(c.Headroom), compact(c.PodsPerNode)),
+			Columns: numeric(cols("Pods", "Mode", "Nodes", "Proxy instances", "CPU provisioned (cores)", "Memory provisioned (GiB)", "CPU used (cores)", "Memory used (GiB)"), 0, 2, 4, 5, 6, 7)}
+		for i, r := range c.Rows {
+			if i == 4*b.opts.TopN {
+				t.Omitted = len(c.Rows) - i
+				break
+			}
+			var inst []string
+			for _, k := range r.Instances {
+				inst = append(inst, fmt.Sprintf("%s×%d", k.Kind, k.Count))
+			}
+			t.Rows = append(t.Rows, Row{Cells: []string{counti(r.Pods), r.Mode, counti(r.Nodes), orDash(strings.Join(inst, ", ")),
+				estimate(r.CPUCores, cores), estimate(r.MemoryGiB, gib), estimate(r.UsedCPUCores, cores), estimate(r.UsedMemoryGiB, gib)}})
+		}
+		out = append(out, table(t))
+		if c.Method != "" {
+			out = append(out, note("Method: "+c.Method))
+		}
+	}
+
+	pt := &Table{Caption: "Every sweep point (mean ± confidence half-width)",
+		Columns: numeric(cols("Point", "Mode", metric+" (ms)", "Error rate", "Throughput (rps)", "Mesh CPU (cores)", "Mesh memory (GiB)", "SLO"), 2, 3, 4, 5, 6)}
+	rows := 0
+	for _, p := range sw.Points {
+		for _, m := range p.Modes {
+			if rows == 4*b.opts.TopN {
+				pt.Omitted++
+				continue
+			}
+			rows++
+			verdict := "—"
+			if m.SLO != nil {
+				verdict = m.SLO.Verdict
+			}
+			tn := map[string]string{"holds": "", "violated": "fail", "uncertain": "warn"}[verdict]
+			pt.Rows = append(pt.Rows, Row{Tone: tn, Cells: []string{orDash(p.Key), m.Mode, estimate(pick(m), ms), estimate(m.ErrorRate, pct),
+				estimate(m.ThroughputRPS, func(v float64) string { return fixed(v, 1) }), estimate(m.MeshCPUCores, cores), estimate(m.MeshMemoryGiB, gib), verdict}})
+		}
+	}
+	out = append(out, table(pt))
+	return out
+}
+
+// sweepCharts draws, for each combination of the other parameters (up to
+// maxSweepGroups), the SLO metric against xName per mode with its band, and
+// mesh CPU against xName for the first combination.
+func (b *builder) sweepCharts(sw *sweep.Result, xName, xUnit, metric string, pick func(sweep.ModeStats) sweep.Estimate, slo []Mark) []Block {
+	type cell struct {
+		x    float64
+		xs   string
+		mode sweep.ModeStats
+	}
+	var groups []string
+	byGroup := map[string][]cell{}
+	var modes []string
+	seenMode := map[string]bool{}
+	for _, p := range sw.Points {
+		g := pointLabel(sw, p.Point, xName)
+		if _, ok := byGroup[g]; !ok {
+			groups = append(groups, g)
+		}
+		xs := paramValue(p.Point, xName)
+		x, _ := strconv.ParseFloat(xs, 64)
+		for _, m := range p.Modes {
+			byGroup[g] = append(byGroup[g], cell{x: x, xs: xs, mode: m})
+			if !seenMode[m.Mode] {
+				seenMode[m.Mode] = true
+				modes = append(modes, m.Mode)
+			}
+		}
+	}
+	axisName := xName
+	if xUnit != "" {
+		axisName += " (" + xUnit + ")"
+	}
+	var out []Block
+	for gi, g := range groups {
+		if gi == maxSweepGroups {
+			out = append(out, note(fmt.Sprintf("Charts are drawn for the first %d of %d parameter combinations; the tables list all points.", maxSweepGroups, len(groups))))
+			break
+		}
+		cells := byGroup[g]
+		// Category ticks in numeric order (strings for non-numeric values).
+		var ticks []string
+		seen := map[string]bool{}
+		sort.SliceStable(cells, func(i, j int) bool { return cells[i].x < cells[j].x })
+		for _, c := range cells {
+			if !seen[c.xs] {
+				seen[c.xs] = true
+				ticks = append(ticks, c.xs)
+			}
+		}
+		idx := map[string]int{}
+		for i, tk := range ticks {
+			idx[tk] = i
+		}
+		series := func(val func(sweep.ModeStats) sweep.Estimate, band bool) []Series {
+			var ss []Series
+			for mi, m := range modes {
+				s := Series{Name: m, Color: colorFor(m, mi), Values: make([]float64, len(ticks))}
+				if band {
+					s.Band = &Band{Lower: make([]float64, len(ticks)), Upper: make([]float64, len(ticks))}
+				}
+				for _, c := range cells {
+					if c.mode.Mode != m {
+						continue
+					}
+					e := val(c.mode)
+					s.Values[idx[c.xs]] = round(e.Mean)
+					if band {
+						s.Band.Lower[idx[c.xs]] = round(e.Lo())
+						s.Band.Upper[idx[c.xs]] = round(e.Hi())
+					}
+				}
+				ss = append(ss, s)
+			}
+			return ss
+		}
+		lat := series(pick, true)
+		yType := "value"
+		if wideRange(lat) {
+			// Overload makes p99 jump by orders of magnitude; a log axis
+			// keeps the SLO region readable. Band edges must stay positive.
+			yType = "log"
+			for _, s := range lat {
+				for i := range s.Band.Lower {
+					if s.Band.Lower[i] <= 0 {
+						s.Band.Lower[i] = round(s.Values[i] / 2)
+					}
+				}
+			}
+		}
+		title := metric + " latency vs " + xName
+		if g != "" {
+			title += " at " + g
+		}
+		out = append(out, chart(&Chart{
+			ID: chartID("sweeps", "slo", gi), Kind: ChartLine, HeightPx: 360,
+			Title:   title,
+			Caption: fmt.Sprintf("Mean %s over replications with its %s confidence band, per mode. Where a band crosses the SLO line is the most that mode can take; a band that widens sharply marks saturation.", metric, pct(sw.Confidence)),
+			X:       Axis{Name: axisName, Type: "category", Categories: ticks},
+			Y:       Axis{Name: metric + " ms", Type: yType},
+			Series:  lat,
+			MarkY:   slo,
+		}))
+		if gi == 0 {
+			out = append(out, chart(&Chart{
+				ID: chartID("sweeps", "cpu"), Kind: ChartLine, HeightPx: 320,
+				Title:   "Mesh CPU vs " + xName + strings.TrimSuffix(" at "+g, " at "),
+				Caption: "Mean CPU of all mesh proxies with its band, per mode: how the mesh's cost grows with " + xName + ".",
+				X:       Axis{Name: axisName, Type: "category", Categories: ticks},
+				Y:       Axis{Name: "cores", Type: "value"},
+				Series:  series(func(m sweep.ModeStats) sweep.Estimate { return m.MeshCPUCores }, true),
+			}))
+		}
+	}
+	return out
+}
+
+// wideRange reports whether positive series values span more than two
+// orders of magnitude (and none is zero, which a log axis cannot show).
+func wideRange(ss []Series) bool {
+	lo, hi := 0.0, 0.0
+	for _, s := range ss {
+		for _, v := range s.Values {
+			if v <= 0 {
+				return false
+			}
+			if lo == 0 || v < lo {
+				lo = v
+			}
+			hi = max(hi, v)
+		}
+	}
+	return lo > 0 && hi/lo > 100
+}

@@ -1,0 +1,454 @@
+package scenarios
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/ambientsim/ambientsim/models"
+	"github.com/ambientsim/ambientsim/scenarios/results"
+	"github.com/ambientsim/ambientsim/sim"
+	"github.com/ambientsim/ambientsim/topology"
+)
+
+// ToolVersion is recorded in every summary; the command sets it from the
+// binary's version.
+var ToolVersion = "dev"
+
+// Options override a scenario's settings for one run.
+type Options struct {
+	Seed     *uint64  // overrides the scenario seed
+	Profile  string   // overrides the scenario profile (name or path)
+	Duration sim.Time // overrides the measured duration
+	Command  string   // the command line, recorded in the summary
+	// Progress, if set, is called with the mode being run and the fraction
+	// of its simulated time done.
+	Progress func(mode string, frac float64)
+}
+
+// Run is one scenario run: the summary and, per mode, the raw results.
+type Run struct {
+	Scenario *Scenario
+	Summary  *results.Summary
+	Modes    []*models.RunResult
+	Profile  *models.Profile
+}
+
+// Execute runs every mode of the scenario on identical random streams.
+func Execute(sc *Scenario, opt Options) (*Run, error) {
+	profName := sc.Profile
+	if opt.Profile != "" {
+		profName = opt.Profile
+	}
+	if profName != "" && !strings.ContainsAny(profName, `/\`) && strings.HasSuffix(profName, ".yaml") && sc.file != "" {
+		profName = filepath.Join(filepath.Dir(sc.file), profName)
+	}
+	prof, err := models.LoadProfile(profName)
+	if err != nil {
+		return nil, err
+	}
+	seed := sc.Seed
+	if opt.Seed != nil {
+		seed = *opt.Seed
+	}
+	dur := sc.Duration.T()
+	if opt.Duration > 0 {
+		dur = opt.Duration
+	}
+	warm := sc.Warmup.T()
+	sum := &results.Summary{
+		SchemaVersion: results.SchemaVersion, Scenario: sc.Name, Description: sc.Description, Question: sc.Question,
+		Seed: seed, ToolVersion: ToolVersion, Command: opt.Command,
+		Profile:   results.Profile{Name: prof.Name, Version: prof.Version, Source: prof.Source, Date: prof.Date, Provenance: prof.Provenance},
+		DurationS: dur.Seconds(), WarmupS: warm.Seconds(),
+		Readiness: []results.ReadinessCheck{},
+	}
+	hash, err := inputsHash(sc, prof)
+	if err != nil {
+		return nil, err
+	}
+	sum.InputsHash = hash
+	run := &Run{Scenario: sc, Summary: sum, Profile: prof}
+	var shown *topology.Topology
+	for _, mode := range sc.Modes {
+		top, err := sc.BuildTopology(mode)
+		if err != nil {
+			return nil, fmt.Errorf("mode %s: %w", mode, err)
+		}
+		if shown == nil || (len(shown.Waypoints) == 0 && len(top.Waypoints) > 0) {
+			shown = top
+		}
+		cfg, err := sc.modelConfig(top, prof, mode, seed, dur, warm)
+		if err != nil {
+			return nil, err
+		}
+		if opt.Progress != nil {
+			m := mode
+			cfg.Progress = func(now, end sim.Time) { opt.Progress(m, float64(now)/float64(max(end, 1))) }
+		}
+		mesh, err := models.NewMesh(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("mode %s: %w", mode, err)
+		}
+		res, err := mesh.Run()
+		if err != nil {
+			return nil, fmt.Errorf("mode %s: %w", mode, err)
+		}
+		run.Modes = append(run.Modes, res)
+		sum.Modes = append(sum.Modes, res.Mode)
+	}
+	sum.Topology = topologySummary(shown, run)
+	sum.Paths = shown.Paths().ToResults()
+	sum.Comparison = comparison(sum.Modes)
+	sum.Assumptions = assumptions(sc, prof)
+	return run, nil
+}
+
+// inputsHash is the sha256 of the scenario, its manifests and the profile.
+func inputsHash(sc *Scenario, prof *models.Profile) (string, error) {
+	h := sha256.New()
+	h.Write(sc.raw)
+	h.Write([]byte{0})
+	for _, m := range sc.Topology.Manifests {
+		p := sc.resolve(m)
+		var files []string
+		_ = filepath.WalkDir(p, func(f string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				files = append(files, f)
+			}
+			return nil
+		})
+		sort.Strings(files)
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				return "", fmt.Errorf("hashing inputs: %w", err)
+			}
+			h.Write([]byte(filepath.ToSlash(f)))
+			h.Write(data)
+		}
+	}
+	h.Write(prof.Raw)
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func (sc *Scenario) resolve(p string) string {
+	if filepath.IsAbs(p) || sc.file == "" {
+		return p
+	}
+	return filepath.Join(filepath.Dir(sc.file), p)
+}
+
+// BuildTopology builds the cluster for one mode: the spec with every
+// namespace switched to the mode (ambient+waypoint adds a namespace
+// waypoint where a namespace with services has none), or the manifests as
+// they are.
+func (sc *Scenario) BuildTopology(mode string) (*topology.Topology, error) {
+	if sc.spec == nil {
+		paths := make([]string, len(sc.Topology.Manifests))
+		for i, m := range sc.Topology.Manifests {
+			paths[i] = sc.resolve(m)
+		}
+		t, _, err := topology.LoadManifests(paths, topology.LoadOptions{})
+		return t, err
+	}
+	sp, err := topology.DecodeSpec(sc.file, &sc.Topology.Spec)
+	if err != nil {
+		return nil, err
+	}
+	applyMode(sp, mode, sc.Mesh.WaypointReplicas)
+	return sp.Build()
+}
+
+func applyMode(sp *topology.Spec, mode string, wpReplicas int) {
+	if mode == ModeAsManifests {
+		return
+	}
+	m := topology.Mode(mode)
+	if mode == ModeAmbientWaypoint {
+		m = topology.Ambient
+	}
+	for i := range sp.Namespaces {
+		ns := &sp.Namespaces[i]
+		ns.Mode = m
+		for j := range ns.Services {
+			ns.Services[j].Mode = ""
+		}
+		for j := range ns.Workloads {
+			if !ns.Workloads[j].Ingress {
+				ns.Workloads[j].Mode = ""
+			}
+		}
+		if mode != ModeAmbientWaypoint {
+			ns.Waypoint, ns.Waypoints = nil, nil
+			for j := range ns.Services {
+				ns.Services[j].Waypoint = ""
+			}
+			for j := range ns.Workloads {
+				ns.Workloads[j].Waypoint = ""
+			}
+			continue
+		}
+		if ns.Waypoint == nil && len(ns.Waypoints) == 0 && len(ns.Services) > 0 {
+			ns.Waypoint = &topology.WaypointSpec{Scope: "namespace", Replicas: max(wpReplicas, 1)}
+		}
+	}
+}
+
+func matchGlob(pattern, s string) bool {
+	if pattern == "" || pattern == "*" {
+		return true
+	}
+	ok, err := path.Match(pattern, s)
+	return err == nil && ok
+}
+
+func protocolOf(s string) models.Protocol {
+	switch s {
+	case "http2":
+		return models.HTTP2
+	case "grpc":
+		return models.GRPC
+	case "tcp":
+		return models.TCP
+	}
+	return models.HTTP1
+}
+
+// modelConfig resolves the scenario's traffic against a topology.
+func (sc *Scenario) modelConfig(top *topology.Topology, prof *models.Profile, mode string, seed uint64, dur, warm sim.Time) (models.Config, error) {
+	cfg := models.Config{Topology: top, Profile: prof, Mode: mode, Seed: seed, Duration: dur, Warmup: warm,
+		SidecarScope: sc.Mesh.SidecarScope, ConfigChangesPerMinute: sc.Mesh.ConfigChangesPerMinute,
+		Apps: map[*topology.Workload]models.AppConfig{}}
+	if sc.OpenMetricsEnabled() {
+		cfg.SnapshotInterval = sc.Interval()
+	}
+	serves := map[*topology.Workload]bool{}
+	for _, c := range top.Calls {
+		for _, s := range top.Services {
+			if s == c.To {
+				for _, p := range top.EndpointsOf(s) {
+					if p.Workload != nil {
+						serves[p.Workload] = true
+					}
+				}
+			}
+		}
+	}
+	for _, c := range top.Calls {
+		if c.From == nil || c.To == nil {
+			continue
+		}
+		e := models.EdgeConfig{Call: c, Rate: c.RateRPS, Pool: 4, KeepAlive: true}
+		if serves[c.From] {
+			e.FanOut = 1
+		}
+		apply := func(t *EdgeTraffic) {
+			if t.Rate != nil {
+				e.Rate = *t.Rate
+			}
+			if t.Arrival != "" {
+				e.Arrival = t.Arrival
+			}
+			if t.On > 0 {
+				e.On = t.On.T()
+			}
+			if t.Off > 0 {
+				e.Off = t.Off.T()
+			}
+			if t.FanOut != nil {
+				e.FanOut = *t.FanOut
+			}
+			if t.Protocol != "" {
+				e.Protocol = protocolOf(t.Protocol)
+			}
+			switch t.Connections {
+			case "keep-alive":
+				e.KeepAlive = true
+			case "per-request":
+				e.KeepAlive = false
+			}
+			if t.Pool > 0 {
+				e.Pool = t.Pool
+			}
+			if t.RequestSize != nil {
+				e.ReqSize = t.RequestSize.Spec
+			}
+			if t.ResponseSize != nil {
+				e.RespSize = t.ResponseSize.Spec
+			}
+			if t.LoadBalancing != "" {
+				e.LB = t.LoadBalancing
+			}
+			if t.Timeout > 0 {
+				e.Timeout = t.Timeout.T()
+			}
+			if t.Retries != nil {
+				e.Retries = *t.Retries
+			}
+			if t.Method != "" {
+				e.Method = t.Method
+			}
+			if t.Path != "" {
+				e.Path = t.Path
+			}
+		}
+		apply(&sc.Traffic.Defaults)
+		for i := range sc.Traffic.Edges {
+			t := &sc.Traffic.Edges[i]
+			if matchGlob(t.From, c.From.ID()) && matchGlob(t.To, c.To.ID()) {
+				apply(t)
+			}
+		}
+		cfg.Edges = append(cfg.Edges, e)
+	}
+	for _, w := range top.Workloads {
+		var ac models.AppConfig
+		for _, a := range sc.Apps {
+			if matchGlob(a.Workload, w.ID()) {
+				if a.ServiceTime != nil {
+					ac.ServiceTime = a.ServiceTime.Spec
+				}
+				if a.Concurrency > 0 {
+					ac.Concurrency = a.Concurrency
+				}
+			}
+		}
+		cfg.Apps[w] = ac
+	}
+	return cfg, nil
+}
+
+// OpenMetricsEnabled reports whether metrics.om is written.
+func (sc *Scenario) OpenMetricsEnabled() bool {
+	return sc.Outputs.OpenMetrics == nil || *sc.Outputs.OpenMetrics
+}
+
+// MetricsEnabled reports whether metrics.prom is written.
+func (sc *Scenario) MetricsEnabled() bool { return sc.Outputs.Metrics == nil || *sc.Outputs.Metrics }
+
+// Interval is the metrics.om sampling interval.
+func (sc *Scenario) Interval() sim.Time {
+	if sc.Outputs.Interval > 0 {
+		return sc.Outputs.Interval.T()
+	}
+	return 10 * sim.Second
+}
+
+func topologySummary(t *topology.Topology, run *Run) results.TopologySummary {
+	ts := results.TopologySummary{Nodes: []results.NodeInfo{}, Services: []results.ServiceInfo{}, Waypoints: []results.WaypointInfo{}, Calls: []results.CallEdge{}}
+	pods := map[string]int{}
+	for _, p := range t.Pods {
+		pods[p.Node]++
+	}
+	for _, n := range t.Nodes {
+		ts.Nodes = append(ts.Nodes, results.NodeInfo{Name: n.Name, Zone: n.Zone, Pods: pods[n.Name]})
+	}
+	for _, s := range t.Services {
+		eps := t.EndpointsOf(s)
+		mode := string(topology.OutOfMesh)
+		if len(eps) > 0 {
+			mode = string(eps[0].Mode)
+		}
+		si := results.ServiceInfo{Name: s.ID(), Mode: mode, Pods: len(eps)}
+		if s.Waypoint != nil {
+			si.Waypoint = s.Waypoint.ID()
+			si.Mode = string(topology.CatAmbientWaypoint)
+		}
+		ts.Services = append(ts.Services, si)
+	}
+	for _, w := range t.Waypoints {
+		wi := results.WaypointInfo{Name: w.ID(), Scope: w.Scope, For: w.For, Replicas: max(w.Replicas, len(w.Pods)), Serves: []string{}}
+		for _, s := range w.Serves {
+			wi.Serves = append(wi.Serves, s.ID())
+		}
+		sort.Strings(wi.Serves)
+		ts.Waypoints = append(ts.Waypoints, wi)
+	}
+	// Offered rate per edge: measured calls per second in the first mode.
+	rates := map[string]float64{}
+	if len(run.Modes) > 0 {
+		for k, v := range run.Modes[0].EdgeRates() {
+			rates[k] = v
+		}
+	}
+	for _, c := range t.Calls {
+		id := c.From.ID() + "->" + c.To.ID()
+		r := rates[id]
+		if r == 0 {
+			r = c.RateRPS
+		}
+		ts.Calls = append(ts.Calls, results.CallEdge{Source: c.From.ID(), Destination: c.To.ID(), RateRPS: r})
+	}
+	return ts
+}
+
+// comparison builds the side-by-side table across modes.
+func comparison(modes []results.ModeResult) []results.CompareRow {
+	row := func(metric, unit string, f func(m *results.ModeResult) float64) results.CompareRow {
+		r := results.CompareRow{Metric: metric, Unit: unit}
+		for i := range modes {
+			r.Values = append(r.Values, f(&modes[i]))
+		}
+		return r
+	}
+	lat := func(m *results.ModeResult) *results.LatencyRow {
+		for i := range m.Latency {
+			if m.Latency[i].Category == "all" {
+				return &m.Latency[i]
+			}
+		}
+		return &results.LatencyRow{}
+	}
+	kind := func(k string, cores bool) func(m *results.ModeResult) float64 {
+		return func(m *results.ModeResult) float64 {
+			if cores {
+				return m.Totals.ByKind[k].CPUCores
+			}
+			return m.Totals.ByKind[k].MemoryGiB
+		}
+	}
+	return []results.CompareRow{
+		row("throughput", "rps", func(m *results.ModeResult) float64 { return m.Requests.ThroughputRPS }),
+		row("latency p50", "ms", func(m *results.ModeResult) float64 { return lat(m).P50Ms }),
+		row("latency p90", "ms", func(m *results.ModeResult) float64 { return lat(m).P90Ms }),
+		row("latency p99", "ms", func(m *results.ModeResult) float64 { return lat(m).P99Ms }),
+		row("latency p99.9", "ms", func(m *results.ModeResult) float64 { return lat(m).P999Ms }),
+		row("failed requests", "requests", func(m *results.ModeResult) float64 { return float64(m.Requests.Failed) }),
+		row("mesh CPU", "cores", func(m *results.ModeResult) float64 { return m.Totals.CPUCores }),
+		row("mesh memory", "GiB", func(m *results.ModeResult) float64 { return m.Totals.MemoryGiB }),
+		row("ztunnel CPU", "cores", kind("ztunnel", true)),
+		row("waypoint CPU", "cores", kind("waypoint", true)),
+		row("sidecar CPU", "cores", kind("sidecar", true)),
+		row("ztunnel memory", "GiB", kind("ztunnel", false)),
+		row("waypoint memory", "GiB", kind("waypoint", false)),
+		row("sidecar memory", "GiB", kind("sidecar", false)),
+		row("mTLS handshakes", "handshakes", func(m *results.ModeResult) float64 {
+			var n int64
+			for _, c := range m.Components {
+				n += c.Handshakes
+			}
+			return float64(n)
+		}),
+	}
+}
+
+func assumptions(sc *Scenario, prof *models.Profile) []string {
+	a := []string{
+		"Costs come from profile " + prof.Name + " (" + prof.Provenance + "); parameters marked 'assumed' in it are placeholders until calibration.",
+		"Latency row 'all' is the end-to-end latency of successful external requests; the per-category rows are per-call latencies on paths of that category.",
+		"Every namespace is switched to the mode under test (ambient+waypoint adds one namespace waypoint where a namespace with services has none); as-manifests runs the topology as written.",
+		"Apps release their worker after their own service time and call downstream services in parallel; a failed downstream call fails the request (500).",
+		"L4 paths (kube-proxy, ztunnel) pick an endpoint at random per connection, so keep-alive connections stay on one pod; sidecars and waypoints balance per request.",
+		"HBONE pools follow ztunnel: per source pod and next hop, at most min(100, peer limit) streams per connection, one dial per key, idle release after 5 minutes.",
+		"NIC serialisation delay is added per cross-node transfer; NIC queueing is not modelled.",
+		"istiod cost is computed from counts (certificate renewals at TTL x refresh fraction, pushes per config change), not simulated events.",
+		"A service's destination_workload label is its first endpoint's workload.",
+	}
+	return a
+}

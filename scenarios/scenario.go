@@ -1,0 +1,335 @@
+package scenarios
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/ambientsim/ambientsim/topology"
+)
+
+// Mode names accepted in a scenario's modes list.
+const (
+	ModeOutOfMesh       = "out-of-mesh"
+	ModeAmbient         = "ambient"
+	ModeAmbientWaypoint = "ambient+waypoint"
+	ModeSidecar         = "sidecar"
+	ModeAsManifests     = "as-manifests"
+)
+
+// ModeNames lists the valid modes.
+var ModeNames = []string{ModeOutOfMesh, ModeAmbient, ModeAmbientWaypoint, ModeSidecar, ModeAsManifests}
+
+// Scenario is a scenario file: a topology, its traffic, the dataplane modes
+// to compare on identical traffic, the cost profile, the simulated time and
+// the outputs. See the README notes for an annotated example.
+type Scenario struct {
+	Name        string   `yaml:"name" json:"name"`
+	Description string   `yaml:"description" json:"description"`
+	Question    string   `yaml:"question,omitempty" json:"question,omitempty"`
+	Topology    Topology `yaml:"topology" json:"topology"`
+	// Modes to simulate, each on the same random streams: out-of-mesh,
+	// ambient, ambient+waypoint, sidecar, as-manifests (default
+	// [as-manifests]).
+	Modes    []string `yaml:"modes" json:"modes"`
+	Profile  string   `yaml:"profile,omitempty" json:"profile,omitempty"` // built-in name or file path
+	Duration Duration `yaml:"duration" json:"duration"`                   // measured simulated time (default 60s)
+	Warmup   Duration `yaml:"warmup,omitempty" json:"warmup,omitempty"`   // discarded at the start (default 5s)
+	Seed     uint64   `yaml:"seed,omitempty" json:"seed,omitempty"`       // default 1
+	Traffic  Traffic  `yaml:"traffic" json:"traffic"`                     // per-edge traffic
+	Apps     []App    `yaml:"apps,omitempty" json:"apps,omitempty"`       // per-workload app behaviour
+	Mesh     MeshOpts `yaml:"mesh,omitempty" json:"mesh,omitempty"`       // mesh-wide options
+	Outputs  Outputs  `yaml:"outputs,omitempty" json:"outputs,omitempty"` // which files to write
+
+	file string
+	raw  []byte
+	spec *topology.Spec
+}
+
+// Topology names the cluster: a generative spec inline, or manifests.
+type Topology struct {
+	// Spec is a compact generative topology (see the topology package).
+	Spec yaml.Node `yaml:"spec,omitempty" json:"spec,omitempty"`
+	// Manifests are Kubernetes/Istio/Gateway-API files or directories,
+	// relative to the scenario file.
+	Manifests []string `yaml:"manifests,omitempty" json:"manifests,omitempty"`
+}
+
+// Traffic describes load on the call graph's edges.
+type Traffic struct {
+	// Defaults apply to every edge.
+	Defaults EdgeTraffic `yaml:"defaults,omitempty" json:"defaults,omitempty"`
+	// Edges override the defaults for edges matching from/to (ns/name,
+	// '*' globs); later entries win.
+	Edges []EdgeTraffic `yaml:"edges,omitempty" json:"edges,omitempty"`
+}
+
+// EdgeTraffic is the traffic of one call-graph edge (source workload →
+// destination service). Unset fields inherit.
+type EdgeTraffic struct {
+	From string `yaml:"from,omitempty" json:"from,omitempty"` // ns/workload (glob)
+	To   string `yaml:"to,omitempty" json:"to,omitempty"`     // ns/service (glob)
+	// Rate is the external open-loop arrival rate (requests/s) from the
+	// source's pods; default: the topology call's rate.
+	Rate *float64 `yaml:"rate,omitempty" json:"rate,omitempty"`
+	// Arrival: poisson (default), constant, or on-off (bursty).
+	Arrival string   `yaml:"arrival,omitempty" json:"arrival,omitempty"`
+	On      Duration `yaml:"on,omitempty" json:"on,omitempty"`   // on-off: mean on period
+	Off     Duration `yaml:"off,omitempty" json:"off,omitempty"` // on-off: mean off period
+	// FanOut is how many calls on this edge each request served by the
+	// source makes (1.5 = one, plus a second with probability 0.5); default
+	// 1 when the source serves requests, else 0.
+	FanOut   *float64 `yaml:"fanout,omitempty" json:"fanout,omitempty"`
+	Protocol string   `yaml:"protocol,omitempty" json:"protocol,omitempty"` // http (HTTP/1.1, default) | http2 | grpc | tcp
+	// Connections: keep-alive (a pool per client pod) or per-request.
+	Connections   string    `yaml:"connections,omitempty" json:"connections,omitempty"`
+	Pool          int       `yaml:"pool,omitempty" json:"pool,omitempty"` // keep-alive connections per client pod (default 4)
+	RequestSize   *SizeDist `yaml:"request_size,omitempty" json:"request_size,omitempty"`
+	ResponseSize  *SizeDist `yaml:"response_size,omitempty" json:"response_size,omitempty"`
+	LoadBalancing string    `yaml:"load_balancing,omitempty" json:"load_balancing,omitempty"` // round-robin | least-request | random
+	Timeout       Duration  `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	Retries       *int      `yaml:"retries,omitempty" json:"retries,omitempty"`
+	Method        string    `yaml:"method,omitempty" json:"method,omitempty"`
+	Path          string    `yaml:"path,omitempty" json:"path,omitempty"`
+}
+
+// App is the behaviour of the workloads matching Workload (ns/name glob).
+type App struct {
+	Workload    string    `yaml:"workload" json:"workload"`
+	ServiceTime *TimeDist `yaml:"service_time,omitempty" json:"service_time,omitempty"`
+	Concurrency int       `yaml:"concurrency,omitempty" json:"concurrency,omitempty"`
+}
+
+// MeshOpts are mesh-wide options.
+type MeshOpts struct {
+	// SidecarScope: mesh (default; every sidecar knows every service),
+	// namespace, or calls (only what the workload calls).
+	SidecarScope string `yaml:"sidecar_scope,omitempty" json:"sidecar_scope,omitempty"`
+	// ConfigChangesPerMinute makes istiod push to every proxy.
+	ConfigChangesPerMinute float64 `yaml:"config_changes_per_minute,omitempty" json:"config_changes_per_minute,omitempty"`
+	// WaypointReplicas is the replica count of waypoints added for the
+	// ambient+waypoint mode (default 1).
+	WaypointReplicas int `yaml:"waypoint_replicas,omitempty" json:"waypoint_replicas,omitempty"`
+}
+
+// Outputs selects the files run writes.
+type Outputs struct {
+	Metrics     *bool    `yaml:"metrics,omitempty" json:"metrics,omitempty"`         // metrics.prom (default true)
+	OpenMetrics *bool    `yaml:"openmetrics,omitempty" json:"openmetrics,omitempty"` // metrics.om (default true)
+	Interval    Duration `yaml:"interval,omitempty" json:"interval,omitempty"`       // metrics.om sample interval (default 10s)
+}
+
+// File returns the file the scenario was read from.
+func (s *Scenario) File() string { return s.file }
+
+// Raw returns the scenario file's bytes.
+func (s *Scenario) Raw() []byte { return s.raw }
+
+// Load reads a scenario by path, or by built-in library name.
+func Load(nameOrPath string) (*Scenario, error) {
+	data, err := os.ReadFile(nameOrPath)
+	if err != nil {
+		if lib, lerr := libraryFile(nameOrPath); lerr == nil {
+			return Parse("library/"+strings.TrimSuffix(filepath.Base(nameOrPath), ".yaml")+".yaml", lib)
+		}
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("scenario %q: no such file and no built-in scenario of that name (try `ambientsim scenarios list`)", nameOrPath)
+		}
+		return nil, fmt.Errorf("reading scenario: %w", err)
+	}
+	return Parse(nameOrPath, data)
+}
+
+// Parse decodes a scenario strictly: an unknown or misspelt field is an
+// error naming the file, line and field, with the closest valid name.
+func Parse(filename string, data []byte) (*Scenario, error) {
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+		return nil, fileErr(filename, err)
+	}
+	if err := checkKnown(filename, &doc, reflect.TypeOf(Scenario{}), ""); err != nil {
+		return nil, err
+	}
+	var s Scenario
+	if err := doc.Decode(&s); err != nil {
+		return nil, fileErr(filename, err)
+	}
+	s.file, s.raw = filename, data
+	if err := s.validate(&doc); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// fileErr turns yaml.v3's "line N: msg" errors into "file:N: msg".
+func fileErr(filename string, err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs := make([]string, len(te.Errors))
+		for i, e := range te.Errors {
+			msgs[i] = filename + ":" + strings.TrimPrefix(e, "line ")
+		}
+		return errors.New(strings.Join(msgs, "\n"))
+	}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if strings.HasPrefix(msg, "line ") {
+		return fmt.Errorf("%s:%s", filename, strings.TrimPrefix(msg, "line "))
+	}
+	return fmt.Errorf("%s: %s", filename, msg)
+}
+
+func (s *Scenario) validate(doc *yaml.Node) error {
+	ferr := func(field, format string, a ...any) error {
+		return &FieldError{File: s.file, Line: lineOf(doc, field), Field: field, Msg: fmt.Sprintf(format, a...)}
+	}
+	if s.Name == "" {
+		s.Name = strings.TrimSuffix(filepath.Base(s.file), filepath.Ext(s.file))
+	}
+	if len(s.Modes) == 0 {
+		s.Modes = []string{ModeAsManifests}
+	}
+	seen := map[string]bool{}
+	for i, m := range s.Modes {
+		ok := false
+		for _, v := range ModeNames {
+			ok = ok || v == m
+		}
+		if !ok {
+			msg := fmt.Sprintf("unknown mode %q; want one of %s", m, strings.Join(ModeNames, ", "))
+			if c := closest(m, ModeNames); c != "" {
+				msg = fmt.Sprintf("unknown mode %q; did you mean %q?", m, c)
+			}
+			return ferr(fmt.Sprintf("modes[%d]", i), "%s", msg)
+		}
+		if seen[m] {
+			return ferr(fmt.Sprintf("modes[%d]", i), "mode %q listed twice", m)
+		}
+		seen[m] = true
+	}
+	hasSpec := s.Topology.Spec.Kind != 0
+	if hasSpec == (len(s.Topology.Manifests) > 0) {
+		return ferr("topology", "give exactly one of topology.spec (inline generative spec) or topology.manifests (paths relative to the scenario)")
+	}
+	if hasSpec {
+		sp, err := topology.DecodeSpec(s.file, &s.Topology.Spec)
+		if err != nil {
+			return err
+		}
+		s.spec = sp
+	} else {
+		for i, m := range s.Modes {
+			if m != ModeAsManifests {
+				return ferr(fmt.Sprintf("modes[%d]", i), "mode %q needs a generative topology.spec; a manifest topology runs only as-manifests", m)
+			}
+		}
+	}
+	if s.Duration == 0 {
+		s.Duration = Duration(60e9)
+	}
+	if s.Warmup == 0 && !hasKey(doc, "warmup") {
+		s.Warmup = Duration(5e9)
+	}
+	if s.Seed == 0 {
+		s.Seed = 1
+	}
+	check := func(path string, e *EdgeTraffic) error {
+		switch e.Protocol {
+		case "", "http", "http1", "http/1.1", "http2", "grpc", "tcp":
+		default:
+			return ferr(path+".protocol", "unknown protocol %q; want http, http2, grpc or tcp", e.Protocol)
+		}
+		switch e.Connections {
+		case "", "keep-alive", "per-request":
+		default:
+			return ferr(path+".connections", "want keep-alive or per-request, got %q", e.Connections)
+		}
+		switch e.Arrival {
+		case "", "poisson", "constant", "on-off":
+		default:
+			return ferr(path+".arrival", "want poisson, constant or on-off, got %q", e.Arrival)
+		}
+		if e.Arrival == "on-off" && (e.On <= 0 || e.Off <= 0) {
+			return ferr(path+".arrival", "on-off arrivals need on and off periods, e.g. on: 2s, off: 8s")
+		}
+		switch e.LoadBalancing {
+		case "", "round-robin", "least-request", "random":
+		default:
+			return ferr(path+".load_balancing", "want round-robin, least-request or random, got %q", e.LoadBalancing)
+		}
+		if e.Rate != nil && *e.Rate < 0 {
+			return ferr(path+".rate", "negative rate")
+		}
+		if e.FanOut != nil && *e.FanOut < 0 {
+			return ferr(path+".fanout", "negative fanout")
+		}
+		return nil
+	}
+	if err := check("traffic.defaults", &s.Traffic.Defaults); err != nil {
+		return err
+	}
+	for i := range s.Traffic.Edges {
+		if err := check(fmt.Sprintf("traffic.edges[%d]", i), &s.Traffic.Edges[i]); err != nil {
+			return err
+		}
+	}
+	switch s.Mesh.SidecarScope {
+	case "", "mesh", "namespace", "calls":
+	default:
+		return ferr("mesh.sidecar_scope", "want mesh, namespace or calls, got %q", s.Mesh.SidecarScope)
+	}
+	return nil
+}
+
+// lineOf finds the line of a dotted path (with [i] indices) in doc.
+func lineOf(doc *yaml.Node, path string) int {
+	n := doc
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	for _, part := range strings.Split(path, ".") {
+		idx := -1
+		if k := strings.IndexByte(part, '['); k >= 0 {
+			fmt.Sscanf(part[k:], "[%d]", &idx)
+			part = part[:k]
+		}
+		if n.Kind != yaml.MappingNode {
+			return line
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == part {
+				line, n, found = n.Content[i].Line, n.Content[i+1], true
+				break
+			}
+		}
+		if !found {
+			return line
+		}
+		if idx >= 0 && n.Kind == yaml.SequenceNode && idx < len(n.Content) {
+			n = n.Content[idx]
+			line = n.Line
+		}
+	}
+	return line
+}
+
+// hasKey reports whether the document's top-level mapping has key.
+func hasKey(doc *yaml.Node, key string) bool {
+	n := doc
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
+}

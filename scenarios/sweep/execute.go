@@ -1,0 +1,248 @@
+package sweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+// ShardFormat names the format of a shard file.
+const ShardFormat = "ambientsim-sweep-shard/1"
+
+// ShardResult is what one shard (or a whole local run, shard 0 of 1)
+// produces: the raw per-replication figures of its points and the outcomes
+// of its tasks. Merge turns shard results into a Result.
+type ShardResult struct {
+	Format   string        `json:"format"`
+	Shard    int           `json:"shard"`
+	Shards   int           `json:"shards"`
+	PlanHash string        `json:"plan_hash"`
+	Plan     *Plan         `json:"plan"`
+	Points   []PointRecord `json:"points"`
+	Tasks    []TaskRecord  `json:"tasks"`
+}
+
+// PointRecord holds every replication of one design point.
+type PointRecord struct {
+	Index        int           `json:"index"`
+	Replications []Replication `json:"replications"`
+}
+
+// Replication is one run: its seed and the figures of each mode.
+type Replication struct {
+	Replication int       `json:"replication"`
+	Seed        uint64    `json:"seed"`
+	Modes       []Figures `json:"modes"`
+}
+
+// TaskRecord is the outcome of one task.
+type TaskRecord struct {
+	Index        int           `json:"index"` // into Plan.Tasks
+	Search       *SearchResult `json:"search,omitempty"`
+	Sizing       *SizingResult `json:"sizing,omitempty"`
+	Replications []Replication `json:"replications,omitempty"` // cost-reference
+}
+
+// Options control how a shard runs; none of them changes a number.
+type Options struct {
+	// Workers is how many simulations run at once; default GOMAXPROCS.
+	Workers int
+	// Shard and Shards select every Shards-th work unit starting at Shard;
+	// Shards 0 or 1 runs everything.
+	Shard, Shards int
+	// Progress, when set, is called after each finished item (a
+	// replication of a point, or a whole task) with the count done and the
+	// total. Calls are serialised.
+	Progress func(done, total int)
+}
+
+// Execute runs the plan's work units that belong to the shard and returns
+// their raw results. The first failing run cancels the rest.
+func Execute(ctx context.Context, plan *Plan, r Runner, o Options) (*ShardResult, error) {
+	shards := max(o.Shards, 1)
+	if o.Shard < 0 || o.Shard >= shards {
+		return nil, fmt.Errorf("shard %d is outside 0..%d", o.Shard, shards-1)
+	}
+	workers := o.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	res := &ShardResult{Format: ShardFormat, Shard: o.Shard, Shards: shards, PlanHash: plan.Hash(), Plan: plan}
+
+	// Items: whole tasks first (each runs its steps in sequence, so start
+	// the long ones early), then one item per replication of each point.
+	type item struct {
+		task, point, rep int // task >= 0, or point/rep
+	}
+	var items []item
+	for t := range plan.Tasks {
+		if InShard(len(plan.Points)+t, o.Shard, shards) {
+			items = append(items, item{task: t})
+			res.Tasks = append(res.Tasks, TaskRecord{Index: t})
+		}
+	}
+	taskSlot := map[int]int{}
+	for i, tr := range res.Tasks {
+		taskSlot[tr.Index] = i
+	}
+	pointSlot := map[int]int{}
+	for pi := range plan.Points {
+		if InShard(pi, o.Shard, shards) {
+			pointSlot[pi] = len(res.Points)
+			res.Points = append(res.Points, PointRecord{Index: pi, Replications: make([]Replication, plan.Replications)})
+			for rep := 0; rep < plan.Replications; rep++ {
+				items = append(items, item{task: -1, point: pi, rep: rep})
+			}
+		}
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+		done     int
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+		cancel()
+	}
+	feed := make(chan item)
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, max(len(items), 1)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range feed {
+				var err error
+				if it.task >= 0 {
+					var rec TaskRecord
+					rec, err = runTask(ctx, plan, r, it.task)
+					if err == nil {
+						res.Tasks[taskSlot[it.task]] = rec // distinct slots: no lock needed
+					}
+				} else {
+					p := plan.Points[it.point]
+					var rep Replication
+					rep, err = runReplication(ctx, plan, r, p, it.rep)
+					if err == nil {
+						res.Points[pointSlot[it.point]].Replications[it.rep] = rep
+					} else {
+						err = fmt.Errorf("point %d (%s): %w", it.point, p, err)
+					}
+				}
+				if err != nil {
+					fail(err)
+					continue
+				}
+				if o.Progress != nil {
+					mu.Lock()
+					done++
+					o.Progress(done, len(items))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+send:
+	for _, it := range items {
+		select {
+		case feed <- it:
+		case <-ctx.Done():
+			break send
+		}
+	}
+	close(feed)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sweep interrupted: %w", err)
+	}
+	return res, nil
+}
+
+// runReplication runs replication rep of point p and keeps its figures.
+func runReplication(ctx context.Context, plan *Plan, r Runner, p Point, rep int) (Replication, error) {
+	if err := ctx.Err(); err != nil {
+		return Replication{}, err
+	}
+	seed := SeedFor(plan.BaseSeed, p.Key(), rep)
+	out, err := r.RunPoint(ctx, p, seed)
+	if err != nil {
+		return Replication{}, fmt.Errorf("replication %d (seed %d): %w", rep, seed, err)
+	}
+	figs, err := observe(out, plan.SLO)
+	if err != nil {
+		return Replication{}, fmt.Errorf("replication %d (seed %d): %w", rep, seed, err)
+	}
+	if len(p.Modes) > 0 {
+		if err := checkModes(figs, p.Modes); err != nil {
+			return Replication{}, fmt.Errorf("replication %d (seed %d): %w", rep, seed, err)
+		}
+	}
+	return Replication{Replication: rep, Seed: seed, Modes: figs}, nil
+}
+
+func checkModes(figs []Figures, want []string) error {
+	got := make([]string, len(figs))
+	for i, f := range figs {
+		got[i] = f.Mode
+	}
+	if !sameModes(got, want) {
+		return fmt.Errorf("runner returned modes %v, want %v", got, want)
+	}
+	return nil
+}
+
+// evaluate runs all replications of p one after another (a task holds one
+// worker).
+func evaluate(ctx context.Context, plan *Plan, r Runner, p Point) ([]Replication, error) {
+	reps := make([]Replication, plan.Replications)
+	for i := range reps {
+		rep, err := runReplication(ctx, plan, r, p, i)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		reps[i] = rep
+	}
+	return reps, nil
+}
+
+func runTask(ctx context.Context, plan *Plan, r Runner, t int) (TaskRecord, error) {
+	task := plan.Tasks[t]
+	rec := TaskRecord{Index: t}
+	var err error
+	switch task.Kind {
+	case "slo-search":
+		rec.Search, err = searchLoad(ctx, plan, r, task)
+	case "sizing":
+		rec.Sizing, err = searchSize(ctx, plan, r, task)
+	case "cost-reference":
+		rec.Replications, err = evaluate(ctx, plan, r, task.At)
+	default:
+		err = errors.New("unknown task kind " + task.Kind)
+	}
+	if err != nil {
+		return rec, fmt.Errorf("%s task %d (mode %s): %w", task.Kind, t, task.Mode, err)
+	}
+	return rec, nil
+}
+
+// Run executes the whole plan locally and returns its Result: Execute of
+// the single shard, then Merge.
+func Run(ctx context.Context, plan *Plan, r Runner, o Options) (*Result, error) {
+	o.Shard, o.Shards = 0, 1
+	s, err := Execute(ctx, plan, r, o)
+	if err != nil {
+		return nil, err
+	}
+	return Merge(s)
+}

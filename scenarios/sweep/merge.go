@@ -1,0 +1,332 @@
+package sweep
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Merge combines shard results of one plan into the sweep's Result. A local
+// run is the merge of its single shard, so a sharded sweep merged gives
+// exactly the Result (and the sweep.json bytes) of a local run.
+func Merge(shards ...*ShardResult) (*Result, error) {
+	if len(shards) == 0 {
+		return nil, fmt.Errorf("no shard results to merge")
+	}
+	first := shards[0]
+	plan := first.Plan
+	if plan == nil {
+		return nil, fmt.Errorf("shard %d has no plan", first.Shard)
+	}
+	hash := plan.Hash()
+	points := make([]*PointRecord, len(plan.Points))
+	tasks := make([]*TaskRecord, len(plan.Tasks))
+	seen := map[int]bool{}
+	for _, s := range shards {
+		if s.Format != ShardFormat {
+			return nil, fmt.Errorf("shard %d: format %q, want %q", s.Shard, s.Format, ShardFormat)
+		}
+		if s.Plan == nil || s.Plan.Hash() != hash || s.PlanHash != hash {
+			return nil, fmt.Errorf("shard %d of %d belongs to a different sweep (plan hash differs from shard %d's): merge shards of one scenario and sweep only", s.Shard, s.Shards, first.Shard)
+		}
+		if s.Shards != first.Shards {
+			return nil, fmt.Errorf("shard %d was run as one of %d shards, shard %d as one of %d", s.Shard, s.Shards, first.Shard, first.Shards)
+		}
+		if seen[s.Shard] {
+			return nil, fmt.Errorf("shard %d of %d given twice", s.Shard, s.Shards)
+		}
+		seen[s.Shard] = true
+		for i := range s.Points {
+			pr := &s.Points[i]
+			if pr.Index < 0 || pr.Index >= len(points) || points[pr.Index] != nil || !InShard(pr.Index, s.Shard, s.Shards) {
+				return nil, fmt.Errorf("shard %d: unexpected point %d", s.Shard, pr.Index)
+			}
+			if len(pr.Replications) != plan.Replications {
+				return nil, fmt.Errorf("shard %d: point %d has %d replications, want %d", s.Shard, pr.Index, len(pr.Replications), plan.Replications)
+			}
+			points[pr.Index] = pr
+		}
+		for i := range s.Tasks {
+			tr := &s.Tasks[i]
+			if tr.Index < 0 || tr.Index >= len(tasks) || tasks[tr.Index] != nil || !InShard(len(plan.Points)+tr.Index, s.Shard, s.Shards) {
+				return nil, fmt.Errorf("shard %d: unexpected task %d", s.Shard, tr.Index)
+			}
+			tasks[tr.Index] = tr
+		}
+	}
+	var missing []int
+	for i := 0; i < first.Shards; i++ {
+		if !seen[i] {
+			missing = append(missing, i)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("missing shard results for shards %v of %d (rerun them with --shard I/%d)", missing, first.Shards, first.Shards)
+	}
+	return finalize(plan, points, tasks)
+}
+
+// finalize computes every estimate from the raw replications.
+func finalize(plan *Plan, points []*PointRecord, tasks []*TaskRecord) (*Result, error) {
+	res := &Result{
+		Format:       ResultFormat,
+		Scenario:     plan.Scenario,
+		ScenarioHash: plan.ScenarioHash,
+		BaseSeed:     plan.BaseSeed,
+		Replications: plan.Replications,
+		Confidence:   plan.Confidence,
+		Interval:     fmt.Sprintf("Student-t: mean ± t(%g, n−1)·s/√n over independent replications", (1+plan.Confidence)/2),
+		Warmup:       warmupRule(plan.Warmup),
+		SeedRule:     "seed = SplitMix64 mix of (base seed, FNV-1a of the point key, replication); all modes of a replication share it (common random numbers)",
+		Parameters:   plan.Parameters,
+		Metrics:      metricInfos,
+		SLO:          plan.SLO,
+		Points:       make([]PointResult, len(points)),
+	}
+	for i, pr := range points {
+		p := plan.Points[i]
+		pt, err := pointStats(plan, pr.Replications)
+		if err != nil {
+			return nil, fmt.Errorf("point %d (%s): %w", i, p, err)
+		}
+		pt.Index, pt.Point, pt.Key = i, p, p.Key()
+		res.Points[i] = pt
+	}
+	var costReps []Replication
+	if plan.Cost != nil {
+		if i := plan.costPoint(plan.costRef()); i >= 0 {
+			costReps = points[i].Replications
+		}
+	}
+	for i, tr := range tasks {
+		switch plan.Tasks[i].Kind {
+		case "slo-search":
+			if tr.Search == nil {
+				return nil, fmt.Errorf("task %d: SLO search result missing", i)
+			}
+			res.Searches = append(res.Searches, *tr.Search)
+		case "sizing":
+			if tr.Sizing == nil {
+				return nil, fmt.Errorf("task %d: sizing result missing", i)
+			}
+			res.Sizing = append(res.Sizing, *tr.Sizing)
+		case "cost-reference":
+			costReps = tr.Replications
+		}
+	}
+	if plan.Cost != nil {
+		ct, err := costTable(plan, costReps)
+		if err != nil {
+			return nil, fmt.Errorf("cost table: %w", err)
+		}
+		res.Cost = ct
+	}
+	return res, nil
+}
+
+func warmupRule(rule string) WarmupRule {
+	if rule == "scenario" {
+		return WarmupRule{Rule: rule, Description: "each run discards the scenario's warm-up (warmup_s); no further check"}
+	}
+	return WarmupRule{Rule: "mser5", Description: "each run discards the scenario's warm-up (warmup_s); where the run reports a batch-means series, MSER-5 (White 1997, batches of 5) is applied to it and points[].modes[].warmup says whether the scenario's warm-up covers the truncation MSER-5 finds"}
+}
+
+// pointStats computes one point's per-mode estimates.
+func pointStats(plan *Plan, reps []Replication) (PointResult, error) {
+	var pt PointResult
+	if len(reps) == 0 {
+		return pt, fmt.Errorf("no replications")
+	}
+	modes := reps[0].Modes
+	for _, r := range reps {
+		pt.Seeds = append(pt.Seeds, r.Seed)
+		if len(r.Modes) != len(modes) {
+			return pt, fmt.Errorf("replication %d has %d modes, replication 0 has %d", r.Replication, len(r.Modes), len(modes))
+		}
+		for mi, f := range r.Modes {
+			if f.Mode != modes[mi].Mode {
+				return pt, fmt.Errorf("replication %d has mode %s where replication 0 has %s", r.Replication, f.Mode, modes[mi].Mode)
+			}
+		}
+	}
+	c := plan.Confidence
+	est := func(mi int, get func(Figures) float64) Estimate { return MeanCI(column(reps, mi, get), c) }
+	for mi, m := range modes {
+		ms := ModeStats{
+			Mode:          m.Mode,
+			P50Ms:         est(mi, func(f Figures) float64 { return f.P50Ms }),
+			P90Ms:         est(mi, func(f Figures) float64 { return f.P90Ms }),
+			P99Ms:         est(mi, func(f Figures) float64 { return f.P99Ms }),
+			P999Ms:        est(mi, func(f Figures) float64 { return f.P999Ms }),
+			MeanMs:        est(mi, func(f Figures) float64 { return f.MeanMs }),
+			ThroughputRPS: est(mi, func(f Figures) float64 { return f.ThroughputRPS }),
+			ErrorRate:     est(mi, func(f Figures) float64 { return f.ErrorRate }),
+			MeshCPUCores:  est(mi, func(f Figures) float64 { return f.MeshCPUCores }),
+			MeshMemoryGiB: est(mi, func(f Figures) float64 { return f.MeshMemoryGiB }),
+		}
+		for _, kind := range kindsOf(reps, mi) {
+			get := func(f Figures) KindFigures {
+				for _, k := range f.Kinds {
+					if k.Kind == kind {
+						return k
+					}
+				}
+				return KindFigures{Kind: kind}
+			}
+			ms.Components = append(ms.Components, KindStats{
+				Kind:      kind,
+				Instances: est(mi, func(f Figures) float64 { return float64(get(f).Instances) }),
+				CPUCores:  est(mi, func(f Figures) float64 { return get(f).CPUCores }),
+				MemoryGiB: est(mi, func(f Figures) float64 { return get(f).MemoryGiB }),
+			})
+		}
+		if plan.SLO != nil {
+			j := judge(reps, mi, plan)
+			ms.SLO = &SLOCheck{Value: j.Value, Verdict: j.Verdict, Saturated: j.Saturated}
+		}
+		if plan.Warmup == "mser5" {
+			ms.Warmup = warmupCheck(reps, mi, c)
+		}
+		pt.Modes = append(pt.Modes, ms)
+	}
+	for mi := 1; mi < len(modes); mi++ {
+		diff := func(get func(Figures) float64) Estimate {
+			d := make([]float64, len(reps))
+			for i, r := range reps {
+				d[i] = get(r.Modes[mi]) - get(r.Modes[0])
+			}
+			return MeanCI(d, c)
+		}
+		pt.Differences = append(pt.Differences, ModeDiff{
+			Mode:          modes[mi].Mode,
+			Baseline:      modes[0].Mode,
+			P99Ms:         diff(func(f Figures) float64 { return f.P99Ms }),
+			MeshCPUCores:  diff(func(f Figures) float64 { return f.MeshCPUCores }),
+			MeshMemoryGiB: diff(func(f Figures) float64 { return f.MeshMemoryGiB }),
+		})
+	}
+	return pt, nil
+}
+
+// kindsOf lists the component kinds any replication of mode mi reports.
+func kindsOf(reps []Replication, mi int) []string {
+	set := map[string]bool{}
+	for _, r := range reps {
+		for _, k := range r.Modes[mi].Kinds {
+			set[k.Kind] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// warmupCheck summarises MSER-5 over the replications, or nil when the runs
+// gave no series.
+func warmupCheck(reps []Replication, mi int, conf float64) *WarmupCheck {
+	w := &WarmupCheck{ScenarioWarmupS: reps[0].Modes[mi].WarmupS}
+	var tr []float64
+	for _, r := range reps {
+		f := r.Modes[mi]
+		if f.MSER == nil {
+			return nil
+		}
+		tr = append(tr, f.MSER.TruncateS)
+		if f.MSER.TruncateS <= f.WarmupS {
+			w.Covered++
+		}
+		if !f.MSER.OK {
+			w.ShortRuns++
+		}
+	}
+	w.MSERTruncateS = MeanCI(tr, conf)
+	return w
+}
+
+// proxyKinds are the mesh's own components, the ones the cost table prices.
+var proxyKinds = []string{"sidecar", "waypoint", "ztunnel"}
+
+// costTable extrapolates the reference run's per-instance usage to each
+// cluster size: a sidecar per pod, waypoints in proportion to pods, a
+// ztunnel per node; each instance provisioned at max(request, used ×
+// headroom). Done per replication, so the intervals carry the run-to-run
+// variation of the usage.
+func costTable(plan *Plan, reps []Replication) (*CostTable, error) {
+	if len(reps) == 0 {
+		return nil, fmt.Errorf("no reference run")
+	}
+	c := plan.Cost
+	ct := &CostTable{
+		Headroom:  c.Headroom,
+		Reference: plan.costRef(),
+		Method: "per-instance CPU and memory of each proxy kind measured in the reference run; " +
+			"instances at N pods: sidecars and waypoints in proportion to pods, ztunnels one per node (N / pods_per_node, rounded up) " +
+			"with per-node usage scaled by pods per node; provisioned = Σ instances × max(request, used × headroom)",
+	}
+	for _, k := range proxyKinds {
+		r := c.Requests[k]
+		ct.Requests = append(ct.Requests, KindRequest{Kind: k, CPUCores: r.CPUCores, MemoryGiB: r.MemoryGiB})
+	}
+	ref := reps[0].Modes[0]
+	if ref.Pods < 1 || ref.Nodes < 1 {
+		return nil, fmt.Errorf("the reference run reports %d pods on %d nodes; the cost table needs both", ref.Pods, ref.Nodes)
+	}
+	refPPN := float64(ref.Pods) / float64(ref.Nodes)
+	ct.PodsPerNode = c.PodsPerNode
+	if ct.PodsPerNode == 0 {
+		ct.PodsPerNode = refPPN
+	}
+	modes := reps[0].Modes
+	for _, pods := range c.Pods {
+		nodes := int(math.Ceil(float64(pods) / ct.PodsPerNode))
+		for mi, m := range modes {
+			row := CostRow{Pods: pods, Mode: m.Mode, Nodes: nodes}
+			var cpu, mem, ucpu, umem []float64
+			for ri, r := range reps {
+				f := r.Modes[mi]
+				var tc, tm, uc, um float64
+				for _, k := range proxyKinds {
+					kf, ok := findKind(f.Kinds, k)
+					if !ok || kf.Instances == 0 {
+						continue
+					}
+					perCPU := kf.CPUCores / float64(kf.Instances)
+					perMem := kf.MemoryGiB / float64(kf.Instances)
+					var n int
+					switch k {
+					case "ztunnel":
+						n = nodes
+						perCPU *= ct.PodsPerNode / refPPN // traffic per node
+					default:
+						n = int(math.Ceil(float64(pods) * float64(kf.Instances) / float64(f.Pods)))
+					}
+					if ri == 0 {
+						row.Instances = append(row.Instances, KindCount{Kind: k, Count: n})
+					}
+					req := c.Requests[k]
+					tc += float64(n) * math.Max(req.CPUCores, perCPU*c.Headroom)
+					tm += float64(n) * math.Max(req.MemoryGiB, perMem*c.Headroom)
+					uc += float64(n) * perCPU
+					um += float64(n) * perMem
+				}
+				cpu, mem, ucpu, umem = append(cpu, tc), append(mem, tm), append(ucpu, uc), append(umem, um)
+			}
+			row.CPUCores, row.MemoryGiB = MeanCI(cpu, plan.Confidence), MeanCI(mem, plan.Confidence)
+			row.UsedCPUCores, row.UsedMemoryGiB = MeanCI(ucpu, plan.Confidence), MeanCI(umem, plan.Confidence)
+			ct.Rows = append(ct.Rows, row)
+		}
+	}
+	return ct, nil
+}
+
+func findKind(ks []KindFigures, kind string) (KindFigures, bool) {
+	for _, k := range ks {
+		if k.Kind == kind {
+			return k, true
+		}
+	}
+	return KindFigures{}, false
+}

@@ -1,0 +1,84 @@
+// Package sim is ambientsim's discrete-event kernel: a virtual clock, an
+// event queue, seeded random streams, FIFO multi-server stations and the
+// statistics (histograms, counters, time-weighted gauges, confidence
+// intervals) that mesh models are measured with. It knows nothing about
+// meshes; package models builds ztunnels, waypoints and sidecars on top.
+//
+// Like raft's core, sim is a pure state machine: it never reads the wall
+// clock, starts a goroutine or does I/O, and every random draw comes from a
+// named, seeded stream. A run is therefore a function of its inputs and seed:
+// the same scenario gives the same event trace, byte for byte.
+//
+// # A usage story
+//
+// A load generator sends requests to a two-core proxy. Each request needs
+// an exponentially distributed 200 µs of CPU; requests arrive as a Poisson
+// stream at 8000/s, so the proxy runs at 80% utilisation.
+//
+//	s := sim.New()
+//	rs := sim.NewStreams(42) // the scenario seed
+//	cpu := sim.NewStation(s, "proxy/cpu", 2, 0)
+//	demand, _ := sim.DistSpec{Kind: "exponential", Mean: 200e3}.New(rs.Source("proxy/demand"))
+//	gap, _ := sim.DistSpec{Kind: "exponential", Mean: 125e3}.New(rs.Source("client/arrivals"))
+//	latency := sim.NewHistogram()
+//
+//	var arrive sim.HandlerFunc
+//	arrive = func(sim.Event) {
+//		start := s.Now()
+//		cpu.Submit(sim.FromNanoseconds(demand.Rand()), sim.HandlerFunc(func(sim.Event) {
+//			latency.Record(s.Now() - start)
+//		}), sim.Event{})
+//		s.After(sim.FromNanoseconds(gap.Rand()), arrive, sim.Event{})
+//	}
+//	s.After(0, arrive, sim.Event{})
+//	s.RunUntil(10 * sim.Second) // warm up
+//	cpu.ResetStats()
+//	latency.Reset()
+//	s.RunUntil(70 * sim.Second)
+//	fmt.Println(cpu.Utilisation(), latency.Quantile(0.99))
+//
+// Because the arrival stream is named "client/arrivals", a second run with a
+// differently configured proxy sees exactly the same arrivals (common random
+// numbers) and the difference between the runs is the proxy's alone.
+//
+// # Time and events
+//
+// Time is int64 nanoseconds. At schedules at an absolute time, After after a
+// delay; both return a Timer that Cancel removes in O(1) without allocating
+// (request timeouts, pool idle timeouts and retries are mostly cancelled).
+// Events due at the same time run in the order they were scheduled. A
+// Handler receives an Event by value — an int32 kind, two int64s and an
+// `any` — so hot paths schedule without allocation: handlers are long-lived
+// values (a *Ztunnel) and the Event says what happened.
+//
+// # The event queue
+//
+// The queue exploits the fact that simulated time never goes backwards: it
+// is a hierarchical radix queue over the integer time key with 8-bit digits
+// (256-way buckets per level, close kin of a hierarchical timing wheel), ties
+// kept in scheduling order. Entries carry the handler and event inline, so
+// popping an event reads only sequentially written memory, and bucket arrays
+// circulate through a pool, so a steady-state run schedules and pops without
+// allocating. It was chosen by measurement against container/heap, a 4-ary
+// heap and a binary radix heap (BenchmarkQueue, BenchmarkScheduler). Timers
+// are slots tracked by two bitmaps and a generation counter: cancelling is
+// O(1) and allocation-free, cancelled entries are skipped when they come due
+// and purged in bulk once they outnumber live ones.
+//
+// # Randomness
+//
+// Streams derives one PCG stream per name from the scenario seed, so a
+// stream depends on its name only, not on creation order. DistSpec is the
+// YAML/JSON form of a distribution (exponential, lognormal, pareto,
+// constant, uniform, empirical); means are in the caller's unit and the
+// heavy-tailed kinds are parameterised by their mean so a what-if changes
+// shape without changing load. Sampling uses gonum's stat/distuv.
+//
+// # Statistics
+//
+// Histogram records durations with log-linear buckets (≤ 1% relative error
+// for quantiles from 128 ns to 18 minutes, exact count, min, max and mean)
+// and merges across replications. Gauge integrates a value over virtual
+// time; Station uses Gauges for busy servers and queue length. MeanCI turns
+// per-replication results into a Student-t confidence interval.
+package sim

@@ -1,0 +1,251 @@
+package sim
+
+import "fmt"
+
+// Event is the payload of a scheduled event. It is handed back, by value, to
+// the Handler when the event fires, so scheduling one does not allocate. Kind,
+// A and B are free for the handler's own use (an event type, an index, a
+// byte count); P carries anything else (storing a pointer in P does not
+// allocate; storing a non-pointer value may).
+type Event struct {
+	Kind int32
+	A    int64
+	B    int64
+	P    any
+}
+
+// Handler reacts to an event that has come due.
+type Handler interface {
+	Handle(ev Event)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ev Event)
+
+// Handle calls f(ev).
+func (f HandlerFunc) Handle(ev Event) { f(ev) }
+
+// funcHandler adapts a niladic function to Handler for AfterFunc.
+type funcHandler func()
+
+func (f funcHandler) Handle(Event) { f() }
+
+// Timer identifies a scheduled event so it can be cancelled. The zero Timer
+// refers to no event. A Timer stays safe to use after its event fired or was
+// cancelled: Cancel then reports false.
+type Timer struct {
+	idx uint32 // slot index + 1; 0 means no timer
+	gen uint32 // slot generation when scheduled
+}
+
+// Valid reports whether t refers to an event that was scheduled (it may since
+// have fired or been cancelled; see Sim.Scheduled).
+func (t Timer) Valid() bool { return t.idx != 0 }
+
+// payload is what the queue carries for each event besides its key: the
+// handler and event, inline, plus the timer slot that can cancel it.
+type payload struct {
+	h    Handler
+	kind int32
+	slot uint32 // packed next to kind: the entry is 72 bytes, not 80
+	a, b int64
+	p    any
+}
+
+func (p *payload) event() Event { return Event{Kind: p.kind, A: p.a, B: p.b, P: p.p} }
+
+// compactMin is the number of cancelled-but-queued events below which the
+// queue is never compacted; above it, the queue is purged once cancelled
+// entries outnumber live ones, which keeps memory O(live) at O(1) amortised
+// cost per cancellation.
+const compactMin = 1024
+
+// Sim is a discrete-event simulator: a virtual clock and a queue of future
+// events. Handlers run one at a time, in time order, ties broken by the order
+// in which the events were scheduled, so a run is a pure function of its
+// inputs and random seeds. A Sim is not safe for concurrent use; run
+// independent replications in independent Sims.
+type Sim struct {
+	now     Time
+	seq     uint64
+	q       wheelQueue[payload]
+	slots   timerSlots
+	live    int
+	dead    int // cancelled events still in the queue
+	fired   uint64
+	stopped bool
+	trace   func(at Time, seq uint64, ev Event)
+}
+
+// New returns a simulator with its clock at 0 and no events.
+func New() *Sim { return &Sim{} }
+
+// Now returns the current virtual time: the time of the event being handled,
+// or where RunUntil left the clock.
+func (s *Sim) Now() Time { return s.now }
+
+// At schedules h.Handle(ev) at absolute time t. Scheduling in the past is a
+// programming error and panics; t == Now() is allowed and runs after every
+// event already scheduled for Now().
+func (s *Sim) At(t Time, h Handler, ev Event) Timer {
+	if t < s.now {
+		panic(fmt.Sprintf("sim: At(%v) is before Now() = %v", t, s.now))
+	}
+	if h == nil {
+		panic("sim: At with nil Handler")
+	}
+	idx, gen := s.slots.alloc()
+	s.seq++
+	e := qentry[payload]{at: t, seq: s.seq, p: payload{h: h, kind: ev.Kind, slot: idx, a: ev.A, b: ev.B, p: ev.P}}
+	s.q.push(&e)
+	s.live++
+	return Timer{idx: idx + 1, gen: gen}
+}
+
+// After schedules h.Handle(ev) at Now()+d. A negative d panics; a d that
+// would overflow saturates at MaxTime.
+func (s *Sim) After(d Time, h Handler, ev Event) Timer {
+	if d < 0 {
+		panic(fmt.Sprintf("sim: After(%v): negative delay", d))
+	}
+	t := s.now + d
+	if t < s.now {
+		t = MaxTime
+	}
+	return s.At(t, h, ev)
+}
+
+// AfterFunc schedules f() at Now()+d. It is a convenience for tests and
+// one-off events; the closure usually costs an allocation, which After with
+// a long-lived Handler avoids.
+func (s *Sim) AfterFunc(d Time, f func()) Timer {
+	return s.After(d, funcHandler(f), Event{})
+}
+
+// Cancel removes the event t refers to. It reports whether the event was
+// still pending; cancelling a fired, cancelled or zero Timer is a no-op that
+// returns false. It does not allocate and costs O(1) amortised.
+func (s *Sim) Cancel(t Timer) bool {
+	if !s.Scheduled(t) {
+		return false
+	}
+	// The queue entry stays until it comes due or a compaction purges it;
+	// the slot stays occupied until then, so the Timer cannot alias.
+	s.slots.cancel(t.idx - 1)
+	s.live--
+	s.dead++
+	if s.dead > compactMin && s.dead > s.live {
+		s.compact()
+	}
+	return true
+}
+
+// Scheduled reports whether the event t refers to is still pending.
+func (s *Sim) Scheduled(t Timer) bool {
+	return t.idx != 0 && s.slots.pending(t.idx-1, t.gen)
+}
+
+// reap reports whether a popped entry was cancelled, freeing its slot either
+// way.
+func (s *Sim) reap(p *payload) (cancelled bool) {
+	if s.slots.release(p.slot) {
+		s.dead--
+		return true
+	}
+	return false
+}
+
+func (s *Sim) compact() {
+	s.q.filter(func(e *qentry[payload]) bool {
+		if s.slots.isCancelled(e.p.slot) {
+			s.slots.release(e.p.slot)
+			return false
+		}
+		return true
+	})
+	s.dead = 0
+}
+
+// Pending returns the number of scheduled events that have neither fired nor
+// been cancelled.
+func (s *Sim) Pending() int { return s.live }
+
+// Fired returns the number of events handled so far.
+func (s *Sim) Fired() uint64 { return s.fired }
+
+// NextAt returns the time of the next pending event, if any.
+func (s *Sim) NextAt() (Time, bool) {
+	for {
+		t, ok := s.q.peek()
+		if !ok {
+			return 0, false
+		}
+		// Drop cancelled entries at the head without running anything.
+		e := s.q.popUntil(t)
+		if s.slots.isCancelled(e.p.slot) {
+			s.reap(&e.p)
+			continue
+		}
+		s.q.head-- // put it back: it is still the least
+		s.q.n++
+		return t, true
+	}
+}
+
+// fire pops and runs the next live event due at or before limit. It reports
+// false when there is none.
+func (s *Sim) fire(limit Time) bool {
+	for {
+		e := s.q.popUntil(limit)
+		if e == nil {
+			return false
+		}
+		if s.reap(&e.p) {
+			continue
+		}
+		h, ev := e.p.h, e.p.event()
+		s.now = e.at
+		s.live--
+		s.fired++
+		if s.trace != nil {
+			s.trace(e.at, e.seq, ev)
+		}
+		h.Handle(ev)
+		return true
+	}
+}
+
+// Step runs the next event, advancing the clock to its time. It reports false
+// if no event is pending.
+func (s *Sim) Step() bool { return s.fire(MaxTime) }
+
+// RunUntil runs every event due at or before t, then sets the clock to t. If
+// a handler calls Stop, it returns after that handler with the clock at the
+// stopping event's time. t before Now() panics.
+func (s *Sim) RunUntil(t Time) {
+	if t < s.now {
+		panic(fmt.Sprintf("sim: RunUntil(%v) is before Now() = %v", t, s.now))
+	}
+	s.stopped = false
+	for !s.stopped && s.fire(t) {
+	}
+	if !s.stopped {
+		s.now = t
+	}
+}
+
+// Run runs events until none is pending or a handler calls Stop.
+func (s *Sim) Run() {
+	s.stopped = false
+	for !s.stopped && s.fire(MaxTime) {
+	}
+}
+
+// Stop makes the running Run or RunUntil return once the current handler
+// returns. Pending events stay queued; a later Run resumes them.
+func (s *Sim) Stop() { s.stopped = true }
+
+// SetTrace installs f to be called just before each event is handled, with
+// the event's time, its scheduling sequence number and payload. Determinism
+// tests hash this stream. nil disables tracing.
+func (s *Sim) SetTrace(f func(at Time, seq uint64, ev Event)) { s.trace = f }

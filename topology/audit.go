@@ -1,0 +1,827 @@
+package topology
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/ambientsim/ambientsim/scenarios/results"
+)
+
+// Finding codes. They are stable: scripts match on them (--fail-on).
+const (
+	CodePolicyUnenforced       = "POLICY_UNENFORCED"
+	CodeL7RulesAtZtunnel       = "L7_RULES_AT_ZTUNNEL"
+	CodeWaypointBypass         = "WAYPOINT_BYPASS"
+	CodeWaypointIdentityDenied = "WAYPOINT_IDENTITY_DENIED"
+	CodePlaintextAccepted      = "PLAINTEXT_ACCEPTED"
+	CodeRouteWithoutWaypoint   = "ROUTE_WITHOUT_WAYPOINT"
+	CodeSidecarOnlyResource    = "SIDECAR_ONLY_RESOURCE"
+	CodeWaypointNotApplied     = "WAYPOINT_NOT_APPLIED"
+	CodeNotEnrolled            = "NOT_ENROLLED"
+)
+
+// FindingCodes lists every finding code, in documentation order.
+var FindingCodes = []string{
+	CodePolicyUnenforced, CodeL7RulesAtZtunnel, CodeWaypointBypass, CodeWaypointIdentityDenied,
+	CodePlaintextAccepted, CodeRouteWithoutWaypoint, CodeSidecarOnlyResource, CodeWaypointNotApplied, CodeNotEnrolled,
+}
+
+// Severities.
+const (
+	SevHigh   = "high"
+	SevMedium = "medium"
+	SevLow    = "low"
+)
+
+// Finding is one audit result.
+type Finding struct {
+	Code        string
+	Severity    string
+	Policy      string // AuthorizationPolicy as ns/name; other objects as Kind/ns/name
+	Source      string // ns/workload
+	Destination string // ns/service (or ns/workload for workload findings)
+	Message     string
+	Proof       string // the concrete path that shows it
+	Fix         string
+}
+
+// ToResult converts to the results (JSON) type.
+func (f Finding) ToResult() results.Finding {
+	return results.Finding{Code: f.Code, Severity: f.Severity, Policy: f.Policy, Source: f.Source,
+		Destination: f.Destination, Message: f.Message, Proof: f.Proof, Fix: f.Fix}
+}
+
+// PathPair is one row of the path matrix.
+type PathPair struct {
+	Source      *Workload
+	Destination *Service
+	Port        int
+	Path        Path
+}
+
+// PathReport is the path matrix and the audit findings.
+type PathReport struct {
+	Pairs    []PathPair
+	Findings []Finding
+}
+
+// ToResults converts to the stable JSON shape (results.PathReport).
+func (r PathReport) ToResults() results.PathReport {
+	out := results.PathReport{Pairs: make([]results.PathPair, 0, len(r.Pairs)), Findings: make([]results.Finding, 0, len(r.Findings))}
+	for _, p := range r.Pairs {
+		out.Pairs = append(out.Pairs, results.PathPair{Source: p.Source.ID(), Destination: p.Destination.ID(), Port: p.Port,
+			Category: string(p.Path.Category), Bypass: p.Path.Bypass, Hops: p.Path.HopStrings()})
+	}
+	for _, f := range r.Findings {
+		out.Findings = append(out.Findings, f.ToResult())
+	}
+	return out
+}
+
+// Sources returns the workloads that appear as request sources: everything
+// but mesh infrastructure and workloads without pods.
+func (t *Topology) Sources() []*Workload {
+	var out []*Workload
+	for _, w := range t.Workloads {
+		if !w.System && len(t.PodsOf(w)) > 0 {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// Paths returns the path matrix — the call-graph edges when the topology
+// has any, else every source workload × every service port (except a
+// workload's own services) — and the audit findings.
+func (t *Topology) Paths() PathReport {
+	t.index()
+	var pairs []PathPair
+	if len(t.Calls) > 0 {
+		seen := map[string]bool{}
+		for _, c := range t.Calls {
+			key := fmt.Sprintf("%s>%s:%d", c.From.ID(), c.To.ID(), c.Port)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			pods := t.PodsOf(c.From)
+			if len(pods) == 0 {
+				continue
+			}
+			pairs = append(pairs, PathPair{Source: c.From, Destination: c.To, Port: c.Port, Path: t.PathFrom(pods[0], c.To, c.Port)})
+		}
+	} else {
+		for _, w := range t.Sources() {
+			src := t.PodsOf(w)[0]
+			for _, s := range t.Services {
+				if t.selectsWorkload(s, w) {
+					continue
+				}
+				for _, sp := range s.Ports {
+					pairs = append(pairs, PathPair{Source: w, Destination: s, Port: sp.Port, Path: t.PathFrom(src, s, sp.Port)})
+				}
+			}
+		}
+	}
+	sort.SliceStable(pairs, func(i, j int) bool {
+		a, b := pairs[i], pairs[j]
+		if a.Source.ID() != b.Source.ID() {
+			return a.Source.ID() < b.Source.ID()
+		}
+		if a.Destination.ID() != b.Destination.ID() {
+			return a.Destination.ID() < b.Destination.ID()
+		}
+		return a.Port < b.Port
+	})
+	return PathReport{Pairs: pairs, Findings: t.Audit()}
+}
+
+func (t *Topology) selectsWorkload(s *Service, w *Workload) bool {
+	if s.Namespace != w.Namespace || len(s.Selector) == 0 {
+		return false
+	}
+	return labelsMatch(s.Selector, w.Labels)
+}
+
+// Placement is where one policy is enforced.
+type Placement struct {
+	Kind   string   // AuthorizationPolicy | PeerAuthentication | NetworkPolicy
+	Policy string   // ns/name
+	By     []string // enforcement points: "ztunnel (ambient pods of ns/svc)", "waypoint/ns/name", "sidecar (pods of ...)", "CNI"; empty = nowhere
+	Note   string
+}
+
+// Placements lists every policy's enforcement points.
+func (t *Topology) Placements() []Placement {
+	t.index()
+	var out []Placement
+	for _, ap := range t.sortedPolicies() {
+		pl := Placement{Kind: "AuthorizationPolicy", Policy: ap.ID()}
+		if len(ap.TargetRefs) > 0 {
+			for _, ref := range ap.TargetRefs {
+				ns := refNS(ref.Namespace, ap.Namespace)
+				switch ref.Kind {
+				case "Service":
+					if s := t.Service(ns, ref.Name); s != nil && s.Waypoint != nil {
+						pl.By = appendUnique(pl.By, s.Waypoint.Instance())
+					}
+				case "Gateway":
+					if wp := t.Waypoint(ns, ref.Name); wp != nil {
+						pl.By = appendUnique(pl.By, wp.Instance())
+					} else if g := t.Gateway(ns, ref.Name); g != nil {
+						pl.By = appendUnique(pl.By, "gateway/"+g.ID())
+					}
+				case "GatewayClass":
+					if ap.Namespace == t.RootNamespace && ref.Name == waypointClass {
+						for _, wp := range t.Waypoints {
+							pl.By = appendUnique(pl.By, wp.Instance())
+						}
+					}
+				}
+			}
+			if len(pl.By) == 0 {
+				pl.Note = "no waypoint serves its targets: enforced nowhere"
+			}
+		} else {
+			amb, sc := t.selectedPods(ap)
+			if len(amb) > 0 {
+				if ap.Action == ActionCustom || ap.Action == ActionAudit {
+					pl.Note = "ztunnel does not support " + ap.Action + "; not enforced for ambient pods"
+				} else {
+					pl.By = append(pl.By, fmt.Sprintf("ztunnel (L4, %d ambient pods)", len(amb)))
+				}
+			}
+			if len(sc) > 0 {
+				pl.By = append(pl.By, fmt.Sprintf("sidecar (L7, %d pods)", len(sc)))
+			}
+			if len(amb)+len(sc) == 0 {
+				pl.Note = "selects no meshed pod: enforced nowhere"
+			}
+		}
+		out = append(out, pl)
+	}
+	for _, pa := range t.PeerAuthentications {
+		out = append(out, Placement{Kind: "PeerAuthentication", Policy: pa.ID(), By: []string{"ztunnel / sidecar of the selected pods"}, Note: "mode " + pa.Mode})
+	}
+	for _, np := range t.NetworkPolicies {
+		out = append(out, Placement{Kind: "NetworkPolicy", Policy: np.ID(), By: []string{"CNI (kernel) on the selected pods"}})
+	}
+	return out
+}
+
+func appendUnique(list []string, s string) []string {
+	if contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+func refNS(refNamespace, policyNamespace string) string {
+	if refNamespace != "" {
+		return refNamespace
+	}
+	return policyNamespace
+}
+
+func (t *Topology) sortedPolicies() []*AuthorizationPolicy {
+	ps := append([]*AuthorizationPolicy(nil), t.AuthorizationPolicies...)
+	sortPolicies(ps)
+	return ps
+}
+
+// selectedPods returns the ambient and sidecar pods a selector or
+// namespace-wide policy applies to.
+func (t *Topology) selectedPods(ap *AuthorizationPolicy) (ambient, sidecar []*Pod) {
+	for _, p := range t.Pods {
+		if ap.Namespace != t.RootNamespace && p.Namespace != ap.Namespace {
+			continue
+		}
+		if ap.Namespace == t.RootNamespace && ap.Selector != nil && p.Namespace != ap.Namespace {
+			continue
+		}
+		if ap.Selector != nil && !labelsMatch(ap.Selector, p.Labels) {
+			continue
+		}
+		switch p.Mode {
+		case Ambient:
+			ambient = append(ambient, p)
+		case Sidecar:
+			sidecar = append(sidecar, p)
+		}
+	}
+	return ambient, sidecar
+}
+
+// servicesOfPods returns the services selecting any of pods, sorted.
+func (t *Topology) servicesOfPods(pods []*Pod) []*Service {
+	set := map[*Service]bool{}
+	for _, p := range pods {
+		for _, s := range t.ServicesOf(p) {
+			set[s] = true
+		}
+	}
+	out := make([]*Service, 0, len(set))
+	for s := range set {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID() < out[j].ID() })
+	return out
+}
+
+// proof renders a concrete path as evidence.
+func proof(src *Workload, s *Service, port int, p Path) string {
+	from := "outside the cluster"
+	if src != nil {
+		from = src.ID()
+	}
+	return fmt.Sprintf("%s -> %s:%d: %s (%s)", from, s.ID(), port, p.String(), p.Reason)
+}
+
+// firstCaller picks a representative source for s: a call-graph caller if
+// any, else the first ambient source, else the first source.
+func (t *Topology) firstCaller(s *Service, want func(*Workload) bool) *Workload {
+	for _, c := range t.Calls {
+		if c.To == s && want(c.From) && len(t.PodsOf(c.From)) > 0 {
+			return c.From
+		}
+	}
+	for _, w := range t.Sources() {
+		if want(w) && !t.selectsWorkload(s, w) {
+			return w
+		}
+	}
+	return nil
+}
+
+func firstPort(s *Service) int {
+	if len(s.Ports) > 0 {
+		return s.Ports[0].Port
+	}
+	return 0
+}
+
+// Audit checks policy placement and enrolment and returns the findings,
+// sorted by code, policy, destination and source.
+func (t *Topology) Audit() []Finding {
+	t.index()
+	var fs []Finding
+	fs = append(fs, t.auditAuthorizationPolicies()...)
+	fs = append(fs, t.auditIdentity()...)
+	fs = append(fs, t.auditPlaintext()...)
+	fs = append(fs, t.auditRoutes()...)
+	fs = append(fs, t.auditSidecarResources()...)
+	fs = append(fs, t.auditWaypointIssues()...)
+	fs = append(fs, t.auditEnrolment()...)
+	order := map[string]int{}
+	for i, c := range FindingCodes {
+		order[c] = i
+	}
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.Code != b.Code {
+			return order[a.Code] < order[b.Code]
+		}
+		if a.Policy != b.Policy {
+			return a.Policy < b.Policy
+		}
+		if a.Destination != b.Destination {
+			return a.Destination < b.Destination
+		}
+		return a.Source < b.Source
+	})
+	return fs
+}
+
+func isAmbient(w *Workload) bool { return w.Mode == Ambient && !w.Ingress }
+func anySource(*Workload) bool   { return true }
+
+func (t *Topology) waypointHint(ns string) string {
+	for _, wp := range t.Waypoints {
+		if wp.Namespace == ns && wp.ServesServices() {
+			return wp.Name
+		}
+	}
+	return ""
+}
+
+func (t *Topology) bindFix(s *Service) string {
+	if wp := t.waypointHint(s.Namespace); wp != "" {
+		return fmt.Sprintf("bind the Service to a waypoint: kubectl label service -n %s %s istio.io/use-waypoint=%s", s.Namespace, s.Name, wp)
+	}
+	return fmt.Sprintf("deploy a waypoint and bind the Service: istioctl waypoint apply -n %s && kubectl label service -n %s %s istio.io/use-waypoint=waypoint", s.Namespace, s.Namespace, s.Name)
+}
+
+func (t *Topology) auditAuthorizationPolicies() []Finding {
+	var fs []Finding
+	for _, ap := range t.sortedPolicies() {
+		if len(ap.TargetRefs) > 0 {
+			for _, ref := range ap.TargetRefs {
+				ns := refNS(ref.Namespace, ap.Namespace)
+				switch ref.Kind {
+				case "Service":
+					s := t.Service(ns, ref.Name)
+					if s == nil {
+						fs = append(fs, Finding{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(), Destination: ns + "/" + ref.Name,
+							Message: fmt.Sprintf("AuthorizationPolicy %s targets Service %s/%s, which does not exist (TargetNotFound): nothing enforces it", ap.ID(), ns, ref.Name),
+							Fix:     "fix spec.targetRefs to name an existing Service"})
+						continue
+					}
+					if s.Waypoint == nil {
+						f := Finding{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(), Destination: s.ID(),
+							Message: fmt.Sprintf("AuthorizationPolicy %s targets Service %s, which is not bound to a waypoint (AncestorNotBound): targetRefs policies are never sent to ztunnel, so nothing enforces it and traffic is allowed", ap.ID(), s.ID()),
+							Fix:     t.bindFix(s)}
+						if c := t.firstCaller(s, anySource); c != nil {
+							f.Source = c.ID()
+							f.Proof = proof(c, s, firstPort(s), t.PathFrom(t.PodsOf(c)[0], s, firstPort(s)))
+						}
+						fs = append(fs, f)
+						continue
+					}
+					fs = append(fs, t.bypassFindings(ap, s)...)
+				case "Gateway":
+					g := t.Gateway(ns, ref.Name)
+					if g == nil {
+						fs = append(fs, Finding{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(), Destination: ns + "/" + ref.Name,
+							Message: fmt.Sprintf("AuthorizationPolicy %s targets Gateway %s/%s, which does not exist: nothing enforces it", ap.ID(), ns, ref.Name),
+							Fix:     fmt.Sprintf("create the waypoint (istioctl waypoint apply -n %s --name %s) or fix spec.targetRefs", ns, ref.Name)})
+						continue
+					}
+					wp := t.Waypoint(ns, ref.Name)
+					if wp == nil {
+						continue // an ingress Gateway enforces it
+					}
+					if len(wp.Serves) == 0 {
+						fs = append(fs, Finding{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(), Destination: wp.ID(),
+							Message: fmt.Sprintf("AuthorizationPolicy %s targets waypoint %s, but no Service uses that waypoint for service traffic: nothing enforces it", ap.ID(), wp.ID()),
+							Fix:     fmt.Sprintf("bind the Services to protect to the waypoint: kubectl label service -n %s <service> istio.io/use-waypoint=%s (or the namespace)", wp.Namespace, wp.Name)})
+						continue
+					}
+					for _, s := range wp.Serves {
+						fs = append(fs, t.bypassFindings(ap, s)...)
+					}
+				case "GatewayClass":
+					if ap.Namespace != t.RootNamespace || ref.Name != waypointClass {
+						fs = append(fs, Finding{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(),
+							Message: fmt.Sprintf("AuthorizationPolicy %s targets GatewayClass %s outside the root namespace %s (or a class other than %s): it is invalid and enforced nowhere", ap.ID(), ref.Name, t.RootNamespace, waypointClass),
+							Fix:     fmt.Sprintf("move the policy to %s and target GatewayClass %s, or target a Gateway/Service", t.RootNamespace, waypointClass)})
+					}
+				}
+			}
+			continue
+		}
+		fs = append(fs, t.l7AtZtunnel(ap)...)
+	}
+	return fs
+}
+
+// l7AtZtunnel reports selector/namespace policies whose HTTP rules or
+// action ztunnel cannot enforce.
+func (t *Topology) l7AtZtunnel(ap *AuthorizationPolicy) []Finding {
+	amb, _ := t.selectedPods(ap)
+	if len(amb) == 0 {
+		return nil
+	}
+	custom := ap.Action == ActionCustom || ap.Action == ActionAudit
+	l7 := ap.L7Fields()
+	if !custom && len(l7) == 0 {
+		return nil
+	}
+	var msg, sev string
+	switch {
+	case custom:
+		sev = SevHigh
+		msg = fmt.Sprintf("ztunnel does not support the %s action: AuthorizationPolicy %s is not sent to ztunnel, so it has no effect on ambient pods", ap.Action, ap.ID())
+	case ap.Action == ActionAllow:
+		cp, _ := compilePolicy(ap, true)
+		left := len(cp.rules)
+		msg = fmt.Sprintf("ztunnel does not support HTTP attributes (found: %s): it drops the ALLOW rules that use them (%d of %d rules remain)", strings.Join(l7, ", "), left, len(ap.Rules))
+		sev = SevMedium
+		if left == 0 {
+			sev = SevHigh
+			msg += "; the policy now matches nothing, so ztunnel denies every request that no other ALLOW policy admits"
+		}
+	default: // DENY
+		cp, _ := compilePolicy(ap, true)
+		if len(cp.rules) == 0 {
+			sev = SevHigh
+			msg = fmt.Sprintf("ztunnel does not support HTTP attributes (found: %s): after removing them this DENY policy has no enforceable rules at ztunnel and no effect", strings.Join(l7, ", "))
+		} else {
+			sev = SevMedium
+			msg = fmt.Sprintf("ztunnel does not support HTTP attributes (found: %s): it removes them and enforces the L4 remainder, which denies more than intended", strings.Join(l7, ", "))
+		}
+	}
+	var fs []Finding
+	for _, s := range t.servicesOfPods(amb) {
+		f := Finding{Code: CodeL7RulesAtZtunnel, Severity: sev, Policy: ap.ID(), Destination: s.ID(), Message: msg}
+		attach := "replace spec.selector with"
+		if ap.Selector == nil {
+			attach = "add"
+		}
+		if s.Waypoint != nil {
+			f.Fix = fmt.Sprintf("enforce it at the waypoint %s: %s targetRefs: [{kind: Service, group: \"\", name: %s}]", s.Waypoint.ID(), attach, s.Name)
+		} else {
+			f.Fix = t.bindFix(s) + fmt.Sprintf(", then %s targetRefs: [{kind: Service, group: \"\", name: %s}]", attach, s.Name)
+		}
+		if c := t.firstCaller(s, anySource); c != nil {
+			f.Source = c.ID()
+			f.Proof = proof(c, s, firstPort(s), t.PathFrom(t.PodsOf(c)[0], s, firstPort(s)))
+		}
+		fs = append(fs, f)
+	}
+	return fs
+}
+
+// bypassFindings reports sources that reach s without its waypoint and are
+// admitted at the destination, for a policy only the waypoint enforces.
+func (t *Topology) bypassFindings(ap *AuthorizationPolicy, s *Service) []Finding {
+	eps := t.EndpointsOf(s)
+	if len(eps) == 0 {
+		return nil
+	}
+	port := firstPort(s)
+	var fs []Finding
+	check := func(src *Workload, pod *Pod) {
+		p := t.PathFrom(pod, s, port)
+		if !p.Bypass || p.Endpoint == nil {
+			return
+		}
+		d := t.Evaluate(pod, p.Endpoint, nil, s.TargetPort(port), Request{Service: s})
+		if !d.Allow {
+			return
+		}
+		f := Finding{Code: CodeWaypointBypass, Severity: SevHigh, Policy: ap.ID(), Destination: s.ID(),
+			Message: fmt.Sprintf("AuthorizationPolicy %s is enforced only by waypoint %s, but this source reaches %s without it and the destination admits it (%s)",
+				ap.ID(), s.Waypoint.ID(), s.ID(), d.Reason),
+			Proof: proof(src, s, port, p)}
+		if src != nil {
+			f.Source = src.ID()
+		}
+		wpID := s.Waypoint.Identity(t.TrustDomain)
+		switch {
+		case src != nil && src.Ingress:
+			f.Fix = fmt.Sprintf("send ingress traffic through the waypoint: kubectl label service -n %s %s istio.io/ingress-use-waypoint=true", s.Namespace, s.Name)
+		default:
+			f.Fix = fmt.Sprintf("admit only the waypoint at the destination: a selector ALLOW policy on %s's pods with from.source.principals [%q]; plus STRICT PeerAuthentication (rejects plaintext) or a NetworkPolicy admitting port 15008 only from the waypoint",
+				s.ID(), strings.TrimPrefix(wpID, "spiffe://"))
+			if src != nil && src.Mode == OutOfMesh {
+				f.Fix += fmt.Sprintf("; or enrol %s in the mesh", src.ID())
+			}
+		}
+		fs = append(fs, f)
+	}
+	for _, w := range t.Sources() {
+		if t.selectsWorkload(s, w) {
+			continue
+		}
+		check(w, t.PodsOf(w)[0])
+	}
+	return fs
+}
+
+// auditIdentity finds selector ALLOW policies at a waypoint-served
+// destination that admit clients but not the waypoint, which is the
+// identity the destination ztunnel sees.
+func (t *Topology) auditIdentity() []Finding {
+	var fs []Finding
+	pi := t.index().pol
+	for _, s := range t.Services {
+		wp := s.Waypoint
+		if wp == nil || len(wp.Pods) == 0 {
+			continue
+		}
+		var ep *Pod
+		for _, p := range t.EndpointsOf(s) {
+			if p.Mode == Ambient {
+				ep = p
+				break
+			}
+		}
+		if ep == nil {
+			continue
+		}
+		port := s.TargetPort(firstPort(s))
+		wpod := wp.Pods[0]
+		pr := peer{principal: wpod.principal, ns: wp.Namespace, sa: wp.Name, hasID: true, ip: wpod.addr, dstIP: ep.addr, port: port}
+		d := t.evalDestination(pi, &pr, wpod, ep, port)
+		if d.Allow || d.Layer != "L4" || d.Reason != "no ALLOW policy matched" {
+			continue
+		}
+		// Which ALLOW policy names client identities?
+		var named *AuthorizationPolicy
+		for _, c := range pi.byPod[ep.idx].ztAllow {
+			if namesIdentities(c.p) {
+				named = c.p
+				break
+			}
+		}
+		if named == nil {
+			continue
+		}
+		f := Finding{Code: CodeWaypointIdentityDenied, Severity: SevHigh, Policy: named.ID(), Destination: s.ID(),
+			Message: fmt.Sprintf("AuthorizationPolicy %s on the pods of %s admits client identities, but traffic through waypoint %s arrives with the waypoint's identity %s, which no ALLOW policy admits: the destination ztunnel denies every request through the waypoint",
+				named.ID(), s.ID(), wp.ID(), wp.Identity(t.TrustDomain)),
+			Fix: fmt.Sprintf("add the waypoint's principal %q to the policy's from.source.principals (client identities are checked at the waypoint with a targetRefs policy)", strings.TrimPrefix(wp.Identity(t.TrustDomain), "spiffe://"))}
+		if c := t.firstCaller(s, isAmbient); c != nil {
+			f.Source = c.ID()
+			f.Proof = proof(c, s, firstPort(s), t.PathFrom(t.PodsOf(c)[0], s, firstPort(s)))
+		}
+		fs = append(fs, f)
+	}
+	return fs
+}
+
+func namesIdentities(ap *AuthorizationPolicy) bool {
+	for _, r := range ap.Rules {
+		for _, s := range r.From {
+			if len(s.Principals) > 0 || len(s.Namespaces) > 0 || len(s.ServiceAccounts) > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// auditPlaintext reports ambient destinations that an out-of-mesh workload
+// of the topology reaches in plaintext.
+func (t *Topology) auditPlaintext() []Finding {
+	var plain []*Workload
+	for _, w := range t.Sources() {
+		if w.Mode == OutOfMesh && !w.Ingress {
+			plain = append(plain, w)
+		}
+	}
+	if len(plain) == 0 {
+		return nil
+	}
+	var fs []Finding
+	for _, s := range t.Services {
+		var ep *Pod
+		for _, p := range t.EndpointsOf(s) {
+			if p.Mode == Ambient {
+				ep = p
+				break
+			}
+		}
+		if ep == nil {
+			continue
+		}
+		port := s.TargetPort(firstPort(s))
+		mode, pa := t.PeerAuthMode(ep, port)
+		if mode == MTLSStrict {
+			continue
+		}
+		for _, w := range plain {
+			if t.selectsWorkload(s, w) {
+				continue
+			}
+			src := t.PodsOf(w)[0]
+			d := t.Evaluate(src, ep, nil, port, Request{Service: s})
+			if !d.Allow {
+				continue
+			}
+			f := Finding{Code: CodePlaintextAccepted, Severity: SevMedium, Source: w.ID(), Destination: s.ID(),
+				Message: fmt.Sprintf("ambient destination %s accepts plaintext (mTLS mode %s): out-of-mesh %s connects without identity, unencrypted, and no identity-based policy can tell it apart", s.ID(), mode, w.ID()),
+				Proof:   proof(w, s, firstPort(s), t.PathFrom(src, s, firstPort(s))),
+				Fix:     fmt.Sprintf("require mTLS: a PeerAuthentication with mtls.mode STRICT in namespace %s (or mesh-wide in %s)", s.Namespace, t.RootNamespace)}
+			if pa != nil {
+				f.Policy = "PeerAuthentication/" + pa.ID()
+			}
+			fs = append(fs, f)
+			break
+		}
+	}
+	return fs
+}
+
+func (t *Topology) auditRoutes() []Finding {
+	var fs []Finding
+	routes := append([]*Route(nil), t.Routes...)
+	sort.Slice(routes, func(i, j int) bool { return routes[i].ID() < routes[j].ID() })
+	for _, r := range routes {
+		for _, pr := range r.ParentRefs {
+			if pr.Kind != "Service" {
+				continue
+			}
+			ns := refNS(pr.Namespace, r.Namespace)
+			s := t.Service(ns, pr.Name)
+			id := r.Kind + "/" + r.ID()
+			if s == nil {
+				fs = append(fs, Finding{Code: CodeRouteWithoutWaypoint, Severity: SevMedium, Policy: id, Destination: ns + "/" + pr.Name,
+					Message: fmt.Sprintf("%s is parented to Service %s/%s, which does not exist", id, ns, pr.Name),
+					Fix:     "fix spec.parentRefs"})
+				continue
+			}
+			if s.Waypoint != nil {
+				continue
+			}
+			eps := t.EndpointsOf(s)
+			if len(eps) > 0 && eps[0].Mode == Sidecar {
+				continue // client sidecars apply mesh routes
+			}
+			f := Finding{Code: CodeRouteWithoutWaypoint, Severity: SevMedium, Policy: id, Destination: s.ID(),
+				Message: fmt.Sprintf("%s is parented to Service %s, which no waypoint serves: in ambient only a waypoint applies mesh routes, so its matches, weights and filters are ignored", id, s.ID()),
+				Fix:     t.bindFix(s)}
+			if c := t.firstCaller(s, isAmbient); c != nil {
+				f.Source = c.ID()
+				f.Proof = proof(c, s, firstPort(s), t.PathFrom(t.PodsOf(c)[0], s, firstPort(s)))
+			}
+			fs = append(fs, f)
+		}
+	}
+	return fs
+}
+
+// resolveHost maps a VirtualService/DestinationRule host to a Service.
+func (t *Topology) resolveHost(host, ns string) *Service {
+	h := strings.TrimSuffix(host, ".")
+	h = strings.TrimSuffix(h, ".svc."+strings.TrimPrefix(t.clusterDomain(), "."))
+	h = strings.TrimSuffix(h, ".svc")
+	name, hns, ok := strings.Cut(h, ".")
+	if !ok {
+		hns = ns
+	}
+	return t.Service(hns, name)
+}
+
+func (t *Topology) clusterDomain() string { return "cluster.local" }
+
+func (t *Topology) auditSidecarResources() []Finding {
+	var fs []Finding
+	res := append([]*SidecarResource(nil), t.SidecarResources...)
+	sort.Slice(res, func(i, j int) bool {
+		if res[i].Kind != res[j].Kind {
+			return res[i].Kind < res[j].Kind
+		}
+		return res[i].ID() < res[j].ID()
+	})
+	for _, r := range res {
+		id := r.Kind + "/" + r.ID()
+		switch r.Kind {
+		case "VirtualService", "DestinationRule":
+			if r.Kind == "DestinationRule" && len(r.Subsets) == 0 {
+				continue // traffic policy only: waypoints honour it
+			}
+			if r.Kind == "VirtualService" && len(r.Gateways) > 0 && !contains(r.Gateways, "mesh") {
+				continue // bound to ingress gateways only
+			}
+			for _, h := range r.Hosts {
+				s := t.resolveHost(h, r.Namespace)
+				if s == nil {
+					continue
+				}
+				eps := t.EndpointsOf(s)
+				if len(eps) == 0 || eps[0].Mode != Ambient {
+					continue
+				}
+				f := Finding{Code: CodeSidecarOnlyResource, Severity: SevMedium, Policy: id, Destination: s.ID()}
+				what := "its routing rules"
+				if r.Kind == "DestinationRule" {
+					what = fmt.Sprintf("its subsets (%s)", strings.Join(r.Subsets, ", "))
+				}
+				if s.Waypoint != nil {
+					f.Severity = SevLow
+					f.Message = fmt.Sprintf("%s applies to %s, an ambient Service served by waypoint %s: ambient clients have no sidecar to apply %s; only the waypoint can, through a VirtualService (alpha in waypoints), and callers that bypass the waypoint never see them", id, s.ID(), s.Waypoint.ID(), what)
+				} else {
+					f.Message = fmt.Sprintf("%s applies to %s, an ambient Service without a waypoint: ambient clients have no sidecar, so %s are ignored", id, s.ID(), what)
+				}
+				f.Fix = fmt.Sprintf("replace it with a Gateway API HTTPRoute parented to Service %s (backendRefs to per-version Services instead of subsets), and bind the Service to a waypoint", s.ID())
+				if c := t.firstCaller(s, isAmbient); c != nil {
+					f.Source = c.ID()
+					f.Proof = proof(c, s, firstPort(s), t.PathFrom(t.PodsOf(c)[0], s, firstPort(s)))
+				}
+				fs = append(fs, f)
+			}
+		case "EnvoyFilter":
+			var hit []*Workload
+			for _, w := range t.Workloads {
+				if w.Mode != Ambient || w.System {
+					continue
+				}
+				if r.Namespace != t.RootNamespace && w.Namespace != r.Namespace {
+					continue
+				}
+				if r.HasSelector && !labelsMatch(r.Selector, w.Labels) {
+					continue
+				}
+				hit = append(hit, w)
+			}
+			for _, w := range hit {
+				fs = append(fs, Finding{Code: CodeSidecarOnlyResource, Severity: SevMedium, Policy: id, Destination: w.ID(),
+					Message: fmt.Sprintf("%s selects ambient workload %s, which has no Envoy: the filter has no effect (ztunnel is not Envoy)", id, w.ID()),
+					Fix:     "move the behaviour to a waypoint (EnvoyFilter with targetRefs to the waypoint Gateway, or Gateway API filters on an HTTPRoute)"})
+			}
+		}
+	}
+	return fs
+}
+
+func (t *Topology) auditWaypointIssues() []Finding {
+	var fs []Finding
+	for _, is := range t.WaypointIssues {
+		kind, obj, _ := strings.Cut(is.Object, " ")
+		f := Finding{Code: CodeWaypointNotApplied, Severity: SevHigh, Destination: obj,
+			Message: fmt.Sprintf("%s sets istio.io/use-waypoint to %s, but %s: no waypoint is applied, traffic goes straight to the pods", is.Object, is.Target, is.Detail)}
+		tns, tname, _ := strings.Cut(is.Target, "/")
+		switch is.Reason {
+		case "not-found":
+			f.Fix = fmt.Sprintf("create the waypoint (istioctl waypoint apply -n %s --name %s) or correct the label", tns, tname)
+		case "not-a-waypoint":
+			f.Fix = fmt.Sprintf("point the label at a Gateway with gatewayClassName %s", waypointClass)
+		default:
+			want := "service"
+			if kind == "Pod" || kind == "Workload" {
+				want = "workload"
+			}
+			f.Fix = fmt.Sprintf("set istio.io/waypoint-for=%s (or all) on Gateway %s, or use a waypoint for %s traffic", want, is.Target, want)
+		}
+		if kind == "Service" {
+			sns, sname, _ := strings.Cut(obj, "/")
+			if s := t.Service(sns, sname); s != nil {
+				if c := t.firstCaller(s, isAmbient); c != nil {
+					f.Source = c.ID()
+					f.Proof = proof(c, s, firstPort(s), t.PathFrom(t.PodsOf(c)[0], s, firstPort(s)))
+				}
+			}
+		}
+		fs = append(fs, f)
+	}
+	return fs
+}
+
+func (t *Topology) auditEnrolment() []Finding {
+	meshed := map[string]int{}
+	for _, w := range t.Sources() {
+		if w.Mode != OutOfMesh {
+			meshed[w.Namespace]++
+		}
+	}
+	var fs []Finding
+	for _, w := range t.Sources() {
+		if w.Mode != OutOfMesh || w.Ingress {
+			continue
+		}
+		ns := t.Namespace(w.Namespace)
+		if (ns == nil || ns.Mode == OutOfMesh) && meshed[w.Namespace] == 0 {
+			continue
+		}
+		why := "it is not enrolled"
+		switch {
+		case w.Labels[lblDataplaneMode] == "none":
+			why = "its pods are labelled istio.io/dataplane-mode=none"
+		case w.Labels[lblInject] == "false" && ns != nil && ns.Mode == Sidecar:
+			why = "its pods are labelled sidecar.istio.io/inject=false"
+		case len(t.PodsOf(w)) > 0 && t.PodsOf(w)[0].Mode == OutOfMesh && ns != nil && ns.Mode != OutOfMesh:
+			why = "its pods opt out (or use the host network)"
+		}
+		nsMode := "has meshed workloads"
+		if ns != nil && ns.Mode != OutOfMesh {
+			nsMode = "is enrolled in " + string(ns.Mode)
+		}
+		f := Finding{Code: CodeNotEnrolled, Severity: SevMedium, Source: w.ID(),
+			Message: fmt.Sprintf("workload %s is out of the mesh in namespace %s, which %s: %s, so its traffic is plaintext, carries no identity and bypasses waypoints", w.ID(), w.Namespace, nsMode, why),
+			Fix:     fmt.Sprintf("enrol it: remove the opt-out label from %s's pod template (or restrict what it can reach with STRICT mTLS and NetworkPolicy)", w.ID())}
+		fs = append(fs, f)
+	}
+	return fs
+}

@@ -1,0 +1,760 @@
+package topology
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// LoadOptions configures LoadManifests.
+type LoadOptions struct {
+	DefaultNamespace string // namespace for objects without one (default "default")
+	TrustDomain      string // default cluster.local
+	RootNamespace    string // default istio-system
+	SyntheticNodes   int    // nodes to synthesise when the input has no Node objects (default 3)
+}
+
+// LoadReport says what the loader did with its input.
+type LoadReport struct {
+	Files          []string       // files read, in order
+	Objects        int            // objects decoded (List items counted individually)
+	Kinds          map[string]int // modelled objects by kind
+	Skipped        map[string]int // unknown/unmodelled kinds skipped, by apiVersion kind
+	Warnings       []string       // file:line: field: message
+	SyntheticNodes bool           // no Node objects: a deterministic set was synthesised
+	GeneratedPods  int            // pods generated from workload replicas
+	RealPods       int            // Pod objects used as they are
+}
+
+// builder accumulates raw objects (with their labels) from the spec or from
+// manifests, then resolves modes, pods, placement and waypoints in finish.
+type builder struct {
+	opts     LoadOptions
+	rep      *LoadReport
+	errs     []error
+	t        *Topology
+	nsSeen   map[string]*Namespace
+	wlSeen   map[string]*Workload
+	nodeSeen map[string]bool
+	svcSeen  map[string]bool
+	gwSeen   map[string]*Gateway
+
+	wpReplicas map[string]int // ns/gateway → replicas from the spec
+	realPods   []*rawPod
+	rsOwner    map[string]string // ns/replicaset → deployment name
+	wlAnn      map[*Workload]map[string]string
+	wlNoMesh   map[*Workload]bool // hostNetwork
+
+	classWaypointFor string // istio.io/waypoint-for on the istio-waypoint GatewayClass
+}
+
+type rawPod struct {
+	pod               *Pod
+	ownerKind         string
+	ownerName         string
+	annotations       map[string]string
+	hasSidecar        bool // an istio-proxy container or sidecar.istio.io/status
+	ambientRedirected bool
+	hostNetwork       bool
+	ports             map[string]int
+}
+
+func newBuilder(opts LoadOptions) *builder {
+	if opts.DefaultNamespace == "" {
+		opts.DefaultNamespace = "default"
+	}
+	if opts.TrustDomain == "" {
+		opts.TrustDomain = DefaultTrustDomain
+	}
+	if opts.RootNamespace == "" {
+		opts.RootNamespace = DefaultRootNamespace
+	}
+	if opts.SyntheticNodes <= 0 {
+		opts.SyntheticNodes = 3
+	}
+	return &builder{
+		opts:       opts,
+		rep:        &LoadReport{Kinds: map[string]int{}, Skipped: map[string]int{}},
+		t:          &Topology{TrustDomain: opts.TrustDomain, RootNamespace: opts.RootNamespace},
+		nsSeen:     map[string]*Namespace{},
+		wlSeen:     map[string]*Workload{},
+		nodeSeen:   map[string]bool{},
+		svcSeen:    map[string]bool{},
+		gwSeen:     map[string]*Gateway{},
+		wpReplicas: map[string]int{},
+		rsOwner:    map[string]string{},
+		wlAnn:      map[*Workload]map[string]string{},
+		wlNoMesh:   map[*Workload]bool{},
+	}
+}
+
+func (b *builder) err() error { return errors.Join(b.errs...) }
+
+// where names the input for errors that are not about one object.
+func (b *builder) where() string {
+	if len(b.rep.Files) == 1 {
+		return b.rep.Files[0]
+	}
+	if len(b.rep.Files) > 1 {
+		return strings.Join(b.rep.Files, ", ")
+	}
+	return "topology"
+}
+
+func (b *builder) addNode(n *Node) {
+	if b.nodeSeen[n.Name] {
+		return
+	}
+	b.nodeSeen[n.Name] = true
+	b.t.Nodes = append(b.t.Nodes, n)
+}
+
+func (b *builder) addNamespace(n *Namespace) {
+	if old, ok := b.nsSeen[n.Name]; ok {
+		// A Namespace object after an implicit one: take its labels.
+		for k, v := range n.Labels {
+			if old.Labels == nil {
+				old.Labels = map[string]string{}
+			}
+			old.Labels[k] = v
+		}
+		return
+	}
+	if n.Labels == nil {
+		n.Labels = map[string]string{}
+	}
+	b.nsSeen[n.Name] = n
+	b.t.Namespaces = append(b.t.Namespaces, n)
+}
+
+// ensureNamespace records a namespace referenced by an object.
+func (b *builder) ensureNamespace(name string) {
+	if _, ok := b.nsSeen[name]; !ok {
+		b.addNamespace(&Namespace{Name: name})
+	}
+}
+
+func (b *builder) addWorkload(w *Workload) bool {
+	if _, dup := b.wlSeen[w.ID()]; dup {
+		b.errs = append(b.errs, fmt.Errorf("%s: workload %s defined twice", w.Source, w.ID()))
+		return false
+	}
+	b.ensureNamespace(w.Namespace)
+	b.wlSeen[w.ID()] = w
+	b.t.Workloads = append(b.t.Workloads, w)
+	return true
+}
+
+func (b *builder) addService(s *Service) {
+	if b.svcSeen[s.ID()] {
+		b.errs = append(b.errs, fmt.Errorf("%s: service %s defined twice", s.Source, s.ID()))
+		return
+	}
+	b.ensureNamespace(s.Namespace)
+	b.svcSeen[s.ID()] = true
+	b.t.Services = append(b.t.Services, s)
+}
+
+func (b *builder) addGateway(g *Gateway) {
+	if _, dup := b.gwSeen[g.ID()]; dup {
+		b.errs = append(b.errs, fmt.Errorf("%s: Gateway %s defined twice", g.Source, g.ID()))
+		return
+	}
+	b.ensureNamespace(g.Namespace)
+	b.gwSeen[g.ID()] = g
+	b.t.Gateways = append(b.t.Gateways, g)
+}
+
+func (b *builder) addSpecWaypoint(ns, name, waypointFor string, replicas int) error {
+	switch waypointFor {
+	case "", ForService, ForWorkload, ForAll, ForNone:
+	default:
+		return fmt.Errorf("for: unknown value %q (want service, workload, all, none)", waypointFor)
+	}
+	if replicas < 0 || replicas > MaxPods {
+		return fmt.Errorf("replicas must be between 0 and %d, got %d", MaxPods, replicas)
+	}
+	labels := map[string]string{}
+	if waypointFor != "" {
+		labels["istio.io/waypoint-for"] = waypointFor
+	}
+	if _, dup := b.gwSeen[ns+"/"+name]; dup {
+		return fmt.Errorf("waypoint %s/%s defined twice", ns, name)
+	}
+	b.addGateway(&Gateway{Namespace: ns, Name: name, Class: waypointClass, Labels: labels, Source: "spec"})
+	if replicas == 0 {
+		replicas = 1
+	}
+	b.wpReplicas[ns+"/"+name] = replicas
+	return nil
+}
+
+const waypointClass = "istio-waypoint"
+
+// Limits that keep a typo (replicas: 1000000000) from exhausting memory.
+const (
+	MaxNodes = 100_000 // nodes in one topology
+	MaxPods  = 200_000 // pods generated from replica counts, waypoints included
+)
+
+// Well-known labels.
+const (
+	lblDataplaneMode      = "istio.io/dataplane-mode"
+	lblUseWaypoint        = "istio.io/use-waypoint"
+	lblUseWaypointNS      = "istio.io/use-waypoint-namespace"
+	lblWaypointFor        = "istio.io/waypoint-for"
+	lblIngressUseWaypoint = "istio.io/ingress-use-waypoint"
+	lblInjection          = "istio-injection"
+	lblRev                = "istio.io/rev"
+	lblInject             = "sidecar.istio.io/inject"
+	lblGatewayName        = "gateway.networking.k8s.io/gateway-name"
+	lblZone               = "topology.kubernetes.io/zone"
+)
+
+// finish resolves everything and returns the topology.
+func (b *builder) finish() (*Topology, *LoadReport) {
+	t := b.t
+	if len(t.Nodes) == 0 {
+		b.rep.SyntheticNodes = true
+		zones := []string{"zone-a", "zone-b", "zone-c"}
+		for i := 0; i < b.opts.SyntheticNodes; i++ {
+			b.addNode(&Node{Name: fmt.Sprintf("node-%d", i+1), Zone: zones[i%len(zones)]})
+		}
+	}
+	placement := spreadByZone(t.Nodes)
+	total := 0
+	for _, ns := range t.Namespaces {
+		ns.Mode = namespaceMode(ns.Labels)
+	}
+	nsOf := func(name string) *Namespace { return b.nsSeen[name] }
+
+	// Waypoints from Gateways of class istio-waypoint.
+	wpByID := map[string]*Waypoint{}
+	gwDeploy := map[string]*Workload{} // ns/gateway → its generated Deployment, if exported
+	for _, w := range t.Workloads {
+		if g := w.Labels[lblGatewayName]; g != "" {
+			gwDeploy[w.Namespace+"/"+g] = w
+		}
+	}
+	for _, g := range t.Gateways {
+		if g.Class != waypointClass {
+			continue
+		}
+		f := g.Labels[lblWaypointFor]
+		if f == "" {
+			f = b.classWaypointFor
+		}
+		if f == "" {
+			f = ForService
+		}
+		wp := &Waypoint{Namespace: g.Namespace, Name: g.Name, For: f, Replicas: 1, Source: g.Source}
+		if r, ok := b.wpReplicas[g.ID()]; ok {
+			wp.Replicas = r
+		} else if d := gwDeploy[g.ID()]; d != nil && d.Replicas > 0 {
+			wp.Replicas = d.Replicas
+		}
+		wpByID[wp.ID()] = wp
+		t.Waypoints = append(t.Waypoints, wp)
+	}
+	// Workloads that back a Gateway (waypoint or ingress Deployment) are not
+	// ordinary workloads: waypoint ones are dropped (their pods become the
+	// waypoint's), ingress ones are flagged.
+	waypointOf := map[*Workload]*Waypoint{}
+	kept := t.Workloads[:0]
+	for _, w := range t.Workloads {
+		if g := w.Labels[lblGatewayName]; g != "" {
+			if wp := wpByID[w.Namespace+"/"+g]; wp != nil {
+				waypointOf[w] = wp
+				continue
+			}
+			w.Ingress = true
+		}
+		if w.Labels["istio"] == "ingressgateway" || w.Labels["app"] == "istio-ingressgateway" {
+			w.Ingress = true
+		}
+		if !w.Ingress && isSystemNamespace(w.Namespace, b.opts.RootNamespace) {
+			w.System = true
+		}
+		kept = append(kept, w)
+	}
+	t.Workloads = kept
+
+	// Pods: real ones where exported, generated otherwise.
+	podsOf := map[*Workload][]*rawPod{}
+	var orphans []*rawPod
+	for _, rp := range b.realPods {
+		w := b.ownerOf(rp)
+		if w == nil {
+			orphans = append(orphans, rp)
+			continue
+		}
+		podsOf[w] = append(podsOf[w], rp)
+	}
+	ipSeq := 0
+	nextIP := func() string {
+		ipSeq++
+		return fmt.Sprintf("10.%d.%d.%d", 64+(ipSeq>>16)&63, (ipSeq>>8)&255, ipSeq&255)
+	}
+	slot := 0
+	nextNode := func() string {
+		n := placement[slot%len(placement)]
+		slot++
+		return n.Name
+	}
+	addPod := func(rp *rawPod, w *Workload) {
+		p := rp.pod
+		p.Workload = w
+		if p.Node == "" {
+			p.Node = nextNode()
+		} else if !b.nodeSeen[p.Node] {
+			// A nodeName that no Node object declares: keep it, with an unknown zone.
+			b.addNode(&Node{Name: p.Node})
+		}
+		if p.IP == "" {
+			p.IP = nextIP()
+		}
+		if p.ServiceAccount == "" {
+			p.ServiceAccount = "default"
+		}
+		p.Mode = podMode(nsOf(p.Namespace), p.Labels, rp.annotations)
+		if rp.hasSidecar {
+			p.Mode = Sidecar
+		} else if rp.ambientRedirected {
+			p.Mode = Ambient
+		}
+		if rp.hostNetwork {
+			p.Mode = OutOfMesh
+		}
+		t.Pods = append(t.Pods, p)
+	}
+	for _, w := range t.Workloads {
+		if w.Kind == KindDaemonSet {
+			total += len(t.Nodes)
+		} else if len(podsOf[w]) == 0 {
+			total += w.Replicas
+		}
+	}
+	for _, wp := range t.Waypoints {
+		total += wp.Replicas
+	}
+	if total > MaxPods {
+		b.errs = append(b.errs, fmt.Errorf("%s: the topology would have %d pods, more than the limit of %d (check replica counts)", b.where(), total, MaxPods))
+		return t, b.rep
+	}
+	for _, w := range t.Workloads {
+		if w.ServiceAccount == "" {
+			w.ServiceAccount = "default"
+		}
+		w.Mode = podMode(nsOf(w.Namespace), w.Labels, b.wlAnn[w])
+		if b.wlNoMesh[w] {
+			w.Mode = OutOfMesh
+		}
+		if w.Ingress {
+			w.Mode = Sidecar // an Envoy with a mesh identity; see Path
+		}
+		if real := podsOf[w]; len(real) > 0 {
+			sort.Slice(real, func(i, j int) bool { return real[i].pod.Name < real[j].pod.Name })
+			for _, rp := range real {
+				addPod(rp, w)
+				b.rep.RealPods++
+			}
+			if w.Kind != KindPod {
+				w.Replicas = len(real)
+			}
+			w.Mode = real[0].pod.Mode
+			for _, rp := range real {
+				if w.ports == nil {
+					w.ports = rp.ports
+				}
+			}
+			if w.Ingress {
+				for _, p := range t.Pods[len(t.Pods)-len(real):] {
+					p.Mode = Sidecar
+				}
+			}
+			continue
+		}
+		if w.Kind == KindDaemonSet {
+			w.Replicas = len(t.Nodes)
+		}
+		for i := 0; i < w.Replicas; i++ {
+			name := fmt.Sprintf("%s-%d", w.Name, i)
+			node := ""
+			if w.Kind == KindDaemonSet {
+				node = t.Nodes[i].Name
+				name = w.Name + "-" + node
+			}
+			if w.Kind == KindPod {
+				name = w.Name
+			}
+			addPod(&rawPod{pod: &Pod{Namespace: w.Namespace, Name: name, Node: node,
+				ServiceAccount: w.ServiceAccount, Labels: w.Labels}, annotations: b.wlAnn[w]}, w)
+			if w.Ingress {
+				t.Pods[len(t.Pods)-1].Mode = Sidecar
+			}
+			b.rep.GeneratedPods++
+		}
+	}
+	// Pods with an owner we do not have (e.g. a Job): a bare-pod workload.
+	for _, rp := range orphans {
+		p := rp.pod
+		w := &Workload{Namespace: p.Namespace, Name: p.Name, Kind: KindPod, ServiceAccount: p.ServiceAccount,
+			Replicas: 1, Labels: p.Labels, Source: "pod " + p.ID()}
+		if g := p.Labels[lblGatewayName]; g != "" {
+			if wp := wpByID[p.Namespace+"/"+g]; wp != nil {
+				addPod(rp, nil)
+				p.Mode = OutOfMesh // waypoint pods are never captured
+				wp.Pods = append(wp.Pods, p)
+				t.Pods = t.Pods[:len(t.Pods)-1]
+				continue
+			}
+		}
+		if rp.ownerKind != "" && rp.ownerKind != "Job" {
+			name := rp.ownerName
+			if rp.ownerKind == KindReplicaSet {
+				name = deploymentFromReplicaSet(rp.ownerName, p.Labels["pod-template-hash"])
+			}
+			if existing := b.wlSeen[p.Namespace+"/"+name]; existing != nil && waypointOf[existing] != nil {
+				continue
+			}
+			w.Name = name
+			w.Kind = rp.ownerKind
+			if w.Kind == KindReplicaSet && name != rp.ownerName {
+				w.Kind = KindDeployment
+			}
+			if prev := b.wlSeen[w.ID()]; prev != nil && prev.Kind == w.Kind {
+				addPod(rp, prev)
+				prev.Replicas = len(t.PodsOfRaw(prev))
+				continue
+			}
+		}
+		if w.ServiceAccount == "" {
+			w.ServiceAccount = "default"
+		}
+		b.wlSeen[w.ID()] = w
+		w.Mode = podMode(nsOf(w.Namespace), w.Labels, rp.annotations)
+		if w.Labels["istio"] == "ingressgateway" || w.Labels[lblGatewayName] != "" {
+			w.Ingress = true
+		}
+		if !w.Ingress && isSystemNamespace(w.Namespace, b.opts.RootNamespace) {
+			w.System = true
+		}
+		t.Workloads = append(t.Workloads, w)
+		addPod(rp, w)
+		if w.Ingress {
+			p.Mode = Sidecar
+		}
+		w.Mode = p.Mode
+		b.rep.RealPods++
+	}
+	// Waypoint pods: real ones attached above, generated otherwise.
+	for w, wp := range waypointOf {
+		for _, rp := range podsOf[w] {
+			p := rp.pod
+			if p.Node == "" {
+				p.Node = nextNode()
+			}
+			if p.IP == "" {
+				p.IP = nextIP()
+			}
+			p.Mode = OutOfMesh
+			wp.Pods = append(wp.Pods, p)
+			b.rep.RealPods++
+		}
+	}
+	for _, wp := range t.Waypoints {
+		if len(wp.Pods) > 0 {
+			sort.Slice(wp.Pods, func(i, j int) bool { return wp.Pods[i].Name < wp.Pods[j].Name })
+			wp.Replicas = len(wp.Pods)
+			continue
+		}
+		for i := 0; i < wp.Replicas; i++ {
+			wp.Pods = append(wp.Pods, &Pod{Namespace: wp.Namespace, Name: fmt.Sprintf("%s-%d", wp.Name, i),
+				Node: nextNode(), IP: nextIP(), ServiceAccount: wp.Name, Mode: OutOfMesh,
+				Labels: map[string]string{lblGatewayName: wp.Name}})
+		}
+	}
+	for _, wp := range t.Waypoints {
+		for _, p := range wp.Pods {
+			if p.ServiceAccount == "" || p.ServiceAccount == "default" {
+				p.ServiceAccount = wp.Name
+			}
+		}
+	}
+	b.resolveWaypoints(wpByID)
+	b.resolveNamedPorts()
+	return t, b.rep
+}
+
+// PodsOfRaw scans Pods for a workload's pods (used while building, before
+// the index exists).
+func (t *Topology) PodsOfRaw(w *Workload) []*Pod {
+	var out []*Pod
+	for _, p := range t.Pods {
+		if p.Workload == w {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ownerOf finds the workload a real pod belongs to.
+func (b *builder) ownerOf(rp *rawPod) *Workload {
+	p := rp.pod
+	switch rp.ownerKind {
+	case "":
+		return nil
+	case KindReplicaSet:
+		if d, ok := b.rsOwner[p.Namespace+"/"+rp.ownerName]; ok {
+			if w := b.wlSeen[p.Namespace+"/"+d]; w != nil {
+				return w
+			}
+		}
+		if w := b.wlSeen[p.Namespace+"/"+rp.ownerName]; w != nil && w.Kind == KindReplicaSet {
+			return w
+		}
+		if w := b.wlSeen[p.Namespace+"/"+deploymentFromReplicaSet(rp.ownerName, p.Labels["pod-template-hash"])]; w != nil && w.Kind == KindDeployment {
+			return w
+		}
+	default:
+		if w := b.wlSeen[p.Namespace+"/"+rp.ownerName]; w != nil && w.Kind == rp.ownerKind {
+			return w
+		}
+	}
+	return nil
+}
+
+// deploymentFromReplicaSet strips the pod-template-hash suffix.
+func deploymentFromReplicaSet(rs, hash string) string {
+	if hash != "" && strings.HasSuffix(rs, "-"+hash) {
+		return strings.TrimSuffix(rs, "-"+hash)
+	}
+	if i := strings.LastIndexByte(rs, '-'); i > 0 {
+		return rs[:i]
+	}
+	return rs
+}
+
+func isSystemNamespace(ns, root string) bool {
+	switch ns {
+	case root, "kube-system", "kube-public", "kube-node-lease", "local-path-storage", "istio-system":
+		return true
+	}
+	return false
+}
+
+// spreadByZone orders nodes so consecutive slots alternate zones: the i-th
+// node of every zone, then the (i+1)-th, zones in first-seen order.
+func spreadByZone(nodes []*Node) []*Node {
+	var zones []string
+	byZone := map[string][]*Node{}
+	for _, n := range nodes {
+		if _, ok := byZone[n.Zone]; !ok {
+			zones = append(zones, n.Zone)
+		}
+		byZone[n.Zone] = append(byZone[n.Zone], n)
+	}
+	out := make([]*Node, 0, len(nodes))
+	for i := 0; len(out) < len(nodes); i++ {
+		for _, z := range zones {
+			if i < len(byZone[z]) {
+				out = append(out, byZone[z][i])
+			}
+		}
+	}
+	return out
+}
+
+// namespaceMode is the mode a namespace's labels give its pods.
+func namespaceMode(labels map[string]string) Mode {
+	return podMode(&Namespace{Labels: labels}, nil, nil)
+}
+
+// podMode decides a pod's dataplane mode from its namespace's and its own
+// labels (and annotations): sidecar injection wins, then the pod's
+// istio.io/dataplane-mode (none opts out), then the namespace's.
+func podMode(ns *Namespace, labels, annotations map[string]string) Mode {
+	var nsLabels map[string]string
+	if ns != nil {
+		nsLabels = ns.Labels
+	}
+	inject := labels[lblInject]
+	if inject == "" {
+		inject = annotations[lblInject]
+	}
+	nsInj := nsLabels[lblInjection]
+	if inject != "false" && nsInj != "disabled" {
+		if nsInj == "enabled" || (nsLabels[lblRev] != "" && nsInj == "") || inject == "true" || labels[lblRev] != "" {
+			return Sidecar
+		}
+	}
+	switch labels[lblDataplaneMode] {
+	case "none":
+		return OutOfMesh
+	case "ambient":
+		return Ambient
+	}
+	if nsLabels[lblDataplaneMode] == "ambient" {
+		return Ambient
+	}
+	return OutOfMesh
+}
+
+// resolveWaypoints applies istio.io/use-waypoint on namespaces, services,
+// workloads and pods, records issues, and derives each waypoint's scope.
+func (b *builder) resolveWaypoints(wps map[string]*Waypoint) {
+	t := b.t
+	nsIssue := map[string]bool{}
+	lookup := func(object, ns, name, wns string, wantService bool, inherited bool) *Waypoint {
+		if name == "" || name == "none" {
+			return nil
+		}
+		if wns == "" {
+			wns = ns
+		}
+		id := wns + "/" + name
+		issue := func(reason, detail string) {
+			if strings.HasPrefix(object, "Namespace ") {
+				if nsIssue[object+reason+id] {
+					return
+				}
+				nsIssue[object+reason+id] = true
+			}
+			t.WaypointIssues = append(t.WaypointIssues, WaypointIssue{Object: object, Target: id, Reason: reason, Detail: detail})
+		}
+		g := b.gwSeen[id]
+		if g == nil {
+			issue("not-found", fmt.Sprintf("Gateway %s does not exist", id))
+			return nil
+		}
+		wp := wps[id]
+		if wp == nil {
+			issue("not-a-waypoint", fmt.Sprintf("Gateway %s has gatewayClassName %q, not %s", id, g.Class, waypointClass))
+			return nil
+		}
+		if wantService && !wp.ServesServices() {
+			issue("unsupported-traffic-type", fmt.Sprintf("waypoint %s is for %q traffic, not service traffic", id, wp.For))
+			return nil
+		}
+		if !wantService && !wp.ServesWorkloads() {
+			if !inherited {
+				issue("unsupported-traffic-type", fmt.Sprintf("waypoint %s is for %q traffic, not workload traffic", id, wp.For))
+			}
+			return nil
+		}
+		return wp
+	}
+	for _, s := range t.Services {
+		ns := b.nsSeen[s.Namespace]
+		name, wns := s.Labels[lblUseWaypoint], s.Labels[lblUseWaypointNS]
+		object := "Service " + s.ID()
+		if name == "" {
+			name, wns = ns.Labels[lblUseWaypoint], ns.Labels[lblUseWaypointNS]
+			object = "Namespace " + s.Namespace
+		}
+		if name != "" && name != "none" {
+			w := wns
+			if w == "" {
+				w = s.Namespace
+			}
+			s.UseWaypoint = w + "/" + name
+		}
+		s.Waypoint = lookup(object, s.Namespace, name, wns, true, false)
+		if s.Waypoint != nil {
+			s.Waypoint.Serves = append(s.Waypoint.Serves, s)
+		}
+		v := s.Labels[lblIngressUseWaypoint]
+		if v == "" {
+			v = ns.Labels[lblIngressUseWaypoint]
+		}
+		s.IngressUseWaypoint = v == "true"
+	}
+	for _, w := range t.Workloads {
+		ns := b.nsSeen[w.Namespace]
+		name, wns := w.Labels[lblUseWaypoint], w.Labels[lblUseWaypointNS]
+		object, inherited := "Workload "+w.ID(), false
+		if name == "" {
+			name, wns = ns.Labels[lblUseWaypoint], ns.Labels[lblUseWaypointNS]
+			object, inherited = "Namespace "+w.Namespace, true
+		}
+		w.Waypoint = lookup(object, w.Namespace, name, wns, false, inherited)
+		if w.Waypoint != nil {
+			w.UseWaypoint = w.Waypoint.ID()
+			w.Waypoint.Workloads = append(w.Waypoint.Workloads, w)
+		}
+	}
+	for _, p := range t.Pods {
+		if p.Workload == nil {
+			continue
+		}
+		p.Waypoint = p.Workload.Waypoint
+		if p.Labels[lblUseWaypoint] != p.Workload.Labels[lblUseWaypoint] && p.Labels[lblUseWaypoint] != "" {
+			p.Waypoint = lookup("Pod "+p.ID(), p.Namespace, p.Labels[lblUseWaypoint], p.Labels[lblUseWaypointNS], false, false)
+		}
+	}
+	// Scope: what attaches to the waypoint.
+	nsRefs := map[string]bool{}
+	for _, ns := range t.Namespaces {
+		if name := ns.Labels[lblUseWaypoint]; name != "" && name != "none" {
+			wns := ns.Labels[lblUseWaypointNS]
+			if wns == "" {
+				wns = ns.Name
+			}
+			nsRefs[wns+"/"+name] = true
+		}
+	}
+	for _, wp := range t.Waypoints {
+		explicit := 0
+		for _, s := range wp.Serves {
+			if s.Labels[lblUseWaypoint] != "" {
+				explicit++
+			}
+		}
+		switch {
+		case nsRefs[wp.ID()]:
+			wp.Scope = ScopeNamespace
+		case len(wp.Serves) == 0 && len(wp.Workloads) > 0:
+			wp.Scope = ScopeServiceAccount
+		case explicit == 1:
+			wp.Scope = ScopeDedicated
+		default:
+			wp.Scope = ScopeService
+		}
+	}
+	sort.SliceStable(t.WaypointIssues, func(i, j int) bool {
+		a, c := t.WaypointIssues[i], t.WaypointIssues[j]
+		if a.Object != c.Object {
+			return a.Object < c.Object
+		}
+		return a.Target < c.Target
+	})
+}
+
+// resolveNamedPorts resolves named Service targetPorts against the
+// container ports of the workloads the Service selects; unresolved names
+// fall back to the service port (and are reported).
+func (b *builder) resolveNamedPorts() {
+	for _, s := range b.t.Services {
+		for i := range s.Ports {
+			sp := &s.Ports[i]
+			if sp.TargetName == "" {
+				continue
+			}
+			sp.TargetPort = 0
+			for _, w := range b.t.Workloads {
+				if w.Namespace == s.Namespace && len(s.Selector) > 0 && labelsMatch(s.Selector, w.Labels) {
+					if n, ok := w.ports[sp.TargetName]; ok {
+						sp.TargetPort = n
+						break
+					}
+				}
+			}
+			if sp.TargetPort == 0 {
+				sp.TargetPort = sp.Port
+				b.rep.Warnings = append(b.rep.Warnings, fmt.Sprintf("%s: Service %s port %d: named targetPort %q matches no container port of the selected pods; assuming %d",
+					s.Source, s.ID(), sp.Port, sp.TargetName, sp.Port))
+			}
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package topology_test
+
+import (
+	"fmt"
+
+	"github.com/ambientsim/ambientsim/topology"
+)
+
+// A compact spec: payment-api behind a namespace waypoint, a debug pod out
+// of the mesh. The debug pod's request skips the waypoint.
+func ExampleParseSpec() {
+	top, err := topology.ParseSpec("example.yaml", []byte(`
+nodes: {count: 2, zones: [a, b]}
+namespaces:
+  - name: payments
+    mode: ambient
+    waypoint: {name: waypoint}
+    services:
+      - {name: payment-api, replicas: 2, ports: [{name: http, port: 80, targetPort: 8080}]}
+    workloads:
+      - {name: checkout}
+      - {name: debug, kind: Pod, mode: out-of-mesh}
+`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	api := top.Service("payments", "payment-api")
+	for _, name := range []string{"checkout", "debug"} {
+		src := top.PodsOf(top.Workload("payments", name))[0]
+		p := top.PathFrom(src, api, 80)
+		fmt.Printf("%s: %s bypass=%v %s\n", name, p.Category, p.Bypass, p)
+	}
+	// Output:
+	// checkout: ambient-waypoint bypass=false ztunnel/node-1 -> waypoint/payments/waypoint -> ztunnel/node-1
+	// debug: out-of-mesh bypass=true ztunnel/node-1
+}
+
+// Evaluate decides a request the way the proxies on its path would.
+func ExampleTopology_Evaluate() {
+	top, _ := topology.ParseSpec("example.yaml", []byte(`
+namespaces:
+  - name: shop
+    mode: ambient
+    services: [{name: cart}]
+    workloads: [{name: web}]
+policies:
+  - apiVersion: security.istio.io/v1
+    kind: AuthorizationPolicy
+    metadata: {name: cart-get, namespace: shop}
+    spec:
+      selector: {matchLabels: {app: cart}}
+      rules: [{to: [{operation: {methods: ["GET"]}}]}]
+`))
+	web := top.PodsOf(top.Workload("shop", "web"))[0]
+	cart := top.EndpointsOf(top.Service("shop", "cart"))[0]
+	d := top.Evaluate(web, cart, nil, 8080, topology.Request{Method: "GET", Path: "/"})
+	fmt.Printf("allow=%v by=%s layer=%s policy=%s\n", d.Allow, d.By, d.Layer, d.Policy)
+	// Output:
+	// allow=false by=ztunnel/node-1 layer=L4 policy=shop/cart-get
+}

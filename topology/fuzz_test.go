@@ -1,0 +1,62 @@
+package topology
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// FuzzParseManifests: any input either loads or fails with an error that
+// names the file; it never panics, and a loaded topology answers queries.
+func FuzzParseManifests(f *testing.F) {
+	for _, dir := range []string{"testdata/payments", "testdata/coverage", "testdata/loader"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+		for _, file := range files {
+			if data, err := os.ReadFile(file); err == nil {
+				f.Add(data)
+			}
+		}
+	}
+	f.Add([]byte("apiVersion: v1\nkind: List\nitems: [{apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {nodeName: n}}]\n"))
+	f.Add([]byte("kind: Service\nspec: {ports: [{port: 0}]}\n"))
+	f.Add([]byte("a: &x [*x]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		top, _, err := ParseManifests("fuzz.yaml", data, LoadOptions{})
+		if err != nil {
+			if !strings.Contains(err.Error(), "fuzz.yaml") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		top.Paths()
+		top.Placements()
+	})
+}
+
+// FuzzParseSpec: the compact spec parser never panics and its errors name
+// the file.
+func FuzzParseSpec(f *testing.F) {
+	if data, err := os.ReadFile("testdata/spec/example.yaml"); err == nil {
+		f.Add(data)
+	}
+	f.Add([]byte(evalSpec))
+	f.Add([]byte("namespaces: [{name: a-%d, count: 2, services: [{name: s-%d, count: 2}]}]\ncalls: [{from: a-%d/s-%d, to: a-%d/s-1}]\n"))
+	f.Add([]byte("nodes: {list: [{name: x}]}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 4096 {
+			return // keep generated topologies small
+		}
+		top, err := ParseSpec("fuzz.yaml", data)
+		if err != nil {
+			if !strings.Contains(err.Error(), "fuzz.yaml") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if len(top.Pods) > 20000 {
+			return
+		}
+		top.Paths()
+	})
+}

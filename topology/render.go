@@ -1,0 +1,155 @@
+package topology
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"gopkg.in/yaml.v3"
+)
+
+// IsSpec reports whether data looks like a compact spec rather than
+// manifests: its first document is a mapping without apiVersion/kind.
+func IsSpec(data []byte) bool {
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+		return false
+	}
+	n := resolve(&doc)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return false
+	}
+	return !hasKey(n, "kind") && !hasKey(n, "apiVersion")
+}
+
+// Load reads PATH... as the CLI does: a single file that IsSpec is a
+// compact spec; anything else is manifests (files or directories).
+func Load(paths []string, opts LoadOptions) (*Topology, *LoadReport, error) {
+	if len(paths) == 1 {
+		if st, err := os.Stat(paths[0]); err == nil && !st.IsDir() {
+			data, err := os.ReadFile(paths[0])
+			if err != nil {
+				return nil, nil, fmt.Errorf("reading %s: %w", paths[0], err)
+			}
+			if IsSpec(data) {
+				var doc yaml.Node
+				if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+					return nil, nil, yamlErr(paths[0], err)
+				}
+				s, err := DecodeSpec(paths[0], &doc)
+				if err != nil {
+					return nil, nil, err
+				}
+				if s.TrustDomain == "" {
+					s.TrustDomain = opts.TrustDomain
+				}
+				return s.BuildWithReport()
+			}
+		}
+	}
+	return LoadManifests(paths, opts)
+}
+
+// WriteJSON writes the report in the stable results.PathReport shape.
+func (r PathReport) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r.ToResults())
+}
+
+// WriteTable writes the matrix, the policy placements and the findings as
+// aligned text.
+func (r PathReport) WriteTable(w io.Writer, placements []Placement) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "PATHS (%d)\n", len(r.Pairs))
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tDESTINATION\tPORT\tCATEGORY\tBYPASS\tHOPS")
+	for _, p := range r.Pairs {
+		bypass := "-"
+		if p.Path.Bypass {
+			bypass = "BYPASS"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", p.Source.ID(), p.Destination.ID(), p.Port, p.Path.Category, bypass, p.Path.String())
+	}
+	tw.Flush()
+	if len(placements) > 0 {
+		fmt.Fprintf(&b, "\nPOLICIES (%d)\n", len(placements))
+		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "KIND\tPOLICY\tENFORCED BY\tNOTE")
+		for _, pl := range placements {
+			by := strings.Join(pl.By, ", ")
+			if by == "" {
+				by = "nowhere"
+			}
+			note := pl.Note
+			if note == "" {
+				note = "-"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", pl.Kind, pl.Policy, by, note)
+		}
+		tw.Flush()
+	}
+	fmt.Fprintf(&b, "\nFINDINGS (%d)\n", len(r.Findings))
+	for _, f := range r.Findings {
+		fmt.Fprintf(&b, "[%s] %s", f.Severity, f.Code)
+		if f.Policy != "" {
+			fmt.Fprintf(&b, " policy=%s", f.Policy)
+		}
+		if f.Source != "" {
+			fmt.Fprintf(&b, " source=%s", f.Source)
+		}
+		if f.Destination != "" {
+			fmt.Fprintf(&b, " destination=%s", f.Destination)
+		}
+		fmt.Fprintf(&b, "\n  %s\n", f.Message)
+		if f.Proof != "" {
+			fmt.Fprintf(&b, "  proof: %s\n", f.Proof)
+		}
+		fmt.Fprintf(&b, "  fix:   %s\n", f.Fix)
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
+// WriteMarkdown writes the report as Markdown tables (for review documents).
+func (r PathReport) WriteMarkdown(w io.Writer, placements []Placement) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "## Request paths (%d)\n\n", len(r.Pairs))
+	b.WriteString("| Source | Destination | Port | Category | Bypass | Hops |\n|---|---|---:|---|---|---|\n")
+	for _, p := range r.Pairs {
+		bypass := ""
+		if p.Path.Bypass {
+			bypass = "**bypass**"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s |\n", p.Source.ID(), p.Destination.ID(), p.Port, p.Path.Category, bypass, mdEscape(p.Path.String()))
+	}
+	if len(placements) > 0 {
+		fmt.Fprintf(&b, "\n## Policy enforcement points (%d)\n\n", len(placements))
+		b.WriteString("| Kind | Policy | Enforced by | Note |\n|---|---|---|---|\n")
+		for _, pl := range placements {
+			by := strings.Join(pl.By, ", ")
+			if by == "" {
+				by = "**nowhere**"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", pl.Kind, pl.Policy, mdEscape(by), mdEscape(pl.Note))
+		}
+	}
+	fmt.Fprintf(&b, "\n## Findings (%d)\n\n", len(r.Findings))
+	if len(r.Findings) > 0 {
+		b.WriteString("| Severity | Code | Policy | Source | Destination | Message | Proof | Fix |\n|---|---|---|---|---|---|---|---|\n")
+		for _, f := range r.Findings {
+			fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s | %s | %s | %s |\n", f.Severity, f.Code, mdEscape(f.Policy), f.Source, f.Destination,
+				mdEscape(f.Message), mdEscape(f.Proof), mdEscape(f.Fix))
+		}
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}

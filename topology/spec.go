@@ -1,0 +1,663 @@
+package topology
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Spec is the compact generative topology description. It is decoded
+// strictly (unknown fields are errors naming file, line and the closest
+// valid field) and can be embedded in other YAML documents (a scenario's
+// `topology:` key) and decoded with DecodeSpec.
+type Spec struct {
+	TrustDomain string          `yaml:"trustDomain"` // default cluster.local
+	Nodes       NodesSpec       `yaml:"nodes"`
+	Namespaces  []NamespaceSpec `yaml:"namespaces"`
+	Calls       []CallSpec      `yaml:"calls"`
+	// Policies are inline Kubernetes/Istio/Gateway-API objects, in exactly
+	// the shape of manifests (apiVersion, kind, metadata, spec).
+	Policies []yaml.Node `yaml:"policies"`
+	// Manifests are files or directories of manifests, relative to the spec
+	// file, loaded on top of the generated objects.
+	Manifests []string `yaml:"manifests"`
+
+	file string     // where the spec came from, for errors and relative paths
+	node *yaml.Node // what it was decoded from, to give errors a line
+}
+
+// NodesSpec describes the nodes: either Count nodes spread round-robin over
+// Zones, or an explicit List.
+type NodesSpec struct {
+	Count int        `yaml:"count"` // default 3 (when List is empty)
+	Zones []string   `yaml:"zones"` // default [zone-a]
+	Name  string     `yaml:"name"`  // printf pattern, default node-%d (1-based)
+	List  []NodeSpec `yaml:"list"`
+}
+
+// NodeSpec is one explicit node.
+type NodeSpec struct {
+	Name string `yaml:"name"`
+	Zone string `yaml:"zone"`
+}
+
+// NamespaceSpec is one namespace, or Count namespaces when Name contains %d.
+type NamespaceSpec struct {
+	Name   string            `yaml:"name"`
+	Count  int               `yaml:"count"` // generative repetition; Name must contain %d
+	Mode   Mode              `yaml:"mode"`  // out-of-mesh (default) | ambient | sidecar
+	Labels map[string]string `yaml:"labels"`
+	// Waypoint adds waypoints by scope: namespace (one waypoint, the
+	// namespace uses it), per-service (one dedicated waypoint per service),
+	// or service-account (one workload waypoint per service account).
+	Waypoint *WaypointSpec `yaml:"waypoint"`
+	// Waypoints are extra named waypoints that services or workloads pick
+	// with their `waypoint:` field.
+	Waypoints          []WaypointSpec `yaml:"waypoints"`
+	IngressUseWaypoint bool           `yaml:"ingressUseWaypoint"`
+	Services           []ServiceSpec  `yaml:"services"`
+	Workloads          []WorkloadSpec `yaml:"workloads"` // workloads without a Service (clients, debug pods, gateways)
+}
+
+// WaypointSpec is a waypoint (a Gateway of class istio-waypoint).
+type WaypointSpec struct {
+	Name     string `yaml:"name"`     // default "waypoint" (per-service: <service>-waypoint; service-account: <sa>-waypoint)
+	Scope    string `yaml:"scope"`    // namespace (default) | per-service | service-account (only in NamespaceSpec.Waypoint)
+	For      string `yaml:"for"`      // service (default; service-account scope: workload) | workload | all | none
+	Replicas int    `yaml:"replicas"` // default 1
+}
+
+// ServiceSpec is a workload with a Service in front of it (Count of them
+// when Name contains %d).
+type ServiceSpec struct {
+	Name               string            `yaml:"name"`
+	Count              int               `yaml:"count"`
+	Replicas           int               `yaml:"replicas"` // default 1
+	Kind               string            `yaml:"kind"`     // Deployment (default) | StatefulSet | DaemonSet
+	Ports              []PortSpec        `yaml:"ports"`    // default [{name: http, port: 8080, appProtocol: http}]
+	Mode               Mode              `yaml:"mode"`     // overrides the namespace mode for its pods
+	Waypoint           string            `yaml:"waypoint"` // name or ns/name of a waypoint, or none
+	ServiceAccount     string            `yaml:"serviceAccount"`
+	Labels             map[string]string `yaml:"labels"` // extra pod labels
+	IngressUseWaypoint bool              `yaml:"ingressUseWaypoint"`
+}
+
+// WorkloadSpec is a workload without a Service.
+type WorkloadSpec struct {
+	Name           string            `yaml:"name"`
+	Count          int               `yaml:"count"`
+	Replicas       int               `yaml:"replicas"` // default 1
+	Kind           string            `yaml:"kind"`     // Deployment (default) | StatefulSet | DaemonSet | Pod
+	Mode           Mode              `yaml:"mode"`
+	Waypoint       string            `yaml:"waypoint"` // workload waypoint (for workload/all), or none
+	ServiceAccount string            `yaml:"serviceAccount"`
+	Labels         map[string]string `yaml:"labels"`
+	Ingress        bool              `yaml:"ingress"` // an ingress gateway
+}
+
+// PortSpec is a Service port; TargetPort defaults to Port.
+type PortSpec struct {
+	Name        string `yaml:"name"`
+	Port        int    `yaml:"port"`
+	TargetPort  int    `yaml:"targetPort"`
+	Protocol    string `yaml:"protocol"` // default TCP
+	AppProtocol string `yaml:"appProtocol"`
+}
+
+// CallSpec is a call-graph edge. From names a workload and To a service as
+// ns/name; either may be a %d pattern naming every generated member. When
+// both namespaces are the same %d pattern, edges stay within one generated
+// namespace; otherwise the expansion is a cross product.
+type CallSpec struct {
+	From    string  `yaml:"from"`
+	To      string  `yaml:"to"`
+	Port    int     `yaml:"port"` // default: the service's first port
+	RateRPS float64 `yaml:"rate"` // offered requests/s on this edge (optional)
+}
+
+// DecodeSpec decodes a Spec from a YAML node (a document or the value of a
+// `topology:` key) strictly: unknown fields are errors with file, line, the
+// field path and the closest valid field name.
+func DecodeSpec(filename string, node *yaml.Node) (*Spec, error) {
+	if node == nil {
+		return nil, &FieldError{File: filename, Msg: "empty topology spec"}
+	}
+	if err := checkKnownFields(filename, node, reflect.TypeOf(Spec{}), ""); err != nil {
+		return nil, err
+	}
+	var s Spec
+	if err := node.Decode(&s); err != nil {
+		return nil, yamlErr(filename, err)
+	}
+	s.file = filename
+	s.node = node
+	return &s, nil
+}
+
+// yamlErr prefixes yaml.v3 errors ("yaml: line 3: ...") with the file name.
+func yamlErr(filename string, err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs := make([]string, len(te.Errors))
+		for i, e := range te.Errors {
+			msgs[i] = filename + ":" + strings.TrimPrefix(e, "line ")
+		}
+		return fmt.Errorf("%s", strings.Join(msgs, "\n"))
+	}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if num, tail, ok := strings.Cut(rest, ": "); ok {
+			return fmt.Errorf("%s:%s: %s", filename, num, tail)
+		}
+	}
+	return fmt.Errorf("%s: %s", filename, msg)
+}
+
+// ParseSpec parses a compact spec document and builds the topology.
+func ParseSpec(filename string, data []byte) (*Topology, error) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		return nil, yamlErr(filename, err)
+	}
+	s, err := DecodeSpec(filename, &doc)
+	if err != nil {
+		return nil, err
+	}
+	return s.Build()
+}
+
+// LoadSpec reads and builds a compact spec file.
+func LoadSpec(path string) (*Topology, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading topology spec: %w", err)
+	}
+	return ParseSpec(path, data)
+}
+
+// SetFile records the file the spec came from (used for error messages and
+// to resolve Manifests paths); DecodeSpec sets it.
+func (s *Spec) SetFile(name string) { s.file = name }
+
+// Build generates the topology the spec describes. Placement is
+// deterministic: pods are spread round-robin over nodes ordered so that
+// consecutive nodes are in different zones.
+func (s *Spec) Build() (*Topology, error) {
+	t, _, err := s.build()
+	return t, err
+}
+
+// BuildWithReport is Build that also returns the LoadReport of any
+// manifests and inline policies.
+func (s *Spec) BuildWithReport() (*Topology, *LoadReport, error) { return s.build() }
+
+func (s *Spec) build() (*Topology, *LoadReport, error) {
+	file := s.file
+	if file == "" {
+		file = "spec"
+	}
+	b := newBuilder(LoadOptions{TrustDomain: s.TrustDomain, DefaultNamespace: "default"})
+	b.rep.Files = append(b.rep.Files, file)
+	ferr := func(field, format string, a ...any) error {
+		return &FieldError{File: file, Line: lineOf(s.node, field), Field: field, Msg: fmt.Sprintf(format, a...)}
+	}
+	// Nodes.
+	if len(s.Nodes.List) > 0 {
+		for i, n := range s.Nodes.List {
+			if n.Name == "" {
+				return nil, nil, ferr(fmt.Sprintf("nodes.list[%d].name", i), "missing node name")
+			}
+			b.addNode(&Node{Name: n.Name, Zone: n.Zone})
+		}
+	} else {
+		count := s.Nodes.Count
+		if count < 0 {
+			return nil, nil, ferr("nodes.count", "must be positive, got %d", count)
+		}
+		if count == 0 {
+			count = 3
+		}
+		if count > MaxNodes {
+			return nil, nil, ferr("nodes.count", "%d nodes is more than the limit of %d", count, MaxNodes)
+		}
+		zones := s.Nodes.Zones
+		if len(zones) == 0 {
+			zones = []string{"zone-a"}
+		}
+		pattern := s.Nodes.Name
+		if pattern == "" {
+			pattern = "node-%d"
+		}
+		if !strings.Contains(pattern, "%d") {
+			return nil, nil, ferr("nodes.name", "pattern %q must contain %%d", pattern)
+		}
+		for i := 0; i < count; i++ {
+			b.addNode(&Node{Name: fmt.Sprintf(pattern, i+1), Zone: zones[i%len(zones)]})
+		}
+	}
+
+	type nsInst struct {
+		spec  *NamespaceSpec
+		name  string
+		group string // the pattern it came from
+		index int    // position in Namespaces
+	}
+	var instances []nsInst
+	seenNS := map[string]bool{}
+	for i := range s.Namespaces {
+		ns := &s.Namespaces[i]
+		field := fmt.Sprintf("namespaces[%d]", i)
+		names, err := expand(ns.Name, ns.Count)
+		if err != nil {
+			return nil, nil, ferr(field+".name", "%v", err)
+		}
+		if err := checkMode(ns.Mode); err != nil {
+			return nil, nil, ferr(field+".mode", "%v", err)
+		}
+		for _, n := range names {
+			if seenNS[n] {
+				return nil, nil, ferr(field+".name", "namespace %q defined twice", n)
+			}
+			seenNS[n] = true
+			instances = append(instances, nsInst{spec: ns, name: n, group: ns.Name, index: i})
+		}
+	}
+	for _, inst := range instances {
+		ns := inst.spec
+		field := fmt.Sprintf("namespaces[%d]", inst.index)
+		labels := copyLabels(ns.Labels)
+		switch ns.Mode {
+		case Ambient:
+			labels["istio.io/dataplane-mode"] = "ambient"
+		case Sidecar:
+			labels["istio-injection"] = "enabled"
+		}
+		if ns.IngressUseWaypoint {
+			labels["istio.io/ingress-use-waypoint"] = "true"
+		}
+		var perService, perSA *WaypointSpec
+		if wp := ns.Waypoint; wp != nil {
+			switch wp.Scope {
+			case "", ScopeNamespace:
+				name := wp.Name
+				if name == "" {
+					name = "waypoint"
+				}
+				if err := b.addSpecWaypoint(inst.name, name, wp.For, wp.Replicas); err != nil {
+					return nil, nil, ferr(field+".waypoint", "%v", err)
+				}
+				labels["istio.io/use-waypoint"] = name
+			case "per-service":
+				perService = wp
+			case ScopeServiceAccount:
+				perSA = wp
+			default:
+				return nil, nil, ferr(field+".waypoint.scope", "unknown value %q (want namespace, per-service, service-account)", wp.Scope)
+			}
+		}
+		for j, wp := range ns.Waypoints {
+			if wp.Scope != "" {
+				return nil, nil, ferr(fmt.Sprintf("%s.waypoints[%d].scope", field, j), "scope is only valid on the namespace's `waypoint:` field")
+			}
+			if wp.Name == "" {
+				return nil, nil, ferr(fmt.Sprintf("%s.waypoints[%d].name", field, j), "missing waypoint name")
+			}
+			if err := b.addSpecWaypoint(inst.name, wp.Name, wp.For, wp.Replicas); err != nil {
+				return nil, nil, ferr(fmt.Sprintf("%s.waypoints[%d]", field, j), "%v", err)
+			}
+		}
+		b.addNamespace(&Namespace{Name: inst.name, Labels: labels})
+
+		saWaypoints := map[string]bool{}
+		for j := range ns.Services {
+			ss := &ns.Services[j]
+			sfield := fmt.Sprintf("%s.services[%d]", field, j)
+			names, err := expand(ss.Name, ss.Count)
+			if err != nil {
+				return nil, nil, ferr(sfield+".name", "%v", err)
+			}
+			if err := checkMode(ss.Mode); err != nil {
+				return nil, nil, ferr(sfield+".mode", "%v", err)
+			}
+			kind, err := checkKind(ss.Kind, false)
+			if err != nil {
+				return nil, nil, ferr(sfield+".kind", "%v", err)
+			}
+			if ss.Replicas < 0 || ss.Replicas > MaxPods {
+				return nil, nil, ferr(sfield+".replicas", "must be between 0 and %d, got %d", MaxPods, ss.Replicas)
+			}
+			ports := ss.Ports
+			if len(ports) == 0 {
+				ports = []PortSpec{{Name: "http", Port: 8080, AppProtocol: "http"}}
+			}
+			svcPorts := make([]ServicePort, len(ports))
+			for k, p := range ports {
+				if p.Port <= 0 || p.Port > 65535 {
+					return nil, nil, ferr(fmt.Sprintf("%s.ports[%d].port", sfield, k), "port %d out of range 1-65535", p.Port)
+				}
+				svcPorts[k] = ServicePort{Name: p.Name, Port: p.Port, TargetPort: p.TargetPort, Protocol: p.Protocol, AppProtocol: p.AppProtocol}
+				defaultServicePort(&svcPorts[k])
+			}
+			for _, name := range names {
+				sa := ss.ServiceAccount
+				if sa == "" {
+					sa = name
+				}
+				podLabels := copyLabels(ss.Labels)
+				podLabels["app"] = name
+				applyModeLabels(podLabels, ss.Mode)
+				svcLabels := map[string]string{}
+				if ss.IngressUseWaypoint {
+					svcLabels["istio.io/ingress-use-waypoint"] = "true"
+				}
+				switch {
+				case ss.Waypoint != "":
+					setUseWaypoint(svcLabels, ss.Waypoint)
+				case perService != nil:
+					wpName := name + "-waypoint"
+					if perService.Name != "" {
+						wpName = name + "-" + perService.Name
+					}
+					if err := b.addSpecWaypoint(inst.name, wpName, perService.For, perService.Replicas); err != nil {
+						return nil, nil, ferr(field+".waypoint", "%v", err)
+					}
+					svcLabels["istio.io/use-waypoint"] = wpName
+				}
+				if perSA != nil {
+					wpName := sa + "-waypoint"
+					if !saWaypoints[wpName] {
+						saWaypoints[wpName] = true
+						f := perSA.For
+						if f == "" {
+							f = ForWorkload
+						}
+						if err := b.addSpecWaypoint(inst.name, wpName, f, perSA.Replicas); err != nil {
+							return nil, nil, ferr(field+".waypoint", "%v", err)
+						}
+					}
+					podLabels["istio.io/use-waypoint"] = wpName
+				}
+				replicas := ss.Replicas
+				if replicas == 0 {
+					replicas = 1
+				}
+				b.addWorkload(&Workload{Namespace: inst.name, Name: name, Kind: kind, ServiceAccount: sa,
+					Replicas: replicas, Labels: podLabels, Source: file})
+				b.addService(&Service{Namespace: inst.name, Name: name, Labels: svcLabels,
+					Selector: map[string]string{"app": name}, Ports: svcPorts, Source: file})
+			}
+		}
+		for j := range ns.Workloads {
+			ws := &ns.Workloads[j]
+			wfield := fmt.Sprintf("%s.workloads[%d]", field, j)
+			names, err := expand(ws.Name, ws.Count)
+			if err != nil {
+				return nil, nil, ferr(wfield+".name", "%v", err)
+			}
+			if err := checkMode(ws.Mode); err != nil {
+				return nil, nil, ferr(wfield+".mode", "%v", err)
+			}
+			kind, err := checkKind(ws.Kind, true)
+			if err != nil {
+				return nil, nil, ferr(wfield+".kind", "%v", err)
+			}
+			if ws.Replicas < 0 || ws.Replicas > MaxPods {
+				return nil, nil, ferr(wfield+".replicas", "must be between 0 and %d, got %d", MaxPods, ws.Replicas)
+			}
+			for _, name := range names {
+				sa := ws.ServiceAccount
+				if sa == "" {
+					sa = name
+				}
+				podLabels := copyLabels(ws.Labels)
+				podLabels["app"] = name
+				applyModeLabels(podLabels, ws.Mode)
+				if ws.Waypoint != "" {
+					setUseWaypoint(podLabels, ws.Waypoint)
+				}
+				replicas := ws.Replicas
+				if replicas == 0 {
+					replicas = 1
+				}
+				if kind == KindPod {
+					replicas = 1
+				}
+				b.addWorkload(&Workload{Namespace: inst.name, Name: name, Kind: kind, ServiceAccount: sa,
+					Replicas: replicas, Labels: podLabels, Ingress: ws.Ingress, Source: file})
+			}
+		}
+	}
+
+	// Inline policies and manifests.
+	for i := range s.Policies {
+		b.decodeDocument(file, &s.Policies[i], fmt.Sprintf("policies[%d]", i))
+	}
+	if len(s.Manifests) > 0 {
+		var paths []string
+		for _, m := range s.Manifests {
+			if !filepath.IsAbs(m) && s.file != "" {
+				m = filepath.Join(filepath.Dir(s.file), m)
+			}
+			paths = append(paths, m)
+		}
+		if err := b.loadPaths(paths); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := b.err(); err != nil {
+		return nil, nil, err
+	}
+	t, rep := b.finish()
+	if err := b.err(); err != nil {
+		return nil, nil, err
+	}
+
+	// Calls.
+	for i, c := range s.Calls {
+		field := fmt.Sprintf("calls[%d]", i)
+		froms, err := matchIDs(c.From, t.Workloads, func(w *Workload) (string, string) { return w.Namespace, w.Name })
+		if err != nil {
+			return nil, nil, ferr(field+".from", "%v", err)
+		}
+		tos, err := matchIDs(c.To, t.Services, func(s *Service) (string, string) { return s.Namespace, s.Name })
+		if err != nil {
+			return nil, nil, ferr(field+".to", "%v", err)
+		}
+		fromNSPat, _, _ := strings.Cut(c.From, "/")
+		toNSPat, _, _ := strings.Cut(c.To, "/")
+		sameNS := strings.Contains(fromNSPat, "%d") && fromNSPat == toNSPat
+		if c.RateRPS < 0 {
+			return nil, nil, ferr(field+".rate", "must not be negative")
+		}
+		for _, f := range froms {
+			for _, to := range tos {
+				if sameNS && f.Namespace != to.Namespace {
+					continue
+				}
+				port := c.Port
+				if port == 0 {
+					port = to.Ports[0].Port
+				} else if _, ok := to.Port(port); !ok {
+					return nil, nil, ferr(field+".port", "service %s has no port %d", to.ID(), port)
+				}
+				t.Calls = append(t.Calls, &Call{From: f, To: to, Port: port, RateRPS: c.RateRPS})
+			}
+		}
+	}
+	return t, rep, nil
+}
+
+func checkMode(m Mode) error {
+	switch m {
+	case "", OutOfMesh, Ambient, Sidecar:
+		return nil
+	}
+	return fmt.Errorf("unknown value %q (want out-of-mesh, ambient, sidecar)", m)
+}
+
+func checkKind(k string, allowPod bool) (string, error) {
+	switch k {
+	case "":
+		return KindDeployment, nil
+	case KindDeployment, KindStatefulSet, KindDaemonSet:
+		return k, nil
+	case KindPod:
+		if allowPod {
+			return k, nil
+		}
+	}
+	want := "Deployment, StatefulSet, DaemonSet"
+	if allowPod {
+		want += ", Pod"
+	}
+	return "", fmt.Errorf("unknown value %q (want %s)", k, want)
+}
+
+// applyModeLabels sets the pod labels that put a pod in mode m (overriding
+// its namespace).
+func applyModeLabels(labels map[string]string, m Mode) {
+	switch m {
+	case Ambient:
+		labels["istio.io/dataplane-mode"] = "ambient"
+		labels["sidecar.istio.io/inject"] = "false"
+	case Sidecar:
+		labels["sidecar.istio.io/inject"] = "true"
+	case OutOfMesh:
+		labels["istio.io/dataplane-mode"] = "none"
+		labels["sidecar.istio.io/inject"] = "false"
+	}
+}
+
+func setUseWaypoint(labels map[string]string, ref string) {
+	if ns, name, ok := strings.Cut(ref, "/"); ok {
+		labels["istio.io/use-waypoint"] = name
+		labels["istio.io/use-waypoint-namespace"] = ns
+		return
+	}
+	labels["istio.io/use-waypoint"] = ref
+}
+
+func copyLabels(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m)+2)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// expand turns a name (with %d when count > 1) into count names, 1-based.
+func expand(name string, count int) ([]string, error) {
+	if name == "" {
+		return nil, errors.New("missing name")
+	}
+	if count < 0 {
+		return nil, fmt.Errorf("count must not be negative, got %d", count)
+	}
+	if count > MaxPods {
+		return nil, fmt.Errorf("count %d is more than the limit of %d", count, MaxPods)
+	}
+	if !strings.Contains(name, "%d") {
+		if count > 1 {
+			return nil, fmt.Errorf("name %q must contain %%d when count is %d", name, count)
+		}
+		return []string{name}, nil
+	}
+	if strings.Count(name, "%") != 1 {
+		return nil, fmt.Errorf("name %q must contain exactly one %%d", name)
+	}
+	if count == 0 {
+		count = 1
+	}
+	out := make([]string, count)
+	for i := range out {
+		out[i] = fmt.Sprintf(name, i+1)
+	}
+	return out, nil
+}
+
+// matchIDs resolves "ns/name" (either part may be a %d pattern) to objects.
+func matchIDs[T any](ref string, objs []T, id func(T) (string, string)) ([]T, error) {
+	nsPat, namePat, ok := strings.Cut(ref, "/")
+	if !ok || nsPat == "" || namePat == "" {
+		return nil, fmt.Errorf("%q must be namespace/name", ref)
+	}
+	var out []T
+	for _, o := range objs {
+		ns, name := id(o)
+		if patternMatch(nsPat, ns) && patternMatch(namePat, name) {
+			out = append(out, o)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%q matches nothing", ref)
+	}
+	return out, nil
+}
+
+// patternMatch matches s against a name with at most one %d (1+ digits).
+func patternMatch(pat, s string) bool {
+	pre, post, ok := strings.Cut(pat, "%d")
+	if !ok {
+		return pat == s
+	}
+	if !strings.HasPrefix(s, pre) || !strings.HasSuffix(s, post) || len(s) <= len(pre)+len(post) {
+		return false
+	}
+	for _, c := range s[len(pre) : len(s)-len(post)] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// lineOf finds the line of a field path like namespaces[0].services[2].name
+// in the node a spec was decoded from (0 when unknown).
+func lineOf(n *yaml.Node, path string) int {
+	n = resolve(n)
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	for _, part := range strings.Split(path, ".") {
+		if n == nil {
+			return line
+		}
+		key, rest, _ := strings.Cut(part, "[")
+		if key != "" {
+			if n.Kind != yaml.MappingNode {
+				return line
+			}
+			var next *yaml.Node
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == key {
+					line = n.Content[i].Line
+					next = resolve(n.Content[i+1])
+				}
+			}
+			if next == nil {
+				return line
+			}
+			n = next
+		}
+		for rest != "" {
+			idx, tail, _ := strings.Cut(rest, "]")
+			i, err := strconv.Atoi(idx)
+			if err != nil || n.Kind != yaml.SequenceNode || i < 0 || i >= len(n.Content) {
+				return line
+			}
+			n = resolve(n.Content[i])
+			line = n.Line
+			rest = strings.TrimPrefix(tail, "[")
+		}
+	}
+	return line
+}

@@ -1,0 +1,205 @@
+package topology
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+func TestSpecErrors(t *testing.T) {
+	tests := []struct{ name, doc, want string }{
+		{"unknown field with suggestion", "nodes: {count: 3}\nnamespaces:\n  - name: a\n    servics: []\n",
+			`s.yaml:4: namespaces[0].servics: unknown field "servics" (did you mean "services"?)`},
+		{"bad mode", "namespaces:\n  - name: a\n    mode: ambiant\n",
+			`s.yaml:3: namespaces[0].mode: unknown value "ambiant" (want out-of-mesh, ambient, sidecar)`},
+		{"count without pattern", "namespaces:\n  - name: a\n    services: [{name: svc, count: 3}]\n",
+			`name "svc" must contain %d when count is 3`},
+		{"type error", "nodes: {count: many}\n", `s.yaml:1: cannot unmarshal !!str`},
+		{"call to nothing", "namespaces:\n  - name: a\n    services: [{name: s}]\ncalls:\n  - {from: a/s, to: a/nope}\n",
+			`s.yaml:5: calls[0].to: "a/nope" matches nothing`},
+		{"call bad port", "namespaces:\n  - name: a\n    services: [{name: s}]\ncalls:\n  - {from: a/s, to: a/s, port: 81}\n",
+			`calls[0].port: service a/s has no port 81`},
+		{"bad waypoint scope", "namespaces:\n  - name: a\n    waypoint: {scope: global}\n",
+			`unknown value "global" (want namespace, per-service, service-account)`},
+		{"inline policy error", "namespaces: [{name: a}]\npolicies:\n  - apiVersion: security.istio.io/v1\n    kind: AuthorizationPolicy\n    metadata: {name: p, namespace: a}\n    spec: {action: ALOW}\n",
+			`s.yaml:6: policies[0].spec.action: unknown value "ALOW"`},
+		{"duplicate namespace", "namespaces: [{name: a}, {name: a}]\n", `namespace "a" defined twice`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseSpec("s.yaml", []byte(tc.doc))
+			if err == nil {
+				t.Fatalf("no error; want %q", tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestDecodeSpecEmbedded decodes a Spec from the `topology:` key of a larger
+// document, as the scenario loader does.
+func TestDecodeSpecEmbedded(t *testing.T) {
+	doc := `name: demo
+topology:
+  nodes: {count: 4, zones: [a, b]}
+  namespaces:
+    - name: shop
+      mode: ambient
+      waypoint: {scope: per-service}
+      services:
+        - {name: svc-%d, count: 3, replicas: 2}
+  calls:
+    - {from: shop/svc-1, to: shop/svc-%d}
+`
+	var root yaml.Node
+	if err := yaml.Unmarshal([]byte(doc), &root); err != nil {
+		t.Fatal(err)
+	}
+	var topoNode *yaml.Node
+	m := root.Content[0]
+	for i := 0; i < len(m.Content); i += 2 {
+		if m.Content[i].Value == "topology" {
+			topoNode = m.Content[i+1]
+		}
+	}
+	s, err := DecodeSpec("scenario.yaml", topoNode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, err := s.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(top.Nodes) != 4 || top.Node("node-2").Zone != "b" {
+		t.Errorf("nodes: %+v", top.Nodes)
+	}
+	if len(top.Waypoints) != 3 || top.Service("shop", "svc-2").Waypoint.ID() != "shop/svc-2-waypoint" {
+		t.Errorf("per-service waypoints not built: %d", len(top.Waypoints))
+	}
+	if top.Waypoint("shop", "svc-2-waypoint").Scope != ScopeDedicated {
+		t.Errorf("scope: %s", top.Waypoint("shop", "svc-2-waypoint").Scope)
+	}
+	if len(top.Calls) != 3 {
+		t.Errorf("calls: want 3 (fan-out to svc-1..3), got %d", len(top.Calls))
+	}
+	// An unknown field in the embedded node names the scenario file's line.
+	bad := strings.Replace(doc, "zones:", "zone:", 1)
+	if err := yaml.Unmarshal([]byte(bad), &root); err != nil {
+		t.Fatal(err)
+	}
+	_, err = DecodeSpec("scenario.yaml", root.Content[0].Content[3])
+	if err == nil || !strings.Contains(err.Error(), `scenario.yaml:3: nodes.zone: unknown field "zone" (did you mean "zones"?)`) {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestSpecGenerative(t *testing.T) {
+	top, err := ParseSpec("s.yaml", []byte(`
+nodes: {count: 6, zones: [a, b, c]}
+namespaces:
+  - name: team-%d
+    count: 3
+    mode: ambient
+    waypoint: {scope: service-account}
+    services:
+      - {name: front}
+      - {name: back, replicas: 2}
+  - name: plain
+    services: [{name: db, kind: StatefulSet, replicas: 3, ports: [{port: 5432, appProtocol: tcp}]}]
+calls:
+  - {from: team-%d/front, to: team-%d/back, rate: 10}
+  - {from: team-%d/back, to: plain/db}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(top.Namespaces) != 4 || len(top.Services) != 7 || len(top.Pods) != 3*3+3 {
+		t.Errorf("got %d namespaces %d services %d pods", len(top.Namespaces), len(top.Services), len(top.Pods))
+	}
+	// Same-namespace pairing for matching namespace patterns; cross product otherwise.
+	if len(top.Calls) != 3+3 {
+		t.Errorf("calls: want 6, got %d", len(top.Calls))
+	}
+	for _, c := range top.Calls[:3] {
+		if c.From.Namespace != c.To.Namespace || c.RateRPS != 10 {
+			t.Errorf("call %s -> %s should stay in one namespace with rate 10", c.From.ID(), c.To.ID())
+		}
+	}
+	// service-account scope: a workload waypoint per SA, pods use it for
+	// pod-addressed traffic.
+	w := top.Workload("team-2", "back")
+	if w.Waypoint == nil || w.Waypoint.ID() != "team-2/back-waypoint" || w.Waypoint.For != ForWorkload || w.Waypoint.Scope != ScopeServiceAccount {
+		t.Errorf("workload waypoint: %+v", w.Waypoint)
+	}
+	// Zone spread: the 3 db replicas land in 3 zones.
+	zones := map[string]bool{}
+	for _, p := range top.PodsOf(top.Workload("plain", "db")) {
+		zones[top.Node(p.Node).Zone] = true
+	}
+	if len(zones) != 3 {
+		t.Errorf("db replicas should spread over 3 zones, got %v", zones)
+	}
+}
+
+func TestSpecDeterministic(t *testing.T) {
+	spec := largeSpec(20, 5, 40, 3)
+	a, err := ParseSpec("s.yaml", []byte(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := ParseSpec("s.yaml", []byte(spec))
+	pa, pb := a.Paths().ToResults(), b.Paths().ToResults()
+	if !reflect.DeepEqual(pa, pb) {
+		t.Error("two builds of the same spec differ")
+	}
+	for i := range a.Pods {
+		if a.Pods[i].Node != b.Pods[i].Node || a.Pods[i].IP != b.Pods[i].IP {
+			t.Fatalf("pod %s placed differently", a.Pods[i].ID())
+		}
+	}
+}
+
+// largeSpec generates a spec with nodes, namespaces, services per namespace
+// and replicas, and a chain call graph within each namespace.
+func largeSpec(nodes, namespaces, servicesPerNS, replicas int) string {
+	return fmt.Sprintf(`
+nodes: {count: %d, zones: [a, b, c]}
+namespaces:
+  - name: ns-%%d
+    count: %d
+    mode: ambient
+    waypoint: {replicas: 2}
+    services:
+      - {name: svc-%%d, count: %d, replicas: %d}
+calls:
+  - {from: ns-%%d/svc-1, to: ns-%%d/svc-%%d}
+`, nodes, namespaces, servicesPerNS, replicas)
+}
+
+// BenchmarkBuildLarge builds 500 nodes, 50 namespaces, 1,000 services × 10
+// pods and answers the call-graph path matrix (1,000 edges).
+func BenchmarkBuildLarge(b *testing.B) {
+	spec := []byte(largeSpec(500, 50, 20, 10))
+	b.ReportAllocs()
+	var pods, pairs int
+	for i := 0; i < b.N; i++ {
+		top, err := ParseSpec("large.yaml", spec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pods = len(top.Pods)
+		for _, c := range top.Calls {
+			src := top.PodsOf(c.From)[0]
+			top.PathFrom(src, c.To, c.Port)
+			pairs++
+		}
+	}
+	b.ReportMetric(float64(pods), "pods")
+	b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/build")
+	_ = pairs
+}

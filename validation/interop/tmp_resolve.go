@@ -1,0 +1,3 @@
+package interop
+
+import _ "istio.io/istio/pkg/hbone"
