@@ -76,11 +76,15 @@ type EdgeConfig struct {
 	Call *topology.Call
 	// Rate is the external (open-loop) arrival rate in requests/s generated
 	// by the source workload's pods; 0 means the edge only carries fan-out.
-	Rate     float64
-	Arrival  string   // poisson (default) | constant | on-off
-	On, Off  sim.Time // on-off: mean on and off period lengths (exponential)
-	FanOut   float64  // calls per request the source serves: floor always, fraction as a probability
-	Protocol Protocol
+	Rate    float64
+	Arrival string   // poisson (default) | constant | on-off
+	On, Off sim.Time // on-off: mean on and off period lengths (exponential)
+	// ArrivalStream, if set, names the random stream of the arrivals
+	// instead of the edge: edges with the same ArrivalStream see identical
+	// arrival sequences (common random numbers across edges).
+	ArrivalStream string
+	FanOut        float64 // calls per request the source serves: floor always, fraction as a probability
+	Protocol      Protocol
 	// KeepAlive keeps Pool connections per client pod open and reuses them;
 	// otherwise every request opens a new connection.
 	KeepAlive bool

@@ -1,31 +1,56 @@
 package models
 
 import (
+	"fmt"
 	"math"
+	"sort"
 
 	"github.com/ambientsim/ambientsim/sim"
+	"github.com/ambientsim/ambientsim/topology"
 )
 
-// controlPlane models istiod enough for failure scenarios to build on: the
-// proxies it serves over xDS, the workload certificates it signs (ztunnel
-// holds one per service account with pods on its node; every sidecar and
-// waypoint replica holds its own) with a TTL and renewal at a fraction of it,
-// and config pushes to every proxy. Its costs are computed from counts, not
-// events: a certificate renews every TTL×RefreshFraction, a config change
-// pushes to every connected proxy.
+// controlPlane models istiod enough for failure scenarios to build on:
+//
+//   - the proxies it serves over xDS (ztunnels, waypoint replicas,
+//     sidecars) and config pushes to all of them per config change;
+//   - workload certificates with a TTL, renewed at TTL × RefreshFraction
+//     (half-life by default, ambient-internals §7.3). A renewal needs istiod;
+//     while istiod is down the holder keeps retrying and keeps its old
+//     certificate until it expires. A proxy with an expired certificate
+//     fails every new mTLS handshake (established connections keep working,
+//     as TLS does not re-check certificates).
+//
+// Certificate holders: each node's ztunnel (standing for the certificates it
+// holds for the service accounts on its node), each waypoint replica and
+// each sidecar. Each holder's renewal phase is spread over the refresh
+// period by a hash of its name, so renewals do not all fall at once.
+// Renewal state is advanced lazily when a handshake asks, so it costs no
+// events. CPU and memory are computed from counts.
 type controlPlane struct {
-	proxies   int      // xDS clients: ztunnels + waypoint replicas + sidecars
-	certs     int      // workload certificates held
-	ttl       sim.Time // certificate lifetime
-	refresh   sim.Time // renewal period
-	available bool     // istiod reachable (failure scenarios flip it)
+	proxies int      // xDS clients: ztunnels + waypoint replicas + sidecars
+	certs   int      // workload certificates held
+	ttl     sim.Time // certificate lifetime
+	refresh sim.Time // renewal period
+	down    []outage // istiod unavailable, sorted
+	holders []certHolder
+}
+
+type outage struct{ from, to sim.Time }
+
+type certHolder struct {
+	nextRenew sim.Time
+	expiry    sim.Time
+	renewals  int64
 }
 
 func newControlPlane(m *Mesh) controlPlane {
-	cp := controlPlane{available: true}
+	cp := controlPlane{}
 	p := m.cfg.Profile.ControlPlane
 	cp.ttl = sim.FromSeconds(p.CertTTL.Value * 3600)
 	cp.refresh = sim.Time(float64(cp.ttl) * p.RefreshFraction.Value)
+	if cp.refresh <= 0 || cp.refresh > cp.ttl {
+		cp.refresh = cp.ttl / 2
+	}
 	ztNodes := 0
 	for i := range m.nodes {
 		if m.nodes[i].pods > 0 {
@@ -34,7 +59,7 @@ func newControlPlane(m *Mesh) controlPlane {
 			seen := map[string]bool{}
 			for j := range m.pods {
 				pd := &m.pods[j]
-				if pd.node == int32(i) && pd.mode == "ambient" {
+				if pd.node == int32(i) && pd.mode == topology.Ambient {
 					seen[pd.p.Namespace+"/"+pd.p.ServiceAccount] = true
 				}
 			}
@@ -49,18 +74,95 @@ func newControlPlane(m *Mesh) controlPlane {
 			cp.certs++
 		}
 	}
+	n := len(m.nodes) + len(m.reps) + len(m.pods)
+	cp.holders = make([]certHolder, n)
+	for h := 0; h < n; h++ {
+		phase := sim.Time(float64(cp.refresh) * float64(fnv32(m.holderName(h))) / float64(1<<32))
+		cp.holders[h] = certHolder{nextRenew: phase, expiry: phase - cp.refresh + cp.ttl}
+	}
 	return cp
 }
 
+// Certificate holder indices: nodes, then waypoint replicas, then pods.
+func (m *Mesh) holderNode(n int32) int { return int(n) }
+func (m *Mesh) holderRep(r int32) int  { return len(m.nodes) + int(r) }
+func (m *Mesh) holderPod(p int32) int  { return len(m.nodes) + len(m.reps) + int(p) }
+
+func (m *Mesh) holderName(h int) string {
+	switch {
+	case h < len(m.nodes):
+		return "ztunnel/" + m.nodes[h].name
+	case h < len(m.nodes)+len(m.reps):
+		return m.reps[h-len(m.nodes)].name
+	}
+	return "sidecar/" + m.pods[h-len(m.nodes)-len(m.reps)].p.ID()
+}
+
+func fnv32(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
+}
+
+// upAt returns the first time >= t at which istiod is available.
+func (cp *controlPlane) upAt(t sim.Time) sim.Time {
+	for _, o := range cp.down {
+		if t >= o.from && t < o.to {
+			t = o.to
+		}
+	}
+	return t
+}
+
+// certValid reports whether holder h has a valid certificate at time t.
+// Calls must come in non-decreasing t per holder (simulation order).
+func (cp *controlPlane) certValid(h int, t sim.Time) bool {
+	c := &cp.holders[h]
+	for c.nextRenew <= t {
+		u := cp.upAt(c.nextRenew)
+		if u > t {
+			break // still retrying at t
+		}
+		c.expiry = u + cp.ttl
+		c.nextRenew = u + cp.refresh
+		c.renewals++
+	}
+	return t < c.expiry
+}
+
+// IstiodOutage makes istiod unavailable from `from` to `to` (simulated
+// time); call it before Run. Proxies keep their cached config and
+// certificates; certificates that come due for renewal during the outage
+// are not renewed, and expire TTL after their last renewal.
+func (m *Mesh) IstiodOutage(from, to sim.Time) error {
+	if to <= from || from < 0 {
+		return fmt.Errorf("istiod outage [%v, %v): want 0 <= from < to", from, to)
+	}
+	m.cp.down = append(m.cp.down, outage{from, to})
+	sort.Slice(m.cp.down, func(i, j int) bool { return m.cp.down[i].from < m.cp.down[j].from })
+	return nil
+}
+
 // usage returns istiod's mean CPU (cores) and memory (MiB) over a window of
-// length d.
+// length d, and the certificate renewals it served.
 func (cp controlPlane) usage(m *Mesh, d sim.Time) (cores, mib float64, renewals float64) {
 	p := m.cfg.Profile.ControlPlane
 	if d <= 0 {
 		return 0, 0, 0
 	}
 	renewals = float64(cp.certs) * float64(d) / math.Max(float64(cp.refresh), 1)
-	pushes := m.cfg.ConfigChangesPerMinute * d.Seconds() / 60 * float64(cp.proxies)
+	up := float64(d)
+	for _, o := range cp.down {
+		lo, hi := max(o.from, m.measure), min(o.to, m.end)
+		if hi > lo {
+			up -= float64(hi - lo)
+		}
+	}
+	pushes := m.cfg.ConfigChangesPerMinute * (up / 1e9) / 60 * float64(cp.proxies)
+	renewals *= up / float64(d)
 	busyUs := renewals*p.CSRSignCPU.Value + pushes*p.PushCPUPerProxy.Value
 	cores = busyUs * 1e3 / float64(d)
 	mib = p.MemoryBase.Value + float64(cp.proxies)*p.MemoryPerProxy.Value*kib + float64(len(m.svcs))*p.MemoryPerService.Value*kib

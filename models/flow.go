@@ -29,10 +29,11 @@ const (
 	outNoUpstream       // 503 UH: no endpoints
 	outTimeout          // 504 UT
 	outNetPolicy        // connection dropped by a NetworkPolicy (connect timeout)
+	outTLS              // mTLS handshake failed: a certificate expired (istiod down)
 	nOutcomes
 )
 
-var outcomeCause = [nOutcomes]string{"", "l4_denied_reset", "l7_denied_403", "dependency_failed_500", "no_healthy_upstream_503", "timeout_504", "network_policy_drop"}
+var outcomeCause = [nOutcomes]string{"", "l4_denied_reset", "l7_denied_403", "dependency_failed_500", "no_healthy_upstream_503", "timeout_504", "network_policy_drop", "tls_handshake_failed"}
 
 // Policy decisions cached per (source pod, destination pod).
 const (
@@ -413,6 +414,15 @@ func (m *Mesh) visitReq(c *call) {
 	case vScDst:
 		fin, next = m.sidecarInbound(c, tg, now, st)
 	}
+	if c.outcome == outTLS {
+		// The handshake failed here: the app's connection is reset.
+		c.respB = 0
+		for j := int8(0); j < i; j++ {
+			c.respDem[j] = m.respDemand(c.kinds[j], 0)
+		}
+		m.turnAround(c, next, i)
+		return
+	}
 	if i == c.denyAt {
 		switch c.kinds[i] {
 		case vZtDst, vZtSrc:
@@ -475,8 +485,6 @@ func (m *Mesh) visitResp(c *call) {
 		m.waypointResponse(c)
 	case vScSrc:
 		m.sidecarResponse(c)
-	case vZtSrc, vZtDst:
-		m.nodes[c.locs[i+1]].msgsAdd(now >= m.measure)
 	}
 	if i == 0 {
 		m.complete(c, fin+m.latOf(c.kinds[0])+m.c.sameNode)
@@ -558,7 +566,7 @@ func (m *Mesh) complete(c *call, t sim.Time) {
 	if c.conn >= 0 {
 		ac := &e.conns[c.conn]
 		ac.inflight--
-		if c.outcome == outL4Denied || c.outcome == outNetPolicy {
+		if c.outcome == outL4Denied || c.outcome == outNetPolicy || c.outcome == outTLS {
 			// The app sees a reset: the connection is gone.
 			ac.opened = false
 			closed = true

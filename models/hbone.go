@@ -93,3 +93,21 @@ func (m *Mesh) track(n int32) {
 		nd.maxStr = nd.streams
 	}
 }
+
+// failHBONE undoes a checkout whose new connection failed its handshake:
+// the connection never joins the pool.
+func (m *Mesh) failHBONE(slot int32) {
+	s := &m.ztPool[slot]
+	m.nodes[s.srcNode].streams--
+	m.nodes[s.dstNode].streams--
+	m.nodes[s.srcNode].conns--
+	m.nodes[s.dstNode].conns--
+	if s.gen != 0 {
+		s.streams--
+		s.gen = 0
+	} else if s.retired > 0 {
+		// The checkout retired it at once (a stream cap of 1).
+		s.retired--
+		s.retStrms--
+	}
+}

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/ambientsim/ambientsim/sim"
@@ -62,3 +63,5 @@ func component(t testing.TB, r *RunResult, instance string) (cores float64, foun
 }
 
 var kib1 = sim.DistSpec{Kind: sim.DistConstant, Mean: 1024}
+
+func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }

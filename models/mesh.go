@@ -69,7 +69,7 @@ type nodeRT struct {
 	maxStr  int64
 	opened  int64 // HBONE connections dialled by this ztunnel (measured)
 	hs      int64 // handshakes (either side, measured)
-	msgs    int64 // messages crossing (measured)
+	msgs    int64 // requests crossing (measured; each side of a call counts once)
 	txBytes int64 // bytes sent onto the network (measured)
 }
 
@@ -168,7 +168,7 @@ type target struct {
 	timeout   sim.Time
 	tel       tgtTel
 	lat       *sim.Histogram // latency of measured calls to this backend
-	enforceAt [4]int8 // per decision value: visit index that enforces it
+	enforceAt [4]int8        // per decision value: visit index that enforces it
 }
 
 type appConn struct {
@@ -358,6 +358,11 @@ func (m *Mesh) addEdge(ec *EdgeConfig, ztKeys map[[2]int32]int32, upKeys map[[3]
 	}
 	e.lbR = m.strm.Rand("lb/" + id)
 	e.arrR = m.strm.Rand("arrivals/" + id)
+	if ec.ArrivalStream != "" {
+		// A private copy of the named stream: every edge naming it draws
+		// the same sequence.
+		e.arrR = sim.NewStreams(m.cfg.Seed).Rand("arrivals/shared/" + ec.ArrivalStream)
+	}
 	e.fanInt = int(math.Floor(ec.FanOut))
 	e.fanFrac = ec.FanOut - float64(e.fanInt)
 	method, path := ec.Method, ec.Path

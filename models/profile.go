@@ -99,10 +99,8 @@ type EnvoyCosts struct {
 	// PerRequestCPU is the fixed cost of one HTTP request/response pair
 	// through this proxy (parse, route, authz, stats), split evenly between
 	// the request and the response direction.
-	PerRequestCPU Quantity `yaml:"per_request_cpu" unit:"us"`
-	PerByteCPU    Quantity `yaml:"per_byte_cpu" unit:"ns/B"`
-	// PerConnCPU is the cost of a plain TCP connection proxied at L4 (raw
-	// TCP protocol) in place of PerRequestCPU.
+	PerRequestCPU   Quantity `yaml:"per_request_cpu" unit:"us"`
+	PerByteCPU      Quantity `yaml:"per_byte_cpu" unit:"ns/B"`
 	HandshakeCPU    Quantity `yaml:"handshake_cpu" unit:"us"` // one mTLS handshake, either side
 	AddedLatency    Quantity `yaml:"added_latency" unit:"us"` // non-CPU delay per crossing
 	MemoryBase      Quantity `yaml:"memory_base" unit:"MiB"`

@@ -290,11 +290,11 @@ func (m *Mesh) telemetrySplit() results.TelemetrySplit {
 	httpRep := map[string]bool{}
 	tcpRep := map[string]bool{}
 	for _, h := range m.tel.http {
-		who := "sidecar"
+		name := reporterName[h.rep] + " (sidecar)"
 		if h.rep == repWaypoint {
-			who = "waypoint"
+			name = "waypoint"
 		}
-		httpRep[reporterName[h.rep]+" ("+who+")"] = true
+		httpRep[name] = true
 	}
 	for _, t := range m.tel.tcp {
 		e := &m.edges[t.edge]

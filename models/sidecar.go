@@ -33,14 +33,24 @@ func (m *Mesh) sidecarOutbound(c *call, tg *target, now sim.Time, st *Station, f
 		if u.idle > 0 {
 			u.idle--
 		} else {
-			u.open++
-			newConn = true
-			c.leg1New = true
 			demand += m.c.sc.hs
-			src.scConns++
 			if measured {
 				src.scHS++
 			}
+			dst := tg.dst[c.dstL]
+			peer := m.holderPod(dst)
+			if tg.dstK == vZtDst {
+				peer = m.holderNode(m.pods[dst].node)
+			}
+			if !m.cp.certValid(m.holderPod(e.src[c.srcL]), now) || !m.cp.certValid(peer, now) {
+				c.outcome = outTLS
+				fin = st.Arrive(now, demand)
+				return fin, fin + 2*m.oneWay(from, to)
+			}
+			u.open++
+			newConn = true
+			c.leg1New = true
+			src.scConns++
 		}
 		u.lastUse = now
 	}

@@ -40,19 +40,15 @@ func (st *Station) Servers() int { return len(st.free) }
 // Arrive admits a job of the given demand arriving at t and returns when it
 // finishes. The wait is finish−demand−t.
 func (st *Station) Arrive(t, demand sim.Time) sim.Time {
-	k := 0
+	// free is a binary min-heap of the servers' free times: the job takes
+	// the earliest-free server (free[0]).
 	f := st.free[0]
-	for i := 1; i < len(st.free); i++ {
-		if st.free[i] < f {
-			f, k = st.free[i], i
-		}
-	}
 	start := t
 	if f > start {
 		start = f
 	}
 	fin := start + demand
-	st.free[k] = fin
+	st.siftDown(fin)
 	if t >= st.measure {
 		st.busy += demand
 		w := start - t
@@ -65,15 +61,32 @@ func (st *Station) Arrive(t, demand sim.Time) sim.Time {
 	return fin
 }
 
+// siftDown replaces the heap's root with v and restores the heap.
+func (st *Station) siftDown(v sim.Time) {
+	h := st.free
+	n := len(h)
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		c := l
+		if r := l + 1; r < n && h[r] < h[l] {
+			c = r
+		}
+		if h[c] >= v {
+			break
+		}
+		h[i] = h[c]
+		i = c
+	}
+	h[i] = v
+}
+
 // Backlog returns how long a job arriving at t would wait.
 func (st *Station) Backlog(t sim.Time) sim.Time {
-	f := st.free[0]
-	for _, x := range st.free[1:] {
-		if x < f {
-			f = x
-		}
-	}
-	if f > t {
+	if f := st.free[0]; f > t {
 		return f - t
 	}
 	return 0

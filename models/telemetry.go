@@ -182,6 +182,15 @@ func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time
 		if c.outcome == outNetPolicy || c.outcome == outNoUpstream {
 			return false
 		}
+		if c.outcome == outTLS {
+			// Only proxies before the failed handshake saw the request.
+			for i := int8(0); i < c.n; i++ {
+				if c.kinds[i] == k {
+					return i <= c.i
+				}
+			}
+			return false
+		}
 		for i := int8(0); i < c.n; i++ {
 			if c.kinds[i] == k {
 				return c.denyAt < 0 || c.denyAt >= i
@@ -206,7 +215,7 @@ func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time
 	switch c.outcome {
 	case outL4Denied:
 		flag = tfDeny
-	case outNetPolicy:
+	case outNetPolicy, outTLS:
 		flag = tfConnect
 	}
 	// ztunnel (always TCP metrics) and Envoy for raw TCP.

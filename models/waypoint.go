@@ -66,13 +66,23 @@ func (m *Mesh) waypointRequest(c *call, tg *target, now sim.Time, st *Station, f
 		rep.conns--
 	}
 	if !u.up {
-		u.up = true
 		demand += m.c.wp.hs
-		c.leg2New = true
-		rep.conns++
 		if measured {
 			rep.hs++
 		}
+		dst := tg.dst[c.dstL]
+		peer := m.holderNode(m.pods[dst].node)
+		if tg.dstK == vScDst {
+			peer = m.holderPod(dst)
+		}
+		if !m.cp.certValid(m.holderRep(r), now) || !m.cp.certValid(peer, now) {
+			c.outcome = outTLS
+			fin = st.Arrive(now, demand)
+			return fin, fin + 2*m.oneWay(from, to)
+		}
+		u.up = true
+		c.leg2New = true
+		rep.conns++
 	}
 	if rep.conns > rep.maxC {
 		rep.maxC = rep.conns

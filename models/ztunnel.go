@@ -34,6 +34,17 @@ func (m *Mesh) ztOutbound(c *call, e *edgeRT, tg *target, now sim.Time, st *Stat
 		if newConn {
 			demand += m.c.ztHSc
 			c.leg1New = true
+			peer := m.holderNode(m.pods[tg.dst[c.dstL]].node)
+			if tg.wp >= 0 {
+				peer = m.holderRep(m.wps[tg.wp].reps[c.repL])
+			} else if tg.dstK == vScDst {
+				peer = m.holderPod(tg.dst[c.dstL])
+			}
+			if !m.cp.certValid(m.holderNode(from), now) || !m.cp.certValid(peer, now) {
+				m.failHBONE(slot)
+				c.ztSlot = -1
+				c.outcome = outTLS
+			}
 		}
 	}
 	fin = st.Arrive(now, demand)
@@ -42,6 +53,9 @@ func (m *Mesh) ztOutbound(c *call, e *edgeRT, tg *target, now sim.Time, st *Stat
 	n.msgsAdd(measured)
 	rtt := 2 * m.oneWay(from, to)
 	start := fin
+	if c.outcome == outTLS {
+		return fin, fin + rtt // the TLS alert comes back after one round trip
+	}
 	if c.newStream && c.ztSlot >= 0 {
 		if newConn {
 			// TCP connect + TLS 1.3 before the pool has the connection;

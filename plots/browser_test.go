@@ -111,44 +111,59 @@ type browserCheck struct {
 	Headings []string `json:"headings"` // section h2 texts
 	XSS      bool     `json:"xss"`      // any injected script ran
 	Injected int      `json:"injected"` // elements created from names (img, script from data)
-	Tooltips int      `json:"tooltips"` // tooltips shown without error
+	Tooltips int      `json:"tooltips"` // tooltips of markup-like names shown
 }
 
-const checkJS = `(() => {
+// checkJS inspects the page. For every name that contains markup (a "<"),
+// it shows the tooltip of that item and lets the browser run, because
+// tooltip HTML is where an unescaped name would turn into elements; an
+// <img onerror> in a name would then set window.__xss.
+const checkJS = `(async () => {
+  const sleep = ms => new Promise(r => setTimeout(r, ms));
+  const hostile = v => String(v === undefined || v === null ? '' : v).includes('<');
   const boxes = [...document.querySelectorAll('.chart-box')];
-  let rendered = 0, tooltips = 0;
+  let rendered = 0, tooltips = 0, injected = 0;
+  const count = () => document.querySelectorAll('img, script[src], iframe, b').length;
   for (const b of boxes) {
-    const inst = echarts.getInstanceByDom(b);
+    const inst = window.echarts ? window.echarts.getInstanceByDom(b) : null;
     const c = b.querySelector('canvas, svg');
     if (inst && c && c.getBoundingClientRect().width > 0 && c.getBoundingClientRect().height > 0) rendered++;
     if (!inst) continue;
-    // Show a tooltip for the first few data items of every series: tooltip
-    // HTML is where unescaped names would turn into markup.
     const opt = inst.getOption();
-    (opt.series || []).forEach((s, si) => {
-      const n = Math.min((s.data || []).length, 5);
-      for (let i = 0; i < n; i++) { inst.dispatchAction({type: 'showTip', seriesIndex: si, dataIndex: i}); tooltips++; }
-    });
+    const cats = (opt.xAxis && opt.xAxis[0] && opt.xAxis[0].data) || [];
+    for (const [si, s] of (opt.series || []).entries()) {
+      const tips = [];
+      const data = s.data || [];
+      if (hostile(s.name)) tips.push({dataIndex: 0});
+      data.forEach((d, i) => { if (d && typeof d === 'object' && hostile(d.name)) tips.push({dataIndex: i}); });
+      cats.forEach((v, i) => { if (hostile(v)) tips.push({dataIndex: i}); });
+      (s.links || []).forEach((l, i) => { if (hostile(l.source) || hostile(l.target)) tips.push({dataType: 'edge', dataIndex: i}); });
+      for (const tip of tips.slice(0, 50)) {
+        inst.dispatchAction(Object.assign({type: 'showTip', seriesIndex: si}, tip));
+        tooltips++;
+        await sleep(20);
+        injected = Math.max(injected, count());
+      }
+    }
     inst.dispatchAction({type: 'hideTip'});
   }
+  await sleep(200); // let any onerror handler of an injected image run
   return {
     charts: boxes.length,
     rendered: rendered,
     headings: [...document.querySelectorAll('section > h2')].map(h => h.textContent),
     xss: window.__xss !== undefined,
-    injected: document.querySelectorAll('img, script[src], iframe, b').length,
+    injected: Math.max(injected, count()),
     tooltips: tooltips,
   };
 })()`
 
-// loadInBrowser opens the report at path in headless Chromium with the
-// network cut off and returns what checkJS sees and the problems the page
-// reported; it saves a full-page PNG screenshot to shot and one per
-// section beside it.
-func loadInBrowser(t *testing.T, chromium, path, shot string, sections []string) (browserCheck, []string) {
+// startBrowser starts headless Chromium with the network cut off; tabs
+// for each page are opened from the returned context.
+func startBrowser(t *testing.T, chromium string) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	t.Cleanup(cancel)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium),
 		chromedp.NoSandbox,
@@ -167,10 +182,23 @@ func loadInBrowser(t *testing.T, chromium, path, shot string, sections []string)
 		chromedp.WindowSize(1280, 900),
 	)
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
+	t.Cleanup(acancel)
+	bctx, bcancel := chromedp.NewContext(actx)
+	t.Cleanup(bcancel)
+	if err := chromedp.Do(bctx); err != nil { // start the browser now
+		t.Fatalf("starting %s: %v", chromium, err)
+	}
+	return bctx
+}
+
+// loadInBrowser opens the report at path in a new tab of browser and
+// returns what checkJS sees and the problems the page reported; it saves a
+// PNG screenshot of the first screen to shot and one per section beside it.
+func loadInBrowser(t *testing.T, browser context.Context, path, shot string, sections []string, wait time.Duration) (browserCheck, []string) {
+	t.Helper()
 	var problems pageProblems
-	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithListener(problems.listen))
-	defer bcancel()
+	bctx, cancel := chromedp.NewContext(browser, chromedp.WithListener(problems.listen))
+	defer cancel()
 
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -183,20 +211,26 @@ func loadInBrowser(t *testing.T, chromium, path, shot string, sections []string)
 	// the assertions say which are missing).
 	_, _ = chromedp.Run(bctx, chromedp.Poll[bool](
 		`document.querySelectorAll('.chart-box').length > 0 && [...document.querySelectorAll('.chart-box')].every(b => b.querySelector('canvas, svg'))`,
-		chromedp.WithPollingTimeout(15*time.Second)))
-	check, err := chromedp.Run(bctx, chromedp.Evaluate[browserCheck](checkJS))
+		chromedp.WithPollingTimeout(wait)))
+	check, err := chromedp.Run(bctx, chromedp.Evaluate[browserCheck](checkJS, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatalf("evaluate checks: %v", err)
 	}
-	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	// The first screen as the page opens (a full-page PNG of a 20,000 px
+	// report costs seconds to encode); then every section on its own.
+	png, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
 	if err := os.WriteFile(shot, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("screenshot of %s: %s", filepath.Base(path), shot)
-	// One picture per section too: the full page is too tall to look at.
+	t.Logf("screenshot of %s: %s (set ARTIFACT_DIR for one per section)", filepath.Base(path), shot)
+	// One picture per section too, when someone keeps the artifacts: the
+	// whole page is too tall to look at in one image.
+	if os.Getenv("ARTIFACT_DIR") == "" {
+		sections = nil
+	}
 	for _, id := range sections {
 		png, err := chromedp.Run(bctx, chromedp.Screenshot(chromedp.ID(id)))
 		if err != nil {
@@ -211,23 +245,28 @@ func loadInBrowser(t *testing.T, chromium, path, shot string, sections []string)
 }
 
 func TestReportInBrowser(t *testing.T) {
-	chromium := findChromium(t)
+	browser := startBrowser(t, findChromium(t))
 	dir := t.TempDir()
 	shots := artifactDir(t)
 
 	cases := []struct {
 		name    string
-		fixture string
+		fixture string // "" = the synthetic 10,000-pod topology
 		sweep   bool
 	}{
+		{"modes-compare", "testdata/modes-compare", false},
 		{"fixture", "testdata/fixture", true},
 		{"xss", "testdata/xss", false},
+		{"10k-pods", "", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := LoadResults(tc.fixture)
-			if err != nil {
-				t.Fatal(err)
+			s := bigSummary(2000, 5, 200)
+			var err error
+			if tc.fixture != "" {
+				if s, err = LoadResults(tc.fixture); err != nil {
+					t.Fatal(err)
+				}
 			}
 			opts := Options{Command: "ambientsim report " + tc.fixture, SLO: SLO{P99Ms: 8}}
 			if tc.sweep {
@@ -247,8 +286,9 @@ func TestReportInBrowser(t *testing.T) {
 			for _, sec := range r.Sections {
 				ids = append(ids, sec.ID)
 			}
-			got, problems := loadInBrowser(t, chromium, path, filepath.Join(shots, "report-"+tc.name+".png"), ids)
+			got, problems := loadInBrowser(t, browser, path, filepath.Join(shots, "report-"+tc.name+".png"), ids, 15*time.Second)
 
+			t.Logf("%d charts, %d rendered, %d tooltips of markup-like names shown", got.Charts, got.Rendered, got.Tooltips)
 			for _, p := range problems {
 				t.Errorf("page problem: %s", p)
 			}
@@ -276,9 +316,62 @@ func TestReportInBrowser(t *testing.T) {
 			if got.XSS || got.Injected != 0 {
 				t.Errorf("names from the results became markup: xss ran=%v, injected elements=%d", got.XSS, got.Injected)
 			}
-			if got.Tooltips == 0 {
-				t.Error("no tooltip was exercised")
+			if tc.name == "xss" && got.Tooltips < 5 {
+				t.Errorf("only %d tooltips of markup-like names were shown", got.Tooltips)
 			}
 		})
+	}
+}
+
+// TestBrowserCheckCatchesBrokenPages shows the browser test can fail: a
+// page that loads ECharts from a CDN (what go-echarts does by default) and
+// a page that throws are both caught.
+func TestBrowserCheckCatchesBrokenPages(t *testing.T) {
+	browser := startBrowser(t, findChromium(t))
+	dir := t.TempDir()
+	cdn := filepath.Join(dir, "cdn.html")
+	page := `<!DOCTYPE html><html><head><meta charset="utf-8">
+<script src="https://go-echarts.github.io/go-echarts-assets/assets/echarts.min.js"></script></head>
+<body><section><h2>1. Broken</h2><div id="c" class="chart-box" style="height:200px"></div></section>
+<script>echarts.init(document.getElementById("c")).setOption({series: []});</script></body></html>`
+	if err := os.WriteFile(cdn, []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, problems := loadInBrowser(t, browser, cdn, filepath.Join(dir, "cdn.png"), nil, time.Second)
+	joined := strings.Join(problems, "\n")
+	if got.Rendered != 0 || got.Charts != 1 {
+		t.Errorf("CDN page: charts %d rendered %d, want 1 and 0", got.Charts, got.Rendered)
+	}
+	for _, want := range []string{"network request: https://go-echarts.github.io", "echarts is not defined"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("CDN page: problems do not report %q:\n%s", want, joined)
+		}
+	}
+
+	// A tooltip that renders a name as HTML (a JS formatter returning it)
+	// must be caught: the report's own template formatter escapes it.
+	raw := filepath.Join(dir, "raw-tooltip.html")
+	page = `<!DOCTYPE html><html><head><meta charset="utf-8"><script>` + echartsJS + `</script></head><body>
+<div id="c" class="chart-box" style="height:300px"></div>
+<script>echarts.init(document.getElementById("c")).setOption({animation: false, tooltip: {trigger: "item", formatter: function (p) { return p.name; }},
+series: [{type: "graph", layout: "circular", data: [{name: '<img src=x onerror="window.__xss=9">'}, {name: "b"}]}]});</script></body></html>`
+	if err := os.WriteFile(raw, []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = loadInBrowser(t, browser, raw, filepath.Join(dir, "raw.png"), nil, 2*time.Second)
+	if !got.XSS || got.Injected == 0 {
+		t.Errorf("raw-HTML tooltip not caught: %+v", got)
+	}
+
+	throws := filepath.Join(dir, "throws.html")
+	if err := os.WriteFile(throws, []byte(`<!DOCTYPE html><html><body><script>console.error("boom"); null.x;</script></body></html>`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, problems = loadInBrowser(t, browser, throws, filepath.Join(dir, "throws.png"), nil, time.Second)
+	joined = strings.Join(problems, "\n")
+	for _, want := range []string{`console.error: "boom"`, "exception: Uncaught"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("throwing page: problems do not report %q:\n%s", want, joined)
+		}
 	}
 }

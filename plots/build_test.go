@@ -25,11 +25,27 @@ type goldenCase struct {
 
 func goldenCases() []goldenCase {
 	return []goldenCase{
+		// Real output of `ambientsim run modes-compare --out results/modes-compare`
+		// (regenerate: see testdata/modes-compare/README).
+		{"modes-compare", "testdata/modes-compare", Options{Command: "ambientsim report results/modes-compare -o report.html --slo-p99-ms 25", SLO: SLO{P99Ms: 25}}},
+		// Hand-made: findings, a failure with series, what-ifs, readiness, a sweep.
 		{"fixture", "testdata/fixture", Options{Command: "ambientsim report testdata/fixture -o report.html --slo-p99-ms 8 --slo-error-ratio 0.0001", SLO: SLO{P99Ms: 8, MaxErrorRatio: 0.0001}}},
 		{"fixture-no-slo", "testdata/fixture", Options{Command: "ambientsim report testdata/fixture", TopN: 5, MaxGraphNodes: 4}},
 		{"xss", "testdata/xss", Options{Command: "ambientsim report testdata/xss"}},
 		{"minimal", "testdata/minimal", Options{Command: "ambientsim report testdata/minimal"}},
 	}
+}
+
+// caseNamed returns the golden case with the given name.
+func caseNamed(t testing.TB, name string) goldenCase {
+	t.Helper()
+	for _, c := range goldenCases() {
+		if c.name == name {
+			return c
+		}
+	}
+	t.Fatalf("no golden case %q", name)
+	return goldenCase{}
 }
 
 func loadCase(t testing.TB, c goldenCase) (*results.Summary, Options) {
@@ -123,7 +139,7 @@ func firstDiff(want, got string) string {
 // TestBuildSections checks which sections appear for which data: failures
 // and sweeps only when present, and the nine in order when all are.
 func TestBuildSections(t *testing.T) {
-	full, _ := loadCase(t, goldenCases()[0])
+	full, _ := loadCase(t, caseNamed(t, "fixture"))
 	sweep, err := LoadSweep("testdata/fixture")
 	if err != nil || sweep == nil {
 		t.Fatalf("fixture sweep: %v", err)
@@ -139,7 +155,9 @@ func TestBuildSections(t *testing.T) {
 		{"everything", full, Options{Sweep: sweep}, "summary topology paths latency cost failures sweeps readiness reproducibility"},
 		{"no sweep", full, Options{}, "summary topology paths latency cost failures readiness reproducibility"},
 		{"no failures", &noFail, Options{}, "summary topology paths latency cost readiness reproducibility"},
-		{"no modes", &results.Summary{SchemaVersion: 1}, Options{}, "summary topology paths readiness reproducibility"},
+		{"no modes", &results.Summary{SchemaVersion: 1}, Options{}, "summary readiness reproducibility"},
+		{"topology only", &results.Summary{SchemaVersion: 1, Topology: full.Topology, Paths: full.Paths}, Options{}, "summary topology paths readiness reproducibility"},
+		{"sweep only", &results.Summary{SchemaVersion: 1}, Options{Sweep: sweep}, "summary sweeps readiness reproducibility"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

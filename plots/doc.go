@@ -7,8 +7,7 @@
 //
 // and the same thing from Go is:
 //
-//	s, err := plots.LoadResults(dir)      // errors name the file, line and field
-//	sweep, err := plots.LoadSweep(dir)    // nil when there was no sweep
+//	s, sweep, err := plots.LoadDir(dir)   // sweep nil without sweep.json; errors name file, line, field
 //	err = plots.WriteReport(s, "report.html", plots.Options{
 //		Command: "ambientsim report " + dir + " -o report.html",
 //		SLO:     plots.SLO{P99Ms: 10},
@@ -31,9 +30,12 @@
 // per path category, side-by-side tables), 5 cost (CPU and memory per
 // component kind and mode, totals, busiest components), 6 failures (rate,
 // errors and p99 around each failure, blast-radius graph, what-if designs),
-// 7 sweeps (load vs p99 with confidence bands and the SLO, sizing table),
-// 8 rollout readiness, 9 assumptions and reproducibility. Sections 6 and 7
-// appear only when their data exists, so numbers shift up when they don't.
+// 7 sweeps (from sweep.json, scenarios/sweep.Result: the SLO metric vs the
+// swept parameter with confidence bands and the SLO line, SLO search,
+// sizing and cost tables),
+// 8 rollout readiness, 9 assumptions and reproducibility. Failures and
+// sweeps (and topology and paths, for a sweep's directory) appear only when
+// their data exists, so numbers shift up when they don't.
 //
 // # Offline, deterministic, safe
 //
@@ -53,4 +55,10 @@
 // were left out; graphs keep the Options.MaxGraphNodes busiest services;
 // nodes are totalled per zone beyond TopN. A 10,000-pod topology gives a
 // report of about 1.1 MB, most of it the inlined chart library.
+//
+// Testing: golden files of the model (go test ./plots -run TestBuildGolden
+// -update), and TestReportInBrowser, which opens reports in headless
+// Chromium with the network cut off and fails on any JS error, console
+// error, network request, chart without a canvas or missing section. It
+// skips without chromium unless CI=true, where it fails.
 package plots

@@ -207,6 +207,18 @@ type graphLinkData struct {
 	LineStyle *opts.LineStyle `json:"lineStyle,omitempty"`
 }
 
+// graphLayout sets the layout the model chose.
+func graphLayout(g *Graph, o opts.GraphChart) opts.GraphChart {
+	o.Layout = g.Layout
+	switch g.Layout {
+	case "circular":
+	default:
+		o.Layout = "force"
+		o.Force = &opts.GraphForce{Repulsion: 320, Gravity: 0.12, EdgeLength: []float64{60, 160}, InitLayout: "circular"}
+	}
+	return o
+}
+
 func graphOption(c *Chart) (*charts.BaseConfiguration, error) {
 	if c.Graph == nil {
 		return nil, fmt.Errorf("chart %s: graph chart without graph data", c.ID)
@@ -223,17 +235,16 @@ func graphOption(c *Chart) (*charts.BaseConfiguration, error) {
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item", Formatter: "{b}<br/>{c}"}),
 	)...)
 	g.AddSeries("graph", nil, nil,
-		charts.WithGraphChartOpts(opts.GraphChart{
-			Layout:         "force",
-			Force:          &opts.GraphForce{Repulsion: 420, Gravity: 0.06, EdgeLength: []float64{90, 200}, InitLayout: "circular"},
+		charts.WithGraphChartOpts(graphLayout(c.Graph, opts.GraphChart{
 			Roam:           opts.Bool(true),
 			Draggable:      opts.Bool(true),
 			EdgeSymbol:     []string{"none", "arrow"},
 			EdgeSymbolSize: 7,
 			Categories:     cats,
-		}),
+		})),
 		charts.WithLabelOpts(opts.Label{Show: opts.Bool(len(c.Graph.Nodes) <= 60), Position: "right", FontSize: 11}),
 		charts.WithLineStyleOpts(opts.LineStyle{Color: "source", Opacity: opts.Float(0.6), Curveness: 0.1}),
+		charts.WithCircularStyleOpts(opts.CircularStyle{RotateLabel: opts.Bool(c.Graph.Layout == "circular")}),
 	)
 	nodes := make([]graphNodeData, len(c.Graph.Nodes))
 	for i, n := range c.Graph.Nodes {

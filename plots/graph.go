@@ -8,6 +8,9 @@ import (
 	"github.com/ambientsim/ambientsim/scenarios/results"
 )
 
+// maxForceNodes is the largest graph drawn with a force layout.
+const maxForceNodes = 40
+
 // vertexKind says what a call-graph vertex stands for.
 type vertexKind int
 
@@ -134,6 +137,11 @@ func (b *builder) callGraph(categories []GraphCategory, classify classifier) (*G
 		})
 	}
 	g.Links = append(g.Links, wpLinks...)
+	g.Categories = usedCategories(g)
+	g.Layout = "force"
+	if len(g.Nodes) > maxForceNodes {
+		g.Layout = "circular"
+	}
 
 	var n string
 	if total > b.opts.MaxGraphNodes {
@@ -159,4 +167,25 @@ func serviceDetail(v vertex) string {
 		d += ", waypoint " + v.service.Waypoint
 	}
 	return d
+}
+
+// usedCategories drops legend entries no node uses and renumbers the
+// nodes' categories, keeping the legend's order.
+func usedCategories(g *Graph) []GraphCategory {
+	used := make([]bool, len(g.Categories))
+	for _, n := range g.Nodes {
+		used[n.Category] = true
+	}
+	remap := make([]int, len(g.Categories))
+	var cats []GraphCategory
+	for i, c := range g.Categories {
+		if used[i] {
+			remap[i] = len(cats)
+			cats = append(cats, c)
+		}
+	}
+	for i := range g.Nodes {
+		g.Nodes[i].Category = remap[g.Nodes[i].Category]
+	}
+	return cats
 }

@@ -109,3 +109,28 @@ func lineCol(data []byte, off int64) (int, int) {
 	col := int(off) - bytes.LastIndexByte(before, '\n')
 	return line, col
 }
+
+// LoadDir reads a results directory: summary.json and, when present,
+// sweep.json. A directory that a sweep wrote holds sweep.json alone; its
+// report then has the sweep, and a summary made from the sweep's scenario,
+// hash and seed. It is an error when neither file is there.
+func LoadDir(dir string) (*results.Summary, *sweep.Result, error) {
+	sw, swErr := LoadSweep(dir)
+	if swErr != nil {
+		return nil, nil, swErr
+	}
+	s, err := LoadResults(dir)
+	if err == nil {
+		return s, sw, nil
+	}
+	if sw == nil || !errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, err
+	}
+	return &results.Summary{
+		SchemaVersion: results.SchemaVersion,
+		Scenario:      sw.Scenario,
+		Description:   "Parameter sweep of scenario " + sw.Scenario + " (no summary.json in this directory).",
+		InputsHash:    sw.ScenarioHash,
+		Seed:          sw.BaseSeed,
+	}, sw, nil
+}

@@ -75,3 +75,29 @@ func TestLoadSweep(t *testing.T) {
 		t.Errorf("foreign sweep.json: err = %v, want a format error", err)
 	}
 }
+
+func TestLoadDir(t *testing.T) {
+	s, sw, err := LoadDir("testdata/fixture")
+	if err != nil || s == nil || sw == nil {
+		t.Fatalf("fixture: %v %v %v", s, sw, err)
+	}
+	if s, sw, err := LoadDir("testdata/minimal"); err != nil || s == nil || sw != nil {
+		t.Errorf("summary only: %v %v %v", s, sw, err)
+	}
+	// A sweep's output directory holds sweep.json alone.
+	dir := t.TempDir()
+	b, err := os.ReadFile("testdata/fixture/sweep.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, SweepFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, sw, err = LoadDir(dir)
+	if err != nil || sw == nil || s.Scenario != sw.Scenario || s.Seed != sw.BaseSeed {
+		t.Fatalf("sweep only: summary %+v, sweep %v, err %v", s, sw != nil, err)
+	}
+	if _, _, err := LoadDir(t.TempDir()); err == nil || !strings.Contains(err.Error(), SummaryFile) {
+		t.Errorf("empty dir: err = %v, want one naming %s", err, SummaryFile)
+	}
+}

@@ -121,6 +121,9 @@ type Mark struct {
 
 // Graph is a node-link chart (call graph, blast radius).
 type Graph struct {
+	// Layout is "force" for small graphs and "circular" for big ones, which
+	// a force layout would push out of the chart.
+	Layout     string          `json:"layout"`
 	Categories []GraphCategory `json:"categories"`
 	Nodes      []GraphNode     `json:"nodes"`
 	Links      []GraphLink     `json:"links"`

@@ -42,7 +42,7 @@ func TestRenderDeterministic(t *testing.T) {
 // TestRenderSelfContained: the page loads nothing from anywhere: no script
 // or stylesheet URLs, no fonts, no images, and ECharts is inlined whole.
 func TestRenderSelfContained(t *testing.T) {
-	s, opts := loadCase(t, goldenCases()[0])
+	s, opts := loadCase(t, caseNamed(t, "fixture"))
 	html := string(render(t, s, opts))
 	// Strip the inlined library: its own source mentions URLs (SVG
 	// namespaces, docs links) that are not fetched.
@@ -70,7 +70,7 @@ func TestRenderSelfContained(t *testing.T) {
 // TestRenderEscapesNames renders testdata/xss, whose services, workloads and
 // scenario are named like markup; every one must come out as text.
 func TestRenderEscapesNames(t *testing.T) {
-	s, opts := loadCase(t, goldenCases()[2])
+	s, opts := loadCase(t, caseNamed(t, "xss"))
 	html := string(render(t, s, opts))
 	for _, bad := range []string{
 		"<script>window.__xss",
@@ -129,16 +129,25 @@ func bigSummary(services, podsPerService, nodes int) *results.Summary {
 				mr.Components = append(mr.Components, results.ComponentUsage{Kind: "ztunnel", Instance: fmt.Sprintf("ztunnel/node-%04d", n), Node: fmt.Sprintf("node-%04d", n), CPUCores: 0.2, MemoryMiB: 50})
 			}
 		}
+		for _, c := range mr.Components {
+			kc := mr.Totals.ByKind[c.Kind]
+			kc.Instances++
+			kc.CPUCores += c.CPUCores
+			kc.MemoryGiB += c.MemoryMiB / 1024
+			mr.Totals.ByKind[c.Kind] = kc
+			mr.Totals.CPUCores += c.CPUCores
+			mr.Totals.MemoryGiB += c.MemoryMiB / 1024
+		}
 		s.Modes = append(s.Modes, mr)
 	}
 	return s
 }
 
-// TestReportSize keeps reports small enough to mail and open: the
-// modes-compare fixture under 3 MB, a 10,000-pod topology under 4 MB, with
+// TestReportSize keeps reports small enough to mail and open: the real
+// modes-compare result under 3 MB, a 10,000-pod topology under 4 MB, with
 // the aggregation said out loud.
 func TestReportSize(t *testing.T) {
-	s, opts := loadCase(t, goldenCases()[0])
+	s, opts := loadCase(t, caseNamed(t, "modes-compare"))
 	if n := len(render(t, s, opts)); n > 3<<20 {
 		t.Errorf("modes-compare report is %d bytes, want < 3 MiB", n)
 	}
@@ -152,11 +161,11 @@ func TestReportSize(t *testing.T) {
 			t.Errorf("10,000-pod report does not say %q", want)
 		}
 	}
-	t.Logf("modes-compare fixture: %d bytes; 10,000 pods: %d bytes", len(render(t, s, opts)), len(html))
+	t.Logf("modes-compare: %d bytes; 10,000 pods: %d bytes", len(render(t, s, opts)), len(html))
 }
 
 func TestWriteReportAtomic(t *testing.T) {
-	s, opts := loadCase(t, goldenCases()[3])
+	s, opts := loadCase(t, caseNamed(t, "minimal"))
 	dir := t.TempDir()
 	path := filepath.Join(dir, "report.html")
 	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {

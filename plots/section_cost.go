@@ -3,6 +3,7 @@ package plots
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/ambientsim/ambientsim/scenarios/results"
 )
@@ -89,19 +90,41 @@ func (b *builder) cost() []Block {
 
 	out = append(out, heading("Busiest components"))
 	for _, m := range s.Modes {
-		if len(m.Components) == 0 {
-			out = append(out, text("Mode "+m.Mode+" runs no proxies."))
+		t, apps := b.componentTable(m)
+		if len(t.Rows) == 0 {
+			out = append(out, text("Mode "+m.Mode+" runs no proxies."+apps))
 			continue
 		}
-		out = append(out, table(b.componentTable(m)))
+		out = append(out, table(t))
+		if apps != "" {
+			out = append(out, text(strings.TrimSpace(apps)))
+		}
 	}
 	return out
 }
 
-// componentTable lists one mode's components, busiest CPU first, cut to TopN
-// with the rest totalled per kind in the caption's note.
-func (b *builder) componentTable(m results.ModeResult) *Table {
-	cs := append([]results.ComponentUsage(nil), m.Components...)
+// componentTable lists one mode's proxy instances, busiest CPU first, cut
+// to TopN with the rest totalled in the caption.
+//
+// Application instances are not mesh overhead: they are left out of the
+// table and summed in the returned sentence.
+func (b *builder) componentTable(m results.ModeResult) (*Table, string) {
+	var cs []results.ComponentUsage
+	var appN int
+	var appCPU, appMem float64
+	for _, c := range m.Components {
+		if c.Kind == "app" {
+			appN++
+			appCPU += c.CPUCores
+			appMem += c.MemoryMiB
+			continue
+		}
+		cs = append(cs, c)
+	}
+	apps := ""
+	if appN > 0 {
+		apps = fmt.Sprintf(" Applications (not mesh overhead): %s instances, %s cores, %s MiB.", counti(appN), cores(appCPU), fixed(appMem, 1))
+	}
 	sort.SliceStable(cs, func(i, j int) bool {
 		if cs[i].CPUCores != cs[j].CPUCores {
 			return cs[i].CPUCores > cs[j].CPUCores
@@ -109,7 +132,7 @@ func (b *builder) componentTable(m results.ModeResult) *Table {
 		return cs[i].Instance < cs[j].Instance
 	})
 	t := &Table{
-		Caption: fmt.Sprintf("Components in mode %s, busiest first", m.Mode),
+		Caption: fmt.Sprintf("Mesh components in mode %s, busiest first", m.Mode),
 		Columns: numeric(cols("Kind", "Instance", "Node", "CPU (cores)", "Utilisation", "Queue wait (ms)", "Memory (MiB)", "Connections", "Handshakes", "Requests"), 3, 4, 5, 6, 7, 8, 9),
 	}
 	var restCPU, restMem float64
@@ -130,7 +153,7 @@ func (b *builder) componentTable(m results.ModeResult) *Table {
 		t.Omitted = len(cs) - b.opts.TopN
 		t.Caption += fmt.Sprintf(" (the %s others use %s cores and %s MiB together)", counti(t.Omitted), cores(restCPU), fixed(restMem, 1))
 	}
-	return t
+	return t, apps
 }
 
 // costKinds lists the component kinds in any mode's totals, in reading

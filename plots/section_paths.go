@@ -12,6 +12,9 @@ import (
 // findings with their proofs.
 func (b *builder) paths() []Block {
 	p := b.s.Paths
+	if len(p.Pairs)+len(p.Findings) == 0 && len(b.s.Topology.Services) == 0 {
+		return nil
+	}
 	var out []Block
 
 	cats, perCat, bypass := pathCategories(p.Pairs)
@@ -62,11 +65,15 @@ func (b *builder) paths() []Block {
 			if pp.Bypass {
 				tone, by = "fail", "yes"
 			}
-			mt.Rows = append(mt.Rows, Row{Tone: tone, Cells: []string{pp.Source, pp.Destination, strconv.Itoa(pp.Port), pp.Category, by, strings.Join(pp.Hops, " → ")}})
+			hops := strings.Join(pp.Hops, " → ")
+			if hops == "" {
+				hops = "direct (no proxy)"
+			}
+			mt.Rows = append(mt.Rows, Row{Tone: tone, Cells: []string{pp.Source, pp.Destination, strconv.Itoa(pp.Port), pp.Category, by, hops}})
 		}
 		out = append(out, table(mt))
 		if mt.Omitted > 0 {
-			out = append(out, note("The matrix has "+counti(len(pairs))+" pairs; the table shows "+counti(limit)+", bypassing pairs first. `ambientsim paths --format json` prints all of them."))
+			out = append(out, note("The matrix has "+counti(len(pairs))+" pairs; the table shows "+counti(limit)+", bypassing pairs first. ambientsim paths --format json prints all of them."))
 		}
 	}
 

@@ -11,7 +11,7 @@ import (
 func (b *builder) readiness() []Block {
 	checks := b.s.Readiness
 	if len(checks) == 0 {
-		return []Block{text("The result carries no readiness checklist (it was produced before the checklist existed, or without a topology).")}
+		return append([]Block{text("The result carries no readiness checklist (it was produced before the checklist existed, or without a topology).")}, b.telemetryTable()...)
 	}
 	out := []Block{text(fmt.Sprintf("%d pass, %d fail, %d cannot tell from the topology alone.",
 		countStatus(checks, "pass"), countStatus(checks, "fail"), countStatus(checks, "cannot-tell")))}
@@ -19,7 +19,26 @@ func (b *builder) readiness() []Block {
 	for _, c := range checks {
 		t.Rows = append(t.Rows, Row{Tone: statusTone(c.Status), Cells: []string{c.Name, orDash(c.Status), orDash(strings.Join(c.Evidence, "\n"))}})
 	}
-	return append(out, table(t))
+	out = append(out, table(t))
+	return append(out, b.telemetryTable()...)
+}
+
+// telemetryTable shows which Istio metrics each simulated mode produced:
+// dashboards and alerts built on istio_requests_total see nothing of
+// L4-only paths.
+func (b *builder) telemetryTable() []Block {
+	t := &Table{Caption: "Istio metrics each mode produces (reporters)", Columns: cols("Mode", "HTTP metrics (istio_requests_total)", "TCP metrics (istio_tcp_*)", "Notes")}
+	for _, m := range b.s.Modes {
+		tel := m.Telemetry
+		if len(tel.HTTPMetrics)+len(tel.TCPMetrics)+len(tel.Notes) == 0 {
+			continue
+		}
+		t.Rows = append(t.Rows, Row{Cells: []string{m.Mode, orDash(strings.Join(tel.HTTPMetrics, ", ")), orDash(strings.Join(tel.TCPMetrics, ", ")), orDash(strings.Join(tel.Notes, "\n"))}})
+	}
+	if len(t.Rows) == 0 {
+		return nil
+	}
+	return []Block{heading("Telemetry by mode"), table(t)}
 }
 
 // reproducibility is section 9: scenario hash, seed, tool version, profile,

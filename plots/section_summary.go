@@ -25,7 +25,11 @@ func (b *builder) summary() []Block {
 
 	out = append(out, heading("Answer"))
 	if len(s.Modes) == 0 {
-		out = append(out, note("This result has no simulated modes: only the topology, paths and readiness sections have data."))
+		msg := "This result has no simulated modes, so there is no cost or latency answer here."
+		if b.opts.Sweep != nil {
+			msg += " The answers of the sweep are in section Sweeps."
+		}
+		out = append(out, note(msg))
 	} else {
 		out = append(out, items(b.answerLines()...))
 		out = append(out, table(b.modeVerdictTable()))
@@ -124,7 +128,7 @@ func (b *builder) answerLines() []string {
 		}
 		lines = append(lines, fmt.Sprintf("SLO (%s): meets: %s; misses: %s.", b.sloText(), joinOrNone(meet), joinOrNone(miss)))
 	} else {
-		lines = append(lines, "No SLO was given, so no verdict (pass --slo-p99-ms and --slo-error-ratio to `ambientsim report`).")
+		lines = append(lines, "No SLO was given, so no verdict (pass --slo-p99-ms and --slo-error-ratio to ambientsim report).")
 	}
 
 	// The cheapest mesh mode by CPU, among modes that are a mesh at all.
@@ -147,8 +151,12 @@ func (b *builder) answerLines() []string {
 			high++
 		}
 	}
-	lines = append(lines, fmt.Sprintf("Policy findings: %s (%s high); readiness checks failing: %s of %s.",
-		counti(len(s.Paths.Findings)), counti(high), counti(countStatus(s.Readiness, "fail")), counti(len(s.Readiness))))
+	ready := "the readiness checklist was not evaluated for this result"
+	if len(s.Readiness) > 0 {
+		ready = fmt.Sprintf("readiness checks failing: %s of %s (%s cannot be told from the topology)",
+			counti(countStatus(s.Readiness, "fail")), counti(len(s.Readiness)), counti(countStatus(s.Readiness, "cannot-tell")))
+	}
+	lines = append(lines, fmt.Sprintf("Policy findings: %s (%s high); %s.", counti(len(s.Paths.Findings)), counti(high), ready))
 	return lines
 }
 

@@ -20,6 +20,9 @@ func modeCategories() []GraphCategory {
 // services and the call graph coloured by dataplane mode.
 func (b *builder) topology() []Block {
 	t := b.s.Topology
+	if len(t.Nodes)+len(t.Services)+len(t.Waypoints)+len(t.Calls) == 0 {
+		return nil // e.g. a report of a sweep alone
+	}
 	var out []Block
 
 	pods := 0

@@ -41,12 +41,14 @@ type Run struct {
 
 // Execute runs every mode of the scenario on identical random streams.
 func Execute(sc *Scenario, opt Options) (*Run, error) {
+	// A profile file named in the scenario is relative to the scenario
+	// file; one given with --profile is relative to the working directory.
 	profName := sc.Profile
+	if isFile(profName) && !filepath.IsAbs(profName) && sc.file != "" && !sc.embedded {
+		profName = filepath.Join(filepath.Dir(sc.file), profName)
+	}
 	if opt.Profile != "" {
 		profName = opt.Profile
-	}
-	if profName != "" && !strings.ContainsAny(profName, `/\`) && strings.HasSuffix(profName, ".yaml") && sc.file != "" {
-		profName = filepath.Join(filepath.Dir(sc.file), profName)
 	}
 	prof, err := models.LoadProfile(profName)
 	if err != nil {
@@ -261,6 +263,9 @@ func (sc *Scenario) modelConfig(top *topology.Topology, prof *models.Profile, mo
 			if t.Off > 0 {
 				e.Off = t.Off.T()
 			}
+			if t.ArrivalStream != "" {
+				e.ArrivalStream = t.ArrivalStream
+			}
 			if t.FanOut != nil {
 				e.FanOut = *t.FanOut
 			}
@@ -451,4 +456,10 @@ func assumptions(sc *Scenario, prof *models.Profile) []string {
 		"A service's destination_workload label is its first endpoint's workload.",
 	}
 	return a
+}
+
+// isFile reports whether a profile reference is a file path rather than a
+// built-in name.
+func isFile(name string) bool {
+	return strings.ContainsAny(name, `/\`) || strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
 }

@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ambientsim/ambientsim/models"
 	"github.com/ambientsim/ambientsim/topology"
 )
 
@@ -47,9 +49,10 @@ type Scenario struct {
 	Mesh     MeshOpts `yaml:"mesh,omitempty" json:"mesh,omitempty"`       // mesh-wide options
 	Outputs  Outputs  `yaml:"outputs,omitempty" json:"outputs,omitempty"` // which files to write
 
-	file string
-	raw  []byte
-	spec *topology.Spec
+	file     string
+	raw      []byte
+	spec     *topology.Spec
+	embedded bool // from the built-in library
 }
 
 // Topology names the cluster: a generative spec inline, or manifests.
@@ -82,6 +85,10 @@ type EdgeTraffic struct {
 	Arrival string   `yaml:"arrival,omitempty" json:"arrival,omitempty"`
 	On      Duration `yaml:"on,omitempty" json:"on,omitempty"`   // on-off: mean on period
 	Off     Duration `yaml:"off,omitempty" json:"off,omitempty"` // on-off: mean off period
+	// ArrivalStream names the random stream of the arrivals: edges naming
+	// the same stream see identical arrival times (to compare two clients
+	// on the same load).
+	ArrivalStream string `yaml:"arrival_stream,omitempty" json:"arrival_stream,omitempty"`
 	// FanOut is how many calls on this edge each request served by the
 	// source makes (1.5 = one, plus a second with probability 0.5); default
 	// 1 when the source serves requests, else 0.
@@ -136,7 +143,11 @@ func Load(nameOrPath string) (*Scenario, error) {
 	data, err := os.ReadFile(nameOrPath)
 	if err != nil {
 		if lib, lerr := libraryFile(nameOrPath); lerr == nil {
-			return Parse("library/"+strings.TrimSuffix(filepath.Base(nameOrPath), ".yaml")+".yaml", lib)
+			sc, err := Parse("library/"+strings.TrimSuffix(filepath.Base(nameOrPath), ".yaml")+".yaml", lib)
+			if sc != nil {
+				sc.embedded = true
+			}
+			return sc, err
 		}
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("scenario %q: no such file and no built-in scenario of that name (try `ambientsim scenarios list`)", nameOrPath)
@@ -276,6 +287,19 @@ func (s *Scenario) validate(doc *yaml.Node) error {
 	for i := range s.Traffic.Edges {
 		if err := check(fmt.Sprintf("traffic.edges[%d]", i), &s.Traffic.Edges[i]); err != nil {
 			return err
+		}
+	}
+	if s.Profile != "" && !isFile(s.Profile) {
+		var names []string
+		for _, p := range models.Profiles() {
+			names = append(names, p.Name)
+		}
+		if !slices.Contains(names, s.Profile) {
+			msg := fmt.Sprintf("no built-in profile %q (have %s); give a .yaml file for your own", s.Profile, strings.Join(names, ", "))
+			if c := closest(s.Profile, names); c != "" {
+				msg = fmt.Sprintf("no built-in profile %q; did you mean %q?", s.Profile, c)
+			}
+			return ferr("profile", "%s", msg)
 		}
 	}
 	switch s.Mesh.SidecarScope {

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -54,8 +55,11 @@ func ParseSize(s string) (Size, error) {
 		}
 	}
 	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v < 0 {
+	if err != nil || v < 0 || math.IsNaN(v) {
 		return 0, fmt.Errorf("%q is not a size; write an integer number of bytes or e.g. \"1KiB\", \"64KB\", \"2MiB\"", s)
+	}
+	if v*mult > 1<<40 {
+		return 0, fmt.Errorf("%q is too large (the limit is 1TiB)", s)
 	}
 	return Size(v*mult + 0.5), nil
 }

@@ -54,7 +54,7 @@ func buildNet(seed uint64, clientRates map[string]float64, backendServers map[st
 	s := New()
 	rs := NewStreams(seed)
 	m := &netModel{s: s, timeout: 30 * Millisecond}
-	m.front = NewStation(s, "front", 2, 50)
+	m.front = NewStation(s, "front", 1, 4)
 	for _, name := range slices.Sorted(maps.Keys(backendServers)) {
 		m.backs = append(m.backs, NewStation(s, "backend/"+name, backendServers[name], 0))
 	}
@@ -67,8 +67,8 @@ func buildNet(seed uint64, clientRates map[string]float64, backendServers map[st
 		m.clients = append(m.clients, c)
 		s.After(0, c, Event{Kind: kArrive})
 	}
-	frontDemand, _ := DistSpec{Kind: DistLognormal, Mean: 200e3, CV: 1.5}.New(rs.Source("front/demand"))
-	backDemand, _ := DistSpec{Kind: DistPareto, Mean: 2e6, Alpha: 1.8}.New(rs.Source("backend/demand"))
+	frontDemand, _ := DistSpec{Kind: DistLognormal, Mean: 400e3, CV: 1.5}.New(rs.Source("front/demand"))
+	backDemand, _ := DistSpec{Kind: DistPareto, Mean: 1e6, Alpha: 1.8}.New(rs.Source("backend/demand"))
 	m.frontDemand, m.backDemand = frontDemand, backDemand
 	return m
 }
@@ -139,11 +139,14 @@ func traceHash(t *testing.T, m *netModel) string {
 		h.Write(buf[:])
 	})
 	m.s.RunUntil(2 * Second)
-	if m.completed < 1000 || m.timeouts < 10 || m.cancelled < 1000 {
+	if m.completed < 1000 || m.timeouts < 10 || m.cancelled < 1000 || m.rejected < 10 {
 		t.Fatalf("model too tame to test determinism: completed %d, timeouts %d, cancelled %d, rejected %d",
 			m.completed, m.timeouts, m.cancelled, m.rejected)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	sum := hex.EncodeToString(h.Sum(nil))
+	t.Logf("%d events, %d completed, %d timeouts, %d cancels, %d rejected: %s…",
+		m.s.Fired(), m.completed, m.timeouts, m.cancelled, m.rejected, sum[:16])
+	return sum
 }
 
 func TestDeterminism(t *testing.T) {

@@ -22,7 +22,8 @@ type qentry[P any] struct {
 const (
 	wheelPoolClasses = 32
 	wheelMinCap      = 8
-	wheelSortMax     = 32 // buckets up to this size are sorted, not split
+	wheelPoolSlack   = 1 << 16 // entries the pool may hold beyond 2x live
+	wheelSortMax     = 32      // buckets up to this size are sorted, not split
 	wheelBits        = 8
 	wheelSize        = 1 << wheelBits
 	wheelLevels      = 64 / wheelBits
@@ -30,9 +31,22 @@ const (
 )
 
 // wheelQueue is a monotone priority queue of qentry ordered by (at, seq).
+//
 // Level d, bucket v holds the entries whose time first differs from last in
-// byte d, where it equals v (> last's byte d). All entries of a level-0
-// bucket share one time, so they move to b0 by swapping slices.
+// byte d, where it equals v (> last's byte d); the lowest occupied bucket
+// therefore holds the least entries. b0[head:] is the run: entries sorted by
+// (at, seq), all earlier than anything in a bucket, popped from the front.
+// When the run is exhausted the lowest bucket becomes the next run: a
+// level-0 bucket (one time) by swapping slices, a bucket of at most
+// wheelSortMax entries by sorting it in place, a larger one by splitting it
+// into lower levels (each entry moves down at least one level).
+//
+// It relies on the simulation's monotonicity: entries are pushed no earlier
+// than the current time, which is >= last except after popping cancelled
+// entries beyond the clock; that rare case re-keys the queue (rewind).
+// Bucket arrays circulate through a pool by capacity class, so a steady
+// state allocates nothing and memory stays within a small factor of the
+// live entries.
 type wheelQueue[P any] struct {
 	last    Time
 	head    int
@@ -40,10 +54,10 @@ type wheelQueue[P any] struct {
 	lv      [wheelLevels][wheelSize][]qentry[P]
 	occ     [wheelLevels][wheelWords]uint64
 	lvmask  uint64
-	runMax  Time             // time of the run's last entry
-	hint    [wheelLevels]int // expected bucket size per level
+	runMax  Time // time of the run's last entry
 	n       int
 	pool    [wheelPoolClasses][][]qentry[P] // spare backing arrays by capacity class
+	pooled  int                             // total capacity held in pool
 	scratch []qentry[P]
 }
 
@@ -114,28 +128,9 @@ func (q *wheelQueue[P]) add(d, v int, e *qentry[P]) {
 		q.lvmask |= 1 << uint(d)
 	}
 	if len(*b) == cap(*b) {
-		if cap(*b) == 0 {
-			*b = q.take(q.hint[d])
-		} else {
-			*b = q.grow(*b)
-		}
+		*b = q.grow(*b)
 	}
 	*b = append(*b, *e)
-}
-
-// take returns an empty array with room for n entries, from the pool if it
-// can. Sizing a new bucket like the last one refilled at its level saves the
-// copies of growing it from small.
-func (q *wheelQueue[P]) take(n int) []qentry[P] {
-	c := 0
-	if n > wheelMinCap {
-		c = min(bits.Len(uint((n-1)/wheelMinCap)), wheelPoolClasses-1)
-	}
-	if p := q.pool[c]; len(p) > 0 {
-		q.pool[c] = p[:len(p)-1]
-		return p[len(p)-1][:0]
-	}
-	return make([]qentry[P], 0, wheelMinCap<<uint(c))
 }
 
 // grow returns a slice with b's contents and twice its capacity, taking the
@@ -145,28 +140,53 @@ func (q *wheelQueue[P]) take(n int) []qentry[P] {
 func (q *wheelQueue[P]) grow(b []qentry[P]) []qentry[P] {
 	c := 0
 	if cap(b) > 0 {
-		c = bits.Len(uint(cap(b) / wheelMinCap)) // class of 2*cap
+		c = min(bits.Len(uint(cap(b)/wheelMinCap)), wheelPoolClasses-1) // class of 2*cap
 	}
-	var nb []qentry[P]
-	if p := q.pool[c]; len(p) > 0 {
-		nb = p[len(p)-1][:0]
-		q.pool[c] = p[:len(p)-1]
-	} else {
-		nb = make([]qentry[P], 0, wheelMinCap<<uint(c))
-	}
-	nb = append(nb, b...)
+	nb := append(q.fromPool(c), b...)
 	q.release(b)
 	return nb
+}
+
+// trim drops pooled arrays, largest first, until the pool holds at most
+// twice the live entries plus slack: a queue that shrank from a peak hands
+// the memory back to the GC.
+func (q *wheelQueue[P]) trim() {
+	for c := wheelPoolClasses - 1; c >= 0 && q.pooled > 2*q.n+wheelPoolSlack; c-- {
+		for len(q.pool[c]) > 0 && q.pooled > 2*q.n+wheelPoolSlack {
+			last := len(q.pool[c]) - 1
+			q.pooled -= cap(q.pool[c][last])
+			q.pool[c][last] = nil
+			q.pool[c] = q.pool[c][:last]
+		}
+	}
+}
+
+// fromPool returns an empty array of capacity class c, allocating only when
+// the pool has none. Every bucket grows through the classes from the
+// smallest, releasing each outgrown array, so all classes are replenished
+// and a steady state allocates nothing. (Pre-sizing new buckets from the last
+// bucket's size cut entry copies by a third but made classes drift and the
+// steady state allocate; see sim-note.md.)
+func (q *wheelQueue[P]) fromPool(c int) []qentry[P] {
+	if p := q.pool[c]; len(p) > 0 {
+		b := p[len(p)-1]
+		q.pool[c] = p[:len(p)-1]
+		q.pooled -= cap(b)
+		return b[:0]
+	}
+	return make([]qentry[P], 0, wheelMinCap<<uint(c))
 }
 
 // release returns an array to the pool. Its stale entries may pin handler
 // and payload memory until overwritten; the pool bounds how much.
 func (q *wheelQueue[P]) release(b []qentry[P]) {
-	if cap(b) < wheelMinCap {
+	// See trim for the bound on the pool's size.
+	if cap(b) < wheelMinCap || q.pooled+cap(b) > 2*q.n+wheelPoolSlack {
 		return
 	}
-	c := bits.Len(uint(cap(b)/wheelMinCap)) - 1
+	c := min(bits.Len(uint(cap(b)/wheelMinCap))-1, wheelPoolClasses-1)
 	q.pool[c] = append(q.pool[c], b[:0])
+	q.pooled += cap(b)
 }
 
 func (q *wheelQueue[P]) lowest() (d, v int) {
@@ -205,7 +225,9 @@ func (q *wheelQueue[P]) popUntil(limit Time) *qentry[P] {
 			return nil
 		}
 		q.last = lo
-		q.hint[d] = len(b) + len(b)/4
+		if q.pooled > 2*q.n+wheelPoolSlack {
+			q.trim()
+		}
 		q.clearBucket(d, v)
 		q.release(q.b0)
 		q.lv[d][v] = nil

@@ -262,3 +262,22 @@ func TestAgainstReference(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueMemoryFollowsLoad checks the bucket-array pool hands memory back
+// after a peak: once 200k pending events have drained, the pool holds at
+// most 2x the live entries plus its fixed slack.
+func TestQueueMemoryFollowsLoad(t *testing.T) {
+	s := New()
+	rng := rand.New(rand.NewPCG(2, 2))
+	nop := HandlerFunc(func(Event) {})
+	for i := 0; i < 200_000; i++ {
+		s.After(Time(rng.ExpFloat64()*1e9), nop, Event{})
+	}
+	for i := 0; i < 199_990; i++ {
+		s.Step()
+	}
+	if s.Pending() != 10 || s.q.pooled > 2*s.q.len()+wheelPoolSlack {
+		t.Fatalf("pending %d, pool holds %d entries", s.Pending(), s.q.pooled)
+	}
+	s.Run()
+}

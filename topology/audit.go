@@ -237,9 +237,6 @@ func (t *Topology) selectedPods(ap *AuthorizationPolicy) (ambient, sidecar []*Po
 		if ap.Namespace != t.RootNamespace && p.Namespace != ap.Namespace {
 			continue
 		}
-		if ap.Namespace == t.RootNamespace && ap.Selector != nil && p.Namespace != ap.Namespace {
-			continue
-		}
 		if ap.Selector != nil && !labelsMatch(ap.Selector, p.Labels) {
 			continue
 		}
@@ -391,15 +388,16 @@ func (t *Topology) auditAuthorizationPolicies() []Finding {
 					if wp == nil {
 						continue // an ingress Gateway enforces it
 					}
-					if len(wp.Serves) == 0 {
+					if len(wp.Serves) == 0 && len(wp.Workloads) == 0 {
 						fs = append(fs, Finding{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(), Destination: wp.ID(),
-							Message: fmt.Sprintf("AuthorizationPolicy %s targets waypoint %s, but no Service uses that waypoint for service traffic: nothing enforces it", ap.ID(), wp.ID()),
+							Message: fmt.Sprintf("AuthorizationPolicy %s targets waypoint %s, but no Service or workload uses that waypoint: nothing enforces it", ap.ID(), wp.ID()),
 							Fix:     fmt.Sprintf("bind the Services to protect to the waypoint: kubectl label service -n %s <service> istio.io/use-waypoint=%s (or the namespace)", wp.Namespace, wp.Name)})
 						continue
 					}
 					for _, s := range wp.Serves {
 						fs = append(fs, t.bypassFindings(ap, s)...)
 					}
+					fs = append(fs, t.workloadWaypointBypass(ap, wp)...)
 				case "GatewayClass":
 					if ap.Namespace != t.RootNamespace || ref.Name != waypointClass {
 						fs = append(fs, Finding{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(),
@@ -822,6 +820,45 @@ func (t *Topology) auditEnrolment() []Finding {
 			Message: fmt.Sprintf("workload %s is out of the mesh in namespace %s, which %s: %s, so its traffic is plaintext, carries no identity and bypasses waypoints", w.ID(), w.Namespace, nsMode, why),
 			Fix:     fmt.Sprintf("enrol it: remove the opt-out label from %s's pod template (or restrict what it can reach with STRICT mTLS and NetworkPolicy)", w.ID())}
 		fs = append(fs, f)
+	}
+	return fs
+}
+
+// workloadWaypointBypass reports, for a waypoint used by workloads
+// (waypoint-for workload/all), the Services in front of those workloads
+// that the waypoint does not serve: service-addressed traffic never uses a
+// workload waypoint, so its policies are skipped.
+func (t *Topology) workloadWaypointBypass(ap *AuthorizationPolicy, wp *Waypoint) []Finding {
+	var fs []Finding
+	seen := map[*Service]bool{}
+	for _, w := range wp.Workloads {
+		for _, s := range t.Services {
+			if seen[s] || s.Waypoint == wp || !t.selectsWorkload(s, w) {
+				continue
+			}
+			seen[s] = true
+			port := firstPort(s)
+			for _, src := range t.Sources() {
+				if t.selectsWorkload(s, src) {
+					continue
+				}
+				pod := t.PodsOf(src)[0]
+				p := t.PathFrom(pod, s, port)
+				if p.Endpoint == nil || p.Waypoint == wp {
+					continue
+				}
+				d := t.Evaluate(pod, p.Endpoint, p.Waypoint, s.TargetPort(port), Request{Service: s})
+				if !d.Allow {
+					continue
+				}
+				fs = append(fs, Finding{Code: CodeWaypointBypass, Severity: SevHigh, Policy: ap.ID(), Source: src.ID(), Destination: s.ID(),
+					Message: fmt.Sprintf("AuthorizationPolicy %s is enforced only by workload waypoint %s (for pod-addressed traffic to %s), but requests addressed to Service %s never use a workload waypoint and the destination admits them (%s)",
+						ap.ID(), wp.ID(), w.ID(), s.ID(), d.Reason),
+					Proof: proof(src, s, port, p) + "; service-addressed traffic does not use a workload waypoint",
+					Fix: fmt.Sprintf("bind the Service too: set istio.io/waypoint-for=all on Gateway %s and kubectl label service -n %s %s istio.io/use-waypoint=%s",
+						wp.ID(), s.Namespace, s.Name, wp.Name)})
+			}
+		}
 	}
 	return fs
 }

@@ -261,11 +261,13 @@ func (b *builder) finish() (*Topology, *LoadReport) {
 	// ordinary workloads: waypoint ones are dropped (their pods become the
 	// waypoint's), ingress ones are flagged.
 	waypointOf := map[*Workload]*Waypoint{}
+	var waypointWorkloads []*Workload // in input order, for deterministic placement
 	kept := t.Workloads[:0]
 	for _, w := range t.Workloads {
 		if g := w.Labels[lblGatewayName]; g != "" {
 			if wp := wpByID[w.Namespace+"/"+g]; wp != nil {
 				waypointOf[w] = wp
+				waypointWorkloads = append(waypointWorkloads, w)
 				continue
 			}
 			w.Ingress = true
@@ -396,45 +398,63 @@ func (b *builder) finish() (*Topology, *LoadReport) {
 			b.rep.GeneratedPods++
 		}
 	}
-	// Pods with an owner we do not have (e.g. a Job): a bare-pod workload.
+	// Pods whose owner was not exported: grouped into a workload named after
+	// the owner (a ReplicaSet's Deployment), or a bare-pod workload (Jobs,
+	// unowned). Waypoint pods join their waypoint.
+	attachWaypointPod := func(rp *rawPod, wp *Waypoint) {
+		p := rp.pod
+		if p.Node == "" {
+			p.Node = nextNode()
+		}
+		if p.IP == "" {
+			p.IP = nextIP()
+		}
+		p.Mode = OutOfMesh // waypoint pods are never captured
+		wp.Pods = append(wp.Pods, p)
+		b.rep.RealPods++
+	}
 	for _, rp := range orphans {
 		p := rp.pod
-		w := &Workload{Namespace: p.Namespace, Name: p.Name, Kind: KindPod, ServiceAccount: p.ServiceAccount,
-			Replicas: 1, Labels: p.Labels, Source: "pod " + p.ID()}
 		if g := p.Labels[lblGatewayName]; g != "" {
 			if wp := wpByID[p.Namespace+"/"+g]; wp != nil {
-				addPod(rp, nil)
-				p.Mode = OutOfMesh // waypoint pods are never captured
-				wp.Pods = append(wp.Pods, p)
-				t.Pods = t.Pods[:len(t.Pods)-1]
+				attachWaypointPod(rp, wp)
 				continue
 			}
 		}
-		if rp.ownerKind != "" && rp.ownerKind != "Job" {
-			name := rp.ownerName
-			if rp.ownerKind == KindReplicaSet {
-				name = deploymentFromReplicaSet(rp.ownerName, p.Labels["pod-template-hash"])
+		name, kind := p.Name, KindPod
+		if rp.ownerKind != "" && rp.ownerKind != "Job" && rp.ownerKind != KindPod {
+			name, kind = rp.ownerName, rp.ownerKind
+			if kind == KindReplicaSet {
+				if d := deploymentFromReplicaSet(rp.ownerName, p.Labels["pod-template-hash"]); d != rp.ownerName {
+					name, kind = d, KindDeployment
+				}
 			}
-			if existing := b.wlSeen[p.Namespace+"/"+name]; existing != nil && waypointOf[existing] != nil {
+		}
+		if prev := b.wlSeen[p.Namespace+"/"+name]; prev != nil {
+			if wp := waypointOf[prev]; wp != nil {
+				attachWaypointPod(rp, wp)
 				continue
 			}
-			w.Name = name
-			w.Kind = rp.ownerKind
-			if w.Kind == KindReplicaSet && name != rp.ownerName {
-				w.Kind = KindDeployment
-			}
-			if prev := b.wlSeen[w.ID()]; prev != nil && prev.Kind == w.Kind {
+			if prev.Kind == kind && kind != KindPod {
 				addPod(rp, prev)
-				prev.Replicas = len(t.PodsOfRaw(prev))
+				prev.Replicas++
+				b.rep.RealPods++
+				continue
+			}
+			// A name clash with another kind: fall back to the pod's own name.
+			name, kind = p.Name, KindPod
+			if b.wlSeen[p.Namespace+"/"+name] != nil {
+				b.rep.Warnings = append(b.rep.Warnings, fmt.Sprintf("pod %s: its workload name clashes with another object; pod ignored", p.ID()))
 				continue
 			}
 		}
+		w := &Workload{Namespace: p.Namespace, Name: name, Kind: kind, ServiceAccount: p.ServiceAccount,
+			Replicas: 1, Labels: p.Labels, Source: "pod " + p.ID(), ports: rp.ports}
 		if w.ServiceAccount == "" {
 			w.ServiceAccount = "default"
 		}
 		b.wlSeen[w.ID()] = w
-		w.Mode = podMode(nsOf(w.Namespace), w.Labels, rp.annotations)
-		if w.Labels["istio"] == "ingressgateway" || w.Labels[lblGatewayName] != "" {
+		if w.Labels["istio"] == "ingressgateway" || w.Labels["app"] == "istio-ingressgateway" || w.Labels[lblGatewayName] != "" {
 			w.Ingress = true
 		}
 		if !w.Ingress && isSystemNamespace(w.Namespace, b.opts.RootNamespace) {
@@ -449,7 +469,8 @@ func (b *builder) finish() (*Topology, *LoadReport) {
 		b.rep.RealPods++
 	}
 	// Waypoint pods: real ones attached above, generated otherwise.
-	for w, wp := range waypointOf {
+	for _, w := range waypointWorkloads {
+		wp := waypointOf[w]
 		for _, rp := range podsOf[w] {
 			p := rp.pod
 			if p.Node == "" {

@@ -619,8 +619,10 @@ func (t *Topology) buildPolicyIndex(ix *index) *policyIndex {
 			pp.ztBy = "ztunnel/" + p.Node
 			pp.scBy = "sidecar/" + p.Namespace + "/" + p.Name
 			if ns != root {
+				// Root-namespace policies apply mesh-wide; with a selector,
+				// to matching pods in every namespace.
 				for _, i := range byNS[root] {
-					if t.AuthorizationPolicies[i].Selector == nil {
+					if sel := t.AuthorizationPolicies[i].Selector; sel == nil || labelsMatch(sel, p.Labels) {
 						add(pp, comp[i])
 					}
 				}

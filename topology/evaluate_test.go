@@ -305,3 +305,54 @@ func BenchmarkEvaluate(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
 }
+
+// TestConcurrentQueries: the first query indexes the topology; concurrent
+// first queries must be safe (run with -race).
+func TestConcurrentQueries(t *testing.T) {
+	top := buildEval(t, `
+  - apiVersion: security.istio.io/v1
+    kind: AuthorizationPolicy
+    metadata: {name: api-get, namespace: a}
+    spec:
+      targetRefs: [{kind: Service, group: "", name: api}]
+      rules: [{to: [{operation: {methods: ["GET"]}}]}]
+`)
+	done := make(chan bool)
+	for i := 0; i < 4; i++ {
+		go func() {
+			defer func() { done <- true }()
+			s := top.Service("a", "api")
+			src := top.PodsOf(top.Workload("a", "client"))[0]
+			p := top.PathFrom(src, s, 80)
+			top.Evaluate(src, p.Endpoint, p.Waypoint, 8080, Request{Method: "GET"})
+			top.Paths()
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		<-done
+	}
+}
+
+// TestRootNamespaceSelector: a selector policy in the root namespace selects
+// matching pods in every namespace.
+func TestRootNamespaceSelector(t *testing.T) {
+	top := buildEval(t, `
+  - apiVersion: security.istio.io/v1
+    kind: AuthorizationPolicy
+    metadata: {name: deny-curl-to-direct, namespace: istio-system}
+    spec:
+      selector: {matchLabels: {app: direct}}
+      action: DENY
+      rules: [{from: [{source: {notNamespaces: ["a"]}}]}]
+`)
+	s := top.Service("a", "direct")
+	ep := top.EndpointsOf(s)[0]
+	legacy := top.PodsOf(top.Workload("b", "legacy"))[0]
+	client := top.PodsOf(top.Workload("a", "client"))[0]
+	if d := top.Evaluate(legacy, ep, nil, 8080, Request{}); d.Allow || d.Policy != "istio-system/deny-curl-to-direct" {
+		t.Errorf("legacy -> direct: %+v", d)
+	}
+	if d := top.Evaluate(client, ep, nil, 8080, Request{}); !d.Allow {
+		t.Errorf("client -> direct: %+v", d)
+	}
+}

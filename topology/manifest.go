@@ -399,6 +399,10 @@ func (b *builder) decodeNested(file string, n *yaml.Node, where string, depth in
 		}
 	}
 	if kind == "" {
+		if hasKey(n, "namespaces") || hasKey(n, "nodes") || hasKey(n, "calls") {
+			d.errf(n, where, "object has no kind: this looks like a compact topology spec; pass it as the only PATH")
+			return
+		}
 		d.errf(n, where, "object has no kind (want e.g. Service, Deployment, AuthorizationPolicy)")
 		return
 	}
@@ -425,7 +429,11 @@ func (b *builder) decodeNested(file string, n *yaml.Node, where string, depth in
 	b.rep.Objects++
 	b.rep.Kinds[kind]++
 	top := map[string]*yaml.Node{}
-	d.fields(n, where, []string{"apiVersion", "kind", "metadata", "spec", "status"}, func(k string, v *yaml.Node, p string) {
+	topFields := []string{"apiVersion", "kind", "metadata", "spec", "status"}
+	if kind == "ServiceAccount" {
+		topFields = append(topFields, "secrets", "imagePullSecrets", "automountServiceAccountToken")
+	}
+	d.fields(n, where, topFields, func(k string, v *yaml.Node, p string) {
 		top[k] = v
 	})
 	decodeFn(d, objectDoc{where: where, node: n, meta: top["metadata"], spec: top["spec"], status: top["status"], line: n.Line})

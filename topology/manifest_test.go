@@ -445,3 +445,65 @@ func TestAliasCycle(t *testing.T) {
 		t.Errorf("want an alias-cycle error, got %v", err)
 	}
 }
+
+// TestPodsOnlyExport: `kubectl get pods -o yaml` without the Deployments:
+// pods are grouped by their owner (the ReplicaSet's Deployment).
+func TestPodsOnlyExport(t *testing.T) {
+	pod := func(name, owner, kind, hash, extra string) string {
+		return `- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: ` + name + `
+    namespace: shop
+    labels: {app: web, pod-template-hash: "` + hash + `"` + extra + `}
+    ownerReferences: [{apiVersion: apps/v1, kind: ` + kind + `, name: ` + owner + `, controller: true, uid: x}]
+  spec: {nodeName: n1, serviceAccountName: web, containers: [{name: web, image: i}, {name: istio-proxy, image: proxyv2}]}
+  status: {phase: Running, podIP: 10.1.0.` + name[len(name)-1:] + `}
+`
+	}
+	doc := "apiVersion: v1\nkind: List\nitems:\n" +
+		pod("web-7f9c6d-a1", "web-7f9c6d", "ReplicaSet", "7f9c6d", "") +
+		pod("web-7f9c6d-b2", "web-7f9c6d", "ReplicaSet", "7f9c6d", "") +
+		pod("migrate-x3", "migrate", "Job", "", "") +
+		pod("done-x4", "done", "Job", "", "") +
+		`- apiVersion: v1
+  kind: Pod
+  metadata: {name: done-x5, namespace: shop}
+  spec: {containers: [{name: c, image: i}]}
+  status: {phase: Succeeded}
+`
+	top, rep := parse(t, doc)
+	w := top.Workload("shop", "web")
+	if w == nil || w.Kind != KindDeployment || w.Replicas != 2 || w.Mode != Sidecar {
+		t.Fatalf("want Deployment shop/web with 2 sidecar replicas, got %+v", w)
+	}
+	if top.Workload("shop", "migrate-x3") == nil {
+		t.Error("a Job's pod should become a bare-pod workload")
+	}
+	if rep.RealPods != 4 || rep.Skipped["v1 Pod (completed)"] != 1 {
+		t.Errorf("real pods %d, completed skipped %d; want 4 and 1", rep.RealPods, rep.Skipped["v1 Pod (completed)"])
+	}
+}
+
+// TestJSONExport: `kubectl get -o json` output is YAML too.
+func TestJSONExport(t *testing.T) {
+	top, rep := parse(t, `{
+  "apiVersion": "v1",
+  "kind": "List",
+  "items": [
+    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "j", "labels": {"istio.io/dataplane-mode": "ambient"}}},
+    {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a", "namespace": "j", "uid": "1"},
+     "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "a"}},
+              "template": {"metadata": {"labels": {"app": "a"}}, "spec": {"containers": [{"name": "a", "image": "i"}]}}},
+     "status": {"replicas": 2}},
+    {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a", "namespace": "j"},
+     "spec": {"selector": {"app": "a"}, "ports": [{"port": 80, "targetPort": 8080}]}}
+  ]
+}`)
+	if len(rep.Warnings) != 0 || len(top.PodsOf(top.Workload("j", "a"))) != 2 || top.Service("j", "a").Ports[0].TargetPort != 8080 {
+		t.Errorf("JSON List not loaded: warnings %v", rep.Warnings)
+	}
+	if top.PodsOf(top.Workload("j", "a"))[0].Mode != Ambient {
+		t.Error("mode from the namespace label lost")
+	}
+}

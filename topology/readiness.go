@@ -301,7 +301,7 @@ func (r *readiness) l7Waypoint() results.ReadinessCheck {
 			ev.add("%s uses HTTP fields on ambient pods without targetRefs (see %q)", ap.ID(), CheckPlacement)
 			continue
 		}
-		ev.add("%s is enforced at %s, and no source reaches its target without that waypoint", ap.ID(), strings.Join(wps, ", "))
+		ev.add("%s is enforced at %s, and every caller in the path matrix goes through it (direct pod access: see %q)", ap.ID(), strings.Join(wps, ", "), CheckBypass)
 	}
 	return readinessResult(CheckL7Waypoint, StatusPass, ev)
 }

@@ -250,3 +250,36 @@ calls:
 		}
 	}
 }
+
+// BenchmarkReadiness evaluates the checklist on a 1,000-service topology
+// with a namespace waypoint per namespace and out-of-mesh callers.
+func BenchmarkReadiness(b *testing.B) {
+	s := `nodes: {count: 20}
+namespaces:
+  - name: "app-%d"
+    count: 20
+    mode: ambient
+    waypoint: {name: waypoint}
+    services:
+      - {name: "s-%d", count: 50}
+  - name: legacy
+    services:
+      - {name: "x-%d", count: 10}
+calls:
+  - {from: "app-%d/s-1", to: "app-%d/s-%d"}
+  - {from: "legacy/x-%d", to: "app-1/s-1"}`
+	tp, err := ParseSpec("bench.yaml", []byte(s))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var fs []results.Finding
+	for _, f := range tp.Paths().Findings {
+		fs = append(fs, f.ToResult())
+	}
+	var checks []results.ReadinessCheck
+	for b.Loop() {
+		checks = Readiness(tp, fs)
+	}
+	b.ReportMetric(float64(len(tp.Services)), "services")
+	b.ReportMetric(float64(len(checks)), "checks")
+}

@@ -203,3 +203,61 @@ func BenchmarkBuildLarge(b *testing.B) {
 	b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/build")
 	_ = pairs
 }
+
+func TestSummary(t *testing.T) {
+	top, err := LoadSpec("testdata/spec/example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := top.Summary()
+	if len(s.Nodes) != 6 || len(s.Calls) != 8 || len(s.Waypoints) != 1 {
+		t.Fatalf("summary: %d nodes %d calls %d waypoints", len(s.Nodes), len(s.Calls), len(s.Waypoints))
+	}
+	total := 0
+	for _, n := range s.Nodes {
+		total += n.Pods
+	}
+	if total != len(top.Pods)+2 {
+		t.Errorf("pods on nodes %d, want %d (+2 waypoint replicas)", total, len(top.Pods)+2)
+	}
+	modes := map[string]string{}
+	for _, si := range s.Services {
+		modes[si.Name] = si.Mode
+	}
+	if modes["payments/payment-api"] != "ambient-waypoint" || modes["payments/ledger"] != "ambient" || modes["legacy/orders"] != "sidecar" {
+		t.Errorf("service modes: %v", modes)
+	}
+	if w := s.Waypoints[0]; w.Scope != ScopeNamespace || w.Replicas != 2 || len(w.Serves) != 2 {
+		t.Errorf("waypoint: %+v", w)
+	}
+}
+
+// BenchmarkPathsLarge answers Paths() (1,000 call-graph edges plus the
+// audit) on the 500-node, 1,000-service, 10,000-pod topology with a
+// waypoint-only L7 policy per namespace and one out-of-mesh client.
+func BenchmarkPathsLarge(b *testing.B) {
+	spec := largeSpec(500, 50, 20, 10) + `
+  - {from: ns-1/debug, to: ns-1/svc-1}
+policies:
+  - apiVersion: security.istio.io/v1
+    kind: AuthorizationPolicy
+    metadata: {name: gw-l7, namespace: ns-1}
+    spec:
+      targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: waypoint}]
+      rules: [{to: [{operation: {methods: ["GET"]}}]}]
+`
+	spec = strings.Replace(spec, "      - {name: svc-%d,", "      - {name: debug, mode: out-of-mesh, ports: [{port: 9}]}\n      - {name: svc-%d,", 1)
+	top, err := ParseSpec("large.yaml", []byte(spec))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var r PathReport
+	for i := 0; i < b.N; i++ {
+		r = top.Paths()
+	}
+	b.ReportMetric(float64(len(r.Pairs)), "pairs")
+	b.ReportMetric(float64(len(r.Findings)), "findings")
+	b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/report")
+}

@@ -27,8 +27,9 @@ compact spec file (detected by content) — and prints the request-path matrix
 proxies on the path), where each policy is enforced, and the findings.
 
 Exit status is 0 even when there are findings, unless --fail-on names a code
-that is found (exit 3). Codes: ` + strings.Join(topology.FindingCodes, ", ") + `.`,
-		Example: `  kubectl get ns,deploy,sts,ds,pod,svc,gateway,httproute,authorizationpolicy,peerauthentication,networkpolicy -A -o yaml > cluster.yaml
+that is found (exit 3). Codes:
+  ` + strings.Join(topology.FindingCodes, "\n  "),
+		Example: `  kubectl get ns,nodes,deploy,sts,ds,rs,pods,svc,gateway,httproute,authorizationpolicy,peerauthentication,networkpolicy -A -o yaml > cluster.yaml
   ambientsim paths cluster.yaml
   ambientsim paths ./manifests --namespace payments --format markdown
   ambientsim paths topology.yaml --format json --fail-on WAYPOINT_BYPASS,POLICY_UNENFORCED`,

@@ -20,7 +20,8 @@ func newReportCmd(v *viper.Viper) *cobra.Command {
 		Short: "Write a self-contained HTML report of a run's results",
 		Long: `Write one self-contained HTML file (no network needed: the chart library is
 inlined) from RESULTS_DIR/summary.json, plus RESULTS_DIR/sweep.json when a
-sweep wrote one. The same results give a byte-identical report.`,
+sweep wrote one (a directory with sweep.json alone gives a sweep report).
+The same results give a byte-identical report.`,
 		Example: `  ambientsim run scenarios/library/modes-compare.yaml --out results/modes-compare
   ambientsim report results/modes-compare -o report.html --slo-p99-ms 10 --slo-error-ratio 0.001`,
 		Args: cobra.ExactArgs(1),
@@ -38,11 +39,7 @@ sweep wrote one. The same results give a byte-identical report.`,
 			if topN < 1 {
 				return usageErrorf("--top-n must be at least 1 (got %d)", topN)
 			}
-			s, err := plots.LoadResults(dir)
-			if err != nil {
-				return fmt.Errorf("report: %w", err)
-			}
-			sweep, err := plots.LoadSweep(dir)
+			s, sweep, err := plots.LoadDir(dir)
 			if err != nil {
 				return fmt.Errorf("report: %w", err)
 			}

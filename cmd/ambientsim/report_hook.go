@@ -1,9 +1,16 @@
 package main
 
-import "github.com/ambientsim/ambientsim/scenarios"
+import (
+	"fmt"
 
-// writeReport renders the run's HTML report. It is wired to the plots
-// package once that exposes WriteReport.
+	"github.com/ambientsim/ambientsim/plots"
+	"github.com/ambientsim/ambientsim/scenarios"
+)
+
+// writeReport renders the run's self-contained HTML report to path.
 func writeReport(run *scenarios.Run, path string) error {
-	return usageErrorf("--report: the HTML report is not available in this build (plots.WriteReport missing); run without --report")
+	if err := plots.WriteReport(run.Summary, path, plots.Options{Command: run.Summary.Command}); err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
+	return nil
 }

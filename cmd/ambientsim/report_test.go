@@ -79,3 +79,22 @@ func TestReportDefaultOutput(t *testing.T) {
 		t.Errorf("default output RESULTS_DIR/report.html not written: %v", err)
 	}
 }
+
+// A sweep's output directory holds sweep.json alone; report still works.
+func TestReportSweepOnly(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "plots", "testdata", "fixture", "sweep.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "sweep.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := runCLI(t, "report", dir); code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	html, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil || !strings.Contains(string(html), "Sweeps") {
+		t.Errorf("sweep report missing or without a Sweeps section: %v", err)
+	}
+}

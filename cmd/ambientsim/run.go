@@ -46,7 +46,7 @@ Same inputs and seed give a byte-identical summary.json.`,
 			if err != nil {
 				return err
 			}
-			opt := scenarios.Options{Profile: v.GetString("profile"), Command: "ambientsim " + strings.Join(append([]string{"run"}, os.Args[2:]...), " ")}
+			opt := scenarios.Options{Profile: v.GetString("profile"), Command: regenCommand(cmd, args[0])}
 			if cmd.Flags().Changed("seed") || v.IsSet("seed") {
 				s := v.GetUint64("seed")
 				opt.Seed = &s
@@ -99,6 +99,19 @@ Same inputs and seed give a byte-identical summary.json.`,
 	cmd.Flags().String("duration", "", "measured simulated duration, e.g. 30s (default: the scenario's)")
 	cmd.Flags().String("report", "", "also write an HTML report to FILE")
 	return cmd
+}
+
+// regenCommand is the command line that regenerates the results: the
+// scenario and the flags that change them (not where they are written, so
+// the summary does not depend on the output directory).
+func regenCommand(cmd *cobra.Command, scenario string) string {
+	parts := []string{"ambientsim", "run", scenario, "--out", "<dir>"}
+	for _, name := range []string{"seed", "profile", "duration"} {
+		if f := cmd.Flags().Lookup(name); f != nil && f.Changed {
+			parts = append(parts, "--"+name, f.Value.String())
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 func isTerminal(f *os.File) bool {

@@ -128,8 +128,8 @@ func runSweep(cmd *cobra.Command, v *viper.Viper, scenario string) error {
 		study.Spec.Seed = &s
 	}
 	if r := v.GetInt("replications"); r != 0 {
-		if r < 2 {
-			return usageErrorf("--replications must be at least 2 so every figure has a confidence interval, got %d", r)
+		if r < 2 || r > 1000 {
+			return usageErrorf("--replications must be between 2 (every figure needs a confidence interval) and 1000, got %d", r)
 		}
 		study.Spec.Replications = r
 	}
@@ -141,7 +141,8 @@ func runSweep(cmd *cobra.Command, v *viper.Viper, scenario string) error {
 		}
 		ropt.Duration = t
 	}
-	plan, err := study.Plan()
+	scenarios.ToolVersion = Version
+	plan, err := study.Plan(ropt)
 	if err != nil {
 		return err
 	}
@@ -150,7 +151,6 @@ func runSweep(cmd *cobra.Command, v *viper.Viper, scenario string) error {
 		return err
 	}
 	defer runner.Close()
-	scenarios.ToolVersion = Version
 
 	opt := sweep.Options{Workers: workers, Shard: index, Shards: shards}
 	var bar *sweepProgress
@@ -204,10 +204,11 @@ func printAnswers(w io.Writer, res *sweep.Result) {
 		fmt.Fprintf(w, "sizing: %s\n", z.Note)
 	}
 	if c := res.Cost; c != nil {
-		fmt.Fprintf(w, "cost (headroom ×%g, mean ± 95%% CI):\n", c.Headroom)
-		fmt.Fprintf(w, "  %8s  %-18s %22s %22s\n", "pods", "mode", "cores", "GiB")
+		fmt.Fprintf(w, "mesh cost, provisioned = max(request, used × %g) per proxy (used in brackets), mean ± %g%% CI:\n", c.Headroom, res.Confidence*100)
+		fmt.Fprintf(w, "  %8s  %-17s %30s %30s\n", "pods", "mode", "cores", "GiB")
 		for _, r := range c.Rows {
-			fmt.Fprintf(w, "  %8d  %-18s %12.2f ± %-7.2g %12.2f ± %-7.2g\n", r.Pods, r.Mode, r.CPUCores.Mean, r.CPUCores.HalfWidth, r.MemoryGiB.Mean, r.MemoryGiB.HalfWidth)
+			fmt.Fprintf(w, "  %8d  %-17s %11.1f ± %-6.2g (%9.2f) %11.1f ± %-6.2g (%9.2f)\n", r.Pods, r.Mode,
+				r.CPUCores.Mean, r.CPUCores.HalfWidth, r.UsedCPUCores.Mean, r.MemoryGiB.Mean, r.MemoryGiB.HalfWidth, r.UsedMemoryGiB.Mean)
 		}
 	}
 }
@@ -219,23 +220,26 @@ func stderrIsTerminal() bool {
 
 // sweepProgress is one bar of finished items with an ETA on stderr.
 type sweepProgress struct {
-	p   *mpb.Progress
-	bar *mpb.Bar
+	p    *mpb.Progress
+	bar  *mpb.Bar
+	last time.Time // of the previous update, for the ETA's moving average
 }
 
 func newSweepProgress(w io.Writer) *sweepProgress {
-	return &sweepProgress{p: mpb.New(mpb.WithOutput(w), mpb.WithWidth(40))}
+	return &sweepProgress{p: mpb.New(mpb.WithOutput(w), mpb.WithWidth(40)), last: time.Now()}
 }
 
 // update is sweep.Options.Progress; calls are serialised by the sweep.
 func (s *sweepProgress) update(done, total int) {
 	if s.bar == nil {
 		s.bar = s.p.AddBar(int64(total),
-			mpb.PrependDecorators(decor.Name("sweep "), decor.CountersNoUnit("%d/%d runs")),
+			mpb.PrependDecorators(decor.Name("sweep "), decor.CountersNoUnit("%d/%d")),
 			mpb.AppendDecorators(decor.Percentage(), decor.Name("  ETA "), decor.EwmaETA(decor.ET_STYLE_GO, 30)),
 		)
 	}
-	s.bar.EwmaSetCurrent(int64(done), time.Second)
+	now := time.Now()
+	s.bar.EwmaSetCurrent(int64(done), now.Sub(s.last))
+	s.last = now
 }
 
 func (s *sweepProgress) finish(ok bool) {
@@ -265,7 +269,8 @@ The image's entrypoint must be the ambientsim binary.`,
 			if err != nil {
 				return err
 			}
-			plan, err := study.Plan()
+			scenarios.ToolVersion = Version
+			plan, err := study.Plan(scenariorun.Options{})
 			if err != nil {
 				return err
 			}

@@ -18,7 +18,10 @@ type mm1Runner struct {
 	baseRPS float64
 	noise   float64 // relative standard deviation of the multiplicative noise
 	series  bool    // report a batch series with a transient
-	calls   *int64  // optional call counter (not goroutine-safe unless guarded)
+	// collapse makes an overloaded mode finish nothing (no latency at
+	// all, every request in flight), as a real simulation can.
+	collapse bool
+	calls    *int64 // optional call counter (not goroutine-safe unless guarded)
 }
 
 const (
@@ -91,6 +94,10 @@ func (f mm1Runner) RunPoint(ctx context.Context, p Point, seed uint64) (*Outcome
 			failed = int64((lambda - mu) * 60)
 		}
 		mr.Requests = results.RequestCounts{Offered: done + failed, Succeeded: done, Failed: failed, ThroughputRPS: tput}
+		collapsed := f.collapse && lambda >= mu
+		if collapsed {
+			mr.Requests = results.RequestCounts{Offered: int64(lambda * 60), InFlight: int64(lambda * 60)}
+		}
 		mr.Latency = []results.LatencyRow{{
 			Category: "all", Count: done,
 			MeanMs: quantileMs(1-math.Exp(-1), lambda, mu) * z,
@@ -99,6 +106,9 @@ func (f mm1Runner) RunPoint(ctx context.Context, p Point, seed uint64) (*Outcome
 			P99Ms:  quantileMs(0.99, lambda, mu) * z,
 			P999Ms: quantileMs(0.999, lambda, mu) * z,
 		}}
+		if collapsed {
+			mr.Latency = []results.LatencyRow{{Category: "all"}}
+		}
 		var comps []results.ComponentUsage
 		add := func(kind, inst string, cpu, memMiB float64) {
 			comps = append(comps, results.ComponentUsage{Kind: kind, Instance: inst, CPUCores: cpu, MemoryMiB: memMiB})

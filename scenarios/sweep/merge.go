@@ -18,6 +18,9 @@ func Merge(shards ...*ShardResult) (*Result, error) {
 	if plan == nil {
 		return nil, fmt.Errorf("shard %d has no plan", first.Shard)
 	}
+	if err := plan.check(); err != nil {
+		return nil, fmt.Errorf("shard %d: %w", first.Shard, err)
+	}
 	hash := plan.Hash()
 	points := make([]*PointRecord, len(plan.Points))
 	tasks := make([]*TaskRecord, len(plan.Tasks))
@@ -41,8 +44,8 @@ func Merge(shards ...*ShardResult) (*Result, error) {
 			if pr.Index < 0 || pr.Index >= len(points) || points[pr.Index] != nil || !InShard(pr.Index, s.Shard, s.Shards) {
 				return nil, fmt.Errorf("shard %d: unexpected point %d", s.Shard, pr.Index)
 			}
-			if len(pr.Replications) != plan.Replications {
-				return nil, fmt.Errorf("shard %d: point %d has %d replications, want %d", s.Shard, pr.Index, len(pr.Replications), plan.Replications)
+			if err := checkReplications(pr.Replications, plan.Replications); err != nil {
+				return nil, fmt.Errorf("shard %d: point %d: %w", s.Shard, pr.Index, err)
 			}
 			points[pr.Index] = pr
 		}
@@ -50,6 +53,11 @@ func Merge(shards ...*ShardResult) (*Result, error) {
 			tr := &s.Tasks[i]
 			if tr.Index < 0 || tr.Index >= len(tasks) || tasks[tr.Index] != nil || !InShard(len(plan.Points)+tr.Index, s.Shard, s.Shards) {
 				return nil, fmt.Errorf("shard %d: unexpected task %d", s.Shard, tr.Index)
+			}
+			if tr.Replications != nil {
+				if err := checkReplications(tr.Replications, plan.Replications); err != nil {
+					return nil, fmt.Errorf("shard %d: task %d: %w", s.Shard, tr.Index, err)
+				}
 			}
 			tasks[tr.Index] = tr
 		}
@@ -66,12 +74,65 @@ func Merge(shards ...*ShardResult) (*Result, error) {
 	return finalize(plan, points, tasks)
 }
 
+// check rejects a plan that no Spec could have produced (a damaged or
+// hand-edited shard file), so that finalize can index freely.
+func (p *Plan) check() error {
+	switch {
+	case len(p.Points) == 0:
+		return fmt.Errorf("plan has no points")
+	case p.Replications < 1 || p.Replications > 1000:
+		return fmt.Errorf("plan has %d replications", p.Replications)
+	case !(p.Confidence > 0 && p.Confidence < 1):
+		return fmt.Errorf("plan confidence %g is not in (0, 1)", p.Confidence)
+	case p.Cost != nil && p.Cost.Headroom < 1:
+		return fmt.Errorf("plan cost headroom %g is below 1", p.Cost.Headroom)
+	}
+	for i, t := range p.Tasks {
+		switch {
+		case t.Kind == "slo-search" && (p.SLO == nil || p.SLO.Search == nil),
+			t.Kind == "sizing" && (p.SLO == nil || p.Sizing == nil),
+			t.Kind == "cost-reference" && p.Cost == nil:
+			return fmt.Errorf("plan task %d (%s) has no matching section", i, t.Kind)
+		case t.Kind != "slo-search" && t.Kind != "sizing" && t.Kind != "cost-reference":
+			return fmt.Errorf("plan task %d has unknown kind %q", i, t.Kind)
+		}
+	}
+	return nil
+}
+
+// checkReplications verifies that a point has the plan's replication
+// count, in order, each with the same modes and finite figures.
+func checkReplications(reps []Replication, want int) error {
+	if len(reps) != want {
+		return fmt.Errorf("%d replications, want %d", len(reps), want)
+	}
+	for i, r := range reps {
+		if r.Replication != i {
+			return fmt.Errorf("replication %d recorded as %d", i, r.Replication)
+		}
+		if len(r.Modes) == 0 || len(r.Modes) != len(reps[0].Modes) {
+			return fmt.Errorf("replication %d has %d modes, replication 0 has %d", i, len(r.Modes), len(reps[0].Modes))
+		}
+		for mi, f := range r.Modes {
+			if f.Mode != reps[0].Modes[mi].Mode {
+				return fmt.Errorf("replication %d has mode %s where replication 0 has %s", i, f.Mode, reps[0].Modes[mi].Mode)
+			}
+			if err := checkFinite(f); err != nil {
+				return fmt.Errorf("replication %d, mode %s: %w", i, f.Mode, err)
+			}
+		}
+	}
+	return nil
+}
+
 // finalize computes every estimate from the raw replications.
 func finalize(plan *Plan, points []*PointRecord, tasks []*TaskRecord) (*Result, error) {
 	res := &Result{
 		Format:       ResultFormat,
 		Scenario:     plan.Scenario,
 		ScenarioHash: plan.ScenarioHash,
+		ToolVersion:  plan.ToolVersion,
+		RunDurationS: plan.RunDurationS,
 		BaseSeed:     plan.BaseSeed,
 		Replications: plan.Replications,
 		Confidence:   plan.Confidence,
@@ -186,6 +247,11 @@ func pointStats(plan *Plan, reps []Replication) (PointResult, error) {
 		}
 		if plan.Warmup == "mser5" {
 			ms.Warmup = warmupCheck(reps, mi, c)
+		}
+		for _, r := range reps {
+			if r.Modes[mi].Saturated {
+				ms.Saturated++
+			}
 		}
 		pt.Modes = append(pt.Modes, ms)
 	}

@@ -12,7 +12,9 @@ import (
 // check that they belong to one sweep.
 type Plan struct {
 	Scenario     string      `json:"scenario"`
-	ScenarioHash string      `json:"scenario_hash,omitempty"` // inputs hash of the scenario
+	ScenarioHash string      `json:"scenario_hash,omitempty"`  // inputs hash of the scenario
+	ToolVersion  string      `json:"tool_version,omitempty"`   // shards of different versions do not merge
+	RunDurationS float64     `json:"run_duration_s,omitempty"` // measured simulated seconds per run
 	BaseSeed     uint64      `json:"base_seed"`
 	Replications int         `json:"replications"`
 	Confidence   float64     `json:"confidence"`
@@ -41,6 +43,8 @@ type Task struct {
 type PlanOptions struct {
 	Scenario     string
 	ScenarioHash string
+	ToolVersion  string
+	RunDurationS float64  // measured simulated time of each run
 	Seed         uint64   // the scenario's seed; the base seed unless the sweep sets one
 	Modes        []string // the scenario's modes
 }
@@ -54,6 +58,8 @@ func (s *Spec) Plan(o PlanOptions) (*Plan, error) {
 	p := &Plan{
 		Scenario:     o.Scenario,
 		ScenarioHash: o.ScenarioHash,
+		ToolVersion:  o.ToolVersion,
+		RunDurationS: o.RunDurationS,
 		BaseSeed:     o.Seed,
 		Replications: s.Replications,
 		Confidence:   s.Confidence,
@@ -126,6 +132,10 @@ func sizes(param, mode string) bool {
 // costRef is the point of the cost table's reference run.
 func (p *Plan) costRef() Point {
 	ref := p.Points[0].clone()
+	if p.Cost.At != nil {
+		ref = p.Cost.At.Point.clone()
+		ref.Load = p.Points[0].Load
+	}
 	switch {
 	case p.Cost.Load > 0:
 		ref.Load = p.Cost.Load

@@ -13,6 +13,8 @@ type Result struct {
 	Format       string  `json:"format"`
 	Scenario     string  `json:"scenario"`
 	ScenarioHash string  `json:"scenario_hash,omitempty"`
+	ToolVersion  string  `json:"tool_version,omitempty"`
+	RunDurationS float64 `json:"run_duration_s,omitempty"` // measured simulated seconds per run, after warm-up
 	BaseSeed     uint64  `json:"base_seed"`
 	Replications int     `json:"replications"`
 	Confidence   float64 `json:"confidence"` // level of every interval, e.g. 0.95
@@ -57,22 +59,22 @@ type PointResult struct {
 
 // ModeStats are one mode's figures at one point, over the replications.
 type ModeStats struct {
-	Mode          string       `json:"mode"`
-	P50Ms         Estimate     `json:"p50_ms"`
-	P90Ms         Estimate     `json:"p90_ms"`
-	P99Ms         Estimate     `json:"p99_ms"`
-	P999Ms        Estimate     `json:"p999_ms"`
-	MeanMs        Estimate     `json:"mean_ms"`
-	ThroughputRPS Estimate     `json:"throughput_rps"`
-	ErrorRate     Estimate     `json:"error_rate"`
-	MeshCPUCores  Estimate     `json:"mesh_cpu_cores"`
-	MeshMemoryGiB Estimate     `json:"mesh_memory_gib"`
-	Components    []KindStats  `json:"components"` // by kind: ztunnel, waypoint, sidecar, app
-	SLO           *SLOCheck    `json:"slo,omitempty"`
+	Mode          string      `json:"mode"`
+	P50Ms         Estimate    `json:"p50_ms"`
+	P90Ms         Estimate    `json:"p90_ms"`
+	P99Ms         Estimate    `json:"p99_ms"`
+	P999Ms        Estimate    `json:"p999_ms"`
+	MeanMs        Estimate    `json:"mean_ms"`
+	ThroughputRPS Estimate    `json:"throughput_rps"`
+	ErrorRate     Estimate    `json:"error_rate"`
+	MeshCPUCores  Estimate    `json:"mesh_cpu_cores"`
+	MeshMemoryGiB Estimate    `json:"mesh_memory_gib"`
+	Components    []KindStats `json:"components"` // by kind: ztunnel, waypoint, sidecar, app
+	SLO           *SLOCheck   `json:"slo,omitempty"`
 	// Saturated counts replications that could not keep up with the
 	// offered load (see Figures.Saturated).
-	Saturated int `json:"saturated_runs,omitempty"`
-	Warmup        *WarmupCheck `json:"warmup,omitempty"`
+	Saturated int          `json:"saturated_runs,omitempty"`
+	Warmup    *WarmupCheck `json:"warmup,omitempty"`
 }
 
 // KindStats are one component kind's totals.

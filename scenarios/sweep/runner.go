@@ -55,7 +55,7 @@ type Figures struct {
 	// Saturated: the run finished (succeeded or failed) fewer than 95% of
 	// the requests offered, or none at all — the system did not keep up
 	// and the latencies of the few that finished understate it.
-	Saturated bool `json:"saturated,omitempty"`
+	Saturated     bool    `json:"saturated,omitempty"`
 	MeshCPUCores  float64 `json:"mesh_cpu_cores"`
 	MeshMemoryGiB float64 `json:"mesh_memory_gib"`
 	// SLOValue is the SLO metric on the SLO's latency category (absent

@@ -187,7 +187,7 @@ func column(reps []Replication, mi int, get func(Figures) float64) []float64 {
 
 // SizingStep is one evaluated size.
 type SizingStep struct {
-	Value    int      `json:"value"`
+	Value     int      `json:"value"`
 	SLOValue  Estimate `json:"slo_value"`
 	Verdict   string   `json:"verdict"`
 	Saturated int      `json:"saturated_runs,omitempty"`

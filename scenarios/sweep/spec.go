@@ -99,6 +99,9 @@ type CostSpec struct {
 	// Load is the load multiplier of the reference run when there is no
 	// sizing section; default the first point's.
 	Load float64 `yaml:"load" json:"load,omitempty"`
+	// At fixes the other parameters of the reference run; default: the
+	// first point's.
+	At *PointSpec `yaml:"at" json:"at,omitempty"`
 	// Requests per proxy kind (ztunnel, waypoint, sidecar). Defaults are the
 	// Istio chart's: ztunnel 200m/512Mi, waypoint and sidecar 100m/128Mi.
 	Requests map[string]ResourceRequest `yaml:"requests" json:"requests,omitempty"`
@@ -569,6 +572,9 @@ func (c *CostSpec) validate(ferr func(field, format string, a ...any) error) err
 	}
 	if c.Load < 0 {
 		return ferr("cost.load", "must be > 0, got %g", c.Load)
+	}
+	if c.At != nil && (c.At.Point.Load != 0 || len(c.At.Point.Modes) > 0) {
+		return ferr("cost.at", "set the reference load with cost.load; the table covers every mode")
 	}
 	req := map[string]ResourceRequest{}
 	for k, v := range DefaultRequests {

@@ -3,6 +3,7 @@ package sweep
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"math"
@@ -420,4 +421,117 @@ func TestProgressCountsEveryItem(t *testing.T) {
 	if total != 2*3+1 || last != total || calls != total {
 		t.Errorf("progress ended at %d/%d after %d calls, want 7/7", last, total, calls)
 	}
+}
+
+// TestSaturatedRunsViolateTheSLO: a run that finishes nothing reports no
+// latency (p99 0); it must count as a violation, not as a fast run.
+func TestSaturatedRunsViolateTheSLO(t *testing.T) {
+	plan := studyPlan(t, `
+sweep:
+  replications: 2
+  parameters: {mode: [sidecar], load: [0.5, 2]}
+  slo: {threshold: 20, search: {from: 0.1, to: 4, tolerance: 0.01}}
+`)
+	res, err := Run(context.Background(), plan, mm1Runner{baseRPS: 1000, collapse: true}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	over := res.Points[1].Modes[0]
+	if over.P99Ms.Mean != 0 || over.Saturated != 2 || over.SLO.Verdict != Violated || over.SLO.Saturated != 2 {
+		t.Errorf("overloaded point: p99 %g, saturated %d, verdict %s", over.P99Ms.Mean, over.Saturated, over.SLO.Verdict)
+	}
+	s := res.Searches[0]
+	exact := (1000 - math.Log(100)/0.020) / 1000
+	if s.Status != "found" || !(s.MaxLoad <= exact && exact < s.MinViolatingLoad) {
+		t.Errorf("search %s [%g, %g], want a bracket around %g", s.Status, s.MaxLoad, s.MinViolatingLoad, exact)
+	}
+	if last := s.Steps[1]; last.Load != 4 || last.Saturated != 2 || last.Verdict != Violated {
+		t.Errorf("step at the top load %+v, want 2 saturated runs judged violated", last)
+	}
+}
+
+func TestSearchAndSizingAt(t *testing.T) {
+	plan := studyPlan(t, `
+sweep:
+  replications: 2
+  parameters:
+    mode: [ambient, ambient+waypoint]
+    load: [1, 2]
+    workerThreads: [1, 2, 4]
+  slo:
+    threshold: 20
+    search: {at: {workerThreads: 4}}
+  sizing: {load: 1.5, parameters: [waypointReplicas], at: {nodes: 6}}
+`)
+	var kinds []string
+	for _, task := range plan.Tasks {
+		kinds = append(kinds, task.Kind+"/"+task.Mode+"/"+task.At.Key())
+	}
+	want := "slo-search/ambient/workerThreads=4 slo-search/ambient+waypoint/workerThreads=4 sizing/ambient+waypoint/load=1.5,nodes=6"
+	if got := strings.Join(kinds, " "); got != want {
+		t.Errorf("tasks\n got  %s\n want %s", got, want)
+	}
+	_, err := decode(t, "sweep:\n  parameters: {load: [1]}\n  slo:\n    threshold: 20\n    search: {at: {load: 2}}\n")
+	if err == nil || !strings.Contains(err.Error(), "fix only the other parameters") {
+		t.Errorf("search at a load: %v", err)
+	}
+}
+
+func TestCostReferenceAt(t *testing.T) {
+	plan := studyPlan(t, `
+sweep:
+  replications: 2
+  parameters: {mode: [sidecar, ambient], load: [0.5, 1], nodes: [3, 6]}
+  cost: {load: 1, at: {nodes: 6}}
+`)
+	// load=1,nodes=6 is a design point: no extra reference run.
+	if len(plan.Tasks) != 0 {
+		t.Fatalf("tasks %+v, want the design point reused", plan.Tasks)
+	}
+	res, err := Run(context.Background(), plan, mm1Runner{baseRPS: 1000}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref := res.Cost.Reference; ref.Load != 1 || ref.Nodes != 6 || res.Cost.PodsPerNode != fakePodsPerNode {
+		t.Errorf("reference %+v, pods per node %g", ref, res.Cost.PodsPerNode)
+	}
+	plan = studyPlan(t, "sweep:\n  replications: 2\n  parameters: {mode: [sidecar], load: [0.5]}\n  cost: {load: 3}\n")
+	if len(plan.Tasks) != 1 || plan.Tasks[0].Kind != "cost-reference" || plan.Tasks[0].At.Load != 3 {
+		t.Fatalf("tasks %+v, want one cost-reference run at load 3", plan.Tasks)
+	}
+	if _, err := Run(context.Background(), plan, mm1Runner{baseRPS: 1000}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// FuzzMerge feeds damaged shard files to Merge: it must return an error or
+// a result, never panic.
+func FuzzMerge(f *testing.F) {
+	plan := studyPlan(f, "sweep:\n  replications: 2\n  parameters: {mode: [sidecar, ambient], load: [1]}\n  slo: {threshold: 20, search: {maxSteps: 2}}\n  cost: {pods: [100]}\n")
+	s, err := Execute(context.Background(), plan, mm1Runner{baseRPS: 100}, Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add(bytes.Replace(b, []byte(`"replication":1`), []byte(`"replication":0`), 1))
+	f.Add(bytes.Replace(b, []byte(`"points":[{`), []byte(`"points":[{"index":7,`), 1))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var s ShardResult
+		if json.Unmarshal(data, &s) != nil {
+			return
+		}
+		res, err := Merge(&s)
+		if err == nil {
+			if _, err := MarshalResult(res); err != nil {
+				t.Fatalf("merged result does not encode: %v", err)
+			}
+			if _, err := MarshalCSV(res); err != nil {
+				t.Fatalf("merged result has no CSV: %v", err)
+			}
+		}
+	})
 }

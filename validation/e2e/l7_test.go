@@ -49,6 +49,9 @@ func TestWaypointPath(t *testing.T) {
 		}
 	}
 	wreg := env.Waypoint.Registry()
+	waitFor(t, "waypoint metrics", func() bool {
+		return meshtest.Sum(wreg, "istio_request_duration_milliseconds", map[string]string{"reporter": "waypoint"}) == 4
+	})
 	if n := meshtest.Sum(wreg, "istio_requests_total", map[string]string{
 		"reporter": "waypoint", "response_code": "200", "source_workload": "client",
 		"source_principal": "spiffe://cluster.local/ns/default/sa/client", "destination_workload": "server-v2",
@@ -98,9 +101,9 @@ func TestL7PolicyAtWaypointAndSidecar(t *testing.T) {
 			t.Errorf("sidecar %s %s = %d, want %d", tc.method, tc.path, code, tc.want)
 		}
 	}
-	if n := meshtest.Sum(env.Waypoint.Registry(), "istio_requests_total", map[string]string{"response_code": "403", "source_workload": "denied"}); n != 1 {
-		t.Errorf("waypoint 403s for denied = %v, want 1", n)
-	}
+	waitFor(t, "waypoint 403 for denied counted", func() bool {
+		return meshtest.Sum(env.Waypoint.Registry(), "istio_requests_total", map[string]string{"response_code": "403", "source_workload": "denied"}) == 1
+	})
 	if n := env.Echo["server-v1"].Requests() + env.Echo["server-v2"].Requests(); n != 2 {
 		t.Errorf("apps behind the waypoint served %d requests, want 2 (denied ones never arrive)", n)
 	}
@@ -115,14 +118,16 @@ func TestSidecarPath(t *testing.T) {
 			t.Fatalf("GET = %d %d bytes pod %q", code, len(body), h.Get("x-echo-pod"))
 		}
 	}
-	src := meshtest.Sum(env.Sidecars["sc-client"].Registry(), "istio_requests_total", map[string]string{
-		"reporter": "source", "source_workload": "sc-client", "destination_workload": "sc-server", "response_code": "200"})
-	dst := meshtest.Sum(env.Sidecars["sc-server"].Registry(), "istio_requests_total", map[string]string{
-		"reporter": "destination", "source_workload": "sc-client", "destination_workload": "sc-server",
-		"source_principal": "spiffe://cluster.local/ns/default/sa/sc-client", "connection_security_policy": "mutual_tls"})
-	if src != 3 || dst != 3 {
-		t.Fatalf("requests source=%v destination=%v, want 3 and 3", src, dst)
-	}
+	// Proxies record a request once its last byte is sent, so the client may
+	// see the response just before the metric lands.
+	waitFor(t, "sidecar metrics", func() bool {
+		src := meshtest.Sum(env.Sidecars["sc-client"].Registry(), "istio_requests_total", map[string]string{
+			"reporter": "source", "source_workload": "sc-client", "destination_workload": "sc-server", "response_code": "200"})
+		dst := meshtest.Sum(env.Sidecars["sc-server"].Registry(), "istio_requests_total", map[string]string{
+			"reporter": "destination", "source_workload": "sc-client", "destination_workload": "sc-server",
+			"source_principal": "spiffe://cluster.local/ns/default/sa/sc-client", "connection_security_policy": "mutual_tls"})
+		return src == 3 && dst == 3
+	})
 }
 
 func TestWaypointTimeoutAndRetries(t *testing.T) {
@@ -159,7 +164,7 @@ func TestWaypointTimeoutAndRetries(t *testing.T) {
 
 func TestWeightedBackends(t *testing.T) {
 	env := meshtest.Start(t, meshtest.Options{Routes: []mesh.Route{{Name: "r", Namespace: "default", Service: "server-wp",
-		Rules: []mesh.RouteRule{{Backends: []mesh.Backend{{Service: "server", Weight: 80}, {Service: "server-v2", Weight: 20}}}}}}, Verbose: true})
+		Rules: []mesh.RouteRule{{Backends: []mesh.Backend{{Service: "server", Weight: 80}, {Service: "server-v2", Weight: 20}}}}}}})
 	c := env.HTTPClient(t, "client")
 	counts := map[string]int{}
 	const n = 200

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -36,12 +37,33 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// helperEcho echoes on every address of AS_LISTEN (comma separated).
+// With AS_TRANSPARENT=1 the listeners set IP_TRANSPARENT, as a capturing
+// node proxy does; with AS_GREETING set, each connection first gets the
+// line "<greeting> <local address>".
 func helperEcho() int {
-	ln, err := net.Listen("tcp", os.Getenv("AS_LISTEN"))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "echo:", err)
-		return 1
+	lc := net.ListenConfig{}
+	if os.Getenv("AS_TRANSPARENT") == "1" {
+		lc.Control = func(_, _ string, c syscall.RawConn) error {
+			var serr error
+			if err := c.Control(func(fd uintptr) {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_IP, syscall.IP_TRANSPARENT, 1)
+			}); err != nil {
+				return err
+			}
+			return serr
+		}
 	}
+	var lns []net.Listener
+	for _, addr := range strings.Split(os.Getenv("AS_LISTEN"), ",") {
+		ln, err := lc.Listen(context.Background(), "tcp", addr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "echo:", err)
+			return 1
+		}
+		lns = append(lns, ln)
+	}
+	greeting := os.Getenv("AS_GREETING")
 	conns := prometheus.NewCounter(prometheus.CounterOpts{Name: "helper_connections_total", Help: "Connections accepted."})
 	bytesTotal := prometheus.NewCounter(prometheus.CounterOpts{Name: "helper_echoed_bytes_total", Help: "Bytes echoed."})
 	reg := prometheus.NewPedanticRegistry()
@@ -61,19 +83,29 @@ func helperEcho() int {
 		<-sigs
 		os.Exit(0)
 	}()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return 1
+	serve := func(ln net.Listener) {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				os.Exit(1)
+			}
+			conns.Inc()
+			go func() {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+				if greeting != "" {
+					fmt.Fprintf(c, "%s %s\n", greeting, c.LocalAddr())
+				}
+				n, _ := io.Copy(c, c)
+				bytesTotal.Add(float64(n))
+			}()
 		}
-		conns.Inc()
-		go func() {
-			defer c.Close()
-			_ = c.SetDeadline(time.Now().Add(30 * time.Second))
-			n, _ := io.Copy(c, c)
-			bytesTotal.Add(float64(n))
-		}()
 	}
+	for _, ln := range lns[1:] {
+		go serve(ln)
+	}
+	serve(lns[0])
+	return 0
 }
 
 // helperClient makes AS_COUNT round trips of AS_PAYLOAD bytes, each on a

@@ -87,6 +87,7 @@ type SandboxLayout struct {
 	Node      string
 	Namespace string
 	Service   string
+	Mode      Mode // ModeNone for waypoints
 	Netns     string
 	IP        netip.Addr
 	// NodePort is the node end of the pod's veth (in the node namespace);
@@ -146,7 +147,7 @@ func NewLayout(p *Plan, id string) (*Layout, error) {
 		})
 	}
 	perNode := make([]int, len(p.Nodes))
-	add := func(name string, kind SandboxKind, node, ns, svc string) error {
+	add := func(name string, kind SandboxKind, node, ns, svc string, mode Mode) error {
 		ni := nodeIndex[node]
 		if perNode[ni] >= maxSandboxesPerNode {
 			return fmt.Errorf("layout: node %q: more than %d pods", node, maxSandboxesPerNode)
@@ -159,6 +160,7 @@ func NewLayout(p *Plan, id string) (*Layout, error) {
 			Node:      node,
 			Namespace: orDefault(ns, "default"),
 			Service:   svc,
+			Mode:      mode,
 			Netns:     NetnsPrefix(id) + "-p-" + name,
 			IP:        base(byte(ni+1), host),
 			NodePort:  fmt.Sprintf("%sv%d", lp, len(l.Sandboxes)),
@@ -166,12 +168,12 @@ func NewLayout(p *Plan, id string) (*Layout, error) {
 		return nil
 	}
 	for _, pod := range p.Pods {
-		if err := add(pod.Name, SandboxPod, pod.Node, pod.Namespace, pod.Service); err != nil {
+		if err := add(pod.Name, SandboxPod, pod.Node, pod.Namespace, pod.Service, Mode(orDefault(string(pod.Mode), string(ModeNone)))); err != nil {
 			return nil, err
 		}
 	}
 	for _, w := range p.Waypoints {
-		if err := add(w.Name, SandboxWaypoint, w.Node, w.Namespace, ""); err != nil {
+		if err := add(w.Name, SandboxWaypoint, w.Node, w.Namespace, "", ModeNone); err != nil {
 			return nil, err
 		}
 	}

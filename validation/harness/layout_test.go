@@ -12,6 +12,7 @@ import (
 func TestLayoutGolden(t *testing.T) {
 	p := testPlan()
 	p.Waypoints = []Waypoint{{Name: "waypoint", Node: "node-b"}}
+	p.Pods[0].Mode = ModeAmbient
 	l, err := NewLayout(p, "abc123")
 	if err != nil {
 		t.Fatal(err)
@@ -23,8 +24,8 @@ func TestLayoutGolden(t *testing.T) {
 			n.Name, n.Zone, n.Netns, n.IP, n.Gateway, n.PodCIDR, n.Bridge, n.Uplink, n.FabricPort)
 	}
 	for _, s := range l.Sandboxes {
-		fmt.Fprintf(&b, "%s %s node %s ns %s service %q netns %s ip %s node-port %s\n",
-			s.Kind, s.Name, s.Node, s.Namespace, s.Service, s.Netns, s.IP, s.NodePort)
+		fmt.Fprintf(&b, "%s %s node %s ns %s service %q mode %s netns %s ip %s node-port %s\n",
+			s.Kind, s.Name, s.Node, s.Namespace, s.Service, s.Mode, s.Netns, s.IP, s.NodePort)
 	}
 	golden(t, "layout.txt", []byte(b.String()))
 
@@ -80,6 +81,10 @@ func TestPlanValidate(t *testing.T) {
 		}, "already used by pods[0]"},
 		{"two node proxies", func(p *Plan) { p.NodeProxies = append(p.NodeProxies, NodeProxy{Node: "node-a"}) }, "at most one node proxy"},
 		{"negative delay", func(p *Plan) { p.Network.CrossZone.Delay = -time.Millisecond }, "network.crossZone"},
+		{"ambient without node proxy", func(p *Plan) { p.Pods[0].Mode = ModeAmbient; p.NodeProxies = p.NodeProxies[1:] }, "has no node proxy"},
+		{"sidecar mode without sidecar", func(p *Plan) { p.Pods[0].Mode = ModeSidecar }, `no "sidecar" role`},
+		{"unknown mode", func(p *Plan) { p.Pods[0].Mode = "mesh" }, `mode "mesh"`},
+		{"capture HBONE port", func(p *Plan) { p.CapturePorts = []int{15008} }, "capturePorts[0] 15008"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -254,5 +259,24 @@ func TestShapingReportsUnusableWishes(t *testing.T) {
 	cmds, ne := shapingCommands(one, Network{CrossZone: LinkShape{BandwidthBitsPerSec: 1e6}}, true)
 	if len(cmds) != 0 || len(ne) != 1 || !strings.Contains(ne[0], "all nodes are in one zone") {
 		t.Errorf("single node: cmds %v, not emulated %q", cmds, ne)
+	}
+}
+
+func TestCaptureCommands(t *testing.T) {
+	p := testPlan()
+	p.Pods[0].Mode = ModeAmbient // server-a on node-a
+	p.Pods[3].Mode = ModeAmbient // client-b on node-b
+	p.CapturePorts = []int{8080, 9090}
+	l, err := NewLayout(p, "abc123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	for _, c := range captureCommands(l, p.CapturePorts) {
+		out.WriteString(strings.Join(c, " ") + "\n")
+	}
+	golden(t, "capture.txt", []byte(out.String()))
+	if got := CaptureDescription(p); !strings.Contains(got, "2 ambient pods") {
+		t.Errorf("CaptureDescription = %q", got)
 	}
 }

@@ -35,6 +35,10 @@ type LocalOptions struct {
 	ScrapeTimeout time.Duration
 	// Runner runs ip, tc and sysctl; nil runs them for real.
 	Runner Runner
+	// NoCgroups measures through /proc and rusage even where cgroups are
+	// available (they are preferred: they count every thread and child
+	// from the first instruction, and keep the numbers after exit).
+	NoCgroups bool
 	// Logf, if set, receives one line per step.
 	Logf func(format string, args ...any)
 }
@@ -189,6 +193,9 @@ func (b *Local) setup(ctx context.Context, plan *Plan, processes bool) (err erro
 	if err != nil {
 		return err
 	}
+	if b.opts.NoCgroups {
+		cg = &cgroupSet{mode: CgroupNone}
+	}
 	if err := cg.create(&b.journal); err != nil {
 		// Measuring through /proc is worse but still a measurement.
 		b.logf("cgroups unavailable (%v); measuring CPU and memory through /proc", err)
@@ -274,8 +281,12 @@ func (b *Local) buildNetwork(ctx context.Context) error {
 
 	fabricBits := l.FabricPrefix.Bits()
 	for _, n := range l.Nodes {
+		// The node routes between its pods too (they are /32s behind its
+		// bridge), so it must not tell them to talk directly (redirects).
 		steps := [][]string{
-			{"ip", "netns", "exec", n.Netns, "sysctl", "-qw", "net.ipv4.ip_forward=1"},
+			{"ip", "netns", "exec", n.Netns, "sysctl", "-qw", "net.ipv4.ip_forward=1",
+				"net.ipv4.conf.all.send_redirects=0", "net.ipv4.conf.default.send_redirects=0",
+				"net.ipv4.conf." + n.Bridge + ".send_redirects=0"},
 		}
 		if err := b.addNetns(ctx, n.Netns); err != nil {
 			return err
@@ -322,13 +333,22 @@ func (b *Local) buildNetwork(ctx context.Context) error {
 		for _, step := range [][]string{
 			{"ip", "-n", node.Netns, "link", "set", s.NodePort, "master", node.Bridge},
 			{"ip", "-n", node.Netns, "link", "set", s.NodePort, "up"},
-			{"ip", "-n", s.Netns, "addr", "add", prefixOf(s.IP, node.PodCIDR.Bits()), "dev", PodInterface},
+			// A /32 with the gateway on-link, as Calico does: every packet,
+			// also to a pod on the same node, passes the node's IP layer,
+			// where the node proxy captures it.
+			{"ip", "-n", s.Netns, "addr", "add", prefixOf(s.IP, 32), "dev", PodInterface},
 			{"ip", "-n", s.Netns, "link", "set", PodInterface, "up"},
-			{"ip", "-n", s.Netns, "route", "add", "default", "via", node.Gateway.String()},
+			{"ip", "-n", s.Netns, "route", "add", node.Gateway.String(), "dev", PodInterface, "scope", "link"},
+			{"ip", "-n", s.Netns, "route", "add", "default", "via", node.Gateway.String(), "dev", PodInterface},
 		} {
 			if err := b.run(ctx, step...); err != nil {
 				return err
 			}
+		}
+	}
+	for _, c := range captureCommands(l, b.plan.CapturePorts) {
+		if err := b.run(ctx, c...); err != nil {
+			return fmt.Errorf("traffic capture: %w", err)
 		}
 	}
 	cmds, notEmulated := shapingCommands(l, b.plan.Network, b.netem)

@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,9 +44,15 @@ func assertNothingLeft(t *testing.T, id string) {
 
 func newTestLocal(t *testing.T, commander Commander, runner Runner) *Local {
 	t.Helper()
+	return newTestLocalOpts(t, LocalOptions{Commander: commander, Runner: runner})
+}
+
+func newTestLocalOpts(t *testing.T, o LocalOptions) *Local {
+	t.Helper()
 	b, err := NewLocal(LocalOptions{
-		Commander:    commander,
-		Runner:       runner,
+		NoCgroups:    o.NoCgroups,
+		Commander:    o.Commander,
+		Runner:       o.Runner,
 		ReadyTimeout: 10 * time.Second,
 		StopGrace:    2 * time.Second,
 		LoadGrace:    15 * time.Second,
@@ -68,10 +75,16 @@ func newTestLocal(t *testing.T, commander Commander, runner Runner) *Local {
 // tears down clean.
 func TestLocalEndToEnd(t *testing.T) {
 	needRoot(t)
+	for _, noCgroups := range []bool{false, true} {
+		t.Run(fmt.Sprintf("noCgroups=%v", noCgroups), func(t *testing.T) { testLocalEndToEnd(t, noCgroups) })
+	}
+}
+
+func testLocalEndToEnd(t *testing.T, noCgroups bool) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(), goleak.IgnoreTopFunction("github.com/ambientsim/ambientsim/validation/harness.spawn.func1.1"))
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
-	b := newTestLocal(t, testCommander(t), nil)
+	b := newTestLocalOpts(t, LocalOptions{Commander: testCommander(t), NoCgroups: noCgroups})
 	if err := b.Setup(ctx, testPlan()); err != nil {
 		t.Fatal(err)
 	}
@@ -105,8 +118,16 @@ func TestLocalEndToEnd(t *testing.T) {
 	if !ok {
 		t.Fatalf("no usage for echo/server-a in %+v", m.Processes)
 	}
-	if echo.CPUSeconds <= 0 || echo.PeakMemoryBytes <= 0 {
-		t.Errorf("echo/server-a usage = %+v, want CPU and memory > 0", echo)
+	wantSource := CgroupV1
+	if noCgroups {
+		wantSource = CgroupNone
+	} else if fileExists("/sys/fs/cgroup/cgroup.controllers") {
+		wantSource = CgroupV2
+	}
+	// /proc counts whole clock ticks (10 ms): a nearly idle echo server may
+	// show 0 there; cgroups count nanoseconds.
+	if (!noCgroups && echo.CPUSeconds <= 0) || echo.CPUSeconds < 0 || echo.PeakMemoryBytes <= 0 || echo.Source != wantSource {
+		t.Errorf("echo/server-a usage = %+v, want CPU and memory > 0 from %s", echo, wantSource)
 	}
 	lg, ok := m.Process("loadgen/client-b.r1.0")
 	if !ok || lg.CPUSeconds <= 0 {

@@ -17,6 +17,25 @@ const (
 	RoleSidecar Role = "sidecar" // a sidecar proxy next to the app in the same pod
 )
 
+// Mode is a pod's data-plane mode.
+type Mode string
+
+// Pod modes.
+const (
+	// ModeNone is out of the mesh: nothing captures the pod's traffic.
+	ModeNone Mode = "none"
+	// ModeAmbient pods have their traffic captured by their node's proxy:
+	// inbound HBONE (port 15008) to the pod's IP, and outbound connections
+	// to Plan.CapturePorts.
+	ModeAmbient Mode = "ambient"
+	// ModeSidecar pods run a sidecar process (RoleSidecar) that handles
+	// their traffic itself.
+	ModeSidecar Mode = "sidecar"
+)
+
+// HBONEPort is the port inbound HBONE is captured on.
+const HBONEPort = 15008
+
 // Plan is the cluster to build: nodes, pods and the mesh's proxies, plus
 // the network the nodes should see between them. It names no backend: the
 // local backend turns it into network namespaces, the kind backend into a
@@ -27,6 +46,10 @@ type Plan struct {
 	NodeProxies []NodeProxy
 	Waypoints   []Waypoint
 	Network     Network
+	// CapturePorts are the destination TCP ports of ambient pods' outbound
+	// connections that their node proxy captures (the apps' ports, e.g.
+	// 8080); HBONEPort inbound is always captured for ambient pods.
+	CapturePorts []int
 }
 
 // Node is one Kubernetes node.
@@ -43,6 +66,7 @@ type Pod struct {
 	ServiceAccount string // "" = "default"
 	Service        string // Service fronting it; "" = none
 	Roles          []Role
+	Mode           Mode // "" = ModeNone
 }
 
 // HasRole reports whether the pod plays role r.
@@ -137,6 +161,19 @@ func (p *Plan) Validate() error {
 				bad("plan: %s.roles[%d] %q: unknown role; want %q, %q or %q", field, j, r, RoleEcho, RoleLoadGen, RoleSidecar)
 			}
 		}
+		switch pod.Mode {
+		case "", ModeNone:
+		case ModeAmbient:
+			if !hasNodeProxy(p, pod.Node) {
+				bad("plan: %s.mode %q: node %q has no node proxy to capture the pod's traffic; add nodeProxies: [{node: %s}]", field, pod.Mode, pod.Node, pod.Node)
+			}
+		case ModeSidecar:
+			if !pod.HasRole(RoleSidecar) {
+				bad("plan: %s.mode %q: the pod has no %q role", field, pod.Mode, RoleSidecar)
+			}
+		default:
+			bad("plan: %s.mode %q: want %q, %q or %q", field, pod.Mode, ModeNone, ModeAmbient, ModeSidecar)
+		}
 		if pod.Service != "" && !dnsLabel.MatchString(pod.Service) {
 			bad("plan: %s.service %q: want a lowercase DNS label", field, pod.Service)
 		}
@@ -162,7 +199,21 @@ func (p *Plan) Validate() error {
 			bad("plan: network.%s: delay and bandwidth must not be negative", l.field)
 		}
 	}
+	for i, port := range p.CapturePorts {
+		if port <= 0 || port > 65535 || port == HBONEPort {
+			bad("plan: capturePorts[%d] %d: want a TCP port other than %d", i, port, HBONEPort)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+func hasNodeProxy(p *Plan, node string) bool {
+	for _, np := range p.NodeProxies {
+		if np.Node == node {
+			return true
+		}
+	}
+	return false
 }
 
 // NodeByName returns the node called name.

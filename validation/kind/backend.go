@@ -232,7 +232,7 @@ func (b *Backend) Run(ctx context.Context, exp *harness.Experiment) (*harness.Me
 		return nil, err
 	}
 	for _, p := range bundle.Processes {
-		a := after[harness.ProcessName(p.Kind, strings.TrimPrefix(p.Name, string(p.Kind)+"/"))]
+		a := after[p.Name]
 		bf := before[p.Name]
 		m.Processes = append(m.Processes, harness.ProcessUsage{
 			Process: p.Name, Kind: p.Kind, Node: p.Node,
@@ -358,15 +358,26 @@ func (b *Backend) usage(ctx context.Context) (map[string]usageSample, error) {
 			return nil, fmt.Errorf("kind backend: stats of node %s: %w", node, err)
 		}
 		for _, p := range pods {
-			if s, ok := stats[p.namespace+"/"+p.name]; ok && p.process != "" {
-				res[p.process] = usageSample{cpuSeconds: s.CPUSeconds, memoryBytes: s.WorkingSetBytes}
+			if p.node != node || p.owner == "" {
+				continue
+			}
+			// Container names are process kinds: "echo" and "sidecar" in
+			// one pod are two processes.
+			for key, s := range stats {
+				ns, rest, _ := strings.Cut(key, "/")
+				pod, container, _ := strings.Cut(rest, "/")
+				if ns == p.namespace && pod == p.name {
+					res[container+"/"+p.owner] = usageSample{cpuSeconds: s.CPUSeconds, memoryBytes: s.WorkingSetBytes}
+				}
 			}
 		}
 	}
 	return res, nil
 }
 
-type podInfo struct{ name, namespace, node, process string }
+// podInfo is a run pod; owner is the node, pod or waypoint name its
+// processes belong to (the part of LabelProcess after the kind).
+type podInfo struct{ name, namespace, node, owner string }
 
 func parsePodList(data []byte) ([]podInfo, error) {
 	var list struct {
@@ -386,8 +397,8 @@ func parsePodList(data []byte) ([]podInfo, error) {
 	}
 	out := make([]podInfo, 0, len(list.Items))
 	for _, it := range list.Items {
-		out = append(out, podInfo{name: it.Metadata.Name, namespace: it.Metadata.Namespace, node: it.Spec.NodeName,
-			process: strings.Replace(it.Metadata.Labels[LabelProcess], ".", "/", 1)})
+		_, owner, _ := strings.Cut(it.Metadata.Labels[LabelProcess], ".")
+		out = append(out, podInfo{name: it.Metadata.Name, namespace: it.Metadata.Namespace, node: it.Spec.NodeName, owner: owner})
 	}
 	return out, nil
 }

@@ -19,7 +19,7 @@ import (
 
 // Labels the generated objects carry.
 const (
-	LabelNode      = "ambientsim.io/node"      // on kind nodes: the plan's node name
+	LabelNode      = "ambientsim.io/node" // on kind nodes: the plan's node name
 	LabelZone      = "topology.kubernetes.io/zone"
 	LabelNodeProxy = "ambientsim.io/nodeproxy" // on kind nodes that run a node proxy
 	LabelProcess   = "ambientsim.io/process"   // on pods: harness process name, "/" → "."

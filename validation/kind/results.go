@@ -34,14 +34,14 @@ func ResultFromLogs(logs []byte) (*harness.FortioResult, error) {
 	return nil, errors.New("no fortio-style JSON result in the load generator's log")
 }
 
-// ContainerStats is one pod's usage from the kubelet stats summary.
+// ContainerStats is one container's usage from the kubelet stats summary.
 type ContainerStats struct {
-	CPUSeconds      float64 // cumulative, summed over the pod's containers
-	WorkingSetBytes int64   // current, summed over the pod's containers
+	CPUSeconds      float64 // cumulative
+	WorkingSetBytes int64   // current
 }
 
 // ParseSummary decodes the kubelet's /stats/summary and returns usage per
-// "namespace/pod".
+// "namespace/pod/container".
 func ParseSummary(data []byte) (map[string]ContainerStats, error) {
 	var sum struct {
 		Pods []struct {
@@ -65,16 +65,16 @@ func ParseSummary(data []byte) (map[string]ContainerStats, error) {
 	}
 	out := map[string]ContainerStats{}
 	for _, p := range sum.Pods {
-		var cs ContainerStats
 		for _, c := range p.Containers {
+			var cs ContainerStats
 			if c.CPU != nil && c.CPU.UsageCoreNanoSeconds != nil {
-				cs.CPUSeconds += float64(*c.CPU.UsageCoreNanoSeconds) / 1e9
+				cs.CPUSeconds = float64(*c.CPU.UsageCoreNanoSeconds) / 1e9
 			}
 			if c.Memory != nil && c.Memory.WorkingSetBytes != nil {
-				cs.WorkingSetBytes += int64(*c.Memory.WorkingSetBytes)
+				cs.WorkingSetBytes = int64(*c.Memory.WorkingSetBytes)
 			}
+			out[p.PodRef.Namespace+"/"+p.PodRef.Name+"/"+c.Name] = cs
 		}
-		out[p.PodRef.Namespace+"/"+p.PodRef.Name] = cs
 	}
 	return out, nil
 }

@@ -5,7 +5,7 @@
 // # A usage story
 //
 //	study, err := scenariorun.Load("capacity.yaml")  // scenario + sweep section
-//	plan, err := study.Plan()                          // every point and task
+//	plan, err := study.Plan(scenariorun.Options{})     // every point and task
 //	r, err := scenariorun.NewRunner(study, scenariorun.Options{})
 //	defer r.Close()
 //	res, err := sweep.Run(ctx, plan, r, sweep.Options{Workers: 2})

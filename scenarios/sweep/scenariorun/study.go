@@ -125,11 +125,19 @@ func (s *Study) Hash() string {
 	return hex.EncodeToString(h[:])
 }
 
-// Plan resolves the sweep against the scenario: its name, seed and modes.
-func (s *Study) Plan() (*sweep.Plan, error) {
+// Plan resolves the sweep against the scenario: its name, seed, modes and
+// run duration (o.Duration when set), and the tool version, all of which
+// the plan hash covers so that mismatched shards refuse to merge.
+func (s *Study) Plan(o Options) (*sweep.Plan, error) {
+	dur := s.Scenario.Duration.T()
+	if o.Duration > 0 {
+		dur = o.Duration
+	}
 	return s.Spec.Plan(sweep.PlanOptions{
 		Scenario:     s.Scenario.Name,
 		ScenarioHash: s.Hash(),
+		ToolVersion:  scenarios.ToolVersion,
+		RunDurationS: dur.Seconds(),
 		Seed:         s.Scenario.Seed,
 		Modes:        s.Scenario.Modes,
 	})

@@ -5,44 +5,227 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ambientsim/ambientsim/models"
 	"github.com/ambientsim/ambientsim/scenarios/sweep"
 )
 
-func TestLoadLibraryStudy(t *testing.T) {
-	s, err := Load("capacity")
+const studyDoc = `name: t
+modes: [sidecar, ambient]
+duration: 1s
+warmup: 200ms
+topology:
+  spec:
+    nodes: {count: 2}
+    namespaces:
+      - name: app
+        workloads: [{name: client}]
+        services:
+          - {name: web, replicas: 2}
+          - {name: db}
+    calls:
+      - {from: app/client, to: app/web, rate: 40}
+      - {from: app/web, to: app/db}
+sweep:
+  replications: 2
+  parameters:
+    load: [1, 2]
+traffic:
+  defaults: {rate: 10}
+  edges:
+    - {from: app/web, to: app/db, rate: 5}
+    - {from: app/client, to: app/web, protocol: http}
+`
+
+func mustParse(t *testing.T, doc string) *Study {
+	t.Helper()
+	s, err := Parse("t.yaml", []byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Scenario.Name != "capacity" || s.Spec.Replications != 5 {
-		t.Fatalf("study %s with %d replications", s.Scenario.Name, s.Spec.Replications)
+	return s
+}
+
+func TestParseSplitsSweepSection(t *testing.T) {
+	s := mustParse(t, studyDoc)
+	if s.Spec.Replications != 2 || len(s.Scenario.Modes) != 2 || s.Scenario.Traffic.Defaults.Rate == nil {
+		t.Fatalf("study: %+v / %+v", s.Spec, s.Scenario)
 	}
-	plan, err := s.Plan()
-	if err != nil {
-		t.Fatal(err)
+	// A scenario error after the sweep section keeps its line number.
+	bad := strings.Replace(studyDoc, "  edges:", "  edgez:", 1)
+	_, err := Parse("t.yaml", []byte(bad))
+	if err == nil || !strings.Contains(err.Error(), "t.yaml:23") || !strings.Contains(err.Error(), "edgez") {
+		t.Errorf("error %v, want one at t.yaml:23 naming edgez", err)
 	}
-	if len(plan.Points) != 200 {
-		t.Errorf("%d points, want 200", len(plan.Points))
+	// A sweep error names the sweep field and line.
+	bad = strings.Replace(studyDoc, "    load: [1, 2]", "    lod: [1, 2]", 1)
+	if _, err := Parse("t.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), `t.yaml:20: sweep.parameters.lod: unknown parameter "lod" (did you mean "load"?)`) {
+		t.Errorf("error %v", err)
+	}
+	if _, err := Parse("t.yaml", []byte(strings.Split(studyDoc, "sweep:")[0])); err == nil || !strings.Contains(err.Error(), "no sweep: section") {
+		t.Errorf("error %v, want a missing-section error", err)
 	}
 }
 
-func TestRunPointSmoke(t *testing.T) {
-	s, err := Load("capacity")
-	if err != nil {
-		t.Fatal(err)
+func TestScenarioOverrides(t *testing.T) {
+	r, _ := NewRunner(mustParse(t, studyDoc), Options{})
+	defer r.Close()
+	tests := []struct {
+		name  string
+		point sweep.Point
+		check func(t *testing.T, r *Runner, p sweep.Point)
+	}{
+		{"load scales every rate", sweep.Point{Load: 2.5}, func(t *testing.T, r *Runner, p sweep.Point) {
+			sc, err := r.Scenario(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := *sc.Traffic.Defaults.Rate; got != 25 {
+				t.Errorf("defaults rate %g, want 25", got)
+			}
+			if got := *sc.Traffic.Edges[0].Rate; got != 12.5 {
+				t.Errorf("edge rate %g, want 12.5", got)
+			}
+			if sc.Traffic.Edges[1].Rate != nil {
+				t.Errorf("an edge without a rate got one")
+			}
+			top, err := sc.BuildTopology("ambient")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := top.Calls[0].RateRPS; got != 100 {
+				t.Errorf("topology call rate %g, want 100", got)
+			}
+		}},
+		{"nodes, pods, modes, profile", sweep.Point{Nodes: 5, PodsPerService: 3, Modes: []string{"ambient"}, Profile: models.DefaultProfile}, func(t *testing.T, r *Runner, p sweep.Point) {
+			sc, err := r.Scenario(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(sc.Modes) != 1 || sc.Modes[0] != "ambient" || sc.Profile != models.DefaultProfile {
+				t.Errorf("modes %v profile %q", sc.Modes, sc.Profile)
+			}
+			top, err := sc.BuildTopology("ambient")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(top.Nodes) != 5 {
+				t.Errorf("%d nodes, want 5", len(top.Nodes))
+			}
+			pods := map[string]int{}
+			for _, pod := range top.Pods {
+				if pod.Workload != nil {
+					pods[pod.Workload.Name]++
+				}
+			}
+			if pods["web"] != 3 || pods["db"] != 3 || pods["client"] != 1 {
+				t.Errorf("pods per workload %v, want web 3, db 3, client 1", pods)
+			}
+		}},
+		{"waypoint scope and replicas", sweep.Point{WaypointScope: "per-service", WaypointReplicas: 3}, func(t *testing.T, r *Runner, p sweep.Point) {
+			sc, err := r.Scenario(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sc.Mesh.WaypointReplicas != 3 {
+				t.Errorf("mesh.waypoint_replicas %d", sc.Mesh.WaypointReplicas)
+			}
+			top, err := sc.BuildTopology("ambient+waypoint")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(top.Waypoints) != 2 {
+				t.Fatalf("%d waypoints, want one per service", len(top.Waypoints))
+			}
+			for _, w := range top.Waypoints {
+				if w.Replicas != 3 {
+					t.Errorf("waypoint %s has %d replicas, want 3", w.Name, w.Replicas)
+				}
+			}
+		}},
+		{"worker threads tune the profile", sweep.Point{WorkerThreads: 7}, func(t *testing.T, r *Runner, p sweep.Point) {
+			sc, err := r.Scenario(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := r.tunedProfile(sc, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prof, err := models.LoadProfile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			base, _ := models.LoadProfile("")
+			if prof.Ztunnel.WorkerThreads.Value != 7 || prof.Name != base.Name || prof.Waypoint.WorkerThreads.Value != base.Waypoint.WorkerThreads.Value {
+				t.Errorf("tuned profile: ztunnel threads %g name %s", prof.Ztunnel.WorkerThreads.Value, prof.Name)
+			}
+			if again, _ := r.tunedProfile(sc, 7); again != f {
+				t.Errorf("tuned profile written twice")
+			}
+		}},
 	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.check(t, r, tt.point) })
+	}
+}
+
+func TestOverrideErrors(t *testing.T) {
+	listed := strings.Replace(studyDoc, "nodes: {count: 2}", "nodes: {list: [{name: a}, {name: b}]}", 1)
+	r, _ := NewRunner(mustParse(t, listed), Options{})
+	if _, err := r.Scenario(sweep.Point{Nodes: 4}); err == nil || !strings.Contains(err.Error(), "explicit list") {
+		t.Errorf("nodes on a listed topology: %v", err)
+	}
+	r, _ = NewRunner(mustParse(t, studyDoc), Options{})
+	if _, err := r.Scenario(sweep.Point{Modes: []string{"sidecar"}, WaypointScope: "service-account"}); err != nil {
+		t.Errorf("service-account scope: %v", err)
+	}
+}
+
+// TestRunPointSameSeedSameNumbers: a run is a function of (point, seed),
+// and the modes of one run share their arrivals.
+func TestRunPointSameSeedSameNumbers(t *testing.T) {
+	s := mustParse(t, studyDoc)
 	r, _ := NewRunner(s, Options{})
 	defer r.Close()
-	out, err := r.RunPoint(context.Background(), sweep.Point{Load: 1, Modes: []string{"sidecar", "ambient"}}, 1)
+	p := sweep.Point{Load: 1, WorkerThreads: 1}
+	a, err := r.RunPoint(context.Background(), p, 11)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pods := 0
-	for _, n := range out.Summary.Topology.Nodes {
-		pods += n.Pods
+	b, err := r.RunPoint(context.Background(), p, 11)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("pods %d modes %d", pods, len(out.Summary.Modes))
-	for _, m := range out.Summary.Modes {
-		t.Logf("%s %.1f rps p99 %.2f ms", m.Mode, m.Requests.ThroughputRPS, m.Latency[0].P99Ms)
+	c, err := r.RunPoint(context.Background(), p, 12)
+	if err != nil {
+		t.Fatal(err)
 	}
-	_ = strings.TrimSpace
+	if a.Summary.Modes[0].Latency[0].P99Ms != b.Summary.Modes[0].Latency[0].P99Ms || a.Summary.Seed != 11 {
+		t.Error("the same seed gave different numbers")
+	}
+	if a.Summary.Modes[0].Latency[0].P99Ms == c.Summary.Modes[0].Latency[0].P99Ms {
+		t.Error("a different seed gave the same p99")
+	}
+	if a.Summary.Modes[0].Requests.Offered != a.Summary.Modes[1].Requests.Offered {
+		t.Errorf("modes of one run saw different arrivals: %d vs %d", a.Summary.Modes[0].Requests.Offered, a.Summary.Modes[1].Requests.Offered)
+	}
+}
+
+func TestLoadLibraryStudy(t *testing.T) {
+	for _, name := range Library() {
+		s, err := Load(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		plan, err := s.Plan(Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if name == "capacity" && len(plan.Points) != 200 {
+			t.Errorf("capacity has %d points, want 200", len(plan.Points))
+		}
+	}
+	if _, err := Load("no-such-study"); err == nil || !strings.Contains(err.Error(), "capacity") {
+		t.Errorf("unknown study: %v", err)
+	}
 }

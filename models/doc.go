@@ -1,0 +1,50 @@
+// Package models is the mesh on top of the sim kernel: requests flowing
+// through a topology in every dataplane mode, with calibrated CPU, memory
+// and latency costs and Istio-named telemetry.
+//
+// A Mesh is built from a topology (package topology), a cost Profile and
+// per-edge traffic (Config). Every node's ztunnel, every waypoint replica,
+// every sidecar and every app pod is a FIFO multi-server Station; HBONE and
+// Envoy connection pools are slices indexed by precomputed slots; requests
+// are pooled call structs moving through events on a sim.Sim. Nothing on the
+// hot path allocates, builds strings or looks up maps.
+//
+// One file per component, each documenting its units (sim.Time is ns, sizes
+// are bytes, memory MiB):
+//
+//	app.go          service time, worker concurrency, fan-out, L7 load balancing
+//	ztunnel.go      node proxy: per-message, per-byte, stream, handshake, authz CPU
+//	hbone.go        ztunnel's connection pool (per source pod and next hop,
+//	                min(100, peer) streams per connection, one dial per key,
+//	                5-minute idle release)
+//	waypoint.go     Envoy waypoint replicas: per-request and per-byte CPU,
+//	                upstream HBONE pool, zone-preferring replica choice
+//	sidecar.go      Envoy sidecars on both ends, mTLS upstream pool, memory by
+//	                config size and scope
+//	network.go      same-node / cross-node / cross-zone latency, NIC serialisation
+//	controlplane.go istiod pushes, workload certificates with a TTL, outages
+//	telemetry.go    istio_requests_total & co. and ztunnel's istio_tcp_*
+//	profile.go      versioned cost profiles (profiles/*.yaml, embedded)
+//
+// Policy is decided by topology.Evaluate, cached per (edge, source pod,
+// destination pod) — the request attributes are per-edge constants, so the
+// cache is exact. A request denied at L4 is reset by the enforcing ztunnel;
+// one denied at L7 gets a 403 from the waypoint or sidecar.
+//
+// Usage:
+//
+//	top, _ := topology.LoadSpec("cluster.yaml")
+//	prof, _ := models.LoadProfile("istio-1.24-published")
+//	var edges []models.EdgeConfig
+//	for _, c := range top.Calls {
+//		edges = append(edges, models.EdgeConfig{Call: c, Rate: c.RateRPS, KeepAlive: true, Pool: 4})
+//	}
+//	mesh, _ := models.NewMesh(models.Config{Topology: top, Profile: prof, Mode: "ambient",
+//		Seed: 1, Duration: 60 * sim.Second, Warmup: 5 * sim.Second, Edges: edges})
+//	res, _ := mesh.Run()
+//	fmt.Println(res.Mode.Latency[0].P99Ms, res.Mode.Totals.CPUCores)
+//	reg, _ := res.Metrics.Registry() // client_golang registry with Istio's metrics
+//
+// The package is deterministic (seeded streams named per entity, no wall
+// clock, no map order in results) and does no I/O except reading profiles.
+package models

@@ -1,0 +1,89 @@
+package models
+
+import (
+	"math"
+	"testing"
+
+	"github.com/ambientsim/ambientsim/sim"
+)
+
+func TestNetworkLatency(t *testing.T) {
+	top := mustTopology(t, `
+nodes: {list: [{name: a1, zone: a}, {name: a2, zone: a}, {name: b1, zone: b}]}
+namespaces:
+  - name: n
+    workloads: [{name: c}]
+    services: [{name: s}]
+calls:
+  - {from: n/c, to: n/s, rate: 1}
+`)
+	m, err := NewMesh(Config{Topology: top, Profile: mustProfile(t), Seed: 1, Duration: sim.Second, Edges: edgesOf(top, EdgeConfig{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := map[string]int32{}
+	for i := range m.nodes {
+		node[m.nodes[i].name] = int32(i)
+	}
+	p := mustProfile(t).Network
+	same := m.net(node["a1"], node["a1"], 1500)
+	cross := m.net(node["a1"], node["a2"], 1500)
+	zone := m.net(node["a1"], node["b1"], 1500)
+	ser := sim.Time(1500 * 8 / p.NICBandwidth.Value) // ns at Gbit/s
+	if same != p.SameNode.Micros() || cross != p.CrossNode.Micros()+ser || zone != p.CrossZone.Micros()+ser {
+		t.Errorf("same %v cross %v zone %v (serialisation %v)", same, cross, zone, ser)
+	}
+	if !(same < cross && cross < zone) {
+		t.Error("latency must grow with distance")
+	}
+}
+
+// TestLoadBalancing: L7 proxies spread requests by policy; an L4 path with
+// keep-alive connections pins each connection to one pod.
+func TestLoadBalancing(t *testing.T) {
+	spec := `
+nodes: {count: 2}
+namespaces:
+  - name: a
+    mode: %s
+    workloads: [{name: client}]
+    services: [{name: server, replicas: 4}]
+calls:
+  - {from: a/client, to: a/server, rate: 2000}
+`
+	share := func(mode, lb string, pool int) []float64 {
+		top := mustTopology(t, sprintf(spec, mode))
+		m, _ := runMesh(t, Config{Topology: top, Profile: mustProfile(t), Mode: mode, Seed: 8, Duration: 5 * sim.Second,
+			Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: pool, Protocol: HTTP2, LB: lb})})
+		var out []float64
+		var total float64
+		for i := range m.pods {
+			if m.pods[i].p.Workload.Name == "server" {
+				out = append(out, float64(m.pods[i].appReqs))
+				total += float64(m.pods[i].appReqs)
+			}
+		}
+		for i := range out {
+			out[i] /= total
+		}
+		return out
+	}
+	for _, lb := range []string{LBRoundRobin, LBLeastRequest, LBRandom} {
+		for _, f := range share("sidecar", lb, 1) {
+			if math.Abs(f-0.25) > 0.03 {
+				t.Errorf("sidecar %s: share %.3f, want 0.25", lb, f)
+			}
+		}
+	}
+	// Ambient L4 with a single keep-alive connection: every request goes to
+	// the one pod the connection was opened to.
+	used := 0
+	for _, f := range share("ambient", LBRoundRobin, 1) {
+		if f > 0 {
+			used++
+		}
+	}
+	if used != 1 {
+		t.Errorf("a kept-alive L4 connection reached %d pods, want 1", used)
+	}
+}

@@ -1,0 +1,67 @@
+package models
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestProfiles(t *testing.T) {
+	ps := Profiles()
+	if len(ps) == 0 || ps[0].Name != DefaultProfile || ps[0].Description == "" {
+		t.Fatalf("profiles %+v", ps)
+	}
+	p, err := LoadProfile("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Hash == "" || len(p.Raw) == 0 {
+		t.Error("profile hash/raw not set")
+	}
+	if _, err := LoadProfile("istio-9.99"); err == nil || !strings.Contains(err.Error(), "istio-1.24-published") {
+		t.Errorf("unknown profile error should list the built-ins: %v", err)
+	}
+}
+
+func TestProfileErrors(t *testing.T) {
+	good, err := profileFS.ReadFile("profiles/" + DefaultProfile + ".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, from, to string
+		want           []string
+	}{
+		{"wrong unit", "value: 27.952\n    unit: us", "value: 27.952\n    unit: ms", []string{"ztunnel.per_message_cpu", `unit "ms", want "us"`, "x.yaml:"}},
+		{"unknown field", "  per_byte_cpu:\n    value: 2\n", "  per_byte_cpu:\n    valeu: 2\n", []string{"x.yaml", "valeu"}},
+		{"missing source", "source: assumed (AES-GCM + copy in rustls/tokio, order of 0.5 GB/s per core)", "source: \"\"", []string{"ztunnel.per_byte_cpu", "source"}},
+		{"negative", "value: 300\n    unit: us\n    source: assumed (TLS 1.3 full handshake, ECDSA P-256 sign", "value: -300\n    unit: us\n    source: assumed (TLS 1.3 full handshake, ECDSA P-256 sign", []string{"handshake_server_cpu", "negative"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			data := strings.Replace(string(good), tc.from, tc.to, 1)
+			if data == string(good) {
+				t.Fatal("test edit did not apply")
+			}
+			_, err := ParseProfile("x.yaml", []byte(data))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+	// A profile file by path loads the same way.
+	path := filepath.Join(t.TempDir(), "mine.yaml")
+	if err := os.WriteFile(path, []byte(strings.Replace(string(good), "name: istio-1.24-published", "name: mine", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := LoadProfile(path)
+	if err != nil || p.Name != "mine" {
+		t.Fatalf("loading by path: %v %v", p, err)
+	}
+}

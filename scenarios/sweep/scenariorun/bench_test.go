@@ -1,0 +1,78 @@
+package scenariorun
+
+import (
+	"context"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ambientsim/ambientsim/scenarios/sweep"
+)
+
+// BenchmarkCapacityRun is one replication of one point of the built-in
+// capacity study (100 pods, all three modes, 10 s simulated) at the grid's
+// mean load. cpu_s/run is the process CPU time per run, which a busy
+// machine does not inflate the way it inflates wall time; sweep_s_2cores
+// extrapolates it to the 200-point × 5-replication grid (1,000 such runs)
+// on two otherwise idle cores.
+func BenchmarkCapacityRun(b *testing.B) {
+	s, err := Load("capacity")
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, _ := NewRunner(s, Options{})
+	defer r.Close()
+	p := sweep.Point{Load: 5.25, WaypointReplicas: 1, WorkerThreads: 2}
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	for i := 0; i < b.N; i++ {
+		if _, err := r.RunPoint(context.Background(), p, uint64(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perRun := (cpuSeconds() - cpu0) / float64(b.N)
+	b.ReportMetric(perRun, "cpu_s/run")
+	b.ReportMetric(perRun*1000/2, "sweep_s_2cores")
+}
+
+// BenchmarkCapacityGrid runs the capacity study's whole 200-point,
+// 5-replication grid (no searches) with GOMAXPROCS workers and reports its
+// wall time. It takes minutes: run it alone, once:
+//
+//	go test -run '^$' -bench CapacityGrid -benchtime 1x ./scenarios/sweep/scenariorun/
+func BenchmarkCapacityGrid(b *testing.B) {
+	s, err := Load("capacity")
+	if err != nil {
+		b.Fatal(err)
+	}
+	plan, err := s.Plan(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	plan.Tasks = nil // the grid only
+	r, _ := NewRunner(s, Options{})
+	defer r.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start, cpu0 := time.Now(), cpuSeconds()
+		res, err := sweep.Run(context.Background(), plan, r, sweep.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "s/sweep")
+		b.ReportMetric(cpuSeconds()-cpu0, "cpu_s")
+		b.ReportMetric(float64(len(res.Points)*res.Replications), "runs")
+		b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "workers")
+	}
+}
+
+// cpuSeconds is the process's user plus system CPU time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return tv(ru.Utime) + tv(ru.Stime)
+}

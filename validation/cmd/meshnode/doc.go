@@ -1,0 +1,15 @@
+// Command meshnode runs one role of the validation data plane as a process,
+// so the harness can place each in its own network namespace:
+//
+//	meshnode ca       --mesh mesh.yaml --pki DIR --listen ADDR   CA server; writes DIR/root.pem and bootstrap credentials
+//	meshnode ztunnel  --mesh mesh.yaml --pki DIR --ca-url URL --node NODE [--outbound source=NS/POD,listen=ADDR,dest=IP:PORT]... [--capture listen=ADDR,mode=redirect|tproxy]... [--inbound-listen ADDR]
+//	meshnode waypoint --mesh mesh.yaml --pki DIR --ca-url URL --name NS/NAME
+//	meshnode sidecar  --mesh mesh.yaml --pki DIR --ca-url URL --pod NS/POD [--outbound listen=ADDR,dest=IP:PORT]... [--app-port 8080]
+//	meshnode echo     --name POD --http ADDR --tcp ADDR [--service-time 1ms] [--response-size 1024]
+//	meshnode load     --url URL [--via ADDR] --qps 1000 --c 8 --t 10s [--mode open|closed] [--keepalive=false] [--payload-size 1024] [--json out.json]
+//
+// Every long-running role serves /metrics (Istio metrics plus Go process
+// metrics) and /ready on --metrics, and on SIGTERM or SIGINT stops accepting,
+// drains for up to --drain, and exits 0 (1 if the drain deadline cut
+// connections). Exit status 2 means bad flags.
+package main

@@ -1,3 +1,0 @@
-package interop
-
-import _ "istio.io/istio/pkg/hbone"

@@ -1,0 +1,5 @@
+package kind
+
+import "os/exec"
+
+var execLookPath = exec.LookPath
