@@ -82,10 +82,14 @@ type call struct {
 	respDem [maxVisits]sim.Time
 
 	start, attemptStart sim.Time
-	parent              *call
-	pending             int32
-	childMax            sim.Time
-	timer               sim.Timer
+	// When the request reached the waypoint / destination sidecar, and
+	// how long each held it until its response left: their reported
+	// request durations.
+	wpAt, wpDur, dstAt, dstDur sim.Time
+	parent                     *call
+	pending                    int32
+	childMax                   sim.Time
+	timer                      sim.Timer
 }
 
 func (m *Mesh) alloc() *call {
@@ -161,16 +165,7 @@ func (m *Mesh) arrive(ei int32) {
 	case ArrivalConstant:
 		gap = sim.Time(e.rateNs)
 	case ArrivalOnOff:
-		gap = sim.Time(e.arrR.ExpFloat64() * e.rateNs)
-		if now+gap > e.onUntil {
-			// The on period ends first: skip an off period, start a new on
-			// period (memoryless, so redrawing the gap there is exact).
-			off := sim.Time(e.arrR.ExpFloat64() * float64(e.cfg.Off))
-			on := sim.Time(e.arrR.ExpFloat64() * float64(e.cfg.On))
-			start := e.onUntil + off
-			e.onUntil = start + on
-			gap = start - now + sim.Time(e.arrR.ExpFloat64()*e.rateNs)
-		}
+		gap = e.nextOnOff(now) - now
 	default:
 		gap = sim.Time(e.arrR.ExpFloat64() * e.rateNs)
 	}
@@ -217,6 +212,7 @@ func (m *Mesh) attempt(c *call) {
 	c.attemptStart = now
 	c.attempts++
 	c.outcome, c.ztSlot, c.upSlot, c.conn, c.repL = outOK, -1, -1, -1, -1
+	c.wpDur, c.dstDur = 0, 0
 	c.leg1New, c.leg2New, c.leg2Stream = false, false, false
 	c.reqB = sizeOf(e.reqSz)
 	c.respB = sizeOf(e.respSz)
@@ -261,7 +257,10 @@ func (m *Mesh) attempt(c *call) {
 			}
 		}
 		if ac != nil {
-			if ac.opened && ac.tgt == int16(ti) {
+			// The app's connection goes to the first proxy; an L7 proxy
+			// routes each request to its backend, so a backend change needs
+			// no new connection (and L4 paths have a single backend).
+			if ac.opened && (ac.tgt == int16(ti) || tg.wp >= 0 || tg.src == vScSrc) {
 				c.newStream = false
 			} else {
 				ac.opened, ac.tgt, ac.pinned, ac.rep = true, int16(ti), -1, -1
@@ -403,6 +402,12 @@ func (m *Mesh) visitReq(c *call) {
 	var fin, next sim.Time
 	from, to := c.locs[i+1], c.locs[i+2]
 	switch c.kinds[i] {
+	case vWP:
+		c.wpAt = now
+	case vScDst:
+		c.dstAt = now
+	}
+	switch c.kinds[i] {
 	case vZtSrc:
 		fin, next = m.ztOutbound(c, e, tg, now, st, from, to)
 	case vWP:
@@ -456,6 +461,12 @@ func (m *Mesh) visitReq(c *call) {
 // at time t.
 func (m *Mesh) turnAround(c *call, t sim.Time, i int8) {
 	c.dir = dirResp
+	switch c.kinds[i] {
+	case vWP:
+		c.wpDur = t - c.wpAt
+	case vScDst:
+		c.dstDur = t - c.dstAt
+	}
 	if i == 0 {
 		m.complete(c, t+m.latOf(c.kinds[0])+m.c.sameNode)
 		return
@@ -483,8 +494,11 @@ func (m *Mesh) visitResp(c *call) {
 	switch c.kinds[i] {
 	case vWP:
 		m.waypointResponse(c)
+		c.wpDur = fin - c.wpAt
 	case vScSrc:
 		m.sidecarResponse(c)
+	case vScDst:
+		c.dstDur = fin - c.dstAt
 	}
 	if i == 0 {
 		m.complete(c, fin+m.latOf(c.kinds[0])+m.c.sameNode)
@@ -704,5 +718,21 @@ func (m *Mesh) countConnections(c *call, e *edgeRT, tg *target) {
 		} else {
 			e.hsCPU += m.c.wp.hs + m.c.ztHSs
 		}
+	}
+}
+
+// nextOnOff returns the next arrival time after t of an on-off process:
+// Poisson at the on-rate during on periods, nothing during off periods,
+// both periods exponential. Memorylessness makes redrawing at a period
+// boundary exact.
+func (e *edgeRT) nextOnOff(t sim.Time) sim.Time {
+	for {
+		g := sim.Time(e.arrR.ExpFloat64() * e.rateNs)
+		if t+g <= e.onUntil {
+			return t + g
+		}
+		start := e.onUntil + sim.Time(e.arrR.ExpFloat64()*float64(e.cfg.Off))
+		e.onUntil = start + sim.Time(e.arrR.ExpFloat64()*float64(e.cfg.On))
+		t = start
 	}
 }

@@ -87,3 +87,27 @@ calls:
 		t.Errorf("a kept-alive L4 connection reached %d pods, want 1", used)
 	}
 }
+
+// TestArrivalProcesses: every process delivers its mean rate; on-off
+// arrivals come only in on periods.
+func TestArrivalProcesses(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		e    EdgeConfig
+		dur  sim.Time
+	}{
+		{"poisson", EdgeConfig{}, 400 * sim.Second},
+		{"constant", EdgeConfig{Arrival: ArrivalConstant}, 400 * sim.Second},
+		// ~1000 on/off cycles: the on fraction is within ~3% of 1/4.
+		{"on-off", EdgeConfig{Arrival: ArrivalOnOff, On: sim.Second, Off: 3 * sim.Second}, 4000 * sim.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			top := mustTopology(t, poolTopo) // 200 rps
+			_, res := runMesh(t, Config{Topology: top, Profile: mustProfile(t), Seed: 3, Duration: tc.dur,
+				Edges: edgesOf(top, tc.e)})
+			if got := float64(res.Mode.Requests.Offered) / tc.dur.Seconds(); math.Abs(got-200)/200 > 0.06 {
+				t.Errorf("offered %.1f rps, want 200", got)
+			}
+		})
+	}
+}

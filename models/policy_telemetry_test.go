@@ -88,6 +88,22 @@ calls:
 					t.Errorf("%d duration buckets, want Envoy's %d", n, len(EnvoyBuckets))
 				}
 			}
+			// A proxy reports the time it held the request, which is less
+			// than what the client saw.
+			if h := f["istio_request_duration_milliseconds"]; h != nil {
+				for _, m := range h.Metric {
+					hm := m.GetHistogram()
+					mean := hm.GetSampleSum() / float64(hm.GetSampleCount())
+					client := res.Mode.Edges[0].MeanMs
+					ok := mean > 0 && mean < client
+					if label(m, "reporter") == "source" {
+						ok = mean > 0 && mean <= client+0.001 // (rounded) the client's own proxy sees (nearly) all of it
+					}
+					if !ok {
+						t.Errorf("%s reporter mean %.3f ms, client mean %.3f ms", label(m, "reporter"), mean, res.Mode.Edges[0].MeanMs)
+					}
+				}
+			}
 			for _, m := range f["istio_tcp_sent_bytes_total"].GetMetric() {
 				if label(m, "request_protocol") != "tcp" || label(m, "mode") != tc.mode {
 					t.Errorf("tcp series labels: %v", m.Label)

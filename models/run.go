@@ -57,6 +57,7 @@ func (m *Mesh) Run() (*RunResult, error) {
 			e.onUntil = sim.Time(e.arrR.ExpFloat64() * float64(e.cfg.On))
 			// While on, arrive faster so the long-run mean rate is Rate.
 			e.rateNs = e.rateNs * float64(e.cfg.On) / float64(e.cfg.On+e.cfg.Off)
+			first = e.nextOnOff(0)
 		}
 		m.s.At(first, m, sim.Event{Kind: kArrive, A: int64(i)})
 	}

@@ -205,10 +205,10 @@ func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time
 			t.httpAt(tg, ei, ti, repSource, code).observe(durMs, c.reqB, c.respB)
 		}
 		if tg.wp >= 0 && reached(vWP) {
-			t.httpAt(tg, ei, ti, repWaypoint, code).observe(durMs, c.reqB, c.respB)
+			t.httpAt(tg, ei, ti, repWaypoint, code).observe(c.wpDur.Milliseconds(), c.reqB, c.respB)
 		}
 		if tg.dstK == vScDst && reached(vScDst) {
-			t.httpAt(tg, ei, ti, repDestination, code).observe(durMs, c.reqB, c.respB)
+			t.httpAt(tg, ei, ti, repDestination, code).observe(c.dstDur.Milliseconds(), c.reqB, c.respB)
 		}
 	}
 	flag := tfNone

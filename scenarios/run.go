@@ -157,14 +157,64 @@ func (sc *Scenario) BuildTopology(mode string) (*topology.Topology, error) {
 			paths[i] = sc.resolve(m)
 		}
 		t, _, err := topology.LoadManifests(paths, topology.LoadOptions{})
-		return t, err
+		if err != nil {
+			return nil, err
+		}
+		return t, sc.addTrafficCalls(t)
 	}
 	sp, err := topology.DecodeSpec(sc.file, &sc.Topology.Spec)
 	if err != nil {
 		return nil, err
 	}
 	applyMode(sp, mode, sc.Mesh.WaypointReplicas)
-	return sp.Build()
+	t, err := sp.Build()
+	if err != nil {
+		return nil, err
+	}
+	return t, sc.addTrafficCalls(t)
+}
+
+// addTrafficCalls adds a call-graph edge for every traffic edge that names
+// one workload and one service exactly and has a rate, when the topology
+// has no such call (manifests carry no call graph).
+func (sc *Scenario) addTrafficCalls(t *topology.Topology) error {
+	for i, e := range sc.Traffic.Edges {
+		if e.Rate == nil || e.From == "" || e.To == "" || strings.ContainsAny(e.From+e.To, "*?[") {
+			continue
+		}
+		var from *topology.Workload
+		for _, w := range t.Workloads {
+			if w.ID() == e.From {
+				from = w
+			}
+		}
+		var to *topology.Service
+		for _, s := range t.Services {
+			if s.ID() == e.To {
+				to = s
+			}
+		}
+		field := fmt.Sprintf("traffic.edges[%d]", i)
+		if from == nil {
+			return &FieldError{File: sc.file, Field: field + ".from", Msg: fmt.Sprintf("no workload %q in the topology", e.From)}
+		}
+		if to == nil {
+			return &FieldError{File: sc.file, Field: field + ".to", Msg: fmt.Sprintf("no service %q in the topology", e.To)}
+		}
+		exists := false
+		for _, c := range t.Calls {
+			exists = exists || (c.From == from && c.To == to)
+		}
+		if exists {
+			continue
+		}
+		port := 0
+		if len(to.Ports) > 0 {
+			port = to.Ports[0].Port
+		}
+		t.Calls = append(t.Calls, &topology.Call{From: from, To: to, Port: port, RateRPS: *e.Rate})
+	}
+	return nil
 }
 
 func applyMode(sp *topology.Spec, mode string, wpReplicas int) {
@@ -309,6 +359,9 @@ func (sc *Scenario) modelConfig(top *topology.Topology, prof *models.Profile, mo
 			if matchGlob(t.From, c.From.ID()) && matchGlob(t.To, c.To.ID()) {
 				apply(t)
 			}
+		}
+		if e.Arrival == models.ArrivalOnOff && e.Rate > 0 && (e.On <= 0 || e.Off <= 0) {
+			return cfg, &FieldError{File: sc.file, Field: "traffic", Msg: fmt.Sprintf("edge %s -> %s: on-off arrivals need on_period and off_period, e.g. on_period: 2s, off_period: 8s", c.From.ID(), c.To.ID())}
 		}
 		cfg.Edges = append(cfg.Edges, e)
 	}

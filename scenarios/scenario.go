@@ -82,9 +82,11 @@ type EdgeTraffic struct {
 	// source's pods; default: the topology call's rate.
 	Rate *float64 `yaml:"rate,omitempty" json:"rate,omitempty"`
 	// Arrival: poisson (default), constant, or on-off (bursty).
-	Arrival string   `yaml:"arrival,omitempty" json:"arrival,omitempty"`
-	On      Duration `yaml:"on,omitempty" json:"on,omitempty"`   // on-off: mean on period
-	Off     Duration `yaml:"off,omitempty" json:"off,omitempty"` // on-off: mean off period
+	Arrival string `yaml:"arrival,omitempty" json:"arrival,omitempty"`
+	// On and Off are the on-off process's mean on and off periods (named
+	// on_period/off_period: a bare `on:` key is a boolean in YAML 1.1).
+	On  Duration `yaml:"on_period,omitempty" json:"on_period,omitempty"`
+	Off Duration `yaml:"off_period,omitempty" json:"off_period,omitempty"`
 	// ArrivalStream names the random stream of the arrivals: edges naming
 	// the same stream see identical arrival times (to compare two clients
 	// on the same load).
@@ -264,9 +266,6 @@ func (s *Scenario) validate(doc *yaml.Node) error {
 		case "", "poisson", "constant", "on-off":
 		default:
 			return ferr(path+".arrival", "want poisson, constant or on-off, got %q", e.Arrival)
-		}
-		if e.Arrival == "on-off" && (e.On <= 0 || e.Off <= 0) {
-			return ferr(path+".arrival", "on-off arrivals need on and off periods, e.g. on: 2s, off: 8s")
 		}
 		switch e.LoadBalancing {
 		case "", "round-robin", "least-request", "random":

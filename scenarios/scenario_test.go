@@ -425,8 +425,8 @@ func TestPoolingScenario(t *testing.T) {
 		e[strings.TrimPrefix(r.Source, "clients/")] = r
 	}
 	bk, bp := e["bursty-keepalive"], e["bursty-perrequest"]
-	if bk.Calls != bp.Calls {
-		t.Errorf("bursty pair saw %d and %d calls; they share an arrival stream", bk.Calls, bp.Calls)
+	if bk.RateRPS != bp.RateRPS {
+		t.Errorf("bursty pair started %.3f and %.3f calls/s; they share an arrival stream", bk.RateRPS, bp.RateRPS)
 	}
 	if !(bp.Handshakes > 10*bk.Handshakes && bp.HandshakeCPUMs > 10*bk.HandshakeCPUMs) {
 		t.Errorf("bursty per-request handshakes %d (%.1f ms CPU) vs keep-alive %d (%.1f ms)", bp.Handshakes, bp.HandshakeCPUMs, bk.Handshakes, bk.HandshakeCPUMs)
@@ -435,5 +435,40 @@ func TestPoolingScenario(t *testing.T) {
 	if !(bp.MeanMs > bk.MeanMs) || !(e["perrequest"].P50Ms > e["keepalive"].P50Ms) {
 		t.Errorf("per-request should be slower: bursty mean %.3f vs %.3f, steady p50 %.3f vs %.3f",
 			bp.MeanMs, bk.MeanMs, e["perrequest"].P50Ms, e["keepalive"].P50Ms)
+	}
+}
+
+// TestManifestScenario: manifests carry no call graph; exact traffic edges
+// with a rate add it.
+func TestManifestScenario(t *testing.T) {
+	sc, err := Load("testdata/manifests.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := Execute(sc, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := run.Summary.Modes[0]
+	if m.Requests.Succeeded == 0 || len(m.Edges) != 1 || m.Edges[0].Category != "ambient-l4" {
+		t.Errorf("requests %+v edges %+v", m.Requests, m.Edges)
+	}
+	bad := strings.Replace(string(sc.Raw()), "to: shop/api", "to: shop/nope", 1)
+	sc2, err := Parse("testdata/manifests.yaml", []byte(bad))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Execute(sc2, Options{}); err == nil || !strings.Contains(err.Error(), "traffic.edges[0].to") {
+		t.Errorf("unknown service in a traffic edge: %v", err)
+	}
+}
+
+func TestOnOffNeedsPeriods(t *testing.T) {
+	sc, err := Parse("x.yaml", []byte(base+"traffic:\n  defaults: {arrival: on-off}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Execute(sc, Options{}); err == nil || !strings.Contains(err.Error(), "on_period") {
+		t.Errorf("on-off without periods: %v", err)
 	}
 }

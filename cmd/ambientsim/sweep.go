@@ -259,7 +259,9 @@ Each pod runs "ambientsim sweep" on its shard (JOB_COMPLETION_INDEX) and
 writes shard-III-of-NNN.json to the claim --pvc, mounted at /results, in
 /results/<name>. Merge them with "ambientsim sweep merge".
 
-The image's entrypoint must be the ambientsim binary.`,
+The image's entrypoint must be the ambientsim binary. Pods on different
+nodes write to the same claim, so it must be ReadWriteMany (e.g. NFS,
+CephFS, EFS, Filestore).`,
 		Example: `  ambientsim sweep plan study.yaml --shards 50 --parallelism 10 \
       --image registry.example/ambientsim:0.1.0 --pvc sweep-results > job.yaml
   kubectl apply -f job.yaml`,

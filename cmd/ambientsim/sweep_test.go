@@ -142,6 +142,7 @@ func TestSweepErrors(t *testing.T) {
 	}{
 		{"no --out", nil, []string{"sweep", study}, 2, "--out"},
 		{"bad shard", nil, []string{"sweep", study, "--out", out, "--shard", "3/3"}, 2, "0 <= I < N"},
+		{"bad shard from env", map[string]string{"AMBIENTSIM_SHARD": "5/3"}, []string{"sweep", study, "--out", out}, 2, "0 <= I < N"},
 		{"count without index", map[string]string{"AMBIENTSIM_SHARD_COUNT": "4"}, []string{"sweep", study, "--out", out}, 2, "JOB_COMPLETION_INDEX"},
 		{"shard disagrees with count", map[string]string{"AMBIENTSIM_SHARD_COUNT": "4"}, []string{"sweep", study, "--out", out, "--shard", "1/2"}, 2, "disagrees"},
 		{"one replication", nil, []string{"sweep", study, "--out", out, "--replications", "1"}, 2, "between 2"},

@@ -2,6 +2,8 @@ package e2e_test
 
 import (
 	"bytes"
+	"context"
+	"net"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -219,5 +221,50 @@ func TestBulkTransferHTTP(t *testing.T) {
 			}
 			t.Logf("%d MB up in %v, down in %v", n>>20, up, time.Since(start))
 		})
+	}
+}
+
+// An ambient client calling a sidecar pod: its node proxy tunnels HBONE to
+// the sidecar's podIP:15008, and the sidecar enforces L7 policy.
+func TestAmbientToSidecar(t *testing.T) {
+	env := meshtest.Start(t, meshtest.Options{L7Policies: []mesh.L7Policy{
+		{Name: "no-delete", Namespace: "default", TargetServices: []string{"sc-server"}, Action: l4policy.Deny,
+			Rules: []mesh.L7Rule{{Methods: []string{"DELETE"}}}},
+	}})
+	c := env.HTTPClient(t, "client")
+	if code, _, h := get(t, c, http.MethodGet, "http://"+env.SidecarHTTP+"/"); code != 200 || h.Get("x-echo-pod") != "sc-server" {
+		t.Fatalf("GET = %d from %q", code, h.Get("x-echo-pod"))
+	}
+	if code, _, _ := get(t, c, http.MethodDelete, "http://"+env.SidecarHTTP+"/"); code != http.StatusForbidden {
+		t.Fatalf("DELETE = %d, want 403 from the sidecar", code)
+	}
+	waitFor(t, "sidecar saw the ambient client", func() bool {
+		return meshtest.Sum(env.Sidecars["sc-server"].Registry(), "istio_requests_total", map[string]string{
+			"reporter": "destination", "source_workload": "client", "source_principal": "spiffe://cluster.local/ns/default/sa/client"}) == 2
+	})
+}
+
+// The waypoint parses HTTP/2 (cleartext, prior knowledge) inside the tunnel
+// as well as HTTP/1.1.
+func TestWaypointHTTP2(t *testing.T) {
+	env := meshtest.Start(t, meshtest.Options{ResponseSize: 300})
+	var protos http.Protocols
+	protos.SetUnencryptedHTTP2(true)
+	tr := &http.Transport{Protocols: &protos, DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", env.Outbound("client", addr))
+	}}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	for _, path := range []string{"/", "/v2/x"} {
+		resp, err := c.Get("http://" + env.WaypointHTTP + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.ProtoMajor != 2 || resp.StatusCode != 200 || len(body) != 300 {
+			t.Fatalf("GET %s = %s %d, %d bytes; want HTTP/2 200 with 300 bytes", path, resp.Proto, resp.StatusCode, len(body))
+		}
 	}
 }

@@ -36,11 +36,12 @@ type ProcessKind string
 
 // Process kinds.
 const (
-	KindNodeProxy ProcessKind = "nodeproxy"
-	KindWaypoint  ProcessKind = "waypoint"
-	KindEcho      ProcessKind = "echo"
-	KindSidecar   ProcessKind = "sidecar"
-	KindLoadGen   ProcessKind = "loadgen"
+	KindControlPlane ProcessKind = "controlplane"
+	KindNodeProxy    ProcessKind = "nodeproxy"
+	KindWaypoint     ProcessKind = "waypoint"
+	KindEcho         ProcessKind = "echo"
+	KindSidecar      ProcessKind = "sidecar"
+	KindLoadGen      ProcessKind = "loadgen"
 )
 
 // ProcessName is the harness name of a process: "<kind>/<owner>", where
@@ -57,11 +58,12 @@ type ProcessSpec struct {
 	Backend string
 	Kind    ProcessKind
 	Name    string // ProcessName(Kind, Owner)
-	// Owner is the node name (node proxies) or the pod/waypoint name.
+	// Owner is the node name (node proxies, control plane) or the
+	// pod/waypoint name.
 	Owner string
 	Node  string
 	// IP is the process's own address: the node's fabric IP for a node
-	// proxy, the pod IP otherwise.
+	// proxy or the control plane, the pod IP otherwise.
 	IP netip.Addr
 	// Plan and Layout describe the whole run, for resolving peers.
 	Plan   *Plan

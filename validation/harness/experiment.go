@@ -110,6 +110,9 @@ func (e *Experiment) Validate(p *Plan) error {
 		}
 	}
 	procs := map[string]bool{}
+	if p.ControlPlane != "" {
+		procs[ProcessName(KindControlPlane, p.ControlPlane)] = true
+	}
 	for _, n := range p.NodeProxies {
 		procs[ProcessName(KindNodeProxy, n.Node)] = true
 	}

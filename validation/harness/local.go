@@ -368,11 +368,15 @@ func (b *Local) buildNetwork(ctx context.Context) error {
 
 func prefixOf(a netip.Addr, bits int) string { return netip.PrefixFrom(a, bits).String() }
 
-// longRunning lists the processes Setup starts, in start order: node
-// proxies, waypoints, sidecars, then the apps.
+// longRunning lists the processes Setup starts, in start order: the
+// control plane, node proxies, waypoints, sidecars, then the apps.
 func (b *Local) longRunning() []ProcessSpec {
 	l, p := b.layout, b.plan
 	var specs []ProcessSpec
+	if p.ControlPlane != "" {
+		n, _ := l.Node(p.ControlPlane)
+		specs = append(specs, ProcessSpec{Kind: KindControlPlane, Owner: n.Name, Node: n.Name, IP: n.IP})
+	}
 	for _, np := range p.NodeProxies {
 		n, _ := l.Node(np.Node)
 		specs = append(specs, ProcessSpec{Kind: KindNodeProxy, Owner: n.Name, Node: n.Name, IP: n.IP})
@@ -397,7 +401,7 @@ func (b *Local) longRunning() []ProcessSpec {
 
 // netnsOf is the namespace a process runs in.
 func (b *Local) netnsOf(spec ProcessSpec) string {
-	if spec.Kind == KindNodeProxy {
+	if spec.Kind == KindNodeProxy || spec.Kind == KindControlPlane {
 		n, _ := b.layout.Node(spec.Owner)
 		return n.Netns
 	}

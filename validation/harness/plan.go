@@ -46,6 +46,9 @@ type Plan struct {
 	NodeProxies []NodeProxy
 	Waypoints   []Waypoint
 	Network     Network
+	// ControlPlane names the node whose namespace runs the control-plane
+	// process (the CA, istiod's role) before any proxy starts; "" = none.
+	ControlPlane string
 	// CapturePorts are the destination TCP ports of ambient pods' outbound
 	// connections that their node proxy captures (the apps' ports, e.g.
 	// 8080); HBONEPort inbound is always captured for ambient pods.
@@ -198,6 +201,9 @@ func (p *Plan) Validate() error {
 		if l.shape.Delay < 0 || l.shape.BandwidthBitsPerSec < 0 {
 			bad("plan: network.%s: delay and bandwidth must not be negative", l.field)
 		}
+	}
+	if p.ControlPlane != "" && !nodes[p.ControlPlane] {
+		bad("plan: controlPlane %q: no such node (nodes are %v)", p.ControlPlane, nodeNames(p.Nodes))
 	}
 	for i, port := range p.CapturePorts {
 		if port <= 0 || port > 65535 || port == HBONEPort {

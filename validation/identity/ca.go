@@ -102,10 +102,13 @@ func (ca *CA) sign(id ID, pub *ecdsa.PublicKey, ttl time.Duration) ([]byte, erro
 		ttl = ca.maxTTL
 	}
 	now := ca.now()
+	// Backdate a little for clock skew, but never by a large share of a
+	// short lifetime: rotation happens at half of NotAfter-NotBefore.
+	backdate := min(time.Minute, ttl/10)
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(),
 		Subject:      pkix.Name{Organization: []string{ca.trustDomain}},
-		NotBefore:    now.Add(-time.Minute),
+		NotBefore:    now.Add(-backdate),
 		NotAfter:     now.Add(ttl),
 		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},

@@ -317,3 +317,33 @@ func Host(h string) string {
 	}
 	return strings.TrimSuffix(h, ".")
 }
+
+// Conn is a connection that knows its Downstream (an accepted HBONE stream).
+type Conn struct {
+	net.Conn
+	Downstream Downstream
+}
+
+// ConnContext is an http.Server.ConnContext that stores the Downstream of
+// a *Conn in the request context.
+func ConnContext(ctx context.Context, c net.Conn) context.Context {
+	if lc, ok := c.(*Conn); ok {
+		return WithDownstream(ctx, lc.Downstream)
+	}
+	return ctx
+}
+
+// ServeTunnel accepts an HBONE stream and serves the HTTP inside it through
+// sl until the stream ends; ds describes the peer.
+func ServeTunnel(sl *hbone.StreamListener, r *hbone.Request, s *hbone.ServerStream, ds Downstream) {
+	if err := s.Accept(); err != nil {
+		return
+	}
+	if !sl.Push(&Conn{Conn: s, Downstream: ds}) {
+		return
+	}
+	select {
+	case <-s.Done():
+	case <-r.Context.Done():
+	}
+}

@@ -31,7 +31,7 @@ func TestResolveOutbound(t *testing.T) {
 		{"127.0.77.100:9000", mesh.HopDirect, "127.0.77.11:15008", "127.0.77.11:9000", "spiffe://cluster.local/ns/default/sa/server"},
 		{"127.0.77.101:80", mesh.HopWaypoint, "127.0.77.50:15008", "127.0.77.101:80", "spiffe://cluster.local/ns/default/sa/waypoint"},
 		{"127.0.77.11:8080", mesh.HopDirect, "127.0.77.11:15008", "127.0.77.11:8080", "spiffe://cluster.local/ns/default/sa/server"},
-		{"127.0.77.103:80", mesh.HopSidecar, "127.0.77.22:15006", "127.0.77.22:8080", "spiffe://cluster.local/ns/default/sa/sc-server"},
+		{"127.0.77.103:80", mesh.HopSidecar, "127.0.77.22:15008", "127.0.77.22:8080", "spiffe://cluster.local/ns/default/sa/sc-server"},
 		{"10.9.9.9:443", mesh.HopPassthrough, "10.9.9.9:443", "10.9.9.9:443", "spiffe://"},
 	} {
 		out, err := ix.ResolveOutbound(netip.MustParseAddrPort(tc.dst))

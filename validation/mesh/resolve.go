@@ -11,7 +11,7 @@ import (
 const (
 	HopDirect      = "direct"      // HBONE to the destination pod's ztunnel
 	HopWaypoint    = "waypoint"    // HBONE to a waypoint
-	HopSidecar     = "sidecar"     // mTLS to the destination's sidecar
+	HopSidecar     = "sidecar"     // HBONE to the destination pod's sidecar (podIP:15008)
 	HopPassthrough = "passthrough" // plain TCP, destination out of mesh or unknown
 )
 
@@ -65,7 +65,8 @@ func (ix *Index) toWorkload(w *WorkloadInfo, port uint16, podAddressed bool) Out
 	case ModeAmbient:
 		return Outbound{Kind: HopDirect, NextHop: HBONEAddr(w.Addr), Authority: target, Expected: w.ID, Destination: w}
 	case ModeSidecar:
-		return Outbound{Kind: HopSidecar, NextHop: netip.AddrPortFrom(w.Addr, w.SidecarPort), Authority: target,
+		// Sidecars accept HBONE on podIP:15008 from ambient proxies.
+		return Outbound{Kind: HopSidecar, NextHop: HBONEAddr(w.Addr), Authority: target,
 			Expected: w.ID, Destination: w}
 	default:
 		return Outbound{Kind: HopPassthrough, NextHop: target, Authority: target, Destination: w}

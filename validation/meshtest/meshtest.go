@@ -33,7 +33,8 @@ type Options struct {
 	L7Policies     []mesh.L7Policy
 	Routes         []mesh.Route // replaces the default route on server-wp
 	PoolMaxStreams int
-	Verbose        bool // log proxies to stderr
+	CertTTL        time.Duration // node proxy workload certificate lifetime (24 h)
+	Verbose        bool          // log proxies to stderr
 }
 
 // Env is a running loopback mesh.
@@ -52,6 +53,7 @@ type Env struct {
 	PodTCP       string // pod server-v1 IP:9000
 	WaypointHTTP string // service "server-wp" VIP:80, through the waypoint
 	SidecarHTTP  string // service "sc-server" VIP:80, sidecar to sidecar
+	PodClosed    string // pod server-v1 IP:9999, where nothing listens
 
 	base     [3]byte
 	outbound map[[2]string]string
@@ -130,6 +132,7 @@ func Start(t testing.TB, o Options) *Env {
 	e.PodTCP = e.hostPort(11, TCPPort)
 	e.WaypointHTTP = e.hostPort(101, 80)
 	e.SidecarHTTP = e.hostPort(103, 80)
+	e.PodClosed = e.hostPort(11, 9999)
 
 	ctx := context.Background()
 	t.Cleanup(func() {
@@ -159,7 +162,7 @@ func Start(t testing.TB, o Options) *Env {
 		e.extra = append(e.extra, srv.Shutdown)
 	}
 	// Node proxies, with explicit outbound listeners for each ambient client.
-	dests := []string{e.ServerTCP, e.ServerHTTP, e.PodTCP, e.WaypointHTTP, e.hostPort(11, HTTPPort)}
+	dests := []string{e.ServerTCP, e.ServerHTTP, e.PodTCP, e.WaypointHTTP, e.hostPort(11, HTTPPort), e.PodClosed, e.SidecarHTTP}
 	for _, node := range []string{"node-a", "node-b"} {
 		var outs []ztunnel.OutboundListener
 		var keys [][2]string
@@ -173,7 +176,7 @@ func Start(t testing.TB, o Options) *Env {
 			}
 		}
 		z, err := ztunnel.New(ztunnel.Config{Node: node, Mesh: e.Index, Issuer: e.CA.ForNode(node), Outbound: outs,
-			PoolMaxStreams: o.PoolMaxStreams, Logger: logger})
+			PoolMaxStreams: o.PoolMaxStreams, CertTTL: o.CertTTL, Logger: logger})
 		if err != nil {
 			t.Fatal(err)
 		}

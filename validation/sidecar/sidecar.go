@@ -54,6 +54,8 @@ type Proxy struct {
 	servers []*http.Server
 	addrs   []net.Addr
 	wg      sync.WaitGroup
+	hb      *hbone.Server
+	hbAddr  net.Addr
 }
 
 // New builds a sidecar from cfg.
@@ -107,6 +109,52 @@ func New(cfg Config) (*Proxy, error) {
 // Registry returns the sidecar's metrics registry.
 func (p *Proxy) Registry() *prometheus.Registry { return p.reg }
 
+// HBONEAddr returns the address of the HBONE listener (podIP:15008).
+func (p *Proxy) HBONEAddr() net.Addr { return p.hbAddr }
+
+// startHBONE accepts HBONE on podIP:15008, as Istio sidecars do for traffic
+// from ambient node proxies and waypoints, and serves the tunnelled HTTP
+// through the same inbound L7 proxy as mTLS traffic.
+func (p *Proxy) startHBONE(ctx context.Context, inbound http.Handler) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", mesh.HBONEAddr(p.pod.Addr).String())
+	if err != nil {
+		return fmt.Errorf("sidecar %s HBONE: %w", p.cfg.Pod, err)
+	}
+	p.hbAddr = ln.Addr()
+	sl := hbone.NewStreamListener(ln.Addr())
+	p.hb = hbone.NewServer(hbone.ServerConfig{
+		TLS: identity.ServerTLS(p.mgr, p.pod.ID),
+		Handler: hbone.HandlerFunc(func(r *hbone.Request, s *hbone.ServerStream) {
+			if r.Target.Addr().Unmap() != p.pod.Addr {
+				s.Reject(http.StatusBadRequest)
+				return
+			}
+			ds := l7.Downstream{ID: r.Peer, Authority: r.Target}
+			if ra, err := netip.ParseAddrPort(s.RemoteAddr().String()); err == nil {
+				ds.Addr = ra.Addr().Unmap()
+			}
+			l7.ServeTunnel(sl, r, s, ds)
+		}),
+		Logger: p.log,
+	})
+	hs := &http.Server{Handler: inbound, ConnContext: l7.ConnContext, ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelDebug)}
+	p.servers = append(p.servers, hs)
+	p.wg.Add(2)
+	go func() {
+		defer p.wg.Done()
+		_ = hs.Serve(sl)
+	}()
+	go func() {
+		defer p.wg.Done()
+		if err := p.hb.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			p.log.Error("HBONE listener stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
 // OutboundAddrs returns the bound outbound listener addresses in Config order.
 func (p *Proxy) OutboundAddrs() []net.Addr { return append([]net.Addr(nil), p.addrs[1:]...) }
 
@@ -140,6 +188,10 @@ func (p *Proxy) Start(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
 	}
 	p.serve(in, ln, true)
+	if err := p.startHBONE(ctx, inbound); err != nil {
+		_ = p.Shutdown(ctx)
+		return err
+	}
 
 	outbound := l7.New(l7.Config{Mesh: p.cfg.Mesh, Reporter: "source", Transport: roundTripper(p.roundTripOut),
 		Metrics: p.metrics, Route: true, Logger: p.log})
@@ -219,10 +271,17 @@ func (p *Proxy) dialPeer(ctx context.Context, _, addr string) (net.Conn, error) 
 // Shutdown stops the listeners and lets in-flight requests finish until ctx ends.
 func (p *Proxy) Shutdown(ctx context.Context) error {
 	var errs []error
+	// HTTP first: closing the idle keep-alive connections ends the HBONE
+	// streams that carry them, which the HBONE server then drains.
 	for _, hs := range p.servers {
 		if err := hs.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
 			_ = hs.Close()
+		}
+	}
+	if p.hb != nil {
+		if err := p.hb.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	p.wg.Wait()

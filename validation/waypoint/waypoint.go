@@ -44,7 +44,7 @@ type Proxy struct {
 	client *hbone.Client
 	tr     *http.Transport
 	hs     *http.Server
-	sl     *streamListener
+	sl     *hbone.StreamListener
 	reg    *prometheus.Registry
 	log    *slog.Logger
 
@@ -111,13 +111,8 @@ func New(cfg Config) (*Proxy, error) {
 		Protocols:         &protos,
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       time.Hour,
-		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			if sc, ok := c.(*streamConn); ok {
-				return l7.WithDownstream(ctx, sc.ds)
-			}
-			return ctx
-		},
-		ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
+		ConnContext:       l7.ConnContext,
+		ErrorLog:          slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
 	}
 	return p, nil
 }
@@ -139,7 +134,7 @@ func (p *Proxy) Start(ctx context.Context) error {
 		return fmt.Errorf("waypoint %s: %w", p.cfg.Name, err)
 	}
 	p.ln = ln
-	p.sl = newStreamListener(ln.Addr())
+	p.sl = hbone.NewStreamListener(ln.Addr())
 	p.serveWG.Add(2)
 	go func() {
 		defer p.serveWG.Done()
@@ -154,27 +149,12 @@ func (p *Proxy) Start(ctx context.Context) error {
 	return nil
 }
 
-// streamConn is an accepted HBONE stream with what the HTTP layer needs to know.
-type streamConn struct {
-	*hbone.ServerStream
-	ds l7.Downstream
-}
-
 func (p *Proxy) serveHBONE(r *hbone.Request, s *hbone.ServerStream) {
-	if err := s.Accept(); err != nil {
-		return
-	}
 	ds := l7.Downstream{ID: r.Peer, Authority: r.Target}
 	if ra, err := netip.ParseAddrPort(s.RemoteAddr().String()); err == nil {
 		ds.Addr = ra.Addr().Unmap()
 	}
-	if !p.sl.push(&streamConn{ServerStream: s, ds: ds}) {
-		return
-	}
-	select {
-	case <-s.Done():
-	case <-r.Context.Done():
-	}
+	l7.ServeTunnel(p.sl, r, s, ds)
 }
 
 // dialEndpoint opens one HBONE stream to a pod's node proxy for the HTTP
@@ -188,9 +168,10 @@ func (p *Proxy) dialEndpoint(ctx context.Context, _, addr string) (net.Conn, err
 	if !ok {
 		return nil, fmt.Errorf("waypoint upstream %s: unknown pod", addr)
 	}
-	if w.Mode != mesh.ModeAmbient {
-		return hbone.DialFrom(ctx, p.info.Addr, addr)
+	if w.Mode == mesh.ModeNone {
+		return hbone.DialFrom(ctx, p.info.Addr, addr) // out of mesh: plaintext
 	}
+	// Ambient pods (their node proxy) and sidecar pods both accept HBONE on podIP:15008.
 	return p.client.Dial(ctx, hbone.Target{Source: p.info.ID, SourceIP: p.info.Addr, Expected: []identity.ID{w.ID},
 		NextHop: mesh.HBONEAddr(w.Addr).String(), Authority: addr})
 }

@@ -39,7 +39,7 @@ func (p *Proxy) serveOutbound(c net.Conn, src *mesh.WorkloadInfo, dst netip.Addr
 
 	var upstream net.Conn
 	switch out.Kind {
-	case mesh.HopDirect, mesh.HopWaypoint:
+	case mesh.HopDirect, mesh.HopWaypoint, mesh.HopSidecar:
 		hdr := http.Header{}
 		hdr.Set("baggage", baggage(src, ""))
 		hdr.Set("forwarded", `for="`+c.RemoteAddr().String()+`"`)
@@ -66,9 +66,7 @@ func (p *Proxy) serveOutbound(c net.Conn, src *mesh.WorkloadInfo, dst netip.Addr
 		}
 		upstream = u
 	default:
-		// Sidecar destinations would need HBONE on the sidecar (Istio's
-		// sidecars accept it on 15008); our sidecar speaks mTLS only.
-		p.log.Warn("outbound to a sidecar pod is not supported by this node proxy", "dst", dst)
+		p.log.Warn("outbound: unknown hop kind", "kind", out.Kind, "dst", dst)
 		rec.Close(hbone.FlagConnect)
 		hbone.Reset(c)
 		return
