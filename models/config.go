@@ -69,6 +69,22 @@ type Config struct {
 	// Progress, if set, is called about every 1/100 of the run with the
 	// simulated time reached.
 	Progress func(now, end sim.Time)
+	// Failures are scheduled component failures (see Failure). None: the
+	// run pays one branch per request for the feature.
+	Failures []Failure
+	// Series, if true, records every measured call's outcome and latency
+	// in 1-second buckets per edge (RunResult.Series), for blast-radius
+	// time series and detection.
+	Series bool
+	// ProxyRetries is how often an L7 proxy (waypoint, client sidecar)
+	// retries an attempt that failed on a connection failure, reset or
+	// refusal (Istio's default retry policy: 2, on connect-failure,
+	// refused-stream, reset). Applies to failure-caused outcomes only.
+	ProxyRetries int
+	// RetryBudget caps retries per edge at this fraction of the calls
+	// started on it (plus 3), like a client or Envoy retry budget; 0 = no
+	// cap.
+	RetryBudget float64
 }
 
 // EdgeConfig is one call-graph edge's traffic.

@@ -33,6 +33,11 @@ type controlPlane struct {
 	refresh sim.Time // renewal period
 	down    []outage // istiod unavailable, sorted
 	holders []certHolder
+	phase   []sim.Time // each holder's first renewal
+	// restarts lists, per holder, when its proxy restarted (failures):
+	// a restarted proxy has lost its in-memory certificates and fetches
+	// new ones from istiod, so it has none until istiod is up.
+	restarts map[int][]sim.Time
 }
 
 type outage struct{ from, to sim.Time }
@@ -76,8 +81,10 @@ func newControlPlane(m *Mesh) controlPlane {
 	}
 	n := len(m.nodes) + len(m.reps) + len(m.pods)
 	cp.holders = make([]certHolder, n)
+	cp.phase = make([]sim.Time, n)
 	for h := 0; h < n; h++ {
 		phase := sim.Time(float64(cp.refresh) * float64(fnv32(m.holderName(h))) / float64(1<<32))
+		cp.phase[h] = phase
 		cp.holders[h] = certHolder{nextRenew: phase, expiry: phase - cp.refresh + cp.ttl}
 	}
 	return cp
@@ -130,7 +137,28 @@ func (cp *controlPlane) certValid(h int, t sim.Time) bool {
 		c.nextRenew = u + cp.refresh
 		c.renewals++
 	}
+	if rs := cp.restarts[h]; len(rs) > 0 {
+		// The latest restart at or before t decides: no certificate until
+		// istiod answers, then a fresh one (or the renewed one, if later).
+		for k := len(rs) - 1; k >= 0; k-- {
+			if rs[k] > t {
+				continue
+			}
+			u := cp.upAt(rs[k])
+			return t >= u && (t < c.expiry || t < u+cp.ttl)
+		}
+	}
 	return t < c.expiry
+}
+
+// restart records that holder h's proxy restarted at t.
+func (cp *controlPlane) restart(h int, t sim.Time) {
+	if cp.restarts == nil {
+		cp.restarts = map[int][]sim.Time{}
+	}
+	rs := append(cp.restarts[h], t)
+	sort.Slice(rs, func(i, j int) bool { return rs[i] < rs[j] })
+	cp.restarts[h] = rs
 }
 
 // IstiodOutage makes istiod unavailable from `from` to `to` (simulated

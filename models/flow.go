@@ -30,10 +30,18 @@ const (
 	outTimeout          // 504 UT
 	outNetPolicy        // connection dropped by a NetworkPolicy (connect timeout)
 	outTLS              // mTLS handshake failed: a certificate expired (istiod down)
+	outRefused          // a proxy on the path is down: connection refused (fail-closed)
+	outReset            // a failure reset the connection mid-request (crash, drain deadline)
+	outConnTimeout      // the peer is gone (node lost, partition): connect timeout
 	nOutcomes
 )
 
-var outcomeCause = [nOutcomes]string{"", "l4_denied_reset", "l7_denied_403", "dependency_failed_500", "no_healthy_upstream_503", "timeout_504", "network_policy_drop", "tls_handshake_failed"}
+var outcomeCause = [nOutcomes]string{"", "l4_denied_reset", "l7_denied_403", "dependency_failed_500", "no_healthy_upstream_503", "timeout_504", "network_policy_drop", "tls_handshake_failed",
+	"connection_refused", "connection_reset", "connect_timeout"}
+
+// failureOutcome reports whether an outcome is caused by a failed
+// component (what proxies retry on connect-failure / reset).
+func failureOutcome(o uint8) bool { return o == outRefused || o == outReset || o == outConnTimeout }
 
 // Policy decisions cached per (source pod, destination pod).
 const (
@@ -75,6 +83,7 @@ type call struct {
 	measured   bool
 	finalized  bool
 	childFail  bool
+	parked     bool // hung by a failure: only its timeout ends it
 
 	kinds   [maxVisits]uint8
 	sts     [maxVisits]*Station
@@ -82,6 +91,7 @@ type call struct {
 	respDem [maxVisits]sim.Time
 
 	start, attemptStart sim.Time
+	connAt              sim.Time // when the app connection this attempt uses was opened
 	// When the request reached the waypoint / destination sidecar, and
 	// how long each held it until its response left: their reported
 	// request durations.
@@ -113,22 +123,40 @@ func (m *Mesh) Handle(ev sim.Event) {
 		m.arrive(int32(ev.A))
 	case kVisit:
 		c := ev.P.(*call)
+		if m.failOn && m.failCheck(c) {
+			return
+		}
 		if c.dir == dirReq {
 			m.visitReq(c)
 		} else {
 			m.visitResp(c)
 		}
-	case kApp:
-		m.appArrive(ev.P.(*call))
-	case kAppDone:
-		m.appDone(ev.P.(*call))
-	case kResume:
-		m.respond(ev.P.(*call), m.s.Now())
+	case kApp, kAppDone, kResume:
+		c := ev.P.(*call)
+		if m.failOn && m.failCheck(c) {
+			return
+		}
+		switch ev.Kind {
+		case kApp:
+			m.appArrive(c)
+		case kAppDone:
+			m.appDone(c)
+		default:
+			m.respond(c, m.s.Now())
+		}
 	case kTimeout:
 		c := ev.P.(*call)
 		if !c.finalized {
 			m.finalize(c, m.s.Now(), outTimeout)
 		}
+		if c.parked {
+			// The client gives up on the hung connection and closes it.
+			c.parked = false
+			c.outcome = outTimeout
+			m.complete(c, m.s.Now())
+		}
+	case kFault:
+		m.handleFault(ev)
 	case kRetry:
 		m.attempt(ev.P.(*call))
 	case kDrop:
@@ -158,7 +186,16 @@ func (m *Mesh) arrive(ei int32) {
 	if len(e.src) > 0 {
 		srcL := int32(e.rr % uint32(len(e.src)))
 		e.rr++
-		m.startCall(ei, srcL, nil)
+		if m.failOn {
+			// Lost source pods send nothing; the next live one does.
+			for k := 0; k < len(e.src) && !m.srcLive(e.src[srcL], now); k++ {
+				srcL = int32(e.rr % uint32(len(e.src)))
+				e.rr++
+			}
+		}
+		if !m.failOn || m.srcLive(e.src[srcL], now) {
+			m.startCall(ei, srcL, nil)
+		}
 	}
 	var gap sim.Time
 	switch e.cfg.Arrival {
@@ -168,6 +205,9 @@ func (m *Mesh) arrive(ei int32) {
 		gap = e.nextOnOff(now) - now
 	default:
 		gap = sim.Time(e.arrR.ExpFloat64() * e.rateNs)
+	}
+	if m.failOn && len(m.flt.surges) > 0 {
+		gap = sim.Time(float64(gap) / m.surgeFactor(ei, now))
 	}
 	if gap < 1 {
 		gap = 1
@@ -241,6 +281,7 @@ func (m *Mesh) attempt(c *call) {
 	// connection and open a one-off one when all are busy (as Go's
 	// http.Transport does beyond MaxIdleConnsPerHost).
 	c.newStream = true
+	c.connAt = now
 	var ac *appConn
 	if e.cfg.KeepAlive {
 		base := c.srcL * int32(e.cfg.Pool)
@@ -257,6 +298,9 @@ func (m *Mesh) attempt(c *call) {
 			}
 		}
 		if ac != nil {
+			if m.failOn && ac.opened && m.connStale(e, &e.tgts[ac.tgt], c.srcL, ac, ac.openedAt, now) {
+				ac.opened = false // reset by a failure: the client reconnects
+			}
 			// The app's connection goes to the first proxy; an L7 proxy
 			// routes each request to its backend, so a backend change needs
 			// no new connection (and L4 paths have a single backend).
@@ -264,14 +308,16 @@ func (m *Mesh) attempt(c *call) {
 				c.newStream = false
 			} else {
 				ac.opened, ac.tgt, ac.pinned, ac.rep = true, int16(ti), -1, -1
+				ac.openedAt = now
 			}
 			ac.inflight++
+			c.connAt = ac.openedAt
 		}
 	}
 	l7 := tg.wp >= 0 || tg.src == vScSrc
 	srcNode := m.pods[srcPod].node
 	if tg.wp >= 0 {
-		if ac != nil && ac.rep >= 0 {
+		if ac != nil && ac.rep >= 0 && (!m.failOn || !m.repOut(m.wps[tg.wp].reps[ac.rep], now)) {
 			c.repL = ac.rep
 		} else {
 			c.repL = m.pickReplica(tg.wp, srcNode, e)
@@ -292,6 +338,12 @@ func (m *Mesh) attempt(c *call) {
 	default:
 		c.dstL = m.pickL7(e, tg)
 	}
+	if m.failOn && !m.failPick(c, tg, ac, now) {
+		c.outcome = outNoUpstream
+		c.dstL = -1
+		m.complete(c, now+m.c.sameNode)
+		return
+	}
 	dstPod := tg.dst[c.dstL]
 	m.pods[dstPod].out++
 	c.dec = m.decide(e, tg, c.srcL, c.dstL)
@@ -300,7 +352,11 @@ func (m *Mesh) attempt(c *call) {
 	n := int8(0)
 	c.locs[0] = srcNode
 	dstNode := m.pods[dstPod].node
-	if tg.src != 255 {
+	srcBy, dstBy := false, false
+	if m.failOn && len(m.flt.nets)+len(m.flt.bypass) > 0 {
+		srcBy, dstBy = m.bypassed(c, tg, srcNode, dstNode, now)
+	}
+	if tg.src != 255 && !srcBy {
 		c.kinds[n] = tg.src
 		if tg.src == vZtSrc {
 			c.sts[n] = m.nodes[srcNode].zt
@@ -311,14 +367,14 @@ func (m *Mesh) attempt(c *call) {
 		c.locs[n+1] = srcNode
 		n++
 	}
-	if tg.wp >= 0 {
+	if tg.wp >= 0 && !srcBy {
 		r := m.wps[tg.wp].reps[c.repL]
 		c.kinds[n], c.sts[n] = vWP, m.reps[r].st
 		c.respDem[n] = m.respDemand(vWP, c.respB)
 		c.locs[n+1] = m.reps[r].node
 		n++
 	}
-	if tg.dstK != 255 {
+	if tg.dstK != 255 && !dstBy {
 		c.kinds[n] = tg.dstK
 		if tg.dstK == vZtDst {
 			c.sts[n] = m.nodes[dstNode].zt
@@ -332,6 +388,13 @@ func (m *Mesh) attempt(c *call) {
 	c.locs[n+1] = dstNode
 	c.n, c.i, c.dir = n, 0, dirReq
 	c.denyAt = -1
+	if m.failOn {
+		if at, after, out, ok := m.refuse(c, tg, now); ok {
+			c.outcome, c.i, c.respB = out, at, 0
+			m.s.At(now+after, m, sim.Event{Kind: kDrop, P: c})
+			return
+		}
+	}
 	switch c.dec {
 	case decDenyZtunnel:
 		c.denyAt = m.findVisit(c, vZtDst)
@@ -580,7 +643,7 @@ func (m *Mesh) complete(c *call, t sim.Time) {
 	if c.conn >= 0 {
 		ac := &e.conns[c.conn]
 		ac.inflight--
-		if c.outcome == outL4Denied || c.outcome == outNetPolicy || c.outcome == outTLS {
+		if c.outcome == outL4Denied || c.outcome == outNetPolicy || c.outcome == outTLS || failureOutcome(c.outcome) {
 			// The app sees a reset: the connection is gone.
 			ac.opened = false
 			closed = true
@@ -595,7 +658,7 @@ func (m *Mesh) complete(c *call, t sim.Time) {
 		m.tel.record(m, c, e, tg, t, closed)
 		m.countConnections(c, e, tg)
 	}
-	if !c.finalized && c.outcome != outOK && c.outcome != outL7Denied && c.outcome != outDependency && int(c.attempts) <= e.cfg.Retries {
+	if !c.finalized && c.outcome != outOK && c.outcome != outL7Denied && c.outcome != outDependency && m.mayRetry(c, e, tg) {
 		m.s.At(t, m, sim.Event{Kind: kRetry, P: c})
 		return
 	}
@@ -614,12 +677,17 @@ func (m *Mesh) finalize(c *call, t sim.Time, out uint8) {
 	m.s.Cancel(c.timer)
 	e := &m.edges[c.ei]
 	tg := &e.tgts[c.ti]
+	if m.series != nil && c.measured {
+		m.series.add(c.ei, t-m.measure, out != outOK, t-c.start)
+	}
 	if c.measured {
 		lat := t - c.start
 		tg.lat.Record(lat)
 		e.calls++
 		if out != outOK {
 			e.failed++
+		} else if tg.bypass {
+			e.bypassed++
 		}
 		m.stats.causes[out]++
 		if c.parent == nil {

@@ -26,6 +26,7 @@ func (m *Mesh) checkoutHBONE(slot int32, now sim.Time, maxStreams int32) (newCon
 	if s.gen == 0 {
 		s.gen = m.nextGen()
 		s.streams = 0
+		s.dialAt = now
 		newConn = true
 		m.nodes[s.srcNode].conns++
 		m.nodes[s.dstNode].conns++
@@ -60,6 +61,9 @@ func (m *Mesh) closeStream(slot, gen int32) {
 	s := &m.ztPool[slot]
 	m.nodes[s.srcNode].streams--
 	m.nodes[s.dstNode].streams--
+	if gen <= s.floor {
+		return // its connection was torn down by a failure
+	}
 	if gen == s.gen && s.streams > 0 {
 		s.streams--
 		return

@@ -52,6 +52,11 @@ type Mesh struct {
 	end     sim.Time
 	cp      controlPlane
 
+	failOn  bool    // failures are scheduled (the only per-request cost when not)
+	flt     *faults // failure windows, nil without failures
+	series  *seriesRec
+	retries []int64 // per edge: retries made (retry budget)
+
 	podIdx map[*topology.Pod]int32
 	svcIdx map[*topology.Service]int32
 	wlIdx  map[*topology.Workload]int32
@@ -128,6 +133,8 @@ type hboneSlot struct {
 	streams  int32    // active streams on the current connection
 	readyAt  sim.Time // when the current connection's handshake completes
 	lastUse  sim.Time // last checkout (idle release after IdleTimeout)
+	dialAt   sim.Time // when the current connection was dialled
+	floor    int32    // generations <= floor were torn down by a failure
 	retired  int32    // retired connections still open
 	retStrms int32    // streams on retired connections
 	srcNode  int32
@@ -141,6 +148,7 @@ type envoySlot struct {
 	up      bool
 	readyAt sim.Time
 	lastUse sim.Time
+	dialAt  sim.Time
 	idle    int32 // idle upstream connections/streams
 	open    int32 // upstream connections/streams open
 }
@@ -169,11 +177,15 @@ type target struct {
 	tel       tgtTel
 	lat       *sim.Histogram // latency of measured calls to this backend
 	enforceAt [4]int8        // per decision value: visit index that enforces it
+	// bypass: a waypoint serves this service but the path skips it
+	// (topology.Path.Bypass); successful calls count as bypassed.
+	bypass bool
 }
 
 type appConn struct {
 	inflight int32
 	opened   bool
+	openedAt sim.Time // when the client opened it (failures reset older ones)
 	pinned   int32 // destination pod local index (L4 paths), -1 unset
 	rep      int32 // waypoint replica local index, -1 unset
 	tgt      int16
@@ -206,6 +218,9 @@ type edgeRT struct {
 	streams int64    // app connections opened (measured)
 	hs      int64    // mTLS handshakes caused (measured)
 	hsCPU   sim.Time // their CPU, both sides
+	// bypassed counts measured calls that succeeded on a path skipping the
+	// waypoint that serves their destination (unchecked by its policies).
+	bypassed int64
 }
 
 // NewMesh builds the runtime model of cfg.Topology in the mode its pods are
@@ -484,6 +499,7 @@ func (m *Mesh) buildTarget(e *edgeRT, svc *topology.Service, ztKeys map[[2]int32
 	}
 	path := m.top.PathFrom(srcPod, svc, e.port)
 	tg.cat = path.Category
+	tg.bypass = path.Bypass
 	tg.catIdx = categoryIndex(path.Category)
 	if srcPod != nil {
 		switch {

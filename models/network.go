@@ -10,6 +10,13 @@ import "github.com/ambientsim/ambientsim/sim"
 
 // oneWay returns the propagation latency from node a to node b.
 func (m *Mesh) oneWay(a, b int32) sim.Time {
+	if m.failOn && len(m.flt.nets) > 0 {
+		return m.baseOneWay(a, b) + m.netExtra(a, b, m.s.Now())
+	}
+	return m.baseOneWay(a, b)
+}
+
+func (m *Mesh) baseOneWay(a, b int32) sim.Time {
 	switch {
 	case a == b:
 		return m.c.sameNode

@@ -23,6 +23,11 @@ type RunResult struct {
 	Metrics *Metrics
 	Events  uint64 // simulation events handled
 	Calls   int64  // calls (every hop of the call graph) completed in the window
+	// Series is the per-edge 1-second buckets (Config.Series), else nil.
+	Series *Series
+	// Failures is each scheduled failure's direct impact (Config.Failures
+	// order), else nil.
+	Failures []FailureImpact
 }
 
 func (m *Mesh) resetStats() {}
@@ -34,6 +39,13 @@ func (m *Mesh) Run() (*RunResult, error) {
 	}
 	m.measure = m.cfg.Warmup
 	m.end = m.cfg.Warmup + m.cfg.Duration
+	if err := m.setupFailures(); err != nil {
+		return nil, err
+	}
+	m.retries = make([]int64, len(m.edges))
+	if m.cfg.Series {
+		m.series = newSeriesRec(len(m.edges), m.cfg.Duration)
+	}
 	m.stats.e2e = sim.NewHistogram()
 	for i := range m.stats.byCat {
 		m.stats.byCat[i] = sim.NewHistogram()
@@ -159,7 +171,8 @@ func (m *Mesh) result() *RunResult {
 	for i := range st.byCat {
 		calls += st.byCat[i].Count()
 	}
-	return &RunResult{Mode: mr, Metrics: &Metrics{m: m, mode: m.cfg.Mode}, Events: m.s.Fired(), Calls: calls}
+	return &RunResult{Mode: mr, Metrics: &Metrics{m: m, mode: m.cfg.Mode}, Events: m.s.Fired(), Calls: calls,
+		Series: m.seriesResult(), Failures: m.failureImpacts()}
 }
 
 func (m *Mesh) hasAmbient() bool {
@@ -348,7 +361,8 @@ func (m *Mesh) edgeResults(d sim.Time) []results.EdgeResult {
 		c := e.cfg.Call
 		r := results.EdgeResult{Source: c.From.ID(), Destination: c.To.ID(), Category: string(e.tgts[0].cat),
 			Calls: e.calls, Failed: e.failed, RateRPS: round3(float64(e.started) / d.Seconds()),
-			ConnectionsOpened: e.streams, Handshakes: e.hs, HandshakeCPUMs: round3(e.hsCPU.Milliseconds())}
+			ConnectionsOpened: e.streams, Handshakes: e.hs, HandshakeCPUMs: round3(e.hsCPU.Milliseconds()),
+			Bypassed: e.bypassed}
 		lat := sim.NewHistogram()
 		for j := range e.tgts {
 			lat.Merge(e.tgts[j].lat)

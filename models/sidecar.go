@@ -25,6 +25,14 @@ func (m *Mesh) sidecarOutbound(c *call, tg *target, now sim.Time, st *Station, f
 		slot := tg.up[c.srcL*nd+c.dstL]
 		c.upSlot = slot
 		u := &m.upPool[slot]
+		if m.failOn && u.idle > 0 && m.upstreamGone(-1, e.src[c.srcL], tg.dst[c.dstL], u.dialAt, now) {
+			u.open -= u.idle
+			src.scConns -= int64(u.idle)
+			u.idle = 0
+		}
+		if u.open == 0 {
+			u.dialAt = now
+		}
 		if u.idle > 0 && now-u.lastUse > m.c.sc.upIdle {
 			u.open -= u.idle
 			src.scConns -= int64(u.idle)

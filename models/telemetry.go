@@ -182,7 +182,7 @@ func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time
 		if c.outcome == outNetPolicy || c.outcome == outNoUpstream {
 			return false
 		}
-		if c.outcome == outTLS {
+		if c.outcome == outTLS || failureOutcome(c.outcome) {
 			// Only proxies before the failed handshake saw the request.
 			for i := int8(0); i < c.n; i++ {
 				if c.kinds[i] == k {
@@ -215,7 +215,7 @@ func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time
 	switch c.outcome {
 	case outL4Denied:
 		flag = tfDeny
-	case outNetPolicy, outTLS:
+	case outNetPolicy, outTLS, outRefused, outConnTimeout:
 		flag = tfConnect
 	}
 	// ztunnel (always TCP metrics) and Envoy for raw TCP.

@@ -17,6 +17,9 @@ import "github.com/ambientsim/ambientsim/sim"
 // pickReplica chooses the waypoint replica for a new connection from a pod
 // on node srcNode: random among same-zone replicas if any, else among all.
 func (m *Mesh) pickReplica(wp int32, srcNode int32, e *edgeRT) int32 {
+	if m.failOn {
+		return m.pickLiveReplica(wp, srcNode, e)
+	}
 	reps := m.wps[wp].reps
 	if len(reps) == 1 {
 		return 0
@@ -65,6 +68,10 @@ func (m *Mesh) waypointRequest(c *call, tg *target, now sim.Time, st *Station, f
 		u.up, u.idle, u.open = false, 0, 0
 		rep.conns--
 	}
+	if m.failOn && u.up && m.upstreamGone(r, -1, tg.dst[c.dstL], u.dialAt, now) {
+		u.up, u.idle, u.open = false, 0, 0
+		rep.conns--
+	}
 	if !u.up {
 		demand += m.c.wp.hs
 		if measured {
@@ -81,6 +88,7 @@ func (m *Mesh) waypointRequest(c *call, tg *target, now sim.Time, st *Station, f
 			return fin, fin + 2*m.oneWay(from, to)
 		}
 		u.up = true
+		u.dialAt = now
 		c.leg2New = true
 		rep.conns++
 	}

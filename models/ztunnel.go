@@ -28,6 +28,9 @@ func (m *Mesh) ztOutbound(c *call, e *edgeRT, tg *target, now sim.Time, st *Stat
 		if tg.wp >= 0 {
 			maxS = m.c.maxStreamsWP
 		}
+		if m.failOn {
+			m.failHBONESlot(slot, tg, hop, now)
+		}
 		newConn, ready = m.checkoutHBONE(slot, now, maxS)
 		c.ztSlot, c.ztGen = slot, m.ztPool[slot].gen
 		demand += m.c.ztStream

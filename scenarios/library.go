@@ -1,14 +1,20 @@
 package scenarios
 
 import (
+	"bytes"
 	"embed"
+	"fmt"
 	"io/fs"
 	"path"
 	"sort"
 	"strings"
 )
 
-//go:embed library/*.yaml
+// The library's scenarios and the manifests they reference (relative to
+// the scenario, under library/manifests/), so a built-in scenario runs by
+// name from any working directory.
+//
+//go:embed library/*.yaml library/manifests
 var libraryFS embed.FS
 
 // LibraryEntry is a built-in scenario.
@@ -22,6 +28,9 @@ func Library() []LibraryEntry {
 	entries, _ := fs.ReadDir(libraryFS, "library")
 	var out []LibraryEntry
 	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {
+			continue // library/manifests: referenced by scenarios, not scenarios
+		}
 		name := strings.TrimSuffix(e.Name(), ".yaml")
 		le := LibraryEntry{Name: name}
 		if data, err := libraryFS.ReadFile("library/" + e.Name()); err == nil {
@@ -44,3 +53,47 @@ func libraryFile(name string) ([]byte, error) {
 
 // LibraryFile returns a built-in scenario's YAML by name.
 func LibraryFile(name string) ([]byte, error) { return libraryFile(name) }
+
+// libraryManifests reads the manifests a built-in scenario references
+// (files or directories relative to library/) from the embedded library:
+// the YAML and JSON files in path order, joined into one multi-document
+// stream. It returns the stream and the files it read.
+func libraryManifests(refs []string) ([]byte, []string, error) {
+	var buf bytes.Buffer
+	var files []string
+	for _, ref := range refs {
+		p := path.Clean(path.Join("library", strings.ReplaceAll(ref, `\`, "/")))
+		if !strings.HasPrefix(p, "library/") || !fs.ValidPath(p) {
+			return nil, nil, fmt.Errorf("built-in scenario manifests %q: not inside the library", ref)
+		}
+		err := fs.WalkDir(libraryFS, p, func(f string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			switch strings.ToLower(path.Ext(f)) {
+			case ".yaml", ".yml", ".json":
+			default:
+				return nil
+			}
+			if d.IsDir() {
+				return nil
+			}
+			data, err := libraryFS.ReadFile(f)
+			if err != nil {
+				return err
+			}
+			files = append(files, f)
+			buf.WriteString("---\n")
+			buf.Write(data)
+			buf.WriteString("\n")
+			return nil
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("built-in scenario manifests %q: %w", ref, err)
+		}
+	}
+	if len(files) == 0 {
+		return nil, nil, fmt.Errorf("built-in scenario manifests %v: no *.yaml, *.yml or *.json files", refs)
+	}
+	return buf.Bytes(), files, nil
+}

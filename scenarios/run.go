@@ -76,7 +76,10 @@ func Execute(sc *Scenario, opt Options) (*Run, error) {
 	}
 	sum.InputsHash = hash
 	run := &Run{Scenario: sc, Summary: sum, Profile: prof}
+	prof = sc.designProfile(prof)
 	var shown *topology.Topology
+	byFailure := make([][]results.FailureResult, len(sc.Failures))
+	var firstDesign *designRun
 	for _, mode := range sc.Modes {
 		top, err := sc.BuildTopology(mode)
 		if err != nil {
@@ -87,6 +90,9 @@ func Execute(sc *Scenario, opt Options) (*Run, error) {
 		}
 		cfg, err := sc.modelConfig(top, prof, mode, seed, dur, warm)
 		if err != nil {
+			return nil, err
+		}
+		if err := sc.failureConfig(&cfg, top); err != nil {
 			return nil, err
 		}
 		if opt.Progress != nil {
@@ -103,6 +109,26 @@ func Execute(sc *Scenario, opt Options) (*Run, error) {
 		}
 		run.Modes = append(run.Modes, res)
 		sum.Modes = append(sum.Modes, res.Mode)
+		frs, err := sc.blastResults(mode, top, cfg, res)
+		if err != nil {
+			return nil, err
+		}
+		for i := range frs {
+			byFailure[i] = append(byFailure[i], frs[i])
+		}
+		if firstDesign == nil {
+			firstDesign = &designRun{name: "scenario (" + mode + ")", mode: mode, res: res, failures: frs}
+		}
+	}
+	for _, frs := range byFailure {
+		sum.Failures = append(sum.Failures, frs...)
+	}
+	if len(sc.WhatIf) > 0 {
+		wi, err := sc.whatIfs(firstDesign, prof, seed, dur, warm)
+		if err != nil {
+			return nil, err
+		}
+		sum.WhatIf = wi
 	}
 	sum.Topology = topologySummary(shown, run)
 	sum.Paths = shown.Paths().ToResults()
@@ -116,7 +142,18 @@ func inputsHash(sc *Scenario, prof *models.Profile) (string, error) {
 	h := sha256.New()
 	h.Write(sc.raw)
 	h.Write([]byte{0})
+	if sc.embedded && len(sc.Topology.Manifests) > 0 {
+		data, files, err := libraryManifests(sc.Topology.Manifests)
+		if err != nil {
+			return "", fmt.Errorf("hashing inputs: %w", err)
+		}
+		h.Write([]byte(strings.Join(files, "\n")))
+		h.Write(data)
+	}
 	for _, m := range sc.Topology.Manifests {
+		if sc.embedded {
+			break
+		}
 		p := sc.resolve(m)
 		var files []string
 		_ = filepath.WalkDir(p, func(f string, d os.DirEntry, err error) error {
@@ -151,6 +188,20 @@ func (sc *Scenario) resolve(p string) string {
 // waypoint where a namespace with services has none), or the manifests as
 // they are.
 func (sc *Scenario) BuildTopology(mode string) (*topology.Topology, error) {
+	if sc.spec == nil && sc.embedded {
+		// A built-in scenario's manifests come from the embedded library,
+		// whatever the working directory.
+		data, files, err := libraryManifests(sc.Topology.Manifests)
+		if err != nil {
+			return nil, err
+		}
+		name := strings.Join(files, "+")
+		t, _, err := topology.ParseManifests(name, data, topology.LoadOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return t, sc.addTrafficCalls(t)
+	}
 	if sc.spec == nil {
 		paths := make([]string, len(sc.Topology.Manifests))
 		for i, m := range sc.Topology.Manifests {

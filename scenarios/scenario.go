@@ -48,6 +48,14 @@ type Scenario struct {
 	Apps     []App    `yaml:"apps,omitempty" json:"apps,omitempty"`       // per-workload app behaviour
 	Mesh     MeshOpts `yaml:"mesh,omitempty" json:"mesh,omitempty"`       // mesh-wide options
 	Outputs  Outputs  `yaml:"outputs,omitempty" json:"outputs,omitempty"` // which files to write
+	// SLO makes slow calls count as bad in blast-radius results.
+	SLO *SLO `yaml:"slo,omitempty" json:"slo,omitempty"`
+	// Failures are scheduled component failures; each gets a blast-radius
+	// result per mode (summary.json "failures").
+	Failures []FailureSpec `yaml:"failures,omitempty" json:"failures,omitempty"`
+	// WhatIf lists alternative designs run under the same failures on the
+	// same random streams (summary.json "what_if").
+	WhatIf []WhatIfSpec `yaml:"what_if,omitempty" json:"what_if,omitempty"`
 
 	file     string
 	raw      []byte
@@ -125,6 +133,15 @@ type MeshOpts struct {
 	// WaypointReplicas is the replica count of waypoints added for the
 	// ambient+waypoint mode (default 1).
 	WaypointReplicas int `yaml:"waypoint_replicas,omitempty" json:"waypoint_replicas,omitempty"`
+	// CertTTL overrides the profile's workload certificate lifetime
+	// (renewed at the profile's refresh fraction, half-life by default).
+	CertTTL Duration `yaml:"cert_ttl,omitempty" json:"cert_ttl,omitempty"`
+	// ProxyRetries is how often waypoints and client sidecars retry a
+	// connection failure or reset (Istio default 2).
+	ProxyRetries *int `yaml:"proxy_retries,omitempty" json:"proxy_retries,omitempty"`
+	// RetryBudget caps retries per edge at this fraction of its calls
+	// (plus 3); 0 = no cap.
+	RetryBudget float64 `yaml:"retry_budget,omitempty" json:"retry_budget,omitempty"`
 }
 
 // Outputs selects the files run writes.
@@ -306,7 +323,7 @@ func (s *Scenario) validate(doc *yaml.Node) error {
 	default:
 		return ferr("mesh.sidecar_scope", "want mesh, namespace or calls, got %q", s.Mesh.SidecarScope)
 	}
-	return nil
+	return s.validateFailures(ferr)
 }
 
 // lineOf finds the line of a dotted path (with [i] indices) in doc.

@@ -152,6 +152,19 @@ type Placement struct {
 	Note   string
 }
 
+// PlacementsToResults converts placements to the summary.json shape.
+func PlacementsToResults(ps []Placement) []results.Placement {
+	out := make([]results.Placement, 0, len(ps))
+	for _, p := range ps {
+		by := p.By
+		if by == nil {
+			by = []string{}
+		}
+		out = append(out, results.Placement{Kind: p.Kind, Policy: p.Policy, By: by, Note: p.Note})
+	}
+	return out
+}
+
 // Placements lists every policy's enforcement points.
 func (t *Topology) Placements() []Placement {
 	t.index()

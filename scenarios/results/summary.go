@@ -88,6 +88,17 @@ type CallEdge struct {
 type PathReport struct {
 	Pairs    []PathPair `json:"pairs"`
 	Findings []Finding  `json:"findings"`
+	// Placements says where each policy is enforced; summary.json has it,
+	// `paths --format json` leaves it out to keep its documented shape.
+	Placements []Placement `json:"placements,omitempty"`
+}
+
+// Placement is one policy's enforcement points ("nowhere" when By is empty).
+type Placement struct {
+	Kind   string   `json:"kind"`   // AuthorizationPolicy | PeerAuthentication | NetworkPolicy
+	Policy string   `json:"policy"` // ns/name
+	By     []string `json:"by"`     // ztunnel / waypoint/<ns>/<name> / sidecar / CNI
+	Note   string   `json:"note,omitempty"`
 }
 
 type PathPair struct {
@@ -143,6 +154,11 @@ type EdgeResult struct {
 	// or sidecar mTLS), and HandshakeCPUMs the CPU both sides spent on them.
 	Handshakes     int64   `json:"handshakes"`
 	HandshakeCPUMs float64 `json:"handshake_cpu_ms"`
+	// Bypassed counts calls that succeeded on a path skipping the waypoint
+	// serving their destination (an out-of-mesh or sidecar source, an
+	// ingress gateway without ingress-use-waypoint): no waypoint policy
+	// checked them.
+	Bypassed int64 `json:"bypassed,omitempty"`
 }
 
 // RequestCounts reconciles: Offered = Succeeded + Failed + InFlight.
@@ -237,6 +253,23 @@ type FailureResult struct {
 	DetectS     float64       `json:"detect_s"`
 	RecoverS    float64       `json:"recover_s"`
 	Unprotected int64         `json:"unprotected_requests"` // crossed without mTLS or bypassed an enforcing proxy
+
+	// Mode is the dataplane mode (or what-if design) the failure ran in.
+	Mode string `json:"mode,omitempty"`
+	// FailedRequests is how many more external requests failed than in
+	// the same run without the failure (same random streams).
+	FailedRequests int64 `json:"failed_requests"`
+	// PolicyBypassed counts unprotected requests that a policy in force
+	// would have denied.
+	PolicyBypassed int64 `json:"policy_bypassed_requests"`
+	// Note says when the failure hits nothing in this design, or how a
+	// static result was computed.
+	Note string `json:"note,omitempty"`
+	// Identities and Reachable are the static security blast radius of a
+	// node compromise: SPIFFE identities usable from the node, and the
+	// services (ns/name) those identities may call under the policies.
+	Identities []string `json:"identities,omitempty"`
+	Reachable  []string `json:"reachable_services,omitempty"`
 }
 
 type Affected struct {
@@ -261,4 +294,17 @@ type WhatIfResult struct {
 	Affected int     `json:"affected_workloads"`
 	P99Ms    float64 `json:"p99_ms"`
 	CPUCores float64 `json:"cpu_cores"`
+
+	Mode        string   `json:"mode,omitempty"`      // dataplane mode of the design
+	Workloads   []string `json:"workloads,omitempty"` // the affected workloads (ns/name)
+	Unprotected int64    `json:"unprotected_requests"`
+	// DetectS and RecoverS are the worst over the failures (see FailureResult).
+	DetectS  float64 `json:"detect_s"`
+	RecoverS float64 `json:"recover_s"`
+	// Identities and Reachable count a node compromise's security blast
+	// radius in this design (0 without one).
+	Identities int `json:"identities,omitempty"`
+	Reachable  int `json:"reachable_services,omitempty"`
+	// Failures are the per-failure results in this design.
+	Failures []FailureResult `json:"failures,omitempty"`
 }

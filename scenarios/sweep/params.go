@@ -176,7 +176,7 @@ func (p Point) get(name string) string {
 	case "profile":
 		return p.Profile
 	case "mode":
-		return strings.Join(p.Modes, "+")
+		return strings.Join(p.Modes, "/")
 	}
 	return ""
 }
@@ -210,7 +210,7 @@ func (p Point) String() string {
 		if k != "" {
 			k += ","
 		}
-		k += "mode=" + strings.Join(p.Modes, "+")
+		k += "mode=" + strings.Join(p.Modes, "/")
 	}
 	if k == "" {
 		return "(scenario as written)"

@@ -112,7 +112,7 @@ func TestExpand(t *testing.T) {
 	}{
 		{"cartesian, last varies fastest, mode folded",
 			"sweep:\n  parameters:\n    mode: [sidecar, ambient]\n    nodes: [3, 6]\n    load: [0.5, 1]\n",
-			[]string{"load=0.5,nodes=3,mode=sidecar+ambient", "load=1,nodes=3,mode=sidecar+ambient", "load=0.5,nodes=6,mode=sidecar+ambient", "load=1,nodes=6,mode=sidecar+ambient"}},
+			[]string{"load=0.5,nodes=3,mode=sidecar/ambient", "load=1,nodes=3,mode=sidecar/ambient", "load=0.5,nodes=6,mode=sidecar/ambient", "load=1,nodes=6,mode=sidecar/ambient"}},
 		{"float step has no rounding residue",
 			"sweep:\n  parameters:\n    load: {from: 0.1, to: 0.5, step: 0.1}\n",
 			[]string{"load=0.1", "load=0.2", "load=0.3", "load=0.4", "load=0.5"}},
@@ -127,7 +127,7 @@ func TestExpand(t *testing.T) {
 			[]string{"waypointScope=namespace,profile=istio-1.24-published", "waypointScope=per-service,profile=istio-1.24-published"}},
 		{"listed design keeps order",
 			"sweep:\n  points:\n    - {load: 2, mode: [ambient, sidecar]}\n    - {nodes: 4, workerThreads: 4}\n",
-			[]string{"load=2,mode=ambient+sidecar", "nodes=4,workerThreads=4"}},
+			[]string{"load=2,mode=ambient/sidecar", "nodes=4,workerThreads=4"}},
 		{"empty parameters is the scenario as written",
 			"sweep:\n  replications: 2\n",
 			[]string{"(scenario as written)"}},

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -176,4 +177,48 @@ func BenchmarkHBONEThroughput(b *testing.B) {
 	}
 	b.StopTimer()
 	s.Close()
+}
+
+// BenchmarkTLSBaseline is the ceiling for BenchmarkHBONEThroughput on the
+// same machine: 1 MiB writes over one plain TLS 1.3 connection on loopback
+// (same certificates and cipher negotiation, no HTTP/2).
+func BenchmarkTLSBaseline(b *testing.B) {
+	ca, err := identity.NewCA("cluster.local", time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mgr := identity.NewManager(ca.Unrestricted(), time.Hour)
+	srvID := identity.MustParse("spiffe://cluster.local/ns/default/sa/server")
+	cliID := identity.MustParse("spiffe://cluster.local/ns/default/sa/client")
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", identity.ServerTLS(mgr, srvID))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = hbone.CopyCounted(io.Discard, c, nil)
+	}()
+	c, err := tls.Dial("tcp", ln.Addr().String(), identity.ClientTLS(mgr, cliID, srvID))
+	if err != nil {
+		b.Fatal(err)
+	}
+	chunk := make([]byte, 1<<20)
+	b.SetBytes(int64(len(chunk)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := c.Write(chunk); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	c.Close()
+	<-done
 }

@@ -67,6 +67,9 @@ func TestLoadgenAgreesWithFortio(t *testing.T) {
 		}
 		t.Logf("fortio: %s", ref.Summary())
 		t.Logf("ours (%s): %s", mode, ours.Summary())
+		if d := ours.SendDelayHistogram; d != nil {
+			t.Logf("ours (%s): requests left p50 %.3f ms / p90 %.3f ms after their due time", mode, d.CalcPercentile(50)*1000, d.CalcPercentile(90)*1000)
+		}
 		if ours.RetCodes[200] == 0 || ref.RetCodes[200] == 0 || len(ours.RetCodes) != 1 {
 			t.Fatalf("codes: ours %v fortio %v", ours.RetCodes, ref.RetCodes)
 		}
@@ -74,23 +77,23 @@ func TestLoadgenAgreesWithFortio(t *testing.T) {
 			t.Errorf("%s: actual qps %.1f vs fortio %.1f", mode, ours.ActualQPS, ref.ActualQPS)
 		}
 		if mode == loadgen.OpenLoop {
-			// Open loop measures from the due time, so every stall of this
-			// shared machine is charged to all requests due during it;
-			// fortio (like our closed loop) measures from the actual send.
-			// Only the median is comparable, and only loosely.
+			// Open loop charges every stall of this shared machine to all
+			// requests due during it (coordinated-omission correction), which
+			// fortio does not: tails differ by design; the median must agree.
 			o, f := ours.DurationHistogram.CalcPercentile(50), ref.DurationHistogram.CalcPercentile(50)
-			if o > 4*f+1e-3 {
+			if math.Abs(o-f) > 0.5*f+250e-6 {
 				t.Errorf("open loop p50 = %.3f ms, fortio %.3f ms", o*1000, f*1000)
 			}
 			continue
 		}
 		// Same method as fortio: loopback latencies are a few hundred
-		// microseconds with noise from other processes; agree within half
-		// plus 250 µs.
-		for _, p := range []float64{50, 90} {
-			o, f := ours.DurationHistogram.CalcPercentile(p), ref.DurationHistogram.CalcPercentile(p)
-			if math.Abs(o-f) > 0.5*f+250e-6 {
-				t.Errorf("%s: p%v = %.3f ms, fortio %.3f ms", mode, p, o*1000, f*1000)
+		// microseconds with noise from other processes on a shared machine
+		// (and the race detector in CI): the median agrees within half plus
+		// 250 µs, p90 within 100 % plus 500 µs.
+		for _, c := range []struct{ p, rel, abs float64 }{{50, 0.5, 250e-6}, {90, 1, 500e-6}} {
+			o, f := ours.DurationHistogram.CalcPercentile(c.p), ref.DurationHistogram.CalcPercentile(c.p)
+			if math.Abs(o-f) > c.rel*f+c.abs {
+				t.Errorf("%s: p%v = %.3f ms, fortio %.3f ms", mode, c.p, o*1000, f*1000)
 			}
 		}
 	}

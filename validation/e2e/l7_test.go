@@ -3,11 +3,11 @@ package e2e_test
 import (
 	"bytes"
 	"context"
-	"net"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"

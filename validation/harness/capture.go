@@ -27,8 +27,8 @@ const (
 // routing alone (this machine has neither iptables nor nft tools). In
 // every node namespace with a node proxy:
 //
-//   - every ambient pod IP of the plan is added to lo, so the proxy may
-//     bind it as a source (the kernel refuses a non-local source to a
+//   - every ambient pod and waypoint IP of the plan is added to lo, so the
+//     proxy may bind it as a source (the kernel refuses a non-local source to a
 //     socket without IP_TRANSPARENT); accept_local and rp_filter=0 let
 //     packets from those addresses in;
 //   - the local table moves from priority 0 to 1000, after these rules:
@@ -36,7 +36,8 @@ const (
 //     proxy's HBONE dials "to <pod> sport 15008" are delivered locally
 //     (table 100: local 0.0.0.0/0); outbound: "from <pod> dport <capture
 //     port>" is delivered locally, and the app's replies to dials spoofed
-//     from another ambient pod, "from <pod> sport <port> to <ambient pod>";
+//     from another ambient pod or a waypoint, "from <pod> sport <port> to
+//     <ambient pod or waypoint>";
 //     the gateway stays local; everything else to any pod CIDR follows the
 //     main table (is forwarded), although the pod IPs are now local too.
 //
@@ -45,10 +46,15 @@ const (
 // destination (the data plane's TPROXY mode). Out-of-mesh pods reach
 // ambient pods directly, and their replies are not captured.
 func captureCommands(l *Layout, ports []int) [][]string {
-	var ambient []SandboxLayout
+	var ambient, spoofed []SandboxLayout
 	for _, s := range l.Sandboxes {
 		if s.Mode == ModeAmbient {
 			ambient = append(ambient, s)
+		}
+		// A destination proxy dials the app from the client's address:
+		// an ambient pod's or a waypoint's.
+		if s.Mode == ModeAmbient || s.Kind == SandboxWaypoint {
+			spoofed = append(spoofed, s)
 		}
 	}
 	if len(ambient) == 0 {
@@ -71,7 +77,7 @@ func captureCommands(l *Layout, ports []int) [][]string {
 			sys = append(sys, "net.ipv4.conf."+dev+".accept_local=1", "net.ipv4.conf."+dev+".rp_filter=0")
 		}
 		cmds = append(cmds, sys)
-		for _, s := range ambient {
+		for _, s := range spoofed {
 			ip("addr", "add", prefixOf(s.IP, 32), "dev", "lo")
 		}
 		ip("route", "add", "local", "0.0.0.0/0", "dev", "lo", "table", captureTable)
@@ -87,7 +93,7 @@ func captureCommands(l *Layout, ports []int) [][]string {
 				// iif: only packets the pod sent, never the proxy's own
 				// (spoofed) packets with the same addresses.
 				rule(prioOutbound, "iif", n.Bridge, "from", p, "ipproto", "tcp", "dport", strconv.Itoa(port), "lookup", captureTable)
-				for _, peer := range ambient {
+				for _, peer := range spoofed {
 					rule(prioAppReply, "iif", n.Bridge, "from", p, "to", prefixOf(peer.IP, 32), "ipproto", "tcp", "sport", strconv.Itoa(port), "lookup", captureTable)
 				}
 			}

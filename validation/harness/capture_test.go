@@ -3,6 +3,7 @@ package harness
 import (
 	"bufio"
 	"context"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -12,8 +13,9 @@ import (
 // TestLocalCapture checks the policy-routing capture: ambient pods'
 // outbound connections to a capture port and inbound HBONE to their IPs
 // land on their node proxy (a transparent listener in the node namespace,
-// which sees the original destination as its local address), while the
-// node's own connections and out-of-mesh pods reach the apps directly.
+// which sees the original destination as its local address); the proxy
+// can dial with pod IPs as source and gets the replies; the node's own
+// connections and out-of-mesh pods reach the apps directly.
 func TestLocalCapture(t *testing.T) {
 	needRoot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -54,25 +56,42 @@ func TestLocalCapture(t *testing.T) {
 		return n.Netns
 	}
 	tests := []struct {
-		from, to, want string
+		from, source, to, want string
 	}{
-		{"client-b", ip("server-a") + ":8080", "nodeproxy/node-b " + ip("server-a") + ":8080"},   // outbound capture at the source node
-		{"client-b", ip("server-b") + ":8080", "nodeproxy/node-b " + ip("server-b") + ":8080"},   // also to a pod on the same node
-		{"client-a", ip("server-b") + ":15008", "nodeproxy/node-b " + ip("server-b") + ":15008"}, // inbound HBONE at the destination node
-		{"node-a", ip("server-b") + ":8080", "echo/server-b " + ip("server-b") + ":8080"},        // the node proxy dialling an app
-		{"outsider", ip("server-a") + ":8080", "echo/server-a " + ip("server-a") + ":8080"},      // out of the mesh: not captured
+		// outbound capture at the source node, to another node and to the same node
+		{"client-b", "", ip("server-a") + ":8080", "nodeproxy/node-b " + ip("server-a") + ":8080"},
+		{"client-b", "", ip("server-b") + ":8080", "nodeproxy/node-b " + ip("server-b") + ":8080"},
+		// inbound HBONE at the destination node, dialled by the source node's
+		// proxy with the client pod's IP as source (ztunnel's spoofing)
+		{"node-a", ip("client-a"), ip("server-b") + ":15008", "nodeproxy/node-b " + ip("server-b") + ":15008"},
+		// the destination proxy dialling its app with the remote client's IP,
+		// and with a same-node client's IP: the replies come back to it
+		{"node-b", ip("client-a"), ip("server-b") + ":8080", "echo/server-b " + ip("server-b") + ":8080"},
+		{"node-a", ip("client-a"), ip("server-a") + ":8080", "echo/server-a " + ip("server-a") + ":8080"},
+		// the node itself, and an out-of-mesh pod: not captured
+		{"node-a", "", ip("server-b") + ":8080", "echo/server-b " + ip("server-b") + ":8080"},
+		{"outsider", "", ip("server-a") + ":8080", "echo/server-a " + ip("server-a") + ":8080"},
 	}
 	for _, tt := range tests {
-		conn, err := DialInNetns(ctx, nsOf(tt.from), "tcp", tt.to)
+		var conn net.Conn
+		err := inNetns(nsOf(tt.from), func() error {
+			d := net.Dialer{Timeout: 3 * time.Second}
+			if tt.source != "" {
+				d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(tt.source)}
+			}
+			var err error
+			conn, err = d.DialContext(ctx, "tcp", tt.to)
+			return err
+		})
 		if err != nil {
-			t.Errorf("%s → %s: %v", tt.from, tt.to, err)
+			t.Errorf("%s (source %q) → %s: %v", tt.from, tt.source, tt.to, err)
 			continue
 		}
 		_ = conn.SetDeadline(time.Now().Add(3 * time.Second))
 		line, err := bufio.NewReader(conn).ReadString('\n')
 		conn.Close()
 		if got := strings.TrimSpace(line); err != nil || got != tt.want {
-			t.Errorf("%s → %s: answered %q (%v), want %q", tt.from, tt.to, got, err, tt.want)
+			t.Errorf("%s (source %q) → %s: answered %q (%v), want %q", tt.from, tt.source, tt.to, got, err, tt.want)
 		}
 	}
 	id := b.RunID()

@@ -23,7 +23,13 @@
 //   - The kind backend (package validation/kind) builds the same plan as a
 //     kind cluster from generated manifests.
 //
-// The harness does not know the data plane's flags: a [Commander] turns
+// In the local backend, ambient pods' traffic reaches their node's proxy
+// the way ztunnel's redirection does, by policy routing alone (no
+// iptables): inbound HBONE to the pod, and outbound connections to
+// [Plan].CapturePorts; the node proxy may also use the pods' IPs as source.
+//
+// The harness does not know the data plane's flags: a [Commander] (package
+// validation/harness/dataplane has the one for meshnode) turns
 // each [ProcessSpec] (a node proxy on node-a, an echo app in pod server-b,
 // a load generator with its Load) into a [Command]: program, arguments,
 // the address that accepts connections once it is ready, and its

@@ -237,7 +237,7 @@ func TestSweepAfterCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	// fabric + 2 nodes + 4 pods; 4 processes (2 node proxies, 2 echo apps).
-	if len(inv.Netns) != 7 || len(inv.Processes) != 4 || len(inv.Cgroups) == 0 {
+	if len(inv.Netns) != 7 || len(inv.Processes) != 4 || len(inv.Cgroups) == 0 || len(inv.WorkDirs) != 1 {
 		t.Fatalf("before sweep: %s", inv)
 	}
 	if _, err := Sweep(context.Background(), ExecRunner{}, b.RunID()); err != nil {

@@ -182,3 +182,19 @@ func TestProcCounters(t *testing.T) {
 		t.Errorf("procPeakRSSBytes(self) = %v, %v", peak, err)
 	}
 }
+
+func TestFindWorkDirs(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"ambientsim-abc123-1234", "ambientsim-abd999-55", "ambientsim-report-shots", "ambientsim-sweep-758417400", "other"} {
+		if err := os.Mkdir(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := findWorkDirs(dir, "abc")
+	if len(got) != 1 || filepath.Base(got[0]) != "ambientsim-abc123-1234" {
+		t.Errorf("findWorkDirs(abc) = %v", got)
+	}
+	if got := findWorkDirs(dir, ""); len(got) != 2 {
+		t.Errorf("findWorkDirs(\"\") = %v, want the two run directories only", got)
+	}
+}

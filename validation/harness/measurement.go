@@ -48,6 +48,10 @@ type ProcessUsage struct {
 	// PeakMemoryBytes is the high-water mark since the process started
 	// (cgroup memory peak, or peak RSS in /proc mode).
 	PeakMemoryBytes int64
+	// PeakRSSBytes is the process's peak resident set (VmHWM) read at the
+	// end of the Run, 0 if it had exited. Unlike a cgroup's memory it
+	// includes file-backed pages (the binary's text) charged elsewhere.
+	PeakRSSBytes int64
 	// Source says where the numbers come from (cgroup-v1, cgroup-v2, proc).
 	Source   CgroupMode
 	Restarts int

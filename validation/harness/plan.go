@@ -92,6 +92,9 @@ type Waypoint struct {
 	Name      string
 	Node      string
 	Namespace string // "" = "default"
+	// Services are the services (in Namespace) whose service-addressed
+	// traffic goes through this waypoint (istio.io/use-waypoint).
+	Services []string
 }
 
 // Network holds the link properties wished for between nodes. The zero
@@ -181,8 +184,19 @@ func (p *Plan) Validate() error {
 			bad("plan: %s.service %q: want a lowercase DNS label", field, pod.Service)
 		}
 	}
+	services := map[string]bool{}
+	for _, pod := range p.Pods {
+		if pod.Service != "" {
+			services[orDefault(pod.Namespace, "default")+"/"+pod.Service] = true
+		}
+	}
 	for i, w := range p.Waypoints {
 		checkSandbox(fmt.Sprintf("waypoints[%d]", i), w.Name, w.Node)
+		for j, svc := range w.Services {
+			if !services[orDefault(w.Namespace, "default")+"/"+svc] {
+				bad("plan: waypoints[%d].services[%d] %q: no pod in namespace %q has this service", i, j, svc, orDefault(w.Namespace, "default"))
+			}
+		}
 	}
 	proxied := map[string]bool{}
 	for i, np := range p.NodeProxies {

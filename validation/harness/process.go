@@ -195,6 +195,19 @@ func (p *process) usage() (cpu float64, peak int64, source CgroupMode, err error
 	return p.procUsage()
 }
 
+// peakRSS is VmHWM of the running process, 0 if it has exited.
+func (p *process) peakRSS() int64 {
+	pid := p.pid()
+	if pid == 0 || p.exited() {
+		return 0
+	}
+	n, err := procPeakRSSBytes(pid)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
 // procUsage is the /proc + rusage fallback.
 func (p *process) procUsage() (cpu float64, peak int64, source CgroupMode, err error) {
 	p.mu.Lock()

@@ -127,7 +127,8 @@ func (b *Local) Run(ctx context.Context, exp *Experiment) (*Measurement, error) 
 		p.mu.Unlock()
 		m.Processes = append(m.Processes, ProcessUsage{
 			Process: p.spec.Name, Kind: p.spec.Kind, Node: p.spec.Node,
-			CPUSeconds: cpu - cpuBefore[p], PeakMemoryBytes: peak, Source: src, Restarts: restarts,
+			CPUSeconds: cpu - cpuBefore[p], PeakMemoryBytes: peak, PeakRSSBytes: p.peakRSS(),
+			Source: src, Restarts: restarts,
 		})
 	}
 	for _, p := range loadgens {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,15 +22,16 @@ type Inventory struct {
 	Links     []string // interface names in the host namespace
 	Cgroups   []string // cgroup directories
 	Processes []int    // PIDs carrying RunEnv=<matching id>
+	WorkDirs  []string // temporary work directories (logs, results)
 }
 
 // Empty reports whether nothing was found.
 func (i *Inventory) Empty() bool {
-	return len(i.Netns)+len(i.Links)+len(i.Cgroups)+len(i.Processes) == 0
+	return len(i.Netns)+len(i.Links)+len(i.Cgroups)+len(i.Processes)+len(i.WorkDirs) == 0
 }
 
 func (i *Inventory) String() string {
-	return fmt.Sprintf("netns %v, links %v, cgroups %v, processes %v", i.Netns, i.Links, i.Cgroups, i.Processes)
+	return fmt.Sprintf("netns %v, links %v, cgroups %v, processes %v, work directories %v", i.Netns, i.Links, i.Cgroups, i.Processes, i.WorkDirs)
 }
 
 // Leftovers lists the namespaces, host interfaces, cgroups and processes
@@ -63,6 +65,7 @@ func Leftovers(ctx context.Context, r Runner, idPrefix string) (*Inventory, erro
 	}
 	inv.Cgroups = findCgroupDirs(cgroupRoot, CgroupName(idPrefix))
 	inv.Processes = findRunProcesses(idPrefix)
+	inv.WorkDirs = findWorkDirs(os.TempDir(), idPrefix)
 	sort.Strings(inv.Netns)
 	sort.Strings(inv.Links)
 	return inv, nil
@@ -89,6 +92,27 @@ func findCgroupDirs(root, prefix string) []string {
 		return nil
 	})
 	sort.Strings(out)
+	return out
+}
+
+// workDirPattern is the name os.MkdirTemp gives a run's temporary work
+// directory ("ambientsim-<run ID>-<random digits>").
+var workDirPattern = regexp.MustCompile(`^ambientsim-([a-z0-9]{6})-[0-9]+$`)
+
+// findWorkDirs finds the temporary work directories of runs whose ID
+// starts with idPrefix.
+func findWorkDirs(dir, idPrefix string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		m := workDirPattern.FindStringSubmatch(e.Name())
+		if e.IsDir() && m != nil && strings.HasPrefix(m[1], idPrefix) {
+			out = append(out, filepath.Join(dir, e.Name()))
+		}
+	}
 	return out
 }
 
@@ -137,7 +161,8 @@ func isZombie(pid int) bool {
 
 // Sweep removes the leftovers of crashed or killed runs whose ID starts
 // with idPrefix: it kills their processes, deletes their network
-// namespaces and host interfaces and removes their cgroups. Pass "" to
+// namespaces and host interfaces, removes their cgroups and temporary work
+// directories. Pass "" to
 // sweep every ambientsim run on the machine. It returns what it found.
 func Sweep(ctx context.Context, r Runner, idPrefix string) (*Inventory, error) {
 	inv, err := Leftovers(ctx, r, idPrefix)
@@ -157,6 +182,11 @@ func Sweep(ctx context.Context, r Runner, idPrefix string) (*Inventory, error) {
 	}
 	for _, link := range inv.Links {
 		if _, err := r.Run(ctx, "ip", "link", "del", link); err != nil && !isNotFound(err) {
+			errs = append(errs, err)
+		}
+	}
+	for _, d := range inv.WorkDirs {
+		if err := os.RemoveAll(d); err != nil {
 			errs = append(errs, err)
 		}
 	}

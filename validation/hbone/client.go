@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -453,13 +454,20 @@ func (c *Client) Close() error {
 }
 
 // DialFrom dials TCP to addr with the local address bound to source when
-// source is valid (on loopback any 127/8 address can be bound).
+// source is valid, as ztunnel spoofs the pod's IP (on loopback any 127/8
+// address can be bound). Where source is not a local address (a proxy in
+// its own network namespace), it dials from the default address instead.
 func DialFrom(ctx context.Context, source netip.Addr, addr string) (net.Conn, error) {
 	var d net.Dialer
 	if source.IsValid() {
 		d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(source, 0))
 	}
-	return d.DialContext(ctx, "tcp", addr)
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil && source.IsValid() && errors.Is(err, syscall.EADDRNOTAVAIL) {
+		d.LocalAddr = nil
+		return d.DialContext(ctx, "tcp", addr)
+	}
+	return c, err
 }
 
 func newTraceparent() string {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -309,5 +310,23 @@ func TestRoundTripServerClosesFirst(t *testing.T) {
 	got, err := io.ReadAll(s)
 	if err != nil || string(got) != "bye" {
 		t.Fatalf("read %q, %v; want \"bye\", nil", got, err)
+	}
+}
+
+func TestDialFromFallsBackWhenSourceIsNotLocal(t *testing.T) {
+	echo := startEcho(t)
+	// 192.0.2.1 (TEST-NET-1) is not assigned to this machine.
+	c, err := hbone.DialFrom(context.Background(), netip.MustParseAddr("192.0.2.1"), echo)
+	if err != nil {
+		t.Fatalf("DialFrom with a foreign source: %v", err)
+	}
+	c.Close()
+	c, err = hbone.DialFrom(context.Background(), netip.MustParseAddr("127.0.0.9"), echo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := c.LocalAddr().(*net.TCPAddr).IP.String(); got != "127.0.0.9" {
+		t.Fatalf("bound %s, want 127.0.0.9", got)
 	}
 }

@@ -335,6 +335,22 @@ func (g *generator) manifests() ([]byte, []Process, error) {
 	grace := int64(5)
 	root := int64(0)
 
+	// The control plane (the CA): a Deployment and a Service on its node.
+	if cp := g.plan.ControlPlane; cp != "" {
+		spec := harness.ProcessSpec{Kind: harness.KindControlPlane, Owner: cp, Node: cp}
+		c, mport, mpath, err := g.container("controlplane", spec)
+		if err != nil {
+			return nil, nil, err
+		}
+		c.Resources = ResourceRequirements{Requests: map[string]string{"cpu": "100m", "memory": "128Mi"}}
+		pname := harness.ProcessName(harness.KindControlPlane, cp)
+		podLabels := map[string]string{LabelProcess: ProcessLabel(pname), LabelPod: "controlplane"}
+		docs = append(docs, g.deployment("controlplane", sys, cp, podLabels, []Container{c}, &grace))
+		docs = append(docs, g.service("controlplane", sys, map[string]string{LabelPod: "controlplane"}, c.Ports, false))
+		procs = append(procs, Process{Name: pname, Kind: harness.KindControlPlane, Node: cp, Namespace: sys,
+			MetricsPort: mport, MetricsPath: mpath, Controller: "deployment/controlplane"})
+	}
+
 	// Node proxies: one DaemonSet per node, pinned by the node label, so
 	// each keeps the plan's node name (kind names its nodes itself).
 	for _, np := range g.plan.NodeProxies {
@@ -386,7 +402,7 @@ func (g *generator) manifests() ([]byte, []Process, error) {
 		pname := harness.ProcessName(harness.KindWaypoint, w.Name)
 		podLabels := map[string]string{LabelProcess: ProcessLabel(pname), LabelPod: w.Name, "gateway.networking.k8s.io/gateway-name": w.Name}
 		docs = append(docs, g.deployment(w.Name, ns, w.Node, podLabels, []Container{c}, &grace))
-		docs = append(docs, g.service(w.Name, ns, map[string]string{LabelPod: w.Name}, c.Ports))
+		docs = append(docs, g.service(w.Name, ns, map[string]string{LabelPod: w.Name}, c.Ports, false))
 		procs = append(procs, Process{Name: pname, Kind: harness.KindWaypoint, Node: w.Node, Namespace: ns,
 			MetricsPort: mport, MetricsPath: mpath, Controller: "deployment/" + w.Name})
 	}
@@ -436,7 +452,7 @@ func (g *generator) manifests() ([]byte, []Process, error) {
 	}
 	for _, key := range serviceOrder {
 		ns, name, _ := strings.Cut(key, "/")
-		docs = append(docs, g.service(name, ns, map[string]string{LabelService: name}, services[key]))
+		docs = append(docs, g.service(name, ns, map[string]string{LabelService: name}, services[key], true))
 	}
 	out, err := marshalDocs(docs...)
 	return out, procs, err
@@ -462,13 +478,13 @@ func (g *generator) deployment(name, ns, node string, podLabels map[string]strin
 	}
 }
 
-// service exposes the app's ready port as port 80 (and other ports as
-// themselves).
-func (g *generator) service(name, ns string, selector map[string]string, ports []ContainerPort) Service {
+// service exposes ports as themselves; for an app (app true) the ready
+// port becomes port 80, as an HTTP Service in front of an echo app does.
+func (g *generator) service(name, ns string, selector map[string]string, ports []ContainerPort, app bool) Service {
 	s := Service{TypeMeta: TypeMeta{"v1", "Service"}, Metadata: g.meta(name, ns, nil), Spec: ServiceSpec{Selector: selector}}
 	for i, p := range ports {
 		sp := ServicePort{Name: p.Name, Port: p.ContainerPort, TargetPort: p.ContainerPort, Protocol: "TCP"}
-		if i == 0 && p.Name == "ready" {
+		if app && i == 0 && p.Name == "ready" {
 			sp.Name, sp.Port = "http", 80
 		}
 		s.Spec.Ports = append(s.Spec.Ports, sp)

@@ -49,9 +49,10 @@ func testPlan() *harness.Plan {
 			{Name: "server-b", Node: "node-b", Namespace: "apps", ServiceAccount: "echo", Service: "echo", Roles: []harness.Role{harness.RoleEcho, harness.RoleSidecar}},
 			{Name: "client", Node: "node-b", Namespace: "apps", Roles: []harness.Role{harness.RoleLoadGen}},
 		},
-		NodeProxies: []harness.NodeProxy{{Node: "node-a"}, {Node: "node-b"}},
-		Waypoints:   []harness.Waypoint{{Name: "waypoint", Node: "node-a", Namespace: "apps"}},
-		Network:     harness.Network{CrossZone: harness.LinkShape{Delay: time.Millisecond}},
+		NodeProxies:  []harness.NodeProxy{{Node: "node-a"}, {Node: "node-b"}},
+		Waypoints:    []harness.Waypoint{{Name: "waypoint", Node: "node-a", Namespace: "apps"}},
+		ControlPlane: "node-a",
+		Network:      harness.Network{CrossZone: harness.LinkShape{Delay: time.Millisecond}},
 	}
 }
 
@@ -71,6 +72,9 @@ var testCommander = harness.CommanderFunc(func(s harness.ProcessSpec) (harness.C
 		return harness.Command{}, fmt.Errorf("spec for %s: backend %q, layout %v", s.Name, s.Backend, s.Layout)
 	}
 	switch s.Kind {
+	case harness.KindControlPlane:
+		return harness.Command{Path: "/usr/local/bin/meshnode", Args: []string{"ca", "--listen=$(POD_IP):15012"},
+			ReadyAddr: ":15012", MetricsURL: "http://$(POD_IP):15014/metrics"}, nil
 	case harness.KindNodeProxy:
 		return harness.Command{Path: "/usr/local/bin/nodeproxy", Args: []string{"--node=" + s.Owner, "--mesh=/etc/ambientsim/mesh.yaml", "--listen=$(POD_IP)"},
 			ReadyAddr: "$(POD_IP):15008", MetricsURL: "http://$(POD_IP):15020/metrics"}, nil
@@ -187,7 +191,7 @@ func TestManifestsDecodeIntoKubernetesTypes(t *testing.T) {
 	for k, v := range objs {
 		counts[k] = len(v)
 	}
-	want := map[string]int{"Namespace": 2, "ConfigMap": 2, "DaemonSet": 2, "Deployment": 3, "Service": 2}
+	want := map[string]int{"Namespace": 2, "ConfigMap": 2, "DaemonSet": 2, "Deployment": 4, "Service": 3}
 	if fmt.Sprint(counts) != fmt.Sprint(want) {
 		t.Errorf("objects %v, want %v", counts, want)
 	}

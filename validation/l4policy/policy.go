@@ -25,27 +25,27 @@ type Workload struct {
 
 // Policy is an AuthorizationPolicy reduced to its L4 content.
 type Policy struct {
-	Name      string `yaml:"name"`
-	Namespace string `yaml:"namespace"` // the root namespace makes the policy mesh-wide
+	Name      string `yaml:"name,omitempty"`
+	Namespace string `yaml:"namespace,omitempty"` // the root namespace makes the policy mesh-wide
 	// Workloads restricts the policy to these workload names in Namespace;
 	// empty means every workload in the namespace (or mesh, for the root).
-	Workloads []string `yaml:"workloads"`
-	Action    Action   `yaml:"action"`
+	Workloads []string `yaml:"workloads,omitempty"`
+	Action    Action   `yaml:"action,omitempty"`
 	// Rules are OR'ed. An ALLOW policy with no rules matches nothing (deny
 	// all); a DENY policy with no rules matches nothing either.
-	Rules []Rule `yaml:"rules"`
+	Rules []Rule `yaml:"rules,omitempty"`
 }
 
 // Rule is one `rules:` entry: every non-empty field must match (AND), each
 // field matches if any of its values matches (OR). Principals use Istio's
 // form without the spiffe:// scheme and may use "*", "prefix*" or "*suffix".
 type Rule struct {
-	Principals    []string `yaml:"principals"`
-	NotPrincipals []string `yaml:"notPrincipals"`
-	Namespaces    []string `yaml:"namespaces"`
-	NotNamespaces []string `yaml:"notNamespaces"`
-	Ports         []uint16 `yaml:"ports"`
-	NotPorts      []uint16 `yaml:"notPorts"`
+	Principals    []string `yaml:"principals,omitempty"`
+	NotPrincipals []string `yaml:"notPrincipals,omitempty"`
+	Namespaces    []string `yaml:"namespaces,omitempty"`
+	NotNamespaces []string `yaml:"notNamespaces,omitempty"`
+	Ports         []uint16 `yaml:"ports,omitempty"`
+	NotPorts      []uint16 `yaml:"notPorts,omitempty"`
 }
 
 // Set is every policy the destination proxy knows.

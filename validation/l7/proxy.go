@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/ambientsim/ambientsim/validation/hbone"
@@ -257,8 +256,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// flushWriter flushes after each write so streamed responses are not held
-// back by the proxy (Envoy streams too).
+// flushWriter flushes after each short write so streamed responses are not
+// held back by the proxy (Envoy streams too); full-buffer writes of a bulk
+// body are left to the server's own buffering.
 type flushWriter struct{ w http.ResponseWriter }
 
 func (f flushWriter) Write(p []byte) (int, error) {
@@ -308,14 +308,6 @@ func (p *Proxy) sourcePeer(ds Downstream) istiometrics.Peer {
 		return istiometrics.Peer{}
 	}
 	return istiometrics.Peer{Principal: ds.ID.String(), Namespace: ds.ID.Namespace}
-}
-
-// Host strips the port from an HTTP Host header.
-func Host(h string) string {
-	if host, _, err := net.SplitHostPort(h); err == nil {
-		return host
-	}
-	return strings.TrimSuffix(h, ".")
 }
 
 // Conn is a connection that knows its Downstream (an accepted HBONE stream).

@@ -1,7 +1,9 @@
 // Package loadgen is the HTTP load generator of the validation harness. It
-// runs open-loop at a constant rate, measuring each latency from the
-// request's intended send time so that a stalled server cannot hide its
-// queueing (coordinated omission), or closed-loop, each connection sending
+// runs open-loop at a constant rate, measuring a request that had to wait
+// for a busy connection from its intended send time, so that a stalled
+// server cannot hide its queueing (coordinated omission) — while the
+// generator's own timer oversleep on an idle connection is not charged
+// (SendDelayHistogram reports it) — or closed-loop, each connection sending
 // its next request when the previous one is answered (optionally paced, as
 // fortio does). Connections are kept alive or opened per request.
 //

@@ -76,9 +76,12 @@ type Result struct {
 	HeaderSizes             *HistogramData
 	Sockets                 []int64
 	SocketCount             int64
-	// Not in fortio: how latency was measured.
+	// Not in fortio: how latency was measured, and (open loop) how late
+	// each request left relative to its due time — generator and client
+	// queueing that the open-loop latency includes.
 	Mode                          string
 	CoordinatedOmissionCorrection bool
+	SendDelayHistogram            *HistogramData `json:",omitempty"`
 }
 
 type worker struct {
@@ -86,6 +89,7 @@ type worker struct {
 	tr      *http.Transport
 	lat     *Histogram
 	errLat  *Histogram
+	delay   *Histogram
 	sizes   *Histogram
 	headers *Histogram
 	codes   map[int]int64
@@ -138,7 +142,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	workers := make([]*worker, o.Connections)
 	for i := range workers {
-		w := &worker{lat: NewHistogram(0, o.Resolution), errLat: NewHistogram(0, o.Resolution),
+		w := &worker{lat: NewHistogram(0, o.Resolution), errLat: NewHistogram(0, o.Resolution), delay: NewHistogram(0, o.Resolution),
 			sizes: NewHistogram(0, 1), headers: NewHistogram(0, 1), codes: map[int]int64{}}
 		dial := o.Dial
 		if dial == nil {
@@ -167,7 +171,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	}()
 
-	do := func(w *worker, intended time.Time) {
+	// do sends one request; latency runs from start, and the send delay
+	// is measured from due.
+	do := func(w *worker, start, due time.Time) {
+		late := time.Since(due).Seconds()
+		intended := start
 		var body io.Reader
 		if len(payload) > 0 {
 			body = bytes.NewReader(payload)
@@ -194,6 +202,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return // the run was cancelled: not a measurement
 		}
 		w.lat.Record(lat)
+		w.delay.Record(late)
 		if code != http.StatusOK {
 			w.errLat.Record(lat)
 		}
@@ -231,10 +240,20 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 					if !deadline.IsZero() && !t.Before(deadline) {
 						return
 					}
+					// A connection still busy at the due time makes the request
+					// wait: that wait is the system's and is charged (latency
+					// from the due time). A connection that was idle and only
+					// woke late was delayed by the generator's own timer: that
+					// is not charged (latency from the actual send).
+					busy := time.Now().After(t)
 					if !sleepUntil(ctx, t) {
 						return
 					}
-					do(w, t)
+					from := time.Now()
+					if busy {
+						from = t
+					}
+					do(w, from, t)
 				}
 			}()
 		}
@@ -266,7 +285,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 					if !deadline.IsZero() && !now.Before(deadline) {
 						return
 					}
-					do(w, now)
+					do(w, now, now)
 				}
 			}()
 		}
@@ -274,7 +293,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	wg.Wait()
 	elapsed := time.Since(start)
 
-	lat, errLat := NewHistogram(0, o.Resolution), NewHistogram(0, o.Resolution)
+	lat, errLat, delay := NewHistogram(0, o.Resolution), NewHistogram(0, o.Resolution), NewHistogram(0, o.Resolution)
 	sizes, headers := NewHistogram(0, 1), NewHistogram(0, 1)
 	res := &Result{RunType: "HTTP", Labels: o.Labels, StartTime: start, NumThreads: o.Connections, Version: Version,
 		URL: o.URL, RetCodes: map[int]int64{}, Exactly: o.Requests, Mode: o.Mode,
@@ -282,6 +301,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	for _, w := range workers {
 		lat.Merge(w.lat)
 		errLat.Merge(w.errLat)
+		delay.Merge(w.delay)
 		sizes.Merge(w.sizes)
 		headers.Merge(w.headers)
 		for c, n := range w.codes {
@@ -304,6 +324,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.ActualQPS = float64(lat.Count()) / elapsed.Seconds()
 	res.DurationHistogram = lat.Export(o.Percentiles...)
 	res.ErrorsDurationHistogram = errLat.Export()
+	if o.Mode == OpenLoop {
+		res.SendDelayHistogram = delay.Export(o.Percentiles...)
+	}
 	res.Sizes = sizes.Export()
 	res.HeaderSizes = headers.Export()
 	if err := ctx.Err(); err != nil {

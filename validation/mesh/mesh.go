@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -28,114 +29,114 @@ const (
 
 // Mesh is the whole configuration.
 type Mesh struct {
-	TrustDomain string     `yaml:"trustDomain"` // "cluster.local" if empty
-	Workloads   []Workload `yaml:"workloads"`
-	Services    []Service  `yaml:"services"`
-	Waypoints   []Waypoint `yaml:"waypoints"`
-	Routes      []Route    `yaml:"routes"`
+	TrustDomain string     `yaml:"trustDomain,omitempty"` // "cluster.local" if empty
+	Workloads   []Workload `yaml:"workloads,omitempty"`
+	Services    []Service  `yaml:"services,omitempty"`
+	Waypoints   []Waypoint `yaml:"waypoints,omitempty"`
+	Routes      []Route    `yaml:"routes,omitempty"`
 	// L4Policies are enforced by the destination ztunnel (or sidecar).
 	L4Policies []l4policy.Policy `yaml:"l4Policies"`
 	// L7Policies are enforced by the waypoint in front of their target, or by
 	// the destination sidecar.
 	L7Policies    []L7Policy `yaml:"l7Policies"`
-	RootNamespace string     `yaml:"rootNamespace"` // "istio-system" if empty
+	RootNamespace string     `yaml:"rootNamespace,omitempty"` // "istio-system" if empty
 }
 
 // Workload is one pod.
 type Workload struct {
-	Name           string `yaml:"name"`
-	Namespace      string `yaml:"namespace"`
-	ServiceAccount string `yaml:"serviceAccount"`
-	IP             string `yaml:"ip"`
-	Node           string `yaml:"node"`
-	Mode           string `yaml:"mode"` // ambient (default), sidecar, none
-	App            string `yaml:"app"`
-	Version        string `yaml:"version"`
+	Name           string `yaml:"name,omitempty"`
+	Namespace      string `yaml:"namespace,omitempty"`
+	ServiceAccount string `yaml:"serviceAccount,omitempty"`
+	IP             string `yaml:"ip,omitempty"`
+	Node           string `yaml:"node,omitempty"`
+	Mode           string `yaml:"mode,omitempty"` // ambient (default), sidecar, none
+	App            string `yaml:"app,omitempty"`
+	Version        string `yaml:"version,omitempty"`
 	// Waypoint is the waypoint (namespace/name or name in the same
 	// namespace) for traffic addressed to this pod's IP.
-	Waypoint string `yaml:"waypoint"`
+	Waypoint string `yaml:"waypoint,omitempty"`
 	// SidecarPort is the sidecar's mTLS inbound port (15006 if zero).
-	SidecarPort uint16 `yaml:"sidecarPort"`
+	SidecarPort uint16 `yaml:"sidecarPort,omitempty"`
 }
 
 // ServicePort maps a service port to a container port.
 type ServicePort struct {
-	Port       uint16 `yaml:"port"`
-	TargetPort uint16 `yaml:"targetPort"` // = Port if zero
-	Protocol   string `yaml:"protocol"`   // http (default) or tcp
+	Port       uint16 `yaml:"port,omitempty"`
+	TargetPort uint16 `yaml:"targetPort,omitempty"` // = Port if zero
+	Protocol   string `yaml:"protocol,omitempty"`   // http (default) or tcp
 }
 
 // Service is a ClusterIP service.
 type Service struct {
-	Name      string        `yaml:"name"`
-	Namespace string        `yaml:"namespace"`
-	VIP       string        `yaml:"vip"`
-	Ports     []ServicePort `yaml:"ports"`
+	Name      string        `yaml:"name,omitempty"`
+	Namespace string        `yaml:"namespace,omitempty"`
+	VIP       string        `yaml:"vip,omitempty"`
+	Ports     []ServicePort `yaml:"ports,omitempty"`
 	// Endpoints names the backing workloads (namespace/name or name).
-	Endpoints []string `yaml:"endpoints"`
+	Endpoints []string `yaml:"endpoints,omitempty"`
 	// Waypoint is the waypoint for traffic addressed to the service.
-	Waypoint string `yaml:"waypoint"`
+	Waypoint string `yaml:"waypoint,omitempty"`
 }
 
 // Waypoint is a waypoint proxy deployment (one replica per entry).
 type Waypoint struct {
-	Name           string `yaml:"name"`
-	Namespace      string `yaml:"namespace"`
-	ServiceAccount string `yaml:"serviceAccount"` // = Name if empty
-	IP             string `yaml:"ip"`             // HBONE listens on IP:15008
-	For            string `yaml:"for"`            // service (default), workload, all
+	Name           string `yaml:"name,omitempty"`
+	Namespace      string `yaml:"namespace,omitempty"`
+	ServiceAccount string `yaml:"serviceAccount,omitempty"` // = Name if empty
+	IP             string `yaml:"ip,omitempty"`             // HBONE listens on IP:15008
+	For            string `yaml:"for,omitempty"`            // service (default), workload, all
 }
 
 // Route is an HTTPRoute attached to a service (parentRef kind Service).
 type Route struct {
-	Name      string      `yaml:"name"`
-	Namespace string      `yaml:"namespace"`
-	Service   string      `yaml:"service"` // namespace/name or name
-	Rules     []RouteRule `yaml:"rules"`
+	Name      string      `yaml:"name,omitempty"`
+	Namespace string      `yaml:"namespace,omitempty"`
+	Service   string      `yaml:"service,omitempty"` // namespace/name or name
+	Rules     []RouteRule `yaml:"rules,omitempty"`
 }
 
 // RouteRule is one HTTPRoute rule. The first rule with a matching match wins.
 type RouteRule struct {
-	Matches       []RouteMatch  `yaml:"matches"` // empty matches everything
-	Backends      []Backend     `yaml:"backends"`
-	Timeout       time.Duration `yaml:"timeout"` // whole request, all attempts; 0 = none
-	Retries       int           `yaml:"retries"` // extra attempts on connect failure or 5xx (idempotent requests)
-	PerTryTimeout time.Duration `yaml:"perTryTimeout"`
+	Matches       []RouteMatch  `yaml:"matches,omitempty"` // empty matches everything
+	Backends      []Backend     `yaml:"backends,omitempty"`
+	Timeout       time.Duration `yaml:"timeout,omitempty"` // whole request, all attempts; 0 = none
+	Retries       int           `yaml:"retries,omitempty"` // extra attempts on connect failure or 5xx (idempotent requests)
+	PerTryTimeout time.Duration `yaml:"perTryTimeout,omitempty"`
 }
 
 // RouteMatch matches a request; all set fields must match.
 type RouteMatch struct {
-	PathPrefix string            `yaml:"pathPrefix"`
-	PathExact  string            `yaml:"pathExact"`
-	Method     string            `yaml:"method"`
-	Headers    map[string]string `yaml:"headers"` // exact values
+	PathPrefix string            `yaml:"pathPrefix,omitempty"`
+	PathExact  string            `yaml:"pathExact,omitempty"`
+	Method     string            `yaml:"method,omitempty"`
+	Headers    map[string]string `yaml:"headers,omitempty"` // exact values
 }
 
 // Backend is a weighted backendRef.
 type Backend struct {
-	Service string `yaml:"service"` // namespace/name or name
-	Port    uint16 `yaml:"port"`    // service port; the request's port if zero
-	Weight  int    `yaml:"weight"`  // 1 if zero
+	Service string `yaml:"service,omitempty"` // namespace/name or name
+	Port    uint16 `yaml:"port,omitempty"`    // service port; the request's port if zero
+	Weight  int    `yaml:"weight,omitempty"`  // 1 if zero
 }
 
 // L7Policy is an AuthorizationPolicy with HTTP fields.
 type L7Policy struct {
-	Name      string `yaml:"name"`
-	Namespace string `yaml:"namespace"`
+	Name      string `yaml:"name,omitempty"`
+	Namespace string `yaml:"namespace,omitempty"`
 	// TargetServices binds the policy to services (targetRefs); empty means
 	// every service in Namespace (or the mesh, for the root namespace).
-	TargetServices []string        `yaml:"targetServices"`
-	Action         l4policy.Action `yaml:"action"`
-	Rules          []L7Rule        `yaml:"rules"`
+	TargetServices []string        `yaml:"targetServices,omitempty"`
+	Action         l4policy.Action `yaml:"action,omitempty"`
+	Rules          []L7Rule        `yaml:"rules,omitempty"`
 }
 
 // L7Rule is one rule: all non-empty fields must match, any value per field.
 type L7Rule struct {
-	Principals []string `yaml:"principals"`
-	Namespaces []string `yaml:"namespaces"`
-	Methods    []string `yaml:"methods"`
-	Paths      []string `yaml:"paths"` // exact, "prefix*", "*suffix"
-	Ports      []uint16 `yaml:"ports"`
+	Principals []string `yaml:"principals,omitempty"`
+	Namespaces []string `yaml:"namespaces,omitempty"`
+	Methods    []string `yaml:"methods,omitempty"`
+	Paths      []string `yaml:"paths,omitempty"` // exact, "prefix*", "*suffix"
+	Ports      []uint16 `yaml:"ports,omitempty"`
 }
 
 // Load reads a Mesh from a YAML file; unknown fields are errors.
@@ -156,4 +157,42 @@ func Parse(name string, data []byte) (*Mesh, error) {
 		return nil, fmt.Errorf("%s: %w (check field names against the mesh.Mesh YAML tags)", name, err)
 	}
 	return &m, nil
+}
+
+// Marshal encodes m as YAML that Load reads back.
+func Marshal(m *Mesh) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(m); err != nil {
+		return nil, fmt.Errorf("encode mesh: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("encode mesh: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Write saves m as YAML to path atomically (for `meshnode --mesh`).
+func Write(path string, m *Mesh) error {
+	data, err := Marshal(m)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".mesh-*.yaml")
+	if err != nil {
+		return fmt.Errorf("write mesh %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write mesh %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write mesh %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write mesh %s: %w", path, err)
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package ztunnel
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/netip"
 
@@ -49,7 +48,7 @@ func (p *Proxy) serveInbound(r *hbone.Request, s *hbone.ServerStream) {
 	rec := p.tcp.Open(labels)
 	d := p.ix.L4().Evaluate(l4policy.Connection{Source: r.Peer,
 		Destination: l4policy.Workload{Name: dst.Name, Namespace: dst.Namespace}, Port: r.Target.Port()})
-	if denied(d) {
+	if !d.Allowed {
 		p.log.Info("inbound denied", "src", r.Peer, "dst", dst.Key, "port", r.Target.Port(), "policy", d.Policy, "reason", d.Reason)
 		rec.Close(hbone.FlagDeny)
 		s.Reject(http.StatusUnauthorized)
@@ -68,8 +67,7 @@ func (p *Proxy) serveInbound(r *hbone.Request, s *hbone.ServerStream) {
 		rec.Close(hbone.FlagConnect)
 		return
 	}
-	var app net.Conn = up
-	hbone.Splice(s, app, rec.Received, rec.Sent)
+	hbone.Splice(s, up, rec.Received, rec.Sent)
 	rec.Close(hbone.FlagNone)
 }
 

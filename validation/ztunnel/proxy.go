@@ -19,7 +19,6 @@ import (
 	"github.com/ambientsim/ambientsim/validation/hbone"
 	"github.com/ambientsim/ambientsim/validation/identity"
 	"github.com/ambientsim/ambientsim/validation/istiometrics"
-	"github.com/ambientsim/ambientsim/validation/l4policy"
 	"github.com/ambientsim/ambientsim/validation/mesh"
 )
 
@@ -317,10 +316,6 @@ func statusFlag(err error) string {
 	}
 	return hbone.FlagConnect
 }
-
-// Denied reports whether decision d denied the connection (kept here so the
-// inbound path reads as ztunnel's inbound.rs does).
-func denied(d l4policy.Decision) bool { return !d.Allowed }
 
 func baggage(w *mesh.WorkloadInfo, cluster string) string {
 	parts := []string{"k8s.namespace.name=" + w.Namespace, "k8s.pod.name=" + w.Name}

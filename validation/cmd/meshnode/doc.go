@@ -6,6 +6,7 @@
 //	meshnode waypoint --mesh mesh.yaml --pki DIR --ca-url URL --name NS/NAME
 //	meshnode sidecar  --mesh mesh.yaml --pki DIR --ca-url URL --pod NS/POD [--outbound listen=ADDR,dest=IP:PORT]... [--app-port 8080]
 //	meshnode echo     --name POD --http ADDR --tcp ADDR [--service-time 1ms] [--response-size 1024]
+//	meshnode mesh     --out mesh.yaml [--base 127.20.0.0/16] [--keep-pod-ips] TOPOLOGY...   topology spec or manifests → mesh file
 //	meshnode load     --url URL [--via ADDR] --qps 1000 --c 8 --t 10s [--mode open|closed] [--keepalive=false] [--payload-size 1024] [--json out.json]
 //
 // Every long-running role serves /metrics (Istio metrics plus Go process

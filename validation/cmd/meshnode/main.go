@@ -43,11 +43,12 @@ var roles = map[string]func(ctx context.Context, args []string) error{
 	"sidecar":  runSidecar,
 	"echo":     runEcho,
 	"load":     runLoad,
+	"mesh":     runMesh,
 }
 
 func run(args []string) error {
 	if len(args) == 0 || roles[args[0]] == nil {
-		return usageError{fmt.Errorf("want a role: ca, ztunnel, waypoint, sidecar, echo or load")}
+		return usageError{fmt.Errorf("want a role: ca, ztunnel, waypoint, sidecar, echo, load or mesh")}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/ambientsim/ambientsim/validation/mesh"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -107,5 +109,26 @@ func TestRolesAsProcessesInOneBinary(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Errorf("role exited with %v", err)
 		}
+	}
+}
+
+func TestMeshRoleWritesALoadableFile(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "mesh.yaml")
+	spec := filepath.Join("..", "..", "meshconfig", "testdata", "cluster.yaml")
+	if err := roles["mesh"](context.Background(), []string{"--out", out, spec}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := mesh.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mesh.Compile(m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Workloads) != 5 || len(m.Waypoints) != 1 {
+		t.Fatalf("mesh has %d pods and %d waypoints, want 5 and 1", len(m.Workloads), len(m.Waypoints))
+	}
+	if err := roles["mesh"](context.Background(), []string{spec}); err == nil {
+		t.Fatal("missing --out accepted")
 	}
 }

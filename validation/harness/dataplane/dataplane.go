@@ -23,6 +23,11 @@ const (
 	MetricsPort = 15020
 	// ControlPlaneMetricsPort is istiod's monitoring port.
 	ControlPlaneMetricsPort = 15014
+	// SidecarInbound is where a sidecar terminates mTLS.
+	SidecarInbound = 15006
+	// SidecarOutboundBase is the first of the sidecars' explicit outbound
+	// listener ports, one per destination (see Commander.destinations).
+	SidecarOutboundBase = 15100
 	// SidecarMetricsPort: a sidecar shares its pod's IP with the app.
 	SidecarMetricsPort = 15021
 	EchoHTTP           = 8080 // pod-addressed HTTP
@@ -66,6 +71,7 @@ type Commander struct {
 	meshFor  string // run ID whose mesh.yaml is written
 	meshPath string
 	vips     map[string]netip.Addr // "ns/service" → VIP
+	vipOrder []string              // keys of vips in mesh order
 }
 
 // NewCommander returns a Commander; it writes nothing until asked for the
@@ -151,6 +157,13 @@ func (c *Commander) Command(spec harness.ProcessSpec) (harness.Command, error) {
 		sm := netip.AddrPortFrom(spec.IP, SidecarMetricsPort).String()
 		cmd.Args = append(cmd.Args, "--ca-url", caURL, "--pod", s.Namespace+"/"+s.Name, "--app-port", strconv.Itoa(EchoHTTP), "--metrics", sm)
 		cmd.MetricsURL = "http://" + sm + "/metrics"
+		// One explicit outbound listener per possible destination (the
+		// app's traffic is not redirected inside the pod; a load generator
+		// in a sidecar pod dials these with --via).
+		for _, d := range c.destinations(l) {
+			cmd.Args = append(cmd.Args, "--outbound", fmt.Sprintf("listen=%s,dest=%s", netip.AddrPortFrom(spec.IP, d.port), d.addr))
+		}
+		cmd.ReadyAddr = netip.AddrPortFrom(spec.IP, SidecarInbound).String()
 	case harness.KindEcho:
 		httpAddr := netip.AddrPortFrom(spec.IP, EchoHTTP).String()
 		cmd.Args = []string{"echo", "--name", spec.Owner, "--http", httpAddr,
@@ -169,6 +182,35 @@ func (c *Commander) Command(spec harness.ProcessSpec) (harness.Command, error) {
 		return harness.Command{}, fmt.Errorf("dataplane: no meshnode role for %q", spec.Kind)
 	}
 	return cmd, nil
+}
+
+// destination is one address a sidecar forwards to, and the port of the
+// explicit outbound listener that leads there.
+type destination struct {
+	name string // service or pod name
+	addr netip.AddrPort
+	port uint16
+}
+
+// destinations lists, in a fixed order, every service (VIP:80) and every
+// echo pod (IP:8080) of the run; the index fixes the listener port.
+func (c *Commander) destinations(l *harness.Layout) []destination {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []destination
+	add := func(name string, addr netip.AddrPort) {
+		out = append(out, destination{name: name, addr: addr, port: uint16(SidecarOutboundBase + len(out))})
+	}
+	for _, key := range c.vipOrder {
+		_, name, _ := cut(key)
+		add(name, netip.AddrPortFrom(c.vips[key], ServicePort))
+	}
+	for _, s := range l.Sandboxes {
+		if s.Kind == harness.SandboxPod {
+			add(s.Name, netip.AddrPortFrom(s.IP, EchoHTTP))
+		}
+	}
+	return out
 }
 
 // loadArgs maps a harness.Load onto `meshnode load`.
@@ -193,6 +235,20 @@ func (c *Commander) loadArgs(spec harness.ProcessSpec) ([]string, error) {
 	}
 	if ld.PayloadBytes > 0 {
 		args = append(args, "--payload-size", strconv.Itoa(ld.PayloadBytes))
+	}
+	// From a sidecar pod, requests go to the sidecar's outbound listener
+	// for the target.
+	if pod, ok := spec.Plan.PodByName(ld.From); ok && pod.Mode == harness.ModeSidecar {
+		via := ""
+		for _, d := range c.destinations(spec.Layout) {
+			if d.name == ld.Target {
+				via = netip.AddrPortFrom(spec.IP, d.port).String()
+			}
+		}
+		if via == "" {
+			return nil, fmt.Errorf("dataplane: load from sidecar pod %s: target %q is not a service or pod of the plan", ld.From, ld.Target)
+		}
+		args = append(args, "--via", via)
 	}
 	return args, nil
 }
@@ -236,6 +292,10 @@ func (c *Commander) ensureMesh(p *harness.Plan, l *harness.Layout) (string, erro
 	if err != nil {
 		return "", err
 	}
+	var order []string
+	for _, svc := range m.Services {
+		order = append(order, svc.Namespace+"/"+svc.Name)
+	}
 	data, err := yaml.Marshal(m)
 	if err != nil {
 		return "", fmt.Errorf("dataplane: render mesh: %w", err)
@@ -251,7 +311,7 @@ func (c *Commander) ensureMesh(p *harness.Plan, l *harness.Layout) (string, erro
 	if err := writeAtomic(path, data); err != nil {
 		return "", err
 	}
-	c.meshFor, c.meshPath, c.vips = l.RunID, path, vips
+	c.meshFor, c.meshPath, c.vips, c.vipOrder = l.RunID, path, vips, order
 	return path, nil
 }
 
@@ -306,13 +366,20 @@ func buildMesh(p *harness.Plan, l *harness.Layout, trustDomain string) (*mesh.Me
 	if len(order) > 250 {
 		return nil, nil, fmt.Errorf("dataplane: %d services: at most 250 fit the VIP range", len(order))
 	}
+	waypointOf := map[string]string{}
+	for _, w := range p.Waypoints {
+		ns := orDefault(w.Namespace, "default")
+		for _, svc := range w.Services {
+			waypointOf[ns+"/"+svc] = w.Name
+		}
+	}
 	for i, key := range order {
 		ns, name, _ := cut(key)
 		vip := netip.AddrFrom4([4]byte{base[0], base[1], 254, byte(i + 1)})
 		vips[key] = vip
 		m.Services = append(m.Services, mesh.Service{
-			Name: name, Namespace: ns, VIP: vip.String(), Endpoints: endpoints[key],
-			Ports: []mesh.ServicePort{{Port: ServicePort, TargetPort: EchoHTTP, Protocol: "http"}, {Port: EchoTCP, Protocol: "tcp"}},
+			Name: name, Namespace: ns, VIP: vip.String(), Endpoints: endpoints[key], Waypoint: waypointOf[key],
+			Ports: []mesh.ServicePort{{Port: ServicePort, TargetPort: EchoHTTP, Protocol: "http"}, {Port: EchoTCP, TargetPort: EchoTCP, Protocol: "tcp"}},
 		})
 	}
 	return m, vips, nil

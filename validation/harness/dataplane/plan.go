@@ -36,3 +36,27 @@ func CrossNodeL4(rate float64, d time.Duration, conns int) *harness.Experiment {
 		Settle: 200 * time.Millisecond,
 	}
 }
+
+// TwoNodeWaypoint is TwoNodeAmbient with a waypoint pod on node-b in front
+// of service "echo": service-addressed traffic goes client → node proxy →
+// waypoint → node proxy → server (two HBONE legs).
+func TwoNodeWaypoint() *harness.Plan {
+	p := TwoNodeAmbient()
+	p.Waypoints = []harness.Waypoint{{Name: "waypoint", Node: "node-b", Services: []string{"echo"}}}
+	return p
+}
+
+// TwoNodeSidecar adds a sidecar pair to TwoNodeAmbient: "sc-server" (echo
+// + sidecar, behind service "sc-echo") on node-a and "sc-client" (load
+// generator + sidecar) on node-b; their traffic goes sidecar to sidecar
+// over mutual TLS, bypassing the node proxies.
+func TwoNodeSidecar() *harness.Plan {
+	p := TwoNodeAmbient()
+	p.Pods = append(p.Pods,
+		harness.Pod{Name: "sc-server", Node: "node-a", ServiceAccount: "sc-server", Service: "sc-echo",
+			Roles: []harness.Role{harness.RoleEcho, harness.RoleSidecar}, Mode: harness.ModeSidecar},
+		harness.Pod{Name: "sc-client", Node: "node-b", ServiceAccount: "sc-client",
+			Roles: []harness.Role{harness.RoleLoadGen, harness.RoleSidecar}, Mode: harness.ModeSidecar},
+	)
+	return p
+}
