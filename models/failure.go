@@ -771,6 +771,7 @@ func (m *Mesh) failureImpacts() []FailureImpact {
 		}
 		for _, w := range f.bypass[n] {
 			nodeSet[w.fi][int32(n)] = true
+			inst[w.fi]["istio-cni-node/"+m.nodes[n].name] = true
 			for p := range m.pods {
 				if m.pods[p].node == int32(n) && m.pods[p].mode == topology.Ambient {
 					podSet[w.fi][int32(p)] = true
@@ -823,7 +824,17 @@ func (m *Mesh) failureImpacts() []FailureImpact {
 			continue
 		}
 		for _, ei := range s.edges {
-			svcSet[fi][m.edges[ei].cfg.Call.To.ID()] = true
+			e := &m.edges[ei]
+			svcSet[fi][e.cfg.Call.To.ID()] = true
+			// The shared components the surge loads: the waypoints on
+			// its path.
+			for _, tg := range e.tgts {
+				if tg.wp >= 0 {
+					for _, r := range m.wps[tg.wp].reps {
+						inst[fi][m.reps[r].name] = true
+					}
+				}
+			}
 		}
 	}
 	for i := range m.cfg.Failures {

@@ -227,6 +227,7 @@ func (m *Mesh) startCall(ei, srcL int32, parent *call) {
 		parent.pending++
 	} else if c.measured {
 		m.stats.offered++
+		m.stats.live++
 	}
 	e := &m.edges[ei]
 	if c.measured {
@@ -691,6 +692,7 @@ func (m *Mesh) finalize(c *call, t sim.Time, out uint8) {
 		}
 		m.stats.causes[out]++
 		if c.parent == nil {
+			m.stats.live--
 			if out == outOK {
 				m.stats.succeeded++
 				m.stats.e2e.Record(lat)

@@ -12,6 +12,10 @@ import (
 
 type runStats struct {
 	offered, succeeded, failed int64
+	// live counts measured external requests started and not finished,
+	// independently of the others, so Offered = Succeeded + Failed +
+	// InFlight checks the accounting rather than defining it.
+	live int64
 	causes                     [nOutcomes]int64
 	byCat                      [5]*sim.Histogram // per-call latency by path category (merged at the end)
 	e2e                        *sim.Histogram    // successful external requests, end to end
@@ -141,7 +145,7 @@ func (m *Mesh) result() *RunResult {
 	st := &m.stats
 	mr := results.ModeResult{Mode: m.cfg.Mode}
 	mr.Requests = results.RequestCounts{Offered: st.offered, Succeeded: st.succeeded, Failed: st.failed,
-		InFlight: st.offered - st.succeeded - st.failed, ThroughputRPS: round3(float64(st.succeeded) / d.Seconds())}
+		InFlight: st.live, ThroughputRPS: round3(float64(st.succeeded) / d.Seconds())}
 	for i := range m.edges {
 		for j := range m.edges[i].tgts {
 			tg := &m.edges[i].tgts[j]

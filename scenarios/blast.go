@@ -31,7 +31,8 @@ import (
 //   - a 1-second bucket of a service is unhealthy when its error rate is
 //     more than 1 percentage point above the run without the failure, or
 //     its p99 is above 2 × that run's p99 + 10 ms, or above the SLO when
-//     that run's is not, or fewer than half as many calls finished;
+//     that run's is not (p99 only with 20 calls or more in both), or
+//     fewer than half as many calls finished (of 10 or more);
 //   - time to detect: from the failure's start to the end of the first
 //     unhealthy bucket of any affected service (-1: never visible);
 //   - time to recover: from the failure's start to the end of the last
@@ -46,6 +47,7 @@ const (
 	seriesBefore  = 5    // seconds of series before the failure
 	seriesAfter   = 30   // seconds of series after the failure ends
 	seriesMaxSpan = 120  // longest series (seconds)
+	minP99Calls   = 20   // calls a bucket needs for its p99 to count
 )
 
 // blastInput is one failure in one design.
@@ -96,7 +98,10 @@ func blastRadius(in blastInput) results.FailureResult {
 		nb = len(fs.Edges[0].Buckets)
 	}
 	// Transitive: callers with more bad calls than without the failure.
-	type wl struct{ excess, calls int64 }
+	type wl struct {
+		excess, calls int64
+		hit           []string // services it calls with excess bad calls
+	}
 	byWl := map[string]*wl{}
 	svcHit := map[string]bool{}
 	for _, s := range r.Services {
@@ -115,6 +120,7 @@ func blastRadius(in blastInput) results.FailureResult {
 		w.calls += callsF
 		if badF-badB > tolerance(callsF, sloMs) {
 			svcHit[fe.To] = true
+			w.hit = append(w.hit, fe.To)
 		}
 	}
 	direct := directWorkloads(in.top, in.impact)
@@ -124,7 +130,13 @@ func blastRadius(in blastInput) results.FailureResult {
 		if w.excess <= tolerance(w.calls, sloMs) || w.calls == 0 {
 			continue
 		}
-		a := results.Affected{Workload: name, FailureFraction: round4(math.Min(float64(w.excess)/float64(w.calls), 1)), Chain: g.chain(name, direct)}
+		a := results.Affected{Workload: name, FailureFraction: round6(math.Min(float64(w.excess)/float64(w.calls), 1)), Chain: g.chain(name, direct)}
+		if len(a.Chain) == 1 && !direct[name] && len(w.hit) > 0 {
+			// Not through the call graph: a shared component (a waypoint)
+			// carried both. Name the services whose calls went bad.
+			sort.Strings(w.hit)
+			a.Chain = append(a.Chain, w.hit...)
+		}
 		r.Transitive = append(r.Transitive, a)
 	}
 	// Series and health per affected service.
@@ -219,7 +231,10 @@ func unhealthy(f, b point, sloMs float64) bool {
 	if f.errRate()-b.errRate() > errRateSlack {
 		return true
 	}
-	if b.calls > 0 && f.p99 > p99Factor*b.p99+p99SlackMs {
+	if f.calls < minP99Calls || b.calls < minP99Calls {
+		return false // too few calls for a p99
+	}
+	if f.p99 > p99Factor*b.p99+p99SlackMs {
 		return true
 	}
 	return sloMs > 0 && f.p99 > sloMs && b.p99 <= sloMs
@@ -392,6 +407,7 @@ func nonNil(s []string) []string {
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }
+func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 
 // compromise is the static security blast radius of an attacker owning
 // the nodes: the identities usable there (ztunnel holds certificates for

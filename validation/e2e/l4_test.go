@@ -157,3 +157,22 @@ func TestBulkTransferL4(t *testing.T) {
 	bulkEcho(t, c, bulkSize())
 	t.Logf("%d MB echoed through 2 HBONE hops in %v", bulkSize()>>20, time.Since(start))
 }
+
+// A tcp service port behind a waypoint is proxied as TCP by the waypoint.
+func TestWaypointTCPPort(t *testing.T) {
+	env := meshtest.Start(t, meshtest.Options{})
+	c, err := env.Dial("client", env.WaypointTCP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	msg := []byte("raw bytes, not HTTP")
+	got, err := roundTrip(t, c, msg)
+	if err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("echo via waypoint tcp = %q, %v", got, err)
+	}
+	waitFor(t, "waypoint TCP metrics", func() bool {
+		return meshtest.Sum(env.Waypoint.Registry(), "istio_tcp_connections_closed_total", map[string]string{
+			"reporter": "waypoint", "source_workload": "client", "destination_service_name": "server-wp", "response_flags": "-"}) == 1
+	})
+}

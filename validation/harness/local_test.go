@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -140,6 +141,9 @@ func testLocalEndToEnd(t *testing.T, noCgroups bool) {
 	sc, ok := m.Scrape("nodeproxy/node-a")
 	if !ok || sc.Err != "" {
 		t.Fatalf("scrape of nodeproxy/node-a = %+v (found %v)", sc, ok)
+	}
+	if data, err := json.Marshal(m); err != nil || !strings.Contains(string(data), `"helper_connections_total"`) {
+		t.Errorf("Measurement as JSON: %v (%d bytes)", err, len(data))
 	}
 	if v, ok := sc.Sum("helper_connections_total", nil); !ok || v < 1 {
 		// The readiness probe connected at least once.

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -197,4 +198,21 @@ func TestFindWorkDirs(t *testing.T) {
 	if got := findWorkDirs(dir, ""); len(got) != 2 {
 		t.Errorf("findWorkDirs(\"\") = %v, want the two run directories only", got)
 	}
+}
+
+func TestFlatten(t *testing.T) {
+	f, err := os.Open(filepath.Join("testdata", "metrics.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fams, err := ParseMetrics(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, s := range Flatten(fams) {
+		fmt.Fprintf(&b, "%s %s %g\n", s.Name, labelKey(s.Labels), s.Value)
+	}
+	golden(t, "metrics-flat.txt", []byte(b.String()))
 }

@@ -63,7 +63,9 @@ type Scrape struct {
 	Process  string
 	URL      string
 	Families map[string]*dto.MetricFamily `json:"-"`
-	Err      string
+	// Samples is Families flattened (see Flatten), for JSON output.
+	Samples []Sample
+	Err     string
 }
 
 // Event is something the harness did to the system during a Run.

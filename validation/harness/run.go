@@ -149,7 +149,7 @@ func (b *Local) Run(ctx context.Context, exp *Experiment) (*Measurement, error) 
 		if err != nil {
 			sc.Err = err.Error()
 		}
-		sc.Families = fams
+		sc.Families, sc.Samples = fams, Flatten(fams)
 		m.Metrics = append(m.Metrics, sc)
 	}
 

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sort"
+	"strings"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -91,4 +93,64 @@ func hasLabel(m *dto.Metric, name, value string) bool {
 		}
 	}
 	return false
+}
+
+// Sample is one scraped value, flattened for JSON output: counters, gauges
+// and untyped metrics by name; histograms and summaries as <name>_count
+// and <name>_sum.
+type Sample struct {
+	Name   string            `json:"name"`
+	Labels map[string]string `json:"labels,omitempty"`
+	Value  float64           `json:"value"`
+}
+
+// Flatten returns every sample of fams, sorted by name and labels.
+func Flatten(fams map[string]*dto.MetricFamily) []Sample {
+	var out []Sample
+	for name, fam := range fams {
+		for _, m := range fam.GetMetric() {
+			var labels map[string]string
+			if len(m.GetLabel()) > 0 {
+				labels = make(map[string]string, len(m.GetLabel()))
+				for _, lp := range m.GetLabel() {
+					labels[lp.GetName()] = lp.GetValue()
+				}
+			}
+			add := func(n string, v float64) { out = append(out, Sample{Name: n, Labels: labels, Value: v}) }
+			switch {
+			case m.Counter != nil:
+				add(name, m.Counter.GetValue())
+			case m.Gauge != nil:
+				add(name, m.Gauge.GetValue())
+			case m.Untyped != nil:
+				add(name, m.Untyped.GetValue())
+			case m.Histogram != nil:
+				add(name+"_count", float64(m.Histogram.GetSampleCount()))
+				add(name+"_sum", m.Histogram.GetSampleSum())
+			case m.Summary != nil:
+				add(name+"_count", float64(m.Summary.GetSampleCount()))
+				add(name+"_sum", m.Summary.GetSampleSum())
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return labelKey(out[i].Labels) < labelKey(out[j].Labels)
+	})
+	return out
+}
+
+func labelKey(l map[string]string) string {
+	keys := make([]string, 0, len(l))
+	for k := range l {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k + "=" + l[k] + ",")
+	}
+	return b.String()
 }

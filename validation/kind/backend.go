@@ -301,6 +301,7 @@ func (b *Backend) scrape(ctx context.Context, p Process) harness.Scrape {
 	out, err := b.runner.Run(ctx, argv[0], argv[1:]...)
 	if err == nil {
 		sc.Families, err = harness.ParseMetrics(strings.NewReader(string(out)))
+		sc.Samples = harness.Flatten(sc.Families)
 	}
 	if err != nil {
 		sc.Err = err.Error()

@@ -54,6 +54,7 @@ type Env struct {
 	WaypointHTTP string // service "server-wp" VIP:80, through the waypoint
 	SidecarHTTP  string // service "sc-server" VIP:80, sidecar to sidecar
 	PodClosed    string // pod server-v1 IP:9999, where nothing listens
+	WaypointTCP  string // service "server-wp" VIP:9000 (tcp) through the waypoint
 
 	base     [3]byte
 	outbound map[[2]string]string
@@ -133,6 +134,7 @@ func Start(t testing.TB, o Options) *Env {
 	e.WaypointHTTP = e.hostPort(101, 80)
 	e.SidecarHTTP = e.hostPort(103, 80)
 	e.PodClosed = e.hostPort(11, 9999)
+	e.WaypointTCP = e.hostPort(101, TCPPort)
 
 	ctx := context.Background()
 	t.Cleanup(func() {
@@ -162,7 +164,7 @@ func Start(t testing.TB, o Options) *Env {
 		e.extra = append(e.extra, srv.Shutdown)
 	}
 	// Node proxies, with explicit outbound listeners for each ambient client.
-	dests := []string{e.ServerTCP, e.ServerHTTP, e.PodTCP, e.WaypointHTTP, e.hostPort(11, HTTPPort), e.PodClosed, e.SidecarHTTP}
+	dests := []string{e.ServerTCP, e.ServerHTTP, e.PodTCP, e.WaypointHTTP, e.hostPort(11, HTTPPort), e.PodClosed, e.SidecarHTTP, e.WaypointTCP}
 	for _, node := range []string{"node-a", "node-b"} {
 		var outs []ztunnel.OutboundListener
 		var keys [][2]string

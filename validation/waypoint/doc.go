@@ -5,7 +5,8 @@
 // rules, AuthorizationPolicies bound to the services it fronts, timeouts and
 // retries), and sends it on through HBONE to the chosen pod's node proxy. It
 // reports istio_requests_total and istio_request_duration_milliseconds with
-// reporter="waypoint".
+// reporter="waypoint". Service ports declared tcp are proxied as TCP
+// (Envoy's tcp_proxy): no HTTP parsing or L7 policy, istio_tcp_* metrics.
 //
 // Usage story:
 //

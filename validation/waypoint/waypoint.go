@@ -47,6 +47,7 @@ type Proxy struct {
 	sl     *hbone.StreamListener
 	reg    *prometheus.Registry
 	log    *slog.Logger
+	tcp    *istiometrics.TCP
 
 	ln      net.Listener
 	serveWG sync.WaitGroup
@@ -84,6 +85,9 @@ func New(cfg Config) (*Proxy, error) {
 		return nil, fmt.Errorf("waypoint %s: %w", cfg.Name, err)
 	}
 	p := &Proxy{cfg: cfg, info: info, reg: cfg.Registry, log: cfg.Logger.With("waypoint", cfg.Name)}
+	if p.tcp, err = istiometrics.NewTCP(cfg.Registry); err != nil {
+		return nil, fmt.Errorf("waypoint %s: %w", cfg.Name, err)
+	}
 	p.mgr = identity.NewManager(cfg.Issuer, cfg.CertTTL)
 	p.client = hbone.NewClient(hbone.ClientConfig{Manager: p.mgr, MaxStreamsPerConn: cfg.PoolMaxStreams,
 		IdleTimeout: cfg.PoolIdleTimeout, Logger: p.log})
@@ -154,7 +158,46 @@ func (p *Proxy) serveHBONE(r *hbone.Request, s *hbone.ServerStream) {
 	if ra, err := netip.ParseAddrPort(s.RemoteAddr().String()); err == nil {
 		ds.Addr = ra.Addr().Unmap()
 	}
+	if svc, ok := p.cfg.Mesh.ServiceByVIP(r.Target.Addr()); ok {
+		for _, sp := range svc.Ports {
+			if sp.Port == r.Target.Port() && sp.Protocol == "tcp" {
+				p.serveTCP(r, s, ds, svc, sp)
+				return
+			}
+		}
+	}
 	l7.ServeTunnel(p.sl, r, s, ds)
+}
+
+// serveTCP proxies a service port declared tcp as Envoy's tcp_proxy does:
+// no HTTP parsing, no L7 policy, one upstream HBONE stream per tunnel, and
+// istio_tcp_* metrics with reporter "waypoint".
+func (p *Proxy) serveTCP(r *hbone.Request, s *hbone.ServerStream, ds l7.Downstream, svc *mesh.ServiceInfo, sp mesh.ServicePort) {
+	labels := istiometrics.TCPConn{Reporter: "waypoint", SecurityPolicy: "mutual_tls", Service: svc.MetricService(),
+		Source: istiometrics.Peer{Principal: ds.ID.String(), Namespace: ds.ID.Namespace}}
+	if w, ok := p.cfg.Mesh.WorkloadByIP(ds.Addr); ok && w.ID == ds.ID {
+		labels.Source = w.Peer()
+	}
+	ep, err := svc.PickEndpoint()
+	if err != nil {
+		s.Reject(http.StatusServiceUnavailable)
+		return
+	}
+	labels.Destination = ep.Peer()
+	rec := p.tcp.Open(labels)
+	up, err := p.dialEndpoint(r.Context, "tcp", netip.AddrPortFrom(ep.Addr, sp.TargetPort).String())
+	if err != nil {
+		rec.Close(hbone.FlagConnect)
+		s.Reject(http.StatusServiceUnavailable)
+		return
+	}
+	if err := s.Accept(); err != nil {
+		_ = up.Close()
+		rec.Close(hbone.FlagConnect)
+		return
+	}
+	hbone.Splice(s, up, rec.Received, rec.Sent)
+	rec.Close(hbone.FlagNone)
 }
 
 // dialEndpoint opens one HBONE stream to a pod's node proxy for the HTTP
