@@ -85,6 +85,13 @@ type Config struct {
 	// started on it (plus 3), like a client or Envoy retry budget; 0 = no
 	// cap.
 	RetryBudget float64
+	// WaypointAutoscale, if set, scales waypoints out HPA-like (see
+	// Autoscale); the topology's replica count is the maximum.
+	WaypointAutoscale *Autoscale
+	// PreferClose applies Kubernetes trafficDistribution: PreferClose to
+	// every Service: ztunnel, waypoints and sidecars pick an endpoint in
+	// the picking proxy's zone when there is one.
+	PreferClose bool
 }
 
 // EdgeConfig is one call-graph edge's traffic.

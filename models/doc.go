@@ -23,6 +23,12 @@
 //	                config size and scope
 //	network.go      same-node / cross-node / cross-zone latency, NIC serialisation
 //	controlplane.go istiod pushes, workload certificates with a TTL, outages
+//	failure.go      scheduled failures (ztunnel crash/upgrade, node loss,
+//	                waypoint crash/rollout, sidecar crash, istiod outage,
+//	                CNI bypass, network faults, traffic surges) as windows
+//	                on components; one branch per request when there are none
+//	autoscale.go    HPA-like waypoint scale-out
+//	series.go       per-edge 1-second buckets for blast-radius time series
 //	telemetry.go    istio_requests_total & co. and ztunnel's istio_tcp_*
 //	profile.go      versioned cost profiles (profiles/*.yaml, embedded)
 //

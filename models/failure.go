@@ -131,6 +131,7 @@ type surge struct {
 	edges    []int32
 	from, to sim.Time
 	factor   float64
+	fi       int32
 }
 
 type relocation struct {
@@ -152,6 +153,13 @@ type faults struct {
 	moves  []relocation
 
 	bypassDec map[[4]int32]uint8 // policy decisions for identity-less (bypassing) sources
+	ztOn      []bool             // nodes running a ztunnel with ambient pods (at the start)
+
+	// Waypoint autoscaling: a replica serves from activeFrom (never:
+	// not scaled up yet); lastBusy is each replica's busy time at the
+	// previous controller tick.
+	activeFrom []sim.Time
+	lastBusy   []sim.Time
 
 	unprotected    []int64 // per failure: measured requests that crossed without mTLS
 	policyBypassed []int64 // per failure: ... that a policy would have denied
@@ -164,7 +172,7 @@ const kFault int32 = 100
 // event.
 func (m *Mesh) setupFailures() error {
 	fs := m.cfg.Failures
-	if len(fs) == 0 {
+	if len(fs) == 0 && m.cfg.WaypointAutoscale == nil {
 		return nil
 	}
 	f := &faults{
@@ -175,6 +183,10 @@ func (m *Mesh) setupFailures() error {
 	}
 	m.flt = f
 	m.failOn = true
+	f.ztOn = make([]bool, len(m.nodes))
+	for n := range m.nodes {
+		f.ztOn[n] = m.nodes[n].pods > 0
+	}
 	nodeIdx := map[string]int32{}
 	for i := range m.nodes {
 		nodeIdx[m.nodes[i].name] = int32(i)
@@ -371,7 +383,7 @@ func (m *Mesh) setupFailures() error {
 			}
 			f.nets = append(f.nets, nf)
 		case FailTrafficSurge:
-			s := surge{from: fl.At, to: end, factor: fl.Factor}
+			s := surge{from: fl.At, to: end, factor: fl.Factor, fi: fi}
 			if s.factor <= 0 {
 				return fmt.Errorf("failure %q: traffic-surge needs a factor > 0", fl.Name)
 			}
@@ -418,7 +430,7 @@ func (m *Mesh) setupFailures() error {
 	for k, mv := range f.moves {
 		m.s.At(mv.at, m, sim.Event{Kind: kFault, A: int64(k)})
 	}
-	return nil
+	return m.setupAutoscale()
 }
 
 func globMatch(pattern, s string) bool {
@@ -570,7 +582,9 @@ func (m *Mesh) podOut(p int32, t sim.Time) bool {
 }
 
 // repOut reports whether waypoint replica r is out of its Service at t.
-func (m *Mesh) repOut(r int32, t sim.Time) bool { return endpointOut(m.flt.rep[r], t) }
+func (m *Mesh) repOut(r int32, t sim.Time) bool {
+	return endpointOut(m.flt.rep[r], t) || (m.flt.activeFrom != nil && t < m.flt.activeFrom[r])
+}
 
 // connStale reports whether the app connection opened at `opened` on
 // edge target tg (pinned to replica repL / destination dstL) was reset by
@@ -601,7 +615,7 @@ func (m *Mesh) connStale(e *edgeRT, tg *target, srcL int32, ac *appConn, opened,
 // pathKilled checks every proxy and pod on c's path for a failure that
 // killed it since the attempt started. It returns the window's failure and
 // whether the attempt hangs (no RST) rather than resets.
-func (m *Mesh) pathKilled(c *call, now sim.Time) (fi int32, hang, killed bool) {
+func (m *Mesh) pathKilled(c *call, now sim.Time) (at sim.Time, hang, killed bool) {
 	e := &m.edges[c.ei]
 	tg := &e.tgts[c.ti]
 	f := m.flt
@@ -610,16 +624,18 @@ func (m *Mesh) pathKilled(c *call, now sim.Time) (fi int32, hang, killed bool) {
 			return false
 		}
 		if w := killedBy(ws, c.connAt, c.attemptStart, now); w != nil {
-			fi, hang, killed = w.fi, w.hang, true
+			at, hang, killed = w.kill, w.hang, true
 			return true
 		}
 		return false
 	}
 	src := e.src[c.srcL]
+	c.failAt = -1
 	if check(f.pod[src]) {
 		return
 	}
 	for i := int8(0); i < c.n; i++ {
+		c.failAt = i
 		switch c.kinds[i] {
 		case vZtSrc, vZtDst:
 			if check(f.node[c.locs[i+1]]) {
@@ -639,17 +655,19 @@ func (m *Mesh) pathKilled(c *call, now sim.Time) (fi int32, hang, killed bool) {
 			}
 		}
 	}
+	c.failAt = c.n
 	if c.dstL >= 0 && int(c.dstL) < len(tg.dst) && check(f.pod[tg.dst[c.dstL]]) {
 		return
 	}
 	if len(f.nets) > 0 {
 		for i := int8(0); i <= c.n; i++ {
 			if nf := m.partitioned(c.locs[i], c.locs[i+1], now); nf != nil && nf.from > c.attemptStart {
-				return nf.fi, true, true
+				c.failAt = i
+				return nf.from, true, true
 			}
 		}
 	}
-	return -1, false, false
+	return 0, false, false
 }
 
 // refuse checks a new attempt's path against components that are down at
@@ -762,7 +780,9 @@ func (m *Mesh) failureImpacts() []FailureImpact {
 	for n := range f.node {
 		for _, w := range f.node[n] {
 			nodeSet[w.fi][int32(n)] = true
-			inst[w.fi]["ztunnel/"+m.nodes[n].name] = true
+			if f.ztOn[n] {
+				inst[w.fi]["ztunnel/"+m.nodes[n].name] = true
+			}
 			for p := range m.pods {
 				if m.pods[p].node == int32(n) && m.pods[p].mode == topology.Ambient {
 					podSet[w.fi][int32(p)] = true
@@ -813,16 +833,7 @@ func (m *Mesh) failureImpacts() []FailureImpact {
 		}
 	}
 	for _, s := range f.surges {
-		fi := -1
-		for i := range m.cfg.Failures {
-			if m.cfg.Failures[i].Kind == FailTrafficSurge && m.cfg.Failures[i].At == s.from {
-				fi = i
-				break
-			}
-		}
-		if fi < 0 {
-			continue
-		}
+		fi := s.fi
 		for _, ei := range s.edges {
 			e := &m.edges[ei]
 			svcSet[fi][e.cfg.Call.To.ID()] = true
@@ -931,10 +942,11 @@ func (cp *controlPlane) expiring(from, to sim.Time) []int {
 }
 
 // failCheck ends an attempt that a failure killed since it started: reset
-// now, or hung until its timeout. It reports whether it did.
+// at the kill time (noticed at the attempt's next step), or hung until its
+// timeout. It reports whether it did.
 func (m *Mesh) failCheck(c *call) bool {
 	now := m.s.Now()
-	_, hang, killed := m.pathKilled(c, now)
+	at, hang, killed := m.pathKilled(c, now)
 	if !killed {
 		return false
 	}
@@ -945,7 +957,7 @@ func (m *Mesh) failCheck(c *call) bool {
 		return true // its timeout (if any) ends it; else in flight at the end
 	}
 	c.outcome = outReset
-	m.complete(c, now)
+	m.complete(c, max(at, c.attemptStart))
 	return true
 }
 
@@ -1011,8 +1023,8 @@ func (m *Mesh) mayRetry(c *call, e *edgeRT, tg *target) bool {
 	if !m.failOn {
 		return int(c.attempts) <= limit
 	}
-	if failureOutcome(c.outcome) && (tg.wp >= 0 || tg.src == vScSrc) {
-		limit += m.cfg.ProxyRetries
+	if failureOutcome(c.outcome) && m.beyondL7(c) {
+		limit += m.cfg.ProxyRetries // the L7 proxy retries its upstream
 	}
 	if int(c.attempts) > limit {
 		return false
@@ -1024,6 +1036,18 @@ func (m *Mesh) mayRetry(c *call, e *edgeRT, tg *target) bool {
 		m.retries[c.ei]++
 	}
 	return true
+}
+
+// beyondL7 reports whether a failure ended c's attempt beyond an L7 proxy
+// (waypoint or client sidecar): the proxy answers the client (503) over
+// the client's connection, which survives, and retries upstream itself.
+func (m *Mesh) beyondL7(c *call) bool {
+	for i := int8(0); i < c.n && i < c.failAt; i++ {
+		if c.kinds[i] == vWP || c.kinds[i] == vScSrc {
+			return true
+		}
+	}
+	return false
 }
 
 // failHBONESlot tears down a ztunnel pool slot whose connection a failure

@@ -22,17 +22,17 @@ const (
 
 // Outcomes of an attempt / a call.
 const (
-	outOK         uint8 = iota
-	outL4Denied         // reset by ztunnel RBAC (or a sidecar for TCP)
-	outL7Denied         // 403 from a waypoint or sidecar
-	outDependency       // 500: a downstream call failed
-	outNoUpstream       // 503 UH: no endpoints
-	outTimeout          // 504 UT
-	outNetPolicy        // connection dropped by a NetworkPolicy (connect timeout)
-	outTLS              // mTLS handshake failed: a certificate expired (istiod down)
-	outRefused          // a proxy on the path is down: connection refused (fail-closed)
-	outReset            // a failure reset the connection mid-request (crash, drain deadline)
-	outConnTimeout      // the peer is gone (node lost, partition): connect timeout
+	outOK          uint8 = iota
+	outL4Denied          // reset by ztunnel RBAC (or a sidecar for TCP)
+	outL7Denied          // 403 from a waypoint or sidecar
+	outDependency        // 500: a downstream call failed
+	outNoUpstream        // 503 UH: no endpoints
+	outTimeout           // 504 UT
+	outNetPolicy         // connection dropped by a NetworkPolicy (connect timeout)
+	outTLS               // mTLS handshake failed: a certificate expired (istiod down)
+	outRefused           // a proxy on the path is down: connection refused (fail-closed)
+	outReset             // a failure reset the connection mid-request (crash, drain deadline)
+	outConnTimeout       // the peer is gone (node lost, partition): connect timeout
 	nOutcomes
 )
 
@@ -84,6 +84,7 @@ type call struct {
 	finalized  bool
 	childFail  bool
 	parked     bool // hung by a failure: only its timeout ends it
+	failAt     int8 // visit a failure ended this attempt at (c.n: the destination)
 
 	kinds   [maxVisits]uint8
 	sts     [maxVisits]*Station
@@ -157,6 +158,8 @@ func (m *Mesh) Handle(ev sim.Event) {
 		}
 	case kFault:
 		m.handleFault(ev)
+	case kScale:
+		m.scale()
 	case kRetry:
 		m.attempt(ev.P.(*call))
 	case kDrop:
@@ -333,11 +336,21 @@ func (m *Mesh) attempt(c *call) {
 	case !l7:
 		// kube-proxy and ztunnel pick an endpoint at random per connection.
 		c.dstL = int32(e.lbR.IntN(int(nd)))
+		if m.cfg.PreferClose {
+			c.dstL = m.preferClose(e, tg, c.dstL, srcNode)
+		}
 		if ac != nil {
 			ac.pinned = c.dstL
 		}
 	default:
 		c.dstL = m.pickL7(e, tg)
+		if m.cfg.PreferClose {
+			from := srcNode
+			if tg.wp >= 0 {
+				from = m.reps[m.wps[tg.wp].reps[c.repL]].node
+			}
+			c.dstL = m.preferClose(e, tg, c.dstL, from)
+		}
 	}
 	if m.failOn && !m.failPick(c, tg, ac, now) {
 		c.outcome = outNoUpstream
@@ -391,7 +404,7 @@ func (m *Mesh) attempt(c *call) {
 	c.denyAt = -1
 	if m.failOn {
 		if at, after, out, ok := m.refuse(c, tg, now); ok {
-			c.outcome, c.i, c.respB = out, at, 0
+			c.outcome, c.i, c.respB, c.failAt = out, at, 0, at+1
 			m.s.At(now+after, m, sim.Event{Kind: kDrop, P: c})
 			return
 		}
@@ -644,7 +657,7 @@ func (m *Mesh) complete(c *call, t sim.Time) {
 	if c.conn >= 0 {
 		ac := &e.conns[c.conn]
 		ac.inflight--
-		if c.outcome == outL4Denied || c.outcome == outNetPolicy || c.outcome == outTLS || failureOutcome(c.outcome) {
+		if c.outcome == outL4Denied || c.outcome == outNetPolicy || c.outcome == outTLS || (failureOutcome(c.outcome) && !m.beyondL7(c)) {
 			// The app sees a reset: the connection is gone.
 			ac.opened = false
 			closed = true
@@ -660,7 +673,7 @@ func (m *Mesh) complete(c *call, t sim.Time) {
 		m.countConnections(c, e, tg)
 	}
 	if !c.finalized && c.outcome != outOK && c.outcome != outL7Denied && c.outcome != outDependency && m.mayRetry(c, e, tg) {
-		m.s.At(t, m, sim.Event{Kind: kRetry, P: c})
+		m.s.At(max(t, m.s.Now()), m, sim.Event{Kind: kRetry, P: c})
 		return
 	}
 	if c.finalized {

@@ -186,8 +186,8 @@ type appConn struct {
 	inflight int32
 	opened   bool
 	openedAt sim.Time // when the client opened it (failures reset older ones)
-	pinned   int32 // destination pod local index (L4 paths), -1 unset
-	rep      int32 // waypoint replica local index, -1 unset
+	pinned   int32    // destination pod local index (L4 paths), -1 unset
+	rep      int32    // waypoint replica local index, -1 unset
 	tgt      int16
 }
 

@@ -15,10 +15,10 @@ type runStats struct {
 	// live counts measured external requests started and not finished,
 	// independently of the others, so Offered = Succeeded + Failed +
 	// InFlight checks the accounting rather than defining it.
-	live int64
-	causes                     [nOutcomes]int64
-	byCat                      [5]*sim.Histogram // per-call latency by path category (merged at the end)
-	e2e                        *sim.Histogram    // successful external requests, end to end
+	live   int64
+	causes [nOutcomes]int64
+	byCat  [5]*sim.Histogram // per-call latency by path category (merged at the end)
+	e2e    *sim.Histogram    // successful external requests, end to end
 }
 
 // RunResult is one mode's outcome: the summary rows and the telemetry.
@@ -221,6 +221,9 @@ func (m *Mesh) components(d sim.Time) ([]results.ComponentUsage, results.Cluster
 		return k
 	}
 	for i := range m.reps {
+		if m.neverServed(i) {
+			continue // an autoscaling slot never used
+		}
 		r := &m.reps[i]
 		w := m.wps[r.wp].w
 		svcs, eps, routes := 0, 0, 0

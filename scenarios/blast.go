@@ -59,7 +59,6 @@ type blastInput struct {
 	fail   *models.RunResult // with this failure (alone, or all when that is the only one)
 	impact models.FailureImpact
 	slo    sim.Time
-	dur    sim.Time // measured window
 }
 
 // edgeBad sums an edge's bad calls and calls over buckets [from, to).
@@ -148,10 +147,14 @@ func blastRadius(in blastInput) results.FailureResult {
 	}
 	end = min(end, lo+seriesMaxSpan)
 	firstBad, lastBad := -1, -1
+	into := map[string][]int{} // service → edges calling it
+	for i := range fs.Edges {
+		into[fs.Edges[i].To] = append(into[fs.Edges[i].To], i)
+	}
 	for _, s := range svcs {
 		for b := lo; b < nb; b++ {
-			pf := servicePoint(fs, s, b)
-			pb := servicePoint(bs, s, b)
+			pf := servicePoint(fs, into[s], b)
+			pb := servicePoint(bs, into[s], b)
 			if b < end {
 				r.Series = append(r.Series, results.SeriesPoint{Service: s, TS: float64(b), RateRPS: float64(pf.calls),
 					ErrorRate: round4(pf.errRate()), P99Ms: round3(pf.p99)})
@@ -200,13 +203,14 @@ func (p point) errRate() float64 {
 	return float64(p.failed) / float64(p.calls)
 }
 
-// servicePoint merges bucket b of every edge into service svc.
-func servicePoint(s *models.Series, svc string, b int) point {
+// servicePoint merges bucket b of the given edges (those calling one
+// service).
+func servicePoint(s *models.Series, edges []int, b int) point {
 	var p point
 	var lat []float64
-	for i := range s.Edges {
+	for _, i := range edges {
 		e := &s.Edges[i]
-		if e.To != svc || b >= len(e.Buckets) {
+		if b >= len(e.Buckets) {
 			continue
 		}
 		x := &e.Buckets[b]

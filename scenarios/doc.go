@@ -19,6 +19,15 @@
 //	if err != nil { ... }
 //	files, err := run.Write("out/")
 //
-// The built-in scenarios live in library/*.yaml (embedded): modes-compare,
-// pooling and large-cluster. Library lists them.
+// The built-in scenarios live in library/*.yaml, embedded together with
+// the manifests they reference (library/manifests/), so they run by name
+// from any working directory. Library lists them; library_outcomes_test.go
+// checks the outcome each one promises.
+//
+// Failures: a scenario's failures: list schedules component failures;
+// Execute runs each mode (and each what_if design) without failures, with
+// all of them and with each alone, on the same random streams, and
+// blast.go turns the differences into summary.json "failures" (directly
+// and transitively affected, 1-second series, time to detect and to
+// recover, security exposure) and "what_if" (designs side by side).
 package scenarios

@@ -17,6 +17,12 @@ func (sc *Scenario) failureConfig(cfg *models.Config, top *topology.Topology) er
 		cfg.ProxyRetries = *sc.Mesh.ProxyRetries
 	}
 	cfg.RetryBudget = sc.Mesh.RetryBudget
+	if sc.Mesh.TrafficDistribution == "PreferClose" {
+		cfg.PreferClose = true
+	}
+	if cfg.WaypointAutoscale == nil {
+		cfg.WaypointAutoscale = sc.Mesh.WaypointAutoscale.model()
+	}
 	if !sc.hasSimFailures() {
 		return nil
 	}
@@ -77,7 +83,7 @@ func (sc *Scenario) blastResults(design string, top *topology.Topology, cfg mode
 		}
 		im := fail.Failures[0] // alone, or the only simulated one
 		out = append(out, blastRadius(blastInput{spec: f, design: design, top: top, base: base, fail: fail, impact: im,
-			slo: sc.sloLatency(), dur: cfg.Duration}))
+			slo: sc.sloLatency()}))
 		k++
 	}
 	return out, nil
@@ -105,7 +111,6 @@ func (sc *Scenario) designProfile(prof *models.Profile) *models.Profile {
 type designRun struct {
 	name, mode string
 	res        *models.RunResult
-	base       *models.RunResult
 	failures   []results.FailureResult
 }
 
@@ -153,6 +158,11 @@ func (sc *Scenario) BuildDesign(w WhatIfSpec) (*topology.Topology, string, error
 			}
 		}
 	}
+	as := sc.Mesh.WaypointAutoscale
+	if w.WaypointAutoscale != nil {
+		as = w.WaypointAutoscale
+	}
+	autoscaleSpec(sp, as)
 	t, err := sp.Build()
 	if err != nil {
 		return nil, "", err
@@ -162,39 +172,47 @@ func (sc *Scenario) BuildDesign(w WhatIfSpec) (*topology.Topology, string, error
 
 // whatIfs runs every what-if design under the scenario's failures and
 // lines them up after the scenario's own first mode.
-func (sc *Scenario) whatIfs(first *designRun, prof *models.Profile, seed uint64, dur, warm sim.Time) ([]results.WhatIfResult, error) {
+func (sc *Scenario) whatIfs(first *designRun, prof *models.Profile, seed uint64, dur, warm sim.Time) ([]results.WhatIfResult, []*models.RunResult, error) {
 	var out []results.WhatIfResult
+	var runs []*models.RunResult
 	if first != nil {
 		out = append(out, whatIfRow(first))
 	}
 	for _, w := range sc.WhatIf {
 		top, mode, err := sc.BuildDesign(w)
 		if err != nil {
-			return nil, fmt.Errorf("what-if %s: %w", w.Name, err)
+			return nil, nil, fmt.Errorf("what-if %s: %w", w.Name, err)
 		}
 		cfg, err := sc.modelConfig(top, prof, mode, seed, dur, warm)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		cfg.SnapshotInterval = 0
+		if w.WaypointAutoscale != nil {
+			cfg.WaypointAutoscale = w.WaypointAutoscale.model()
+		}
 		if err := sc.failureConfig(&cfg, top); err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if w.TrafficDistribution == "PreferClose" {
+			cfg.PreferClose = true
 		}
 		mesh, err := models.NewMesh(cfg)
 		if err != nil {
-			return nil, fmt.Errorf("what-if %s: %w", w.Name, err)
+			return nil, nil, fmt.Errorf("what-if %s: %w", w.Name, err)
 		}
 		res, err := mesh.Run()
 		if err != nil {
-			return nil, fmt.Errorf("what-if %s: %w", w.Name, err)
+			return nil, nil, fmt.Errorf("what-if %s: %w", w.Name, err)
 		}
 		frs, err := sc.blastResults(w.Name, top, cfg, res)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, whatIfRow(&designRun{name: w.Name, mode: mode, res: res, failures: frs}))
+		runs = append(runs, res)
 	}
-	return out, nil
+	return out, runs, nil
 }
 
 func whatIfRow(d *designRun) results.WhatIfResult {

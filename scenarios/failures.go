@@ -80,6 +80,73 @@ type WhatIfSpec struct {
 	// dedicated waypoint per service).
 	WaypointScope    string `yaml:"waypoint_scope,omitempty" json:"waypoint_scope,omitempty"`
 	WaypointReplicas int    `yaml:"waypoint_replicas,omitempty" json:"waypoint_replicas,omitempty"`
+	// WaypointAutoscale overrides mesh.waypoint_autoscale for the design.
+	WaypointAutoscale *AutoscaleSpec `yaml:"waypoint_autoscale,omitempty" json:"waypoint_autoscale,omitempty"`
+	// TrafficDistribution overrides mesh.traffic_distribution (PreferClose).
+	TrafficDistribution string `yaml:"traffic_distribution,omitempty" json:"traffic_distribution,omitempty"`
+}
+
+// AutoscaleSpec is HPA-like waypoint scale-out.
+type AutoscaleSpec struct {
+	MinReplicas int `yaml:"min_replicas,omitempty" json:"min_replicas,omitempty"` // serving at the start (default 1)
+	MaxReplicas int `yaml:"max_replicas" json:"max_replicas"`
+	// TargetUtilisation is the worker threads' busy fraction the
+	// autoscaler aims for (default 0.7).
+	TargetUtilisation float64 `yaml:"target_utilisation,omitempty" json:"target_utilisation,omitempty"`
+	// Delay is from the scaling decision until the new replica serves
+	// (default 10s: scheduling, start, readiness, endpoint push).
+	Delay Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
+	// Period is the controller's sync period (default 15s).
+	Period Duration `yaml:"period,omitempty" json:"period,omitempty"`
+}
+
+func (a *AutoscaleSpec) validate(path string, ferr func(field, format string, a ...any) error) error {
+	if a == nil {
+		return nil
+	}
+	if a.MinReplicas == 0 {
+		a.MinReplicas = 1
+	}
+	if a.TargetUtilisation == 0 {
+		a.TargetUtilisation = 0.7
+	}
+	if a.Delay == 0 {
+		a.Delay = Duration(10 * sim.Second)
+	}
+	if a.MinReplicas < 1 || a.MaxReplicas < a.MinReplicas {
+		return ferr(path+".max_replicas", "want 1 <= min_replicas <= max_replicas, e.g. max_replicas: 4")
+	}
+	if a.TargetUtilisation <= 0 || a.TargetUtilisation > 1 {
+		return ferr(path+".target_utilisation", "want a fraction in (0, 1], e.g. 0.7")
+	}
+	if a.Delay < 0 || a.Period < 0 {
+		return ferr(path+".delay", "negative duration")
+	}
+	return nil
+}
+
+func (a *AutoscaleSpec) model() *models.Autoscale {
+	if a == nil {
+		return nil
+	}
+	return &models.Autoscale{Min: a.MinReplicas, Target: a.TargetUtilisation, Delay: a.Delay.T(), Period: a.Period.T()}
+}
+
+// autoscaleSpec gives every waypoint the autoscaler's maximum replicas
+// (the model serves from the minimum and scales up into the rest).
+func autoscaleSpec(sp *topology.Spec, a *AutoscaleSpec) {
+	if a == nil {
+		return
+	}
+	for i := range sp.Namespaces {
+		ns := &sp.Namespaces[i]
+		if ns.Waypoint != nil {
+			ns.Waypoint.Replicas = a.MaxReplicas
+		}
+		for j := range ns.Waypoints {
+			ns.Waypoints[j].Replicas = a.MaxReplicas
+		}
+	}
 }
 
 func (t *FailureTarget) empty() bool {
@@ -117,6 +184,12 @@ func (s *Scenario) validateFailures(ferr func(field, format string, a ...any) er
 	}
 	if s.Mesh.ProxyRetries != nil && *s.Mesh.ProxyRetries < 0 {
 		return ferr("mesh.proxy_retries", "negative retries")
+	}
+	if err := s.Mesh.WaypointAutoscale.validate("mesh.waypoint_autoscale", ferr); err != nil {
+		return err
+	}
+	if td := s.Mesh.TrafficDistribution; td != "" && td != "PreferClose" {
+		return ferr("mesh.traffic_distribution", "want PreferClose (or leave it out), got %q", td)
 	}
 	names := map[string]bool{}
 	for i := range s.Failures {
@@ -206,6 +279,9 @@ func (s *Scenario) validateFailures(ferr func(field, format string, a ...any) er
 		if s.spec == nil && w.Mode != "" && w.Mode != ModeAsManifests {
 			return ferr(p+".mode", "a manifest topology runs only as-manifests")
 		}
+		if s.spec == nil && (w.WaypointScope != "" || w.WaypointReplicas != 0 || w.WaypointAutoscale != nil) {
+			return ferr(p, "waypoint_scope, waypoint_replicas and waypoint_autoscale rewrite a generative topology.spec; edit the manifests for a manifest topology")
+		}
 		switch w.WaypointScope {
 		case "", "namespace", "per-service":
 		default:
@@ -213,6 +289,12 @@ func (s *Scenario) validateFailures(ferr func(field, format string, a ...any) er
 		}
 		if w.WaypointReplicas < 0 {
 			return ferr(p+".waypoint_replicas", "negative replicas")
+		}
+		if err := w.WaypointAutoscale.validate(p+".waypoint_autoscale", ferr); err != nil {
+			return err
+		}
+		if td := w.TrafficDistribution; td != "" && td != "PreferClose" {
+			return ferr(p+".traffic_distribution", "want PreferClose (or leave it out), got %q", td)
 		}
 	}
 	if len(s.WhatIf) > 0 && len(s.Failures) == 0 {

@@ -37,6 +37,9 @@ type Run struct {
 	Summary  *results.Summary
 	Modes    []*models.RunResult
 	Profile  *models.Profile
+	// Designs are the what-if designs' runs under all failures, in the
+	// order of Summary.WhatIf after its first row (the scenario's own).
+	Designs []*models.RunResult
 }
 
 // Execute runs every mode of the scenario on identical random streams.
@@ -124,11 +127,12 @@ func Execute(sc *Scenario, opt Options) (*Run, error) {
 		sum.Failures = append(sum.Failures, frs...)
 	}
 	if len(sc.WhatIf) > 0 {
-		wi, err := sc.whatIfs(firstDesign, prof, seed, dur, warm)
+		wi, designs, err := sc.whatIfs(firstDesign, prof, seed, dur, warm)
 		if err != nil {
 			return nil, err
 		}
 		sum.WhatIf = wi
+		run.Designs = designs
 	}
 	sum.Topology = topologySummary(shown, run)
 	sum.Paths = shown.Paths().ToResults()
@@ -218,6 +222,7 @@ func (sc *Scenario) BuildTopology(mode string) (*topology.Topology, error) {
 		return nil, err
 	}
 	applyMode(sp, mode, sc.Mesh.WaypointReplicas)
+	autoscaleSpec(sp, sc.Mesh.WaypointAutoscale)
 	t, err := sp.Build()
 	if err != nil {
 		return nil, err

@@ -142,6 +142,11 @@ type MeshOpts struct {
 	// RetryBudget caps retries per edge at this fraction of its calls
 	// (plus 3); 0 = no cap.
 	RetryBudget float64 `yaml:"retry_budget,omitempty" json:"retry_budget,omitempty"`
+	// WaypointAutoscale scales waypoints out HPA-like under load.
+	WaypointAutoscale *AutoscaleSpec `yaml:"waypoint_autoscale,omitempty" json:"waypoint_autoscale,omitempty"`
+	// TrafficDistribution PreferClose makes every proxy prefer endpoints
+	// in its own zone (Kubernetes trafficDistribution).
+	TrafficDistribution string `yaml:"traffic_distribution,omitempty" json:"traffic_distribution,omitempty"`
 }
 
 // Outputs selects the files run writes.

@@ -158,6 +158,7 @@ func MarshalCSV(r *Result) ([]byte, error) {
 	for _, f := range figs {
 		header = append(header, f+"_mean", f+"_ci")
 	}
+	header = append(header, "saturated_runs")
 	for _, k := range kinds {
 		header = append(header, k+"_instances", k+"_cpu_cores_mean", k+"_cpu_cores_ci", k+"_memory_gib_mean", k+"_memory_gib_ci")
 	}
@@ -180,6 +181,7 @@ func MarshalCSV(r *Result) ([]byte, error) {
 			for _, e := range []Estimate{m.P50Ms, m.P90Ms, m.P99Ms, m.P999Ms, m.MeanMs, m.ThroughputRPS, m.ErrorRate, m.MeshCPUCores, m.MeshMemoryGiB} {
 				row = append(row, num(e.Mean), num(e.HalfWidth))
 			}
+			row = append(row, strconv.Itoa(m.Saturated))
 			for _, k := range kinds {
 				ks := KindStats{}
 				for _, c := range m.Components {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -101,6 +102,7 @@ func BenchmarkHTTPPathLatency(b *testing.B) {
 			}
 			lat := make([]time.Duration, 0, b.N)
 			next := time.Now()
+			cpu0 := cpuTime()
 			b.ResetTimer()
 			for range b.N {
 				next = next.Add(time.Millisecond)
@@ -117,10 +119,63 @@ func BenchmarkHTTPPathLatency(b *testing.B) {
 				lat = append(lat, time.Since(t0))
 			}
 			b.StopTimer()
+			// CPU of the whole process (client, proxies and app) per request;
+			// subtract the direct path's figure for the mesh's cost.
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/req")
 			b.ReportMetric(float64(pct(lat, 50).Microseconds()), "p50-µs")
 			b.ReportMetric(float64(pct(lat, 99).Microseconds()), "p99-µs")
 		})
 	}
+}
+
+// cpuTime is the process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkHBONEConnect opens a new mTLS+HTTP/2 connection and one CONNECT
+// stream per operation (a cold pool): the handshake cost models charge per
+// new connection. cpu-µs/op covers both ends.
+func BenchmarkHBONEConnect(b *testing.B) {
+	ca, err := identity.NewCA("cluster.local", time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mgr := identity.NewManager(ca.Unrestricted(), time.Hour)
+	srvID := identity.MustParse("spiffe://cluster.local/ns/default/sa/server")
+	cliID := identity.MustParse("spiffe://cluster.local/ns/default/sa/client")
+	srv := hbone.NewServer(hbone.ServerConfig{TLS: identity.ServerTLS(mgr, srvID),
+		Handler: hbone.HandlerFunc(func(r *hbone.Request, s *hbone.ServerStream) { _ = s.Accept() })})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(ln) }()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-done
+	}()
+	tgt := hbone.Target{Source: cliID, Expected: []identity.ID{srvID}, NextHop: ln.Addr().String(), Authority: "127.0.0.1:9"}
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for range b.N {
+		cli := hbone.NewClient(hbone.ClientConfig{Manager: mgr})
+		s, err := cli.Dial(context.Background(), tgt)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+		cli.Close()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
 // BenchmarkHBONEThroughput pushes 1 MiB writes through one HBONE stream on

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -96,5 +97,24 @@ func TestCertificateRotationWhileServing(t *testing.T) {
 	}
 	if src.Rotations() < 1 || second.Leaf.SerialNumber.Cmp(first.Leaf.SerialNumber) == 0 {
 		t.Fatalf("rotations = %d, same serial = %v", src.Rotations(), second.Leaf.SerialNumber.Cmp(first.Leaf.SerialNumber) == 0)
+	}
+}
+
+// The destination node proxy's 200 carries a baggage header describing the
+// destination (ztunnel's ENABLE_RESPONSE_BAGGAGE default).
+func TestResponseBaggage(t *testing.T) {
+	env := meshtest.Start(t, meshtest.Options{})
+	cli := hbone.NewClient(hbone.ClientConfig{Manager: identity.NewManager(env.CA.ForNode("node-a"), time.Hour)})
+	defer cli.Close()
+	s, err := cli.Dial(context.Background(), hbone.Target{
+		Source:   identity.MustParse("spiffe://cluster.local/ns/default/sa/client"),
+		Expected: []identity.ID{identity.MustParse("spiffe://cluster.local/ns/default/sa/server")},
+		NextHop:  env.IP(11) + ":15008", Authority: env.PodTCP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if b := s.Header().Get("baggage"); !strings.Contains(b, "k8s.pod.name=server-v1") || !strings.Contains(b, "k8s.namespace.name=default") {
+		t.Fatalf("baggage = %q", b)
 	}
 }

@@ -248,7 +248,7 @@ func (c *Client) connect(ctx context.Context, pc *poolConn, t Target) (*ClientSt
 		return nil, &StatusError{Code: resp.StatusCode, Target: t.Authority}
 	}
 	s := &ClientStream{pw: pw, body: resp.Body, local: pc.tc.LocalAddr(), remote: pc.tc.RemoteAddr(),
-		peer: pc.peer, cancel: cancel}
+		peer: pc.peer, header: resp.Header, cancel: cancel}
 	s.release = func() { c.release(pc) }
 	return s, nil
 }

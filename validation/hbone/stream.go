@@ -26,11 +26,15 @@ type ClientStream struct {
 	local   net.Addr
 	remote  net.Addr
 	peer    identity.ID
+	header  http.Header
 	cancel  func()
 	release func()
 	once    sync.Once
 	wclosed sync.Once
 }
+
+// Header returns the headers of the server's 200 (e.g. ztunnel's baggage).
+func (s *ClientStream) Header() http.Header { return s.header }
 
 // Peer returns the verified identity of the proxy that terminated the tunnel.
 func (s *ClientStream) Peer() identity.ID { return s.peer }
@@ -116,6 +120,10 @@ func (s *ServerStream) Reject(status int) {
 	s.w.WriteHeader(status)
 	_ = s.Close()
 }
+
+// Header returns the response headers, to set before Accept or Reject
+// (ztunnel sends a baggage header describing the destination with its 200).
+func (s *ServerStream) Header() http.Header { return s.w.Header() }
 
 // Accept answers 200 and turns the stream into a tunnel.
 func (s *ServerStream) Accept() error {

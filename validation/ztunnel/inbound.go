@@ -62,6 +62,7 @@ func (p *Proxy) serveInbound(r *hbone.Request, s *hbone.ServerStream) {
 		s.Reject(http.StatusServiceUnavailable)
 		return
 	}
+	s.Header().Set("baggage", baggage(dst, "")) // ENABLE_RESPONSE_BAGGAGE, on by default
 	if err := s.Accept(); err != nil {
 		_ = up.Close()
 		rec.Close(hbone.FlagConnect)

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+
+	"github.com/ambientsim/ambientsim/validation/calibrate"
+)
+
+func init() { register(newCalibrateCmd) }
+
+func newCalibrateCmd(v *viper.Viper) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "calibrate",
+		Short: "Measure the real Go data plane and fit a cost profile to it",
+		Long: `Calibrate runs a designed set of micro-experiments on the real data plane
+(validation/cmd/meshnode in network namespaces: load steps, 1 KiB / 16 KiB
+payloads, keep-alive vs a new connection per request, out of mesh, ambient
+L4, through a waypoint, sidecar to sidecar), measures CPU seconds per
+process (cgroups) and latency (the load generator's histograms), fits the
+profile's cost parameters by least squares (per-message, per-byte and
+per-stream CPU of the node proxy, per-request and per-byte CPU of waypoint
+and sidecar, per-crossing added latency, app time and cross-node latency),
+and writes a profile that "ambientsim run --profile FILE" loads, plus
+FILE-without-.yaml.calibration.json with every observation, fit and residual.
+
+Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
+		Example: `  sudo ambientsim calibrate --backend local --out models/profiles/my-machine.yaml
+  sudo ambientsim calibrate --quick --out /tmp/quick.yaml   # ~1 minute`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := v.GetString("out")
+			if out == "" {
+				return usageErrorf("--out FILE.yaml is required (the calibrated profile)")
+			}
+			if !strings.HasSuffix(out, ".yaml") && !strings.HasSuffix(out, ".yml") {
+				return usageErrorf("--out %q: the profile file must end in .yaml", out)
+			}
+			backend := v.GetString("backend")
+			if backend != "local" && backend != "kind" {
+				return usageErrorf("--backend %q: want local (or kind)", backend)
+			}
+			size := calibrate.SizeFull
+			if v.GetBool("quick") {
+				size = calibrate.SizeQuick
+			}
+			name := v.GetString("name")
+			if name == "" {
+				name = strings.TrimSuffix(strings.TrimSuffix(filepath.Base(out), ".yaml"), ".yml")
+			}
+			w := cmd.OutOrStdout()
+			opt := calibrate.Options{
+				Backend: backend, Size: size, Name: name, Base: v.GetString("base"),
+				Binary: v.GetString("meshnode"), ToolVersion: Version,
+				Progress: func(i, n int, o calibrate.Observation) {
+					fmt.Fprintf(cmd.ErrOrStderr(), "[%2d/%d] %-26s p50 %6.3f ms  p99 %7.3f ms  CPU ztunnel %6.1f ms  waypoint %6.1f ms  sidecar %6.1f ms\n",
+						i+1, n, o.Name, o.P50Ms, o.P99Ms, o.CPUSeconds["ztunnel"]*1e3, o.CPUSeconds["waypoint"]*1e3, o.CPUSeconds["sidecar"]*1e3)
+				},
+			}
+			rep, err := calibrate.Run(cmd.Context(), opt)
+			if err != nil {
+				return fmt.Errorf("calibrate: %w", err)
+			}
+			files, err := rep.WriteFiles(out)
+			if err != nil {
+				return err
+			}
+			printCalibration(w, rep)
+			for _, f := range files {
+				fmt.Fprintln(w, "wrote", f)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().String("out", "", "the calibrated profile to write (FILE.yaml; FILE.calibration.json goes next to it)")
+	cmd.Flags().String("backend", "local", "harness backend: local (network namespaces; needs root)")
+	cmd.Flags().Bool("quick", false, "a smaller, shorter design (CI-sized, about a minute)")
+	cmd.Flags().String("name", "", "profile name (default: the file name)")
+	cmd.Flags().String("base", "", "profile whose uncalibrated parameters are kept (default istio-1.24-published)")
+	cmd.Flags().String("meshnode", "", "a built meshnode binary (default: build it from the source tree)")
+	return cmd
+}
+
+func printCalibration(w io.Writer, rep *calibrate.Report) {
+	fmt.Fprintf(w, "calibrated on %s in %.0f s (%s design, %d runs)\n", rep.Provenance.Machine, rep.ElapsedS, rep.Fit.Design.Name, len(rep.Fit.Observations))
+	for _, kind := range []string{"ztunnel", "waypoint", "sidecar"} {
+		f := rep.Fit.CPU[kind]
+		fmt.Fprintf(w, "  %-8s CPU  R² %.3f  residual RMS %.2f CPU-ms:", kind, f.R2, f.RMS*1e3)
+		for _, e := range f.Params {
+			fmt.Fprintf(w, "  %s %s", e.Name[strings.LastIndex(e.Name, ".")+1:], estText(e))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "  latency  R² %.3f  residual RMS %.3f ms:", rep.Fit.Latency.R2, rep.Fit.Latency.RMS)
+	for _, e := range rep.Fit.Latency.Params {
+		fmt.Fprintf(w, "  %s %s", e.Name, estText(e))
+	}
+	fmt.Fprintln(w)
+	for _, ne := range rep.NotEmulated {
+		fmt.Fprintln(w, "  not emulated:", ne)
+	}
+}
+
+func estText(e calibrate.Estimate) string {
+	switch {
+	case e.AtBound:
+		return "0 (at bound)"
+	case e.SE != e.SE:
+		return fmt.Sprintf("%.4g", e.Value)
+	}
+	return fmt.Sprintf("%.4g±%.2g", e.Value, e.SE)
+}

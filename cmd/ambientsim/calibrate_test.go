@@ -1,0 +1,141 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ambientsim/ambientsim/models"
+	"github.com/ambientsim/ambientsim/validation/calibrate"
+	"github.com/ambientsim/ambientsim/validation/crosscheck"
+)
+
+func TestCalibrateValidateUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"calibrate without --out", []string{"calibrate"}},
+		{"calibrate --out not yaml", []string{"calibrate", "--out", "/tmp/x.json"}},
+		{"calibrate bad backend", []string{"calibrate", "--out", "/tmp/x.yaml", "--backend", "docker"}},
+		{"calibrate extra argument", []string{"calibrate", "extra", "--out", "/tmp/x.yaml"}},
+		{"validate without --out", []string{"validate"}},
+		{"validate bad backend", []string{"validate", "--out", "/tmp/v", "--backend", "docker"}},
+		{"validate unknown flag", []string{"validate", "--out", "/tmp/v", "--no-such-flag"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, code := runCLI(t, tt.args...)
+			if code != 2 {
+				t.Errorf("exit code %d, want 2 (output %q)", code, out)
+			}
+		})
+	}
+}
+
+func TestCalibrateValidateKindBackendExplains(t *testing.T) {
+	for _, args := range [][]string{
+		{"calibrate", "--backend", "kind", "--out", filepath.Join(t.TempDir(), "p.yaml")},
+		{"validate", "--backend", "kind", "--out", t.TempDir(), "--profile", "istio-1.24-published"},
+	} {
+		root := newRootCmd()
+		root.SetArgs(args)
+		root.SetOut(new(strings.Builder))
+		err := root.Execute()
+		if exitCode(err) != 1 || err == nil || !strings.Contains(err.Error(), "--backend local") {
+			t.Errorf("%v: error %v (exit %d), want exit 1 naming --backend local", args, err, exitCode(err))
+		}
+	}
+}
+
+func TestCalibrateValidateNeedRoot(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("running as root: the no-root error cannot happen")
+	}
+	for _, args := range [][]string{
+		{"calibrate", "--out", filepath.Join(t.TempDir(), "p.yaml")},
+		{"validate", "--out", t.TempDir(), "--profile", "istio-1.24-published"},
+	} {
+		root := newRootCmd()
+		root.SetArgs(args)
+		root.SetOut(new(strings.Builder))
+		err := root.Execute()
+		if exitCode(err) != 1 || err == nil || !strings.Contains(err.Error(), "needs root") {
+			t.Errorf("%v: error %v (exit %d), want exit 1 saying it needs root", args, err, exitCode(err))
+		}
+	}
+}
+
+// TestValidateEndToEnd calibrates with the tiny design and validates with
+// 1-second scenarios on the real data plane (root; CI runs as root), then
+// checks the profile loads into the simulator and validation.json is well
+// formed. About a minute.
+func TestValidateEndToEnd(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "" {
+			t.Skip("needs root (network namespaces); CI runs it as root")
+		}
+		t.Fatal("CI is set but the test is not running as root")
+	}
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	d, err := calibrate.NewDesign(calibrate.SizeTiny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	validateDesign, validateDuration = &d, time.Second
+	t.Cleanup(func() { validateDesign, validateDuration = nil, 0 })
+	t.Setenv("GORACE", "atexit_sleep_ms=0")
+	out := t.TempDir()
+	start := time.Now()
+	stdout, code := runCLI(t, "validate", "--out", out)
+	t.Logf("validate took %v\n%s", time.Since(start), stdout)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	prof := filepath.Join(out, "calibrated.yaml")
+	p, err := models.LoadProfile(prof)
+	if err != nil {
+		t.Fatalf("calibrated profile does not load: %v", err)
+	}
+	if !strings.HasPrefix(p.Provenance, "calibrated on ") || p.Ztunnel.PerMessageCPU.Value <= 0 {
+		t.Errorf("profile provenance %q, ztunnel per-message CPU %v: want calibrated values", p.Provenance, p.Ztunnel.PerMessageCPU.Value)
+	}
+	if _, code := runCLI(t, "run", "modes-compare", "--profile", prof, "--out", t.TempDir(), "--duration", "2s"); code != 0 {
+		t.Fatalf("ambientsim run --profile %s: exit %d", prof, code)
+	}
+	var rep struct {
+		NotEmulated []string         `json:"not_emulated"`
+		Rows        []crosscheck.Row `json:"rows"`
+		Summary     crosscheck.Summary
+	}
+	data, err := os.ReadFile(filepath.Join(out, "validation.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatalf("validation.json: %v", err)
+	}
+	if rep.NotEmulated == nil {
+		t.Error("validation.json: not_emulated missing (want a list, possibly empty)")
+	}
+	var affected *crosscheck.Row
+	for i, r := range rep.Rows {
+		if r.Scenario == "" || r.Metric == "" || r.Target == "" {
+			t.Errorf("row %d incomplete: %+v", i, r)
+		}
+		if r.Metric == "affected_pods" {
+			affected = &rep.Rows[i]
+		}
+	}
+	if affected == nil || affected.Pass == nil || !*affected.Pass || strings.Join(affected.MeasuredSet, ",") != "client-b" {
+		t.Errorf("affected_pods row %+v: want the measured and predicted set {client-b}", affected)
+	}
+	if _, err := os.Stat(filepath.Join(out, "validation.html")); err != nil {
+		t.Error(err)
+	}
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+
+	"github.com/ambientsim/ambientsim/validation/calibrate"
+	"github.com/ambientsim/ambientsim/validation/crosscheck"
+	"github.com/ambientsim/ambientsim/validation/harness"
+	"github.com/ambientsim/ambientsim/validation/harness/dataplane"
+)
+
+func init() { register(newValidateCmd) }
+
+// validateDesign lets tests run a smaller calibration than --quick.
+var validateDesign *calibrate.Design
+
+// validateDuration lets tests shorten the validation scenarios.
+var validateDuration time.Duration
+
+func newValidateCmd(v *viper.Viper) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Check the simulator against the real data plane on scenarios not used for calibration",
+		Long: `Validate runs validation scenarios on the real data plane (three nodes,
+a waypoint on node-c, sidecars; same-node L4, cross-node L4 with 8 KiB, three
+modes at once, and a node proxy killed half way) and the same scenarios in the
+simulator with the profile, then writes into --out:
+
+  validation.json   one row per scenario and metric: predicted, measured,
+                    relative_error, target, pass (p50 within 10%, p99 within
+                    25%, CPU within 15%, affected pods exactly; p90 and the
+                    failure's error count are reported without a target),
+                    plus what this machine could not emulate
+  validation.html   the same as a self-contained page
+  sim/<scenario>/   the simulator mirrors (replay with ambientsim run)
+
+Without --profile it first calibrates a profile (same --quick) into
+--out/calibrated.yaml. It exits 0 when it ran, even if rows miss their
+target (the summary says so); --strict exits 3 on any miss.
+Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
+		Example: `  sudo ambientsim validate --backend local --profile models/profiles/my-machine.yaml --out out/validation
+  sudo ambientsim validate --quick --out /tmp/val      # calibrates first; under 5 minutes`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := v.GetString("out")
+			if out == "" {
+				return usageErrorf("--out DIR is required")
+			}
+			backend := v.GetString("backend")
+			if backend != "local" && backend != "kind" {
+				return usageErrorf("--backend %q: want local (or kind)", backend)
+			}
+			quick := v.GetBool("quick")
+			w, ew := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			if backend == "kind" {
+				return fmt.Errorf("validate: backend kind: %w", calibrate.ErrBackend)
+			}
+			if err := harness.CheckPrerequisites(); err != nil {
+				return fmt.Errorf("validate: %w", err)
+			}
+			scratch, err := os.MkdirTemp("", "ambientsim-validate-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(scratch)
+			bin := v.GetString("meshnode")
+			if bin == "" {
+				wd, _ := os.Getwd()
+				mod, err := dataplane.FindModule(wd)
+				if err != nil {
+					return fmt.Errorf("validate: %w (or pass --meshnode)", err)
+				}
+				if bin, err = dataplane.Build(cmd.Context(), mod, scratch); err != nil {
+					return fmt.Errorf("validate: %w", err)
+				}
+			}
+			start := time.Now()
+			profile := v.GetString("profile")
+			if profile == "" {
+				size := calibrate.SizeFull
+				if quick {
+					size = calibrate.SizeQuick
+				}
+				fmt.Fprintf(ew, "no --profile: calibrating first (%s design)\n", size)
+				rep, err := calibrate.Run(cmd.Context(), calibrate.Options{Backend: backend, Size: size, Design: validateDesign,
+					Name: "calibrated", Binary: bin, ToolVersion: Version, Scratch: filepath.Join(scratch, "calibrate"),
+					Progress: func(i, n int, o calibrate.Observation) {
+						fmt.Fprintf(ew, "  calibration %2d/%d %s\n", i+1, n, o.Name)
+					}})
+				if err != nil {
+					return err
+				}
+				profile = filepath.Join(out, "calibrated.yaml")
+				files, err := rep.WriteFiles(profile)
+				if err != nil {
+					return err
+				}
+				printCalibration(w, rep)
+				for _, f := range files {
+					fmt.Fprintln(w, "wrote", f)
+				}
+			}
+			b, err := calibrate.NewBackend(cmd.Context(), backend, bin, "", filepath.Join(scratch, "validate"), nil)
+			if err != nil {
+				return err
+			}
+			d := 4 * time.Second
+			if quick {
+				d = 2 * time.Second
+			}
+			if validateDuration > 0 {
+				d = validateDuration
+			}
+			rep, err := crosscheck.Run(cmd.Context(), b, crosscheck.Options{Profile: profile, Duration: d, Dir: out,
+				Progress: func(i, n int, sc crosscheck.Scenario) {
+					fmt.Fprintf(ew, "  scenario %d/%d %s measured\n", i+1, n, sc.Name)
+				}})
+			if err != nil {
+				return err
+			}
+			files, err := rep.Write(out)
+			if err != nil {
+				return err
+			}
+			printValidation(w, rep, time.Since(start))
+			for _, f := range files {
+				fmt.Fprintln(w, "wrote", f)
+			}
+			if v.GetBool("strict") && rep.Summary.Missed > 0 {
+				return &exitError{3, fmt.Errorf("validate: %d of %d rows miss their target (--strict)", rep.Summary.Missed, rep.Summary.Rows)}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().String("out", "", "output directory for validation.json and validation.html")
+	cmd.Flags().String("backend", "local", "harness backend: local (network namespaces; needs root)")
+	cmd.Flags().String("profile", "", "profile under test: built-in name or YAML file (default: calibrate one first)")
+	cmd.Flags().Bool("quick", false, "shorter scenarios (and a quick calibration when there is no --profile)")
+	cmd.Flags().Bool("strict", false, "exit 3 when any row misses its target")
+	cmd.Flags().String("meshnode", "", "a built meshnode binary (default: build it from the source tree)")
+	return cmd
+}
+
+func printValidation(w io.Writer, rep *crosscheck.Report, took time.Duration) {
+	fmt.Fprintf(w, "validation of profile %s (%s) in %.0f s\n", rep.Profile.Name, rep.Profile.Provenance, took.Seconds())
+	fmt.Fprintf(w, "%-18s %-40s %10s %10s %8s %7s %s\n", "scenario", "metric", "predicted", "measured", "rel.err", "target", "verdict")
+	for _, r := range rep.Rows {
+		re := "n/a"
+		if r.RelativeError != nil {
+			re = fmt.Sprintf("%.1f%%", *r.RelativeError*100)
+		}
+		verdict := "report"
+		if r.Pass != nil {
+			verdict = map[bool]string{true: "pass", false: "MISS"}[*r.Pass]
+		}
+		fmt.Fprintf(w, "%-18s %-40s %10.4g %10.4g %8s %7s %s %s\n", r.Scenario, r.Metric, r.Predicted, r.Measured, re, r.Target, verdict, r.Note)
+	}
+	fmt.Fprintf(w, "%d rows: %d pass, %d MISS their target, %d report only\n", rep.Summary.Rows, rep.Summary.Passed, rep.Summary.Missed, rep.Summary.ReportOnly)
+	for _, ne := range rep.NotEmulated {
+		fmt.Fprintln(w, "not emulated:", ne)
+	}
+	if len(rep.NotEmulated) == 0 {
+		fmt.Fprintln(w, "not emulated: nothing")
+	}
+}

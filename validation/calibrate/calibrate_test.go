@@ -1,0 +1,210 @@
+package calibrate
+
+import (
+	"math"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ambientsim/ambientsim/models"
+)
+
+// truth is the profile the synthetic observations are generated from.
+var truth = map[string]float64{
+	"ztunnel.per_message_cpu": 80, "ztunnel.per_byte_cpu": 3, "ztunnel.stream_open_cpu": 40,
+	"waypoint.per_request_cpu": 300, "waypoint.per_byte_cpu": 4,
+	"sidecar.per_request_cpu": 250, "sidecar.per_byte_cpu": 6,
+	"app.service_time_mean": 300, "app.service_time_cv": 0.5, "network.cross_node_latency": 30,
+	"ztunnel.added_latency": 100, "waypoint.added_latency": 150, "sidecar.added_latency": 120,
+}
+
+var truthIdle = map[string]float64{"ztunnel": 0.004, "waypoint": 0.003, "sidecar": 0.002, "echo": 0}
+var procs = map[string]int{"ztunnel": 2, "waypoint": 1, "sidecar": 2, "echo": 3}
+
+// synthesize simulates each step with the true profile and reports what
+// an ideal harness would have measured (plus noise(i, kind) on CPU).
+func synthesize(t *testing.T, d Design, noise func(i int, kind string) float64) []Observation {
+	t.Helper()
+	base, err := models.LoadProfile("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := withValues(base, truth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := newEvaluator(t.TempDir(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := ev.run(tp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var obs []Observation
+	for i, s := range d.Steps {
+		window := d.Duration.Seconds() + 0.2
+		o := Observation{Step: s, Name: s.Name(), WindowS: window, CPUSeconds: map[string]float64{}, Procs: map[string]int{},
+			P50Ms: outs[i].p50, MeanMs: 1, StdMs: truth["app.service_time_cv"], Calls: int64(s.Rate * d.Duration.Seconds())}
+		for kind, n := range procs {
+			o.Procs[kind] = n
+			o.CPUSeconds[kind] = outs[i].cpu[kind] + truthIdle[kind]*window*float64(n)
+			if noise != nil {
+				o.CPUSeconds[kind] += noise(i, kind)
+			}
+		}
+		obs = append(obs, o)
+	}
+	return obs
+}
+
+func TestFitProfileRecoversKnownParameters(t *testing.T) {
+	d, err := NewDesign(SizeTiny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := synthesize(t, d, nil)
+	res, err := FitProfile(obs, d, FitOptions{Scratch: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range cpuParams {
+		f := res.CPU[k.kind]
+		for _, name := range k.params {
+			e, _ := f.Param(name)
+			if math.Abs(e.Value-truth[name]) > 0.01*truth[name]+1e-6 {
+				t.Errorf("%s = %.4g, want %g (±1%%)", name, e.Value, truth[name])
+			}
+		}
+		idle, _ := f.Param(IdleParam(k.kind))
+		if math.Abs(idle.Value-truthIdle[k.kind]) > 1e-4 {
+			t.Errorf("%s = %.4g, want %g", idle.Name, idle.Value, truthIdle[k.kind])
+		}
+		if f.R2 < 0.9999 {
+			t.Errorf("%s CPU fit R² = %v on noise-free data, want ≈1", k.kind, f.R2)
+		}
+	}
+	// The latency parameters go through the simulator's medians, which are
+	// histogram quantiles: recovery within a few µs.
+	for _, name := range latParams {
+		q, _ := quantity(res.Profile, name)
+		if math.Abs(q.Value-truth[name]) > 0.1*truth[name]+5 {
+			t.Errorf("%s = %.4g, want %g (±10%% + 5 µs)", name, q.Value, truth[name])
+		}
+	}
+	if math.Abs(res.AppCV-0.5) > 1e-9 {
+		t.Errorf("app cv = %v, want 0.5", res.AppCV)
+	}
+	if res.Latency.RMS > 0.02 {
+		t.Errorf("latency residual RMS %.4f ms on noise-free data, want < 0.02", res.Latency.RMS)
+	}
+}
+
+func TestFitStandardErrorsCoverTheTruth(t *testing.T) {
+	d, err := NewDesign(SizeQuick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Duration = time.Second
+	// Deterministic pseudo-noise of ~5 ms CPU per observation.
+	noise := func(i int, kind string) float64 {
+		return 0.005 * math.Sin(float64(i*7+len(kind))*1.3)
+	}
+	obs := synthesize(t, d, noise)
+	res, err := FitProfile(obs, d, FitOptions{Scratch: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := res.CPU["ztunnel"]
+	for _, name := range []string{"ztunnel.per_message_cpu", "ztunnel.per_byte_cpu"} {
+		e, _ := f.Param(name)
+		if !(e.SE > 0) || math.IsNaN(e.SE) {
+			t.Fatalf("%s: SE %v, want a positive number with noisy data", name, e.SE)
+		}
+		if z := math.Abs(e.Value-truth[name]) / e.SE; z > 4 {
+			t.Errorf("%s = %.4g ± %.3g: %.1f SE from the truth %g", name, e.Value, e.SE, z, truth[name])
+		}
+	}
+	if f.RMS < 0.001 || f.RMS > 0.005 {
+		t.Errorf("residual RMS = %v, want a little under the 3.5 ms RMS of the noise", f.RMS)
+	}
+}
+
+func TestProfileYAMLLoadsAndRecordsProvenance(t *testing.T) {
+	d, _ := NewDesign(SizeTiny)
+	obs := synthesize(t, d, nil)
+	res, err := FitProfile(obs, d, FitOptions{Scratch: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prov := Provenance{ToolVersion: "9.9", Revision: "abc123", Backend: "local",
+		Date:    time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC),
+		Machine: Machine{NProc: 2, CPUModel: "Test CPU", Kernel: "6.0", GoVersion: "go1.26"}}
+	data, p, err := ProfileYAML(res, "my-machine", prov)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	for _, want := range []string{"nproc 2", `CPU "Test CPU"`, "kernel 6.0", "revision abc123", "2026-11-25T12:00:00Z", "R²", "SE ±", "Residuals per run"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("profile header lacks %q", want)
+		}
+	}
+	if p.Name != "my-machine" || p.Provenance != "calibrated on 2 × Test CPU, Linux 6.0" || p.Date != "2026-11-25" {
+		t.Errorf("name %q provenance %q date %q", p.Name, p.Provenance, p.Date)
+	}
+	q := p.Ztunnel.PerMessageCPU
+	if math.Abs(q.Value-80) > 1 || !strings.HasPrefix(q.Source, "calibrated") || !strings.Contains(q.Derivation, "least squares") {
+		t.Errorf("ztunnel.per_message_cpu = %+v, want the fitted 80 µs with a calibrated source", q)
+	}
+	// Uncalibrated parameters keep the base profile's provenance.
+	if !strings.Contains(p.Ztunnel.HandshakeClientCPU.Source, "assumed") {
+		t.Errorf("handshake source %q, want the base profile's", p.Ztunnel.HandshakeClientCPU.Source)
+	}
+	// The file round-trips through the loader the simulator uses.
+	path := t.TempDir() + "/my-machine.yaml"
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := models.LoadProfile(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDesignsAreValidExperiments(t *testing.T) {
+	plan := Plan()
+	if err := plan.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []Size{SizeFull, SizeQuick, SizeTiny} {
+		d, err := NewDesign(size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := map[string]bool{}
+		paths := map[Path]bool{}
+		for _, s := range d.Steps {
+			if names[s.Name()] {
+				t.Errorf("%s: step %s twice", size, s.Name())
+			}
+			names[s.Name()] = true
+			paths[s.Path] = true
+			if err := s.Experiment(d.Duration).Validate(plan); err != nil {
+				t.Errorf("%s: %v", size, err)
+			}
+		}
+		if len(paths) != 5 {
+			t.Errorf("%s: exercises %d paths, want all 5", size, len(paths))
+		}
+	}
+	if _, err := NewDesign("huge"); err == nil {
+		t.Error("NewDesign(huge): no error")
+	}
+}
+
+func TestJSONPath(t *testing.T) {
+	if got := JSONPath("models/profiles/m.yaml"); got != "models/profiles/m.calibration.json" {
+		t.Errorf("JSONPath = %q", got)
+	}
+}

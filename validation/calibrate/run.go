@@ -1,0 +1,170 @@
+package calibrate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ambientsim/ambientsim/models"
+	"github.com/ambientsim/ambientsim/validation/harness"
+	"github.com/ambientsim/ambientsim/validation/harness/dataplane"
+)
+
+// Options configure Run.
+type Options struct {
+	// Backend is "local" (the only one the real data plane runs on so far).
+	Backend string
+	Size    Size
+	// Name is the profile's name (default "calibrated").
+	Name string
+	// Base is the profile whose uncalibrated parameters are kept.
+	Base string
+	// Binary is a built meshnode; "" builds it from ModuleDir (or the
+	// checkout around the working directory).
+	Binary, ModuleDir string
+	ToolVersion       string
+	// Scratch holds the built binary, the PKI and the simulator mirrors;
+	// "" uses a temporary directory removed at the end.
+	Scratch string
+	Logf    func(format string, args ...any)
+	// Progress is called after each measured step.
+	Progress func(i, n int, o Observation)
+	// Design overrides Size (tests use a smaller one).
+	Design *Design
+}
+
+// Report is a finished calibration.
+type Report struct {
+	Fit         *FitResult      `json:"fit"`
+	Provenance  Provenance      `json:"provenance"`
+	NotEmulated []string        `json:"not_emulated"`
+	ElapsedS    float64         `json:"elapsed_s"`
+	YAML        []byte          `json:"-"`
+	Profile     *models.Profile `json:"-"`
+}
+
+// ErrBackend is returned for a backend the data plane cannot run on.
+var ErrBackend = fmt.Errorf("the real data plane runs only on the local backend so far (its mesh file needs pod IPs, which kind assigns after the pods exist); use --backend local")
+
+// NewBackend returns the harness backend named by name with the real data
+// plane, building meshnode into dir if binary is "".
+func NewBackend(ctx context.Context, name, binary, moduleDir, dir string, logf func(string, ...any)) (harness.Backend, error) {
+	switch name {
+	case "", "local":
+		b, _, err := dataplane.LocalBackend(ctx, dataplane.LocalOptions{Binary: binary, ModuleDir: moduleDir, Dir: dir, Logf: logf})
+		return b, err
+	case "kind":
+		return nil, fmt.Errorf("backend kind: %w", ErrBackend)
+	}
+	return nil, fmt.Errorf("backend %q: want local (or kind, once the data plane supports it)", name)
+}
+
+// Run measures the design on the real data plane and fits the profile.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	start := time.Now()
+	d := Design{}
+	if o.Design != nil {
+		d = *o.Design
+	} else {
+		var err error
+		if d, err = NewDesign(o.Size); err != nil {
+			return nil, err
+		}
+	}
+	scratch := o.Scratch
+	if scratch == "" {
+		dir, err := os.MkdirTemp("", "ambientsim-calibrate-")
+		if err != nil {
+			return nil, fmt.Errorf("calibrate: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		scratch = dir
+	}
+	b, err := NewBackend(ctx, o.Backend, o.Binary, o.ModuleDir, filepath.Join(scratch, "dataplane"), o.Logf)
+	if err != nil {
+		return nil, err
+	}
+	obs, notEmulated, err := Measure(ctx, b, d, func(i int, ob Observation) {
+		if o.Progress != nil {
+			o.Progress(i, len(d.Steps), ob)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("calibrate: %w", err)
+	}
+	res, err := FitProfile(obs, d, FitOptions{Base: o.Base, Scratch: filepath.Join(scratch, "sim")})
+	if err != nil {
+		return nil, err
+	}
+	mod := o.ModuleDir
+	if mod == "" {
+		if wd, err := os.Getwd(); err == nil {
+			mod, _ = dataplane.FindModule(wd)
+		}
+	}
+	backend := o.Backend
+	if backend == "" {
+		backend = "local"
+	}
+	prov := Provenance{ToolVersion: o.ToolVersion, Revision: Revision(mod), Backend: backend, Date: time.Now(), Machine: DetectMachine()}
+	name := o.Name
+	if name == "" {
+		name = "calibrated"
+	}
+	data, prof, err := ProfileYAML(res, name, prov)
+	if err != nil {
+		return nil, err
+	}
+	return &Report{Fit: res, Provenance: prov, NotEmulated: notEmulated, ElapsedS: time.Since(start).Seconds(), YAML: data, Profile: prof}, nil
+}
+
+// JSONPath is where WriteFiles puts the calibration record next to a
+// profile: NAME.yaml → NAME.calibration.json.
+func JSONPath(profilePath string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(profilePath, ".yaml"), ".yml") + ".calibration.json"
+}
+
+// WriteFiles writes the profile to path and the full record (observations,
+// fits, residuals, machine, NotEmulated) to JSONPath(path), atomically.
+func (r *Report) WriteFiles(path string) ([]string, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("calibrate: %w", err)
+		}
+	}
+	if err := writeAtomic(path, r.YAML); err != nil {
+		return nil, err
+	}
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("calibrate: %w", err)
+	}
+	jp := JSONPath(path)
+	if err := writeAtomic(jp, append(js, '\n')); err != nil {
+		return nil, err
+	}
+	return []string{path, jp}, nil
+}
+
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("calibrate: write %s: %w", path, err)
+	}
+	_, werr := tmp.Write(data)
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), path)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("calibrate: write %s: %w", path, werr)
+	}
+	return nil
+}

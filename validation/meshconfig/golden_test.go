@@ -1,0 +1,55 @@
+package meshconfig_test
+
+import (
+	"bytes"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ambientsim/ambientsim/topology"
+	"github.com/ambientsim/ambientsim/validation/mesh"
+	"github.com/ambientsim/ambientsim/validation/meshconfig"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// TestGolden pins the translation of testdata/cluster.yaml: reviewers read
+// testdata/cluster.mesh.yaml (regenerate with go test -update).
+func TestGolden(t *testing.T) {
+	top, err := topology.LoadSpec(filepath.Join("testdata", "cluster.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, rep, err := meshconfig.Build(top, meshconfig.Options{Base: netip.MustParsePrefix("127.20.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := mesh.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := "# Generated from cluster.yaml by meshconfig.Build (go test -update). Warnings:\n"
+	for _, w := range rep.Warnings {
+		header += "#   " + w + "\n"
+	}
+	if len(rep.Warnings) == 0 {
+		header += "#   (none)\n"
+	}
+	got = append([]byte(header), got...)
+	path := filepath.Join("testdata", "cluster.mesh.yaml")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (run go test -update if the change is intended)\n--- got ---\n%s", path, strings.TrimSpace(string(got)))
+	}
+}
