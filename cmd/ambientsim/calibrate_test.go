@@ -92,10 +92,15 @@ func TestValidateEndToEnd(t *testing.T) {
 	t.Setenv("GORACE", "atexit_sleep_ms=0")
 	out := t.TempDir()
 	start := time.Now()
-	stdout, code := runCLI(t, "validate", "--out", out)
-	t.Logf("validate took %v\n%s", time.Since(start), stdout)
-	if code != 0 {
-		t.Fatalf("exit %d", code)
+	root := newRootCmd()
+	var buf strings.Builder
+	root.SetOut(&buf)
+	root.SetErr(&buf)
+	root.SetArgs([]string{"validate", "--out", out})
+	err = root.Execute()
+	t.Logf("validate took %v\n%s", time.Since(start), buf.String())
+	if err != nil {
+		t.Fatalf("validate: %v (exit %d)", err, exitCode(err))
 	}
 	prof := filepath.Join(out, "calibrated.yaml")
 	p, err := models.LoadProfile(prof)

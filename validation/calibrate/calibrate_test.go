@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,16 +60,39 @@ func synthesize(t *testing.T, d Design, noise func(i int, kind string) float64) 
 	return obs
 }
 
+var (
+	exactOnce sync.Once
+	exactRes  *FitResult
+	exactErr  error
+)
+
+// exactFit is the fit of noise-free synthetic observations of the tiny
+// design (shared: a fit runs the simulator a few hundred times).
+func exactFit(t *testing.T) *FitResult {
+	t.Helper()
+	exactOnce.Do(func() {
+		d, err := NewDesign(SizeTiny)
+		if err != nil {
+			exactErr = err
+			return
+		}
+		obs := synthesize(t, d, nil)
+		dir, err := os.MkdirTemp("", "calibrate-test-")
+		if err != nil {
+			exactErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		exactRes, exactErr = FitProfile(obs, d, FitOptions{Scratch: dir})
+	})
+	if exactErr != nil {
+		t.Fatal(exactErr)
+	}
+	return exactRes
+}
+
 func TestFitProfileRecoversKnownParameters(t *testing.T) {
-	d, err := NewDesign(SizeTiny)
-	if err != nil {
-		t.Fatal(err)
-	}
-	obs := synthesize(t, d, nil)
-	res, err := FitProfile(obs, d, FitOptions{Scratch: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := exactFit(t)
 	for _, k := range cpuParams {
 		f := res.CPU[k.kind]
 		for _, name := range k.params {
@@ -102,11 +126,10 @@ func TestFitProfileRecoversKnownParameters(t *testing.T) {
 }
 
 func TestFitStandardErrorsCoverTheTruth(t *testing.T) {
-	d, err := NewDesign(SizeQuick)
+	d, err := NewDesign(SizeTiny)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Duration = time.Second
 	// Deterministic pseudo-noise of ~5 ms CPU per observation.
 	noise := func(i int, kind string) float64 {
 		return 0.005 * math.Sin(float64(i*7+len(kind))*1.3)
@@ -132,12 +155,7 @@ func TestFitStandardErrorsCoverTheTruth(t *testing.T) {
 }
 
 func TestProfileYAMLLoadsAndRecordsProvenance(t *testing.T) {
-	d, _ := NewDesign(SizeTiny)
-	obs := synthesize(t, d, nil)
-	res, err := FitProfile(obs, d, FitOptions{Scratch: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := exactFit(t)
 	prov := Provenance{ToolVersion: "9.9", Revision: "abc123", Backend: "local",
 		Date:    time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC),
 		Machine: Machine{NProc: 2, CPUModel: "Test CPU", Kernel: "6.0", GoVersion: "go1.26"}}
