@@ -42,17 +42,21 @@ type Timer struct {
 // have fired or been cancelled; see Sim.Scheduled).
 func (t Timer) Valid() bool { return t.idx != 0 }
 
-// payload is what the queue carries for each event besides its key: the
-// handler and event, inline, plus the timer slot that can cancel it.
+// payload is an event's handler and Event, kept in the Sim's slot table
+// while the event is queued; the queue itself moves only 24-byte (time, seq,
+// slot) entries. A slot is free, live (h != nil) or cancelled (h == nil but
+// still referenced by a queue entry). gen is bumped when the slot is freed,
+// so Timers of earlier occupants no longer match. The struct is padded to
+// one cache line so reading a payload costs one miss, which the queue's
+// look-ahead prefetches.
 type payload struct {
 	h    Handler
-	kind int32
-	slot uint32 // packed next to kind: the entry is 72 bytes, not 80
-	a, b int64
 	p    any
+	a, b int64
+	kind int32
+	gen  uint32
+	_    [8]byte
 }
-
-func (p *payload) event() Event { return Event{Kind: p.kind, A: p.a, B: p.b, P: p.p} }
 
 // compactMin is the number of cancelled-but-queued events below which the
 // queue is never compacted; above it, the queue is purged once cancelled
@@ -68,8 +72,9 @@ const compactMin = 1024
 type Sim struct {
 	now     Time
 	seq     uint64
-	q       wheelQueue[payload]
-	slots   timerSlots
+	q       wheelQueue[uint32] // entries carry a slot index into pl
+	pl      []payload          // slot table
+	free    []uint32           // free slots, most recently freed last
 	live    int
 	dead    int // cancelled events still in the queue
 	fired   uint64
@@ -94,12 +99,38 @@ func (s *Sim) At(t Time, h Handler, ev Event) Timer {
 	if h == nil {
 		panic("sim: At with nil Handler")
 	}
-	idx, gen := s.slots.alloc()
+	i := s.allocSlot()
+	pl := &s.pl[i]
+	pl.h, pl.p, pl.a, pl.b, pl.kind = h, ev.P, ev.A, ev.B, ev.Kind
 	s.seq++
-	e := qentry[payload]{at: t, seq: s.seq, p: payload{h: h, kind: ev.Kind, slot: idx, a: ev.A, b: ev.B, p: ev.P}}
-	s.q.push(&e)
+	s.q.push(&qentry[uint32]{at: t, seq: s.seq, p: i})
 	s.live++
-	return Timer{idx: idx + 1, gen: gen}
+	return Timer{idx: i + 1, gen: pl.gen}
+}
+
+// allocSlot returns a free slot, the most recently freed first: in the
+// common pattern of a handler scheduling the next event, that is the slot of
+// the event just fired, whose cache line is already hot.
+func (s *Sim) allocSlot() uint32 {
+	if n := len(s.free); n > 0 {
+		i := s.free[n-1]
+		s.free = s.free[:n-1]
+		return i
+	}
+	if len(s.pl) >= 1<<32-1 {
+		panic("sim: too many pending events")
+	}
+	s.pl = append(s.pl, payload{})
+	return uint32(len(s.pl) - 1)
+}
+
+// freeSlot releases slot i once its queue entry has popped, dropping its
+// references so the GC can reclaim them.
+func (s *Sim) freeSlot(i uint32) {
+	pl := &s.pl[i]
+	pl.h, pl.p = nil, nil
+	pl.gen++
+	s.free = append(s.free, i)
 }
 
 // After schedules h.Handle(ev) at Now()+d. A negative d panics; a d that
@@ -130,8 +161,10 @@ func (s *Sim) Cancel(t Timer) bool {
 		return false
 	}
 	// The queue entry stays until it comes due or a compaction purges it;
-	// the slot stays occupied until then, so the Timer cannot alias.
-	s.slots.cancel(t.idx - 1)
+	// the slot stays occupied (h == nil marks it cancelled) until then, so
+	// the Timer cannot alias.
+	pl := &s.pl[t.idx-1]
+	pl.h, pl.p = nil, nil
 	s.live--
 	s.dead++
 	if s.dead > compactMin && s.dead > s.live {
@@ -142,23 +175,17 @@ func (s *Sim) Cancel(t Timer) bool {
 
 // Scheduled reports whether the event t refers to is still pending.
 func (s *Sim) Scheduled(t Timer) bool {
-	return t.idx != 0 && s.slots.pending(t.idx-1, t.gen)
-}
-
-// reap reports whether a popped entry was cancelled, freeing its slot either
-// way.
-func (s *Sim) reap(p *payload) (cancelled bool) {
-	if s.slots.release(p.slot) {
-		s.dead--
-		return true
+	if t.idx == 0 || int(t.idx) > len(s.pl) {
+		return false
 	}
-	return false
+	pl := &s.pl[t.idx-1]
+	return pl.gen == t.gen && pl.h != nil
 }
 
 func (s *Sim) compact() {
-	s.q.filter(func(e *qentry[payload]) bool {
-		if s.slots.isCancelled(e.p.slot) {
-			s.slots.release(e.p.slot)
+	s.q.filter(func(e *qentry[uint32]) bool {
+		if s.pl[e.p].h == nil {
+			s.freeSlot(e.p)
 			return false
 		}
 		return true
@@ -182,8 +209,9 @@ func (s *Sim) NextAt() (Time, bool) {
 		}
 		// Drop cancelled entries at the head without running anything.
 		e := s.q.popUntil(t)
-		if s.slots.isCancelled(e.p.slot) {
-			s.reap(&e.p)
+		if s.pl[e.p].h == nil {
+			s.freeSlot(e.p)
+			s.dead--
 			continue
 		}
 		s.q.head-- // put it back: it is still the least
@@ -200,10 +228,16 @@ func (s *Sim) fire(limit Time) bool {
 		if e == nil {
 			return false
 		}
-		if s.reap(&e.p) {
+		i := e.p
+		pl := &s.pl[i]
+		h := pl.h
+		if h == nil { // cancelled
+			s.freeSlot(i)
+			s.dead--
 			continue
 		}
-		h, ev := e.p.h, e.p.event()
+		ev := Event{Kind: pl.kind, A: pl.a, B: pl.b, P: pl.p}
+		s.freeSlot(i)
 		s.now = e.at
 		s.live--
 		s.fired++
