@@ -7,17 +7,18 @@ import (
 
 // Event kinds handled by Mesh.Handle.
 const (
-	kArrive   int32 = iota // external arrival on edge A
-	kVisit                 // a call reaches its next proxy (P = *call)
-	kApp                   // a call reaches the destination app (P = *call)
-	kAppDone               // the app finished its own work: fan out (P = *call)
-	kResume                // every downstream call finished (P = *call)
-	kTimeout               // a call's timeout expired (P = *call, A = attempt)
-	kRetry                 // retry a failed attempt (P = *call)
-	kDrop                  // an attempt dropped by a NetworkPolicy times out (P = *call)
-	kSnapshot              // record metrics for the timestamped file
-	kProgress              // report progress
-	kMeasure               // the warm-up ends: reset statistics
+	kArrive      int32 = iota // external arrival on edge A
+	kVisit                    // a call reaches its next proxy (P = *call)
+	kApp                      // a call reaches the destination app (P = *call)
+	kAppDone                  // the app finished its own work: fan out (P = *call)
+	kResume                   // every downstream call finished (P = *call)
+	kTimeout                  // a call's timeout expired (P = *call, A = attempt)
+	kRetry                    // retry a failed attempt (P = *call)
+	kDrop                     // an attempt dropped by a NetworkPolicy times out (P = *call)
+	kSnapshot                 // record metrics for the timestamped file
+	kProgress                 // report progress
+	kMeasure                  // the warm-up ends: reset statistics
+	kCancelCheck              // once per simulated second: stop if Config.Context is done
 )
 
 // Outcomes of an attempt / a call.
@@ -178,6 +179,14 @@ func (m *Mesh) Handle(ev sim.Event) {
 		}
 	case kMeasure:
 		m.resetStats()
+	case kCancelCheck:
+		if m.cfg.Context.Err() != nil {
+			m.s.Stop()
+			return
+		}
+		if next := m.s.Now() + sim.Second; next <= m.end {
+			m.s.At(next, m, sim.Event{Kind: kCancelCheck})
+		}
 	}
 }
 
@@ -693,6 +702,12 @@ func (m *Mesh) finalize(c *call, t sim.Time, out uint8) {
 	tg := &e.tgts[c.ti]
 	if m.series != nil && c.measured {
 		m.series.add(c.ei, t-m.measure, out != outOK, t-c.start)
+	}
+	if m.batchN != nil && c.parent == nil && out == outOK {
+		if b := int(t / m.cfg.BatchInterval); b < len(m.batchN) {
+			m.batchSum[b] += (t - c.start).Milliseconds()
+			m.batchN[b]++
+		}
 	}
 	if c.measured {
 		lat := t - c.start

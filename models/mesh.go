@@ -52,10 +52,14 @@ type Mesh struct {
 	end     sim.Time
 	cp      controlPlane
 
-	failOn  bool    // failures are scheduled (the only per-request cost when not)
-	flt     *faults // failure windows, nil without failures
-	series  *seriesRec
-	retries []int64 // per edge: retries made (retry budget)
+	failOn bool    // failures are scheduled (the only per-request cost when not)
+	flt    *faults // failure windows, nil without failures
+	series *seriesRec
+	// batchSum and batchN accumulate end-to-end latency (ms) per
+	// Config.BatchInterval from t = 0, else nil.
+	batchSum []float64
+	batchN   []int64
+	retries  []int64 // per edge: retries made (retry budget)
 
 	podIdx map[*topology.Pod]int32
 	svcIdx map[*topology.Service]int32

@@ -29,6 +29,11 @@ type RunResult struct {
 	Calls   int64  // calls (every hop of the call graph) completed in the window
 	// Series is the per-edge 1-second buckets (Config.Series), else nil.
 	Series *Series
+	// Batches are the mean end-to-end latencies in ms of successful
+	// external requests per Config.BatchInterval from t = 0 (warm-up
+	// included; an interval without completions repeats the previous
+	// mean, or is 0 before the first), else nil.
+	Batches []float64
 	// Failures is each scheduled failure's direct impact (Config.Failures
 	// order), else nil.
 	Failures []FailureImpact
@@ -83,7 +88,21 @@ func (m *Mesh) Run() (*RunResult, error) {
 	if m.cfg.Progress != nil {
 		m.s.At(0, m, sim.Event{Kind: kProgress})
 	}
+	if iv := m.cfg.BatchInterval; iv > 0 {
+		n := int((m.end + iv - 1) / iv)
+		m.batchSum = make([]float64, n)
+		m.batchN = make([]int64, n)
+	}
+	if ctx := m.cfg.Context; ctx != nil && ctx.Done() != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		m.s.At(sim.Second, m, sim.Event{Kind: kCancelCheck})
+	}
 	m.s.RunUntil(m.end)
+	if ctx := m.cfg.Context; ctx != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("run stopped at %.0f s of %.0f s simulated: %w", m.s.Now().Seconds(), m.end.Seconds(), ctx.Err())
+	}
 	if m.cfg.Progress != nil {
 		m.cfg.Progress(m.end, m.end)
 	}
@@ -176,7 +195,7 @@ func (m *Mesh) result() *RunResult {
 		calls += st.byCat[i].Count()
 	}
 	return &RunResult{Mode: mr, Metrics: &Metrics{m: m, mode: m.cfg.Mode}, Events: m.s.Fired(), Calls: calls,
-		Series: m.seriesResult(), Failures: m.failureImpacts()}
+		Series: m.seriesResult(), Batches: m.batches(), Failures: m.failureImpacts()}
 }
 
 func (m *Mesh) hasAmbient() bool {
@@ -387,5 +406,21 @@ func (m *Mesh) edgeResults(d sim.Time) []results.EdgeResult {
 		}
 		return out[i].Destination < out[j].Destination
 	})
+	return out
+}
+
+// batches turns the per-interval sums into means (Config.BatchInterval).
+func (m *Mesh) batches() []float64 {
+	if m.batchN == nil {
+		return nil
+	}
+	out := make([]float64, len(m.batchN))
+	prev := 0.0
+	for i, n := range m.batchN {
+		if n > 0 {
+			prev = m.batchSum[i] / float64(n)
+		}
+		out[i] = prev
+	}
 	return out
 }
