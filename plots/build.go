@@ -14,8 +14,9 @@ type Options struct {
 	// printed in the reproducibility section.
 	Command string
 	// SLO is the service-level objective the executive summary judges each
-	// mode against. A zero SLO means "not set": the summary shows the numbers
-	// and says no verdict was asked for.
+	// mode against. A zero field falls back to the scenario's own objective
+	// (summary.json "slo"); with neither, the summary shows the numbers and
+	// says no verdict was asked for.
 	SLO SLO
 	// Sweep, when set, adds section 7 (load vs p99 with confidence bands,
 	// SLO search, sizing and cost tables): the content of sweep.json.
@@ -61,6 +62,15 @@ func Build(s *results.Summary, opts Options) (*Report, error) {
 		opts.MaxGraphNodes = DefaultMaxGraphNodes
 	}
 	b := &builder{s: s, opts: opts}
+	// The scenario's own objective applies where the report flags set none.
+	if s.SLO != nil {
+		if opts.SLO.P99Ms <= 0 && s.SLO.P99Ms > 0 {
+			b.opts.SLO.P99Ms, b.p99FromScenario = s.SLO.P99Ms, true
+		}
+		if opts.SLO.MaxErrorRatio <= 0 && s.SLO.MaxErrorRatio > 0 {
+			b.opts.SLO.MaxErrorRatio, b.errFromScenario = s.SLO.MaxErrorRatio, true
+		}
+	}
 	r := &Report{
 		Title:    "ambientsim report: " + orDash(s.Scenario),
 		Subtitle: s.Description,
@@ -87,6 +97,9 @@ func Build(s *results.Summary, opts Options) (*Report, error) {
 type builder struct {
 	s    *results.Summary
 	opts Options
+	// p99FromScenario and errFromScenario: the SLO field came from the
+	// scenario (summary.json "slo"), not from Options.
+	p99FromScenario, errFromScenario bool
 }
 
 // chartID is the fixed element id of a chart: section plus a name chosen by

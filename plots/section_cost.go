@@ -20,31 +20,49 @@ func (b *builder) cost() []Block {
 	for i, m := range s.Modes {
 		modes[i] = m.Mode
 	}
-	kinds := costKinds(s.Modes)
+	kinds := costKinds(s.Modes) // data-plane kinds only
+	cp := hasControlPlane(s.Modes)
 
-	cpu := make([]Series, len(kinds))
-	mem := make([]Series, len(kinds))
+	cpu := make([]Series, 0, len(kinds)+1)
+	mem := make([]Series, 0, len(kinds)+1)
 	for k, kind := range kinds {
-		cpu[k] = Series{Name: kind, Color: colorFor(kind, k), Stack: "cpu", Values: make([]float64, len(modes))}
-		mem[k] = Series{Name: kind, Color: colorFor(kind, k), Stack: "mem", Values: make([]float64, len(modes))}
+		c := Series{Name: kind, Color: colorFor(kind, k), Stack: "data plane", Values: make([]float64, len(modes))}
+		g := Series{Name: kind, Color: colorFor(kind, k), Stack: "data plane", Values: make([]float64, len(modes))}
 		for i, m := range s.Modes {
 			kc := m.Totals.ByKind[kind]
-			cpu[k].Values[i] = round(kc.CPUCores)
-			mem[k].Values[i] = round(kc.MemoryGiB)
+			c.Values[i] = round(kc.CPUCores)
+			g.Values[i] = round(kc.MemoryGiB)
 		}
+		cpu, mem = append(cpu, c), append(mem, g)
+	}
+	if cp {
+		// The control plane is its own bar next to each mode's data-plane
+		// stack: it does not scale with the data plane and is shared.
+		c := Series{Name: controlPlaneLabel, Color: controlPlaneColor, Stack: "control plane", Values: make([]float64, len(modes))}
+		g := Series{Name: controlPlaneLabel, Color: controlPlaneColor, Stack: "control plane", Values: make([]float64, len(modes))}
+		for i, m := range s.Modes {
+			kc := m.Totals.ByKind[controlPlaneKind]
+			c.Values[i] = round(kc.CPUCores)
+			g.Values[i] = round(kc.MemoryGiB)
+		}
+		cpu, mem = append(cpu, c), append(mem, g)
+	}
+	cpCaption := ""
+	if cp {
+		cpCaption = " The separate grey bar is the control plane (istiod), which is not part of the data-plane overhead."
 	}
 	out = append(out, chart(&Chart{
 		ID: chartID("cost", "cpu"), Kind: ChartBar, HeightPx: 340,
-		Title:   "Mesh CPU per mode, by component kind (cores)",
-		Caption: "Total height is the mesh's CPU overhead in each mode (apps excluded). Sidecar cost grows with pods, ztunnel cost with nodes and traffic, waypoint cost with L7 traffic.",
+		Title:   "Data-plane CPU per mode, by component kind (cores)",
+		Caption: "The stacked bar's height is the data plane's CPU overhead in each mode (proxies only, apps excluded). Sidecar cost grows with pods, ztunnel cost with nodes and traffic, waypoint cost with L7 traffic." + cpCaption,
 		X:       Axis{Type: "category", Categories: modes},
 		Y:       Axis{Name: "cores", Type: "value"},
 		Series:  cpu,
 	}))
 	out = append(out, chart(&Chart{
 		ID: chartID("cost", "memory"), Kind: ChartBar, HeightPx: 340,
-		Title:   "Mesh memory per mode, by component kind (GiB)",
-		Caption: "Total height is the mesh's memory overhead in each mode. Per-pod sidecars dominate sidecar mode; compare the ambient bars to see what per-node ztunnels and shared waypoints save.",
+		Title:   "Data-plane memory per mode, by component kind (GiB)",
+		Caption: "The stacked bar's height is the data plane's memory overhead in each mode. Per-pod sidecars dominate sidecar mode; compare the ambient bars to see what per-node ztunnels and shared waypoints save." + cpCaption,
 		X:       Axis{Type: "category", Categories: modes},
 		Y:       Axis{Name: "GiB", Type: "value"},
 		Series:  mem,
@@ -70,18 +88,30 @@ func (b *builder) cost() []Block {
 		Series:  per,
 	}))
 
-	names := []string{"Mode", "Mesh CPU (cores)", "Mesh memory (GiB)"}
+	names := []string{"Mode", "Data-plane CPU (cores)", "Data-plane memory (GiB)"}
 	for _, k := range kinds {
 		names = append(names, k+" instances", k+" CPU (cores)", k+" memory (GiB)")
 	}
-	tt := &Table{Caption: "Cluster totals of the mesh's own overhead (proxies only)", Columns: cols(names...)}
+	if cp {
+		names = append(names, "Control plane (istiod) instances", "Control plane (istiod) CPU (cores)", "Control plane (istiod) memory (GiB)")
+	}
+	caption := "Cluster totals of the mesh's own overhead: the data plane (proxies only)"
+	if cp {
+		caption += ", and the control plane (istiod) separately"
+	}
+	tt := &Table{Caption: caption, Columns: cols(names...)}
 	for i := 1; i < len(tt.Columns); i++ {
 		tt.Columns[i].Numeric = true
 	}
 	for _, m := range s.Modes {
-		cells := []string{m.Mode, cores(m.Totals.CPUCores), gib(m.Totals.MemoryGiB)}
+		dpCPU, dpMem := dataPlane(m)
+		cells := []string{m.Mode, cores(dpCPU), gib(dpMem)}
 		for _, k := range kinds {
 			kc := m.Totals.ByKind[k]
+			cells = append(cells, counti(kc.Instances), cores(kc.CPUCores), gib(kc.MemoryGiB))
+		}
+		if cp {
+			kc := m.Totals.ByKind[controlPlaneKind]
 			cells = append(cells, counti(kc.Instances), cores(kc.CPUCores), gib(kc.MemoryGiB))
 		}
 		tt.Rows = append(tt.Rows, Row{Cells: cells})
@@ -156,10 +186,34 @@ func (b *builder) componentTable(m results.ModeResult) (*Table, string) {
 	return t, apps
 }
 
-// costKinds lists the component kinds in any mode's totals, in reading
-// order.
+// The control plane: istiod is a component row and part of a mode's totals,
+// but it is not data-plane overhead, so the report shows it apart.
+const (
+	controlPlaneKind  = "istiod"
+	controlPlaneLabel = "istiod (control plane)"
+	controlPlaneColor = "#8c8c8c"
+)
+
+// hasControlPlane reports whether any mode's totals include istiod.
+func hasControlPlane(modes []results.ModeResult) bool {
+	for _, m := range modes {
+		if _, ok := m.Totals.ByKind[controlPlaneKind]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// dataPlane is a mode's mesh overhead without the control plane.
+func dataPlane(m results.ModeResult) (cpuCores, memGiB float64) {
+	kc := m.Totals.ByKind[controlPlaneKind]
+	return max(0, m.Totals.CPUCores-kc.CPUCores), max(0, m.Totals.MemoryGiB-kc.MemoryGiB)
+}
+
+// costKinds lists the data-plane component kinds in any mode's totals, in
+// reading order (istiod, the control plane, is left out).
 func costKinds(modes []results.ModeResult) []string {
-	seen := map[string]bool{}
+	seen := map[string]bool{controlPlaneKind: true}
 	var kinds []string
 	for _, m := range modes {
 		for k := range m.Totals.ByKind {

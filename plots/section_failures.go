@@ -24,14 +24,21 @@ func (b *builder) failures() []Block {
 		return nil
 	}
 	var out []Block
+	if len(s.Failures) > 1 {
+		out = append(out, b.failureOverview())
+	}
 	for fi, f := range s.Failures {
-		out = append(out, heading(fmt.Sprintf("Failure %d: %s (%s of %s)", fi+1, f.Name, orDash(f.Kind), orDash(f.Target))))
+		out = append(out, heading(fmt.Sprintf("Failure %d: %s%s (%s of %s)", fi+1, f.Name, inMode(f.Mode), orDash(f.Kind), orDash(f.Target))))
 		out = append(out, table(&Table{
-			Caption: "What failed and how far it reached",
-			Columns: numeric(cols("Starts at (s)", "Lasts (s)", "Detected after (s)", "Recovered after (s)", "Nodes", "Proxy instances", "Pods", "Services", "Unprotected requests"), 0, 1, 2, 3, 4, 5, 6, 7, 8),
-			Rows: []Row{{Tone: tone(f.Unprotected > 0, "fail"), Cells: []string{fixed(f.AtS, 1), fixed(f.DurationS, 1), fixed(f.DetectS, 1), fixed(f.RecoverS, 1),
-				counti(len(f.Nodes)), counti(len(f.Instances)), counti(len(f.Pods)), counti(len(f.Services)), count(f.Unprotected)}}},
+			Caption: "What failed and how far it reached" + inMode(f.Mode),
+			Columns: numeric(cols("Starts at (s)", "Lasts (s)", "Detected after", "Recovered after", "Failed requests", "Unprotected requests", "Policy-bypassed requests", "Nodes", "Proxy instances", "Pods", "Services"), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10),
+			Rows: []Row{{Tone: failureTone(f), Cells: []string{fixed(f.AtS, 1), fixed(f.DurationS, 1), detectText(f.DetectS), recoverText(f.RecoverS),
+				count(f.FailedRequests), count(f.Unprotected), count(f.PolicyBypassed),
+				counti(len(f.Nodes)), counti(len(f.Instances)), counti(len(f.Pods)), counti(len(f.Services))}}},
 		}))
+		if f.Note != "" {
+			out = append(out, note(f.Note))
+		}
 		if len(f.Nodes)+len(f.Instances)+len(f.Services) > 0 {
 			out = append(out, items(
 				"Nodes: "+listCapped(f.Nodes, 20),
@@ -39,11 +46,18 @@ func (b *builder) failures() []Block {
 				"Services: "+listCapped(f.Services, 20),
 			))
 		}
+		if len(f.Identities)+len(f.Reachable) > 0 {
+			out = append(out, items(
+				"Identities usable from the compromised node ("+counti(len(f.Identities))+"): "+listCapped(f.Identities, 20),
+				"Services those identities may call under the policies ("+counti(len(f.Reachable))+"): "+listCapped(f.Reachable, 20),
+			))
+		}
 		if fi < maxFailureCharts {
 			out = append(out, b.failureCharts(fi, f)...)
 		}
 		if len(f.Transitive) > 0 {
-			tt := &Table{Caption: "Workloads affected through their calls (transitive blast radius)", Columns: numeric(cols("Workload", "Failed requests", "Call chain"), 1)}
+			tt := &Table{Caption: "Workloads affected through their calls (transitive blast radius)" + inMode(f.Mode),
+				Columns: numeric(cols("Workload", "Share of its requests failed", "Affected chain (caller → … → failed component)"), 1)}
 			for i, a := range f.Transitive {
 				if i == b.opts.TopN {
 					tt.Omitted = len(f.Transitive) - i
@@ -63,11 +77,12 @@ func (b *builder) failures() []Block {
 		designs := make([]string, len(s.WhatIf))
 		failed := make([]float64, len(s.WhatIf))
 		wt := &Table{Caption: "Each design alternative replayed with the same failures and traffic",
-			Columns: numeric(cols("Design", "Failed requests", "Affected workloads", "p99 (ms)", "Mesh CPU (cores)"), 1, 2, 3, 4)}
+			Columns: numeric(cols("Design", "Mode", "Failed requests", "Unprotected requests", "Affected workloads", "Detected after", "Recovered after", "p99 (ms)", "Mesh CPU (cores)"), 2, 3, 4, 5, 6, 7, 8)}
 		for i, w := range s.WhatIf {
 			designs[i] = w.Design
 			failed[i] = float64(w.Failed)
-			wt.Rows = append(wt.Rows, Row{Cells: []string{w.Design, count(w.Failed), counti(w.Affected), ms(w.P99Ms), cores(w.CPUCores)}})
+			wt.Rows = append(wt.Rows, Row{Cells: []string{w.Design, orDash(w.Mode), count(w.Failed), count(w.Unprotected), counti(w.Affected),
+				detectText(w.DetectS), recoverText(w.RecoverS), ms(w.P99Ms), cores(w.CPUCores)}})
 		}
 		out = append(out, chart(&Chart{
 			ID: chartID("failures", "whatif"), Kind: ChartBar, HeightPx: 300,
@@ -79,6 +94,58 @@ func (b *builder) failures() []Block {
 		}), table(wt))
 	}
 	return out
+}
+
+// failureOverview compares every failure in every mode in one table: the
+// summary has one entry per failure per mode (and per what-if design).
+func (b *builder) failureOverview() Block {
+	t := &Table{Caption: "Every failure in every mode (one row each; details below)",
+		Columns: numeric(cols("Failure", "Mode", "Kind", "Failed requests", "Unprotected requests", "Affected workloads", "Detected after", "Recovered after"), 3, 4, 5)}
+	for _, f := range b.s.Failures {
+		t.Rows = append(t.Rows, Row{Tone: failureTone(f), Cells: []string{f.Name, orDash(f.Mode), orDash(f.Kind),
+			count(f.FailedRequests), count(f.Unprotected), counti(len(f.Transitive)), detectText(f.DetectS), recoverText(f.RecoverS)}})
+	}
+	return table(t)
+}
+
+// inMode is " in <mode>" for headings and captions, or "" without a mode.
+func inMode(mode string) string {
+	if mode == "" {
+		return ""
+	}
+	return " in " + mode
+}
+
+// failureTone marks a failure that failed requests or let requests cross
+// unprotected.
+func failureTone(f results.FailureResult) string {
+	switch {
+	case f.FailedRequests > 0 || f.Unprotected > 0:
+		return "fail"
+	case len(f.Transitive) > 0:
+		return "warn"
+	}
+	return ""
+}
+
+// detectText renders a time to detect (-1: never visible in the series).
+func detectText(s float64) string {
+	if s < 0 {
+		return "never visible"
+	}
+	return fixed(s, 1) + " s"
+}
+
+// recoverText renders a time to recover (0: never unhealthy; -1: still
+// unhealthy at the end of the run).
+func recoverText(s float64) string {
+	switch {
+	case s < 0:
+		return "not by the end"
+	case s == 0:
+		return "never unhealthy"
+	}
+	return fixed(s, 1) + " s"
 }
 
 func tone(cond bool, t string) string {
@@ -141,13 +208,13 @@ func (b *builder) failureCharts(fi int, f results.FailureResult) []Block {
 			return chart(c)
 		}
 		out = append(out,
-			mk("rate", "Request rate around the failure", "rps",
+			mk("rate", "Request rate around "+f.Name+inMode(f.Mode), "rps",
 				"Requests per second per service in 1-second buckets; the dashed lines mark the failure. A dip that outlasts the failure means slow recovery.",
 				func(s *svcSeries) []Point { return s.rate }),
-			mk("errors", "Error rate around the failure", "failed fraction",
+			mk("errors", "Error rate around "+f.Name+inMode(f.Mode), "failed fraction",
 				"Fraction of each service's requests that failed. Non-zero only inside the window is the expected blast radius; errors on services that do not depend on the target mean the failure spread further.",
 				func(s *svcSeries) []Point { return s.err }),
-			mk("p99", "p99 latency around the failure", "ms",
+			mk("p99", "p99 latency around "+f.Name+inMode(f.Mode), "ms",
 				"Tail latency per service: retries and reconnects show up here before they show up as errors.",
 				func(s *svcSeries) []Point { return s.p99 }),
 		)
@@ -168,6 +235,9 @@ func (b *builder) failureCharts(fi int, f results.FailureResult) []Block {
 	for _, a := range f.Transitive {
 		trans[a.Workload] = a.FailureFraction
 	}
+	if len(direct)+len(trans) == 0 {
+		return out // nothing hit: an all-grey graph says nothing
+	}
 	cats := []GraphCategory{
 		{Name: "failed", Color: "#d62728"},
 		{Name: "degraded", Color: "#ff9f1c"},
@@ -186,7 +256,7 @@ func (b *builder) failureCharts(fi int, f results.FailureResult) []Block {
 	if len(g.Nodes) > 0 {
 		out = append(out, chart(&Chart{
 			ID: chartID("failures", "blast", fi), Kind: ChartGraph, HeightPx: 480,
-			Title:   "Blast radius of " + f.Name,
+			Title:   "Blast radius of " + f.Name + inMode(f.Mode),
 			Caption: "Red: services and proxies the failure hit directly; orange: workloads that failed some requests through their calls (hover for the fraction). A long orange chain means the failure propagates through the call graph.",
 			Graph:   g,
 		}))

@@ -77,6 +77,8 @@ func (b *builder) paths() []Block {
 		}
 	}
 
+	out = append(out, b.placements()...)
+
 	out = append(out, heading("Policy findings"))
 	if len(p.Findings) == 0 {
 		out = append(out, text("No policy findings: every policy is enforced where it is placed."))
@@ -99,6 +101,30 @@ func (b *builder) paths() []Block {
 	}
 	out = append(out, table(ft))
 	return out
+}
+
+// placements is the policy placement table: which component enforces each
+// policy (ztunnel, a waypoint, a sidecar, the CNI).
+func (b *builder) placements() []Block {
+	ps := b.s.Paths.Placements
+	out := []Block{heading("Policy placement")}
+	if len(ps) == 0 {
+		return append(out, text("The topology has no AuthorizationPolicy, PeerAuthentication or NetworkPolicy to place."))
+	}
+	t := &Table{Caption: "Where each policy is enforced", Columns: cols("Kind", "Policy", "Enforced by", "Note")}
+	for i, p := range ps {
+		if i == 4*b.opts.TopN {
+			t.Omitted = len(ps) - i
+			break
+		}
+		by := strings.Join(p.By, ", ")
+		tone := ""
+		if len(p.By) == 0 {
+			by, tone = "nothing (not enforced)", "fail"
+		}
+		t.Rows = append(t.Rows, Row{Tone: tone, Cells: []string{p.Kind, p.Policy, by, orDash(p.Note)}})
+	}
+	return append(out, table(t))
 }
 
 // pathCategories counts pairs and bypassing pairs per category, categories in

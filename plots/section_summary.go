@@ -102,10 +102,18 @@ func (b *builder) answerLines() []string {
 	s := b.s
 	var lines []string
 	costs := make([]string, 0, len(s.Modes))
+	var cps []string
 	for _, m := range s.Modes {
-		costs = append(costs, fmt.Sprintf("%s %s cores / %s GiB", m.Mode, cores(m.Totals.CPUCores), gib(m.Totals.MemoryGiB)))
+		c, g := dataPlane(m)
+		costs = append(costs, fmt.Sprintf("%s %s cores / %s GiB", m.Mode, cores(c), gib(g)))
+		if kc, ok := m.Totals.ByKind[controlPlaneKind]; ok {
+			cps = append(cps, fmt.Sprintf("%s %s cores / %s GiB", m.Mode, cores(kc.CPUCores), gib(kc.MemoryGiB)))
+		}
 	}
-	lines = append(lines, "Mesh overhead (proxies only, apps excluded): "+strings.Join(costs, "; ")+".")
+	lines = append(lines, "Data-plane overhead (proxies only, apps excluded): "+strings.Join(costs, "; ")+".")
+	if len(cps) > 0 {
+		lines = append(lines, "Control plane (istiod), on top of that: "+strings.Join(cps, "; ")+".")
+	}
 
 	lats := make([]string, 0, len(s.Modes))
 	for _, m := range s.Modes {
@@ -128,7 +136,7 @@ func (b *builder) answerLines() []string {
 		}
 		lines = append(lines, fmt.Sprintf("SLO (%s): meets: %s; misses: %s.", b.sloText(), joinOrNone(meet), joinOrNone(miss)))
 	} else {
-		lines = append(lines, "No SLO was given, so no verdict (pass --slo-p99-ms and --slo-error-ratio to ambientsim report).")
+		lines = append(lines, "No SLO was given, so no verdict (set slo: {p99: 25ms, error_ratio: 0.001} in the scenario, or pass --slo-p99-ms and --slo-error-ratio to ambientsim report).")
 	}
 
 	// The cheapest mesh mode by CPU, among modes that are a mesh at all.
@@ -137,12 +145,18 @@ func (b *builder) answerLines() []string {
 		if m.Mode == "out-of-mesh" {
 			continue
 		}
-		if cheapest < 0 || m.Totals.CPUCores < s.Modes[cheapest].Totals.CPUCores {
+		if cheapest < 0 {
+			cheapest = i
+			continue
+		}
+		c, _ := dataPlane(m)
+		if best, _ := dataPlane(s.Modes[cheapest]); c < best {
 			cheapest = i
 		}
 	}
 	if cheapest >= 0 && len(s.Modes) > 1 {
-		lines = append(lines, fmt.Sprintf("Lowest mesh CPU: %s at %s cores.", s.Modes[cheapest].Mode, cores(s.Modes[cheapest].Totals.CPUCores)))
+		c, _ := dataPlane(s.Modes[cheapest])
+		lines = append(lines, fmt.Sprintf("Lowest data-plane CPU: %s at %s cores.", s.Modes[cheapest].Mode, cores(c)))
 	}
 
 	high := 0
@@ -162,11 +176,30 @@ func (b *builder) answerLines() []string {
 
 func (b *builder) sloText() string {
 	var parts []string
+	var fromScen, fromFlag int
+	add := func(part string, fromScenario bool) {
+		parts = append(parts, part)
+		if fromScenario {
+			fromScen++
+		} else {
+			fromFlag++
+		}
+	}
 	if b.opts.SLO.P99Ms > 0 {
-		parts = append(parts, "p99 ≤ "+ms(b.opts.SLO.P99Ms)+" ms")
+		add("p99 ≤ "+ms(b.opts.SLO.P99Ms)+" ms", b.p99FromScenario)
 	}
 	if b.opts.SLO.MaxErrorRatio > 0 {
-		parts = append(parts, "errors ≤ "+pct(b.opts.SLO.MaxErrorRatio))
+		add("errors ≤ "+pct(b.opts.SLO.MaxErrorRatio), b.errFromScenario)
+	}
+	switch {
+	case fromScen > 0 && fromFlag == 0:
+		return strings.Join(parts, ", ") + ", the scenario's slo"
+	case fromScen > 0 && len(parts) == 2:
+		// Mixed: say where each part came from.
+		if b.p99FromScenario {
+			return parts[0] + " from the scenario, " + parts[1] + " from the report flags"
+		}
+		return parts[0] + " from the report flags, " + parts[1] + " from the scenario"
 	}
 	return strings.Join(parts, ", ")
 }
@@ -190,8 +223,8 @@ func countStatus(checks []results.ReadinessCheck, status string) int {
 
 func (b *builder) modeVerdictTable() *Table {
 	t := &Table{
-		Caption: "Cost and SLO verdict per mode (same traffic in every mode)",
-		Columns: numeric(cols("Mode", "Mesh CPU (cores)", "Mesh memory (GiB)", "Throughput (rps)", "p99 all (ms)", "Error ratio", "Verdict"), 1, 2, 3, 4, 5),
+		Caption: "Cost and SLO verdict per mode (same traffic in every mode; cost is the data plane, istiod not included)",
+		Columns: numeric(cols("Mode", "Data-plane CPU (cores)", "Data-plane memory (GiB)", "Throughput (rps)", "p99 all (ms)", "Error ratio", "Verdict"), 1, 2, 3, 4, 5),
 	}
 	for _, m := range b.s.Modes {
 		p99 := "—"
@@ -199,8 +232,9 @@ func (b *builder) modeVerdictTable() *Table {
 			p99 = ms(lat.P99Ms)
 		}
 		v, tone := b.verdict(m)
+		c, g := dataPlane(m)
 		t.Rows = append(t.Rows, Row{Tone: tone, Cells: []string{
-			m.Mode, cores(m.Totals.CPUCores), gib(m.Totals.MemoryGiB), fixed(m.Requests.ThroughputRPS, 1), p99, pct(errorRatio(m)), v,
+			m.Mode, cores(c), gib(g), fixed(m.Requests.ThroughputRPS, 1), p99, pct(errorRatio(m)), v,
 		}})
 	}
 	return t

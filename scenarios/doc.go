@@ -30,4 +30,19 @@
 // blast.go turns the differences into summary.json "failures" (directly
 // and transitively affected, 1-second series, time to detect and to
 // recover, security exposure) and "what_if" (designs side by side).
+//
+// Sweeps: a scenario file may carry a sweep: section (parameters,
+// replications, SLO search, sizing, cost; see package scenarios/sweep).
+// Parse validates it strictly with sweep.DecodeSpec and SweepSpec returns
+// it; Execute ignores it, so `ambientsim run study.yaml` runs the scenario
+// as written. For sweeps, Options.BatchInterval records each mode's batch
+// means of end-to-end latency from t = 0 (Run.Series, for MSER-5),
+// Options.Tune changes the loaded profile in memory (e.g. ztunnel worker
+// threads), and ExecuteContext stops within one simulated second of its
+// context being cancelled (Ctrl-C).
+//
+// summary.json also carries the scenario's slo: (p99, error_ratio,
+// latency), the ambient readiness checklist (topology.Readiness) and the
+// policy placements (paths.placements), all evaluated on the topology the
+// report shows (the first mode with waypoints, else the first mode).
 package scenarios

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/ambientsim/ambientsim/models"
@@ -172,7 +173,7 @@ func (sc *Scenario) BuildDesign(w WhatIfSpec) (*topology.Topology, string, error
 
 // whatIfs runs every what-if design under the scenario's failures and
 // lines them up after the scenario's own first mode.
-func (sc *Scenario) whatIfs(first *designRun, prof *models.Profile, seed uint64, dur, warm sim.Time) ([]results.WhatIfResult, []*models.RunResult, error) {
+func (sc *Scenario) whatIfs(ctx context.Context, first *designRun, prof *models.Profile, seed uint64, dur, warm sim.Time) ([]results.WhatIfResult, []*models.RunResult, error) {
 	var out []results.WhatIfResult
 	var runs []*models.RunResult
 	if first != nil {
@@ -197,6 +198,7 @@ func (sc *Scenario) whatIfs(first *designRun, prof *models.Profile, seed uint64,
 		if w.TrafficDistribution == "PreferClose" {
 			cfg.PreferClose = true
 		}
+		cfg.Context = ctx
 		mesh, err := models.NewMesh(cfg)
 		if err != nil {
 			return nil, nil, fmt.Errorf("what-if %s: %w", w.Name, err)

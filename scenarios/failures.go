@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ambientsim/ambientsim/models"
+	"github.com/ambientsim/ambientsim/scenarios/results"
 	"github.com/ambientsim/ambientsim/sim"
 	"github.com/ambientsim/ambientsim/topology"
 )
@@ -22,7 +23,24 @@ var FailureKinds = append(append([]string(nil), models.FailureKinds...), FailNod
 // SLO is the service-level objective blast radius is judged against.
 type SLO struct {
 	// Latency: a call slower than this counts as bad (breached the SLO).
-	Latency Duration `yaml:"latency" json:"latency"`
+	Latency Duration `yaml:"latency,omitempty" json:"latency,omitempty"`
+	// P99 bounds the p99 end-to-end latency of successful requests; the
+	// report judges every mode against it.
+	P99 Duration `yaml:"p99,omitempty" json:"p99,omitempty"`
+	// ErrorRatio bounds failed / offered external requests (0 < r <= 1).
+	ErrorRatio *float64 `yaml:"error_ratio,omitempty" json:"error_ratio,omitempty"`
+}
+
+// result is the objective as summary.json records it.
+func (s *SLO) result() *results.SLO {
+	if s == nil {
+		return nil
+	}
+	r := &results.SLO{LatencyMs: s.Latency.T().Milliseconds(), P99Ms: s.P99.T().Milliseconds()}
+	if s.ErrorRatio != nil {
+		r.MaxErrorRatio = *s.ErrorRatio
+	}
+	return r
 }
 
 // FailureSpec is one scheduled failure in a scenario file.
@@ -176,8 +194,17 @@ func (t *FailureTarget) String() string {
 }
 
 func (s *Scenario) validateFailures(ferr func(field, format string, a ...any) error) error {
-	if s.SLO != nil && s.SLO.Latency <= 0 {
-		return ferr("slo.latency", "want a positive duration, e.g. latency: 500ms")
+	if slo := s.SLO; slo != nil {
+		switch {
+		case slo.Latency < 0:
+			return ferr("slo.latency", "want a positive duration, e.g. latency: 500ms")
+		case slo.P99 < 0:
+			return ferr("slo.p99", "want a positive duration, e.g. p99: 25ms")
+		case slo.ErrorRatio != nil && !(*slo.ErrorRatio > 0 && *slo.ErrorRatio <= 1):
+			return ferr("slo.error_ratio", "want a fraction above 0 and at most 1, e.g. error_ratio: 0.001")
+		case slo.Latency == 0 && slo.P99 == 0 && slo.ErrorRatio == nil:
+			return ferr("slo.latency", "want a positive duration, e.g. latency: 500ms (or set p99 / error_ratio)")
+		}
 	}
 	if s.Mesh.RetryBudget < 0 || s.Mesh.RetryBudget > 1 {
 		return ferr("mesh.retry_budget", "want a fraction between 0 and 1, e.g. 0.2")

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/ambientsim/ambientsim/models"
 	"github.com/ambientsim/ambientsim/scenarios/results"
@@ -29,6 +32,14 @@ type Options struct {
 	// Progress, if set, is called with the mode being run and the fraction
 	// of its simulated time done.
 	Progress func(mode string, frac float64)
+	// BatchInterval, if > 0, records each mode's mean end-to-end latency
+	// of successful requests per interval of simulated time from t = 0,
+	// warm-up included, in Run.Series (for MSER-5 warm-up detection).
+	BatchInterval sim.Time
+	// Tune, if set, changes the loaded profile before the run (e.g. a
+	// sweep's ztunnel worker threads). The inputs hash then covers the
+	// tuned profile; the recorded profile name stays the original's.
+	Tune func(*models.Profile)
 }
 
 // Run is one scenario run: the summary and, per mode, the raw results.
@@ -40,10 +51,21 @@ type Run struct {
 	// Designs are the what-if designs' runs under all failures, in the
 	// order of Summary.WhatIf after its first row (the scenario's own).
 	Designs []*models.RunResult
+	// Series maps each mode to its batch means of end-to-end latency in ms
+	// (Options.BatchInterval apart, from t = 0, warm-up included); nil
+	// without a BatchInterval.
+	Series map[string][]float64
 }
 
 // Execute runs every mode of the scenario on identical random streams.
 func Execute(sc *Scenario, opt Options) (*Run, error) {
+	return ExecuteContext(context.Background(), sc, opt)
+}
+
+// ExecuteContext is Execute stopping promptly when ctx is done: every
+// simulation checks ctx once per simulated second and the run returns an
+// error wrapping ctx.Err().
+func ExecuteContext(ctx context.Context, sc *Scenario, opt Options) (*Run, error) {
 	// A profile file named in the scenario is relative to the scenario
 	// file; one given with --profile is relative to the working directory.
 	profName := sc.Profile
@@ -56,6 +78,15 @@ func Execute(sc *Scenario, opt Options) (*Run, error) {
 	prof, err := models.LoadProfile(profName)
 	if err != nil {
 		return nil, err
+	}
+	if opt.Tune != nil {
+		opt.Tune(prof)
+		// The hash must tell tuned runs apart: hash the tuned profile.
+		raw, err := yaml.Marshal(prof)
+		if err != nil {
+			return nil, fmt.Errorf("tuned profile %s: %w", prof.Name, err)
+		}
+		prof.Raw = raw
 	}
 	seed := sc.Seed
 	if opt.Seed != nil {
@@ -70,7 +101,7 @@ func Execute(sc *Scenario, opt Options) (*Run, error) {
 		SchemaVersion: results.SchemaVersion, Scenario: sc.Name, Description: sc.Description, Question: sc.Question,
 		Seed: seed, ToolVersion: ToolVersion, Command: opt.Command,
 		Profile:   results.Profile{Name: prof.Name, Version: prof.Version, Source: prof.Source, Date: prof.Date, Provenance: prof.Provenance},
-		DurationS: dur.Seconds(), WarmupS: warm.Seconds(),
+		DurationS: dur.Seconds(), WarmupS: warm.Seconds(), SLO: sc.SLO.result(),
 		Readiness: []results.ReadinessCheck{},
 	}
 	hash, err := inputsHash(sc, prof)
@@ -98,17 +129,26 @@ func Execute(sc *Scenario, opt Options) (*Run, error) {
 		if err := sc.failureConfig(&cfg, top); err != nil {
 			return nil, err
 		}
+		cfg.Context = ctx
 		if opt.Progress != nil {
 			m := mode
 			cfg.Progress = func(now, end sim.Time) { opt.Progress(m, float64(now)/float64(max(end, 1))) }
 		}
-		mesh, err := models.NewMesh(cfg)
+		mcfg := cfg
+		mcfg.BatchInterval = opt.BatchInterval
+		mesh, err := models.NewMesh(mcfg)
 		if err != nil {
 			return nil, fmt.Errorf("mode %s: %w", mode, err)
 		}
 		res, err := mesh.Run()
 		if err != nil {
 			return nil, fmt.Errorf("mode %s: %w", mode, err)
+		}
+		if opt.BatchInterval > 0 {
+			if run.Series == nil {
+				run.Series = map[string][]float64{}
+			}
+			run.Series[mode] = res.Batches
 		}
 		run.Modes = append(run.Modes, res)
 		sum.Modes = append(sum.Modes, res.Mode)
@@ -127,7 +167,7 @@ func Execute(sc *Scenario, opt Options) (*Run, error) {
 		sum.Failures = append(sum.Failures, frs...)
 	}
 	if len(sc.WhatIf) > 0 {
-		wi, designs, err := sc.whatIfs(firstDesign, prof, seed, dur, warm)
+		wi, designs, err := sc.whatIfs(ctx, firstDesign, prof, seed, dur, warm)
 		if err != nil {
 			return nil, err
 		}
@@ -136,6 +176,8 @@ func Execute(sc *Scenario, opt Options) (*Run, error) {
 	}
 	sum.Topology = topologySummary(shown, run)
 	sum.Paths = shown.Paths().ToResults()
+	sum.Paths.Placements = topology.PlacementsToResults(shown.Placements())
+	sum.Readiness = topology.Readiness(shown, sum.Paths.Findings)
 	sum.Comparison = comparison(sum.Modes)
 	sum.Assumptions = assumptions(sc, prof)
 	return run, nil

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ambientsim/ambientsim/models"
+	"github.com/ambientsim/ambientsim/scenarios/sweep"
 	"github.com/ambientsim/ambientsim/topology"
 )
 
@@ -56,8 +57,14 @@ type Scenario struct {
 	// WhatIf lists alternative designs run under the same failures on the
 	// same random streams (summary.json "what_if").
 	WhatIf []WhatIfSpec `yaml:"what_if,omitempty" json:"what_if,omitempty"`
+	// Sweep is the optional `sweep:` section (see the sweep package): it is
+	// validated strictly with sweep.DecodeSpec when the file is parsed and
+	// used by `ambientsim sweep`; `ambientsim run` ignores it and runs the
+	// scenario as written.
+	Sweep yaml.Node `yaml:"sweep,omitempty" json:"-"`
 
 	file     string
+	sweep    *sweep.Spec
 	raw      []byte
 	spec     *topology.Spec
 	embedded bool // from the built-in library
@@ -199,8 +206,19 @@ func Parse(filename string, data []byte) (*Scenario, error) {
 	if err := s.validate(&doc); err != nil {
 		return nil, err
 	}
+	if s.Sweep.Kind != 0 {
+		sp, err := sweep.DecodeSpec(filename, &s.Sweep)
+		if err != nil {
+			return nil, err
+		}
+		s.sweep = sp
+	}
 	return &s, nil
 }
+
+// SweepSpec is the decoded `sweep:` section, or nil when the scenario has
+// none.
+func (s *Scenario) SweepSpec() *sweep.Spec { return s.sweep }
 
 // fileErr turns yaml.v3's "line N: msg" errors into "file:N: msg".
 func fileErr(filename string, err error) error {

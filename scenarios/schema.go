@@ -7,8 +7,34 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ambientsim/ambientsim/scenarios/sweep"
 	"github.com/ambientsim/ambientsim/topology"
 )
+
+// sweepParams is the schema of a sweep's parameters mapping (and of one
+// listed point): each parameter takes a scalar, a list, or a range.
+func sweepParams() map[string]any {
+	props := map[string]any{}
+	for _, p := range sweep.ParameterInfos() {
+		scalar := map[string]any{"type": []string{"number", "string"}}
+		if len(p.Values) > 0 {
+			scalar = map[string]any{"enum": p.Values}
+		}
+		rng := map[string]any{"type": "object", "additionalProperties": false, "required": []string{"from", "to"},
+			"properties": map[string]any{
+				"from": map[string]any{"type": "number"}, "to": map[string]any{"type": "number"},
+				"step": map[string]any{"type": "number"}, "count": map[string]any{"type": "integer"},
+				"scale": map[string]any{"enum": []string{"linear", "log"}},
+			}}
+		desc := p.Description
+		if p.Unit != "" {
+			desc += " (" + p.Unit + ")"
+		}
+		props[p.Name] = map[string]any{"description": desc,
+			"anyOf": []any{scalar, map[string]any{"type": "array", "items": scalar}, rng}}
+	}
+	return map[string]any{"type": "object", "additionalProperties": false, "properties": props}
+}
 
 // SchemaID is the $id of the scenario JSON Schema.
 const SchemaID = "https://ambientsim.dev/schema/scenario.json"
@@ -30,6 +56,9 @@ var enums = map[string][]string{
 	"WhatIfSpec.waypoint_scope":       {"namespace", "per-service"},
 	"WhatIfSpec.traffic_distribution": {"PreferClose"},
 	"MeshOpts.traffic_distribution":   {"PreferClose"},
+	"Spec.design":                     {"cartesian", "list"},
+	"Spec.warmup":                     {"mser5", "scenario"},
+	"SLOSpec.metric":                  {"p50", "p90", "p99", "p999", "error_rate"},
 }
 
 // docs gives descriptions, keyed "Type.field".
@@ -73,6 +102,9 @@ var docs = map[string]string{
 	"Scenario.slo":                     "Service-level objective: slower calls count as bad in blast-radius results.",
 	"Scenario.failures":                "Scheduled failures; each gets a blast-radius result per mode.",
 	"Scenario.what_if":                 "Alternative designs replayed under the same failures on the same random streams.",
+	"SLO.p99":                          "Objective on the p99 end-to-end latency of successful requests, e.g. 25ms; the report judges every mode against it.",
+	"SLO.error_ratio":                  "Objective on failed / offered external requests, a fraction in (0, 1], e.g. 0.001.",
+	"Scenario.sweep":                   "Sweep study (ambientsim sweep): parameters, replications, SLO search, sizing, cost; ignored by ambientsim run.",
 	"SLO.latency":                      "A call slower than this breaches the SLO, e.g. 500ms.",
 	"FailureSpec.name":                 "Unique name (default <kind>-<n>).",
 	"FailureSpec.kind":                 "What fails.",
@@ -156,9 +188,16 @@ func schemaOf(t reflect.Type, key string) map[string]any {
 		return distSchema(durValue)
 	case sizeDistT:
 		return distSchema(sizeValue)
+	case reflect.TypeOf(sweep.Axes{}):
+		return sweepParams()
+	case reflect.TypeOf(sweep.PointSpec{}):
+		return sweepParams()
 	case reflect.TypeOf(yaml.Node{}):
 		if key == "Topology.spec" {
 			return schemaOf(reflect.TypeOf(topology.Spec{}), "")
+		}
+		if key == "Scenario.sweep" {
+			return schemaOf(reflect.TypeOf(sweep.Spec{}), "")
 		}
 		return map[string]any{} // any value (inline manifests)
 	}

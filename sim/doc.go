@@ -56,14 +56,22 @@
 // The queue exploits the fact that simulated time never goes backwards: it
 // is a hierarchical radix queue over the integer time key with 8-bit digits
 // (256-way buckets per level, close kin of a hierarchical timing wheel), ties
-// kept in scheduling order. Entries carry the handler and event inline, so
-// popping an event reads only sequentially written memory, and bucket arrays
+// kept in scheduling order. Queue entries are 24 bytes — time, sequence
+// number and a slot index — so the entries the queue moves are small; the
+// handler and Event wait in a slot table (one 64-byte cache line per slot,
+// the most recently freed slot reused first, so a handler that schedules its
+// follow-up writes a line that is already hot). The lowest bucket becomes
+// the next run by an insertion sort (few entries) or a counting sort on the
+// time's lowest byte (a level-1 bucket of any size), and when a run starts
+// the slot lines of its next 64 events are loaded together, so their cache
+// and TLB misses overlap instead of stalling each pop in turn. Bucket arrays
 // circulate through a pool, so a steady-state run schedules and pops without
-// allocating. It was chosen by measurement against container/heap, a 4-ary
-// heap and a binary radix heap (BenchmarkQueue, BenchmarkScheduler). Timers
-// are slots tracked by two bitmaps and a generation counter: cancelling is
-// O(1) and allocation-free, cancelled entries are skipped when they come due
-// and purged in bulk once they outnumber live ones.
+// allocating. The design was chosen by measurement against container/heap,
+// a 4-ary heap, a binary radix heap and inline 72-byte entries
+// (BenchmarkQueue, BenchmarkScheduler). A Timer is a slot index and the
+// slot's generation: cancelling is O(1) and allocation-free, cancelled
+// entries are skipped when they come due and purged in bulk once they
+// outnumber live ones.
 //
 // # Randomness
 //

@@ -72,12 +72,13 @@ const compactMin = 1024
 type Sim struct {
 	now     Time
 	seq     uint64
-	q       wheelQueue[uint32] // entries carry a slot index into pl
-	pl      []payload          // slot table
-	free    []uint32           // free slots, most recently freed last
+	q       wheelQueue // entries carry a slot index into pl
+	pl      []payload  // slot table
+	free    []uint32   // free slots, most recently freed last
 	live    int
 	dead    int // cancelled events still in the queue
 	fired   uint64
+	touched uint32 // sink for touchAhead's loads
 	stopped bool
 	trace   func(at Time, seq uint64, ev Event)
 }
@@ -93,12 +94,25 @@ func (s *Sim) Now() Time { return s.now }
 // programming error and panics; t == Now() is allowed and runs after every
 // event already scheduled for Now().
 func (s *Sim) At(t Time, h Handler, ev Event) Timer {
+	if t < s.now || h == nil {
+		s.badAt(t, h)
+	}
+	return s.schedule(t, h, ev)
+}
+
+// badAt panics for At's programming errors; kept out of line so At and
+// After stay small enough to inline into handlers.
+func (s *Sim) badAt(t Time, h Handler) {
 	if t < s.now {
 		panic(fmt.Sprintf("sim: At(%v) is before Now() = %v", t, s.now))
 	}
 	if h == nil {
 		panic("sim: At with nil Handler")
 	}
+}
+
+// schedule queues h.Handle(ev) at t >= Now().
+func (s *Sim) schedule(t Time, h Handler, ev Event) Timer {
 	i := s.allocSlot()
 	pl := &s.pl[i]
 	pl.h, pl.p, pl.a, pl.b, pl.kind = h, ev.P, ev.A, ev.B, ev.Kind
@@ -137,14 +151,19 @@ func (s *Sim) freeSlot(i uint32) {
 // would overflow saturates at MaxTime.
 func (s *Sim) After(d Time, h Handler, ev Event) Timer {
 	if d < 0 {
-		panic(fmt.Sprintf("sim: After(%v): negative delay", d))
+		badAfter(d)
 	}
 	t := s.now + d
 	if t < s.now {
 		t = MaxTime
 	}
-	return s.At(t, h, ev)
+	if h == nil {
+		s.badAt(t, h)
+	}
+	return s.schedule(t, h, ev)
 }
+
+func badAfter(d Time) { panic(fmt.Sprintf("sim: After(%v): negative delay", d)) }
 
 // AfterFunc schedules f() at Now()+d. It is a convenience for tests and
 // one-off events; the closure usually costs an allocation, which After with
@@ -228,6 +247,9 @@ func (s *Sim) fire(limit Time) bool {
 		if e == nil {
 			return false
 		}
+		if s.q.head&(touchBatch-1) == 1 {
+			s.touchAhead()
+		}
 		i := e.p
 		pl := &s.pl[i]
 		h := pl.h
@@ -247,6 +269,24 @@ func (s *Sim) fire(limit Time) bool {
 		h.Handle(ev)
 		return true
 	}
+}
+
+// touchBatch is how many upcoming payloads touchAhead loads at once.
+const touchBatch = 64
+
+// touchAhead loads the slot-table lines of the next touchBatch entries of
+// the queue's run. The run is popped in order, and its payloads lie at
+// random places in the slot table; loading them together lets their cache
+// and TLB misses overlap instead of stalling each pop in turn. It is called
+// when a run starts and every touchBatch pops into a long one.
+func (s *Sim) touchAhead() {
+	run := s.q.b0[s.q.head:]
+	run = run[:min(len(run), touchBatch)]
+	var x uint32
+	for k := range run {
+		x += s.pl[run[k].p].gen
+	}
+	s.touched += x
 }
 
 // Step runs the next event, advancing the clock to its time. It reports false

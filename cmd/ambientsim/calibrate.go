@@ -64,7 +64,7 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 			}
 			rep, err := calibrate.Run(cmd.Context(), opt)
 			if err != nil {
-				return fmt.Errorf("calibrate: %w", err)
+				return err
 			}
 			files, err := rep.WriteFiles(out)
 			if err != nil {

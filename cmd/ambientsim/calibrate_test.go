@@ -143,4 +143,23 @@ func TestValidateEndToEnd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "validation.html")); err != nil {
 		t.Error(err)
 	}
+
+	// --strict: exit 1 exactly when a row misses its target.
+	out2 := t.TempDir()
+	_, code := runCLI(t, "validate", "--profile", prof, "--strict", "--out", out2)
+	data, err = os.ReadFile(filepath.Join(out2, "validation.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep.Summary = crosscheck.Summary{}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	if rep.Summary.Missed > 0 {
+		want = 1
+	}
+	if code != want {
+		t.Errorf("validate --strict with %d misses: exit %d, want %d", rep.Summary.Missed, code, want)
+	}
 }

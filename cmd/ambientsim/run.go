@@ -64,7 +64,7 @@ Same inputs and seed give a byte-identical summary.json.`,
 				prog = newProgress(sc.Modes)
 				opt.Progress = prog.update
 			}
-			run, err := scenarios.Execute(sc, opt)
+			run, err := scenarios.ExecuteContext(cmd.Context(), sc, opt)
 			if prog != nil {
 				prog.finish()
 			}

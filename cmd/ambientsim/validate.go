@@ -43,7 +43,7 @@ simulator with the profile, then writes into --out:
 
 Without --profile it first calibrates a profile (same --quick) into
 --out/calibrated.yaml. It exits 0 when it ran, even if rows miss their
-target (the summary says so); --strict exits 3 on any miss.
+target (the summary says so); --strict exits 1 on any miss.
 Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 		Example: `  sudo ambientsim validate --backend local --profile models/profiles/my-machine.yaml --out out/validation
   sudo ambientsim validate --quick --out /tmp/val      # calibrates first; under 5 minutes`,
@@ -107,7 +107,7 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 					fmt.Fprintln(w, "wrote", f)
 				}
 			}
-			b, err := calibrate.NewBackend(cmd.Context(), backend, bin, "", filepath.Join(scratch, "validate"), nil)
+			b, _, err := calibrate.NewBackend(cmd.Context(), calibrate.BackendOptions{Name: backend, Binary: bin, Dir: filepath.Join(scratch, "validate")})
 			if err != nil {
 				return err
 			}
@@ -134,7 +134,7 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 				fmt.Fprintln(w, "wrote", f)
 			}
 			if v.GetBool("strict") && rep.Summary.Missed > 0 {
-				return &exitError{3, fmt.Errorf("validate: %d of %d rows miss their target (--strict)", rep.Summary.Missed, rep.Summary.Rows)}
+				return fmt.Errorf("validate: %d of %d rows miss their target (--strict)", rep.Summary.Missed, rep.Summary.Rows)
 			}
 			return nil
 		},
@@ -143,7 +143,7 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 	cmd.Flags().String("backend", "local", "harness backend: local (network namespaces; needs root)")
 	cmd.Flags().String("profile", "", "profile under test: built-in name or YAML file (default: calibrate one first)")
 	cmd.Flags().Bool("quick", false, "shorter scenarios (and a quick calibration when there is no --profile)")
-	cmd.Flags().Bool("strict", false, "exit 3 when any row misses its target")
+	cmd.Flags().Bool("strict", false, "exit 1 when any row misses its target")
 	cmd.Flags().String("meshnode", "", "a built meshnode binary (default: build it from the source tree)")
 	return cmd
 }

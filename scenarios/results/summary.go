@@ -19,6 +19,10 @@ type Summary struct {
 	DurationS float64 `json:"duration_s"` // simulated time measured, after warm-up
 	WarmupS   float64 `json:"warmup_s"`   // simulated time discarded at the start
 
+	// SLO is the scenario's own service-level objective (its `slo:`
+	// section); absent when the scenario sets none.
+	SLO *SLO `json:"slo,omitempty"`
+
 	Topology   TopologySummary `json:"topology"`
 	Paths      PathReport      `json:"paths"`
 	Modes      []ModeResult    `json:"modes"`      // in scenario order
@@ -30,6 +34,18 @@ type Summary struct {
 	Readiness []ReadinessCheck `json:"readiness"`
 
 	Assumptions []string `json:"assumptions"` // modelling assumptions a reviewer must know
+}
+
+// SLO is a scenario's service-level objective. A zero field is not part of
+// the objective.
+type SLO struct {
+	// LatencyMs: a call slower than this counts as bad in blast-radius
+	// results (failures, what-ifs).
+	LatencyMs float64 `json:"latency_ms,omitempty"`
+	// P99Ms bounds the p99 end-to-end latency of successful requests.
+	P99Ms float64 `json:"p99_ms,omitempty"`
+	// MaxErrorRatio bounds failed / offered external requests.
+	MaxErrorRatio float64 `json:"max_error_ratio,omitempty"`
 }
 
 // ReadinessCheck is one item of the ambient rollout checklist.

@@ -223,3 +223,16 @@ func (p Point) clone() Point {
 	p.Modes = append([]string(nil), p.Modes...)
 	return p
 }
+
+// ParameterInfos describes every sweepable parameter in canonical order
+// (name, unit, description), e.g. for a JSON Schema of the sweep section.
+func ParameterInfos() []ParamInfo {
+	out := make([]ParamInfo, len(paramDefs))
+	for i, d := range paramDefs {
+		out[i] = ParamInfo{Name: d.name, Unit: d.unit, Description: d.desc}
+		if d.kind == kindString {
+			out[i].Values = append([]string(nil), d.allowed...)
+		}
+	}
+	return out
+}

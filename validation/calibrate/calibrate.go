@@ -87,54 +87,97 @@ func Observe(s Step, m *harness.Measurement, settle time.Duration) (Observation,
 		o.Calls += n
 	}
 	o.Errors = r.Errors()
-	if o.Errors > o.Calls/100 {
+	if o.Errors*20 > o.Calls {
 		return o, fmt.Errorf("calibrate: step %s: %d of %d requests failed; the data plane is not healthy (see the run's logs)", o.Name, o.Errors, o.Calls)
 	}
 	return o, nil
 }
 
-// Measure runs every step of the design on a fresh environment of Plan()
-// built by b (one Setup, one Run per step, Teardown — also on Ctrl-C).
-// progress, if set, is called after each step. It returns the
-// observations and the backend's NotEmulated list.
-func Measure(ctx context.Context, b harness.Backend, d Design, progress func(i int, o Observation)) ([]Observation, []string, error) {
-	exps := make([]*harness.Experiment, len(d.Steps))
-	for i, s := range d.Steps {
-		exps[i] = s.Experiment(d.Duration)
-	}
-	var obs []Observation
+// BackendFactory returns a fresh backend for the data plane, with
+// unpooled HBONE (one stream per connection) when asked.
+type BackendFactory func(unpooled bool) (harness.Backend, error)
+
+// Measure runs every step of the design on fresh environments of Plan()
+// built by newBackend: one for the pooled steps and one for the unpooled
+// ones (node proxies started with --pool-max-streams 1), each one Setup,
+// one Run per step, Teardown — also on Ctrl-C. progress, if set, is called
+// after each step. It returns the observations in design order and the
+// backends' NotEmulated list.
+func Measure(ctx context.Context, newBackend BackendFactory, d Design, progress func(i int, o Observation)) ([]Observation, []string, error) {
+	obs := make([]Observation, len(d.Steps))
 	var notEmulated []string
-	_, err := harness.SessionRuns(ctx, b, Plan(), exps, 60*time.Second, func(i int, m *harness.Measurement) error {
-		o, err := Observe(d.Steps[i], m, exps[i].Settle)
+	done := 0
+	for _, unpooled := range []bool{false, true} {
+		var idx []int
+		var exps []*harness.Experiment
+		for i, s := range d.Steps {
+			if s.Unpooled == unpooled {
+				idx = append(idx, i)
+				exps = append(exps, s.Experiment(d.Duration))
+			}
+		}
+		if len(idx) == 0 {
+			continue
+		}
+		b, err := newBackend(unpooled)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
-		notEmulated = m.NotEmulated
-		obs = append(obs, o)
-		if progress != nil {
-			progress(i, o)
+		_, err = harness.SessionRuns(ctx, b, Plan(), exps, 60*time.Second, func(k int, m *harness.Measurement) error {
+			i := idx[k]
+			o, err := Observe(d.Steps[i], m, exps[k].Settle)
+			if err != nil {
+				return err
+			}
+			notEmulated = m.NotEmulated
+			obs[i] = o
+			if progress != nil {
+				progress(done, o)
+			}
+			done++
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
 		}
-		return nil
-	})
-	return obs, notEmulated, err
+	}
+	if notEmulated == nil {
+		notEmulated = []string{}
+	}
+	return obs, notEmulated, nil
 }
 
 // CPU parameters fitted per proxy kind, with the perturbation used to
-// compute their column of the design matrix in the simulator.
+// compute their column of the design matrix in the simulator. A tied
+// parameter moves with its fitted one at the base profile's ratio: the
+// client and server sides of an mTLS handshake always happen together, so
+// the runs cannot tell them apart.
 var cpuParams = []struct {
 	kind   string
 	params []string
 	delta  []float64
+	tied   map[string]string // tied parameter → the fitted one it follows
 }{
-	{"ztunnel", []string{"ztunnel.per_message_cpu", "ztunnel.per_byte_cpu", "ztunnel.stream_open_cpu"}, []float64{10, 1, 10}},
-	{"waypoint", []string{"waypoint.per_request_cpu", "waypoint.per_byte_cpu"}, []float64{10, 1}},
-	{"sidecar", []string{"sidecar.per_request_cpu", "sidecar.per_byte_cpu"}, []float64{10, 1}},
+	{"ztunnel", []string{"ztunnel.per_message_cpu", "ztunnel.per_byte_cpu", "ztunnel.stream_open_cpu", "ztunnel.handshake_server_cpu"}, []float64{10, 1, 10, 50},
+		map[string]string{"ztunnel.handshake_client_cpu": "ztunnel.handshake_server_cpu"}},
+	{"waypoint", []string{"waypoint.per_request_cpu", "waypoint.per_byte_cpu"}, []float64{10, 1}, nil},
+	{"sidecar", []string{"sidecar.per_request_cpu", "sidecar.per_byte_cpu"}, []float64{10, 1}, nil},
+}
+
+// Tie records a parameter set from a fitted one by a fixed ratio.
+type Tie struct {
+	Of    string  `json:"of"`
+	Ratio float64 `json:"ratio"`
 }
 
 // latParams are the latency parameters fitted to the steps' medians.
 var latParams = []string{"app.service_time_mean", "network.cross_node_latency", "ztunnel.added_latency", "waypoint.added_latency", "sidecar.added_latency"}
 
 const latDelta = 50.0 // µs perturbation for the latency Jacobian
+
+// minAppTime is the smallest app service time (µs) the fit may set: the
+// simulator's service-time distributions need a positive mean.
+const minAppTime = 1.0
 
 // IdleParam names the nuisance parameter of a kind's fit: CPU cores one
 // idle process of that kind burns (Go runtime, timers, certificate
@@ -157,6 +200,8 @@ type FitResult struct {
 	// AppCV is the app service-time coefficient of variation taken from
 	// the out-of-mesh steps (their latency's stddev / mean).
 	AppCV float64 `json:"app_cv"`
+	// Tied lists parameters set from a fitted one (value = Ratio × it).
+	Tied map[string]Tie `json:"tied,omitempty"`
 	// Profile is the calibrated profile.
 	Profile *models.Profile `json:"-"`
 }
@@ -206,16 +251,34 @@ func (ev *evaluator) run(p *models.Profile) ([]simOut, error) {
 	if err != nil {
 		return nil, fmt.Errorf("calibrate: %w", err)
 	}
-	ev.n++
-	path := filepath.Join(ev.scratch, fmt.Sprintf("profile-%03d.yaml", ev.n))
-	if err := os.WriteFile(path, data, 0o644); err != nil {
+	// Unpooled steps: HBONE connections carry one stream, as the node
+	// proxies ran with --pool-max-streams 1.
+	up := cloneProfile(p)
+	up.HBONE.MaxStreamsPerConn.Value = 1
+	upData, err := yaml.Marshal(up)
+	if err != nil {
 		return nil, fmt.Errorf("calibrate: %w", err)
 	}
-	defer os.Remove(path)
+	ev.n++
+	path := filepath.Join(ev.scratch, fmt.Sprintf("profile-%03d.yaml", ev.n))
+	upPath := filepath.Join(ev.scratch, fmt.Sprintf("profile-%03d-unpooled.yaml", ev.n))
+	for _, f := range []struct {
+		path string
+		data []byte
+	}{{path, data}, {upPath, upData}} {
+		if err := os.WriteFile(f.path, f.data, 0o644); err != nil {
+			return nil, fmt.Errorf("calibrate: %w", err)
+		}
+		defer os.Remove(f.path)
+	}
 	plan := Plan()
 	out := make([]simOut, len(ev.scs))
 	for i, sc := range ev.scs {
-		run, err := scenarios.Execute(sc, scenarios.Options{Profile: path})
+		prof := path
+		if ev.design.Steps[i].Unpooled {
+			prof = upPath
+		}
+		run, err := scenarios.Execute(sc, scenarios.Options{Profile: prof})
 		if err != nil {
 			return nil, fmt.Errorf("calibrate: simulate step %s: %w", ev.design.Steps[i].Name(), err)
 		}
@@ -266,7 +329,36 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &FitResult{Design: d, Observations: obs, CPU: map[string]*Fit{}}
+	res := &FitResult{Design: d, Observations: obs, CPU: map[string]*Fit{}, Tied: map[string]Tie{}}
+	for _, k := range cpuParams {
+		for tied, of := range k.tied {
+			qt, err := quantity(base, tied)
+			if err != nil {
+				return nil, err
+			}
+			qo, err := quantity(base, of)
+			if err != nil {
+				return nil, err
+			}
+			if qo.Value <= 0 {
+				return nil, fmt.Errorf("calibrate: base profile %s is 0: cannot tie %s to it", of, tied)
+			}
+			res.Tied[tied] = Tie{Of: of, Ratio: qt.Value / qo.Value}
+		}
+	}
+	// withTies adds the tied parameters' values to vals.
+	withTies := func(vals map[string]float64) map[string]float64 {
+		out := map[string]float64{}
+		for k, v := range vals {
+			out[k] = v
+		}
+		for tied, t := range res.Tied {
+			if v, ok := vals[t.Of]; ok {
+				out[tied] = v * t.Ratio
+			}
+		}
+		return out
+	}
 	labels := make([]string, len(obs))
 	for i := range obs {
 		labels[i] = obs[i].Name
@@ -277,7 +369,7 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 	// to requests crossing the window's edges as they slow down).
 	values := map[string]float64{}
 	for pass := 0; pass < 2; pass++ {
-		cur, err := withValues(base, values)
+		cur, err := withValues(base, withTies(values))
 		if err != nil {
 			return nil, err
 		}
@@ -294,7 +386,7 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 				if err != nil {
 					return nil, err
 				}
-				pp, err := withValues(cur, map[string]float64{name: q.Value + k.delta[j]})
+				pp, err := withValues(cur, withTies(map[string]float64{name: q.Value + k.delta[j]}))
 				if err != nil {
 					return nil, err
 				}
@@ -332,7 +424,7 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 				next[name] = e.Value
 			}
 		}
-		values = next
+		values = withTies(next)
 	}
 
 	// The app's service-time variability from the out-of-mesh steps.
@@ -392,18 +484,28 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 				jac[i][j] = (sj[i].p50 - s0[i].p50) / latDelta
 			}
 		}
-		prob := Problem{Names: latParams, Labels: labels, X: jac}
+		// Unpooled steps identify handshake CPU; their latency is the
+		// handshakes' and a node proxy near saturation, which the latency
+		// parameters are not meant to explain: they are left out.
+		prob := Problem{Names: latParams}
 		for range latParams {
 			prob.NonNegative = append(prob.NonNegative, true)
 		}
+		var lobs []Observation
 		for i, ob := range obs {
+			if ob.Step.Unpooled {
+				continue
+			}
 			y := ob.P50Ms - s0[i].p50
 			for j, name := range latParams {
 				y += jac[i][j] * theta[name]
 			}
+			prob.X = append(prob.X, jac[i])
 			prob.Y = append(prob.Y, y)
+			prob.Labels = append(prob.Labels, labels[i])
+			lobs = append(lobs, ob)
 		}
-		prob.Weights = relativeWeights(obs, func(o Observation) float64 { return o.P50Ms })
+		prob.Weights = relativeWeights(lobs, func(o Observation) float64 { return o.P50Ms })
 		fit, err = Solve(prob)
 		if err != nil {
 			return nil, fmt.Errorf("calibrate: latency: %w", err)
@@ -411,12 +513,19 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 		res.LatencyIterations = it
 		moved := 0.0
 		for _, e := range fit.Params {
-			moved = math.Max(moved, math.Abs(e.Value-theta[e.Name]))
-			theta[e.Name] = e.Value
+			v := e.Value
+			if e.Name == "app.service_time_mean" {
+				v = math.Max(v, minAppTime) // a distribution's mean must be positive
+			}
+			moved = math.Max(moved, math.Abs(v-theta[e.Name]))
+			theta[e.Name] = v
 		}
 		if moved < 1 { // µs
 			break
 		}
+	}
+	for j := range fit.Params {
+		fit.Params[j].Value = theta[fit.Params[j].Name]
 	}
 	// Report the latency fit's residuals against the final simulation.
 	for k, v := range theta {
@@ -430,17 +539,27 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Fitted and residuals for every step (unpooled ones included, for
+	// the report); R² and RMS over the steps the fit used.
+	fit.Fitted, fit.Residuals, fit.Labels = make([]float64, len(obs)), make([]float64, len(obs)), labels
 	var ss, mean, tot float64
+	n := 0
 	for i, ob := range obs {
 		fit.Fitted[i] = sf[i].p50
 		fit.Residuals[i] = ob.P50Ms - sf[i].p50
-		ss += fit.Residuals[i] * fit.Residuals[i]
-		mean += ob.P50Ms / float64(len(obs))
+		if !ob.Step.Unpooled {
+			ss += fit.Residuals[i] * fit.Residuals[i]
+			mean += ob.P50Ms
+			n++
+		}
 	}
+	mean /= float64(max(n, 1))
 	for _, ob := range obs {
-		tot += (ob.P50Ms - mean) * (ob.P50Ms - mean)
+		if !ob.Step.Unpooled {
+			tot += (ob.P50Ms - mean) * (ob.P50Ms - mean)
+		}
 	}
-	fit.RMS = math.Sqrt(ss / float64(len(obs)))
+	fit.RMS = math.Sqrt(ss / float64(max(n, 1)))
 	if tot > 0 {
 		fit.R2 = 1 - ss/tot
 	}

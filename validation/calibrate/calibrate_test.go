@@ -14,6 +14,7 @@ import (
 // truth is the profile the synthetic observations are generated from.
 var truth = map[string]float64{
 	"ztunnel.per_message_cpu": 80, "ztunnel.per_byte_cpu": 3, "ztunnel.stream_open_cpu": 40,
+	"ztunnel.handshake_server_cpu": 400, "ztunnel.handshake_client_cpu": 400 * 250.0 / 300, // the base profile's ratio
 	"waypoint.per_request_cpu": 300, "waypoint.per_byte_cpu": 4,
 	"sidecar.per_request_cpu": 250, "sidecar.per_byte_cpu": 6,
 	"app.service_time_mean": 300, "app.service_time_cv": 0.5, "network.cross_node_latency": 30,
@@ -25,7 +26,7 @@ var procs = map[string]int{"ztunnel": 2, "waypoint": 1, "sidecar": 2, "echo": 3}
 
 // synthesize simulates each step with the true profile and reports what
 // an ideal harness would have measured (plus noise(i, kind) on CPU).
-func synthesize(t *testing.T, d Design, noise func(i int, kind string) float64) []Observation {
+func synthesize(t testing.TB, d Design, noise func(i int, kind string) float64) []Observation {
 	t.Helper()
 	base, err := models.LoadProfile("")
 	if err != nil {
@@ -176,9 +177,13 @@ func TestProfileYAMLLoadsAndRecordsProvenance(t *testing.T) {
 	if math.Abs(q.Value-80) > 1 || !strings.HasPrefix(q.Source, "calibrated") || !strings.Contains(q.Derivation, "least squares") {
 		t.Errorf("ztunnel.per_message_cpu = %+v, want the fitted 80 µs with a calibrated source", q)
 	}
-	// Uncalibrated parameters keep the base profile's provenance.
-	if !strings.Contains(p.Ztunnel.HandshakeClientCPU.Source, "assumed") {
-		t.Errorf("handshake source %q, want the base profile's", p.Ztunnel.HandshakeClientCPU.Source)
+	// Uncalibrated parameters keep the base profile's provenance; the
+	// tied one says how it was set.
+	if !strings.Contains(p.Ztunnel.AuthzCPU.Source, "assumed") {
+		t.Errorf("authz source %q, want the base profile's", p.Ztunnel.AuthzCPU.Source)
+	}
+	if hc := p.Ztunnel.HandshakeClientCPU; math.Abs(hc.Value-truth["ztunnel.handshake_client_cpu"]) > 5 || !strings.Contains(hc.Derivation, "ratio") {
+		t.Errorf("handshake_client_cpu = %+v, want ≈%.1f tied to the server side", hc, truth["ztunnel.handshake_client_cpu"])
 	}
 	// The file round-trips through the loader the simulator uses.
 	path := t.TempDir() + "/my-machine.yaml"
@@ -212,6 +217,15 @@ func TestDesignsAreValidExperiments(t *testing.T) {
 				t.Errorf("%s: %v", size, err)
 			}
 		}
+		unpooled := 0
+		for _, s := range d.Steps {
+			if s.Unpooled {
+				unpooled++
+			}
+		}
+		if unpooled == 0 {
+			t.Errorf("%s: no unpooled step: handshake CPU would not be identifiable", size)
+		}
 		if len(paths) != 5 {
 			t.Errorf("%s: exercises %d paths, want all 5", size, len(paths))
 		}
@@ -225,4 +239,22 @@ func TestJSONPath(t *testing.T) {
 	if got := JSONPath("models/profiles/m.yaml"); got != "models/profiles/m.calibration.json" {
 		t.Errorf("JSONPath = %q", got)
 	}
+}
+
+// BenchmarkFitProfileTiny measures a whole fit of the tiny design: every
+// step's simulator mirror run a few dozen times (CPU columns, latency
+// Jacobian, final check).
+func BenchmarkFitProfileTiny(b *testing.B) {
+	d, _ := NewDesign(SizeTiny)
+	obs := synthesize(b, d, nil)
+	dir := b.TempDir()
+	var res *FitResult
+	for b.Loop() {
+		var err error
+		if res, err = FitProfile(obs, d, FitOptions{Scratch: dir}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(d.Steps)), "steps")
+	b.ReportMetric(float64(res.LatencyIterations), "gauss-newton-iterations")
 }

@@ -23,11 +23,16 @@ const (
 
 // Step is one micro-experiment: one load on one path.
 type Step struct {
-	Path    Path
-	Rate    float64 // requests per second (open loop)
-	Payload int     // request body bytes (the echo answers 1 KiB)
-	PerConn bool    // a new connection per request (else keep-alive)
-	Conns   int
+	Path    Path    `json:"path"`
+	Rate    float64 `json:"rate_rps"`             // requests per second (open loop)
+	Payload int     `json:"payload_bytes"`        // request body bytes (the echo answers 1 KiB)
+	PerConn bool    `json:"new_conn_per_request"` // a new connection per request (else keep-alive)
+	Conns   int     `json:"connections"`
+	// Unpooled runs on node proxies whose HBONE connections carry one
+	// stream each (--pool-max-streams 1), so with a new connection per
+	// request every request pays an mTLS handshake: this is what makes
+	// handshake CPU identifiable.
+	Unpooled bool `json:"unpooled_hbone,omitempty"`
 }
 
 // Name is the step's experiment name, e.g. "l4-500rps-1024B-ka".
@@ -36,14 +41,17 @@ func (s Step) Name() string {
 	if s.PerConn {
 		c = "new"
 	}
+	if s.Unpooled {
+		c += "-unpooled"
+	}
 	return fmt.Sprintf("%s-%grps-%dB-%s", s.Path, s.Rate, s.Payload, c)
 }
 
 // Design is a set of steps and how long each runs.
 type Design struct {
-	Name     string
-	Duration time.Duration
-	Steps    []Step
+	Name     string        `json:"name"`
+	Duration time.Duration `json:"duration_ns"`
+	Steps    []Step        `json:"steps"`
 }
 
 // Size selects a design.
@@ -51,15 +59,16 @@ type Size string
 
 // Design sizes.
 const (
-	SizeFull  Size = "full"  // 4 s per step, 21 steps (~2 min on a 2-core machine)
-	SizeQuick Size = "quick" // 2 s per step, 14 steps (~45 s)
-	SizeTiny  Size = "tiny"  // 1 s per step, 12 steps: for end-to-end tests only
+	SizeFull  Size = "full"  // 4 s per step, 23 steps (~2 min on a 2-core machine)
+	SizeQuick Size = "quick" // 2 s per step, 15 steps (~45 s)
+	SizeTiny  Size = "tiny"  // 1 s per step, 13 steps: for end-to-end tests only
 )
 
 // NewDesign returns the design of a size. Every design varies the load
 // (rate steps), the payload (1 KiB / 16 KiB), connection reuse (keep-alive
 // vs one connection per request, on the L4 path where the model has a
-// per-stream cost) and the number of proxy hops (plain, ambient L4 = two
+// per-stream cost; and new connections over unpooled HBONE, one mTLS
+// handshake per request, for the handshake cost) and the number of proxy hops (plain, ambient L4 = two
 // node proxies, waypoint = two node proxies + the waypoint, sidecar = two
 // sidecars), so each cost parameter has runs that move it independently.
 // Per-request connections on the sidecar and waypoint paths are left out:
@@ -72,6 +81,9 @@ func NewDesign(size Size) (Design, error) {
 	nc := func(p Path, rate float64, payload int) Step {
 		return Step{Path: p, Rate: rate, Payload: payload, PerConn: true, Conns: 4}
 	}
+	up := func(p Path, rate float64, payload int) Step {
+		return Step{Path: p, Rate: rate, Payload: payload, PerConn: true, Conns: 4, Unpooled: true}
+	}
 	switch size {
 	case SizeFull, "":
 		return Design{Name: string(SizeFull), Duration: 4 * time.Second, Steps: []Step{
@@ -80,6 +92,7 @@ func NewDesign(size Size) (Design, error) {
 			ka(PathWaypoint, 200, 1024), ka(PathWaypoint, 500, 1024), ka(PathWaypoint, 1000, 1024), ka(PathWaypoint, 500, 16384),
 			ka(PathSidecar, 200, 1024), ka(PathSidecar, 500, 1024), ka(PathSidecar, 1000, 1024), ka(PathSidecar, 500, 16384),
 			ka(PathL4, 1000, 16384), ka(PathWaypoint, 1000, 16384), ka(PathSidecar, 1000, 16384),
+			up(PathL4, 150, 1024), up(PathL4, 300, 1024),
 		}}, nil
 	case SizeQuick:
 		return Design{Name: string(SizeQuick), Duration: 2 * time.Second, Steps: []Step{
@@ -88,6 +101,7 @@ func NewDesign(size Size) (Design, error) {
 			ka(PathWaypoint, 200, 1024), ka(PathWaypoint, 1000, 1024), ka(PathWaypoint, 500, 16384),
 			ka(PathSidecar, 200, 1024), ka(PathSidecar, 1000, 1024), ka(PathSidecar, 500, 16384),
 			ka(PathPlain, 200, 16384), nc(PathL4, 200, 16384),
+			up(PathL4, 300, 1024),
 		}}, nil
 	case SizeTiny:
 		return Design{Name: string(SizeTiny), Duration: time.Second, Steps: []Step{
@@ -95,6 +109,7 @@ func NewDesign(size Size) (Design, error) {
 			ka(PathL4, 300, 1024), ka(PathL4, 900, 1024), ka(PathL4, 400, 16384), nc(PathL4, 400, 1024),
 			ka(PathWaypoint, 300, 1024), ka(PathWaypoint, 900, 1024), ka(PathWaypoint, 400, 16384),
 			ka(PathSidecar, 300, 1024), ka(PathSidecar, 900, 1024), ka(PathSidecar, 400, 16384),
+			up(PathL4, 300, 1024),
 		}}, nil
 	}
 	return Design{}, fmt.Errorf("calibrate: design size %q: want %q, %q or %q", size, SizeFull, SizeQuick, SizeTiny)

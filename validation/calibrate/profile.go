@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"sort"
 	"strings"
 	"time"
 
@@ -127,12 +128,22 @@ func ProfileYAML(res *FitResult, name string, prov Provenance) ([]byte, *models.
 				kind, f.N, seText(e, q.Unit), f.R2, f.RMS)
 		}
 	}
+	for tied, t := range res.Tied {
+		q, err := quantity(p, tied)
+		if err != nil {
+			return nil, nil, err
+		}
+		of, _ := quantity(p, t.Of)
+		q.Value = round(of.Value * t.Ratio)
+		q.Source, q.Date = src, date
+		q.Derivation = fmt.Sprintf("%.4g × %s (the base profile's ratio): the runs cannot tell the two sides of a handshake apart", t.Ratio, t.Of)
+	}
 	for _, e := range res.Latency.Params {
 		q, err := quantity(p, e.Name)
 		if err != nil {
 			return nil, nil, err
 		}
-		q.Value = round(e.Value)
+		q.Value = round(q.Value) // the fitted value, after the lower bound of the app time
 		q.Source, q.Date = src, date
 		q.Derivation = fmt.Sprintf("Gauss-Newton fit of the simulated median latency to the measured medians of %d runs (%d iterations), %s; residual RMS %.4g ms",
 			res.Latency.N, res.LatencyIterations, seText(e, q.Unit), res.Latency.RMS)
@@ -161,9 +172,14 @@ func ProfileYAML(res *FitResult, name string, prov Provenance) ([]byte, *models.
 		fmt.Fprintf(&b, "#   %-8s CPU: R² %.4f, residual RMS %.4g CPU-s, %d runs, %d dof\n", kind, f.R2, f.RMS, f.N, f.DOF)
 		for _, e := range f.Params {
 			fmt.Fprintf(&b, "#     %-28s %10.4g  %s\n", e.Name, e.Value, seText(e, unitOf(p, e.Name)))
+			for _, tied := range sortedTies(res.Tied) {
+				if t := res.Tied[tied]; t.Of == e.Name {
+					fmt.Fprintf(&b, "#     %-28s %10.4g  = %.4g × %s (tied)\n", tied, round(e.Value*t.Ratio), t.Ratio, t.Of)
+				}
+			}
 		}
 	}
-	fmt.Fprintf(&b, "#   latency (median): R² %.4f, residual RMS %.4g ms, %d runs\n", res.Latency.R2, res.Latency.RMS, res.Latency.N)
+	fmt.Fprintf(&b, "#   latency (median): R² %.4f, residual RMS %.4g ms, %d runs (the unpooled runs are left out)\n", res.Latency.R2, res.Latency.RMS, res.Latency.N)
 	for _, e := range res.Latency.Params {
 		fmt.Fprintf(&b, "#     %-28s %10.4g  %s\n", e.Name, e.Value, seText(e, unitOf(p, e.Name)))
 	}
@@ -177,9 +193,10 @@ func ProfileYAML(res *FitResult, name string, prov Provenance) ([]byte, *models.
 		}
 		fmt.Fprintf(&b, " | %7.3f (measured %.3f)\n", res.Latency.Residuals[i], ob.P50Ms)
 	}
-	b.WriteString("#\n# Not calibrated (kept from the base profile, see their source): handshake and\n")
-	b.WriteString("# authorisation CPU (the design opens too few mTLS connections to tell them apart),\n")
-	b.WriteString("# memory, worker threads, same-node and cross-zone latency, NIC bandwidth, control plane.\n")
+	b.WriteString("#\n# Not calibrated (kept from the base profile, see their source): authorisation CPU\n")
+	b.WriteString("# (always paid with a stream open, so not separable from it), Envoy handshake CPU (sidecar\n")
+	b.WriteString("# and waypoint connections are pooled), memory, worker threads, HBONE constants, same-node\n")
+	b.WriteString("# and cross-zone latency, NIC bandwidth, control plane.\n")
 	b.WriteString("# The idle_cores terms above are fitted so they do not bias the per-request costs;\n")
 	b.WriteString("# the schema has no field for them, so simulated CPU leaves them out.\n\n")
 	b.Write(body)
@@ -213,4 +230,13 @@ func orUnknown(s string) string {
 		return "unknown"
 	}
 	return s
+}
+
+func sortedTies(m map[string]Tie) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

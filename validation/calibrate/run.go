@@ -50,17 +50,33 @@ type Report struct {
 // ErrBackend is returned for a backend the data plane cannot run on.
 var ErrBackend = fmt.Errorf("the real data plane runs only on the local backend so far (its mesh file needs pod IPs, which kind assigns after the pods exist); use --backend local")
 
-// NewBackend returns the harness backend named by name with the real data
-// plane, building meshnode into dir if binary is "".
-func NewBackend(ctx context.Context, name, binary, moduleDir, dir string, logf func(string, ...any)) (harness.Backend, error) {
-	switch name {
+// BackendOptions select and configure a backend running the real data
+// plane.
+type BackendOptions struct {
+	// Name is "local" ("" = local) or "kind" (not supported yet).
+	Name string
+	// Binary is a built meshnode; "" builds it from ModuleDir (or the
+	// checkout around the working directory) into Dir.
+	Binary, ModuleDir string
+	// Dir holds the binary, mesh.yaml and the PKI (required).
+	Dir  string
+	Logf func(format string, args ...any)
+	// NodeProxyArgs are extra node-proxy flags.
+	NodeProxyArgs []string
+}
+
+// NewBackend returns the harness backend with the real data plane, and
+// the meshnode binary it runs (built if Binary was "").
+func NewBackend(ctx context.Context, o BackendOptions) (harness.Backend, string, error) {
+	switch o.Name {
 	case "", "local":
-		b, _, err := dataplane.LocalBackend(ctx, dataplane.LocalOptions{Binary: binary, ModuleDir: moduleDir, Dir: dir, Logf: logf})
-		return b, err
+		b, bin, err := dataplane.LocalBackend(ctx, dataplane.LocalOptions{Binary: o.Binary, ModuleDir: o.ModuleDir, Dir: o.Dir,
+			Logf: o.Logf, NodeProxyArgs: o.NodeProxyArgs})
+		return b, bin, err
 	case "kind":
-		return nil, fmt.Errorf("backend kind: %w", ErrBackend)
+		return nil, "", fmt.Errorf("backend kind: %w", ErrBackend)
 	}
-	return nil, fmt.Errorf("backend %q: want local (or kind, once the data plane supports it)", name)
+	return nil, "", fmt.Errorf("backend %q: want local (or kind, once the data plane supports it)", o.Name)
 }
 
 // Run measures the design on the real data plane and fits the profile.
@@ -84,16 +100,29 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		defer os.RemoveAll(dir)
 		scratch = dir
 	}
-	b, err := NewBackend(ctx, o.Backend, o.Binary, o.ModuleDir, filepath.Join(scratch, "dataplane"), o.Logf)
-	if err != nil {
-		return nil, err
+	bin := o.Binary
+	factory := func(unpooled bool) (harness.Backend, error) {
+		bo := BackendOptions{Name: o.Backend, Binary: bin, ModuleDir: o.ModuleDir, Dir: filepath.Join(scratch, "dataplane"), Logf: o.Logf}
+		if unpooled {
+			bo.Dir = filepath.Join(scratch, "dataplane-unpooled")
+			bo.NodeProxyArgs = []string{"--pool-max-streams", "1"}
+		}
+		b, built, err := NewBackend(ctx, bo)
+		if err != nil {
+			return nil, fmt.Errorf("calibrate: %w", err)
+		}
+		bin = built
+		return b, nil
 	}
-	obs, notEmulated, err := Measure(ctx, b, d, func(i int, ob Observation) {
+	obs, notEmulated, err := Measure(ctx, factory, d, func(i int, ob Observation) {
 		if o.Progress != nil {
 			o.Progress(i, len(d.Steps), ob)
 		}
 	})
 	if err != nil {
+		if strings.HasPrefix(err.Error(), "calibrate:") {
+			return nil, err
+		}
 		return nil, fmt.Errorf("calibrate: %w", err)
 	}
 	res, err := FitProfile(obs, d, FitOptions{Base: o.Base, Scratch: filepath.Join(scratch, "sim")})

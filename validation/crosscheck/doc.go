@@ -21,7 +21,7 @@
 //
 // Usage story (root):
 //
-//	b, _ := calibrate.NewBackend(ctx, "local", "", "", dir, nil)
+//	b, _, _ := calibrate.NewBackend(ctx, calibrate.BackendOptions{Name: "local", Dir: dir})
 //	rep, err := crosscheck.Run(ctx, b, crosscheck.Options{Profile: "models/profiles/my-machine.yaml", Dir: "out/validation"})
 //	files, err := rep.Write("out/validation")
 //

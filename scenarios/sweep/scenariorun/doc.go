@@ -22,9 +22,17 @@
 //	                  waypoint declared in topology.spec
 //	waypointScope     the scope of every namespace's waypoint (one is
 //	                  declared for each namespace with services)
-//	workerThreads     ztunnel worker threads in the cost profile
+//	workerThreads     ztunnel worker threads in the cost profile (tuned in
+//	                  memory through scenarios.Options.Tune)
 //	profile           the scenario's profile
 //	mode              the scenario's modes, all run on the same seed
+//
+// With the warm-up rule mser5 (the default) every run records each mode's
+// batch means of end-to-end latency (DefaultBatchInterval wide, from t = 0,
+// warm-up included; scenarios.Options.BatchInterval), and the sweep applies
+// MSER-5 to them to check the scenario's warm-up. Runs stop within one
+// simulated second when the sweep's context is cancelled
+// (scenarios.ExecuteContext).
 //
 // The package sits below package sweep, so that sweep itself stays free of
 // the simulator and could be embedded by package scenarios.

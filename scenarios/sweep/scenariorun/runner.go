@@ -3,14 +3,8 @@ package scenariorun
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
-	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -27,38 +21,37 @@ type Options struct {
 	Duration sim.Time
 	// Command is recorded in each run's summary.
 	Command string
+	// BatchInterval is the batch width of the latency series each run
+	// reports for MSER-5 (sweep warm-up rule "mser5"); 0 means
+	// DefaultBatchInterval.
+	BatchInterval sim.Time
 }
+
+// DefaultBatchInterval is the batch width of the runs' latency series: 100
+// ms gives MSER-5 120 batches (24 groups of 5) on a 2 s + 10 s run.
+const DefaultBatchInterval = 100 * sim.Millisecond
 
 // Runner runs sweep points as scenario runs. It is safe for concurrent use;
 // each call parses its own copy of the scenario.
 type Runner struct {
 	study *Study
 	opt   Options
-
-	mu       sync.Mutex
-	tmpDir   string            // tuned profiles, created on first use
-	profiles map[string]string // profile+threads → tuned profile file
 }
 
-// NewRunner returns a Runner for the study. Close removes its temporary
-// files.
+// NewRunner returns a Runner for the study.
 func NewRunner(s *Study, o Options) (*Runner, error) {
-	return &Runner{study: s, opt: o, profiles: map[string]string{}}, nil
-}
-
-// Close removes the temporary profile files.
-func (r *Runner) Close() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.tmpDir == "" {
-		return nil
+	if o.BatchInterval <= 0 {
+		o.BatchInterval = DefaultBatchInterval
 	}
-	err := os.RemoveAll(r.tmpDir)
-	r.tmpDir = ""
-	return err
+	return &Runner{study: s, opt: o}, nil
 }
 
-// RunPoint implements sweep.Runner.
+// Close releases the runner's resources (there are none left since worker
+// threads are tuned in memory; kept so callers need not change).
+func (r *Runner) Close() error { return nil }
+
+// RunPoint implements sweep.Runner. The run stops promptly (within one
+// simulated second) when ctx is cancelled.
 func (r *Runner) RunPoint(ctx context.Context, p sweep.Point, seed uint64) (*sweep.Outcome, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -69,27 +62,43 @@ func (r *Runner) RunPoint(ctx context.Context, p sweep.Point, seed uint64) (*swe
 	}
 	opt := scenarios.Options{Seed: &seed, Duration: r.opt.Duration, Command: r.opt.Command}
 	if p.WorkerThreads > 0 {
-		prof, err := r.tunedProfile(sc, p.WorkerThreads)
-		if err != nil {
-			return nil, err
-		}
-		opt.Profile = prof
+		opt.Tune = WorkerThreads(p.WorkerThreads)
 	}
-	run, err := scenarios.Execute(sc, opt)
+	mser := r.study.Spec.Warmup == "mser5"
+	if mser {
+		opt.BatchInterval = r.opt.BatchInterval
+	}
+	run, err := scenarios.ExecuteContext(ctx, sc, opt)
 	if err != nil {
 		return nil, err
 	}
-	return &sweep.Outcome{Summary: run.Summary}, nil
+	out := &sweep.Outcome{Summary: run.Summary}
+	if mser {
+		for _, m := range run.Summary.Modes {
+			out.Series = append(out.Series, sweep.ModeSeries{Mode: m.Mode, BatchS: r.opt.BatchInterval.Seconds(), LatencyMs: run.Series[m.Mode]})
+		}
+	}
+	return out, nil
+}
+
+// WorkerThreads returns a profile tuning that sets the ztunnel worker
+// threads (the sweep parameter workerThreads).
+func WorkerThreads(n int) func(*models.Profile) {
+	return func(p *models.Profile) {
+		p.Ztunnel.WorkerThreads.Value = float64(n)
+		p.Ztunnel.WorkerThreads.Derivation = "set by the sweep parameter workerThreads"
+	}
 }
 
 // Scenario returns the study's scenario with the point's parameters
 // applied (every parameter but workerThreads, which lives in the profile).
 func (r *Runner) Scenario(p sweep.Point) (*scenarios.Scenario, error) {
 	var doc yaml.Node
-	if err := yaml.Unmarshal(r.study.doc, &doc); err != nil {
+	if err := yaml.Unmarshal(r.study.Raw, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", r.study.File, err)
 	}
 	root := doc.Content[0]
+	del(root, "sweep") // each run is a plain scenario
 	if err := apply(root, p); err != nil {
 		return nil, fmt.Errorf("%s: applying %s: %w", r.study.File, p, err)
 	}
@@ -238,50 +247,20 @@ func set(m *yaml.Node, key string, v *yaml.Node) {
 	m.Content = append(m.Content, scalar(key), v)
 }
 
+// del removes key from mapping m.
+func del(m *yaml.Node, key string) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content = append(m.Content[:i], m.Content[i+2:]...)
+			return
+		}
+	}
+}
+
 // items returns the elements of a sequence, or nil.
 func items(n *yaml.Node) []*yaml.Node {
 	if n == nil || n.Kind != yaml.SequenceNode {
 		return nil
 	}
 	return n.Content
-}
-
-// tunedProfile writes, once per (profile, threads), a copy of the
-// scenario's profile with the ztunnel worker threads changed, and returns
-// its path. scenarios.Options takes a profile by name or path only.
-func (r *Runner) tunedProfile(sc *scenarios.Scenario, threads int) (string, error) {
-	name := sc.Profile
-	if name != "" && !strings.ContainsAny(name, `/\`) && strings.HasSuffix(name, ".yaml") && !strings.HasPrefix(sc.File(), "library/") {
-		name = filepath.Join(filepath.Dir(sc.File()), name)
-	}
-	key := name + "\x00" + strconv.Itoa(threads)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if f, ok := r.profiles[key]; ok {
-		return f, nil
-	}
-	prof, err := models.LoadProfile(name)
-	if err != nil {
-		return "", err
-	}
-	prof.Ztunnel.WorkerThreads.Value = float64(threads)
-	prof.Ztunnel.WorkerThreads.Derivation = "set by the sweep parameter workerThreads"
-	data, err := yaml.Marshal(prof)
-	if err != nil {
-		return "", fmt.Errorf("tuning profile %s: %w", prof.Name, err)
-	}
-	if r.tmpDir == "" {
-		d, err := os.MkdirTemp("", "ambientsim-sweep-")
-		if err != nil {
-			return "", fmt.Errorf("tuning profile: %w", err)
-		}
-		r.tmpDir = d
-	}
-	h := sha256.Sum256(data)
-	f := filepath.Join(r.tmpDir, "profile-"+hex.EncodeToString(h[:8])+".yaml")
-	if err := os.WriteFile(f, data, 0o644); err != nil {
-		return "", fmt.Errorf("tuning profile: %w", err)
-	}
-	r.profiles[key] = f
-	return f, nil
 }

@@ -1,7 +1,6 @@
 package scenariorun
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -12,8 +11,6 @@ import (
 	"path"
 	"sort"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/ambientsim/ambientsim/scenarios"
 	"github.com/ambientsim/ambientsim/scenarios/sweep"
@@ -37,10 +34,8 @@ func Library() []string {
 type Study struct {
 	File     string              // the path (or library/<name>.yaml)
 	Raw      []byte              // the file as written, sweep section included
-	Scenario *scenarios.Scenario // the scenario without its sweep section
+	Scenario *scenarios.Scenario // the scenario as written (its own runs ignore the sweep section)
 	Spec     *sweep.Spec
-
-	doc []byte // the scenario bytes with the sweep section blanked out
 }
 
 // Load reads a study by path, or a built-in one by name (see Library).
@@ -59,64 +54,18 @@ func Load(nameOrPath string) (*Study, error) {
 	return Parse(nameOrPath, data)
 }
 
-// Parse splits a scenario document into the scenario proper and its sweep
-// section and decodes both strictly.
+// Parse decodes a scenario document with its sweep section strictly (the
+// scenario parser validates the section with sweep.DecodeSpec).
 func Parse(filename string, data []byte) (*Study, error) {
-	var doc yaml.Node
-	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
-		return nil, fmt.Errorf("%s: %s", filename, strings.TrimPrefix(err.Error(), "yaml: "))
+	sc, err := scenarios.Parse(filename, data)
+	if err != nil {
+		return nil, err
 	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("%s: a scenario must be a YAML mapping", filename)
-	}
-	root := doc.Content[0]
-	idx := -1
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		if root.Content[i].Value == "sweep" {
-			idx = i
-		}
-	}
-	if idx < 0 {
+	spec := sc.SweepSpec()
+	if spec == nil {
 		return nil, fmt.Errorf("%s: no sweep: section; add one, e.g.\n  sweep:\n    replications: 5\n    parameters:\n      load: {from: 0.5, to: 2, step: 0.5}", filename)
 	}
-	if root.Style&yaml.FlowStyle != 0 {
-		return nil, fmt.Errorf("%s: write the scenario in block style (one top-level key per line) to sweep it", filename)
-	}
-	spec, err := sweep.DecodeSpec(filename, root.Content[idx+1])
-	if err != nil {
-		return nil, err
-	}
-	// The scenario parser knows nothing of sweeps: hand it the document
-	// with the section's lines blanked, so its line numbers stay right.
-	first := root.Content[idx].Line
-	last := -1 // through the end of the file
-	if idx+2 < len(root.Content) {
-		last = root.Content[idx+2].Line - 1 // comments above the next key go too; harmless
-	}
-	stripped := blankLines(data, first, last)
-	sc, err := scenarios.Parse(filename, stripped)
-	if err != nil {
-		return nil, err
-	}
-	return &Study{File: filename, Raw: data, Scenario: sc, Spec: spec, doc: stripped}, nil
-}
-
-// blankLines empties lines first..last (1-based; last < 0: to the end),
-// keeping the line breaks.
-func blankLines(data []byte, first, last int) []byte {
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	var out bytes.Buffer
-	for i, l := range lines {
-		n := i + 1
-		if n >= first && (last < 0 || n <= last) {
-			if bytes.HasSuffix(l, []byte("\n")) {
-				out.WriteByte('\n')
-			}
-			continue
-		}
-		out.Write(l)
-	}
-	return out.Bytes()
+	return &Study{File: filename, Raw: data, Scenario: sc, Spec: spec}, nil
 }
 
 // Hash is the sha256 of the study file as written.

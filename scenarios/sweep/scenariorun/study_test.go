@@ -2,11 +2,14 @@ package scenariorun
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ambientsim/ambientsim/models"
 	"github.com/ambientsim/ambientsim/scenarios/sweep"
+	"github.com/ambientsim/ambientsim/sim"
 )
 
 const studyDoc = `name: t
@@ -142,25 +145,28 @@ func TestScenarioOverrides(t *testing.T) {
 				}
 			}
 		}},
-		{"worker threads tune the profile", sweep.Point{WorkerThreads: 7}, func(t *testing.T, r *Runner, p sweep.Point) {
-			sc, err := r.Scenario(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f, err := r.tunedProfile(sc, 7)
-			if err != nil {
-				t.Fatal(err)
-			}
-			prof, err := models.LoadProfile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
+		{"worker threads tune the profile in memory", sweep.Point{WorkerThreads: 7}, func(t *testing.T, r *Runner, p sweep.Point) {
 			base, _ := models.LoadProfile("")
+			prof, _ := models.LoadProfile("")
+			WorkerThreads(7)(prof)
 			if prof.Ztunnel.WorkerThreads.Value != 7 || prof.Name != base.Name || prof.Waypoint.WorkerThreads.Value != base.Waypoint.WorkerThreads.Value {
 				t.Errorf("tuned profile: ztunnel threads %g name %s", prof.Ztunnel.WorkerThreads.Value, prof.Name)
 			}
-			if again, _ := r.tunedProfile(sc, 7); again != f {
-				t.Errorf("tuned profile written twice")
+			// Two thread counts: same profile name, different inputs hash
+			// (the hash covers the tuned profile).
+			a, err := r.RunPoint(context.Background(), sweep.Point{Load: 1, WorkerThreads: 1}, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := r.RunPoint(context.Background(), sweep.Point{Load: 1, WorkerThreads: 7}, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Summary.Profile.Name != base.Name || b.Summary.Profile.Name != base.Name {
+				t.Errorf("profile names %q %q, want %q", a.Summary.Profile.Name, b.Summary.Profile.Name, base.Name)
+			}
+			if a.Summary.InputsHash == b.Summary.InputsHash {
+				t.Error("1 and 7 worker threads gave the same inputs hash")
 			}
 		}},
 	}
@@ -227,5 +233,64 @@ func TestLoadLibraryStudy(t *testing.T) {
 	}
 	if _, err := Load("no-such-study"); err == nil || !strings.Contains(err.Error(), "capacity") {
 		t.Errorf("unknown study: %v", err)
+	}
+}
+
+// TestRunPointSeriesAndMSER: real runs report each mode's batch series
+// (warm-up included), so the sweep's MSER-5 check sees every replication.
+func TestRunPointSeriesAndMSER(t *testing.T) {
+	s := mustParse(t, studyDoc)
+	r, _ := NewRunner(s, Options{})
+	out, err := r.RunPoint(context.Background(), sweep.Point{Load: 1}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Series) != 2 {
+		t.Fatalf("%d series, want one per mode", len(out.Series))
+	}
+	for i, ser := range out.Series {
+		if ser.Mode != out.Summary.Modes[i].Mode || ser.BatchS != 0.1 || len(ser.LatencyMs) != 12 { // 200 ms + 1 s
+			t.Errorf("series %d: mode %s, %g s batches, %d values", i, ser.Mode, ser.BatchS, len(ser.LatencyMs))
+		}
+	}
+	plan, err := s.Plan(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sweep.Run(context.Background(), plan, r, sweep.Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Warmup.Rule != "mser5" {
+		t.Errorf("warm-up rule %q", res.Warmup.Rule)
+	}
+	for _, p := range res.Points {
+		for _, m := range p.Modes {
+			if m.Warmup == nil || m.Warmup.ScenarioWarmupS != 0.2 {
+				t.Errorf("point %v mode %s: warm-up check %+v", p.Point, m.Mode, m.Warmup)
+			}
+		}
+	}
+	// warmup: scenario turns the series (and the check) off.
+	r2, _ := NewRunner(mustParse(t, strings.Replace(studyDoc, "  replications: 2\n", "  replications: 2\n  warmup: scenario\n", 1)), Options{})
+	out, err = r2.RunPoint(context.Background(), sweep.Point{Load: 1}, 5)
+	if err != nil || out.Series != nil {
+		t.Errorf("warmup: scenario: series %v, err %v", out.Series, err)
+	}
+}
+
+// TestRunPointCancel: cancelling stops a long run within moments.
+func TestRunPointCancel(t *testing.T) {
+	s := mustParse(t, studyDoc)
+	r, _ := NewRunner(s, Options{Duration: 3600 * sim.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := r.RunPoint(ctx, sweep.Point{Load: 500}, 1) // ~25k req/s for an hour: minutes of CPU
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("cancelled run: %v", err)
+	}
+	if el := time.Since(start); el > 15*time.Second {
+		t.Errorf("run took %v to stop after cancellation", el)
 	}
 }

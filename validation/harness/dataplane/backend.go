@@ -50,6 +50,8 @@ type LocalOptions struct {
 	// Dir holds the built binary, mesh.yaml and the PKI (required).
 	Dir  string
 	Logf func(format string, args ...any)
+	// NodeProxyArgs are extra node-proxy flags (see Options.NodeProxyArgs).
+	NodeProxyArgs []string
 }
 
 // LocalBackend checks the local backend's prerequisites (root, ip, tc),
@@ -81,7 +83,7 @@ func LocalBackend(ctx context.Context, o LocalOptions) (*harness.Local, string, 
 	} else if _, err := os.Stat(bin); err != nil {
 		return nil, "", fmt.Errorf("dataplane: meshnode binary: %w", err)
 	}
-	b, err := harness.NewLocal(harness.LocalOptions{Commander: NewCommander(Options{Binary: bin, Dir: o.Dir}), Logf: o.Logf})
+	b, err := harness.NewLocal(harness.LocalOptions{Commander: NewCommander(Options{Binary: bin, Dir: o.Dir, NodeProxyArgs: o.NodeProxyArgs}), Logf: o.Logf})
 	if err != nil {
 		return nil, "", err
 	}

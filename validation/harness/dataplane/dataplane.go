@@ -48,6 +48,9 @@ type Options struct {
 	// LogLevel of every role ("warn" if empty: proxies log per connection at
 	// info, which would cost CPU the measurement then charges them).
 	LogLevel string
+	// NodeProxyArgs are appended to every node proxy's command line, e.g.
+	// {"--pool-max-streams", "1"} for one HBONE connection per stream.
+	NodeProxyArgs []string
 }
 
 // Build compiles validation/cmd/meshnode from the module at moduleDir into
@@ -137,6 +140,7 @@ func (c *Commander) Command(spec harness.ProcessSpec) (harness.Command, error) {
 		for _, port := range p.CapturePorts {
 			cmd.Args = append(cmd.Args, "--capture", fmt.Sprintf("listen=0.0.0.0:%d,mode=tproxy", port))
 		}
+		cmd.Args = append(cmd.Args, c.opts.NodeProxyArgs...)
 		cmd.ReadyAddr = netip.AddrPortFrom(spec.IP, harness.HBONEPort).String()
 	case harness.KindWaypoint:
 		if err := needCA(); err != nil {
