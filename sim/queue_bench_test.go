@@ -291,3 +291,14 @@ func keys(b []wentry) [][2]uint64 {
 	}
 	return k
 }
+
+// cmpKey orders entries by (at, seq), the queue's order.
+func cmpKey(a, b wentry) int {
+	if a.at != b.at {
+		if a.at < b.at {
+			return -1
+		}
+		return 1
+	}
+	return cmpSeq(a, b)
+}

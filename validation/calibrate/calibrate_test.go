@@ -258,3 +258,11 @@ func BenchmarkFitProfileTiny(b *testing.B) {
 	b.ReportMetric(float64(len(d.Steps)), "steps")
 	b.ReportMetric(float64(res.LatencyIterations), "gauss-newton-iterations")
 }
+
+func TestRound(t *testing.T) {
+	for _, c := range []struct{ in, want float64 }{{57.114000000000004, 57.114}, {0.0012345678, 0.0012346}, {123456789, 123460000}, {math.NaN(), 0}} {
+		if got := round(c.in); got != c.want {
+			t.Errorf("round(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}

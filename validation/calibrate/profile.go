@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -217,12 +218,13 @@ func seText(e Estimate, unit string) string {
 	return fmt.Sprintf("SE ± %.3g %s", e.SE, unit)
 }
 
+// round keeps 5 significant digits (and no binary noise in the YAML).
 func round(v float64) float64 {
-	if v == 0 || math.IsNaN(v) {
+	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0
 	}
-	mag := math.Pow(10, math.Floor(math.Log10(math.Abs(v)))-4)
-	return math.Round(v/mag) * mag
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 5, 64), 64)
+	return r
 }
 
 func orUnknown(s string) string {
