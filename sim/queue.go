@@ -69,7 +69,6 @@ type wheelQueue struct {
 	pool    [wheelPoolClasses][][]wentry // spare backing arrays by capacity class
 	pooled  int                          // total capacity held in pool
 	scratch []wentry
-	hint    int // pool class for buckets created by a split
 }
 
 func (q *wheelQueue) len() int { return q.n }
@@ -147,10 +146,6 @@ func (q *wheelQueue) growBucket(b *[]wentry, d, v uint) {
 	if len(*b) == 0 {
 		q.occ[d][v/64] |= 1 << (v % 64)
 		q.lvmask |= 1 << d
-		if q.hint > 0 {
-			*b = q.fromPool(q.hint)
-			return
-		}
 	}
 	*b = q.grow(*b)
 }
@@ -295,7 +290,6 @@ func (q *wheelQueue) popUntil(limit Time) *wentry {
 			}
 		default:
 			var b0 []wentry
-			q.hint = min(bits.Len(uint(len(b)>>(wheelBits+3))), wheelPoolClasses-1)
 			for k := range b {
 				e := &b[k]
 				x := uint64(e.at ^ lo)
@@ -308,7 +302,6 @@ func (q *wheelQueue) popUntil(limit Time) *wentry {
 				}
 				q.add(e, x)
 			}
-			q.hint = 0
 			q.b0 = b0
 			q.runMax = lo
 			q.release(b)

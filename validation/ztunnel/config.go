@@ -1,7 +1,10 @@
 package ztunnel
 
 import (
+	"context"
 	"log/slog"
+	"net"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +34,14 @@ type Config struct {
 	PoolIdleTimeout time.Duration // 5 min
 	ConnectTimeout  time.Duration // 10 s, HBONE and pod dials
 	ServerStreams   uint32        // 200 advertised to HBONE clients
+
+	// Dial opens every TCP connection the proxy originates (HBONE to the next
+	// hop, and the pod dial after an inbound CONNECT), with the local address
+	// bound to source when that is valid and local. nil means hbone.DialFrom.
+	// It is ztunnel's socket factory: in-pod mode supplies one that creates
+	// the socket inside the pod's network namespace with the proxy's SO_MARK,
+	// so the pod's capture rules skip the proxy's own traffic.
+	Dial func(ctx context.Context, source netip.Addr, addr string) (net.Conn, error)
 
 	Registry *prometheus.Registry // metrics go here; a fresh registry if nil
 	Logger   *slog.Logger

@@ -55,7 +55,7 @@ func (p *Proxy) serveInbound(r *hbone.Request, s *hbone.ServerStream) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context, p.cfg.ConnectTimeout)
-	up, err := hbone.DialFrom(ctx, srcIP, r.Target.String())
+	up, err := p.cfg.Dial(ctx, srcIP, r.Target.String())
 	cancel()
 	if err != nil {
 		rec.Close(hbone.FlagConnect)

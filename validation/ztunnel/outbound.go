@@ -58,7 +58,7 @@ func (p *Proxy) serveOutbound(c net.Conn, src *mesh.WorkloadInfo, dst netip.Addr
 		}
 		upstream = s
 	case mesh.HopPassthrough:
-		u, err := hbone.DialFrom(ctx, src.Addr, out.NextHop.String())
+		u, err := p.cfg.Dial(ctx, src.Addr, out.NextHop.String())
 		if err != nil {
 			rec.Close(hbone.FlagConnect)
 			hbone.Reset(c)

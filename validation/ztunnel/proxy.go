@@ -59,6 +59,9 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
+	if cfg.Dial == nil {
+		cfg.Dial = hbone.DialFrom
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -82,7 +85,7 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	p.mgr = identity.NewManager(cfg.Issuer, cfg.CertTTL)
 	p.client = hbone.NewClient(hbone.ClientConfig{Manager: p.mgr, MaxStreamsPerConn: cfg.PoolMaxStreams,
-		IdleTimeout: cfg.PoolIdleTimeout, DialTimeout: cfg.ConnectTimeout, Logger: p.log})
+		IdleTimeout: cfg.PoolIdleTimeout, DialTimeout: cfg.ConnectTimeout, Dial: cfg.Dial, Logger: p.log})
 	p.server = hbone.NewServer(hbone.ServerConfig{
 		TLS:                  identity.ServerTLSFor(p.mgr, p.serverIdentity),
 		Handler:              hbone.HandlerFunc(p.serveInbound),
