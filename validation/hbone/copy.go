@@ -15,6 +15,17 @@ const BufferSize = 64 << 10
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, BufferSize); return &b }}
 
+// LargeBufferSize is what a copy grows to once its source keeps filling
+// BufferSize reads (a bulk transfer), as ztunnel's adaptive copy buffers grow
+// to 256 KiB. Larger writes mean larger HTTP/2 DATA frames: fewer frame
+// headers, each costing its own small TLS record and write syscall.
+const LargeBufferSize = 256 << 10
+
+// growAfter consecutive full reads switch a copy to a large buffer.
+const growAfter = 4
+
+var largePool = sync.Pool{New: func() any { b := make([]byte, LargeBufferSize); return &b }}
+
 // GetBuffer takes a BufferSize buffer from the shared pool.
 func GetBuffer() *[]byte { return bufPool.Get().(*[]byte) }
 
@@ -28,11 +39,18 @@ type closeWriter interface{ CloseWrite() error }
 type Counter func(n int)
 
 // CopyCounted copies src to dst with a pooled buffer, calling count after
-// each write. It returns the bytes written and the first error other than
+// each write. It starts with a BufferSize buffer and switches to a
+// LargeBufferSize one after growAfter consecutive reads filled the buffer. It returns the bytes written and the first error other than
 // io.EOF.
 func CopyCounted(dst io.Writer, src io.Reader, count Counter) (int64, error) {
-	bp := GetBuffer()
-	defer PutBuffer(bp)
+	bp, large, full := GetBuffer(), false, 0
+	defer func() {
+		if large {
+			largePool.Put(bp)
+		} else {
+			PutBuffer(bp)
+		}
+	}()
 	buf := *bp
 	var total int64
 	for {
@@ -55,6 +73,15 @@ func CopyCounted(dst io.Writer, src io.Reader, count Counter) (int64, error) {
 				return total, nil
 			}
 			return total, rerr
+		}
+		if !large {
+			if nr < len(buf) {
+				full = 0
+			} else if full++; full >= growAfter {
+				PutBuffer(bp)
+				bp, large = largePool.Get().(*[]byte), true
+				buf = *bp
+			}
 		}
 	}
 }

@@ -50,3 +50,35 @@ func BenchmarkCopyCounted(b *testing.B) {
 		_, _ = hbone.CopyCounted(io.Discard, r, nil)
 	}
 }
+
+// maxWriter records the largest write.
+type maxWriter struct{ max int }
+
+func (w *maxWriter) Write(p []byte) (int, error) { w.max = max(w.max, len(p)); return len(p), nil }
+
+// trickle returns at most 1000 bytes per read, like an interactive peer.
+type trickle struct{ zeroReader }
+
+func (t *trickle) Read(p []byte) (int, error) { return t.zeroReader.Read(p[:min(len(p), 1000)]) }
+
+// A bulk source (every read fills the buffer) grows the copy to
+// LargeBufferSize; a trickling one keeps the small buffer.
+func TestCopyCountedGrowsForBulk(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		src  io.Reader
+		want int
+	}{
+		{"bulk", &zeroReader{n: 4 << 20}, hbone.LargeBufferSize},
+		{"short bulk", &zeroReader{n: 4 * hbone.BufferSize}, hbone.BufferSize},
+		{"trickle", &trickle{zeroReader{n: 4 << 20}}, 1000},
+	} {
+		w := &maxWriter{}
+		if n, err := hbone.CopyCounted(w, c.src, nil); err != nil || n == 0 {
+			t.Fatalf("%s: copied %d: %v", c.name, n, err)
+		}
+		if w.max != c.want {
+			t.Errorf("%s: largest write %d, want %d", c.name, w.max, c.want)
+		}
+	}
+}

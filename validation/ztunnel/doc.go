@@ -12,6 +12,13 @@
 // cannot be reached, 400 for a bad request; the source application then sees
 // a TCP reset.
 //
+// In-pod mode (tested end to end with real iptables rules in
+// e2e.TestTransparentCaptureEndToEnd): call Start on a thread inside the
+// pod's network namespace so the listeners (15001 capture with mode
+// redirect, 15008) live there, and set Config.Dial to a socket factory that
+// creates the proxy's own sockets in that namespace with SO_MARK 0x539, which
+// the pod's nat OUTPUT REDIRECT rule skips.
+//
 // Usage story:
 //
 //	ix, _ := mesh.Compile(m)
