@@ -294,6 +294,8 @@ func TestSchemaCoversTypes(t *testing.T) {
 	if err := json.Unmarshal(js, &schema); err != nil {
 		t.Fatal(err)
 	}
+	yamlNodeT := reflect.TypeOf(yaml.Node{})
+	unmarshalerT := reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
 	var walk func(tp reflect.Type, s map[string]any, path string)
 	walk = func(tp reflect.Type, s map[string]any, path string) {
 		for tp.Kind() == reflect.Pointer || tp.Kind() == reflect.Slice {
