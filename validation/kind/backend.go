@@ -115,6 +115,11 @@ func (b *Backend) setup(ctx context.Context, plan *harness.Plan) (err error) {
 	if err := os.MkdirAll(filepath.Join(f.ImageDir, "bin"), 0o755); err != nil {
 		return fmt.Errorf("kind backend: %w", err)
 	}
+	if b.opts.SharedDir != "" {
+		if err := os.MkdirAll(b.opts.SharedDir, 0o755); err != nil {
+			return fmt.Errorf("kind backend: %w", err)
+		}
+	}
 	for path, data := range map[string][]byte{f.Cluster: bundle.Cluster, f.Dockerfile: bundle.Dockerfile, f.Manifests: bundle.Manifests} {
 		if err := writeFileAtomic(path, data); err != nil {
 			return err
@@ -128,6 +133,32 @@ func (b *Backend) setup(ctx context.Context, plan *harness.Plan) (err error) {
 			b.mu.Lock()
 			b.created = true
 			b.mu.Unlock()
+			if b.opts.InboundCapture {
+				if err := b.installCapture(ctx, plan); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// installCapture runs CaptureSteps on every kind node with a node proxy.
+func (b *Backend) installCapture(ctx context.Context, plan *harness.Plan) error {
+	for _, np := range plan.NodeProxies {
+		q := NodeQueryStep(b.opts, np.Node)
+		out, err := b.runner.Run(ctx, q.Argv[0], q.Argv[1:]...)
+		if err != nil {
+			return fmt.Errorf("kind backend: %s: %w", q.Why, err)
+		}
+		f := strings.Fields(string(out))
+		if len(f) != 3 {
+			return fmt.Errorf("kind backend: %s: answer %q, want \"<node> <pod CIDR> <node IP>\"", q.Why, out)
+		}
+		for _, s := range CaptureSteps(f[0], f[1], f[2]) {
+			if _, err := b.runner.Run(ctx, s.Argv[0], s.Argv[1:]...); err != nil {
+				return fmt.Errorf("kind backend: %s: %w", s.Why, err)
+			}
 		}
 	}
 	return nil

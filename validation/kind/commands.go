@@ -3,7 +3,10 @@ package kind
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
+
+	"github.com/ambientsim/ambientsim/validation/harness"
 )
 
 // Step is one command the kind backend runs, with why.
@@ -77,6 +80,40 @@ func SetupSteps(b *Bundle, f Files, opts Options) []Step {
 			Argv: kubectl(opts, "-n", ns, "wait", "--for=condition=Available", "deployment", "--all", "--timeout", wait)})
 	}
 	return steps
+}
+
+// CaptureTable is the routing table, on kind nodes, that delivers
+// captured packets to the node itself.
+const CaptureTable = "100"
+
+// NodeQueryStep asks which kind node runs plan node node, its pod CIDR
+// and its IP; the answer is "<kind node name> <pod CIDR> <node IP>".
+func NodeQueryStep(opts Options, node string) Step {
+	opts.defaults()
+	return Step{Why: "find the kind node, pod CIDR and IP of " + node,
+		Argv: kubectl(opts, "get", "nodes", "-l", LabelNode+"="+node, "-o",
+			`jsonpath={.items[0].metadata.name}{" "}{.items[0].spec.podCIDR}{" "}{.items[0].status.addresses[?(@.type=="InternalIP")].address}`)}
+}
+
+// CaptureSteps install the inbound capture on one kind node (a container
+// with iproute2): TCP to the node's pod CIDR on port harness.HBONEPort —
+// from other nodes, from the node's pods and from the node itself — is
+// delivered locally, to the node proxy's transparent listener, whose
+// accepted connections keep the pod's IP as local address. It is the
+// local backend's inbound policy-routing rule with the node's pod CIDR
+// for the per-pod addresses (pod IPs are not known in advance). The
+// capture table's route has the node's IP as preferred source: a
+// connection the node itself opens to a local pod's 15008 (its node
+// proxy dialling its own pod) then comes from the node IP, so the
+// listener's replies go back to the node, not out to the pod.
+func CaptureSteps(kindNode, podCIDR, nodeIP string) []Step {
+	exec := func(args ...string) []string { return append([]string{"docker", "exec", kindNode}, args...) }
+	return []Step{
+		{Why: "capture table on " + kindNode + ": every destination is local",
+			Argv: exec("ip", "route", "replace", "local", "0.0.0.0/0", "dev", "lo", "table", CaptureTable, "src", nodeIP)},
+		{Why: "capture inbound HBONE to the pods of " + kindNode + " for its node proxy",
+			Argv: exec("ip", "rule", "add", "to", podCIDR, "ipproto", "tcp", "dport", strconv.Itoa(harness.HBONEPort), "lookup", CaptureTable, "prio", "100")},
+	}
 }
 
 // RunSteps is the command sequence of one Run, given its Jobs file.

@@ -1,8 +1,7 @@
-package kind
+package kind_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,68 +9,55 @@ import (
 	"time"
 
 	"github.com/ambientsim/ambientsim/validation/harness"
+	"github.com/ambientsim/ambientsim/validation/harness/dataplane"
+	"github.com/ambientsim/ambientsim/validation/kind"
 )
 
-// TestKindEndToEnd runs the whole kind backend — cluster, image, manifests,
-// a Job, measurement, deletion — with a stand-in data plane
-// (testdata/helper). It takes minutes, so it runs only where a container
-// engine and kind exist and AMBIENTSIM_KIND_E2E=1 asks for it.
+// TestKindEndToEnd runs the real data plane on a real kind cluster through
+// dataplane.KindBackend — cluster, capture, meshnode image, manifests, a
+// load-generator Job, measurement, deletion — and checks a request went
+// client-b → node proxy (node-b) → HBONE → node proxy (node-a) → server-a.
+// It takes minutes, so it runs only where a container engine and kind
+// exist and AMBIENTSIM_KIND_E2E=1 asks for it. It has never run on the
+// machine it was written on (no container engine there).
 func TestKindEndToEnd(t *testing.T) {
 	if os.Getenv("AMBIENTSIM_KIND_E2E") == "" {
 		t.Skip("set AMBIENTSIM_KIND_E2E=1 to create a real kind cluster (takes minutes)")
 	}
-	if err := CheckPrerequisites(context.Background(), harness.ExecRunner{}, exec.LookPath); err != nil {
+	if err := kind.CheckPrerequisites(context.Background(), harness.ExecRunner{}, exec.LookPath); err != nil {
 		t.Skip(err)
 	}
 	moduleDir, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmdr := harness.CommanderFunc(func(s harness.ProcessSpec) (harness.Command, error) {
-		bin := "/usr/local/bin/helper"
-		switch s.Kind {
-		case harness.KindNodeProxy:
-			return harness.Command{Path: bin, Args: []string{"-mode=echo", "-listen=:15008", "-metrics=:15020"},
-				ReadyAddr: "$(POD_IP):15008", MetricsURL: "http://$(POD_IP):15020/metrics"}, nil
-		case harness.KindEcho:
-			return harness.Command{Path: bin, Args: []string{"-mode=echo", "-listen=:8080"}, ReadyAddr: ":8080"}, nil
-		case harness.KindLoadGen:
-			n := int(s.Load.RatePerSec * s.Load.Duration.Seconds())
-			return harness.Command{Path: bin, Args: []string{"-mode=client", "-target=" + s.Load.Target + ":80", fmt.Sprintf("-count=%d", n)}}, nil
-		}
-		return harness.Command{}, fmt.Errorf("no stand-in for %s", s.Kind)
-	})
-	plan := &harness.Plan{
-		Nodes: []harness.Node{{Name: "node-a", Zone: "zone-1"}, {Name: "node-b", Zone: "zone-2"}},
-		Pods: []harness.Pod{
-			{Name: "server", Node: "node-a", Service: "echo", Roles: []harness.Role{harness.RoleEcho}},
-			{Name: "client", Node: "node-b", Roles: []harness.Role{harness.RoleLoadGen}},
-		},
-		NodeProxies: []harness.NodeProxy{{Node: "node-a"}, {Node: "node-b"}},
-	}
-	b, err := New(Options{
-		ClusterName: "ambientsim-e2e",
-		Commander:   cmdr,
-		ModuleDir:   moduleDir,
-		Binaries:    []Binary{{Name: "helper", Package: "./validation/kind/testdata/helper"}},
-	}, nil)
+	b, err := dataplane.KindBackend(dataplane.KindOptions{ModuleDir: moduleDir, Dir: t.TempDir(), ClusterName: "ambientsim-e2e"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	m, err := harness.Session(ctx, b, plan, &harness.Experiment{Name: "smoke", Loads: []harness.Load{{
-		From: "client", Target: "echo", Protocol: "tcp", RatePerSec: 10, Duration: 2 * time.Second}}}, 5*time.Minute)
+	exp := dataplane.CrossNodeL4(20, 5*time.Second, 2)
+	exp.Loads = append(exp.Loads, harness.Load{From: "client-a", Target: "echo", Protocol: "http", RatePerSec: 10,
+		Duration: 5 * time.Second, Connections: 1})
+	m, err := harness.Session(ctx, b, dataplane.TwoNodeAmbient(), exp, 5*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := m.Loads[0].Result; r == nil || r.RetCodes["OK"] != 20 {
-		t.Errorf("load result %+v", m.Loads[0])
+	for i, lr := range m.Loads {
+		if r := lr.Result; r == nil || r.DurationHistogram.Count < 40 || r.RetCodes["200"] != r.DurationHistogram.Count {
+			t.Errorf("load %d (%s → %s): %+v", i, lr.Load.From, lr.Load.Target, lr)
+		}
 	}
-	if sc, ok := m.Scrape("nodeproxy/node-a"); !ok || sc.Err != "" {
-		t.Errorf("scrape %+v", sc)
+	src, _ := m.Scrape("nodeproxy/node-b")
+	dst, _ := m.Scrape("nodeproxy/node-a")
+	if src.Err != "" || dst.Err != "" {
+		t.Fatalf("scrape errors: %q, %q", src.Err, dst.Err)
 	}
-	if p, ok := m.Process("echo/server"); !ok || p.PeakMemoryBytes <= 0 {
-		t.Errorf("echo/server usage %+v", p)
+	if n, ok := dst.Sum("istio_tcp_connections_opened_total", map[string]string{"reporter": "destination"}); !ok || n < 2 {
+		t.Errorf("node-a's proxy reports %v inbound connections, want the client's", n)
+	}
+	if p, ok := m.Process("echo/server-a"); !ok || p.PeakMemoryBytes <= 0 {
+		t.Errorf("echo/server-a usage %+v", p)
 	}
 }

@@ -87,8 +87,11 @@ func ExampleGenerate() {
 	// DaemonSet  ambientsim-system/nodeproxy-node-b
 	// Deployment apps/waypoint
 	// Service    apps/waypoint
+	// Service    apps/pod-server-a
 	// Deployment apps/server-a
+	// Service    apps/pod-server-b
 	// Deployment apps/server-b
+	// Service    apps/pod-client
 	// Service    apps/echo
 	// not emulated: [cross-zone latency 1ms not emulated: the kind backend does not shape links]
 }

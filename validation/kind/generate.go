@@ -74,6 +74,15 @@ type Options struct {
 	// LoadGrace is how long a load-generator Job may run past its load's
 	// duration (default 60 s).
 	LoadGrace time.Duration
+	// SharedDir, if set, is a host directory every kind node mounts and
+	// every pod sees at SharedMount (hostPath): the data plane's mesh
+	// file and the PKI its CA writes for the other processes.
+	SharedDir string
+	// InboundCapture routes, on every node with a node proxy, TCP to the
+	// node's pod CIDR on port harness.HBONEPort to the node itself (policy
+	// routing, as the local backend's inbound capture), where the node
+	// proxy's transparent listener accepts it (see CaptureSteps).
+	InboundCapture bool
 }
 
 func (o *Options) defaults() {
@@ -90,7 +99,7 @@ func (o *Options) defaults() {
 		o.ModuleDir = "."
 	}
 	if o.SystemNamespace == "" {
-		o.SystemNamespace = "ambientsim-system"
+		o.SystemNamespace = DefaultSystemNamespace
 	}
 	if o.GOARCH == "" {
 		o.GOARCH = runtime.GOARCH
@@ -151,7 +160,32 @@ func Generate(plan *harness.Plan, opts Options) (*Bundle, error) {
 		return nil, err
 	}
 	b.NotEmulated = notEmulated(plan.Network)
+	if opts.InboundCapture {
+		b.NotEmulated = append(b.NotEmulated, captureNotes(plan)...)
+	}
 	return b, nil
+}
+
+// captureNotes says how the kind backend's capture differs from
+// ztunnel's in-pod redirection, for the plan at hand.
+func captureNotes(p *harness.Plan) []string {
+	out := []string{
+		"capture differs from ztunnel's in-pod redirection: ambient load generators dial their node proxy's explicit listener at $(HOST_IP) (nothing is redirected inside the pod), and inbound HBONE reaches the node proxy by node-level policy routing of the node's pod CIDR on port 15008",
+		"HBONE leaves a node proxy from the node's IP, not the source pod's: destination-reported istio_tcp_* metrics know the source by principal and namespace only (source_workload \"unknown\")",
+	}
+	hasSidecarServer, hasHBONEClient := false, len(p.Waypoints) > 0
+	for _, pod := range p.Pods {
+		if pod.Mode == harness.ModeSidecar && pod.HasRole(harness.RoleEcho) {
+			hasSidecarServer = true
+		}
+		if pod.Mode == harness.ModeAmbient {
+			hasHBONEClient = true
+		}
+	}
+	if hasSidecarServer && hasHBONEClient {
+		out = append(out, "HBONE to a sidecar-mode pod's port 15008 (from a node proxy or waypoint) is captured by that node's policy routing and refused by its node proxy on kind; sidecar-to-sidecar traffic (port 15006) is unaffected")
+	}
+	return out
 }
 
 func notEmulated(n harness.Network) []string {
@@ -180,14 +214,18 @@ func (g *generator) cluster() ([]byte, error) {
 	for _, np := range g.plan.NodeProxies {
 		proxied[np.Node] = true
 	}
+	var mounts []Mount
+	if g.opts.SharedDir != "" {
+		mounts = []Mount{{HostPath: g.opts.SharedDir, ContainerPath: SharedMount}}
+	}
 	c := Cluster{Kind: "Cluster", APIVersion: "kind.x-k8s.io/v1alpha4", Name: g.opts.ClusterName,
-		Nodes: []ClusterNode{{Role: "control-plane"}}}
+		Nodes: []ClusterNode{{Role: "control-plane", ExtraMounts: mounts}}}
 	for _, n := range g.plan.Nodes {
 		labels := map[string]string{LabelNode: n.Name, LabelZone: orDefault(n.Zone, "zone-default")}
 		if proxied[n.Name] {
 			labels[LabelNodeProxy] = "true"
 		}
-		c.Nodes = append(c.Nodes, ClusterNode{Role: "worker", Labels: labels})
+		c.Nodes = append(c.Nodes, ClusterNode{Role: "worker", Labels: labels, ExtraMounts: mounts})
 	}
 	return marshalDocs(c)
 }
@@ -254,6 +292,9 @@ func (g *generator) container(name string, spec harness.ProcessSpec) (Container,
 	if len(g.opts.ConfigFiles) > 0 {
 		c.VolumeMounts = append(c.VolumeMounts, VolumeMount{Name: "config", MountPath: ConfigDir, ReadOnly: true})
 	}
+	if g.opts.SharedDir != "" {
+		c.VolumeMounts = append(c.VolumeMounts, VolumeMount{Name: "shared", MountPath: SharedMount})
+	}
 	for _, kv := range cmd.Env {
 		k, v, _ := strings.Cut(kv, "=")
 		c.Env = append(c.Env, EnvVar{Name: k, Value: v})
@@ -301,6 +342,9 @@ func (g *generator) volumes() []Volume {
 	v := []Volume{{Name: "scratch", EmptyDir: &EmptyDirVolumeSource{}}}
 	if len(g.opts.ConfigFiles) > 0 {
 		v = append(v, Volume{Name: "config", ConfigMap: &ConfigMapVolumeSource{Name: ConfigMapName}})
+	}
+	if g.opts.SharedDir != "" {
+		v = append(v, Volume{Name: "shared", HostPath: &HostPathVolumeSource{Path: SharedMount, Type: "DirectoryOrCreate"}})
 	}
 	return v
 }
@@ -402,7 +446,14 @@ func (g *generator) manifests() ([]byte, []Process, error) {
 		pname := harness.ProcessName(harness.KindWaypoint, w.Name)
 		podLabels := map[string]string{LabelProcess: ProcessLabel(pname), LabelPod: w.Name, "gateway.networking.k8s.io/gateway-name": w.Name}
 		docs = append(docs, g.deployment(w.Name, ns, w.Node, podLabels, []Container{c}, &grace))
-		docs = append(docs, g.service(w.Name, ns, map[string]string{LabelPod: w.Name}, c.Ports, false))
+		// The waypoint is reached at its ClusterIP, port 15008 (HBONE),
+		// whatever port the pod listens on (the ready port).
+		ports := append([]ContainerPort(nil), c.Ports...)
+		svc := g.service(w.Name, ns, map[string]string{LabelPod: w.Name}, ports, false)
+		if len(c.Ports) > 0 && c.Ports[0].Name == "ready" {
+			svc.Spec.Ports[0].Name, svc.Spec.Ports[0].Port = "hbone", harness.HBONEPort
+		}
+		docs = append(docs, svc)
 		procs = append(procs, Process{Name: pname, Kind: harness.KindWaypoint, Node: w.Node, Namespace: ns,
 			MetricsPort: mport, MetricsPath: mpath, Controller: "deployment/" + w.Name})
 	}
@@ -438,10 +489,15 @@ func (g *generator) manifests() ([]byte, []Process, error) {
 				services[key] = c.Ports
 			}
 		}
+		// Every plan pod gets its DNS name; a pure load-generator pod's
+		// Service selects its Jobs' pods while a load runs.
+		// (Plan validation limits pod names to 42 characters, so
+		// pod-<name> fits a Service name's 63.)
+		docs = append(docs, g.podService(p.Name, ns))
 		if len(containers) == 0 {
 			continue
 		}
-		podLabels := map[string]string{LabelPod: p.Name, LabelProcess: ProcessLabel(harness.ProcessName(harness.KindEcho, p.Name))}
+		podLabels := map[string]string{LabelPod: p.Name, LabelDNS: p.Name, LabelProcess: ProcessLabel(harness.ProcessName(harness.KindEcho, p.Name))}
 		if p.Service != "" {
 			podLabels[LabelService] = p.Service
 		}
@@ -476,6 +532,14 @@ func (g *generator) deployment(name, ns, node string, podLabels map[string]strin
 			},
 		},
 	}
+}
+
+// podService is the headless Service giving plan pod name
+// its DNS name, PodDNSName(name, ns): it selects exactly that pod (label
+// LabelDNS) and publishes it before it is ready.
+func (g *generator) podService(name, ns string) Service {
+	return Service{TypeMeta: TypeMeta{"v1", "Service"}, Metadata: g.meta(PodServiceName(name), ns, nil),
+		Spec: ServiceSpec{ClusterIP: "None", Selector: map[string]string{LabelDNS: name}, PublishNotReadyAddresses: true}}
 }
 
 // service exposes ports as themselves; for an app (app true) the ready
@@ -517,6 +581,9 @@ func Jobs(plan *harness.Plan, exp *harness.Experiment, runNo int, opts Options) 
 		c.Resources = ResourceRequirements{Requests: map[string]string{"cpu": "100m", "memory": "64Mi"}}
 		deadline := int64((load.Duration + opts.LoadGrace).Seconds())
 		podLabels := map[string]string{LabelPod: load.From, LabelProcess: ProcessLabel(harness.ProcessName(harness.KindLoadGen, spec.Owner))}
+		if !pod.HasRole(harness.RoleEcho) && !pod.HasRole(harness.RoleSidecar) {
+			podLabels[LabelDNS] = load.From // the pod exists only as this Job
+		}
 		if pod.Service != "" {
 			podLabels[LabelService] = pod.Service
 		}

@@ -191,7 +191,9 @@ func TestManifestsDecodeIntoKubernetesTypes(t *testing.T) {
 	for k, v := range objs {
 		counts[k] = len(v)
 	}
-	want := map[string]int{"Namespace": 2, "ConfigMap": 2, "DaemonSet": 2, "Deployment": 4, "Service": 3}
+	// Services: controlplane, waypoint and echo, plus one headless
+	// Service per plan pod (server-a, server-b, client).
+	want := map[string]int{"Namespace": 2, "ConfigMap": 2, "DaemonSet": 2, "Deployment": 4, "Service": 6}
 	if fmt.Sprint(counts) != fmt.Sprint(want) {
 		t.Errorf("objects %v, want %v", counts, want)
 	}
@@ -227,10 +229,25 @@ func TestManifestsDecodeIntoKubernetesTypes(t *testing.T) {
 			}
 		}
 	}
+	headless := map[string]bool{}
 	for _, o := range objs["Service"] {
 		s := o.(*corev1.Service)
 		if s.Name == "echo" && (s.Spec.Ports[0].Port != 80 || s.Spec.Ports[0].TargetPort.IntValue() != 8080) {
 			t.Errorf("echo service ports %+v", s.Spec.Ports)
+		}
+		if s.Name == "waypoint" && (s.Spec.Ports[0].Port != 15008 || s.Spec.Ports[0].TargetPort.IntValue() != 15008) {
+			t.Errorf("waypoint service ports %+v, want HBONE 15008 to the ready port", s.Spec.Ports)
+		}
+		if s.Spec.ClusterIP == corev1.ClusterIPNone {
+			if !s.Spec.PublishNotReadyAddresses || len(s.Spec.Selector) != 1 || PodServiceName(s.Spec.Selector[LabelDNS]) != s.Name {
+				t.Errorf("headless service %s: %+v", s.Name, s.Spec)
+			}
+			headless[s.Namespace+"/"+s.Spec.Selector[LabelDNS]] = true
+		}
+	}
+	for _, name := range []string{"apps/server-a", "apps/server-b", "apps/client"} {
+		if !headless[name] {
+			t.Errorf("no headless Service for %s (have %v)", name, headless)
 		}
 	}
 	jobsYAML, refs, err := Jobs(testPlan(), testExperiment(), 1, testOptions())
@@ -396,6 +413,8 @@ func (r *scriptedRunner) Run(_ context.Context, name string, args ...string) ([]
 // metrics are checked without a cluster.
 func TestBackendRunScripted(t *testing.T) {
 	r := &scriptedRunner{}
+	r.on("get nodes -l ambientsim.io/node=node-a", "ambientsim-worker 10.244.1.0/24 172.18.0.3")
+	r.on("get nodes -l ambientsim.io/node=node-b", "ambientsim-worker2 10.244.2.0/24 172.18.0.4")
 	r.on("get pods -A", podListJSON)
 	r.on("/proxy/stats/summary", summaryJSON)
 	r.on("jsonpath={.items[0].metadata.name}", "nodeproxy-node-a-x7k2p")
@@ -406,6 +425,8 @@ func TestBackendRunScripted(t *testing.T) {
 `)
 	opts := testOptions()
 	opts.WorkDir = t.TempDir()
+	opts.SharedDir = filepath.Join(opts.WorkDir, "shared")
+	opts.InboundCapture = true
 	b, err := New(opts, r)
 	if err != nil {
 		t.Fatal(err)
@@ -448,6 +469,25 @@ func TestBackendRunScripted(t *testing.T) {
 	}
 	if !killed {
 		t.Errorf("no forced pod deletion for the kill in:\n%s", strings.Join(r.lines, "\n"))
+	}
+	// The capture goes in right after the cluster exists, on the kind node
+	// of each plan node, with that node's pod CIDR.
+	for i, want := range []string{
+		"kind create cluster",
+		"kubectl --context kind-ambientsim get nodes -l ambientsim.io/node=node-a",
+		"docker exec ambientsim-worker ip route replace local 0.0.0.0/0 dev lo table 100 src 172.18.0.3",
+		"docker exec ambientsim-worker ip rule add to 10.244.1.0/24 ipproto tcp dport 15008 lookup 100 prio 100",
+		"kubectl --context kind-ambientsim get nodes -l ambientsim.io/node=node-b",
+		"docker exec ambientsim-worker2 ip route replace local 0.0.0.0/0 dev lo table 100 src 172.18.0.4",
+		"docker exec ambientsim-worker2 ip rule add to 10.244.2.0/24 ipproto tcp dport 15008 lookup 100 prio 100",
+		"env CGO_ENABLED=0",
+	} {
+		if i >= len(r.lines) || !strings.HasPrefix(r.lines[i], want) {
+			t.Fatalf("command %d: want %q, commands:\n%s", i, want, strings.Join(r.lines, "\n"))
+		}
+	}
+	if _, err := os.Stat(opts.SharedDir); err != nil {
+		t.Errorf("shared directory not created: %v", err)
 	}
 	if last := r.lines[len(r.lines)-1]; last != "kind delete cluster --name ambientsim" {
 		t.Errorf("last command %q, want the cluster deletion", last)

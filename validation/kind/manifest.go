@@ -42,8 +42,13 @@ type Service struct {
 
 // ServiceSpec is a Service's spec.
 type ServiceSpec struct {
-	Selector map[string]string `yaml:"selector"`
-	Ports    []ServicePort     `yaml:"ports"`
+	// ClusterIP is "None" for a headless Service (DNS names only).
+	ClusterIP string            `yaml:"clusterIP,omitempty"`
+	Selector  map[string]string `yaml:"selector"`
+	Ports     []ServicePort     `yaml:"ports,omitempty"`
+	// PublishNotReadyAddresses publishes a pod's DNS record as soon as it
+	// has an IP, before it is ready (processes wait for each other's names).
+	PublishNotReadyAddresses bool `yaml:"publishNotReadyAddresses,omitempty"`
 }
 
 // ServicePort is one Service port.
@@ -175,11 +180,18 @@ type VolumeMount struct {
 	ReadOnly  bool   `yaml:"readOnly,omitempty"`
 }
 
-// Volume is a ConfigMap or emptyDir volume.
+// Volume is a ConfigMap, emptyDir or hostPath volume.
 type Volume struct {
 	Name      string                 `yaml:"name"`
 	ConfigMap *ConfigMapVolumeSource `yaml:"configMap,omitempty"`
 	EmptyDir  *EmptyDirVolumeSource  `yaml:"emptyDir,omitempty"`
+	HostPath  *HostPathVolumeSource  `yaml:"hostPath,omitempty"`
+}
+
+// HostPathVolumeSource is a directory of the (kind) node.
+type HostPathVolumeSource struct {
+	Path string `yaml:"path"`
+	Type string `yaml:"type,omitempty"`
 }
 
 // ConfigMapVolumeSource names the ConfigMap.
@@ -223,6 +235,13 @@ type Cluster struct {
 
 // ClusterNode is one kind node.
 type ClusterNode struct {
-	Role   string            `yaml:"role"`
-	Labels map[string]string `yaml:"labels,omitempty"`
+	Role        string            `yaml:"role"`
+	Labels      map[string]string `yaml:"labels,omitempty"`
+	ExtraMounts []Mount           `yaml:"extraMounts,omitempty"`
+}
+
+// Mount bind-mounts a host directory into a kind node.
+type Mount struct {
+	HostPath      string `yaml:"hostPath"`
+	ContainerPath string `yaml:"containerPath"`
 }

@@ -13,4 +13,21 @@
 // metrics) and /ready on --metrics, and on SIGTERM or SIGINT stops accepting,
 // drains for up to --drain, and exits 0 (1 if the drain deadline cut
 // connections). Exit status 2 means bad flags.
+//
+// Names. In the mesh file a workload's or waypoint's ip and a service's
+// vip may be DNS names (the kind backend writes pod-P.N.svc.cluster.local
+// and S.N.svc.cluster.local), and so may the host of an --outbound dest.
+// The roles reading the mesh resolve them at start-up, before compiling
+// it: in rounds with backoff (100 ms doubling to 2 s) until every name
+// resolved or --resolve-timeout (120 s) passed, then fail naming each
+// unresolved name and where it is used. Workloads listed with --optional
+// NS/NAME (pods that exist only while a load runs) are looked up once per
+// round, never waited for, and get a placeholder from 240.0.0.0/4 if
+// absent; the CA looks nothing up (it only needs identities). They also
+// wait up to --resolve-timeout for the CA's root.pem and bootstrap
+// credential. With --re-resolve D they look the names up again every D;
+// when one moved (a pod restarted with a new IP) the role drains and the
+// process exits with status 3, so its controller restarts it with fresh
+// tables. `meshnode load --json -` (or /dev/stdout) prints the result
+// JSON on standard output.
 package main

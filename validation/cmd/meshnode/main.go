@@ -28,11 +28,7 @@ type usageError struct{ error }
 func main() {
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "meshnode:", err)
-		var ue usageError
-		if errors.As(err, &ue) {
-			os.Exit(2)
-		}
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -52,8 +48,23 @@ func run(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	return roles[args[0]](ctx, args[1:])
+	return runRole(ctx, args[0], args[1:])
 }
+
+// runRole runs one role until ctx ends. A role whose mesh names moved
+// (--re-resolve) drains and returns errAddressesChanged.
+func runRole(ctx context.Context, role string, args []string) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	ctx = context.WithValue(ctx, restartKey{}, cancel)
+	err := roles[role](ctx, args)
+	if cause := context.Cause(ctx); err == nil && errors.Is(cause, errAddressesChanged) {
+		return cause
+	}
+	return err
+}
+
+type restartKey struct{}
 
 // common holds the flags every proxy role shares.
 type common struct {
@@ -64,6 +75,11 @@ type common struct {
 	metrics  string
 	drain    time.Duration
 	logLevel string
+	// Name resolution (see resolve.go).
+	resolveTimeout time.Duration
+	reResolve      time.Duration
+	optional       listFlag
+	allOptional    bool // the CA: identities only, no addresses needed
 }
 
 func newCommon(role string) *common {
@@ -74,6 +90,10 @@ func newCommon(role string) *common {
 	c.fs.StringVar(&c.metrics, "metrics", "", "address for /metrics and /ready (empty: none)")
 	c.fs.DurationVar(&c.drain, "drain", 5*time.Second, "drain deadline after SIGTERM")
 	c.fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	c.fs.DurationVar(&c.resolveTimeout, "resolve-timeout", 120*time.Second,
+		"how long to wait for the mesh file's DNS names (and the PKI files) at start-up")
+	c.fs.DurationVar(&c.reResolve, "re-resolve", 0, "re-resolve the mesh names this often and exit with status 3 when one moved (0: never)")
+	c.fs.Var(&c.optional, "optional", "workloads NS/NAME (comma-separated, repeatable) whose names may stay unresolved: source-only pods")
 	return c
 }
 
@@ -95,10 +115,35 @@ func (c *common) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})).With("role", c.fs.Name())
 }
 
-func (c *common) loadMesh() (*mesh.Index, error) {
-	m, err := mesh.Load(c.meshPath)
+// resolveOptions are the start-up resolution settings for ctx's resolver.
+func (c *common) resolveOptions(ctx context.Context, log *slog.Logger) resolveOptions {
+	return resolveOptions{Resolver: resolverFrom(ctx), Timeout: c.resolveTimeout, Optional: parseOptional(c.optional),
+		AllOptional: c.allOptional, Log: log}
+}
+
+// loadMesh reads the mesh file, resolves its names (waiting up to
+// --resolve-timeout), compiles it and, with --re-resolve, starts watching
+// the names: when one moves, ctx's role drains and the process exits 3.
+func (c *common) loadMesh(ctx context.Context, log *slog.Logger) (*mesh.Index, error) {
+	raw, err := mesh.Load(c.meshPath)
 	if err != nil {
 		return nil, err
+	}
+	o := c.resolveOptions(ctx, log)
+	m, table, err := resolveMesh(ctx, raw, o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.meshPath, err)
+	}
+	if c.reResolve > 0 {
+		var required []string
+		for _, r := range meshNames(raw, o.Optional, o.AllOptional) {
+			if !r.optional {
+				required = append(required, r.name)
+			}
+		}
+		if restart, ok := ctx.Value(restartKey{}).(context.CancelCauseFunc); ok && len(required) > 0 {
+			go watchNames(ctx, o.Resolver, table, required, c.reResolve, log, restart)
+		}
 	}
 	ix, err := mesh.Compile(m)
 	if err != nil {
@@ -108,16 +153,44 @@ func (c *common) loadMesh() (*mesh.Index, error) {
 }
 
 // issuer returns a RemoteIssuer presenting the bootstrap credential name.
-func (c *common) issuer(ix *mesh.Index, name string) (*identity.RemoteIssuer, error) {
-	roots, err := identity.LoadRoots(filepath.Join(c.pki, "root.pem"))
+// It waits (up to --resolve-timeout) for the CA to have written them: on
+// kind the CA is another pod sharing the directory.
+func (c *common) issuer(ctx context.Context, ix *mesh.Index, name string) (*identity.RemoteIssuer, error) {
+	root, boot := filepath.Join(c.pki, "root.pem"), filepath.Join(c.pki, "bootstrap", name+".pem")
+	if err := waitFiles(ctx, c.resolveTimeout, root, boot); err != nil {
+		return nil, err
+	}
+	roots, err := identity.LoadRoots(root)
 	if err != nil {
 		return nil, err
 	}
-	cred, err := identity.LoadCredential(filepath.Join(c.pki, "bootstrap", name+".pem"))
+	cred, err := identity.LoadCredential(boot)
 	if err != nil {
 		return nil, err
 	}
 	return identity.NewRemoteIssuer(c.caURL, ix.TrustDomain, roots, cred), nil
+}
+
+// waitFiles waits until every path exists, polling, for at most timeout.
+func waitFiles(ctx context.Context, timeout time.Duration, paths ...string) error {
+	deadline := time.Now().Add(timeout)
+	for _, p := range paths {
+		for {
+			_, err := os.Stat(p)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, os.ErrNotExist) || !time.Now().Before(deadline) {
+				return fmt.Errorf("waiting for %s (written by `meshnode ca`): %w", p, err)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	return nil
 }
 
 // serveMetrics serves reg (plus Go and process collectors) until ctx ends.

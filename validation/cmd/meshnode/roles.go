@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -28,8 +30,9 @@ func runCA(ctx context.Context, args []string) error {
 	if err := c.parse(args, "mesh", "pki"); err != nil {
 		return err
 	}
+	c.allOptional = true
 	log := c.logger()
-	ix, err := c.loadMesh()
+	ix, err := c.loadMesh(ctx, log)
 	if err != nil {
 		return err
 	}
@@ -130,11 +133,16 @@ func runZtunnel(ctx context.Context, args []string) error {
 		cfg.Capture = append(cfg.Capture, ztunnel.CaptureListener{Listen: m["listen"], Mode: m["mode"]})
 	}
 	log := c.logger()
-	ix, err := c.loadMesh()
+	ix, err := c.loadMesh(ctx, log)
 	if err != nil {
 		return err
 	}
-	iss, err := c.issuer(ix, "node-"+*node)
+	for i := range cfg.Outbound {
+		if cfg.Outbound[i].Destination, err = resolveHostPort(ctx, cfg.Outbound[i].Destination, c.resolveOptions(ctx, log)); err != nil {
+			return fmt.Errorf("--outbound dest: %w", err)
+		}
+	}
+	iss, err := c.issuer(ctx, ix, "node-"+*node)
 	if err != nil {
 		return err
 	}
@@ -165,7 +173,7 @@ func runWaypoint(ctx context.Context, args []string) error {
 		return err
 	}
 	log := c.logger()
-	ix, err := c.loadMesh()
+	ix, err := c.loadMesh(ctx, log)
 	if err != nil {
 		return err
 	}
@@ -173,7 +181,7 @@ func runWaypoint(ctx context.Context, args []string) error {
 	if !ok {
 		return usageError{fmt.Errorf("--name %q: no such waypoint in %s", *name, c.meshPath)}
 	}
-	iss, err := c.issuer(ix, wp.Namespace+"."+wp.Name)
+	iss, err := c.issuer(ctx, ix, wp.Namespace+"."+wp.Name)
 	if err != nil {
 		return err
 	}
@@ -214,7 +222,7 @@ func runSidecar(ctx context.Context, args []string) error {
 		cfg.Outbound = append(cfg.Outbound, sidecar.OutboundListener{Listen: m["listen"], Destination: m["dest"]})
 	}
 	log := c.logger()
-	ix, err := c.loadMesh()
+	ix, err := c.loadMesh(ctx, log)
 	if err != nil {
 		return err
 	}
@@ -222,7 +230,12 @@ func runSidecar(ctx context.Context, args []string) error {
 	if !ok {
 		return usageError{fmt.Errorf("--pod %q: no such workload in %s", *pod, c.meshPath)}
 	}
-	iss, err := c.issuer(ix, w.Namespace+"."+w.Name)
+	for i := range cfg.Outbound {
+		if cfg.Outbound[i].Destination, err = resolveHostPort(ctx, cfg.Outbound[i].Destination, c.resolveOptions(ctx, log)); err != nil {
+			return fmt.Errorf("--outbound dest: %w", err)
+		}
+	}
+	iss, err := c.issuer(ctx, ix, w.Namespace+"."+w.Name)
 	if err != nil {
 		return err
 	}
@@ -296,7 +309,7 @@ func runLoad(ctx context.Context, args []string) error {
 	keepAlive := fs.Bool("keepalive", true, "reuse connections")
 	payload := fs.Int("payload-size", 0, "request body bytes (POST when > 0)")
 	res := fs.Float64("resolution", 0.0001, "histogram resolution in seconds")
-	out := fs.String("json", "", "write the fortio-format result here")
+	out := fs.String("json", "", "write the fortio-format result here (- or /dev/stdout: to standard output)")
 	labels := fs.String("labels", "", "free-form run label")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
@@ -316,7 +329,17 @@ func runLoad(ctx context.Context, args []string) error {
 	r, err := loadgen.Run(ctx, o)
 	if r != nil {
 		fmt.Println(r.Summary())
-		if *out != "" {
+		if *out == "-" || *out == "/dev/stdout" {
+			// On kind the result is read back from the container's log: a
+			// temp file renamed over /dev/stdout would never reach it.
+			data, jerr := json.MarshalIndent(r, "", "  ")
+			if jerr != nil {
+				return fmt.Errorf("encode result: %w", jerr)
+			}
+			if _, werr := os.Stdout.Write(append(data, '\n')); werr != nil {
+				return werr
+			}
+		} else if *out != "" {
 			if werr := r.WriteJSON(*out); werr != nil {
 				return werr
 			}

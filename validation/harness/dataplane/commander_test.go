@@ -104,7 +104,12 @@ func TestCommanderErrors(t *testing.T) {
 		spec harness.ProcessSpec
 		want string
 	}{
-		{"kind backend", harness.ProcessSpec{Backend: "kind", Kind: harness.KindEcho, Plan: plan}, "supports the local backend"},
+		{"unknown backend", harness.ProcessSpec{Backend: "k3s", Kind: harness.KindEcho, Plan: plan}, "want local or kind"},
+		{"local without layout", harness.ProcessSpec{Backend: "local", Kind: harness.KindEcho, Plan: plan}, "Layout is nil"},
+		{"kind without CA", harness.ProcessSpec{Backend: "kind", Kind: harness.KindNodeProxy, Owner: "node-a", Plan: noCA}, "set Plan.ControlPlane"},
+		{"kind tcp load", harness.ProcessSpec{Backend: "kind", Kind: harness.KindLoadGen, Plan: plan, Load: &tcp}, "HTTP only"},
+		{"kind unknown target", harness.ProcessSpec{Backend: "kind", Kind: harness.KindLoadGen, Plan: plan,
+			Load: &harness.Load{From: "client-b", Target: "nowhere", Duration: time.Second}}, `load target "nowhere"`},
 		{"tcp load", harness.ProcessSpec{Backend: "local", Kind: harness.KindLoadGen, Plan: plan, Layout: l, Load: &tcp}, "HTTP only"},
 		{"unknown target", harness.ProcessSpec{Backend: "local", Kind: harness.KindLoadGen, Plan: plan, Layout: l,
 			Load: &harness.Load{From: "client-b", Target: "nowhere", Duration: time.Second}}, `load target "nowhere"`},

@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ambientsim/ambientsim/validation/harness"
+	"github.com/ambientsim/ambientsim/validation/kind"
 	"github.com/ambientsim/ambientsim/validation/mesh"
 )
 
@@ -51,6 +52,12 @@ type Options struct {
 	// NodeProxyArgs are appended to every node proxy's command line, e.g.
 	// {"--pool-max-streams", "1"} for one HBONE connection per stream.
 	NodeProxyArgs []string
+	// KindDir is Dir as the kind backend's containers see it
+	// (kind.SharedMount if empty); Binary is then the path in the image.
+	KindDir string
+	// KindSystemNamespace holds the control plane's Service on kind
+	// (kind.DefaultSystemNamespace if empty).
+	KindSystemNamespace string
 }
 
 // Build compiles validation/cmd/meshnode from the module at moduleDir into
@@ -86,6 +93,12 @@ func NewCommander(o Options) *Commander {
 	if o.LogLevel == "" {
 		o.LogLevel = "warn"
 	}
+	if o.KindDir == "" {
+		o.KindDir = kind.SharedMount
+	}
+	if o.KindSystemNamespace == "" {
+		o.KindSystemNamespace = kind.DefaultSystemNamespace
+	}
 	return &Commander{opts: o}
 }
 
@@ -94,11 +107,16 @@ func (c *Commander) PKIDir() string { return filepath.Join(c.opts.Dir, "pki") }
 
 // Command turns one process spec into a meshnode command line.
 func (c *Commander) Command(spec harness.ProcessSpec) (harness.Command, error) {
-	if spec.Backend != "local" || spec.Layout == nil {
-		return harness.Command{}, fmt.Errorf("dataplane: backend %q: the meshnode wiring supports the local backend (the kind backend needs DNS-based addresses, not written yet)", spec.Backend)
-	}
 	if c.opts.Binary == "" || c.opts.Dir == "" {
 		return harness.Command{}, errors.New("dataplane: Options.Binary and Options.Dir are required")
+	}
+	switch {
+	case spec.Backend == "kind":
+		return c.kindCommand(spec)
+	case spec.Backend != "local":
+		return harness.Command{}, fmt.Errorf("dataplane: backend %q: want local or kind", spec.Backend)
+	case spec.Layout == nil:
+		return harness.Command{}, errors.New("dataplane: local backend: ProcessSpec.Layout is nil")
 	}
 	meshPath, err := c.ensureMesh(spec.Plan, spec.Layout)
 	if err != nil {

@@ -25,6 +25,28 @@
 // CapturePorts): pod-addressed traffic to port 8080, service traffic to
 // port 80, inbound HBONE to 15008.
 //
+// On the kind backend (Backend "kind", see validation/kind) the same
+// Commander writes [KindMesh] — every address a DNS name: pods by their
+// headless Services, service VIPs and waypoints by their ClusterIP
+// Services — into the directory shared with every pod, and gives command
+// lines with $(POD_IP) and $(HOST_IP), --resolve-timeout 120s and
+// --re-resolve 10s (see meshnode's doc), and --optional for the pure
+// load-generator pods, which exist only as Jobs. Capture there: an ambient
+// load generator dials --via $(HOST_IP):<KindOutboundPort>, the node
+// proxy's explicit listener for (that pod, that target); the node proxy
+// takes inbound HBONE on a transparent 0.0.0.0:15008 that the kind
+// backend's policy routing feeds; a waypoint listens on
+// KindWaypointPort behind its Service's 15008; a sidecar-pod load
+// generator (a Job of its own) dials its sidecar's listener by the pod's
+// name. [KindBackend] wires it all: meshnode built into the image, the
+// shared directory, the capture. TestKindCommandsInNetns runs these
+// exact command lines in network namespaces standing in for kind nodes;
+// no real kind cluster has run them (none on the machine they were
+// written on).
+//
+//	b, _ := dataplane.KindBackend(dataplane.KindOptions{Dir: tmp})  // from the source tree
+//	m, err := harness.Session(ctx, b, dataplane.TwoNodeAmbient(), exp, 5*time.Minute)
+//
 // Usage story (what `ambientsim calibrate --backend local` does):
 //
 //	bin, _ := dataplane.Build(ctx, moduleDir, tmp)   // go build ./validation/cmd/meshnode
