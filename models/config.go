@@ -103,6 +103,21 @@ type Config struct {
 	// every Service: ztunnel, waypoints and sidecars pick an endpoint in
 	// the picking proxy's zone when there is one.
 	PreferClose bool
+	// Hosts groups nodes whose processes share one machine's CPU cores
+	// (a kind cluster, the local validation harness, VMs pinned to one
+	// hypervisor's cores). They matter only with a profile's activity
+	// model: a wake-up is as deep as the process's own sleep times that of
+	// its host's longest-idle core. A node in no host is a machine of its
+	// own whose cores are always asleep when its process is (the wake-up
+	// depends on the process alone).
+	Hosts []HostConfig
+}
+
+// HostConfig is one machine: its cores and the topology nodes on it.
+type HostConfig struct {
+	Name  string
+	Cores int
+	Nodes []string
 }
 
 // EdgeConfig is one call-graph edge's traffic.

@@ -14,7 +14,8 @@ type costs struct {
 	// ztunnel (ztunnel.go)
 	ztMsg, ztStream, ztHSc, ztHSs, ztAuthz, ztLat sim.Time
 	ztByteNs                                      float64
-	ztMemBase, ztMemPod, ztMemConn, ztMemStream   float64 // MiB
+	ztCrossMsg                                    sim.Time // extra per message on a cross-node leg
+	ztMemBase, ztMemPod, ztMemConn, ztMemStream   float64  // MiB
 	ztCPUReq, ztMemReq                            float64
 
 	// HBONE pool (hbone.go)
@@ -30,6 +31,9 @@ type costs struct {
 	sameNode, crossNode, crossZone sim.Time
 	nicNsPerByte                   float64
 	tcpRTTs                        float64
+
+	// activity (station.go): ztunnel, waypoint, sidecar and app stations
+	ztAct, wpAct, scAct, appAct Activity
 
 	// app defaults (app.go)
 	appMean sim.Time
@@ -57,7 +61,7 @@ func deriveCosts(p *Profile) costs {
 		ztMsg:     z.PerMessageCPU.Micros(), ztStream: z.StreamOpenCPU.Micros(),
 		ztHSc: z.HandshakeClientCPU.Micros(), ztHSs: z.HandshakeServerCPU.Micros(),
 		ztAuthz: z.AuthzCPU.Micros(), ztLat: z.AddedLatency.Micros(),
-		ztByteNs:  z.PerByteCPU.Value,
+		ztByteNs: z.PerByteCPU.Value, ztCrossMsg: z.CrossNodeMessageCPU.Micros(),
 		ztMemBase: z.MemoryBase.Value, ztMemPod: z.MemoryPerPod.Value * kib,
 		ztMemConn: z.MemoryPerConn.Value * kib, ztMemStream: z.MemoryPerStream.Value * kib,
 		ztCPUReq: z.CPURequest.Value, ztMemReq: z.MemoryRequest.Value,
@@ -76,10 +80,19 @@ func deriveCosts(p *Profile) costs {
 		appMean: p.App.ServiceTimeMean.Micros(), appCV: p.App.ServiceTimeCV.Value,
 		appConc: p.App.Concurrency.Int(1), appMem: p.App.MemoryBase.Value,
 	}
+	c.ztAct = activityFrom(z.Activity)
+	c.wpAct = activityFrom(p.Waypoint.Activity)
+	c.scAct = activityFrom(p.Sidecar.Activity)
+	c.appAct = Activity{PathFraction: 1, WakeupLatency: p.App.WakeupLatency.Micros(), SleepTimeConstant: p.App.SleepTimeConstant.Micros()}
 	if bw := p.Network.NICBandwidth.Value; bw > 0 {
 		c.nicNsPerByte = 8 / bw // Gbit/s → ns per byte
 	}
 	return c
+}
+
+func activityFrom(a ActivityCosts) Activity {
+	return Activity{PathFraction: a.CriticalPathFraction.Value, WakeupCPU: a.WakeupCPU.Micros(),
+		WakeupLatency: a.WakeupLatency.Micros(), SleepTimeConstant: a.SleepTimeConstant.Micros()}
 }
 
 func envoyFrom(e EnvoyCosts) envoyCosts {

@@ -31,6 +31,8 @@
 //	series.go       per-edge 1-second buckets for blast-radius time series
 //	telemetry.go    istio_requests_total & co. and ztunnel's istio_tcp_*
 //	profile.go      versioned cost profiles (profiles/*.yaml, embedded)
+//	calibration.go  a calibrated profile's optional calibration: section
+//	                (metadata: machine, date, fits; never read by the model)
 //
 // Policy is decided by topology.Evaluate, cached per (edge, source pod,
 // destination pod) — the request attributes are per-edge constants, so the

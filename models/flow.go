@@ -386,14 +386,12 @@ func (m *Mesh) attempt(c *call) {
 		} else {
 			c.sts[n] = m.pods[srcPod].sc
 		}
-		c.respDem[n] = m.respDemand(tg.src, c.respB)
 		c.locs[n+1] = srcNode
 		n++
 	}
 	if tg.wp >= 0 && !srcBy {
 		r := m.wps[tg.wp].reps[c.repL]
 		c.kinds[n], c.sts[n] = vWP, m.reps[r].st
-		c.respDem[n] = m.respDemand(vWP, c.respB)
 		c.locs[n+1] = m.reps[r].node
 		n++
 	}
@@ -404,11 +402,13 @@ func (m *Mesh) attempt(c *call) {
 		} else {
 			c.sts[n] = m.pods[dstPod].sc
 		}
-		c.respDem[n] = m.respDemand(tg.dstK, c.respB)
 		c.locs[n+1] = dstNode
 		n++
 	}
 	c.locs[n+1] = dstNode
+	for j := int8(0); j < n; j++ {
+		c.respDem[j] = m.respDemand(c, j, c.respB)
+	}
 	c.n, c.i, c.dir = n, 0, dirReq
 	c.denyAt = -1
 	if m.failOn {
@@ -466,11 +466,11 @@ func sizeOf(d sim.Dist) int32 {
 	return int32(v + 0.5)
 }
 
-// respDemand is the CPU a proxy spends on a response crossing it.
-func (m *Mesh) respDemand(k uint8, b int32) sim.Time {
-	switch k {
+// respDemand is the CPU visit j's proxy spends on a response of b bytes.
+func (m *Mesh) respDemand(c *call, j int8, b int32) sim.Time {
+	switch c.kinds[j] {
 	case vZtSrc, vZtDst:
-		return m.c.ztMsg + bytesCost(m.c.ztByteNs, b)
+		return m.c.ztMsg + bytesCost(m.c.ztByteNs, b) + m.ztCross(c, j)
 	case vWP:
 		return m.c.wp.reqHalf + bytesCost(m.c.wp.byteNs, b)
 	default:
@@ -509,7 +509,7 @@ func (m *Mesh) visitReq(c *call) {
 		// The handshake failed here: the app's connection is reset.
 		c.respB = 0
 		for j := int8(0); j < i; j++ {
-			c.respDem[j] = m.respDemand(c.kinds[j], 0)
+			c.respDem[j] = m.respDemand(c, j, 0)
 		}
 		m.turnAround(c, next, i)
 		return
@@ -530,7 +530,7 @@ func (m *Mesh) visitReq(c *call) {
 			c.respB = 19 // "RBAC: access denied"
 		}
 		for j := int8(0); j < i; j++ {
-			c.respDem[j] = m.respDemand(c.kinds[j], c.respB)
+			c.respDem[j] = m.respDemand(c, j, c.respB)
 		}
 		m.turnAround(c, fin, i)
 		return

@@ -251,7 +251,7 @@ func NewMesh(cfg Config) (*Mesh, error) {
 		}
 		nodeIdx[n.Name] = int32(len(m.nodes))
 		m.nodes = append(m.nodes, nodeRT{name: n.Name, zone: z,
-			zt: NewStation("ztunnel/"+n.Name, m.c.ztWorkers)})
+			zt: newStation(m.strm, "ztunnel/"+n.Name, m.c.ztWorkers, m.c.ztAct)})
 	}
 	nodeOf := func(name string) int32 {
 		if i, ok := nodeIdx[name]; ok {
@@ -260,7 +260,7 @@ func NewMesh(cfg Config) (*Mesh, error) {
 		// A pod on a node the topology does not list: add it.
 		i := int32(len(m.nodes))
 		nodeIdx[name] = i
-		m.nodes = append(m.nodes, nodeRT{name: name, zt: NewStation("ztunnel/"+name, m.c.ztWorkers)})
+		m.nodes = append(m.nodes, nodeRT{name: name, zt: newStation(m.strm, "ztunnel/"+name, m.c.ztWorkers, m.c.ztAct)})
 		return i
 	}
 	for _, w := range m.top.Workloads {
@@ -295,9 +295,9 @@ func NewMesh(cfg Config) (*Mesh, error) {
 		if conc <= 0 {
 			conc = m.c.appConc
 		}
-		pr := podRT{p: p, node: nodeOf(p.Node), wl: wl, wlLocal: wlLocal, mode: p.Mode, app: NewStation("app/"+p.ID(), conc), svcTime: d}
+		pr := podRT{p: p, node: nodeOf(p.Node), wl: wl, wlLocal: wlLocal, mode: p.Mode, app: newStation(m.strm, "app/"+p.ID(), conc, m.c.appAct), svcTime: d}
 		if p.Mode == topology.Sidecar || (p.Workload != nil && p.Workload.Ingress) {
-			pr.sc = NewStation("sidecar/"+p.ID(), m.c.scWorkers)
+			pr.sc = newStation(m.strm, "sidecar/"+p.ID(), m.c.scWorkers, m.c.scAct)
 		}
 		if p.Mode == topology.Ambient {
 			m.nodes[pr.node].pods++
@@ -320,9 +320,12 @@ func NewMesh(cfg Config) (*Mesh, error) {
 				node = nodeOf(reps[r].Node)
 			}
 			wr.reps = append(wr.reps, int32(len(m.reps)))
-			m.reps = append(m.reps, repRT{wp: wi, name: name, node: node, st: NewStation(name, m.c.wpWorkers)})
+			m.reps = append(m.reps, repRT{wp: wi, name: name, node: node, st: newStation(m.strm, name, m.c.wpWorkers, m.c.wpAct)})
 		}
 		m.wps = append(m.wps, wr)
+	}
+	if err := m.attachHosts(nodeIdx); err != nil {
+		return nil, err
 	}
 	for _, s := range m.top.Services {
 		sr := svcRT{s: s, wp: -1}
@@ -618,4 +621,49 @@ func sortedStrings[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// attachHosts puts every station of the nodes of cfg.Hosts on its host.
+func (m *Mesh) attachHosts(nodeIdx map[string]int32) error {
+	if len(m.cfg.Hosts) == 0 {
+		return nil
+	}
+	hostOf := make([]*Host, len(m.nodes))
+	owner := map[int32]string{}
+	for _, hc := range m.cfg.Hosts {
+		if hc.Cores < 1 {
+			return fmt.Errorf("models: host %q: %d cores, want at least 1", hc.Name, hc.Cores)
+		}
+		h := NewHost(hc.Cores)
+		for _, name := range hc.Nodes {
+			i, ok := nodeIdx[name]
+			if !ok {
+				return fmt.Errorf("models: host %q: node %q is not in the topology", hc.Name, name)
+			}
+			if prev, dup := owner[i]; dup {
+				return fmt.Errorf("models: node %q is on two hosts, %q and %q", name, prev, hc.Name)
+			}
+			owner[i] = hc.Name
+			hostOf[i] = h
+		}
+	}
+	for i := range m.nodes {
+		if h := hostOf[i]; h != nil {
+			m.nodes[i].zt.SetHost(h)
+		}
+	}
+	for i := range m.pods {
+		if h := hostOf[m.pods[i].node]; h != nil {
+			m.pods[i].app.SetHost(h)
+			if m.pods[i].sc != nil {
+				m.pods[i].sc.SetHost(h)
+			}
+		}
+	}
+	for i := range m.reps {
+		if h := hostOf[m.reps[i].node]; h != nil {
+			m.reps[i].st.SetHost(h)
+		}
+	}
+	return nil
 }

@@ -54,6 +54,10 @@ type Profile struct {
 	App          AppDefaults       `yaml:"app"`
 	ControlPlane ControlPlaneCosts `yaml:"control_plane"`
 
+	// Calibration records how a calibrated profile was measured (metadata:
+	// the simulator does not read it); nil for a published profile.
+	Calibration *Calibration `yaml:"calibration,omitempty"`
+
 	// Hash is the sha256 of the profile file's bytes (set by Load).
 	Hash string `yaml:"-"`
 	// Raw is the profile file's bytes (set by Load), hashed into a run's
@@ -66,8 +70,14 @@ type Profile struct {
 type ZtunnelCosts struct {
 	WorkerThreads Quantity `yaml:"worker_threads" unit:"threads"`
 	PerMessageCPU Quantity `yaml:"per_message_cpu" unit:"us"` // one request or response crossing one ztunnel
-	PerByteCPU    Quantity `yaml:"per_byte_cpu" unit:"ns/B"`  // encrypt/decrypt + copy
-	StreamOpenCPU Quantity `yaml:"stream_open_cpu" unit:"us"` // one HBONE CONNECT stream, each side
+	// CrossNodeMessageCPU is added to a message whose HBONE (or plaintext)
+	// leg crosses nodes: the kernel's network work (veth/NIC, routing,
+	// softirq) charged to the proxy, which a same-node leg over loopback
+	// does not pay. Optional (absent = 0: same-node and cross-node
+	// messages cost the same).
+	CrossNodeMessageCPU Quantity `yaml:"cross_node_message_cpu" unit:"us" optional:"0"`
+	PerByteCPU          Quantity `yaml:"per_byte_cpu" unit:"ns/B"`  // encrypt/decrypt + copy
+	StreamOpenCPU       Quantity `yaml:"stream_open_cpu" unit:"us"` // one HBONE CONNECT stream, each side
 	// Handshake costs are per new mTLS connection, on the dialling and the
 	// accepting side.
 	HandshakeClientCPU Quantity `yaml:"handshake_client_cpu" unit:"us"`
@@ -80,6 +90,33 @@ type ZtunnelCosts struct {
 	MemoryPerStream    Quantity `yaml:"memory_per_stream" unit:"KiB"`
 	CPURequest         Quantity `yaml:"cpu_request" unit:"cores"`
 	MemoryRequest      Quantity `yaml:"memory_request" unit:"MiB"`
+	// Activity is how the proxy's CPU behaves between and across messages
+	// (optional section; absent means every CPU microsecond is on the
+	// request's path and a proxy never parks).
+	Activity ActivityCosts `yaml:"activity"`
+}
+
+// ActivityCosts describe what a proxy process costs beyond its per-message
+// work: how much of that work delays the message (the rest is bookkeeping
+// done after the message has been passed on: stats, buffer release, garbage
+// collection), and what it costs to wake the process after it has been idle
+// (futex/epoll wake-ups, the Go runtime's spinning then parking threads,
+// scheduler and CPU idle-state exit latency, hypervisor halt polling). The
+// longer a process idles the deeper it sleeps: a message arriving g after
+// the process's last work pays the fraction 1 − exp(−g/τ) of the full
+// wake-up CPU and latency, τ = sleep_time_constant. The wake-up term is why
+// CPU per request falls as the rate grows and why a proxy that handles both
+// sides of a same-node call costs less than two proxies: the second message
+// finds it awake.
+//
+// Every field is optional; an absent field takes its neutral value
+// (critical_path_fraction 1, the others 0: the mechanism is off), recorded
+// as such in its Source.
+type ActivityCosts struct {
+	CriticalPathFraction Quantity `yaml:"critical_path_fraction" unit:"ratio" optional:"1" max:"1"`
+	WakeupCPU            Quantity `yaml:"wakeup_cpu" unit:"us" optional:"0"`          // CPU per wake-up of a parked proxy, off the critical path
+	WakeupLatency        Quantity `yaml:"wakeup_latency" unit:"us" optional:"0"`      // delay of a message that wakes a parked proxy
+	SleepTimeConstant    Quantity `yaml:"sleep_time_constant" unit:"us" optional:"0"` // τ of the sleep depth; 0 = never sleeps
 }
 
 // HBONEParams are the pooling and protocol constants of ztunnel's HBONE
@@ -111,6 +148,8 @@ type EnvoyCosts struct {
 	CPURequest      Quantity `yaml:"cpu_request" unit:"cores"`
 	MemoryRequest   Quantity `yaml:"memory_request" unit:"MiB"`
 	UpstreamIdleTTL Quantity `yaml:"upstream_idle_timeout" unit:"s"`
+	// Activity: see ActivityCosts (optional section).
+	Activity ActivityCosts `yaml:"activity"`
 }
 
 // NetworkCosts are one-way propagation latencies and NIC bandwidth.
@@ -128,6 +167,12 @@ type AppDefaults struct {
 	ServiceTimeCV   Quantity `yaml:"service_time_cv" unit:"ratio"`
 	Concurrency     Quantity `yaml:"concurrency" unit:"workers"`
 	MemoryBase      Quantity `yaml:"memory_base" unit:"MiB"`
+	// WakeupLatency and SleepTimeConstant model an app process sleeping
+	// when idle, as ActivityCosts does for proxies (optional; absent =
+	// never sleeps): a request arriving g after the app's last work is
+	// delayed by (1 − exp(−g/SleepTimeConstant)) × WakeupLatency.
+	WakeupLatency     Quantity `yaml:"wakeup_latency" unit:"us" optional:"0"`
+	SleepTimeConstant Quantity `yaml:"sleep_time_constant" unit:"us" optional:"0"`
 }
 
 // ControlPlaneCosts describe istiod: config pushes and workload certificates.
@@ -209,7 +254,7 @@ func ParseProfile(filename string, data []byte) (*Profile, error) {
 	}
 	var root yaml.Node
 	_ = yaml.Unmarshal(data, &root)
-	if err := checkQuantities(filename, reflect.ValueOf(&p).Elem(), "", &root); err != nil {
+	if err := errors.Join(checkQuantities(filename, reflect.ValueOf(&p).Elem(), "", &root), checkCalibration(filename, p.Calibration, &root)); err != nil {
 		return nil, err
 	}
 	if p.Name == "" {
@@ -239,8 +284,19 @@ func checkQuantities(filename string, v reflect.Value, prefix string, root *yaml
 		switch fv.Type() {
 		case reflect.TypeOf(Quantity{}):
 			q := fv.Interface().(Quantity)
-			line := nodeLine(root, name)
+			line, present := nodeLine(root, name)
 			want := f.Tag.Get("unit")
+			if neutral, ok := f.Tag.Lookup("optional"); ok && !present {
+				// An optional mechanism the profile does not describe: its
+				// neutral value switches it off, and the Source says so.
+				var v float64
+				if _, err := fmt.Sscan(neutral, &v); err != nil {
+					errs = append(errs, fmt.Errorf("models: field %s: bad optional tag %q", name, neutral))
+					continue
+				}
+				fv.Set(reflect.ValueOf(Quantity{Value: v, Unit: want, Source: "not in the profile: neutral value, mechanism off", Date: "-"}))
+				continue
+			}
 			switch {
 			case q.Unit == "" && q.Source == "" && q.Value == 0:
 				errs = append(errs, fmt.Errorf("%s:%d: %s: missing (every parameter needs value, unit %q, source and date)", filename, line, name, want))
@@ -248,6 +304,8 @@ func checkQuantities(filename string, v reflect.Value, prefix string, root *yaml
 				errs = append(errs, fmt.Errorf("%s:%d: %s: unit %q, want %q", filename, line, name, q.Unit, want))
 			case q.Value < 0:
 				errs = append(errs, fmt.Errorf("%s:%d: %s: negative value %v", filename, line, name, q.Value))
+			case f.Tag.Get("max") != "" && q.Value > atof(f.Tag.Get("max")):
+				errs = append(errs, fmt.Errorf("%s:%d: %s: value %v is above its maximum %s", filename, line, name, q.Value, f.Tag.Get("max")))
 			case q.Source == "" || q.Date == "":
 				errs = append(errs, fmt.Errorf("%s:%d: %s: needs a source and a date", filename, line, name))
 			}
@@ -262,8 +320,16 @@ func checkQuantities(filename string, v reflect.Value, prefix string, root *yaml
 	return errors.Join(errs...)
 }
 
-// nodeLine finds the line of a dotted key path in a YAML document, or 0.
-func nodeLine(root *yaml.Node, dotted string) int {
+// atof parses a struct tag's number (tags are constants of this package).
+func atof(s string) float64 {
+	var v float64
+	fmt.Sscan(s, &v)
+	return v
+}
+
+// nodeLine finds the line of a dotted key path in a YAML document (or of
+// its deepest present ancestor, or 0) and whether the whole path is there.
+func nodeLine(root *yaml.Node, dotted string) (int, bool) {
 	n := root
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
@@ -271,7 +337,7 @@ func nodeLine(root *yaml.Node, dotted string) int {
 	line := 0
 	for _, key := range strings.Split(dotted, ".") {
 		if n.Kind != yaml.MappingNode {
-			return line
+			return line, false
 		}
 		found := false
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -283,10 +349,10 @@ func nodeLine(root *yaml.Node, dotted string) int {
 			}
 		}
 		if !found {
-			return line
+			return line, false
 		}
 	}
-	return line
+	return line, true
 }
 
 // Micros converts a Quantity in µs to sim.Time.

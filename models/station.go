@@ -1,6 +1,11 @@
 package models
 
-import "github.com/ambientsim/ambientsim/sim"
+import (
+	"math"
+	"math/rand/v2"
+
+	"github.com/ambientsim/ambientsim/sim"
+)
 
 // Station is a FIFO queue in front of c identical servers (worker threads,
 // CPU cores, a NIC), computed by the Kiefer–Wolfowitz recursion instead of
@@ -24,6 +29,42 @@ type Station struct {
 	waitSum sim.Time // total queueing delay of measured jobs
 	maxWait sim.Time
 	served  int64
+
+	// Activity (SetActivity): the share of a job's demand on its critical
+	// path, and the cost of waking after the station has been idle.
+	activity         bool
+	pathFrac         float64
+	wakeCPU, wakeLat sim.Time
+	tau              float64  // sleep time constant, ns (0: never sleeps)
+	lastFree         sim.Time // when the station's latest work ends
+	rng              *rand.Rand
+	host             *Host
+	wakes            float64
+}
+
+// Activity parameterises Station.SetActivity.
+type Activity struct {
+	// PathFraction of each job's demand delays the job; the rest keeps
+	// the server busy after the job has left (bookkeeping).
+	PathFraction float64
+	// A job arriving g after the station's last work ended finds it
+	// asleep to depth f = 1 − exp(−g/SleepTimeConstant): it waits
+	// f×WakeupLatency (the server is held, no CPU counted) and the wake-up
+	// costs f×WakeupCPU of server time after the job. SleepTimeConstant 0
+	// disables wake-ups.
+	WakeupCPU, WakeupLatency, SleepTimeConstant sim.Time
+	// Rand, when set, makes each wake-up latency exponentially
+	// distributed with mean f×WakeupLatency (scheduler wake-ups vary);
+	// without it the latency is exactly f×WakeupLatency.
+	Rand *rand.Rand
+}
+
+// SetActivity turns on the activity model (see Activity). A station without
+// it charges each job's whole demand on the job's path and never parks.
+func (st *Station) SetActivity(a Activity) {
+	st.activity = a.PathFraction != 1 || a.SleepTimeConstant > 0
+	st.pathFrac = a.PathFraction
+	st.wakeCPU, st.wakeLat, st.tau, st.rng = a.WakeupCPU, a.WakeupLatency, float64(a.SleepTimeConstant), a.Rand
 }
 
 // NewStation returns a station with servers servers (at least 1).
@@ -34,11 +75,24 @@ func NewStation(name string, servers int) *Station {
 	return &Station{Name: name, free: make([]sim.Time, servers)}
 }
 
+// newStation returns a station with the activity model a; wake-up
+// latencies, if any, are drawn from the station's own random stream.
+func newStation(strm *sim.Streams, name string, servers int, a Activity) *Station {
+	st := NewStation(name, servers)
+	if a.WakeupLatency > 0 && a.SleepTimeConstant > 0 {
+		a.Rand = strm.Rand("wakeup/" + name)
+	}
+	st.SetActivity(a)
+	return st
+}
+
 // Servers returns the number of servers.
 func (st *Station) Servers() int { return len(st.free) }
 
 // Arrive admits a job of the given demand arriving at t and returns when it
-// finishes. The wait is finish−demand−t.
+// finishes. Without SetActivity the wait is finish−demand−t; with it, a job
+// finishes after its on-path share of the demand (plus a wake-up latency
+// when it woke the station) and the server stays busy for the rest.
 func (st *Station) Arrive(t, demand sim.Time) sim.Time {
 	// free is a binary min-heap of the servers' free times: the job takes
 	// the earliest-free server (free[0]).
@@ -47,8 +101,92 @@ func (st *Station) Arrive(t, demand sim.Time) sim.Time {
 	if f > start {
 		start = f
 	}
-	fin := start + demand
-	st.siftDown(fin)
+	if !st.activity {
+		fin := start + demand
+		st.siftDown(fin)
+		st.account(t, start, demand)
+		if st.host != nil {
+			st.host.run(fin)
+		}
+		return fin
+	}
+	on := sim.Time(float64(demand)*st.pathFrac + 0.5)
+	hold, cpu, wake := demand-on, demand, sim.Time(0)
+	core := -1
+	if st.host != nil {
+		core = st.host.idlest()
+	}
+	if gap := t - st.lastFree; st.tau > 0 && gap > 0 {
+		depth := -math.Expm1(-float64(gap) / st.tau)
+		if core >= 0 {
+			// The process's thread wakes on its host's longest-idle core:
+			// a core another process used a moment ago is not asleep.
+			cgap := t - st.host.ends[core]
+			depth *= -math.Expm1(-float64(max(cgap, 0)) / st.tau)
+		}
+		lat := depth * float64(st.wakeLat)
+		if st.rng != nil && lat > 0 {
+			lat *= st.rng.ExpFloat64()
+		}
+		wake = sim.Time(lat + 0.5)
+		wcpu := sim.Time(depth*float64(st.wakeCPU) + 0.5)
+		hold += wcpu
+		cpu += wcpu
+		if t >= st.measure {
+			st.wakes += depth
+		}
+	}
+	fin := start + wake + on
+	end := fin + hold
+	st.siftDown(end)
+	if end > st.lastFree {
+		st.lastFree = end
+	}
+	if core >= 0 {
+		st.host.ends[core] = max(st.host.ends[core], end)
+	}
+	st.account(t, start, cpu)
+	return fin
+}
+
+// Host is a set of CPU cores that several stations' processes share: the
+// nodes of one machine (a kind cluster or the local validation harness
+// runs every node on one host). It only tracks when each core last ran
+// something, so a wake-up's depth can depend on whether the host was idle
+// (Station.SetHost); it does not model contention for the cores.
+type Host struct {
+	ends []sim.Time // when each core's latest job ends
+}
+
+// NewHost returns a host of cores cores (at least 1).
+func NewHost(cores int) *Host { return &Host{ends: make([]sim.Time, max(cores, 1))} }
+
+// idlest returns the core that has been idle longest.
+func (h *Host) idlest() int {
+	c := 0
+	for i, e := range h.ends {
+		if e < h.ends[c] {
+			c = i
+		}
+	}
+	return c
+}
+
+// run records a job ending at end on the host's idlest core.
+func (h *Host) run(end sim.Time) {
+	c := h.idlest()
+	h.ends[c] = max(h.ends[c], end)
+}
+
+// SetHost places the station's process on h: its jobs keep h's cores
+// awake, and with the activity model a wake-up's depth is the product of
+// the process's own sleep depth and that of the host's longest-idle core,
+// both 1 − exp(−gap/τ).
+func (st *Station) SetHost(h *Host) { st.host = h }
+
+// account records a job's statistics when it arrives inside the
+// measurement window.
+func (st *Station) account(t, start, demand sim.Time) {
 	if t >= st.measure {
 		st.busy += demand
 		w := start - t
@@ -58,7 +196,6 @@ func (st *Station) Arrive(t, demand sim.Time) sim.Time {
 			st.maxWait = w
 		}
 	}
-	return fin
 }
 
 // siftDown replaces the heap's root with v and restores the heap.
@@ -95,8 +232,12 @@ func (st *Station) Backlog(t sim.Time) sim.Time {
 // ResetStats starts measuring at t: earlier arrivals are not counted.
 func (st *Station) ResetStats(t sim.Time) {
 	st.measure = t
-	st.busy, st.waitSum, st.served, st.maxWait = 0, 0, 0, 0
+	st.busy, st.waitSum, st.served, st.maxWait, st.wakes = 0, 0, 0, 0, 0
 }
+
+// Wakeups returns the measured jobs' wake-ups, each weighted by the depth
+// of the sleep it ended (a job after a long idle gap counts 1).
+func (st *Station) Wakeups() float64 { return st.wakes }
 
 // BusyTime returns the total service demand of measured jobs (server-ns).
 func (st *Station) BusyTime() sim.Time { return st.busy }

@@ -16,6 +16,9 @@ import "github.com/ambientsim/ambientsim/sim"
 // returns when the ztunnel is done and when the request reaches the next hop.
 func (m *Mesh) ztOutbound(c *call, e *edgeRT, tg *target, now sim.Time, st *Station, from, to sim32) (fin, next sim.Time) {
 	demand := m.c.ztMsg + bytesCost(m.c.ztByteNs, c.reqB)
+	if from != to {
+		demand += m.c.ztCrossMsg
+	}
 	var ready sim.Time
 	newConn := false
 	if c.newStream && tg.hs == 1 && tg.zt != nil {
@@ -83,7 +86,7 @@ func (m *Mesh) ztOutbound(c *call, e *edgeRT, tg *target, now sim.Time, st *Stat
 // plaintext from an out-of-mesh source), authorises new connections and
 // delivers the bytes to the pod.
 func (m *Mesh) ztInbound(c *call, tg *target, now sim.Time, st *Station) (fin, next sim.Time) {
-	demand := m.c.ztMsg + bytesCost(m.c.ztByteNs, c.reqB)
+	demand := m.c.ztMsg + bytesCost(m.c.ztByteNs, c.reqB) + m.ztCross(c, c.i)
 	inNew, inStream := c.leg1New, c.newStream
 	if tg.wp >= 0 {
 		inNew, inStream = c.leg2New, c.leg2Stream
@@ -107,6 +110,23 @@ func (m *Mesh) ztInbound(c *call, tg *target, now sim.Time, st *Station) (fin, n
 		m.nodes[node].hs++
 	}
 	return fin, fin + m.c.ztLat + m.c.sameNode
+}
+
+// ztCross is the extra CPU of a ztunnel message whose leg crosses nodes:
+// visit j's peer is the next hop for the source-side ztunnel and the
+// previous hop for the destination side (c.locs[j+1] is visit j's node).
+func (m *Mesh) ztCross(c *call, j int8) sim.Time {
+	if m.c.ztCrossMsg == 0 {
+		return 0
+	}
+	peer := c.locs[j]
+	if c.kinds[j] == vZtSrc {
+		peer = c.locs[j+2]
+	}
+	if peer != c.locs[j+1] {
+		return m.c.ztCrossMsg
+	}
+	return 0
 }
 
 func (n *nodeRT) msgsAdd(measured bool) {

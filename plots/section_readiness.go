@@ -56,6 +56,9 @@ func (b *builder) reproducibility() []Block {
 	add("Profile", strings.TrimSpace(p.Name+" "+p.Version))
 	add("Profile source", p.Source)
 	add("Profile provenance", strings.TrimSpace(p.Provenance+" "+p.Date))
+	if c := calibrationText(p); c != "" {
+		add("Profile calibration", c)
+	}
 	add("Simulated time measured (s)", fixed(s.DurationS, 1))
 	add("Warm-up discarded (s)", fixed(s.WarmupS, 1))
 	if b.opts.SLO.Set() {

@@ -50,6 +50,9 @@ func (b *builder) summary() []Block {
 		Columns: cols("Profile", "Version", "Source", "Date", "Provenance"),
 		Rows:    []Row{{Cells: []string{orDash(p.Name), orDash(p.Version), orDash(p.Source), orDash(p.Date), orDash(p.Provenance)}}},
 	}))
+	if c := calibrationText(p); c != "" {
+		out = append(out, text("Calibrated "+c+". The profile's calibration section lists every fit, standard error and the parameters left at the base profile's values."))
+	}
 	return out
 }
 

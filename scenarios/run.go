@@ -100,7 +100,7 @@ func ExecuteContext(ctx context.Context, sc *Scenario, opt Options) (*Run, error
 	sum := &results.Summary{
 		SchemaVersion: results.SchemaVersion, Scenario: sc.Name, Description: sc.Description, Question: sc.Question,
 		Seed: seed, ToolVersion: ToolVersion, Command: opt.Command,
-		Profile:   results.Profile{Name: prof.Name, Version: prof.Version, Source: prof.Source, Date: prof.Date, Provenance: prof.Provenance},
+		Profile:   results.Profile{Name: prof.Name, Version: prof.Version, Source: prof.Source, Date: prof.Date, Provenance: prof.Provenance, Calibration: profileCalibration(prof)},
 		DurationS: dur.Seconds(), WarmupS: warm.Seconds(), SLO: sc.SLO.result(),
 		Readiness: []results.ReadinessCheck{},
 	}
@@ -378,6 +378,9 @@ func (sc *Scenario) modelConfig(top *topology.Topology, prof *models.Profile, mo
 	if sc.OpenMetricsEnabled() {
 		cfg.SnapshotInterval = sc.Interval()
 	}
+	if err := sc.hostConfig(&cfg, top); err != nil {
+		return cfg, err
+	}
 	serves := map[*topology.Workload]bool{}
 	for _, c := range top.Calls {
 		for _, s := range top.Services {
@@ -606,6 +609,9 @@ func assumptions(sc *Scenario, prof *models.Profile) []string {
 		"istiod cost is computed from counts (certificate renewals at TTL x refresh fraction, pushes per config change), not simulated events.",
 		"A service's destination_workload label is its first endpoint's workload.",
 	}
+	if c := calibrationAssumption(prof); c != "" {
+		a = append(a[:1], append([]string{c}, a[1:]...)...)
+	}
 	return a
 }
 
@@ -613,4 +619,38 @@ func assumptions(sc *Scenario, prof *models.Profile) []string {
 // built-in name.
 func isFile(name string) bool {
 	return strings.ContainsAny(name, `/\`) || strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
+}
+
+// hostConfig passes topology.hosts to the model, checking each node
+// exists in the topology the scenario built.
+func (sc *Scenario) hostConfig(cfg *models.Config, top *topology.Topology) error {
+	have := map[string]bool{}
+	for _, n := range top.Nodes {
+		have[n.Name] = true
+	}
+	for _, p := range top.Pods {
+		have[p.Node] = true
+	}
+	for i, h := range sc.Topology.Hosts {
+		for j, n := range h.Nodes {
+			if !have[n] {
+				field := fmt.Sprintf("topology.hosts[%d].nodes[%d]", i, j)
+				var doc yaml.Node
+				_ = yaml.Unmarshal(sc.raw, &doc) // it parsed once already
+				return &FieldError{File: sc.file, Line: lineOf(&doc, field), Field: field,
+					Msg: fmt.Sprintf("host %q: node %q is not in the topology (its nodes: %s)", h.Name, n, strings.Join(sortedNodeNames(have), ", "))}
+			}
+		}
+		cfg.Hosts = append(cfg.Hosts, models.HostConfig{Name: h.Name, Cores: h.Cores, Nodes: h.Nodes})
+	}
+	return nil
+}
+
+func sortedNodeNames(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for n := range set {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -77,6 +77,17 @@ type Topology struct {
 	// Manifests are Kubernetes/Istio/Gateway-API files or directories,
 	// relative to the scenario file.
 	Manifests []string `yaml:"manifests,omitempty" json:"manifests,omitempty"`
+	// Hosts groups nodes that share one machine's CPU cores (kind, a
+	// lab on one VM). Only a profile's activity model reads it: a wake-up
+	// is shallower when another process on the host just used a core.
+	Hosts []HostSpec `yaml:"hosts,omitempty" json:"hosts,omitempty"`
+}
+
+// HostSpec is one machine: a name, its cores and the nodes it runs.
+type HostSpec struct {
+	Name  string   `yaml:"name" json:"name"`
+	Cores int      `yaml:"cores" json:"cores"`
+	Nodes []string `yaml:"nodes" json:"nodes"`
 }
 
 // Traffic describes load on the call graph's edges.
@@ -264,6 +275,27 @@ func (s *Scenario) validate(doc *yaml.Node) error {
 			return ferr(fmt.Sprintf("modes[%d]", i), "mode %q listed twice", m)
 		}
 		seen[m] = true
+	}
+	hostNames, hostOfNode := map[string]bool{}, map[string]string{}
+	for i, h := range s.Topology.Hosts {
+		f := fmt.Sprintf("topology.hosts[%d]", i)
+		switch {
+		case h.Name == "":
+			return ferr(f+".name", "a host needs a name")
+		case hostNames[h.Name]:
+			return ferr(f+".name", "host %q listed twice", h.Name)
+		case h.Cores < 1:
+			return ferr(f+".cores", "host %q: %d cores; give the machine's CPU count (at least 1)", h.Name, h.Cores)
+		case len(h.Nodes) == 0:
+			return ferr(f+".nodes", "host %q lists no nodes", h.Name)
+		}
+		hostNames[h.Name] = true
+		for j, n := range h.Nodes {
+			if prev, dup := hostOfNode[n]; dup {
+				return ferr(fmt.Sprintf("%s.nodes[%d]", f, j), "node %q is already on host %q", n, prev)
+			}
+			hostOfNode[n] = h.Name
+		}
 	}
 	hasSpec := s.Topology.Spec.Kind != 0
 	if hasSpec == (len(s.Topology.Manifests) > 0) {

@@ -23,15 +23,23 @@ func newCalibrateCmd(v *viper.Viper) *cobra.Command {
 payloads, keep-alive vs a new connection per request, out of mesh, ambient
 L4, through a waypoint, sidecar to sidecar), measures CPU seconds per
 process (cgroups) and latency (the load generator's histograms), fits the
-profile's cost parameters by least squares (per-message, per-byte and
-per-stream CPU of the node proxy, per-request and per-byte CPU of waypoint
-and sidecar, per-crossing added latency, app time and cross-node latency),
+profile's cost parameters by least squares (per-message, cross-node,
+per-byte, per-stream and handshake CPU of the node proxy, per-request and
+per-byte CPU of waypoint and sidecar, the activity model's wake-up CPU and
+latency, sleep time constant and critical-path share, per-crossing added
+latency, app time and cross-node latency; one row per proxy process),
 and writes a profile that "ambientsim run --profile FILE" loads, plus
 FILE-without-.yaml.calibration.json with every observation, fit and residual.
 
-Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
+Needs root (network namespaces, cgroups). Ctrl-C tears everything down.
+
+--refit RECORD.calibration.json fits again to the observations an earlier
+calibration recorded, without measuring (no root): after a model change or
+with another --base. The profile keeps the record's machine, date and
+data-plane revision.`,
 		Example: `  sudo ambientsim calibrate --backend local --out models/profiles/my-machine.yaml
-  sudo ambientsim calibrate --quick --out /tmp/quick.yaml   # ~1 minute`,
+  sudo ambientsim calibrate --quick --out /tmp/quick.yaml   # ~1 minute
+  ambientsim calibrate --refit my-machine.calibration.json --out my-machine-v2.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := v.GetString("out")
@@ -62,7 +70,16 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 						i+1, n, o.Name, o.P50Ms, o.P99Ms, o.CPUSeconds["ztunnel"]*1e3, o.CPUSeconds["waypoint"]*1e3, o.CPUSeconds["sidecar"]*1e3)
 				},
 			}
-			rep, err := calibrate.Run(cmd.Context(), opt)
+			var rep *calibrate.Report
+			var err error
+			if rec := v.GetString("refit"); rec != "" {
+				if cmd.Flags().Changed("quick") || cmd.Flags().Changed("meshnode") {
+					return usageErrorf("--refit fits recorded observations: --quick and --meshnode do not apply")
+				}
+				rep, err = calibrate.Refit(rec, opt)
+			} else {
+				rep, err = calibrate.Run(cmd.Context(), opt)
+			}
 			if err != nil {
 				return err
 			}
@@ -78,11 +95,12 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 		},
 	}
 	cmd.Flags().String("out", "", "the calibrated profile to write (FILE.yaml; FILE.calibration.json goes next to it)")
-	cmd.Flags().String("backend", "local", "harness backend: local (network namespaces; needs root)")
+	cmd.Flags().String("backend", "local", "harness backend: local (network namespaces; needs root) or kind (a kind cluster; needs docker, kind, kubectl)")
 	cmd.Flags().Bool("quick", false, "a smaller, shorter design (CI-sized, about a minute)")
 	cmd.Flags().String("name", "", "profile name (default: the file name)")
 	cmd.Flags().String("base", "", "profile whose uncalibrated parameters are kept (default istio-1.24-published)")
 	cmd.Flags().String("meshnode", "", "a built meshnode binary (default: build it from the source tree)")
+	cmd.Flags().String("refit", "", "fit again to the observations of an earlier NAME.calibration.json instead of measuring (no root needed)")
 	return cmd
 }
 
@@ -96,6 +114,11 @@ func printCalibration(w io.Writer, rep *calibrate.Report) {
 		}
 		fmt.Fprintln(w)
 	}
+	fmt.Fprintf(w, "  sleep time constant %g µs (weighted CPU SSE per candidate:", rep.Fit.SleepTimeConstantUS)
+	for _, c := range rep.Fit.SleepSSE {
+		fmt.Fprintf(w, " %g µs %.3g", c.TauUS, c.SSE)
+	}
+	fmt.Fprintln(w, ")")
 	fmt.Fprintf(w, "  latency  R² %.3f  residual RMS %.3f ms:", rep.Fit.Latency.R2, rep.Fit.Latency.RMS)
 	for _, e := range rep.Fit.Latency.Params {
 		fmt.Fprintf(w, "  %s %s", e.Name, estText(e))

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,11 +60,11 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 			}
 			quick := v.GetBool("quick")
 			w, ew := cmd.OutOrStdout(), cmd.ErrOrStderr()
-			if backend == "kind" {
-				return fmt.Errorf("validate: backend kind: %w", calibrate.ErrBackend)
-			}
-			if err := harness.CheckPrerequisites(); err != nil {
-				return fmt.Errorf("validate: %w", err)
+			// kind checks its own prerequisites (docker, kind, an engine) in Setup.
+			if backend == "local" {
+				if err := harness.CheckPrerequisites(); err != nil {
+					return fmt.Errorf("validate: %w", err)
+				}
 			}
 			scratch, err := os.MkdirTemp("", "ambientsim-validate-")
 			if err != nil {
@@ -71,7 +72,7 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 			}
 			defer os.RemoveAll(scratch)
 			bin := v.GetString("meshnode")
-			if bin == "" {
+			if bin == "" && backend == "local" { // kind builds meshnode into its image
 				wd, _ := os.Getwd()
 				mod, err := dataplane.FindModule(wd)
 				if err != nil {
@@ -118,7 +119,11 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 			if validateDuration > 0 {
 				d = validateDuration
 			}
-			rep, err := crosscheck.Run(cmd.Context(), b, crosscheck.Options{Profile: profile, Duration: d, Dir: out,
+			repeat := v.GetInt("repeat")
+			if repeat < 1 || repeat > 20 {
+				return usageErrorf("--repeat %d: want 1 to 20 measurements per scenario", repeat)
+			}
+			rep, err := crosscheck.Run(cmd.Context(), b, crosscheck.Options{Profile: profile, Duration: d, Dir: out, Repeat: repeat, HostCores: runtime.NumCPU(),
 				Progress: func(i, n int, sc crosscheck.Scenario) {
 					fmt.Fprintf(ew, "  scenario %d/%d %s measured\n", i+1, n, sc.Name)
 				}})
@@ -140,16 +145,20 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 		},
 	}
 	cmd.Flags().String("out", "", "output directory for validation.json and validation.html")
-	cmd.Flags().String("backend", "local", "harness backend: local (network namespaces; needs root)")
+	cmd.Flags().String("backend", "local", "harness backend: local (network namespaces; needs root) or kind (a kind cluster; needs docker, kind, kubectl)")
 	cmd.Flags().String("profile", "", "profile under test: built-in name or YAML file (default: calibrate one first)")
 	cmd.Flags().Bool("quick", false, "shorter scenarios (and a quick calibration when there is no --profile)")
 	cmd.Flags().Bool("strict", false, "exit 1 when any row misses its target")
+	cmd.Flags().Int("repeat", 1, "measure each scenario N times and compare with the median (rows record each run and the spread)")
 	cmd.Flags().String("meshnode", "", "a built meshnode binary (default: build it from the source tree)")
 	return cmd
 }
 
 func printValidation(w io.Writer, rep *crosscheck.Report, took time.Duration) {
 	fmt.Fprintf(w, "validation of profile %s (%s) in %.0f s\n", rep.Profile.Name, rep.Profile.Provenance, took.Seconds())
+	if rep.Profile.Calibration != "" {
+		fmt.Fprintf(w, "profile %s\n", rep.Profile.Calibration)
+	}
 	fmt.Fprintf(w, "%-18s %-40s %10s %10s %8s %7s %s\n", "scenario", "metric", "predicted", "measured", "rel.err", "target", "verdict")
 	for _, r := range rep.Rows {
 		re := "n/a"
@@ -160,7 +169,11 @@ func printValidation(w io.Writer, rep *crosscheck.Report, took time.Duration) {
 		if r.Pass != nil {
 			verdict = map[bool]string{true: "pass", false: "MISS"}[*r.Pass]
 		}
-		fmt.Fprintf(w, "%-18s %-40s %10.4g %10.4g %8s %7s %s %s\n", r.Scenario, r.Metric, r.Predicted, r.Measured, re, r.Target, verdict, r.Note)
+		cv := ""
+		if r.MeasuredCV != nil {
+			cv = fmt.Sprintf(" (cv %.0f%%)", *r.MeasuredCV*100)
+		}
+		fmt.Fprintf(w, "%-18s %-40s %10.4g %10.4g%s %8s %7s %s %s\n", r.Scenario, r.Metric, r.Predicted, r.Measured, cv, re, r.Target, verdict, r.Note)
 	}
 	fmt.Fprintf(w, "%d rows: %d pass, %d MISS their target, %d report only\n", rep.Summary.Rows, rep.Summary.Passed, rep.Summary.Missed, rep.Summary.ReportOnly)
 	for _, ne := range rep.NotEmulated {

@@ -62,6 +62,21 @@ type Profile struct {
 	Source     string `json:"source"`     // e.g. "Istio 1.24 Performance and Scalability docs"
 	Date       string `json:"date"`       // when the numbers were obtained
 	Provenance string `json:"provenance"` // "published" or "calibrated on <machine>"
+	// Calibration holds the key facts of a calibrated profile's
+	// calibration section; absent for a published profile.
+	Calibration *ProfileCalibration `json:"calibration,omitempty"`
+}
+
+// ProfileCalibration is where and how well a calibrated profile was
+// measured (from the profile's calibration section).
+type ProfileCalibration struct {
+	Machine  string `json:"machine"`             // e.g. "2 × AMD EPYC 7B13, Linux 6.1"
+	Date     string `json:"date"`                // RFC 3339 date or date-time of the measurement
+	Revision string `json:"revision"`            // data-plane git revision
+	Design   string `json:"design,omitempty"`    // calibration design name
+	WorstFit string `json:"worst_fit,omitempty"` // the fit with the lowest R²
+	// WorstR2 is that fit's R² (absent when no fit has one).
+	WorstR2 *float64 `json:"worst_r2,omitempty"`
 }
 
 // TopologySummary is what the report draws as the cluster picture.

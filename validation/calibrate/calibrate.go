@@ -7,7 +7,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -28,14 +31,20 @@ type Observation struct {
 	// "sidecar" (both sidecars), "echo" (all echo apps).
 	CPUSeconds map[string]float64 `json:"cpu_seconds"`
 	// Procs counts the processes of each kind (for the idle term).
-	Procs  map[string]int `json:"procs"`
-	Calls  int64          `json:"calls"`
-	Errors int64          `json:"errors"`
-	P50Ms  float64        `json:"p50_ms"`
-	P90Ms  float64        `json:"p90_ms"`
-	P99Ms  float64        `json:"p99_ms"`
-	MeanMs float64        `json:"mean_ms"`
-	StdMs  float64        `json:"stddev_ms"`
+	Procs map[string]int `json:"procs"`
+	// ProcessCPU is CPU seconds per proxy process ("sidecar/sc-client"):
+	// the fit uses one row per process when every observation has it, so
+	// two processes of one kind in different roles (a client-side and a
+	// server-side sidecar) are told apart. Records from before it existed
+	// fit per kind.
+	ProcessCPU map[string]float64 `json:"process_cpu_seconds,omitempty"`
+	Calls      int64              `json:"calls"`
+	Errors     int64              `json:"errors"`
+	P50Ms      float64            `json:"p50_ms"`
+	P90Ms      float64            `json:"p90_ms"`
+	P99Ms      float64            `json:"p99_ms"`
+	MeanMs     float64            `json:"mean_ms"`
+	StdMs      float64            `json:"stddev_ms"`
 }
 
 // kindOf maps a harness process kind to the profile section it calibrates.
@@ -56,11 +65,14 @@ func kindOf(k harness.ProcessKind) string {
 // Observe turns one step's measurement into an Observation.
 func Observe(s Step, m *harness.Measurement, settle time.Duration) (Observation, error) {
 	o := Observation{Step: s, Name: s.Name(), CPUSeconds: map[string]float64{}, Procs: map[string]int{},
-		WindowS: m.End.Sub(m.Start).Seconds() + settle.Seconds()}
+		ProcessCPU: map[string]float64{}, WindowS: m.End.Sub(m.Start).Seconds() + settle.Seconds()}
 	for _, p := range m.Processes {
 		if k := kindOf(p.Kind); k != "" {
 			o.CPUSeconds[k] += p.CPUSeconds
 			o.Procs[k]++
+			if k != "echo" {
+				o.ProcessCPU[p.Process] += p.CPUSeconds
+			}
 		}
 	}
 	if len(m.Loads) != 1 || m.Loads[0].Result == nil {
@@ -151,18 +163,24 @@ func Measure(ctx context.Context, newBackend BackendFactory, d Design, progress 
 // compute their column of the design matrix in the simulator. A tied
 // parameter moves with its fitted one at the base profile's ratio: the
 // client and server sides of an mTLS handshake always happen together, so
-// the runs cannot tell them apart.
+// the runs cannot tell them apart. A kind's wake-up CPU is fitted only
+// when the processes sleep (a sleep time constant > 0): its column is zero
+// otherwise.
 var cpuParams = []struct {
 	kind   string
 	params []string
 	delta  []float64
 	tied   map[string]string // tied parameter → the fitted one it follows
 }{
-	{"ztunnel", []string{"ztunnel.per_message_cpu", "ztunnel.per_byte_cpu", "ztunnel.stream_open_cpu", "ztunnel.handshake_server_cpu"}, []float64{10, 1, 10, 50},
+	{"ztunnel", []string{"ztunnel.per_message_cpu", "ztunnel.cross_node_message_cpu", "ztunnel.per_byte_cpu", "ztunnel.stream_open_cpu", "ztunnel.handshake_server_cpu", "ztunnel.activity.wakeup_cpu"}, []float64{10, 10, 1, 10, 50, 20},
 		map[string]string{"ztunnel.handshake_client_cpu": "ztunnel.handshake_server_cpu"}},
-	{"waypoint", []string{"waypoint.per_request_cpu", "waypoint.per_byte_cpu"}, []float64{10, 1}, nil},
-	{"sidecar", []string{"sidecar.per_request_cpu", "sidecar.per_byte_cpu"}, []float64{10, 1}, nil},
+	{"waypoint", []string{"waypoint.per_request_cpu", "waypoint.per_byte_cpu", "waypoint.activity.wakeup_cpu"}, []float64{10, 1, 20}, nil},
+	{"sidecar", []string{"sidecar.per_request_cpu", "sidecar.per_byte_cpu", "sidecar.activity.wakeup_cpu"}, []float64{10, 1, 20}, nil},
 }
+
+// isWakeParam reports whether a parameter belongs to the wake-up model
+// (fitted only when the processes sleep).
+func isWakeParam(name string) bool { return strings.Contains(name, ".wakeup_") }
 
 // Tie records a parameter set from a fitted one by a fixed ratio.
 type Tie struct {
@@ -170,10 +188,41 @@ type Tie struct {
 	Ratio float64 `json:"ratio"`
 }
 
-// latParams are the latency parameters fitted to the steps' medians.
-var latParams = []string{"app.service_time_mean", "network.cross_node_latency", "ztunnel.added_latency", "waypoint.added_latency", "sidecar.added_latency"}
+// latParam is a latency parameter fitted to the steps' medians, with its
+// Jacobian perturbation, its upper bound (0 = none) and the parameters
+// that share its value: one Go data plane runs every proxy kind here, so
+// the share of CPU on the request's path and the wake-up latency of a
+// sleeping proxy are one property of it, not three.
+type latParam struct {
+	name  string
+	delta float64
+	max   float64
+	same  []string
+}
 
-const latDelta = 50.0 // µs perturbation for the latency Jacobian
+// latParams are the latency parameters, in fit order.
+var latParams = []latParam{
+	{name: "app.service_time_mean", delta: 50},
+	{name: "network.cross_node_latency", delta: 50},
+	{name: "ztunnel.added_latency", delta: 50},
+	{name: "waypoint.added_latency", delta: 50},
+	{name: "sidecar.added_latency", delta: 50},
+	{name: "ztunnel.activity.critical_path_fraction", delta: 0.1, max: 1,
+		same: []string{"waypoint.activity.critical_path_fraction", "sidecar.activity.critical_path_fraction"}},
+	{name: "ztunnel.activity.wakeup_latency", delta: 50,
+		same: []string{"waypoint.activity.wakeup_latency", "sidecar.activity.wakeup_latency"}},
+	{name: "app.wakeup_latency", delta: 50},
+}
+
+// sleepParams are set together to each candidate of SleepGrid: how fast
+// an idle process sinks into deep sleep is a property of the machine (CPU
+// idle states, the hypervisor) and the Go runtime, shared by every process.
+var sleepParams = []string{"ztunnel.activity.sleep_time_constant", "waypoint.activity.sleep_time_constant", "sidecar.activity.sleep_time_constant", "app.sleep_time_constant"}
+
+// SleepGrid are the sleep time constants (µs) the fit tries; 0 is the
+// model without wake-ups. The CPU fits choose among them (the wake-up CPU
+// is linear given the time constant, the time constant is not).
+var SleepGrid = []float64{0, 500, 1000, 2000, 4000, 8000}
 
 // minAppTime is the smallest app service time (µs) the fit may set: the
 // simulator's service-time distributions need a positive mean.
@@ -202,6 +251,11 @@ type FitResult struct {
 	AppCV float64 `json:"app_cv"`
 	// Tied lists parameters set from a fitted one (value = Ratio × it).
 	Tied map[string]Tie `json:"tied,omitempty"`
+	// SleepTimeConstantUS is the sleep time constant (µs) the CPU fits
+	// chose from SleepGrid, and SleepSSE the candidates of the final round
+	// with the CPU fits' total weighted squared residual at each.
+	SleepTimeConstantUS float64          `json:"sleep_time_constant_us"`
+	SleepSSE            []SleepCandidate `json:"sleep_sse"`
 	// Profile is the calibrated profile.
 	Profile *models.Profile `json:"-"`
 }
@@ -213,6 +267,9 @@ type FitOptions struct {
 	Base string
 	// Scratch is a directory for the simulator mirrors (required).
 	Scratch string
+	// SleepGrid overrides the sleep time constants tried (default
+	// SleepGrid; tests that know the truth use fewer).
+	SleepGrid []float64
 }
 
 // evaluator runs the simulator mirror of each step with a given profile.
@@ -224,15 +281,16 @@ type evaluator struct {
 }
 
 type simOut struct {
-	cpu map[string]float64
-	p50 float64
+	cpu  map[string]float64 // per kind
+	proc map[string]float64 // per process
+	p50  float64
 }
 
 func newEvaluator(scratch string, d Design) (*evaluator, error) {
 	ev := &evaluator{scratch: scratch, design: d}
 	plan := Plan()
 	for i, s := range d.Steps {
-		path, err := crosscheck.Mirror(filepath.Join(scratch, fmt.Sprintf("step%02d-%s", i, s.Name())), plan, s.Experiment(d.Duration))
+		path, err := crosscheck.MirrorOn(filepath.Join(scratch, fmt.Sprintf("step%02d-%s", i, s.Name())), plan, s.Experiment(d.Duration), d.HostCores)
 		if err != nil {
 			return nil, err
 		}
@@ -271,29 +329,56 @@ func (ev *evaluator) run(p *models.Profile) ([]simOut, error) {
 		}
 		defer os.Remove(f.path)
 	}
+	// The steps' simulations are independent and each is deterministic,
+	// so they run in parallel (GOMAXPROCS workers); results land by index.
 	plan := Plan()
 	out := make([]simOut, len(ev.scs))
-	for i, sc := range ev.scs {
-		prof := path
-		if ev.design.Steps[i].Unpooled {
-			prof = upPath
-		}
-		run, err := scenarios.Execute(sc, scenarios.Options{Profile: prof})
-		if err != nil {
-			return nil, fmt.Errorf("calibrate: simulate step %s: %w", ev.design.Steps[i].Name(), err)
-		}
-		pr, err := crosscheck.Predict(run, plan, ev.design.Steps[i].Experiment(ev.design.Duration))
+	errs := make([]error, len(ev.scs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(ev.scs)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				prof := path
+				if ev.design.Steps[i].Unpooled {
+					prof = upPath
+				}
+				out[i], errs[i] = ev.step(i, prof, plan)
+			}
+		}()
+	}
+	for i := range ev.scs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		o := simOut{cpu: map[string]float64{}, p50: pr.Loads[0].P50}
-		for proc, sec := range pr.CPUSeconds {
-			kind, _, _ := cutSlash(proc)
-			o.cpu[kindOf(harness.ProcessKind(kind))] += sec
-		}
-		out[i] = o
 	}
 	return out, nil
+}
+
+// step simulates step i with the profile file prof.
+func (ev *evaluator) step(i int, prof string, plan *harness.Plan) (simOut, error) {
+	run, err := scenarios.Execute(ev.scs[i], scenarios.Options{Profile: prof})
+	if err != nil {
+		return simOut{}, fmt.Errorf("calibrate: simulate step %s: %w", ev.design.Steps[i].Name(), err)
+	}
+	pr, err := crosscheck.Predict(run, plan, ev.design.Steps[i].Experiment(ev.design.Duration))
+	if err != nil {
+		return simOut{}, err
+	}
+	o := simOut{cpu: map[string]float64{}, proc: map[string]float64{}, p50: pr.Loads[0].P50}
+	for proc, sec := range pr.CPUSeconds {
+		kind, _, _ := cutSlash(proc)
+		o.cpu[kindOf(harness.ProcessKind(kind))] += sec
+		o.proc[proc] += sec
+	}
+	return o, nil
 }
 
 func cutSlash(s string) (string, string, bool) {
@@ -306,14 +391,16 @@ func cutSlash(s string) (string, string, bool) {
 }
 
 // FitProfile fits the cost parameters to the observations. The design
-// matrix comes from the simulator itself: column j of a kind's CPU fit is
-// how much that kind's simulated CPU grows per unit of parameter j (the
-// model is linear in its CPU costs, so one perturbation gives the exact
-// count of messages, bytes or streams the model charges), plus an idle
-// term (window × processes). Latency parameters enter the simulated
-// median almost linearly; they are fitted by Gauss–Newton on the
-// simulator (Jacobian by perturbation), after the CPU costs, as CPU time
-// is part of every crossing.
+// matrix comes from the simulator: column j of a kind's CPU fit is how much
+// that kind's simulated CPU grows per unit of parameter j (the model is
+// linear in its CPU costs, so one perturbation gives the exact count of
+// messages, bytes, streams, handshakes or wake-ups the model charges), plus
+// an idle term (window × processes). The sleep time constant is not linear:
+// the CPU fits are solved at each SleepGrid candidate and the one with the
+// smallest total weighted residual is kept. Latency parameters enter the
+// simulated median almost linearly; they are fitted by Gauss–Newton on the
+// simulator (Jacobian by perturbation), after the CPU costs, as CPU time is
+// part of every crossing.
 func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 	if o.Scratch == "" {
 		return nil, errors.New("calibrate: FitOptions.Scratch is required")
@@ -346,85 +433,14 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 			res.Tied[tied] = Tie{Of: of, Ratio: qt.Value / qo.Value}
 		}
 	}
-	// withTies adds the tied parameters' values to vals.
-	withTies := func(vals map[string]float64) map[string]float64 {
-		out := map[string]float64{}
-		for k, v := range vals {
-			out[k] = v
+	for _, lp := range latParams {
+		for _, same := range lp.same {
+			res.Tied[same] = Tie{Of: lp.name, Ratio: 1}
 		}
-		for tied, t := range res.Tied {
-			if v, ok := vals[t.Of]; ok {
-				out[tied] = v * t.Ratio
-			}
-		}
-		return out
 	}
 	labels := make([]string, len(obs))
 	for i := range obs {
 		labels[i] = obs[i].Name
-	}
-
-	// CPU: one linear fit per kind; a second pass recomputes the columns
-	// at the first pass's values (the model is linear in its CPU costs up
-	// to requests crossing the window's edges as they slow down).
-	values := map[string]float64{}
-	for pass := 0; pass < 2; pass++ {
-		cur, err := withValues(base, withTies(values))
-		if err != nil {
-			return nil, err
-		}
-		at0, err := ev.run(cur)
-		if err != nil {
-			return nil, err
-		}
-		next := map[string]float64{}
-		for _, k := range cpuParams {
-			prob := Problem{Labels: labels}
-			cols := make([][]simOut, len(k.params))
-			for j, name := range k.params {
-				q, err := quantity(cur, name)
-				if err != nil {
-					return nil, err
-				}
-				pp, err := withValues(cur, withTies(map[string]float64{name: q.Value + k.delta[j]}))
-				if err != nil {
-					return nil, err
-				}
-				if cols[j], err = ev.run(pp); err != nil {
-					return nil, err
-				}
-				prob.Names = append(prob.Names, name)
-				prob.NonNegative = append(prob.NonNegative, true)
-			}
-			prob.Names = append(prob.Names, IdleParam(k.kind))
-			prob.NonNegative = append(prob.NonNegative, true)
-			for i, ob := range obs {
-				row := make([]float64, 0, len(k.params)+1)
-				y := ob.CPUSeconds[k.kind] - at0[i].cpu[k.kind]
-				for j, name := range k.params {
-					x := (cols[j][i].cpu[k.kind] - at0[i].cpu[k.kind]) / k.delta[j]
-					q, _ := quantity(cur, name)
-					y += x * q.Value
-					row = append(row, x)
-				}
-				row = append(row, ob.WindowS*float64(ob.Procs[k.kind]))
-				prob.X = append(prob.X, row)
-				prob.Y = append(prob.Y, y)
-			}
-			prob.Weights = relativeWeights(obs, func(o Observation) float64 { return o.CPUSeconds[k.kind] })
-			f, err := Solve(prob)
-			if err != nil {
-				return nil, fmt.Errorf("calibrate: %s CPU: %w", k.kind, err)
-			}
-			// Residuals and R² against the measured CPU itself.
-			rescore(f, prob, obs, k.kind)
-			res.CPU[k.kind] = f
-			for _, name := range k.params {
-				e, _ := f.Param(name)
-				next[name] = e.Value
-			}
-		}
-		values = withTies(next)
 	}
 
 	// The app's service-time variability from the out-of-mesh steps.
@@ -439,99 +455,179 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 		sort.Float64s(cvs)
 		res.AppCV = math.Min(math.Max(cvs[len(cvs)/2], 0.05), 3)
 	}
-	values["app.service_time_cv"] = res.AppCV
 
-	// Latency: Gauss–Newton on the simulator.
+	// CPU, then latency, twice: the wake-up CPU a run is charged depends on
+	// the idle gaps between messages, which the latency parameters move
+	// (a proxy's off-path work ends later than the message leaves), so the
+	// second round refits the CPU at the first round's latency values.
 	theta := map[string]float64{}
-	for _, name := range latParams {
-		q, err := quantity(base, name)
-		if err != nil {
-			return nil, err
-		}
-		theta[name] = q.Value
-	}
+	var lat []latParam
 	var fit *Fit
-	for it := 1; it <= 4; it++ {
+	var values map[string]float64
+	tauIdx := -1
+	grid := SleepGrid
+	if o.SleepGrid != nil {
+		grid = o.SleepGrid
+	}
+	// withTheta is values with the latency parameters th (and the ones
+	// sharing their values).
+	withTheta := func(th map[string]float64) map[string]float64 {
 		cur := map[string]float64{}
 		for k, v := range values {
 			cur[k] = v
 		}
-		for k, v := range theta {
-			cur[k] = v
-		}
-		p0, err := withValues(base, cur)
-		if err != nil {
-			return nil, err
-		}
-		s0, err := ev.run(p0)
-		if err != nil {
-			return nil, err
-		}
-		jac := make([][]float64, len(obs))
-		for i := range jac {
-			jac[i] = make([]float64, len(latParams))
-		}
-		for j, name := range latParams {
-			pj, err := withValues(p0, map[string]float64{name: theta[name] + latDelta})
-			if err != nil {
-				return nil, err
-			}
-			sj, err := ev.run(pj)
-			if err != nil {
-				return nil, err
-			}
-			for i := range obs {
-				jac[i][j] = (sj[i].p50 - s0[i].p50) / latDelta
+		for _, lp := range lat {
+			cur[lp.name] = th[lp.name]
+			for _, same := range lp.same {
+				cur[same] = th[lp.name]
 			}
 		}
-		// Unpooled steps identify handshake CPU; their latency is the
-		// handshakes' and a node proxy near saturation, which the latency
-		// parameters are not meant to explain: they are left out.
-		prob := Problem{Names: latParams}
-		for range latParams {
-			prob.NonNegative = append(prob.NonNegative, true)
+		return cur
+	}
+	for round := 0; round < 2; round++ {
+		// Latency values so far (the base's in round one).
+		latVals := map[string]float64{}
+		for _, lp := range lat {
+			latVals[lp.name] = theta[lp.name]
+			for _, same := range lp.same {
+				latVals[same] = theta[lp.name]
+			}
 		}
-		var lobs []Observation
-		for i, ob := range obs {
-			if ob.Step.Unpooled {
+		// CPU: one linear fit per kind at each sleep time constant (in
+		// round two, the first round's choice and its grid neighbours).
+		var best *cpuFit
+		res.SleepSSE = nil
+		for i, tau := range grid {
+			if round > 0 && (i < tauIdx-1 || i > tauIdx+1) {
 				continue
 			}
-			y := ob.P50Ms - s0[i].p50
-			for j, name := range latParams {
-				y += jac[i][j] * theta[name]
+			cf, err := fitCPU(ev, base, res.Tied, obs, labels, tau, latVals)
+			if err != nil {
+				return nil, fmt.Errorf("calibrate: sleep time constant %g µs: %w", tau, err)
 			}
-			prob.X = append(prob.X, jac[i])
-			prob.Y = append(prob.Y, y)
-			prob.Labels = append(prob.Labels, labels[i])
-			lobs = append(lobs, ob)
-		}
-		prob.Weights = relativeWeights(lobs, func(o Observation) float64 { return o.P50Ms })
-		fit, err = Solve(prob)
-		if err != nil {
-			return nil, fmt.Errorf("calibrate: latency: %w", err)
-		}
-		res.LatencyIterations = it
-		moved := 0.0
-		for _, e := range fit.Params {
-			v := e.Value
-			if e.Name == "app.service_time_mean" {
-				v = math.Max(v, minAppTime) // a distribution's mean must be positive
+			res.SleepSSE = append(res.SleepSSE, SleepCandidate{TauUS: tau, SSE: cf.sse})
+			if best == nil || cf.sse < best.sse {
+				best, tauIdx = cf, i
 			}
-			moved = math.Max(moved, math.Abs(v-theta[e.Name]))
-			theta[e.Name] = v
 		}
-		if moved < 1 { // µs
-			break
+		res.CPU = best.fits
+		res.SleepTimeConstantUS = best.tau
+		values = best.values
+		for _, name := range sleepParams {
+			values[name] = best.tau
+		}
+		values["app.service_time_cv"] = res.AppCV
+		// Latency: Gauss–Newton on the simulator. Without parking the wake-up
+		// latencies have no effect and are left out.
+		lat = nil
+		for _, lp := range latParams {
+			if best.tau == 0 && isWakeParam(lp.name) {
+				continue
+			}
+			lat = append(lat, lp)
+			if _, ok := theta[lp.name]; ok {
+				continue // round two starts from round one's values
+			}
+			q, err := quantity(base, lp.name)
+			if err != nil {
+				return nil, err
+			}
+			theta[lp.name] = q.Value
+		}
+		for it := 1; it <= 5; it++ {
+			p0, err := withValues(base, withTheta(theta))
+			if err != nil {
+				return nil, err
+			}
+			s0, err := ev.run(p0)
+			if err != nil {
+				return nil, err
+			}
+			jac := make([][]float64, len(obs))
+			for i := range jac {
+				jac[i] = make([]float64, len(lat))
+			}
+			for j, lp := range lat {
+				th := map[string]float64{}
+				for k, v := range theta {
+					th[k] = v
+				}
+				// Perturb inside the bounds (a fraction at 1 is perturbed down).
+				delta := lp.delta
+				if lp.max > 0 && th[lp.name]+delta > lp.max {
+					delta = -delta
+				}
+				th[lp.name] += delta
+				pj, err := withValues(base, withTheta(th))
+				if err != nil {
+					return nil, err
+				}
+				sj, err := ev.run(pj)
+				if err != nil {
+					return nil, err
+				}
+				for i := range obs {
+					jac[i][j] = (sj[i].p50 - s0[i].p50) / delta
+				}
+			}
+			// Unpooled steps identify handshake CPU; their latency is the
+			// handshakes' and a node proxy near saturation, which the latency
+			// parameters are not meant to explain: they are left out.
+			prob := Problem{}
+			for _, lp := range lat {
+				prob.Names = append(prob.Names, lp.name)
+				prob.NonNegative = append(prob.NonNegative, true)
+			}
+			var lobs []Observation
+			for i, ob := range obs {
+				if ob.Step.Unpooled {
+					continue
+				}
+				y := ob.P50Ms - s0[i].p50
+				for j, lp := range lat {
+					y += jac[i][j] * theta[lp.name]
+				}
+				prob.X = append(prob.X, jac[i])
+				prob.Y = append(prob.Y, y)
+				prob.Labels = append(prob.Labels, labels[i])
+				lobs = append(lobs, ob)
+			}
+			prob.Weights = relativeWeights(lobs, func(o Observation) float64 { return o.P50Ms })
+			fit, err = Solve(prob)
+			if err != nil {
+				return nil, fmt.Errorf("calibrate: latency: %w", err)
+			}
+			res.LatencyIterations = it
+			moved := 0.0
+			for j, e := range fit.Params {
+				lp := lat[j]
+				v := e.Value
+				if lp.name == "app.service_time_mean" {
+					v = math.Max(v, minAppTime) // a distribution's mean must be positive
+				}
+				if lp.max > 0 {
+					v = math.Min(v, lp.max)
+				}
+				// A damped step: the medians are histogram quantiles of a
+				// stochastic simulation, so full Gauss–Newton steps can
+				// oscillate; half steps after the first converge.
+				if it > 1 {
+					v = theta[lp.name] + 0.5*(v-theta[lp.name])
+				}
+				moved = math.Max(moved, math.Abs(v-theta[lp.name])/lp.delta)
+				theta[lp.name] = v
+			}
+			if moved < 0.02 { // 1 µs, or 0.002 of a fraction
+				break
+			}
 		}
 	}
 	for j := range fit.Params {
 		fit.Params[j].Value = theta[fit.Params[j].Name]
 	}
 	// Report the latency fit's residuals against the final simulation.
-	for k, v := range theta {
-		values[k] = v
-	}
-	final, err := withValues(base, values)
+	values = withTheta(theta)
+	final, err := withValues(base, withTies(res.Tied, values))
 	if err != nil {
 		return nil, err
 	}
@@ -568,19 +664,159 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 	return res, nil
 }
 
+// SleepCandidate is one sleep time constant the CPU fits tried and their
+// total weighted squared residual there.
+type SleepCandidate struct {
+	TauUS float64 `json:"tau_us"`
+	SSE   float64 `json:"sse"`
+}
+
+// withTies returns vals plus the tied parameters' values (Ratio × the
+// value they follow, when it is in vals).
+func withTies(ties map[string]Tie, vals map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range vals {
+		out[k] = v
+	}
+	for tied, t := range ties {
+		if v, ok := vals[t.Of]; ok {
+			out[tied] = v * t.Ratio
+		}
+	}
+	return out
+}
+
+// cpuFit is the CPU fits at one sleep time constant.
+type cpuFit struct {
+	tau    float64
+	fits   map[string]*Fit
+	values map[string]float64 // fitted parameters, ties included
+	sse    float64            // total weighted squared residual
+}
+
+// fitCPU fits every kind's CPU parameters with the processes' sleep time
+// constant tau µs (0: never sleep). A second pass recomputes the columns at the first
+// pass's values: the model is linear in its CPU costs up to requests
+// crossing the window's edges as they slow down, and wake-ups moving as
+// the off-path work changes when a proxy's last work ends.
+func fitCPU(ev *evaluator, base *models.Profile, ties map[string]Tie, obs []Observation, labels []string, tau float64, latVals map[string]float64) (*cpuFit, error) {
+	values := map[string]float64{}
+	for name, v := range latVals {
+		values[name] = v
+	}
+	for _, name := range sleepParams {
+		values[name] = tau
+	}
+	out := &cpuFit{tau: tau, fits: map[string]*Fit{}}
+	for pass := 0; pass < 2; pass++ {
+		cur, err := withValues(base, withTies(ties, values))
+		if err != nil {
+			return nil, err
+		}
+		at0, err := ev.run(cur)
+		if err != nil {
+			return nil, err
+		}
+		next := map[string]float64{}
+		for name, v := range values {
+			if _, isLat := latVals[name]; isLat || strings.HasSuffix(name, "sleep_time_constant") {
+				next[name] = v
+			}
+		}
+		out.sse = 0
+		for _, k := range cpuParams {
+			prob := Problem{Labels: labels}
+			var params []string
+			var delta []float64
+			for j, name := range k.params {
+				if tau == 0 && isWakeParam(name) {
+					continue
+				}
+				params = append(params, name)
+				delta = append(delta, k.delta[j])
+			}
+			cols := make([][]simOut, len(params))
+			for j, name := range params {
+				q, err := quantity(cur, name)
+				if err != nil {
+					return nil, err
+				}
+				vals := map[string]float64{}
+				for n, v := range values {
+					vals[n] = v
+				}
+				vals[name] = q.Value + delta[j]
+				pp, err := withValues(base, withTies(ties, vals))
+				if err != nil {
+					return nil, err
+				}
+				if cols[j], err = ev.run(pp); err != nil {
+					return nil, err
+				}
+				prob.Names = append(prob.Names, name)
+				prob.NonNegative = append(prob.NonNegative, true)
+			}
+			prob.Names = append(prob.Names, IdleParam(k.kind))
+			prob.NonNegative = append(prob.NonNegative, true)
+			rows := cpuRows(obs, k.kind)
+			var measured []float64
+			prob.Labels = nil
+			for _, r := range rows {
+				i, ob := r.obs, obs[r.obs]
+				sim0 := func(o simOut) float64 {
+					if r.proc == "" {
+						return o.cpu[k.kind]
+					}
+					return o.proc[r.proc]
+				}
+				row := make([]float64, 0, len(params)+1)
+				y := r.cpu - sim0(at0[i])
+				for j, name := range params {
+					x := (sim0(cols[j][i]) - sim0(at0[i])) / delta[j]
+					q, _ := quantity(cur, name)
+					y += x * q.Value
+					row = append(row, x)
+				}
+				row = append(row, ob.WindowS*float64(r.procs))
+				prob.X = append(prob.X, row)
+				prob.Y = append(prob.Y, y)
+				prob.Labels = append(prob.Labels, r.label)
+				measured = append(measured, r.cpu)
+			}
+			prob.Weights = relativeWeightsOf(measured)
+			f, err := Solve(prob)
+			if err != nil {
+				return nil, fmt.Errorf("%s CPU: %w", k.kind, err)
+			}
+			for i, r := range f.Residuals {
+				out.sse += (r * prob.Weights[i]) * (r * prob.Weights[i])
+			}
+			// Residuals and R² against the measured CPU itself.
+			rescore(f, measured)
+			out.fits[k.kind] = f
+			for _, name := range params {
+				e, _ := f.Param(name)
+				next[name] = e.Value
+			}
+		}
+		values = withTies(ties, next)
+	}
+	out.values = values
+	return out, nil
+}
+
 // rescore restates a CPU fit's fitted values and R² in terms of the
 // measured CPU seconds (the problem's y is shifted by the simulated CPU at
 // the linearisation point; the residuals are the same).
-func rescore(f *Fit, p Problem, obs []Observation, kind string) {
+func rescore(f *Fit, measured []float64) {
 	var mean, tot, ss float64
-	for i, ob := range obs {
-		f.Fitted[i] = ob.CPUSeconds[kind] - f.Residuals[i]
-		mean += ob.CPUSeconds[kind] / float64(len(obs))
+	for i, m := range measured {
+		f.Fitted[i] = m - f.Residuals[i]
+		mean += m / float64(len(measured))
 		ss += f.Residuals[i] * f.Residuals[i]
 	}
-	for _, ob := range obs {
-		d := ob.CPUSeconds[kind] - mean
-		tot += d * d
+	for _, m := range measured {
+		tot += (m - mean) * (m - mean)
 	}
 	f.R2 = math.NaN()
 	if tot > 0 {
@@ -588,19 +824,67 @@ func rescore(f *Fit, p Problem, obs []Observation, kind string) {
 	}
 }
 
+// cpuRow is one row of a kind's CPU fit: one process of one run, or the
+// kind's sum over a run's processes (records without per-process CPU).
+type cpuRow struct {
+	obs   int
+	proc  string // "" = the kind's sum
+	procs int    // processes the row covers (for the idle term)
+	cpu   float64
+	label string
+}
+
+// cpuRows returns the rows of kind's CPU fit: per process when every
+// observation recorded per-process CPU, per kind otherwise.
+func cpuRows(obs []Observation, kind string) []cpuRow {
+	perProc := true
+	for _, ob := range obs {
+		if ob.ProcessCPU == nil {
+			perProc = false
+		}
+	}
+	var rows []cpuRow
+	for i, ob := range obs {
+		if !perProc {
+			rows = append(rows, cpuRow{obs: i, procs: ob.Procs[kind], cpu: ob.CPUSeconds[kind], label: ob.Name})
+			continue
+		}
+		var names []string
+		for p := range ob.ProcessCPU {
+			if k, _, _ := cutSlash(p); kindOf(harness.ProcessKind(k)) == kind {
+				names = append(names, p)
+			}
+		}
+		sort.Strings(names)
+		for _, p := range names {
+			rows = append(rows, cpuRow{obs: i, proc: p, procs: 1, cpu: ob.ProcessCPU[p], label: ob.Name + " " + p})
+		}
+	}
+	return rows
+}
+
 // relativeWeights weights each observation by 1/max(y, 10% of the largest
 // y): the fit then minimises relative errors (the validation targets are
 // relative), without letting near-zero observations (a proxy idle in a
 // run that does not use it) dominate.
 func relativeWeights(obs []Observation, y func(Observation) float64) []float64 {
+	ys := make([]float64, len(obs))
+	for i, o := range obs {
+		ys[i] = y(o)
+	}
+	return relativeWeightsOf(ys)
+}
+
+// relativeWeightsOf is relativeWeights over plain values.
+func relativeWeightsOf(ys []float64) []float64 {
 	top := 0.0
-	for _, o := range obs {
-		top = math.Max(top, y(o))
+	for _, y := range ys {
+		top = math.Max(top, y)
 	}
 	floor := math.Max(0.1*top, 1e-9)
-	w := make([]float64, len(obs))
-	for i, o := range obs {
-		w[i] = 1 / math.Max(y(o), floor)
+	w := make([]float64, len(ys))
+	for i, y := range ys {
+		w[i] = 1 / math.Max(y, floor)
 	}
 	return w
 }

@@ -17,6 +17,7 @@ const (
 	PathPlain    Path = "plain"    // out of mesh, cross node: the baseline
 	PathPlainSN  Path = "plain-sn" // out of mesh, same node
 	PathL4       Path = "l4"       // ambient L4: node proxy → node proxy (pod-addressed)
+	PathL4SN     Path = "l4-sn"    // ambient L4, same node: one node proxy plays both sides
 	PathWaypoint Path = "waypoint" // ambient through the service's waypoint
 	PathSidecar  Path = "sidecar"  // sidecar → sidecar over mTLS
 )
@@ -52,6 +53,12 @@ type Design struct {
 	Name     string        `json:"name"`
 	Duration time.Duration `json:"duration_ns"`
 	Steps    []Step        `json:"steps"`
+	// HostCores is the CPU count of the machine the measurement ran on
+	// (every node of Plan() shares it); Run sets it. The simulator mirrors
+	// declare the nodes one host of that many cores (crosscheck.MirrorOn),
+	// so the activity model sees the cores the processes shared. 0 (a
+	// record from before it existed): no host.
+	HostCores int `json:"host_cores,omitempty"`
 }
 
 // Size selects a design.
@@ -59,9 +66,9 @@ type Size string
 
 // Design sizes.
 const (
-	SizeFull  Size = "full"  // 4 s per step, 23 steps (~2 min on a 2-core machine)
-	SizeQuick Size = "quick" // 2 s per step, 15 steps (~45 s)
-	SizeTiny  Size = "tiny"  // 1 s per step, 13 steps: for end-to-end tests only
+	SizeFull  Size = "full"  // 4 s per step, 28 steps (~2.5 min on a 2-core machine)
+	SizeQuick Size = "quick" // 2 s per step, 16 steps (~50 s)
+	SizeTiny  Size = "tiny"  // 1 s per step, 14 steps: for end-to-end tests only
 )
 
 // NewDesign returns the design of a size. Every design varies the load
@@ -93,6 +100,13 @@ func NewDesign(size Size) (Design, error) {
 			ka(PathSidecar, 200, 1024), ka(PathSidecar, 500, 1024), ka(PathSidecar, 1000, 1024), ka(PathSidecar, 500, 16384),
 			ka(PathL4, 1000, 16384), ka(PathWaypoint, 1000, 16384), ka(PathSidecar, 1000, 16384),
 			up(PathL4, 150, 1024), up(PathL4, 300, 1024),
+			// High rates, where wake-ups are rare: they pin the per-request
+			// costs apart from the wake-up costs (at ≤ 1000 rps most
+			// requests still find a proxy partly asleep).
+			ka(PathL4, 2000, 1024), ka(PathWaypoint, 1500, 1024), ka(PathSidecar, 1500, 1024),
+			// Same node: the node proxy's legs stay on loopback, which
+			// separates the cross-node message cost from the per-message one.
+			ka(PathL4SN, 500, 1024), ka(PathL4SN, 1000, 1024),
 		}}, nil
 	case SizeQuick:
 		return Design{Name: string(SizeQuick), Duration: 2 * time.Second, Steps: []Step{
@@ -101,7 +115,7 @@ func NewDesign(size Size) (Design, error) {
 			ka(PathWaypoint, 200, 1024), ka(PathWaypoint, 1000, 1024), ka(PathWaypoint, 500, 16384),
 			ka(PathSidecar, 200, 1024), ka(PathSidecar, 1000, 1024), ka(PathSidecar, 500, 16384),
 			ka(PathPlain, 200, 16384), nc(PathL4, 200, 16384),
-			up(PathL4, 300, 1024),
+			up(PathL4, 300, 1024), ka(PathL4SN, 500, 1024),
 		}}, nil
 	case SizeTiny:
 		return Design{Name: string(SizeTiny), Duration: time.Second, Steps: []Step{
@@ -109,7 +123,7 @@ func NewDesign(size Size) (Design, error) {
 			ka(PathL4, 300, 1024), ka(PathL4, 900, 1024), ka(PathL4, 400, 16384), nc(PathL4, 400, 1024),
 			ka(PathWaypoint, 300, 1024), ka(PathWaypoint, 900, 1024), ka(PathWaypoint, 400, 16384),
 			ka(PathSidecar, 300, 1024), ka(PathSidecar, 900, 1024), ka(PathSidecar, 400, 16384),
-			up(PathL4, 300, 1024),
+			up(PathL4, 300, 1024), ka(PathL4SN, 400, 1024),
 		}}, nil
 	}
 	return Design{}, fmt.Errorf("calibrate: design size %q: want %q, %q or %q", size, SizeFull, SizeQuick, SizeTiny)
@@ -141,6 +155,8 @@ func (s Step) Experiment(d time.Duration) *harness.Experiment {
 	switch s.Path {
 	case PathPlain:
 		from, target = "plain-b", "plain-server"
+	case PathL4SN:
+		from = "client-a"
 	case PathPlainSN:
 		from, target = "plain-a", "plain-server"
 	case PathWaypoint:

@@ -25,9 +25,11 @@
 // Each fit reports residuals, R², residual RMS and standard errors
 // (σ̂²(XᵀX)⁻¹). ProfileYAML writes a profile in the models schema (it loads
 // with models.LoadProfile and `ambientsim run --profile`), with each
-// fitted parameter's source, date and derivation, and a comment header with
-// the machine, date, data-plane revision and the fit tables (the schema
-// has no fields for them and rejects unknown ones).
+// fitted parameter's source, date and derivation, and the profile's
+// `calibration:` section (Section: machine, date, data-plane revision,
+// design, every fit with its parameters, standard errors, ties, residuals
+// per run, and the parameters not calibrated with the reason), which is
+// the machine-readable record; a short comment header repeats the gist.
 //
 // Usage story: on a machine with root,
 //

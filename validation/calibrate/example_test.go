@@ -25,5 +25,5 @@ func ExampleSolve() {
 func ExampleNewDesign() {
 	d, _ := calibrate.NewDesign(calibrate.SizeQuick)
 	fmt.Println(len(d.Steps), "steps of", d.Duration, "first", d.Steps[0].Name())
-	// Output: 15 steps of 2s first plain-500rps-1024B-ka
+	// Output: 16 steps of 2s first plain-500rps-1024B-ka
 }

@@ -3,10 +3,13 @@ package calibrate
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -21,10 +24,15 @@ import (
 
 // Machine describes where a calibration ran.
 type Machine struct {
-	NProc     int    `json:"nproc"`
-	CPUModel  string `json:"cpu_model"`
-	Kernel    string `json:"kernel"`
-	GoVersion string `json:"go_version"`
+	NProc     int     `json:"nproc"`
+	CPUModel  string  `json:"cpu_model"`
+	MemoryMiB float64 `json:"memory_mib,omitempty"`
+	Kernel    string  `json:"kernel"`
+	GoVersion string  `json:"go_version"`
+	// Cgroup is the process's cgroup (v2) and its CPU and memory limits.
+	Cgroup string `json:"cgroup,omitempty"`
+	// Notes are facts about the conditions, e.g. the load average.
+	Notes string `json:"notes,omitempty"`
 }
 
 // String is a one-line description, e.g. "2 × AMD EPYC, Linux 6.18.44".
@@ -32,24 +40,76 @@ func (m Machine) String() string {
 	return fmt.Sprintf("%d × %s, Linux %s", m.NProc, m.CPUModel, m.Kernel)
 }
 
-// DetectMachine reads the CPU count, /proc/cpuinfo's model name and the
-// kernel release.
+// DetectMachine reads the CPU count, /proc/cpuinfo's model name, the
+// total memory, the kernel release, the process's cgroup limits and the
+// load average (a calibration on a busy machine measures contention).
 func DetectMachine() Machine {
 	m := Machine{NProc: runtime.NumCPU(), CPUModel: "unknown CPU", Kernel: "unknown", GoVersion: runtime.Version()}
-	if f, err := os.Open("/proc/cpuinfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-				m.CPUModel = strings.TrimSpace(v)
-				break
-			}
+	if v, ok := procField("/proc/cpuinfo", "model name"); ok {
+		m.CPUModel = v
+	}
+	if v, ok := procField("/proc/meminfo", "MemTotal"); ok {
+		if kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(v, "kB")), 64); err == nil {
+			m.MemoryMiB = math.Round(kb / 1024)
 		}
-		f.Close()
 	}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = strings.TrimSpace(string(b))
 	}
+	m.Cgroup = cgroupLimits("/proc/self/cgroup", "/sys/fs/cgroup")
+	var notes []string
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			notes = append(notes, fmt.Sprintf("load average %s %s %s when detected", f[0], f[1], f[2]))
+		}
+	}
+	notes = append(notes, fmt.Sprintf("GOMAXPROCS %d", runtime.GOMAXPROCS(0)))
+	m.Notes = strings.Join(notes, "; ")
 	return m
+}
+
+// procField returns the value of the first "key: value" line of a /proc
+// file whose key is key.
+func procField(file, key string) (string, bool) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == key {
+			return strings.TrimSpace(v), true
+		}
+	}
+	return "", false
+}
+
+// cgroupLimits describes the process's cgroup v2 and its cpu.max and
+// memory.max, e.g. "/user.slice cpu.max=max 100000 memory.max=max"; ""
+// when there is no cgroup v2.
+func cgroupLimits(selfCgroup, mount string) string {
+	b, err := os.ReadFile(selfCgroup)
+	if err != nil {
+		return ""
+	}
+	var path string
+	for _, line := range strings.Split(string(b), "\n") {
+		if p, ok := strings.CutPrefix(line, "0::"); ok {
+			path = strings.TrimSpace(p)
+			break
+		}
+	}
+	if path == "" {
+		return ""
+	}
+	out := path
+	for _, f := range []string{"cpu.max", "memory.max"} {
+		if v, err := os.ReadFile(filepath.Join(mount, path, f)); err == nil {
+			out += " " + f + "=" + strings.TrimSpace(string(v))
+		}
+	}
+	return out
 }
 
 // Provenance is what a calibrated profile records about its making.
@@ -61,6 +121,26 @@ type Provenance struct {
 	Backend     string    `json:"backend"`
 	Date        time.Time `json:"date"`
 	Machine     Machine   `json:"machine"`
+	// Binary identifies the measured data plane binary, e.g.
+	// "validation/cmd/meshnode sha256:0123abcd…" (BinaryID); "" = the
+	// meshnode built from Revision.
+	Binary string `json:"binary,omitempty"`
+}
+
+// BinaryID names a data-plane binary by its package and the start of its
+// sha256, or just the package when the file cannot be read.
+func BinaryID(path string) string {
+	const pkg = "validation/cmd/meshnode"
+	f, err := os.Open(path)
+	if err != nil {
+		return pkg
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return pkg
+	}
+	return fmt.Sprintf("%s sha256:%x", pkg, h.Sum(nil)[:8])
 }
 
 // Revision returns the git revision the binary was built from, else the
@@ -100,10 +180,10 @@ func Revision(dir string) string {
 // ProfileYAML renders the calibrated profile: the base profile's schema
 // and values, with every fitted parameter's value, source, date and
 // derivation (fit, standard error) replaced, the profile's provenance set
-// to "calibrated on <machine>", and a comment header with the machine,
-// date, data-plane version, design and fit quality (the schema has no
-// fields for those, and ParseProfile rejects unknown ones). The result
-// parses with models.ParseProfile.
+// to "calibrated on <machine>", its `calibration:` section (Section) filled
+// in, and a short comment header for people. The section is the source of
+// truth for the machine, date, data-plane revision, design and fit
+// quality. The result parses with models.ParseProfile.
 func ProfileYAML(res *FitResult, name string, prov Provenance) ([]byte, *models.Profile, error) {
 	p := cloneProfile(res.Profile)
 	date := prov.Date.UTC().Format("2006-01-02")
@@ -114,9 +194,10 @@ func ProfileYAML(res *FitResult, name string, prov Provenance) ([]byte, *models.
 	p.Date = date
 	p.Provenance = "calibrated on " + prov.Machine.String()
 	src := fmt.Sprintf("calibrated: ambientsim calibrate, %s design on %s", res.Design.Name, prov.Machine)
-	for kind, f := range res.CPU {
+	for _, kind := range sortedKinds(res.CPU) {
+		f := res.CPU[kind]
 		for _, e := range f.Params {
-			if strings.HasSuffix(e.Name, ".idle_cores") {
+			if strings.HasSuffix(e.Name, models.NuisanceSuffix) {
 				continue
 			}
 			q, err := quantity(p, e.Name)
@@ -129,31 +210,42 @@ func ProfileYAML(res *FitResult, name string, prov Provenance) ([]byte, *models.
 				kind, f.N, seText(e, q.Unit), f.R2, f.RMS)
 		}
 	}
-	for tied, t := range res.Tied {
+	for _, tied := range sortedTies(res.Tied) {
+		t := res.Tied[tied]
 		q, err := quantity(p, tied)
 		if err != nil {
 			return nil, nil, err
 		}
-		of, _ := quantity(p, t.Of)
+		of, err := quantity(p, t.Of)
+		if err != nil {
+			return nil, nil, err
+		}
 		q.Value = round(of.Value * t.Ratio)
 		q.Source, q.Date = src, date
 		q.Derivation = fmt.Sprintf("%.4g × %s (the base profile's ratio): the runs cannot tell the two sides of a handshake apart", t.Ratio, t.Of)
 	}
-	for _, e := range res.Latency.Params {
-		q, err := quantity(p, e.Name)
-		if err != nil {
-			return nil, nil, err
+	if res.Latency != nil {
+		for _, e := range res.Latency.Params {
+			q, err := quantity(p, e.Name)
+			if err != nil {
+				return nil, nil, err
+			}
+			q.Value = round(q.Value) // the fitted value, after the lower bound of the app time
+			q.Source, q.Date = src, date
+			q.Derivation = fmt.Sprintf("Gauss-Newton fit of the simulated median latency to the measured medians of %d runs (%d iterations), %s; residual RMS %.4g ms",
+				res.Latency.N, res.LatencyIterations, seText(e, q.Unit), res.Latency.RMS)
 		}
-		q.Value = round(q.Value) // the fitted value, after the lower bound of the app time
-		q.Source, q.Date = src, date
-		q.Derivation = fmt.Sprintf("Gauss-Newton fit of the simulated median latency to the measured medians of %d runs (%d iterations), %s; residual RMS %.4g ms",
-			res.Latency.N, res.LatencyIterations, seText(e, q.Unit), res.Latency.RMS)
 	}
 	q := &p.App.ServiceTimeCV
 	q.Value = round(res.AppCV)
 	q.Source, q.Date = src, date
-	q.Derivation = "median stddev/mean of the out-of-mesh runs' latency (the echo app plus the kernel and the load generator)"
+	q.Derivation = appCVMethod
 
+	sec, err := Section(res, p, prov)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.Calibration = sec
 	body, err := yaml.Marshal(p)
 	if err != nil {
 		return nil, nil, fmt.Errorf("calibrate: render profile: %w", err)
@@ -162,50 +254,201 @@ func ProfileYAML(res *FitResult, name string, prov Provenance) ([]byte, *models.
 	fmt.Fprintf(&b, "# Calibrated cost profile %q, written by `ambientsim calibrate`.\n#\n", name)
 	fmt.Fprintf(&b, "# machine:     %s (nproc %d, CPU %q, kernel %s, %s)\n", prov.Machine, prov.Machine.NProc, prov.Machine.CPUModel, prov.Machine.Kernel, prov.Machine.GoVersion)
 	fmt.Fprintf(&b, "# date:        %s\n", prov.Date.UTC().Format(time.RFC3339))
-	fmt.Fprintf(&b, "# data plane:  validation/cmd/meshnode, ambientsim %s, revision %s\n", prov.ToolVersion, orUnknown(prov.Revision))
-	fmt.Fprintf(&b, "# backend:     %s; design %q: %d runs of %v\n#\n", prov.Backend, res.Design.Name, len(res.Observations), res.Design.Duration)
-	b.WriteString("# Fit quality (SE = standard error from sigma^2 (X'X)^-1; 'at 0' = held by the non-negativity constraint):\n")
-	for _, kind := range []string{"ztunnel", "waypoint", "sidecar"} {
-		f := res.CPU[kind]
-		if f == nil {
-			continue
+	fmt.Fprintf(&b, "# data plane:  %s, revision %s (ambientsim %s)\n", sec.DataPlane.Binary, orUnknown(prov.Revision), prov.ToolVersion)
+	fmt.Fprintf(&b, "# design:      %q, %d runs of %v on backend %s\n", res.Design.Name, len(res.Observations), res.Design.Duration, prov.Backend)
+	b.WriteString("# fits:\n")
+	for _, f := range sec.Fits {
+		r2 := "n/a"
+		if f.R2 != nil {
+			r2 = fmt.Sprintf("%.4f", *f.R2)
 		}
-		fmt.Fprintf(&b, "#   %-8s CPU: R² %.4f, residual RMS %.4g CPU-s, %d runs, %d dof\n", kind, f.R2, f.RMS, f.N, f.DOF)
-		for _, e := range f.Params {
-			fmt.Fprintf(&b, "#     %-28s %10.4g  %s\n", e.Name, e.Value, seText(e, unitOf(p, e.Name)))
-			for _, tied := range sortedTies(res.Tied) {
-				if t := res.Tied[tied]; t.Of == e.Name {
-					fmt.Fprintf(&b, "#     %-28s %10.4g  = %.4g × %s (tied)\n", tied, round(e.Value*t.Ratio), t.Ratio, t.Of)
-				}
-			}
-		}
+		fmt.Fprintf(&b, "#   %-14s R² %s, residual RMS %.4g %s, %d runs, %d dof\n", f.Name, r2, f.ResidualRMS, f.Unit, f.Observations, f.DOF)
 	}
-	fmt.Fprintf(&b, "#   latency (median): R² %.4f, residual RMS %.4g ms, %d runs (the unpooled runs are left out)\n", res.Latency.R2, res.Latency.RMS, res.Latency.N)
-	for _, e := range res.Latency.Params {
-		fmt.Fprintf(&b, "#     %-28s %10.4g  %s\n", e.Name, e.Value, seText(e, unitOf(p, e.Name)))
-	}
-	b.WriteString("#\n# Residuals per run (measured - fitted): ztunnel/waypoint/sidecar CPU-ms, median latency ms\n")
-	for i, ob := range res.Observations {
-		fmt.Fprintf(&b, "#   %-28s", ob.Name)
-		for _, kind := range []string{"ztunnel", "waypoint", "sidecar"} {
-			if f := res.CPU[kind]; f != nil {
-				fmt.Fprintf(&b, " %8.2f", f.Residuals[i]*1e3)
-			}
-		}
-		fmt.Fprintf(&b, " | %7.3f (measured %.3f)\n", res.Latency.Residuals[i], ob.P50Ms)
-	}
-	b.WriteString("#\n# Not calibrated (kept from the base profile, see their source): authorisation CPU\n")
-	b.WriteString("# (always paid with a stream open, so not separable from it), Envoy handshake CPU (sidecar\n")
-	b.WriteString("# and waypoint connections are pooled), memory, worker threads, HBONE constants, same-node\n")
-	b.WriteString("# and cross-zone latency, NIC bandwidth, control plane.\n")
-	b.WriteString("# The idle_cores terms above are fitted so they do not bias the per-request costs;\n")
-	b.WriteString("# the schema has no field for them, so simulated CPU leaves them out.\n\n")
+	b.WriteString("# The `calibration:` section at the end is the machine-readable record (the source of\n")
+	b.WriteString("# truth): every fitted parameter with its standard error, the tied ones, Residuals per run,\n")
+	b.WriteString("# and the parameters not calibrated (kept from the base profile) with the reason.\n\n")
 	b.Write(body)
 	parsed, err := models.ParseProfile(name+".yaml", b.Bytes())
 	if err != nil {
 		return nil, nil, fmt.Errorf("calibrate: the calibrated profile does not load: %w", err)
 	}
 	return b.Bytes(), parsed, nil
+}
+
+const appCVMethod = "median stddev/mean of the out-of-mesh runs' latency (the echo app plus the kernel and the load generator)"
+
+// Fit names in the calibration section: "<kind>_cpu" for a CPU fit,
+// LatencyFitName for the latency fit.
+const (
+	CPUFitSuffix   = "_cpu"
+	LatencyFitName = "latency_p50"
+)
+
+// Section builds the profile's calibration section from a fit: every CPU
+// fit (sorted by name) and the latency fit with their parameters, the
+// tied parameters next to the one they follow, the derived app CV,
+// residuals per run, and every schema parameter the fit did not set. p is
+// the calibrated profile (its values are the section's values, so the two
+// agree after rounding).
+func Section(res *FitResult, p *models.Profile, prov Provenance) (*models.Calibration, error) {
+	bin := prov.Binary
+	if bin == "" {
+		bin = "validation/cmd/meshnode"
+	}
+	c := &models.Calibration{
+		Tool: "ambientsim calibrate", ToolVersion: prov.ToolVersion, Date: prov.Date.UTC().Format(time.RFC3339), Backend: prov.Backend,
+		Machine: models.CalibrationMachine{CPUModel: prov.Machine.CPUModel, Cores: prov.Machine.NProc, MemoryMiB: prov.Machine.MemoryMiB,
+			Kernel: prov.Machine.Kernel, GoVersion: prov.Machine.GoVersion, Cgroup: prov.Machine.Cgroup, Notes: prov.Machine.Notes},
+		DataPlane: models.CalibrationDataPlane{Revision: orUnknown(prov.Revision), Binary: bin},
+		Design:    models.CalibrationDesign{Name: res.Design.Name, Steps: len(res.Design.Steps), StepDuration: res.Design.Duration.String()},
+	}
+	set := map[string]bool{}
+	// ties lists, per fitted parameter, the parameters tied to it.
+	ties := map[string][]string{}
+	for _, tied := range sortedTies(res.Tied) {
+		ties[res.Tied[tied].Of] = append(ties[res.Tied[tied].Of], tied)
+	}
+	placed := map[string]bool{}
+	section := func(name, method, unit string, f *Fit) (models.CalibrationFit, error) {
+		cf := models.CalibrationFit{Name: name, Method: method, Observations: f.N, DOF: f.DOF, ResidualRMS: round(f.RMS), Unit: unit, R2: finite(f.R2)}
+		for _, e := range f.Params {
+			fp := models.FittedParam{Name: e.Name, Value: round(e.Value), Unit: "cores", AtBound: e.AtBound}
+			if !e.AtBound {
+				fp.SE = finite(e.SE)
+			}
+			if !strings.HasSuffix(e.Name, models.NuisanceSuffix) {
+				q, err := quantity(p, e.Name)
+				if err != nil {
+					return cf, err
+				}
+				fp.Value, fp.Unit = q.Value, q.Unit
+				set[e.Name] = true
+			}
+			cf.Params = append(cf.Params, fp)
+			for _, tied := range ties[e.Name] {
+				q, err := quantity(p, tied)
+				if err != nil {
+					return cf, err
+				}
+				r := res.Tied[tied].Ratio
+				tp := models.FittedParam{Name: tied, Value: q.Value, Unit: q.Unit, TiedTo: e.Name, Ratio: round(r)}
+				if fp.SE != nil {
+					tp.SE = finite(*fp.SE * r)
+				}
+				cf.Params = append(cf.Params, tp)
+				set[tied], placed[tied] = true, true
+			}
+		}
+		return cf, nil
+	}
+	// Residuals are grouped by the fits' row labels (a run, or a run and
+	// process when a fit has one row per process), in order of first
+	// appearance.
+	var obsNames []string
+	for _, ob := range res.Observations {
+		obsNames = append(obsNames, ob.Name)
+	}
+	var runs []string
+	resid := map[string]map[string]float64{}
+	addResiduals := func(name string, f *Fit) {
+		labels := f.Labels
+		if len(labels) != len(f.Residuals) {
+			labels = obsNames
+		}
+		if len(labels) != len(f.Residuals) {
+			return
+		}
+		for i, r := range f.Residuals {
+			v := finite(r)
+			if v == nil {
+				continue
+			}
+			if resid[labels[i]] == nil {
+				resid[labels[i]] = map[string]float64{}
+				runs = append(runs, labels[i])
+			}
+			resid[labels[i]][name] = *v
+		}
+	}
+	for _, kind := range sortedKinds(res.CPU) {
+		f := res.CPU[kind]
+		cf, err := section(kind+CPUFitSuffix, "non-negative weighted least squares of the measured CPU seconds (relative weights; design matrix from the simulator)", "CPU-s", f)
+		if err != nil {
+			return nil, err
+		}
+		c.Fits = append(c.Fits, cf)
+		addResiduals(cf.Name, f)
+	}
+	if res.Latency != nil {
+		cf, err := section(LatencyFitName, fmt.Sprintf("Gauss-Newton through the simulator on the pooled runs' measured median latency (%d iterations, relative weights, non-negative)", res.LatencyIterations), "ms", res.Latency)
+		if err != nil {
+			return nil, err
+		}
+		c.Fits = append(c.Fits, cf)
+		addResiduals(cf.Name, res.Latency)
+	}
+	for _, tied := range sortedTies(res.Tied) {
+		if !placed[tied] {
+			return nil, fmt.Errorf("calibrate: %s is tied to %s, which no fit sets", tied, res.Tied[tied].Of)
+		}
+	}
+	c.Derived = append(c.Derived, models.DerivedParameter{Parameter: "app.service_time_cv", Value: p.App.ServiceTimeCV.Value,
+		Unit: p.App.ServiceTimeCV.Unit, Method: appCVMethod})
+	set["app.service_time_cv"] = true
+	for _, run := range runs {
+		c.Residuals = append(c.Residuals, models.RunResiduals{Run: run, Values: resid[run]})
+	}
+	for _, pp := range models.ProfileParameters() {
+		if !set[pp.Path] {
+			c.NotCalibrated = append(c.NotCalibrated, models.NotCalibrated{Parameter: pp.Path, Reason: notCalibratedReason(pp.Path)})
+		}
+	}
+	return c, nil
+}
+
+// notCalibratedReason says why the design leaves a parameter at the base
+// profile's value. It only explains; which parameters are left is computed
+// from the fits.
+func notCalibratedReason(path string) string {
+	section, field, _ := strings.Cut(path, ".")
+	switch {
+	case path == "ztunnel.authz_cpu":
+		return "always paid together with a stream open, so the runs cannot separate it from stream_open_cpu"
+	case strings.HasSuffix(field, "handshake_cpu") && (section == "waypoint" || section == "sidecar"):
+		return "Envoy connections are pooled in every run, so too few handshakes to measure"
+	case strings.HasPrefix(field, "memory_") || field == "memory_request" || field == "cpu_request":
+		return "the calibration measures CPU and latency, not memory or resource requests"
+	case field == "worker_threads":
+		return "a configuration setting, not a cost"
+	case section == "hbone":
+		return "a protocol or pooling constant of ztunnel's HBONE client, taken from its source"
+	case section == "control_plane":
+		return "the validation data plane has no control plane to measure"
+	case section == "network":
+		return "the runs share one host's loopback: no separate same-node or cross-zone path, no NIC limit"
+	}
+	return "not identifiable from the calibration design; kept from the base profile (see its source)"
+}
+
+func sortedKinds(m map[string]*Fit) []string {
+	out := make([]string, 0, len(m))
+	for k, f := range m {
+		if f != nil {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// finite returns &round(v), or nil for NaN and ±Inf (left out of the
+// section).
+func finite(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	r := round(v)
+	return &r
 }
 
 func seText(e Estimate, unit string) string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -47,13 +48,12 @@ type Report struct {
 	Profile     *models.Profile `json:"-"`
 }
 
-// ErrBackend is returned for a backend the data plane cannot run on.
-var ErrBackend = fmt.Errorf("the real data plane runs only on the local backend so far (its mesh file needs pod IPs, which kind assigns after the pods exist); use --backend local")
-
 // BackendOptions select and configure a backend running the real data
 // plane.
 type BackendOptions struct {
-	// Name is "local" ("" = local) or "kind" (not supported yet).
+	// Name is "local" ("" = local) or "kind" (a kind cluster: meshnode is
+	// built into its image, Binary does not apply; Dir holds the generated
+	// files and the directory shared with the pods).
 	Name string
 	// Binary is a built meshnode; "" builds it from ModuleDir (or the
 	// checkout around the working directory) into Dir.
@@ -74,9 +74,10 @@ func NewBackend(ctx context.Context, o BackendOptions) (harness.Backend, string,
 			Logf: o.Logf, NodeProxyArgs: o.NodeProxyArgs})
 		return b, bin, err
 	case "kind":
-		return nil, "", fmt.Errorf("backend kind: %w", ErrBackend)
+		b, err := dataplane.KindBackend(dataplane.KindOptions{ModuleDir: o.ModuleDir, Dir: o.Dir, NodeProxyArgs: o.NodeProxyArgs})
+		return b, "", err
 	}
-	return nil, "", fmt.Errorf("backend %q: want local (or kind, once the data plane supports it)", o.Name)
+	return nil, "", fmt.Errorf("backend %q: want local or kind", o.Name)
 }
 
 // Run measures the design on the real data plane and fits the profile.
@@ -90,6 +91,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if d, err = NewDesign(o.Size); err != nil {
 			return nil, err
 		}
+	}
+	if d.HostCores == 0 {
+		// Every node of the plan runs on this machine (local backend; kind
+		// on this machine's Docker): its cores are the host's.
+		d.HostCores = runtime.NumCPU()
 	}
 	scratch := o.Scratch
 	if scratch == "" {
@@ -139,7 +145,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if backend == "" {
 		backend = "local"
 	}
-	prov := Provenance{ToolVersion: o.ToolVersion, Revision: Revision(mod), Backend: backend, Date: time.Now(), Machine: DetectMachine()}
+	prov := Provenance{ToolVersion: o.ToolVersion, Revision: Revision(mod), Backend: backend, Date: time.Now(), Machine: DetectMachine(), Binary: BinaryID(bin)}
 	name := o.Name
 	if name == "" {
 		name = "calibrated"

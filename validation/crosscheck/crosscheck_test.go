@@ -183,7 +183,7 @@ func TestMirrorRejectsWhatItCannotFollow(t *testing.T) {
 
 func TestSimulatedBlastRadiusIsTheKilledNodesClients(t *testing.T) {
 	sc := Scenarios(2 * time.Second)[3]
-	run, err := Simulate(t.TempDir(), Plan(), sc.Experiment, "istio-1.24-published")
+	run, err := Simulate(t.TempDir(), Plan(), sc.Experiment, "istio-1.24-published", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func TestHTMLSaysWhatMissed(t *testing.T) {
 
 func TestMirrorPathCategories(t *testing.T) {
 	sc := Scenarios(time.Second)[2] // mixed-modes
-	run, err := Simulate(t.TempDir(), Plan(), sc.Experiment, "istio-1.24-published")
+	run, err := Simulate(t.TempDir(), Plan(), sc.Experiment, "istio-1.24-published", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

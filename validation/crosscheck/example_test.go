@@ -14,7 +14,7 @@ func ExamplePredict() {
 	dir, _ := os.MkdirTemp("", "crosscheck-example-")
 	defer os.RemoveAll(dir)
 	sc := crosscheck.Scenarios(2 * time.Second)[3]
-	run, err := crosscheck.Simulate(dir, crosscheck.Plan(), sc.Experiment, "istio-1.24-published")
+	run, err := crosscheck.Simulate(dir, crosscheck.Plan(), sc.Experiment, "istio-1.24-published", 0)
 	if err != nil {
 		fmt.Println(err)
 		return

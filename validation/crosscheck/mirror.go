@@ -37,6 +37,14 @@ const EchoResponseBytes = 1024
 // simulator failures). It returns the scenario file's path; `ambientsim
 // run <path> --profile P` replays it by hand.
 func Mirror(dir string, plan *harness.Plan, exp *harness.Experiment) (string, error) {
+	return MirrorOn(dir, plan, exp, 0)
+}
+
+// MirrorOn is Mirror for a harness whose nodes all run on one machine of
+// hostCores CPU cores (the local backend; kind on one Docker host): the
+// scenario then lists them as one host (topology.hosts), so a calibrated
+// activity model sees the cores they share. 0 leaves hosts out.
+func MirrorOn(dir string, plan *harness.Plan, exp *harness.Experiment, hostCores int) (string, error) {
 	if err := plan.Validate(); err != nil {
 		return "", err
 	}
@@ -50,7 +58,7 @@ func Mirror(dir string, plan *harness.Plan, exp *harness.Experiment) (string, er
 	if err != nil {
 		return "", err
 	}
-	sc, err := mirrorScenario(plan, exp)
+	sc, err := mirrorScenario(plan, exp, hostCores)
 	if err != nil {
 		return "", err
 	}
@@ -173,7 +181,7 @@ func LoadKey(plan *harness.Plan, l harness.Load) (source, dest string, err error
 	return nsOf(p.Namespace) + "/" + l.From, dest, err
 }
 
-func mirrorScenario(plan *harness.Plan, exp *harness.Experiment) (string, error) {
+func mirrorScenario(plan *harness.Plan, exp *harness.Experiment, hostCores int) (string, error) {
 	d := exp.Longest()
 	if d <= 0 {
 		return "", fmt.Errorf("crosscheck: experiment %q has no load duration", exp.Name)
@@ -183,6 +191,13 @@ func mirrorScenario(plan *harness.Plan, exp *harness.Experiment) (string, error)
 	fmt.Fprintf(&b, "name: %s\ndescription: %s\nmodes: [as-manifests]\nduration: %s\nwarmup: 0s\nseed: 1\n",
 		q(exp.Name), q("simulator mirror of harness experiment "+exp.Name), q(simDuration(d)))
 	b.WriteString("topology:\n  manifests: [manifests.yaml]\n")
+	if hostCores > 0 {
+		var nodes []string
+		for _, n := range plan.Nodes {
+			nodes = append(nodes, q(n.Name))
+		}
+		fmt.Fprintf(&b, "  hosts: [{name: harness, cores: %d, nodes: [%s]}]\n", hostCores, strings.Join(nodes, ", "))
+	}
 	b.WriteString("traffic:\n  defaults:\n    protocol: http\n    arrival: constant\n")
 	fmt.Fprintf(&b, "    response_size: %d\n", EchoResponseBytes)
 	b.WriteString("  edges:\n")
@@ -266,9 +281,9 @@ func writeAtomic(path string, data []byte) error {
 }
 
 // Simulate mirrors the experiment into dir and runs it in the simulator
-// with the profile (a built-in name or a file).
-func Simulate(dir string, plan *harness.Plan, exp *harness.Experiment, profile string) (*scenarios.Run, error) {
-	path, err := Mirror(dir, plan, exp)
+// with the profile (a built-in name or a file); hostCores as for MirrorOn.
+func Simulate(dir string, plan *harness.Plan, exp *harness.Experiment, profile string, hostCores int) (*scenarios.Run, error) {
+	path, err := MirrorOn(dir, plan, exp, hostCores)
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,13 @@ type Row struct {
 	PredictedSet []string `json:"predicted_set,omitempty"`
 	MeasuredSet  []string `json:"measured_set,omitempty"`
 	Note         string   `json:"note,omitempty"`
+	// MeasuredRuns holds each repetition's measurement when the scenario
+	// ran more than once (Options.Repeat); Measured is then their median,
+	// and MeasuredCV their coefficient of variation (sample standard
+	// deviation / mean): the measurement's own repeatability, to hold the
+	// target against.
+	MeasuredRuns []float64 `json:"measured_runs,omitempty"`
+	MeasuredCV   *float64  `json:"measured_cv,omitempty"`
 }
 
 // MarshalJSON rounds the numbers to 6 significant digits and writes a
@@ -45,11 +52,19 @@ func (r Row) MarshalJSON() ([]byte, error) {
 	type plain Row
 	out := struct {
 		plain
-		Predicted    *float64  `json:"predicted"`
-		Measured     *float64  `json:"measured"`
-		PredictedSet *[]string `json:"predicted_set,omitempty"`
-		MeasuredSet  *[]string `json:"measured_set,omitempty"`
+		Predicted    *float64   `json:"predicted"`
+		Measured     *float64   `json:"measured"`
+		PredictedSet *[]string  `json:"predicted_set,omitempty"`
+		MeasuredSet  *[]string  `json:"measured_set,omitempty"`
+		MeasuredRuns []*float64 `json:"measured_runs,omitempty"`
+		MeasuredCV   *float64   `json:"measured_cv,omitempty"`
 	}{plain: plain(r), Predicted: num(r.Predicted), Measured: num(r.Measured)}
+	for _, v := range r.MeasuredRuns {
+		out.MeasuredRuns = append(out.MeasuredRuns, num(v))
+	}
+	if r.MeasuredCV != nil {
+		out.MeasuredCV = num(*r.MeasuredCV)
+	}
 	if r.PredictedSet != nil || r.MeasuredSet != nil {
 		ps, ms := nonNil(r.PredictedSet), nonNil(r.MeasuredSet)
 		out.PredictedSet, out.MeasuredSet = &ps, &ms
@@ -170,4 +185,98 @@ func Compare(sc Scenario, pred, meas *Prediction) []Row {
 			SetRow(sc.Name, "affected_pods", pred.Affected, meas.Affected))
 	}
 	return rows
+}
+
+// CompareRuns is Compare over repeated measurements of one scenario: each
+// number's measured value is the median of the runs (robust to one
+// disturbed run), with the runs and their coefficient of variation kept in
+// the row; a set must be the same in every run to pass. A row whose
+// measurement varies between runs by more than its target says so in its
+// note: no model can be held to a tolerance tighter than the
+// measurement's own repeatability.
+func CompareRuns(sc Scenario, pred *Prediction, meas []*Prediction) []Row {
+	if len(meas) == 1 {
+		return Compare(sc, pred, meas[0])
+	}
+	per := make([][]Row, len(meas))
+	for k, m := range meas {
+		per[k] = Compare(sc, pred, m)
+	}
+	out := make([]Row, len(per[0]))
+	for j, r := range per[0] {
+		if r.PredictedSet != nil || r.MeasuredSet != nil {
+			out[j] = r
+			for k := 1; k < len(per); k++ {
+				if !slices.Equal(sortedCopy(per[k][j].MeasuredSet), sortedCopy(r.MeasuredSet)) {
+					f := false
+					out[j].Pass = &f
+					out[j].Note = strings.TrimPrefix(out[j].Note+"; ", "; ") + fmt.Sprintf("measured set differs between runs: run 1 {%s}, run %d {%s}",
+						strings.Join(sortedCopy(r.MeasuredSet), ", "), k+1, strings.Join(sortedCopy(per[k][j].MeasuredSet), ", "))
+					break
+				}
+			}
+			continue
+		}
+		vals := make([]float64, len(per))
+		for k := range per {
+			vals[k] = per[k][j].Measured
+		}
+		target := 0.0
+		if r.Target != "report only" {
+			fmt.Sscanf(r.Target, "%g%%", &target)
+			target /= 100
+		}
+		nr := NumberRow(r.Scenario, r.Metric, r.Predicted, median(vals), target)
+		nr.MeasuredRuns = vals
+		if cv, ok := coefVar(vals); ok {
+			nr.MeasuredCV = &cv
+			if target > 0 && cv > target {
+				nr.Note = fmt.Sprintf("the measurement alone varies by %.0f%% (cv) between runs, above the %.0f%% target", cv*100, target*100)
+			}
+		}
+		out[j] = nr
+	}
+	return out
+}
+
+// median of vs (NaNs sort last and are ignored unless all are NaN).
+func median(vs []float64) float64 {
+	var c []float64
+	for _, v := range vs {
+		if !math.IsNaN(v) {
+			c = append(c, v)
+		}
+	}
+	if len(c) == 0 {
+		return math.NaN()
+	}
+	sort.Float64s(c)
+	if n := len(c); n%2 == 1 {
+		return c[n/2]
+	} else {
+		return (c[n/2-1] + c[n/2]) / 2
+	}
+}
+
+// coefVar is the sample standard deviation over the mean of vs; false
+// when it is undefined (fewer than two values, a NaN, or a zero mean).
+func coefVar(vs []float64) (float64, bool) {
+	if len(vs) < 2 {
+		return 0, false
+	}
+	var mean float64
+	for _, v := range vs {
+		if math.IsNaN(v) {
+			return 0, false
+		}
+		mean += v / float64(len(vs))
+	}
+	if mean == 0 {
+		return 0, false
+	}
+	var ss float64
+	for _, v := range vs {
+		ss += (v - mean) * (v - mean)
+	}
+	return math.Sqrt(ss/float64(len(vs)-1)) / math.Abs(mean), true
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ambientsim/ambientsim/models"
 	"github.com/ambientsim/ambientsim/validation/harness"
+	"github.com/ambientsim/ambientsim/validation/kind"
 )
 
 // Options configure Run.
@@ -25,6 +26,17 @@ type Options struct {
 	Scenarios []Scenario
 	// Progress is called after each measured scenario.
 	Progress func(i, n int, sc Scenario)
+	// HostCores is the CPU count of the machine every node of the plan
+	// runs on (the local backend: this machine); the mirrors declare them
+	// one host (MirrorOn). 0: no host, each node its own machine.
+	HostCores int
+	// Repeat measures every scenario this many times (default 1), in
+	// rounds: each round is a fresh session (Setup, every scenario once,
+	// Teardown), so slow drift of the machine spreads over all scenarios
+	// and a failure scenario's victim is back for the next round. Rows
+	// then compare the prediction with the median and record the runs'
+	// spread (CompareRuns).
+	Repeat int
 }
 
 // Report is validation.json.
@@ -33,6 +45,7 @@ type Report struct {
 	Backend     string         `json:"backend"`
 	Date        time.Time      `json:"date"`
 	DurationS   float64        `json:"load_duration_s"`
+	Repeat      int            `json:"repeat"`
 	NotEmulated []string       `json:"not_emulated"`
 	Capture     string         `json:"capture"`
 	Scenarios   []ScenarioInfo `json:"scenarios"`
@@ -49,6 +62,9 @@ type ProfileInfo struct {
 	File       string `json:"file"`
 	Provenance string `json:"provenance"`
 	Date       string `json:"date"`
+	// Calibration is the calibrated profile's key facts (machine, date,
+	// data-plane revision, worst fit R²); "" for a published profile.
+	Calibration string `json:"calibration,omitempty"`
 }
 
 // ScenarioInfo describes one scenario in the report.
@@ -93,6 +109,9 @@ func Run(ctx context.Context, b harness.Backend, o Options) (*Report, error) {
 	if o.Duration <= 0 {
 		o.Duration = 4 * time.Second
 	}
+	if o.Repeat < 1 {
+		o.Repeat = 1
+	}
 	scs := o.Scenarios
 	if scs == nil {
 		scs = Scenarios(o.Duration)
@@ -102,14 +121,14 @@ func Run(ctx context.Context, b harness.Backend, o Options) (*Report, error) {
 		return nil, err
 	}
 	plan := Plan()
-	rep := &Report{Profile: ProfileInfo{Name: prof.Name, File: o.Profile, Provenance: prof.Provenance, Date: prof.Date},
-		Backend: b.Name(), Date: time.Now().UTC(), DurationS: o.Duration.Seconds(), Capture: harness.CaptureDescription(plan)}
+	rep := &Report{Profile: ProfileInfo{Name: prof.Name, File: o.Profile, Provenance: prof.Provenance, Date: prof.Date, Calibration: calibrationFacts(prof)},
+		Backend: b.Name(), Date: time.Now().UTC(), DurationS: o.Duration.Seconds(), Repeat: o.Repeat, Capture: captureDescription(b.Name(), plan)}
 	// Simulate first: a scenario the simulator cannot mirror fails before
 	// anything is built.
 	preds := make([]*Prediction, len(scs))
 	for i, sc := range scs {
 		dir := filepath.Join(o.Dir, "sim", sc.Name)
-		run, err := Simulate(dir, plan, sc.Experiment, o.Profile)
+		run, err := Simulate(dir, plan, sc.Experiment, o.Profile, o.HostCores)
 		if err != nil {
 			return nil, err
 		}
@@ -122,24 +141,35 @@ func Run(ctx context.Context, b harness.Backend, o Options) (*Report, error) {
 	for i, sc := range scs {
 		exps[i] = sc.Experiment
 	}
-	ms, err := harness.SessionRuns(ctx, b, plan, exps, 60*time.Second, func(i int, m *harness.Measurement) error {
-		if o.Progress != nil {
-			o.Progress(i, len(scs), scs[i])
+	// One session (Setup … Teardown) per round: a failure scenario leaves
+	// its victim dead, and the next round must start from a whole cluster.
+	var ms []*harness.Measurement
+	for r := 0; r < o.Repeat; r++ {
+		round, err := harness.SessionRuns(ctx, b, plan, exps, 60*time.Second, func(i int, m *harness.Measurement) error {
+			if o.Progress != nil {
+				o.Progress(r*len(scs)+i, o.Repeat*len(scs), scs[i])
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("crosscheck: %w", err)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("crosscheck: %w", err)
+		ms = append(ms, round...)
 	}
 	rep.Measured = ms
-	for i, m := range ms {
+	meas := make([][]*Prediction, len(scs))
+	for k, m := range ms {
+		i := k % len(scs)
 		rep.NotEmulated = m.NotEmulated
 		for _, lr := range m.Loads {
 			if lr.Result == nil && !scs[i].Blast {
 				return nil, fmt.Errorf("crosscheck: scenario %s: load %s gave no result: %s", scs[i].Name, label(lr.Load), lr.Err)
 			}
 		}
-		rep.Rows = append(rep.Rows, Compare(scs[i], preds[i], Measured(m))...)
+		meas[i] = append(meas[i], Measured(m))
+	}
+	for i, sc := range scs {
+		rep.Rows = append(rep.Rows, CompareRuns(sc, preds[i], meas[i])...)
 	}
 	if rep.NotEmulated == nil {
 		rep.NotEmulated = []string{}
@@ -170,4 +200,21 @@ func (r *Report) Write(dir string) ([]string, error) {
 		return nil, err
 	}
 	return []string{jp, hp}, nil
+}
+
+// calibrationFacts is the one-line summary of a profile's calibration
+// section, or "" when it has none.
+func calibrationFacts(p *models.Profile) string {
+	if p.Calibration == nil {
+		return ""
+	}
+	return p.Calibration.Facts().String()
+}
+
+// captureDescription is the backend's one-line capture description.
+func captureDescription(backend string, plan *harness.Plan) string {
+	if backend == "kind" {
+		return kind.CaptureDescription(plan)
+	}
+	return harness.CaptureDescription(plan)
 }

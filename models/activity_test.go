@@ -1,0 +1,315 @@
+package models
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/ambientsim/ambientsim/sim"
+)
+
+// TestStationActivity walks the activity model through its cases on a
+// one-server station: off-path work holds the server without delaying the
+// job, and a job pays the fraction 1 − exp(−gap/τ) of the wake-up costs,
+// gap being the time since the station's last work ended.
+func TestStationActivity(t *testing.T) {
+	us := sim.Microsecond
+	st := NewStation("s", 1)
+	const tau = 1000.0 // µs
+	st.SetActivity(Activity{PathFraction: 0.25, WakeupCPU: 40 * us, WakeupLatency: 30 * us, SleepTimeConstant: tau * us})
+	depth := func(gapUS float64) float64 { return 1 - math.Exp(-gapUS/tau) }
+	round := func(v float64) sim.Time { return sim.Time(v*1e3 + 0.5) } // µs → ns, as the station rounds
+	var busy, lastEnd sim.Time
+	var wakes float64
+	steps := []struct{ at, demand float64 }{
+		{5000, 100},  // idle since 0: deep sleep
+		{5100, 100},  // queues behind the first job's hold: no wake
+		{6500, 100},  // a short gap: shallow sleep
+		{20000, 100}, // a long gap again
+	}
+	for i, s := range steps {
+		at, demand := round(s.at), round(s.demand)
+		start, f := max(at, lastEnd), 0.0
+		if gap := at - lastEnd; gap > 0 {
+			f = depth(float64(gap) / 1e3)
+		}
+		wakeLat, wakeCPU := round(f*30), round(f*40)
+		on := round(0.25 * s.demand)
+		wantFin := start + wakeLat + on
+		if got := st.Arrive(at, demand); got != wantFin {
+			t.Errorf("job %d: finishes at %v, want %v", i, got, wantFin)
+		}
+		lastEnd = wantFin + demand - on + wakeCPU
+		busy += demand + wakeCPU
+		wakes += f
+		if st.BusyTime() != busy || math.Abs(st.Wakeups()-wakes) > 1e-9 {
+			t.Errorf("job %d: busy %v wakes %.4f, want %v and %.4f", i, st.BusyTime(), st.Wakeups(), busy, wakes)
+		}
+	}
+	if st.Wakeups() < 2.5 || st.Wakeups() > 3 {
+		t.Errorf("wake-ups %.3f: want two deep ones, one shallow and one none", st.Wakeups())
+	}
+}
+
+// TestStationActivityNeutral: the neutral activity (path fraction 1, no
+// parking) is exactly the plain station.
+func TestStationActivityNeutral(t *testing.T) {
+	a, b := NewStation("a", 2), NewStation("b", 2)
+	b.SetActivity(Activity{PathFraction: 1})
+	at := sim.Time(0)
+	for i := 0; i < 1000; i++ {
+		at += sim.Time(37+i%13) * sim.Microsecond
+		d := sim.Time(50+i%29) * sim.Microsecond
+		if fa, fb := a.Arrive(at, d), b.Arrive(at, d); fa != fb {
+			t.Fatalf("job %d: %v vs %v", i, fa, fb)
+		}
+	}
+	if a.BusyTime() != b.BusyTime() || a.MeanWait() != b.MeanWait() {
+		t.Fatal("statistics differ")
+	}
+}
+
+// activityProfile is the published profile with a wake-up model on every
+// proxy: up to 100 µs of wake-up CPU with a 2 ms sleep time constant, half
+// the per-message CPU on the path.
+func activityProfile(t *testing.T) *Profile {
+	p := mustProfile(t)
+	for _, a := range []*ActivityCosts{&p.Ztunnel.Activity, &p.Waypoint.Activity, &p.Sidecar.Activity} {
+		a.CriticalPathFraction.Value = 0.5
+		a.WakeupCPU.Value = 100
+		a.WakeupLatency.Value = 20
+		a.SleepTimeConstant.Value = 2000
+	}
+	return p
+}
+
+// TestActivityCPUPerRequestFallsWithRate: with wake-ups on, a ztunnel's CPU
+// per request falls as the rate rises (wake-ups amortise), and without
+// them it is flat (within Poisson noise).
+func TestActivityCPUPerRequestFallsWithRate(t *testing.T) {
+	perReq := func(p *Profile, rate float64) float64 {
+		top := mustTopology(t, `
+nodes: {count: 2, zones: [z]}
+namespaces:
+  - name: a
+    mode: ambient
+    workloads: [{name: client}]
+    services: [{name: server}]
+calls:
+  - {from: a/client, to: a/server, rate: `+sprintf("%g", rate)+`}
+`)
+		cfg := Config{Topology: top, Profile: p, Mode: "ambient", Seed: 5, Duration: 10 * sim.Second, Warmup: sim.Second,
+			Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 4, ReqSize: kib1, RespSize: kib1})}
+		_, res := runMesh(t, cfg)
+		var cores float64
+		for _, c := range res.Mode.Components {
+			if strings.HasPrefix(c.Instance, "ztunnel/") {
+				cores += c.CPUCores
+			}
+		}
+		return cores / (float64(res.Mode.Requests.Succeeded) / 10) * 1e6 // µs per request, both ztunnels
+	}
+	on, off := activityProfile(t), mustProfile(t)
+	lo, hi := perReq(on, 100), perReq(on, 1000)
+	flo, fhi := perReq(off, 100), perReq(off, 1000)
+	t.Logf("µs/request at 100 and 1000 rps: activity on %.1f, %.1f; off %.1f, %.1f", lo, hi, flo, fhi)
+	if d := flo/fhi - 1; d > 0.03 || d < -0.03 {
+		t.Errorf("activity off: %.1f vs %.1f µs/request, want flat within 3%%", flo, fhi)
+	}
+	if !(lo/flo > 1.3*hi/fhi) {
+		t.Errorf("with wake-ups, CPU per request at 100 rps (%.1f µs) should rise well above 1000 rps (%.1f µs) relative to the model without (%.1f, %.1f)", lo, hi, flo, fhi)
+	}
+}
+
+// TestActivitySameNodeCheaper: one ztunnel serving both ends of a call
+// wakes once per message pair (the second finds it awake), so the same-node
+// path costs less CPU than
+// two ztunnels on two nodes; without the model they cost the same.
+func TestActivitySameNodeCheaper(t *testing.T) {
+	cpu := func(p *Profile, nodes int) float64 {
+		top := mustTopology(t, `
+nodes: {count: `+sprintf("%d", nodes)+`, zones: [z]}
+namespaces:
+  - name: a
+    mode: ambient
+    workloads: [{name: client}]
+    services: [{name: server}]
+calls:
+  - {from: a/client, to: a/server, rate: 200}
+`)
+		cfg := Config{Topology: top, Profile: p, Mode: "ambient", Seed: 9, Duration: 10 * sim.Second, Warmup: sim.Second,
+			Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 4, ReqSize: kib1, RespSize: kib1})}
+		_, res := runMesh(t, cfg)
+		var cores float64
+		for _, c := range res.Mode.Components {
+			if strings.HasPrefix(c.Instance, "ztunnel/") {
+				cores += c.CPUCores
+			}
+		}
+		return cores
+	}
+	on := activityProfile(t)
+	same, cross := cpu(on, 1), cpu(on, 2)
+	t.Logf("activity on: same node %.4f cores, cross node %.4f cores", same, cross)
+	if !(same < 0.85*cross) {
+		t.Errorf("same-node ztunnel CPU %.4f should be well below cross-node %.4f", same, cross)
+	}
+	off := mustProfile(t)
+	if s, c := cpu(off, 1), cpu(off, 2); s/c > 1.02 || s/c < 0.98 {
+		t.Errorf("activity off: same node %.4f vs cross node %.4f, want equal", s, c)
+	}
+}
+
+// TestActivityProfileFields: an absent activity section takes neutral
+// values and says so; a fraction above 1 is refused with its line.
+func TestActivityProfileFields(t *testing.T) {
+	good, err := profileFS.ReadFile("profiles/" + DefaultProfile + ".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Drop the ztunnel activity section: everything in it becomes neutral.
+	s := string(good)
+	start := strings.Index(s, "  activity:\n")
+	end := start + strings.Index(s[start:], "\n\n")
+	p, err := ParseProfile("x.yaml", []byte(s[:start]+s[end+1:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := p.Ztunnel.Activity
+	if a.CriticalPathFraction.Value != 1 || a.SleepTimeConstant.Value != 0 || !strings.Contains(a.WakeupCPU.Source, "neutral") || a.WakeupCPU.Unit != "us" {
+		t.Errorf("absent activity: %+v", a)
+	}
+	bad := strings.Replace(s, "    critical_path_fraction:\n      value: 1\n", "    critical_path_fraction:\n      value: 1.5\n", 1)
+	_, err = ParseProfile("x.yaml", []byte(bad))
+	if err == nil || !strings.Contains(err.Error(), "ztunnel.activity.critical_path_fraction") || !strings.Contains(err.Error(), "above its maximum") ||
+		!strings.Contains(err.Error(), sprintf("x.yaml:%d:", 1+strings.Count(s[:strings.Index(s, "    critical_path_fraction:")], "\n"))) {
+		t.Errorf("fraction 1.5: %v", err)
+	}
+}
+
+// TestHostSharedWakeups: on a shared host, a second load on other nodes
+// keeps the cores awake, so the first load's ztunnels pay shallower
+// wake-ups; with every node a machine of its own, the second load changes
+// nothing for the first.
+func TestHostSharedWakeups(t *testing.T) {
+	spec := func(second bool) string {
+		s := `
+nodes: {count: 4, zones: [z]}
+namespaces:
+  - name: a
+    mode: ambient
+    workloads: [{name: client}]
+    services: [{name: server}]
+`
+		if second {
+			s += `  - name: b
+    mode: ambient
+    workloads: [{name: client}]
+    services: [{name: server}]
+`
+		}
+		s += "calls:\n  - {from: a/client, to: a/server, rate: 300}\n"
+		if second {
+			s += "  - {from: b/client, to: b/server, rate: 900}\n"
+		}
+		return s
+	}
+	firstCPU := func(second bool, hosts []HostConfig) float64 {
+		top := mustTopology(t, spec(second))
+		cfg := Config{Topology: top, Profile: activityProfile(t), Mode: "ambient", Seed: 11, Duration: 10 * sim.Second, Warmup: sim.Second,
+			Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 4, ReqSize: kib1, RespSize: kib1}), Hosts: hosts}
+		// Load A's pods' nodes (the spec places pods round-robin).
+		nodes := map[string]bool{}
+		for _, p := range top.Pods {
+			if p.Namespace == "a" {
+				nodes["ztunnel/"+p.Node] = true
+			}
+			if second && p.Namespace == "b" && nodes["ztunnel/"+p.Node] {
+				t.Fatalf("load B's pod %s shares node %s with load A: the test needs them apart", p.Name, p.Node)
+			}
+		}
+		if len(nodes) != 2 {
+			t.Fatalf("load A's pods on %v, want two nodes", nodes)
+		}
+		_, res := runMesh(t, cfg)
+		var cores float64
+		for _, c := range res.Mode.Components {
+			if nodes[c.Instance] {
+				cores += c.CPUCores
+			}
+		}
+		return cores
+	}
+	var names []string
+	for _, n := range mustTopology(t, spec(true)).Nodes {
+		names = append(names, n.Name)
+	}
+	all := []HostConfig{{Name: "vm", Cores: 2, Nodes: names}}
+	alone, busy := firstCPU(false, all), firstCPU(true, all)
+	t.Logf("shared 2-core host: load A's ztunnels %.4f cores alone, %.4f next to load B", alone, busy)
+	if !(busy < 0.9*alone) {
+		t.Errorf("on a shared host load B should make load A's wake-ups shallower: %.4f alone vs %.4f", alone, busy)
+	}
+	if a, b := firstCPU(false, nil), firstCPU(true, nil); math.Abs(a-b) > 0.02*a {
+		t.Errorf("separate machines: load A's ztunnels %.4f alone vs %.4f next to load B, want equal", a, b)
+	}
+}
+
+func TestHostConfigErrors(t *testing.T) {
+	top := mustTopology(t, "nodes: {count: 2, zones: [z]}\nnamespaces:\n  - {name: a, mode: ambient, workloads: [{name: c}], services: [{name: s}]}\ncalls:\n  - {from: a/c, to: a/s, rate: 10}\n")
+	for _, tc := range []struct {
+		hosts []HostConfig
+		want  string
+	}{
+		{[]HostConfig{{Name: "vm", Cores: 0, Nodes: []string{"node-1"}}}, "0 cores"},
+		{[]HostConfig{{Name: "vm", Cores: 2, Nodes: []string{"node-9"}}}, `node "node-9" is not in the topology`},
+		{[]HostConfig{{Name: "a", Cores: 2, Nodes: []string{"node-1"}}, {Name: "b", Cores: 2, Nodes: []string{"node-1"}}}, "on two hosts"},
+	} {
+		_, err := NewMesh(Config{Topology: top, Profile: activityProfile(t), Mode: "ambient", Duration: sim.Second,
+			Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 1}), Hosts: tc.hosts})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("hosts %+v: error %v, want %q", tc.hosts, err, tc.want)
+		}
+	}
+}
+
+// TestCrossNodeMessageCPU: the extra per-message CPU of a cross-node leg
+// is paid by both ztunnels of a cross-node call (request and response: 4
+// messages per call) and not at all by the one ztunnel of a same-node call.
+func TestCrossNodeMessageCPU(t *testing.T) {
+	cores := func(nodes int, extra float64) (float64, float64) {
+		top := mustTopology(t, `
+nodes: {count: `+sprintf("%d", nodes)+`, zones: [z]}
+namespaces:
+  - name: a
+    mode: ambient
+    workloads: [{name: client}]
+    services: [{name: server}]
+calls:
+  - {from: a/client, to: a/server, rate: 200}
+`)
+		p := mustProfile(t)
+		p.Ztunnel.CrossNodeMessageCPU.Value = extra
+		cfg := Config{Topology: top, Profile: p, Mode: "ambient", Seed: 9, Duration: 10 * sim.Second, Warmup: sim.Second,
+			Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 4, ReqSize: kib1, RespSize: kib1})}
+		_, res := runMesh(t, cfg)
+		var c float64
+		for _, comp := range res.Mode.Components {
+			if strings.HasPrefix(comp.Instance, "ztunnel/") {
+				c += comp.CPUCores
+			}
+		}
+		return c, float64(res.Mode.Requests.Succeeded) / 10
+	}
+	for _, nodes := range []int{1, 2} {
+		base, rate := cores(nodes, 0)
+		with, _ := cores(nodes, 50)
+		want := 0.0
+		if nodes == 2 {
+			want = 4 * 50e-6 * rate // 4 cross-node messages per call, 50 µs each
+		}
+		if got := with - base; math.Abs(got-want) > 0.02*want+1e-6 {
+			t.Errorf("%d node(s): cross-node message CPU added %.5f cores, want %.5f", nodes, got, want)
+		}
+	}
+}

@@ -1,0 +1,66 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestHostsSection: topology.hosts is checked where it is written (file,
+// line, field) and against the topology the scenario builds.
+func TestHostsSection(t *testing.T) {
+	base, err := os.ReadFile("testdata/small.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	with := func(hosts string) []byte {
+		return []byte(strings.Replace(string(base), "topology:\n  spec:\n", "topology:\n"+hosts+"  spec:\n", 1))
+	}
+	for _, tc := range []struct {
+		name, hosts, want string
+	}{
+		{"no cores", "  hosts: [{name: vm, cores: 0, nodes: [node-1]}]\n", "small.yaml:8: topology.hosts[0].cores"},
+		{"no name", "  hosts: [{cores: 2, nodes: [node-1]}]\n", "topology.hosts[0].name"},
+		{"no nodes", "  hosts: [{name: vm, cores: 2}]\n", "lists no nodes"},
+		{"twice", "  hosts:\n    - {name: a, cores: 2, nodes: [node-1]}\n    - {name: b, cores: 2, nodes: [node-2, node-1]}\n", `topology.hosts[1].nodes[1]: node "node-1" is already on host "a"`},
+		{"unknown field", "  hosts: [{name: vm, core: 2, nodes: [node-1]}]\n", "core"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("small.yaml", with(tc.hosts))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+	// A node the topology does not have is found when the run builds it.
+	sc, err := Parse("small.yaml", with("  hosts: [{name: vm, cores: 2, nodes: [node-1, node-7]}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Execute(sc, Options{}); err == nil || !strings.Contains(err.Error(), `small.yaml:8: topology.hosts[0].nodes[1]: host "vm": node "node-7" is not in the topology`) {
+		t.Errorf("unknown node: %v", err)
+	}
+	// A valid section runs, and without an activity model changes nothing.
+	sc, err = Parse("small.yaml", with("  hosts: [{name: vm, cores: 2, nodes: [node-1, node-2]}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := Parse("small.yaml", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Execute(sc, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Execute(plain, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ja, _ := json.Marshal(a.Summary.Modes)
+	jb, _ := json.Marshal(b.Summary.Modes)
+	if string(ja) != string(jb) {
+		t.Errorf("hosts without an activity model changed the results")
+	}
+}
