@@ -69,6 +69,32 @@ func TestStationActivityNeutral(t *testing.T) {
 	}
 }
 
+// ambientCall runs one ambient call client → server at rate on nodes
+// nodes (keep-alive, 4 connections, 1 KiB each way, 10 s after 1 s of
+// warm-up) and returns the ztunnels' CPU cores and the calls per second.
+func ambientCall(t *testing.T, p *Profile, nodes int, rate float64, seed uint64) (ztCores, callsPerSec float64) {
+	t.Helper()
+	top := mustTopology(t, `
+nodes: {count: `+sprintf("%d", nodes)+`, zones: [z]}
+namespaces:
+  - name: a
+    mode: ambient
+    workloads: [{name: client}]
+    services: [{name: server}]
+calls:
+  - {from: a/client, to: a/server, rate: `+sprintf("%g", rate)+`}
+`)
+	cfg := Config{Topology: top, Profile: p, Mode: "ambient", Seed: seed, Duration: 10 * sim.Second, Warmup: sim.Second,
+		Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 4, ReqSize: kib1, RespSize: kib1})}
+	_, res := runMesh(t, cfg)
+	for _, c := range res.Mode.Components {
+		if strings.HasPrefix(c.Instance, "ztunnel/") {
+			ztCores += c.CPUCores
+		}
+	}
+	return ztCores, float64(res.Mode.Requests.Succeeded) / 10
+}
+
 // activityProfile is the published profile with a wake-up model on every
 // proxy: up to 100 µs of wake-up CPU with a 2 ms sleep time constant, half
 // the per-message CPU on the path.
@@ -88,26 +114,8 @@ func activityProfile(t *testing.T) *Profile {
 // them it is flat (within Poisson noise).
 func TestActivityCPUPerRequestFallsWithRate(t *testing.T) {
 	perReq := func(p *Profile, rate float64) float64 {
-		top := mustTopology(t, `
-nodes: {count: 2, zones: [z]}
-namespaces:
-  - name: a
-    mode: ambient
-    workloads: [{name: client}]
-    services: [{name: server}]
-calls:
-  - {from: a/client, to: a/server, rate: `+sprintf("%g", rate)+`}
-`)
-		cfg := Config{Topology: top, Profile: p, Mode: "ambient", Seed: 5, Duration: 10 * sim.Second, Warmup: sim.Second,
-			Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 4, ReqSize: kib1, RespSize: kib1})}
-		_, res := runMesh(t, cfg)
-		var cores float64
-		for _, c := range res.Mode.Components {
-			if strings.HasPrefix(c.Instance, "ztunnel/") {
-				cores += c.CPUCores
-			}
-		}
-		return cores / (float64(res.Mode.Requests.Succeeded) / 10) * 1e6 // µs per request, both ztunnels
+		cores, calls := ambientCall(t, p, 2, rate, 5)
+		return cores / calls * 1e6 // µs per request, both ztunnels
 	}
 	on, off := activityProfile(t), mustProfile(t)
 	lo, hi := perReq(on, 100), perReq(on, 1000)
@@ -123,29 +131,11 @@ calls:
 
 // TestActivitySameNodeCheaper: one ztunnel serving both ends of a call
 // wakes once per message pair (the second finds it awake), so the same-node
-// path costs less CPU than
-// two ztunnels on two nodes; without the model they cost the same.
+// path costs less CPU than two ztunnels on two nodes; without the model
+// they cost the same.
 func TestActivitySameNodeCheaper(t *testing.T) {
 	cpu := func(p *Profile, nodes int) float64 {
-		top := mustTopology(t, `
-nodes: {count: `+sprintf("%d", nodes)+`, zones: [z]}
-namespaces:
-  - name: a
-    mode: ambient
-    workloads: [{name: client}]
-    services: [{name: server}]
-calls:
-  - {from: a/client, to: a/server, rate: 200}
-`)
-		cfg := Config{Topology: top, Profile: p, Mode: "ambient", Seed: 9, Duration: 10 * sim.Second, Warmup: sim.Second,
-			Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 4, ReqSize: kib1, RespSize: kib1})}
-		_, res := runMesh(t, cfg)
-		var cores float64
-		for _, c := range res.Mode.Components {
-			if strings.HasPrefix(c.Instance, "ztunnel/") {
-				cores += c.CPUCores
-			}
-		}
+		cores, _ := ambientCall(t, p, nodes, 200, 9)
 		return cores
 	}
 	on := activityProfile(t)
@@ -278,28 +268,9 @@ func TestHostConfigErrors(t *testing.T) {
 // messages per call) and not at all by the one ztunnel of a same-node call.
 func TestCrossNodeMessageCPU(t *testing.T) {
 	cores := func(nodes int, extra float64) (float64, float64) {
-		top := mustTopology(t, `
-nodes: {count: `+sprintf("%d", nodes)+`, zones: [z]}
-namespaces:
-  - name: a
-    mode: ambient
-    workloads: [{name: client}]
-    services: [{name: server}]
-calls:
-  - {from: a/client, to: a/server, rate: 200}
-`)
 		p := mustProfile(t)
 		p.Ztunnel.CrossNodeMessageCPU.Value = extra
-		cfg := Config{Topology: top, Profile: p, Mode: "ambient", Seed: 9, Duration: 10 * sim.Second, Warmup: sim.Second,
-			Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 4, ReqSize: kib1, RespSize: kib1})}
-		_, res := runMesh(t, cfg)
-		var c float64
-		for _, comp := range res.Mode.Components {
-			if strings.HasPrefix(comp.Instance, "ztunnel/") {
-				c += comp.CPUCores
-			}
-		}
-		return c, float64(res.Mode.Requests.Succeeded) / 10
+		return ambientCall(t, p, nodes, 200, 9)
 	}
 	for _, nodes := range []int{1, 2} {
 		base, rate := cores(nodes, 0)

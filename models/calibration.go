@@ -161,13 +161,9 @@ func ProfileParameters() []ProfileParameter {
 	walk = func(t reflect.Type, prefix string) {
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
-			if tag == "" || tag == "-" {
+			name, ok := yamlPath(f, prefix)
+			if !ok {
 				continue
-			}
-			name := tag
-			if prefix != "" {
-				name = prefix + "." + tag
 			}
 			switch {
 			case f.Type == reflect.TypeOf(Quantity{}):

@@ -272,13 +272,9 @@ func checkQuantities(filename string, v reflect.Value, prefix string, root *yaml
 	var errs []error
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
-		if tag == "" || tag == "-" {
+		name, ok := yamlPath(f, prefix)
+		if !ok {
 			continue
-		}
-		name := tag
-		if prefix != "" {
-			name = prefix + "." + tag
 		}
 		fv := v.Field(i)
 		switch fv.Type() {
@@ -318,6 +314,19 @@ func checkQuantities(filename string, v reflect.Value, prefix string, root *yaml
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// yamlPath is the dotted YAML path of struct field f under prefix; false
+// for a field YAML does not see.
+func yamlPath(f reflect.StructField, prefix string) (string, bool) {
+	tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+	if tag == "" || tag == "-" {
+		return "", false
+	}
+	if prefix != "" {
+		return prefix + "." + tag, true
+	}
+	return tag, true
 }
 
 // atof parses a struct tag's number (tags are constants of this package).

@@ -235,17 +235,11 @@ func (c *Commander) destinations(l *harness.Layout) []destination {
 	return out
 }
 
-// loadArgs maps a harness.Load onto `meshnode load`.
-func (c *Commander) loadArgs(spec harness.ProcessSpec) ([]string, error) {
+// loadCommon is the backend-independent part of `meshnode load`'s
+// arguments for spec's load against url.
+func loadCommon(spec harness.ProcessSpec, url string) []string {
 	ld := spec.Load
-	if ld.Protocol == "tcp" {
-		return nil, fmt.Errorf("dataplane: load from %s: meshnode load speaks HTTP only; use protocol http", ld.From)
-	}
-	target, err := c.targetURL(spec.Layout, ld.Target)
-	if err != nil {
-		return nil, err
-	}
-	args := []string{"load", "--url", target, "--t", ld.Duration.String(), "--json", spec.ResultPath,
+	args := []string{"load", "--url", url, "--t", ld.Duration.String(), "--json", spec.ResultPath,
 		"--c", strconv.Itoa(max(ld.Connections, 1)), "--labels", spec.Name}
 	if ld.RatePerSec > 0 {
 		args = append(args, "--qps", strconv.FormatFloat(ld.RatePerSec, 'f', -1, 64), "--mode", "open")
@@ -258,6 +252,20 @@ func (c *Commander) loadArgs(spec harness.ProcessSpec) ([]string, error) {
 	if ld.PayloadBytes > 0 {
 		args = append(args, "--payload-size", strconv.Itoa(ld.PayloadBytes))
 	}
+	return args
+}
+
+// loadArgs maps a harness.Load onto `meshnode load`.
+func (c *Commander) loadArgs(spec harness.ProcessSpec) ([]string, error) {
+	ld := spec.Load
+	if ld.Protocol == "tcp" {
+		return nil, fmt.Errorf("dataplane: load from %s: meshnode load speaks HTTP only; use protocol http", ld.From)
+	}
+	target, err := c.targetURL(spec.Layout, ld.Target)
+	if err != nil {
+		return nil, err
+	}
+	args := loadCommon(spec, target)
 	// From a sidecar pod, requests go to the sidecar's outbound listener
 	// for the target.
 	if pod, ok := spec.Plan.PodByName(ld.From); ok && pod.Mode == harness.ModeSidecar {

@@ -311,19 +311,7 @@ func (c *Commander) kindLoadArgs(spec harness.ProcessSpec) ([]string, error) {
 	if idx < 0 {
 		return nil, fmt.Errorf("dataplane: load target %q: not a service or echo pod of the plan", ld.Target)
 	}
-	args := []string{"load", "--url", "http://" + dests[idx].Addr + "/", "--t", ld.Duration.String(), "--json", spec.ResultPath,
-		"--c", strconv.Itoa(max(ld.Connections, 1)), "--labels", spec.Name}
-	if ld.RatePerSec > 0 {
-		args = append(args, "--qps", strconv.FormatFloat(ld.RatePerSec, 'f', -1, 64), "--mode", "open")
-	} else {
-		args = append(args, "--mode", "closed")
-	}
-	if ld.Mode == harness.ConnPerRequest {
-		args = append(args, "--keepalive=false")
-	}
-	if ld.PayloadBytes > 0 {
-		args = append(args, "--payload-size", strconv.Itoa(ld.PayloadBytes))
-	}
+	args := loadCommon(spec, "http://"+dests[idx].Addr+"/")
 	pod, _ := p.PodByName(ld.From)
 	switch pod.Mode {
 	case harness.ModeAmbient:
