@@ -13,7 +13,12 @@
 // are bytes, memory MiB):
 //
 //	app.go          service time, worker concurrency, fan-out, L7 load balancing
-//	ztunnel.go      node proxy: per-message, per-byte, stream, handshake, authz CPU
+//	station.go      the FIFO stations, their optional activity model (share of
+//	                CPU on the path; wake-up CPU and latency growing with the
+//	                idle gap as 1 − exp(−gap/τ)) and Hosts: nodes sharing one
+//	                machine's cores, so a busy host wakes its processes less
+//	ztunnel.go      node proxy: per-message (plus cross-node), per-byte, stream,
+//	                handshake, authz CPU
 //	hbone.go        ztunnel's connection pool (per source pod and next hop,
 //	                min(100, peer) streams per connection, one dial per key,
 //	                5-minute idle release)

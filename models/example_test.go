@@ -56,3 +56,33 @@ calls:
 	// ambient ambient-l4 0
 	// [destination (ztunnel) source (ztunnel)] []
 }
+
+// A proxy that sleeps when idle: a message after a long gap pays the full
+// wake-up (20 µs late, 40 µs more CPU after it); one arriving 30 µs after
+// the proxy's last work pays 1 − e^(−30/1000) ≈ 3 % of it. Half of each
+// message's CPU holds the worker after the message has left.
+func ExampleStation_SetActivity() {
+	us := sim.Microsecond
+	st := models.NewStation("ztunnel/node-1", 1)
+	st.SetActivity(models.Activity{PathFraction: 0.5, WakeupCPU: 40 * us, WakeupLatency: 20 * us, SleepTimeConstant: 1000 * us})
+	first := st.Arrive(10*sim.Millisecond, 60*us) // idle for 10 ms: asleep
+	fmt.Printf("after 10 ms idle: done in %.1f µs\n", (first - 10*sim.Millisecond).Microseconds())
+	// The worker stays busy 30 µs of bookkeeping + 40 µs of wake-up after
+	// the first message: the second arrives 30 µs after that.
+	at := first + 100*us
+	second := st.Arrive(at, 60*us)
+	fmt.Printf("30 µs after:      done in %.1f µs\n", (second - at).Microseconds())
+	fmt.Printf("CPU %.1f µs for 2 messages, %.2f wake-ups\n", st.BusyTime().Microseconds(), st.Wakeups())
+	// Output:
+	// after 10 ms idle: done in 50.0 µs
+	// 30 µs after:      done in 30.6 µs
+	// CPU 161.2 µs for 2 messages, 1.03 wake-ups
+}
+
+// Two nodes on one 2-core machine: their processes share its cores, so a
+// scenario's wake-ups are shallower when another node's process just ran.
+func ExampleHostConfig() {
+	cfg := models.Config{Hosts: []models.HostConfig{{Name: "kind", Cores: 2, Nodes: []string{"node-a", "node-b"}}}}
+	fmt.Println(cfg.Hosts[0].Name, cfg.Hosts[0].Cores, cfg.Hosts[0].Nodes)
+	// Output: kind 2 [node-a node-b]
+}

@@ -25,6 +25,8 @@ func TestCalibrateValidateUsageErrors(t *testing.T) {
 		{"validate without --out", []string{"validate"}},
 		{"validate bad backend", []string{"validate", "--out", "/tmp/v", "--backend", "docker"}},
 		{"validate unknown flag", []string{"validate", "--out", "/tmp/v", "--no-such-flag"}},
+		{"calibrate --refit with --quick", []string{"calibrate", "--refit", "/tmp/r.calibration.json", "--quick", "--out", "/tmp/x.yaml"}},
+		{"validate --repeat 0", []string{"validate", "--out", "/tmp/v", "--profile", "istio-1.24-published", "--repeat", "0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -161,5 +163,19 @@ func TestValidateEndToEnd(t *testing.T) {
 	}
 	if code != want {
 		t.Errorf("validate --strict with %d misses: exit %d, want %d", rep.Summary.Missed, code, want)
+	}
+}
+
+func TestCalibrateRefitMissingRecord(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "p.yaml")
+	root := newRootCmd()
+	root.SetArgs([]string{"calibrate", "--refit", filepath.Join(t.TempDir(), "none.calibration.json"), "--out", out})
+	root.SetOut(new(strings.Builder))
+	err := root.Execute()
+	if exitCode(err) != 1 || err == nil || !strings.Contains(err.Error(), "none.calibration.json") {
+		t.Errorf("error %v (exit %d): want exit 1 naming the record", err, exitCode(err))
+	}
+	if _, statErr := os.Stat(out); statErr == nil {
+		t.Error("a failed refit left a profile behind")
 	}
 }

@@ -59,7 +59,7 @@ func Refit(recordPath string, o Options) (*Report, error) {
 		defer os.RemoveAll(dir)
 		scratch = dir
 	}
-	res, err := FitProfile(obs, d, FitOptions{Base: o.Base, Scratch: filepath.Join(scratch, "sim")})
+	res, err := FitProfile(obs, d, FitOptions{Base: o.Base, Scratch: filepath.Join(scratch, "sim"), SleepGrid: o.SleepGrid})
 	if err != nil {
 		return nil, err
 	}

@@ -36,6 +36,9 @@ type Options struct {
 	Progress func(i, n int, o Observation)
 	// Design overrides Size (tests use a smaller one).
 	Design *Design
+	// SleepGrid overrides the sleep time constants the fit tries
+	// (FitOptions.SleepGrid; tests use fewer).
+	SleepGrid []float64
 }
 
 // Report is a finished calibration.
@@ -131,7 +134,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		return nil, fmt.Errorf("calibrate: %w", err)
 	}
-	res, err := FitProfile(obs, d, FitOptions{Base: o.Base, Scratch: filepath.Join(scratch, "sim")})
+	res, err := FitProfile(obs, d, FitOptions{Base: o.Base, Scratch: filepath.Join(scratch, "sim"), SleepGrid: o.SleepGrid})
 	if err != nil {
 		return nil, err
 	}
