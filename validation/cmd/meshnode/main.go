@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -168,7 +169,45 @@ func (c *common) issuer(ctx context.Context, ix *mesh.Index, name string) (*iden
 	if err != nil {
 		return nil, err
 	}
+	// The CA writes its files before it listens, and on kind its Service
+	// may have no endpoint yet: wait until it accepts connections, as
+	// istio-agent retries its first CSR, rather than fail the first
+	// certificate request.
+	if err := waitListening(ctx, c.resolveTimeout, c.caURL); err != nil {
+		return nil, err
+	}
 	return identity.NewRemoteIssuer(c.caURL, ix.TrustDomain, roots, cred), nil
+}
+
+// waitListening waits until the host:port of rawURL accepts TCP
+// connections, retrying with backoff (50 ms doubling to 1 s) for at most
+// timeout.
+func waitListening(ctx context.Context, timeout time.Duration, rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("--ca-url %q: want https://host:port", rawURL)
+	}
+	deadline := time.Now().Add(timeout)
+	backoff := 50 * time.Millisecond
+	for {
+		var d net.Dialer
+		dctx, cancel := context.WithTimeout(ctx, time.Second)
+		conn, err := d.DialContext(dctx, "tcp", u.Host)
+		cancel()
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		if !time.Now().Before(deadline) {
+			return fmt.Errorf("waiting for the CA at %s (`meshnode ca`) to listen: %w", u.Host, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, time.Second)
+	}
 }
 
 // waitFiles waits until every path exists, polling, for at most timeout.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -287,8 +288,23 @@ func TestRolesWithNamesEndToEnd(t *testing.T) {
 		"--outbound", "source=default/client,listen="+out+",dest=server-wp.default.svc.test:80")...)
 	start("ca", "--mesh", meshFile, "--pki", pki, "--listen", caAddr)
 	start("echo", "--name", "server", "--http", "127.0.77.11:8080", "--tcp", "127.0.77.11:9000")
-	waitHTTP(t, "http://"+metricsB+"/ready")
-	waitTCP(t, out)
+	// Wait for node-b's readiness and node-a's outbound listener, failing
+	// at once with the error of a role that gives up instead.
+	deadline := time.Now().Add(30 * time.Second)
+	// The waypoint's HBONE listener too: the first request must not race
+	// its start.
+	const waypointHBONE = "127.0.77.50:15008"
+	for !(httpOK("http://"+metricsB+"/ready") && tcpOK(waypointHBONE) && tcpOK(out)) {
+		select {
+		case err := <-errs:
+			t.Fatalf("a role exited before the mesh was up: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30 s: node-b ready %v, waypoint accepting %v, node-a outbound %s accepting %v",
+				httpOK("http://"+metricsB+"/ready"), tcpOK(waypointHBONE), out, tcpOK(out))
+		}
+	}
 	r, err := loadgen.Run(ctx, loadgen.Options{URL: "http://server-wp.default.svc.test/", QPS: 100, Connections: 2, Requests: 20,
 		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			var d net.Dialer
@@ -398,4 +414,48 @@ func FuzzResolveMesh(f *testing.F) {
 			t.Fatalf("names left after resolution: %v", left)
 		}
 	})
+}
+
+func tcpOK(addr string) bool {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+func httpOK(url string) bool {
+	resp, err := http.Get(url)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// TestWaitListening: proxies wait for the CA to listen (it writes its
+// files first; on kind its Service may have no endpoint yet), and give up
+// after the timeout naming the address.
+func TestWaitListening(t *testing.T) {
+	addr := freeAddr(t, "127.0.0.1")
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return
+		}
+		t.Cleanup(func() { ln.Close() })
+	}()
+	if err := waitListening(context.Background(), 10*time.Second, "https://"+addr); err != nil {
+		t.Fatalf("a CA listening late: %v", err)
+	}
+	dead := freeAddr(t, "127.0.0.1")
+	err := waitListening(context.Background(), 200*time.Millisecond, "https://"+dead)
+	if err == nil || !strings.Contains(err.Error(), dead) {
+		t.Errorf("no CA: error %v, want one naming %s", err, dead)
+	}
+	if err := waitListening(context.Background(), time.Second, "not a url"); err == nil {
+		t.Error("a bad --ca-url: no error")
+	}
 }
