@@ -60,6 +60,18 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 			}
 			quick := v.GetBool("quick")
 			w, ew := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			if rp := v.GetString("replay"); rp != "" {
+				// Recorded measurements, new predictions: no backend, no root.
+				if v.GetString("profile") == "" {
+					return usageErrorf("--replay compares recorded measurements with a profile: give --profile")
+				}
+				start := time.Now()
+				rep, err := crosscheck.Replay(rp, crosscheck.Options{Profile: v.GetString("profile"), Dir: out, HostCores: v.GetInt("host-cores")})
+				if err != nil {
+					return err
+				}
+				return finishValidation(w, rep, out, start, v.GetBool("strict"))
+			}
 			// kind checks its own prerequisites (docker, kind, an engine) in Setup.
 			if backend == "local" {
 				if err := harness.CheckPrerequisites(); err != nil {
@@ -130,18 +142,7 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 			if err != nil {
 				return err
 			}
-			files, err := rep.Write(out)
-			if err != nil {
-				return err
-			}
-			printValidation(w, rep, time.Since(start))
-			for _, f := range files {
-				fmt.Fprintln(w, "wrote", f)
-			}
-			if v.GetBool("strict") && rep.Summary.Missed > 0 {
-				return fmt.Errorf("validate: %d of %d rows miss their target (--strict)", rep.Summary.Missed, rep.Summary.Rows)
-			}
-			return nil
+			return finishValidation(w, rep, out, start, v.GetBool("strict"))
 		},
 	}
 	cmd.Flags().String("out", "", "output directory for validation.json and validation.html")
@@ -149,13 +150,35 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 	cmd.Flags().String("profile", "", "profile under test: built-in name or YAML file (default: calibrate one first)")
 	cmd.Flags().Bool("quick", false, "shorter scenarios (and a quick calibration when there is no --profile)")
 	cmd.Flags().Bool("strict", false, "exit 1 when any row misses its target")
+	cmd.Flags().String("replay", "", "compare the measurements of an earlier validation.json with --profile's predictions (no measuring, no root)")
+	cmd.Flags().Int("host-cores", 0, "with --replay: CPU cores of the machine the recorded runs shared (default: as recorded in the report)")
 	cmd.Flags().Int("repeat", 1, "measure each scenario N times and compare with the median (rows record each run and the spread)")
 	cmd.Flags().String("meshnode", "", "a built meshnode binary (default: build it from the source tree)")
 	return cmd
 }
 
+// finishValidation writes and prints a report; with strict, a row that
+// misses its target makes the command fail.
+func finishValidation(w io.Writer, rep *crosscheck.Report, out string, start time.Time, strict bool) error {
+	files, err := rep.Write(out)
+	if err != nil {
+		return err
+	}
+	printValidation(w, rep, time.Since(start))
+	for _, f := range files {
+		fmt.Fprintln(w, "wrote", f)
+	}
+	if strict && rep.Summary.Missed > 0 {
+		return fmt.Errorf("validate: %d of %d rows miss their target (--strict)", rep.Summary.Missed, rep.Summary.Rows)
+	}
+	return nil
+}
+
 func printValidation(w io.Writer, rep *crosscheck.Report, took time.Duration) {
 	fmt.Fprintf(w, "validation of profile %s (%s) in %.0f s\n", rep.Profile.Name, rep.Profile.Provenance, took.Seconds())
+	if rep.ReplayOf != "" {
+		fmt.Fprintf(w, "replay: the measurements recorded in %s (nothing measured again)\n", rep.ReplayOf)
+	}
 	if rep.Profile.Calibration != "" {
 		fmt.Fprintf(w, "profile %s\n", rep.Profile.Calibration)
 	}

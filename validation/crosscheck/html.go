@@ -42,7 +42,8 @@ tr.pass td.v{background:#d9f2d9}tr.MISS td.v{background:#f8d0d0;font-weight:bold
 <h1>Simulator vs real data plane</h1>
 <p>Profile <b>{{.Profile.Name}}</b> ({{.Profile.Provenance}}, {{.Profile.Date}}{{if .Profile.File}}, {{.Profile.File}}{{end}}),
 backend <b>{{.Backend}}</b>, {{.Date.Format "2006-01-02 15:04 UTC"}}, {{.DurationS}} s per scenario{{if gt .Repeat 1}}, each measured {{.Repeat}} times (measured = the median; cv = the runs' coefficient of variation){{end}}.</p>
-{{if .Profile.Calibration}}<p>Profile {{.Profile.Calibration}}.</p>
+{{if .ReplayOf}}<p class="warn">Replay: the measurements recorded in <code>{{.ReplayOf}}</code>, compared with this profile's predictions; nothing was measured again.</p>
+{{end}}{{if .Profile.Calibration}}<p>Profile {{.Profile.Calibration}}.</p>
 {{end}}<p><b>{{.Summary.Passed}}</b> rows pass, <b>{{.Summary.Missed}}</b> miss their target, {{.Summary.ReportOnly}} are reported without a target
 (targets: p50 within 10%, p99 within 25%, CPU within 15%, affected pods exactly).
 The profile was not tuned to these scenarios: they are not part of the calibration design.</p>

@@ -41,11 +41,17 @@ type Options struct {
 
 // Report is validation.json.
 type Report struct {
-	Profile     ProfileInfo    `json:"profile"`
-	Backend     string         `json:"backend"`
-	Date        time.Time      `json:"date"`
-	DurationS   float64        `json:"load_duration_s"`
-	Repeat      int            `json:"repeat"`
+	Profile   ProfileInfo `json:"profile"`
+	Backend   string      `json:"backend"`
+	Date      time.Time   `json:"date"`
+	DurationS float64     `json:"load_duration_s"`
+	Repeat    int         `json:"repeat"`
+	// HostCores is the CPU count of the machine the runs shared (the
+	// mirrors' topology.hosts); 0 = none declared.
+	HostCores int `json:"host_cores,omitempty"`
+	// ReplayOf names the validation.json whose measurements were compared
+	// again (Replay); empty for a measured report.
+	ReplayOf    string         `json:"replay_of,omitempty"`
 	NotEmulated []string       `json:"not_emulated"`
 	Capture     string         `json:"capture"`
 	Scenarios   []ScenarioInfo `json:"scenarios"`
@@ -122,21 +128,14 @@ func Run(ctx context.Context, b harness.Backend, o Options) (*Report, error) {
 	}
 	plan := Plan()
 	rep := &Report{Profile: ProfileInfo{Name: prof.Name, File: o.Profile, Provenance: prof.Provenance, Date: prof.Date, Calibration: calibrationFacts(prof)},
-		Backend: b.Name(), Date: time.Now().UTC(), DurationS: o.Duration.Seconds(), Repeat: o.Repeat, Capture: captureDescription(b.Name(), plan)}
+		Backend: b.Name(), Date: time.Now().UTC(), DurationS: o.Duration.Seconds(), Repeat: o.Repeat, HostCores: o.HostCores, Capture: captureDescription(b.Name(), plan)}
 	// Simulate first: a scenario the simulator cannot mirror fails before
 	// anything is built.
-	preds := make([]*Prediction, len(scs))
-	for i, sc := range scs {
-		dir := filepath.Join(o.Dir, "sim", sc.Name)
-		run, err := Simulate(dir, plan, sc.Experiment, o.Profile, o.HostCores)
-		if err != nil {
-			return nil, err
-		}
-		if preds[i], err = Predict(run, plan, sc.Experiment); err != nil {
-			return nil, err
-		}
-		rep.Scenarios = append(rep.Scenarios, ScenarioInfo{Name: sc.Name, Description: sc.Description, Mirror: filepath.Join(dir, "scenario.yaml")})
+	preds, infos, err := predictAll(scs, plan, o)
+	if err != nil {
+		return nil, err
 	}
+	rep.Scenarios = infos
 	exps := make([]*harness.Experiment, len(scs))
 	for i, sc := range scs {
 		exps[i] = sc.Experiment
@@ -217,4 +216,23 @@ func captureDescription(backend string, plan *harness.Plan) string {
 		return kind.CaptureDescription(plan)
 	}
 	return harness.CaptureDescription(plan)
+}
+
+// predictAll simulates every scenario's mirror (under o.Dir/sim) with the
+// profile.
+func predictAll(scs []Scenario, plan *harness.Plan, o Options) ([]*Prediction, []ScenarioInfo, error) {
+	preds := make([]*Prediction, len(scs))
+	var infos []ScenarioInfo
+	for i, sc := range scs {
+		dir := filepath.Join(o.Dir, "sim", sc.Name)
+		run, err := Simulate(dir, plan, sc.Experiment, o.Profile, o.HostCores)
+		if err != nil {
+			return nil, nil, err
+		}
+		if preds[i], err = Predict(run, plan, sc.Experiment); err != nil {
+			return nil, nil, err
+		}
+		infos = append(infos, ScenarioInfo{Name: sc.Name, Description: sc.Description, Mirror: filepath.Join(dir, "scenario.yaml")})
+	}
+	return preds, infos, nil
 }
