@@ -124,6 +124,9 @@ func printCalibration(w io.Writer, rep *calibrate.Report) {
 		fmt.Fprintf(w, "  %s %s", e.Name, estText(e))
 	}
 	fmt.Fprintln(w)
+	if len(rep.Fit.NotIdentified) > 0 {
+		fmt.Fprintf(w, "  not identified (no run moves them; kept from the base profile): %s\n", strings.Join(rep.Fit.NotIdentified, ", "))
+	}
 	for _, ne := range rep.NotEmulated {
 		fmt.Fprintln(w, "  not emulated:", ne)
 	}

@@ -254,6 +254,10 @@ type FitResult struct {
 	// SleepTimeConstantUS is the sleep time constant (µs) the CPU fits
 	// chose from SleepGrid, and SleepSSE the candidates of the final round
 	// with the CPU fits' total weighted squared residual at each.
+	// NotIdentified lists latency parameters no fitted run's median moved
+	// (in the final Gauss–Newton step): they keep their starting value
+	// and are not reported as fitted.
+	NotIdentified       []string         `json:"not_identified,omitempty"`
 	SleepTimeConstantUS float64          `json:"sleep_time_constant_us"`
 	SleepSSE            []SleepCandidate `json:"sleep_sse"`
 	// Profile is the calibrated profile.
@@ -465,6 +469,7 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 	var fit *Fit
 	var values map[string]float64
 	tauIdx := -1
+	var cpuNI, latNI []string // parameters the runs cannot move
 	grid := SleepGrid
 	if o.SleepGrid != nil {
 		grid = o.SleepGrid
@@ -511,6 +516,7 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 			}
 		}
 		res.CPU = best.fits
+		cpuNI = best.notIdentified
 		res.SleepTimeConstantUS = best.tau
 		values = best.values
 		for _, name := range sleepParams {
@@ -573,9 +579,29 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 			// Unpooled steps identify handshake CPU; their latency is the
 			// handshakes' and a node proxy near saturation, which the latency
 			// parameters are not meant to explain: they are left out.
+			// A parameter no fitted run's median moves (a wake-up latency
+			// when the processes barely sleep at the chosen τ, within the
+			// histogram's resolution) cannot be estimated: it keeps its
+			// value, is left out of this step and is reported as not
+			// identified rather than failing the calibration.
+			var active []int
+			latNI = nil
+			for j, lp := range lat {
+				moves := false
+				for i, ob := range obs {
+					if !ob.Step.Unpooled && jac[i][j] != 0 {
+						moves = true
+					}
+				}
+				if moves {
+					active = append(active, j)
+				} else {
+					latNI = append(latNI, lp.name)
+				}
+			}
 			prob := Problem{}
-			for _, lp := range lat {
-				prob.Names = append(prob.Names, lp.name)
+			for _, j := range active {
+				prob.Names = append(prob.Names, lat[j].name)
 				prob.NonNegative = append(prob.NonNegative, true)
 			}
 			var lobs []Observation
@@ -584,10 +610,12 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 					continue
 				}
 				y := ob.P50Ms - s0[i].p50
-				for j, lp := range lat {
-					y += jac[i][j] * theta[lp.name]
+				row := make([]float64, 0, len(active))
+				for _, j := range active {
+					y += jac[i][j] * theta[lat[j].name]
+					row = append(row, jac[i][j])
 				}
-				prob.X = append(prob.X, jac[i])
+				prob.X = append(prob.X, row)
 				prob.Y = append(prob.Y, y)
 				prob.Labels = append(prob.Labels, labels[i])
 				lobs = append(lobs, ob)
@@ -599,8 +627,8 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 			}
 			res.LatencyIterations = it
 			moved := 0.0
-			for j, e := range fit.Params {
-				lp := lat[j]
+			for k, e := range fit.Params {
+				lp := lat[active[k]]
 				v := e.Value
 				if lp.name == "app.service_time_mean" {
 					v = math.Max(v, minAppTime) // a distribution's mean must be positive
@@ -625,6 +653,7 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 	for j := range fit.Params {
 		fit.Params[j].Value = theta[fit.Params[j].Name]
 	}
+	res.NotIdentified = append(append([]string(nil), cpuNI...), latNI...)
 	// Report the latency fit's residuals against the final simulation.
 	values = withTheta(theta)
 	final, err := withValues(base, withTies(res.Tied, values))
@@ -671,6 +700,46 @@ type SleepCandidate struct {
 	SSE   float64 `json:"sse"`
 }
 
+// dropZeroColumns removes from p the first nParams columns that are zero
+// in every row (no run moves them) and returns their names; the columns
+// after them (nuisance terms) are kept.
+func dropZeroColumns(p Problem, nParams int) (Problem, []string) {
+	keep := make([]bool, len(p.Names))
+	var dropped []string
+	for j := range p.Names {
+		keep[j] = j >= nParams
+		for _, row := range p.X {
+			if row[j] != 0 {
+				keep[j] = true
+				break
+			}
+		}
+		if !keep[j] {
+			dropped = append(dropped, p.Names[j])
+		}
+	}
+	if dropped == nil {
+		return p, nil
+	}
+	q := Problem{Weights: p.Weights, Y: p.Y, Labels: p.Labels}
+	for j, name := range p.Names {
+		if keep[j] {
+			q.Names = append(q.Names, name)
+			q.NonNegative = append(q.NonNegative, j < len(p.NonNegative) && p.NonNegative[j])
+		}
+	}
+	for _, row := range p.X {
+		var r []float64
+		for j, v := range row {
+			if keep[j] {
+				r = append(r, v)
+			}
+		}
+		q.X = append(q.X, r)
+	}
+	return q, dropped
+}
+
 // withTies returns vals plus the tied parameters' values (Ratio × the
 // value they follow, when it is in vals).
 func withTies(ties map[string]Tie, vals map[string]float64) map[string]float64 {
@@ -688,10 +757,11 @@ func withTies(ties map[string]Tie, vals map[string]float64) map[string]float64 {
 
 // cpuFit is the CPU fits at one sleep time constant.
 type cpuFit struct {
-	tau    float64
-	fits   map[string]*Fit
-	values map[string]float64 // fitted parameters, ties included
-	sse    float64            // total weighted squared residual
+	notIdentified []string // parameters no run charges
+	tau           float64
+	fits          map[string]*Fit
+	values        map[string]float64 // fitted parameters, ties included
+	sse           float64            // total weighted squared residual
 }
 
 // fitCPU fits every kind's CPU parameters with the processes' sleep time
@@ -784,6 +854,17 @@ func fitCPU(ev *evaluator, base *models.Profile, ties map[string]Tie, obs []Obse
 				measured = append(measured, r.cpu)
 			}
 			prob.Weights = relativeWeightsOf(measured)
+			// A parameter no run charges (a kind the design does not
+			// exercise) cannot be estimated: it keeps its value and is
+			// reported as not identified.
+			prob, dropped := dropZeroColumns(prob, len(params))
+			for _, name := range dropped {
+				q, _ := quantity(cur, name)
+				next[name] = q.Value
+				if pass == 1 {
+					out.notIdentified = append(out.notIdentified, name)
+				}
+			}
 			f, err := Solve(prob)
 			if err != nil {
 				return nil, fmt.Errorf("%s CPU: %w", k.kind, err)
@@ -794,9 +875,10 @@ func fitCPU(ev *evaluator, base *models.Profile, ties map[string]Tie, obs []Obse
 			// Residuals and R² against the measured CPU itself.
 			rescore(f, measured)
 			out.fits[k.kind] = f
-			for _, name := range params {
-				e, _ := f.Param(name)
-				next[name] = e.Value
+			for _, e := range f.Params {
+				if e.Name != IdleParam(k.kind) {
+					next[e.Name] = e.Value
+				}
 			}
 		}
 		values = withTies(ties, next)

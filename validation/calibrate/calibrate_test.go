@@ -320,3 +320,38 @@ func TestRound(t *testing.T) {
 		}
 	}
 }
+
+// TestFitWithoutAPathReportsNotIdentified: a design without sidecar runs
+// cannot estimate the sidecar's costs or added latency; the fit keeps their
+// values and says so instead of failing.
+func TestFitWithoutAPathReportsNotIdentified(t *testing.T) {
+	d, err := NewDesign(SizeTiny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []Step
+	for _, s := range d.Steps {
+		if s.Path != PathSidecar {
+			steps = append(steps, s)
+		}
+	}
+	d.Steps = steps
+	obs := synthesize(t, d, nil)
+	res, err := FitProfile(obs, d, FitOptions{Scratch: t.TempDir(), SleepGrid: []float64{truth["app.sleep_time_constant"]}})
+	if err != nil {
+		t.Fatalf("a design without sidecar runs: %v", err)
+	}
+	ni := strings.Join(res.NotIdentified, " ")
+	for _, want := range []string{"sidecar.per_request_cpu", "sidecar.per_byte_cpu", "sidecar.activity.wakeup_cpu", "sidecar.added_latency"} {
+		if !strings.Contains(ni, want) {
+			t.Errorf("not identified %v, want %s in it", res.NotIdentified, want)
+		}
+	}
+	base, _ := models.LoadProfile("")
+	if got := res.Profile.Sidecar.PerRequestCPU.Value; got != base.Sidecar.PerRequestCPU.Value {
+		t.Errorf("sidecar.per_request_cpu = %v, want the base profile's %v kept", got, base.Sidecar.PerRequestCPU.Value)
+	}
+	if e, _ := res.CPU["ztunnel"].Param("ztunnel.per_message_cpu"); math.Abs(e.Value-truth["ztunnel.per_message_cpu"]) > 0.01*truth["ztunnel.per_message_cpu"] {
+		t.Errorf("ztunnel.per_message_cpu = %v, want %v: the other paths still calibrate", e.Value, truth["ztunnel.per_message_cpu"])
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -400,7 +401,11 @@ func Section(res *FitResult, p *models.Profile, prov Provenance) (*models.Calibr
 	}
 	for _, pp := range models.ProfileParameters() {
 		if !set[pp.Path] {
-			c.NotCalibrated = append(c.NotCalibrated, models.NotCalibrated{Parameter: pp.Path, Reason: notCalibratedReason(pp.Path)})
+			reason := notCalibratedReason(pp.Path)
+			if slices.Contains(res.NotIdentified, pp.Path) {
+				reason = "not identified: no run of this design moves it (its column in the fit was zero), so it keeps the base profile's value"
+			}
+			c.NotCalibrated = append(c.NotCalibrated, models.NotCalibrated{Parameter: pp.Path, Reason: reason})
 		}
 	}
 	return c, nil
