@@ -284,3 +284,44 @@ func TestCrossNodeMessageCPU(t *testing.T) {
 		}
 	}
 }
+
+// TestSidecarInboundRequestCPU: the inbound-role extra is paid by the
+// server's sidecar only, per request (half on the request, half on the
+// response).
+func TestSidecarInboundRequestCPU(t *testing.T) {
+	cores := func(extra float64) (client, server, rate float64) {
+		top := mustTopology(t, `
+nodes: {count: 2, zones: [z]}
+namespaces:
+  - name: a
+    mode: sidecar
+    workloads: [{name: client}]
+    services: [{name: server}]
+calls:
+  - {from: a/client, to: a/server, rate: 300}
+`)
+		p := mustProfile(t)
+		p.Sidecar.InboundRequestCPU.Value = extra
+		cfg := Config{Topology: top, Profile: p, Mode: "sidecar", Seed: 4, Duration: 10 * sim.Second, Warmup: sim.Second,
+			Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 4, ReqSize: kib1, RespSize: kib1})}
+		_, res := runMesh(t, cfg)
+		for _, c := range res.Mode.Components {
+			switch {
+			case strings.HasPrefix(c.Instance, "sidecar/a/client"):
+				client += c.CPUCores
+			case strings.HasPrefix(c.Instance, "sidecar/a/server"):
+				server += c.CPUCores
+			}
+		}
+		return client, server, float64(res.Mode.Requests.Succeeded) / 10
+	}
+	c0, s0, rate := cores(0)
+	c1, s1, _ := cores(100)
+	// (Timing moves a few requests across the window's edges: ±0.5%.)
+	if math.Abs(c1-c0) > 0.005*c0 {
+		t.Errorf("client sidecar %.5f → %.5f cores: the inbound extra must not touch it", c0, c1)
+	}
+	if want := 100e-6 * rate; math.Abs(s1-s0-want) > 0.02*want {
+		t.Errorf("server sidecar grew %.5f cores, want %.5f (100 µs × %.0f requests/s)", s1-s0, want, rate)
+	}
+}

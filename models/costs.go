@@ -44,6 +44,7 @@ type costs struct {
 
 type envoyCosts struct {
 	reqHalf, hs, lat, upIdle sim.Time
+	inHalf                   sim.Time // half the inbound-role extra (sidecars)
 	byteNs                   float64
 	memBase, memSvc, memEP   float64 // MiB
 	memRoute, memConn        float64 // MiB
@@ -97,7 +98,7 @@ func activityFrom(a ActivityCosts) Activity {
 
 func envoyFrom(e EnvoyCosts) envoyCosts {
 	return envoyCosts{
-		reqHalf: e.PerRequestCPU.Micros() / 2, hs: e.HandshakeCPU.Micros(), lat: e.AddedLatency.Micros(),
+		reqHalf: e.PerRequestCPU.Micros() / 2, inHalf: e.InboundRequestCPU.Micros() / 2, hs: e.HandshakeCPU.Micros(), lat: e.AddedLatency.Micros(),
 		upIdle: e.UpstreamIdleTTL.SecondsT(), byteNs: e.PerByteCPU.Value,
 		memBase: e.MemoryBase.Value, memSvc: e.MemoryPerSvc.Value * kib, memEP: e.MemoryPerEP.Value * kib,
 		memRoute: e.MemoryPerRoute.Value * kib, memConn: e.MemoryPerConn.Value * kib,

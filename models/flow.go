@@ -473,6 +473,8 @@ func (m *Mesh) respDemand(c *call, j int8, b int32) sim.Time {
 		return m.c.ztMsg + bytesCost(m.c.ztByteNs, b) + m.ztCross(c, j)
 	case vWP:
 		return m.c.wp.reqHalf + bytesCost(m.c.wp.byteNs, b)
+	case vScDst:
+		return m.c.sc.reqHalf + m.c.sc.inHalf + bytesCost(m.c.sc.byteNs, b)
 	default:
 		return m.c.sc.reqHalf + bytesCost(m.c.sc.byteNs, b)
 	}

@@ -136,18 +136,23 @@ type EnvoyCosts struct {
 	// PerRequestCPU is the fixed cost of one HTTP request/response pair
 	// through this proxy (parse, route, authz, stats), split evenly between
 	// the request and the response direction.
-	PerRequestCPU   Quantity `yaml:"per_request_cpu" unit:"us"`
-	PerByteCPU      Quantity `yaml:"per_byte_cpu" unit:"ns/B"`
-	HandshakeCPU    Quantity `yaml:"handshake_cpu" unit:"us"` // one mTLS handshake, either side
-	AddedLatency    Quantity `yaml:"added_latency" unit:"us"` // non-CPU delay per crossing
-	MemoryBase      Quantity `yaml:"memory_base" unit:"MiB"`
-	MemoryPerSvc    Quantity `yaml:"memory_per_service" unit:"KiB"`  // per service in its xDS config
-	MemoryPerEP     Quantity `yaml:"memory_per_endpoint" unit:"KiB"` // per endpoint in its xDS config
-	MemoryPerRoute  Quantity `yaml:"memory_per_route" unit:"KiB"`
-	MemoryPerConn   Quantity `yaml:"memory_per_connection" unit:"KiB"`
-	CPURequest      Quantity `yaml:"cpu_request" unit:"cores"`
-	MemoryRequest   Quantity `yaml:"memory_request" unit:"MiB"`
-	UpstreamIdleTTL Quantity `yaml:"upstream_idle_timeout" unit:"s"`
+	PerRequestCPU Quantity `yaml:"per_request_cpu" unit:"us"`
+	// InboundRequestCPU is added to each request a sidecar handles in its
+	// inbound (server-side) role: terminating mTLS, authorising, reporting
+	// as destination. Optional (absent = 0: both roles cost the same);
+	// a waypoint ignores it.
+	InboundRequestCPU Quantity `yaml:"inbound_request_cpu" unit:"us" optional:"0"`
+	PerByteCPU        Quantity `yaml:"per_byte_cpu" unit:"ns/B"`
+	HandshakeCPU      Quantity `yaml:"handshake_cpu" unit:"us"` // one mTLS handshake, either side
+	AddedLatency      Quantity `yaml:"added_latency" unit:"us"` // non-CPU delay per crossing
+	MemoryBase        Quantity `yaml:"memory_base" unit:"MiB"`
+	MemoryPerSvc      Quantity `yaml:"memory_per_service" unit:"KiB"`  // per service in its xDS config
+	MemoryPerEP       Quantity `yaml:"memory_per_endpoint" unit:"KiB"` // per endpoint in its xDS config
+	MemoryPerRoute    Quantity `yaml:"memory_per_route" unit:"KiB"`
+	MemoryPerConn     Quantity `yaml:"memory_per_connection" unit:"KiB"`
+	CPURequest        Quantity `yaml:"cpu_request" unit:"cores"`
+	MemoryRequest     Quantity `yaml:"memory_request" unit:"MiB"`
+	UpstreamIdleTTL   Quantity `yaml:"upstream_idle_timeout" unit:"s"`
 	// Activity: see ActivityCosts (optional section).
 	Activity ActivityCosts `yaml:"activity"`
 }

@@ -80,7 +80,7 @@ func (m *Mesh) sidecarOutbound(c *call, tg *target, now sim.Time, st *Station, f
 // sidecarInbound: the server's sidecar terminates mTLS, authorises and
 // hands the request to the app over localhost.
 func (m *Mesh) sidecarInbound(c *call, tg *target, now sim.Time, st *Station) (fin, next sim.Time) {
-	demand := m.c.sc.reqHalf + bytesCost(m.c.sc.byteNs, c.reqB)
+	demand := m.c.sc.reqHalf + m.c.sc.inHalf + bytesCost(m.c.sc.byteNs, c.reqB)
 	dst := &m.pods[tg.dst[c.dstL]]
 	inNew := c.leg1New
 	if tg.wp >= 0 {

@@ -175,8 +175,12 @@ var cpuParams = []struct {
 	{"ztunnel", []string{"ztunnel.per_message_cpu", "ztunnel.cross_node_message_cpu", "ztunnel.per_byte_cpu", "ztunnel.stream_open_cpu", "ztunnel.handshake_server_cpu", "ztunnel.activity.wakeup_cpu"}, []float64{10, 10, 1, 10, 50, 20},
 		map[string]string{"ztunnel.handshake_client_cpu": "ztunnel.handshake_server_cpu"}},
 	{"waypoint", []string{"waypoint.per_request_cpu", "waypoint.per_byte_cpu", "waypoint.activity.wakeup_cpu"}, []float64{10, 1, 20}, nil},
-	{"sidecar", []string{"sidecar.per_request_cpu", "sidecar.per_byte_cpu", "sidecar.activity.wakeup_cpu"}, []float64{10, 1, 20}, nil},
+	{"sidecar", []string{"sidecar.per_request_cpu", "sidecar.inbound_request_cpu", "sidecar.per_byte_cpu", "sidecar.activity.wakeup_cpu"}, []float64{10, 10, 1, 20}, nil},
 }
+
+// needsPerProcess reports whether a parameter is told apart from the
+// others only by per-process CPU rows (a role-specific cost).
+func needsPerProcess(name string) bool { return strings.Contains(name, ".inbound_") }
 
 // isWakeParam reports whether a parameter belongs to the wake-up model
 // (fitted only when the processes sleep).
@@ -798,8 +802,17 @@ func fitCPU(ev *evaluator, base *models.Profile, ties map[string]Tie, obs []Obse
 			prob := Problem{Labels: labels}
 			var params []string
 			var delta []float64
+			perProc := len(obs) > 0 && len(cpuRows(obs[:1], k.kind)) > 0 && cpuRows(obs[:1], k.kind)[0].proc != ""
 			for j, name := range k.params {
 				if tau == 0 && isWakeParam(name) {
+					continue
+				}
+				if needsPerProcess(name) && !perProc {
+					// Summed per kind, a role's extra cost moves with the
+					// per-request cost: only per-process rows separate them.
+					if pass == 1 {
+						out.notIdentified = append(out.notIdentified, name)
+					}
 					continue
 				}
 				params = append(params, name)

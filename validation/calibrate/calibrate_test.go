@@ -17,7 +17,7 @@ var truth = map[string]float64{
 	"ztunnel.per_message_cpu": 80, "ztunnel.cross_node_message_cpu": 25, "ztunnel.per_byte_cpu": 3, "ztunnel.stream_open_cpu": 40,
 	"ztunnel.handshake_server_cpu": 400, "ztunnel.handshake_client_cpu": 400 * 250.0 / 300, // the base profile's ratio
 	"waypoint.per_request_cpu": 300, "waypoint.per_byte_cpu": 4,
-	"sidecar.per_request_cpu": 250, "sidecar.per_byte_cpu": 6,
+	"sidecar.per_request_cpu": 250, "sidecar.inbound_request_cpu": 30, "sidecar.per_byte_cpu": 6,
 	"app.service_time_mean": 300, "app.service_time_cv": 0.5, "network.cross_node_latency": 30,
 	"ztunnel.added_latency": 100, "waypoint.added_latency": 150, "sidecar.added_latency": 120,
 	// The activity model: every process sinks into sleep with a 2 ms time
