@@ -424,7 +424,89 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &FitResult{Design: d, Observations: obs, CPU: map[string]*Fit{}, Tied: map[string]Tie{}}
+	res := &FitResult{Design: d, Observations: obs, CPU: map[string]*Fit{}}
+	if res.Tied, err = tiesOf(base); err != nil {
+		return nil, err
+	}
+	res.AppCV = appCV(obs, base)
+	lf := &latencyFit{ev: ev, base: base, obs: obs, theta: map[string]float64{}}
+	for i := range obs {
+		lf.labels = append(lf.labels, obs[i].Name)
+	}
+	grid := SleepGrid
+	if o.SleepGrid != nil {
+		grid = o.SleepGrid
+	}
+
+	// CPU, then latency, twice: the wake-up CPU a run is charged depends on
+	// the idle gaps between messages, which the latency parameters move
+	// (a proxy's off-path work ends later than the message leaves), so the
+	// second round refits the CPU at the first round's latency values.
+	var fit *Fit
+	var cpuNI, latNI []string // parameters the runs cannot move
+	tauIdx := -1
+	for round := 0; round < 2; round++ {
+		// CPU: one linear fit per kind at each sleep time constant (in
+		// round two, the first round's choice and its grid neighbours).
+		latVals := lf.latencyValues()
+		var best *cpuFit
+		res.SleepSSE = nil
+		for i, tau := range grid {
+			if round > 0 && (i < tauIdx-1 || i > tauIdx+1) {
+				continue
+			}
+			cf, err := fitCPU(ev, base, res.Tied, obs, lf.labels, tau, latVals)
+			if err != nil {
+				return nil, fmt.Errorf("calibrate: sleep time constant %g µs: %w", tau, err)
+			}
+			res.SleepSSE = append(res.SleepSSE, SleepCandidate{TauUS: tau, SSE: cf.sse})
+			if best == nil || cf.sse < best.sse {
+				best, tauIdx = cf, i
+			}
+		}
+		res.CPU, cpuNI, res.SleepTimeConstantUS = best.fits, best.notIdentified, best.tau
+		lf.values = best.values
+		for _, name := range sleepParams {
+			lf.values[name] = best.tau
+		}
+		lf.values["app.service_time_cv"] = res.AppCV
+		// Latency: Gauss–Newton on the simulator. Without sleeping the
+		// wake-up latencies have no effect and are left out.
+		if err := lf.params(best.tau); err != nil {
+			return nil, err
+		}
+		for it := 1; it <= 5; it++ {
+			var moved float64
+			var err error
+			if fit, latNI, moved, err = lf.step(it); err != nil {
+				return nil, err
+			}
+			res.LatencyIterations = it
+			if moved < 0.02 { // 1 µs, or 0.002 of a fraction
+				break
+			}
+		}
+	}
+	for j := range fit.Params {
+		fit.Params[j].Value = lf.theta[fit.Params[j].Name]
+	}
+	res.NotIdentified = append(append([]string(nil), cpuNI...), latNI...)
+	final, err := withValues(base, withTies(res.Tied, lf.with(lf.theta)))
+	if err != nil {
+		return nil, err
+	}
+	if err := lf.score(fit, final); err != nil {
+		return nil, err
+	}
+	res.Latency = fit
+	res.Profile = final
+	return res, nil
+}
+
+// tiesOf returns the tied parameters: the CPU ties at the base profile's
+// ratios and the latency parameters that share one value.
+func tiesOf(base *models.Profile) (map[string]Tie, error) {
+	ties := map[string]Tie{}
 	for _, k := range cpuParams {
 		for tied, of := range k.tied {
 			qt, err := quantity(base, tied)
@@ -438,239 +520,225 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 			if qo.Value <= 0 {
 				return nil, fmt.Errorf("calibrate: base profile %s is 0: cannot tie %s to it", of, tied)
 			}
-			res.Tied[tied] = Tie{Of: of, Ratio: qt.Value / qo.Value}
+			ties[tied] = Tie{Of: of, Ratio: qt.Value / qo.Value}
 		}
 	}
 	for _, lp := range latParams {
 		for _, same := range lp.same {
-			res.Tied[same] = Tie{Of: lp.name, Ratio: 1}
+			ties[same] = Tie{Of: lp.name, Ratio: 1}
 		}
 	}
-	labels := make([]string, len(obs))
-	for i := range obs {
-		labels[i] = obs[i].Name
-	}
+	return ties, nil
+}
 
-	// The app's service-time variability from the out-of-mesh steps.
+// appCV is the app's service-time variability: the median stddev/mean of
+// the out-of-mesh steps' latency (the base profile's without such steps).
+func appCV(obs []Observation, base *models.Profile) float64 {
 	var cvs []float64
 	for _, ob := range obs {
 		if (ob.Step.Path == PathPlain || ob.Step.Path == PathPlainSN) && ob.MeanMs > 0 {
 			cvs = append(cvs, ob.StdMs/ob.MeanMs)
 		}
 	}
-	res.AppCV = base.App.ServiceTimeCV.Value
-	if len(cvs) > 0 {
-		sort.Float64s(cvs)
-		res.AppCV = math.Min(math.Max(cvs[len(cvs)/2], 0.05), 3)
+	if len(cvs) == 0 {
+		return base.App.ServiceTimeCV.Value
 	}
+	sort.Float64s(cvs)
+	return math.Min(math.Max(cvs[len(cvs)/2], 0.05), 3)
+}
 
-	// CPU, then latency, twice: the wake-up CPU a run is charged depends on
-	// the idle gaps between messages, which the latency parameters move
-	// (a proxy's off-path work ends later than the message leaves), so the
-	// second round refits the CPU at the first round's latency values.
-	theta := map[string]float64{}
-	var lat []latParam
-	var fit *Fit
-	var values map[string]float64
-	tauIdx := -1
-	var cpuNI, latNI []string // parameters the runs cannot move
-	grid := SleepGrid
-	if o.SleepGrid != nil {
-		grid = o.SleepGrid
+// latencyFit is the Gauss–Newton fit of the latency parameters to the
+// steps' measured medians, through the simulator.
+type latencyFit struct {
+	ev     *evaluator
+	base   *models.Profile
+	obs    []Observation
+	labels []string
+	values map[string]float64 // every other fitted parameter
+	lat    []latParam         // the parameters being fitted
+	theta  map[string]float64 // their current values
+}
+
+// params selects the latency parameters for sleep time constant tau (the
+// wake-up latencies only when processes sleep), starting each from its
+// current value or, the first time, the base profile's.
+func (lf *latencyFit) params(tau float64) error {
+	lf.lat = nil
+	for _, lp := range latParams {
+		if tau == 0 && isWakeParam(lp.name) {
+			continue
+		}
+		lf.lat = append(lf.lat, lp)
+		if _, ok := lf.theta[lp.name]; ok {
+			continue // round two starts from round one's values
+		}
+		q, err := quantity(lf.base, lp.name)
+		if err != nil {
+			return err
+		}
+		lf.theta[lp.name] = q.Value
 	}
-	// withTheta is values with the latency parameters th (and the ones
-	// sharing their values).
-	withTheta := func(th map[string]float64) map[string]float64 {
-		cur := map[string]float64{}
-		for k, v := range values {
-			cur[k] = v
-		}
-		for _, lp := range lat {
-			cur[lp.name] = th[lp.name]
-			for _, same := range lp.same {
-				cur[same] = th[lp.name]
-			}
-		}
-		return cur
+	return nil
+}
+
+// with is the other values plus the latency parameters th (and the ones
+// sharing their values).
+func (lf *latencyFit) with(th map[string]float64) map[string]float64 {
+	cur := map[string]float64{}
+	for k, v := range lf.values {
+		cur[k] = v
 	}
-	for round := 0; round < 2; round++ {
-		// Latency values so far (the base's in round one).
-		latVals := map[string]float64{}
-		for _, lp := range lat {
-			latVals[lp.name] = theta[lp.name]
-			for _, same := range lp.same {
-				latVals[same] = theta[lp.name]
-			}
-		}
-		// CPU: one linear fit per kind at each sleep time constant (in
-		// round two, the first round's choice and its grid neighbours).
-		var best *cpuFit
-		res.SleepSSE = nil
-		for i, tau := range grid {
-			if round > 0 && (i < tauIdx-1 || i > tauIdx+1) {
-				continue
-			}
-			cf, err := fitCPU(ev, base, res.Tied, obs, labels, tau, latVals)
-			if err != nil {
-				return nil, fmt.Errorf("calibrate: sleep time constant %g µs: %w", tau, err)
-			}
-			res.SleepSSE = append(res.SleepSSE, SleepCandidate{TauUS: tau, SSE: cf.sse})
-			if best == nil || cf.sse < best.sse {
-				best, tauIdx = cf, i
-			}
-		}
-		res.CPU = best.fits
-		cpuNI = best.notIdentified
-		res.SleepTimeConstantUS = best.tau
-		values = best.values
-		for _, name := range sleepParams {
-			values[name] = best.tau
-		}
-		values["app.service_time_cv"] = res.AppCV
-		// Latency: Gauss–Newton on the simulator. Without parking the wake-up
-		// latencies have no effect and are left out.
-		lat = nil
-		for _, lp := range latParams {
-			if best.tau == 0 && isWakeParam(lp.name) {
-				continue
-			}
-			lat = append(lat, lp)
-			if _, ok := theta[lp.name]; ok {
-				continue // round two starts from round one's values
-			}
-			q, err := quantity(base, lp.name)
-			if err != nil {
-				return nil, err
-			}
-			theta[lp.name] = q.Value
-		}
-		for it := 1; it <= 5; it++ {
-			p0, err := withValues(base, withTheta(theta))
-			if err != nil {
-				return nil, err
-			}
-			s0, err := ev.run(p0)
-			if err != nil {
-				return nil, err
-			}
-			jac := make([][]float64, len(obs))
-			for i := range jac {
-				jac[i] = make([]float64, len(lat))
-			}
-			for j, lp := range lat {
-				th := map[string]float64{}
-				for k, v := range theta {
-					th[k] = v
-				}
-				// Perturb inside the bounds (a fraction at 1 is perturbed down).
-				delta := lp.delta
-				if lp.max > 0 && th[lp.name]+delta > lp.max {
-					delta = -delta
-				}
-				th[lp.name] += delta
-				pj, err := withValues(base, withTheta(th))
-				if err != nil {
-					return nil, err
-				}
-				sj, err := ev.run(pj)
-				if err != nil {
-					return nil, err
-				}
-				for i := range obs {
-					jac[i][j] = (sj[i].p50 - s0[i].p50) / delta
-				}
-			}
-			// Unpooled steps identify handshake CPU; their latency is the
-			// handshakes' and a node proxy near saturation, which the latency
-			// parameters are not meant to explain: they are left out.
-			// A parameter no fitted run's median moves (a wake-up latency
-			// when the processes barely sleep at the chosen τ, within the
-			// histogram's resolution) cannot be estimated: it keeps its
-			// value, is left out of this step and is reported as not
-			// identified rather than failing the calibration.
-			var active []int
-			latNI = nil
-			for j, lp := range lat {
-				moves := false
-				for i, ob := range obs {
-					if !ob.Step.Unpooled && jac[i][j] != 0 {
-						moves = true
-					}
-				}
-				if moves {
-					active = append(active, j)
-				} else {
-					latNI = append(latNI, lp.name)
-				}
-			}
-			prob := Problem{}
-			for _, j := range active {
-				prob.Names = append(prob.Names, lat[j].name)
-				prob.NonNegative = append(prob.NonNegative, true)
-			}
-			var lobs []Observation
-			for i, ob := range obs {
-				if ob.Step.Unpooled {
-					continue
-				}
-				y := ob.P50Ms - s0[i].p50
-				row := make([]float64, 0, len(active))
-				for _, j := range active {
-					y += jac[i][j] * theta[lat[j].name]
-					row = append(row, jac[i][j])
-				}
-				prob.X = append(prob.X, row)
-				prob.Y = append(prob.Y, y)
-				prob.Labels = append(prob.Labels, labels[i])
-				lobs = append(lobs, ob)
-			}
-			prob.Weights = relativeWeights(lobs, func(o Observation) float64 { return o.P50Ms })
-			fit, err = Solve(prob)
-			if err != nil {
-				return nil, fmt.Errorf("calibrate: latency: %w", err)
-			}
-			res.LatencyIterations = it
-			moved := 0.0
-			for k, e := range fit.Params {
-				lp := lat[active[k]]
-				v := e.Value
-				if lp.name == "app.service_time_mean" {
-					v = math.Max(v, minAppTime) // a distribution's mean must be positive
-				}
-				if lp.max > 0 {
-					v = math.Min(v, lp.max)
-				}
-				// A damped step: the medians are histogram quantiles of a
-				// stochastic simulation, so full Gauss–Newton steps can
-				// oscillate; half steps after the first converge.
-				if it > 1 {
-					v = theta[lp.name] + 0.5*(v-theta[lp.name])
-				}
-				moved = math.Max(moved, math.Abs(v-theta[lp.name])/lp.delta)
-				theta[lp.name] = v
-			}
-			if moved < 0.02 { // 1 µs, or 0.002 of a fraction
-				break
-			}
+	for _, lp := range lf.lat {
+		cur[lp.name] = th[lp.name]
+		for _, same := range lp.same {
+			cur[same] = th[lp.name]
 		}
 	}
-	for j := range fit.Params {
-		fit.Params[j].Value = theta[fit.Params[j].Name]
+	return cur
+}
+
+// latencyValues is the latency parameters' current values alone (empty
+// before the first latency fit).
+func (lf *latencyFit) latencyValues() map[string]float64 {
+	out := map[string]float64{}
+	for _, lp := range lf.lat {
+		out[lp.name] = lf.theta[lp.name]
+		for _, same := range lp.same {
+			out[same] = lf.theta[lp.name]
+		}
 	}
-	res.NotIdentified = append(append([]string(nil), cpuNI...), latNI...)
-	// Report the latency fit's residuals against the final simulation.
-	values = withTheta(theta)
-	final, err := withValues(base, withTies(res.Tied, values))
+	return out
+}
+
+// jacobian simulates the steps at theta and with each parameter perturbed.
+func (lf *latencyFit) jacobian() ([]simOut, [][]float64, error) {
+	p0, err := withValues(lf.base, lf.with(lf.theta))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	sf, err := ev.run(final)
+	s0, err := lf.ev.run(p0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	// Fitted and residuals for every step (unpooled ones included, for
-	// the report); R² and RMS over the steps the fit used.
-	fit.Fitted, fit.Residuals, fit.Labels = make([]float64, len(obs)), make([]float64, len(obs)), labels
+	jac := make([][]float64, len(lf.obs))
+	for i := range jac {
+		jac[i] = make([]float64, len(lf.lat))
+	}
+	for j, lp := range lf.lat {
+		th := map[string]float64{}
+		for k, v := range lf.theta {
+			th[k] = v
+		}
+		// Perturb inside the bounds (a fraction at 1 is perturbed down).
+		delta := lp.delta
+		if lp.max > 0 && th[lp.name]+delta > lp.max {
+			delta = -delta
+		}
+		th[lp.name] += delta
+		pj, err := withValues(lf.base, lf.with(th))
+		if err != nil {
+			return nil, nil, err
+		}
+		sj, err := lf.ev.run(pj)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i := range lf.obs {
+			jac[i][j] = (sj[i].p50 - s0[i].p50) / delta
+		}
+	}
+	return s0, jac, nil
+}
+
+// step is one damped Gauss–Newton step. It returns the linearised fit, the
+// parameters no fitted run's median moves, and how far theta moved (in
+// units of each parameter's perturbation).
+//
+// Unpooled steps identify handshake CPU; their latency is the handshakes'
+// and a node proxy near saturation, which the latency parameters are not
+// meant to explain: they are left out. A parameter no fitted run's median
+// moves (a wake-up latency when the processes barely sleep at the chosen
+// τ, within the histogram's resolution) cannot be estimated: it keeps its
+// value, is left out of the step and is reported as not identified rather
+// than failing the calibration.
+func (lf *latencyFit) step(it int) (*Fit, []string, float64, error) {
+	s0, jac, err := lf.jacobian()
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	var active []int
+	var notIdentified []string
+	for j, lp := range lf.lat {
+		moves := false
+		for i, ob := range lf.obs {
+			if !ob.Step.Unpooled && jac[i][j] != 0 {
+				moves = true
+			}
+		}
+		if moves {
+			active = append(active, j)
+		} else {
+			notIdentified = append(notIdentified, lp.name)
+		}
+	}
+	prob := Problem{}
+	for _, j := range active {
+		prob.Names = append(prob.Names, lf.lat[j].name)
+		prob.NonNegative = append(prob.NonNegative, true)
+	}
+	var lobs []Observation
+	for i, ob := range lf.obs {
+		if ob.Step.Unpooled {
+			continue
+		}
+		y := ob.P50Ms - s0[i].p50
+		row := make([]float64, 0, len(active))
+		for _, j := range active {
+			y += jac[i][j] * lf.theta[lf.lat[j].name]
+			row = append(row, jac[i][j])
+		}
+		prob.X = append(prob.X, row)
+		prob.Y = append(prob.Y, y)
+		prob.Labels = append(prob.Labels, lf.labels[i])
+		lobs = append(lobs, ob)
+	}
+	prob.Weights = relativeWeights(lobs, func(o Observation) float64 { return o.P50Ms })
+	fit, err := Solve(prob)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("calibrate: latency: %w", err)
+	}
+	moved := 0.0
+	for k, e := range fit.Params {
+		lp := lf.lat[active[k]]
+		v := e.Value
+		if lp.name == "app.service_time_mean" {
+			v = math.Max(v, minAppTime) // a distribution's mean must be positive
+		}
+		if lp.max > 0 {
+			v = math.Min(v, lp.max)
+		}
+		// A damped step: the medians are histogram quantiles of a
+		// stochastic simulation, so full Gauss–Newton steps can oscillate;
+		// half steps after the first converge.
+		if it > 1 {
+			v = lf.theta[lp.name] + 0.5*(v-lf.theta[lp.name])
+		}
+		moved = math.Max(moved, math.Abs(v-lf.theta[lp.name])/lp.delta)
+		lf.theta[lp.name] = v
+	}
+	return fit, notIdentified, moved, nil
+}
+
+// score restates the latency fit against the final profile's simulation:
+// fitted values and residuals for every step (unpooled ones included, for
+// the report); R² and RMS over the steps the fit used.
+func (lf *latencyFit) score(fit *Fit, final *models.Profile) error {
+	sf, err := lf.ev.run(final)
+	if err != nil {
+		return err
+	}
+	obs := lf.obs
+	fit.Fitted, fit.Residuals, fit.Labels = make([]float64, len(obs)), make([]float64, len(obs)), lf.labels
 	var ss, mean, tot float64
 	n := 0
 	for i, ob := range obs {
@@ -692,9 +760,7 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 	if tot > 0 {
 		fit.R2 = 1 - ss/tot
 	}
-	res.Latency = fit
-	res.Profile = final
-	return res, nil
+	return nil
 }
 
 // SleepCandidate is one sleep time constant the CPU fits tried and their
