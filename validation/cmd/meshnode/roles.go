@@ -93,12 +93,7 @@ func runCA(ctx context.Context, args []string) error {
 	done := make(chan error, 1)
 	go func() { done <- hs.ServeTLS(ln, "", "") }()
 	log.Info("CA serving", "addr", ln.Addr(), "pki", c.pki)
-	stopMetrics, err := serveMetrics(ctx, c.metrics, prometheus.NewRegistry(), log)
-	if err != nil {
-		return err
-	}
-	defer stopMetrics()
-	return waitAndDrain(ctx, c.drain, log, func(dctx context.Context) error {
+	return c.serve(ctx, prometheus.NewRegistry(), log, func(dctx context.Context) error {
 		err := hs.Shutdown(dctx)
 		<-done
 		return err
@@ -156,13 +151,7 @@ func runZtunnel(ctx context.Context, args []string) error {
 		return err
 	}
 	log.Info("ztunnel serving", "node", *node, "inbound", p.InboundAddrs(), "outbound", p.OutboundAddrs())
-	stopMetrics, err := serveMetrics(ctx, c.metrics, cfg.Registry, log)
-	if err != nil {
-		_ = p.Shutdown(context.Background())
-		return err
-	}
-	defer stopMetrics()
-	return waitAndDrain(ctx, c.drain, log, p.Shutdown)
+	return c.serve(ctx, cfg.Registry, log, p.Shutdown)
 }
 
 func runWaypoint(ctx context.Context, args []string) error {
@@ -195,13 +184,7 @@ func runWaypoint(ctx context.Context, args []string) error {
 		return err
 	}
 	log.Info("waypoint serving", "addr", p.Addr())
-	stopMetrics, err := serveMetrics(ctx, c.metrics, reg, log)
-	if err != nil {
-		_ = p.Shutdown(context.Background())
-		return err
-	}
-	defer stopMetrics()
-	return waitAndDrain(ctx, c.drain, log, p.Shutdown)
+	return c.serve(ctx, reg, log, p.Shutdown)
 }
 
 func runSidecar(ctx context.Context, args []string) error {
@@ -249,13 +232,7 @@ func runSidecar(ctx context.Context, args []string) error {
 		return err
 	}
 	log.Info("sidecar serving", "pod", *pod, "outbound", p.OutboundAddrs())
-	stopMetrics, err := serveMetrics(ctx, c.metrics, cfg.Registry, log)
-	if err != nil {
-		_ = p.Shutdown(context.Background())
-		return err
-	}
-	defer stopMetrics()
-	return waitAndDrain(ctx, c.drain, log, p.Shutdown)
+	return c.serve(ctx, cfg.Registry, log, p.Shutdown)
 }
 
 func runEcho(ctx context.Context, args []string) error {
@@ -288,13 +265,7 @@ func runEcho(ctx context.Context, args []string) error {
 		}
 		log.Info("echo tcp", "addr", a)
 	}
-	stopMetrics, err := serveMetrics(ctx, c.metrics, prometheus.NewRegistry(), log)
-	if err != nil {
-		_ = srv.Shutdown(context.Background())
-		return err
-	}
-	defer stopMetrics()
-	return waitAndDrain(ctx, c.drain, log, srv.Shutdown)
+	return c.serve(ctx, prometheus.NewRegistry(), log, srv.Shutdown)
 }
 
 func runLoad(ctx context.Context, args []string) error {
@@ -346,4 +317,17 @@ func runLoad(ctx context.Context, args []string) error {
 		}
 	}
 	return err
+}
+
+// serve serves the role's metrics (if --metrics is set) until ctx ends,
+// then drains with shutdown; if the metrics listener fails, the role is
+// shut down at once.
+func (c *common) serve(ctx context.Context, reg *prometheus.Registry, log *slog.Logger, shutdown func(context.Context) error) error {
+	stopMetrics, err := serveMetrics(ctx, c.metrics, reg, log)
+	if err != nil {
+		_ = shutdown(context.Background())
+		return err
+	}
+	defer stopMetrics()
+	return waitAndDrain(ctx, c.drain, log, shutdown)
 }
