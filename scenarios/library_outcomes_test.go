@@ -258,7 +258,7 @@ func TestLibraryWaypointBypass(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := hasFinding(top.Paths().ToResults().Findings, "WAYPOINT_BYPASS", debug, api)
+		got := hasFinding(FindingResults(top.Paths().Findings), "WAYPOINT_BYPASS", debug, api)
 		if got != tc.want {
 			t.Errorf("paths %v: WAYPOINT_BYPASS = %v, want %v", tc.dirs, got, tc.want)
 		}

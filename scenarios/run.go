@@ -174,10 +174,10 @@ func ExecuteContext(ctx context.Context, sc *Scenario, opt Options) (*Run, error
 		sum.WhatIf = wi
 		run.Designs = designs
 	}
-	sum.Topology = topologySummary(shown, run)
-	sum.Paths = shown.Paths().ToResults()
-	sum.Paths.Placements = topology.PlacementsToResults(shown.Placements())
-	sum.Readiness = topology.Readiness(shown, sum.Paths.Findings)
+	sum.Topology = TopologySummaryResult(shown.Summary(), edgeRates(run))
+	report := shown.Paths()
+	sum.Paths = PathReportResult(report, shown.Placements())
+	sum.Readiness = ReadinessResults(topology.Readiness(shown, report.Findings))
 	sum.Comparison = comparison(sum.Modes)
 	sum.Assumptions = assumptions(sc, prof)
 	return run, nil
@@ -499,54 +499,6 @@ func (sc *Scenario) Interval() sim.Time {
 	return 10 * sim.Second
 }
 
-func topologySummary(t *topology.Topology, run *Run) results.TopologySummary {
-	ts := results.TopologySummary{Nodes: []results.NodeInfo{}, Services: []results.ServiceInfo{}, Waypoints: []results.WaypointInfo{}, Calls: []results.CallEdge{}}
-	pods := map[string]int{}
-	for _, p := range t.Pods {
-		pods[p.Node]++
-	}
-	for _, n := range t.Nodes {
-		ts.Nodes = append(ts.Nodes, results.NodeInfo{Name: n.Name, Zone: n.Zone, Pods: pods[n.Name]})
-	}
-	for _, s := range t.Services {
-		eps := t.EndpointsOf(s)
-		mode := string(topology.OutOfMesh)
-		if len(eps) > 0 {
-			mode = string(eps[0].Mode)
-		}
-		si := results.ServiceInfo{Name: s.ID(), Mode: mode, Pods: len(eps)}
-		if s.Waypoint != nil {
-			si.Waypoint = s.Waypoint.ID()
-			si.Mode = string(topology.CatAmbientWaypoint)
-		}
-		ts.Services = append(ts.Services, si)
-	}
-	for _, w := range t.Waypoints {
-		wi := results.WaypointInfo{Name: w.ID(), Scope: w.Scope, For: w.For, Replicas: max(w.Replicas, len(w.Pods)), Serves: []string{}}
-		for _, s := range w.Serves {
-			wi.Serves = append(wi.Serves, s.ID())
-		}
-		sort.Strings(wi.Serves)
-		ts.Waypoints = append(ts.Waypoints, wi)
-	}
-	// Offered rate per edge: measured calls per second in the first mode.
-	rates := map[string]float64{}
-	if len(run.Modes) > 0 {
-		for k, v := range run.Modes[0].EdgeRates() {
-			rates[k] = v
-		}
-	}
-	for _, c := range t.Calls {
-		id := c.From.ID() + "->" + c.To.ID()
-		r := rates[id]
-		if r == 0 {
-			r = c.RateRPS
-		}
-		ts.Calls = append(ts.Calls, results.CallEdge{Source: c.From.ID(), Destination: c.To.ID(), RateRPS: r})
-	}
-	return ts
-}
-
 // comparison builds the side-by-side table across modes.
 func comparison(modes []results.ModeResult) []results.CompareRow {
 	row := func(metric, unit string, f func(m *results.ModeResult) float64) results.CompareRow {
@@ -653,4 +605,13 @@ func sortedNodeNames(set map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// edgeRates is the measured calls per second per call-graph edge in the
+// first mode ("ns/workload->ns/service"), empty before any mode ran.
+func edgeRates(run *Run) map[string]float64 {
+	if len(run.Modes) == 0 {
+		return map[string]float64{}
+	}
+	return run.Modes[0].EdgeRates()
 }

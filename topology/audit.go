@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/ambientsim/ambientsim/scenarios/results"
 )
 
 // Finding codes. They are stable: scripts match on them (--fail-on).
@@ -46,12 +44,6 @@ type Finding struct {
 	Fix         string
 }
 
-// ToResult converts to the results (JSON) type.
-func (f Finding) ToResult() results.Finding {
-	return results.Finding{Code: f.Code, Severity: f.Severity, Policy: f.Policy, Source: f.Source,
-		Destination: f.Destination, Message: f.Message, Proof: f.Proof, Fix: f.Fix}
-}
-
 // PathPair is one row of the path matrix.
 type PathPair struct {
 	Source      *Workload
@@ -64,19 +56,6 @@ type PathPair struct {
 type PathReport struct {
 	Pairs    []PathPair
 	Findings []Finding
-}
-
-// ToResults converts to the stable JSON shape (results.PathReport).
-func (r PathReport) ToResults() results.PathReport {
-	out := results.PathReport{Pairs: make([]results.PathPair, 0, len(r.Pairs)), Findings: make([]results.Finding, 0, len(r.Findings))}
-	for _, p := range r.Pairs {
-		out.Pairs = append(out.Pairs, results.PathPair{Source: p.Source.ID(), Destination: p.Destination.ID(), Port: p.Port,
-			Category: string(p.Path.Category), Bypass: p.Path.Bypass, Hops: p.Path.HopStrings()})
-	}
-	for _, f := range r.Findings {
-		out.Findings = append(out.Findings, f.ToResult())
-	}
-	return out
 }
 
 // Sources returns the workloads that appear as request sources: everything
@@ -150,19 +129,6 @@ type Placement struct {
 	Policy string   // ns/name
 	By     []string // enforcement points: "ztunnel (ambient pods of ns/svc)", "waypoint/ns/name", "sidecar (pods of ...)", "CNI"; empty = nowhere
 	Note   string
-}
-
-// PlacementsToResults converts placements to the summary.json shape.
-func PlacementsToResults(ps []Placement) []results.Placement {
-	out := make([]results.Placement, 0, len(ps))
-	for _, p := range ps {
-		by := p.By
-		if by == nil {
-			by = []string{}
-		}
-		out = append(out, results.Placement{Kind: p.Kind, Policy: p.Policy, By: by, Note: p.Note})
-	}
-	return out
 }
 
 // Placements lists every policy's enforcement points.

@@ -1,22 +1,16 @@
 package topology
 
 import (
-	"bytes"
-	"encoding/json"
 	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
-
-	"github.com/ambientsim/ambientsim/scenarios/results"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
+var update = flag.Bool("update", false, "rewrite the expected outputs of testdata/cases/*.txt")
 
-// goldenCases are the inputs whose path matrix and findings are pinned.
+// goldenCases are the inputs whose path matrix and findings are pinned in
+// testdata/cases/golden.txt.
 var goldenCases = []struct {
 	name  string
 	paths []string
@@ -37,64 +31,6 @@ func loadCase(t testing.TB, paths []string, opts LoadOptions) (*Topology, *LoadR
 		t.Fatalf("Load(%v): %v", paths, err)
 	}
 	return top, rep
-}
-
-// reportText renders what a reviewer checks: the load report, the table.
-func reportText(t *testing.T, top *Topology, rep *LoadReport) []byte {
-	var b bytes.Buffer
-	if rep != nil {
-		fmt.Fprintf(&b, "LOAD objects=%d generated-pods=%d real-pods=%d synthetic-nodes=%v\n", rep.Objects, rep.GeneratedPods, rep.RealPods, rep.SyntheticNodes)
-		for _, k := range sortedKeys(rep.Skipped) {
-			fmt.Fprintf(&b, "skipped %s x%d\n", k, rep.Skipped[k])
-		}
-		for _, w := range rep.Warnings {
-			fmt.Fprintf(&b, "warning %s\n", w)
-		}
-		b.WriteString("\n")
-	}
-	if err := top.Paths().WriteTable(&b, top.Placements()); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run go test ./topology -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output (run go test ./topology -update and review the diff)\n--- got ---\n%s", path, got)
-	}
-}
-
-func TestGolden(t *testing.T) {
-	for _, tc := range goldenCases {
-		t.Run(tc.name, func(t *testing.T) {
-			top, rep := loadCase(t, tc.paths, tc.opts)
-			checkGolden(t, filepath.Join("testdata", "golden", tc.name+".txt"), reportText(t, top, rep))
-			var js bytes.Buffer
-			if err := top.Paths().WriteJSON(&js); err != nil {
-				t.Fatal(err)
-			}
-			checkGolden(t, filepath.Join("testdata", "golden", tc.name+".json"), js.Bytes())
-			// The JSON decodes into the stable results type.
-			var pr results.PathReport
-			if err := json.Unmarshal(js.Bytes(), &pr); err != nil {
-				t.Fatalf("JSON does not decode as results.PathReport: %v", err)
-			}
-		})
-	}
 }
 
 // TestGoldenCoverage guards the golden set itself: between them the cases

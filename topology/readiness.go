@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/ambientsim/ambientsim/scenarios/results"
 )
 
 // Readiness check names, in checklist order. They are stable: reports and
@@ -20,6 +18,15 @@ const (
 	CheckTelemetry  = "Telemetry split by dataplane mode"
 )
 
+// ReadinessCheck is one item of the ambient rollout checklist: its name
+// (one of the Check* constants), pass / fail / cannot-tell, and the evidence
+// lines that decided it.
+type ReadinessCheck struct {
+	Name     string
+	Status   string // StatusPass | StatusFail | StatusCannotTell
+	Evidence []string
+}
+
 // Readiness statuses.
 const (
 	StatusPass       = "pass"
@@ -31,7 +38,7 @@ const (
 const maxEvidenceLines = 8
 
 // Readiness evaluates the ambient production checklist on t. findings are
-// the audit findings of the same topology (t.Paths().Findings, converted),
+// the audit findings of the same topology (t.Paths().Findings),
 // which several checks cite as evidence. Each check is pass, fail or
 // cannot-tell (the manifests alone do not decide it, e.g. istiod flags), and
 // every status comes with the evidence that decided it. The result is
@@ -57,14 +64,14 @@ const maxEvidenceLines = 8
 //   - Telemetry split by dataplane mode: which Istio metrics each path
 //     category produces, and services whose request metrics are partial
 //     because some callers reach them on L4-only paths.
-func Readiness(t *Topology, findings []results.Finding) []results.ReadinessCheck {
+func Readiness(t *Topology, findings []Finding) []ReadinessCheck {
 	t.index()
-	r := &readiness{t: t, byCode: map[string][]results.Finding{}}
+	r := &readiness{t: t, byCode: map[string][]Finding{}}
 	for _, f := range findings {
 		r.byCode[f.Code] = append(r.byCode[f.Code], f)
 	}
 	r.pairs = t.Paths().Pairs
-	return []results.ReadinessCheck{
+	return []ReadinessCheck{
 		r.enrollment(),
 		r.outOfMesh(),
 		r.l7Waypoint(),
@@ -77,7 +84,7 @@ func Readiness(t *Topology, findings []results.Finding) []results.ReadinessCheck
 
 type readiness struct {
 	t      *Topology
-	byCode map[string][]results.Finding
+	byCode map[string][]Finding
 	pairs  []PathPair
 }
 
@@ -103,13 +110,13 @@ func (e *checkEvidence) list() []string {
 	return out
 }
 
-func readinessResult(name, status string, ev *checkEvidence) results.ReadinessCheck {
-	return results.ReadinessCheck{Name: name, Status: status, Evidence: ev.list()}
+func readinessResult(name, status string, ev *checkEvidence) ReadinessCheck {
+	return ReadinessCheck{Name: name, Status: status, Evidence: ev.list()}
 }
 
 // findings returns the findings of the given codes, in input order.
-func (r *readiness) findings(codes ...string) []results.Finding {
-	var out []results.Finding
+func (r *readiness) findings(codes ...string) []Finding {
+	var out []Finding
 	for _, c := range codes {
 		out = append(out, r.byCode[c]...)
 	}
@@ -117,7 +124,7 @@ func (r *readiness) findings(codes ...string) []results.Finding {
 }
 
 // citeFindings adds one evidence line per finding: code, message and proof.
-func citeFindings(ev *checkEvidence, fs []results.Finding) {
+func citeFindings(ev *checkEvidence, fs []Finding) {
 	for _, f := range fs {
 		line := f.Code + ": " + f.Message
 		if f.Proof != "" {
@@ -151,7 +158,7 @@ func enrollmentLabel(ns *Namespace) string {
 	return ""
 }
 
-func (r *readiness) enrollment() results.ReadinessCheck {
+func (r *readiness) enrollment() ReadinessCheck {
 	ev := &checkEvidence{}
 	ws := r.appWorkloads()
 	if len(ws) == 0 {
@@ -207,7 +214,7 @@ func (r *readiness) enrollment() results.ReadinessCheck {
 	return readinessResult(CheckEnrollment, StatusPass, ev)
 }
 
-func (r *readiness) outOfMesh() results.ReadinessCheck {
+func (r *readiness) outOfMesh() ReadinessCheck {
 	ev := &checkEvidence{}
 	oom := map[string]bool{}
 	var names []string
@@ -222,7 +229,7 @@ func (r *readiness) outOfMesh() results.ReadinessCheck {
 		return readinessResult(CheckOutOfMesh, StatusPass, ev)
 	}
 	ev.add("out of the mesh: %s", joinCapped(names, 10))
-	var risky []results.Finding
+	var risky []Finding
 	for _, f := range r.findings(CodePlaintextAccepted, CodeWaypointBypass, CodeNotEnrolled) {
 		if oom[f.Source] {
 			risky = append(risky, f)
@@ -271,7 +278,7 @@ func (r *readiness) l7Policies() []*AuthorizationPolicy {
 	return out
 }
 
-func (r *readiness) l7Waypoint() results.ReadinessCheck {
+func (r *readiness) l7Waypoint() ReadinessCheck {
 	ev := &checkEvidence{}
 	pols := r.l7Policies()
 	bad := r.findings(CodeWaypointBypass, CodePolicyUnenforced, CodeWaypointNotApplied)
@@ -306,7 +313,7 @@ func (r *readiness) l7Waypoint() results.ReadinessCheck {
 	return readinessResult(CheckL7Waypoint, StatusPass, ev)
 }
 
-func (r *readiness) placement() results.ReadinessCheck {
+func (r *readiness) placement() ReadinessCheck {
 	ev := &checkEvidence{}
 	bad := r.findings(CodeL7RulesAtZtunnel, CodeWaypointIdentityDenied)
 	if len(bad) > 0 {
@@ -331,9 +338,9 @@ func (r *readiness) placement() results.ReadinessCheck {
 	return readinessResult(CheckPlacement, StatusPass, ev)
 }
 
-func (r *readiness) routes() results.ReadinessCheck {
+func (r *readiness) routes() ReadinessCheck {
 	ev := &checkEvidence{}
-	var bad []results.Finding
+	var bad []Finding
 	bad = append(bad, r.findings(CodeRouteWithoutWaypoint)...)
 	for _, f := range r.findings(CodeSidecarOnlyResource) {
 		if f.Severity != SevLow {
@@ -370,7 +377,7 @@ func (r *readiness) routes() results.ReadinessCheck {
 
 // bypass probes each waypoint-served Service: is a meshed caller that skips
 // the waypoint, or a plaintext caller, admitted at the destination?
-func (r *readiness) bypass() results.ReadinessCheck {
+func (r *readiness) bypass() ReadinessCheck {
 	ev := &checkEvidence{}
 	t := r.t
 	var served []*Service
@@ -486,7 +493,7 @@ func pathTelemetry(p Path) (http bool, reporters []string) {
 	return http, reporters
 }
 
-func (r *readiness) telemetry() results.ReadinessCheck {
+func (r *readiness) telemetry() ReadinessCheck {
 	ev := &checkEvidence{}
 	if len(r.pairs) == 0 {
 		ev.add("the topology has no request paths")

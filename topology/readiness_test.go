@@ -4,23 +4,17 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-
-	"github.com/ambientsim/ambientsim/scenarios/results"
 )
 
 // readinessOf builds a compact spec and evaluates the checklist with the
 // topology's own audit findings, as `ambientsim run` does.
-func readinessOf(t *testing.T, spec string) []results.ReadinessCheck {
+func readinessOf(t *testing.T, spec string) []ReadinessCheck {
 	t.Helper()
 	tp, err := ParseSpec("readiness.yaml", []byte(spec))
 	if err != nil {
 		t.Fatalf("spec: %v", err)
 	}
-	var fs []results.Finding
-	for _, f := range tp.Paths().Findings {
-		fs = append(fs, f.ToResult())
-	}
-	return Readiness(tp, fs)
+	return Readiness(tp, tp.Paths().Findings)
 }
 
 const specBase = `
@@ -272,11 +266,8 @@ calls:
 	if err != nil {
 		b.Fatal(err)
 	}
-	var fs []results.Finding
-	for _, f := range tp.Paths().Findings {
-		fs = append(fs, f.ToResult())
-	}
-	var checks []results.ReadinessCheck
+	fs := tp.Paths().Findings
+	var checks []ReadinessCheck
 	for b.Loop() {
 		checks = Readiness(tp, fs)
 	}

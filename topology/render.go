@@ -2,7 +2,6 @@ package topology
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -52,13 +51,6 @@ func Load(paths []string, opts LoadOptions) (*Topology, *LoadReport, error) {
 		}
 	}
 	return LoadManifests(paths, opts)
-}
-
-// WriteJSON writes the report in the stable results.PathReport shape.
-func (r PathReport) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r.ToResults())
 }
 
 // WriteTable writes the matrix, the policy placements and the findings as

@@ -153,7 +153,7 @@ func TestSpecDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := ParseSpec("s.yaml", []byte(spec))
-	pa, pb := a.Paths().ToResults(), b.Paths().ToResults()
+	pa, pb := a.Paths(), b.Paths()
 	if !reflect.DeepEqual(pa, pb) {
 		t.Error("two builds of the same spec differ")
 	}
@@ -215,7 +215,7 @@ func TestSummary(t *testing.T) {
 	}
 	total := 0
 	for _, n := range s.Nodes {
-		total += n.Pods
+		total += n.Pods + n.WaypointPods
 	}
 	if total != len(top.Pods)+2 {
 		t.Errorf("pods on nodes %d, want %d (+2 waypoint replicas)", total, len(top.Pods)+2)

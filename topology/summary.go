@@ -1,10 +1,6 @@
 package topology
 
-import (
-	"sort"
-
-	"github.com/ambientsim/ambientsim/scenarios/results"
-)
+import "sort"
 
 // ServiceMode is how a Service appears in the cluster picture:
 // out-of-mesh, ambient, ambient-waypoint or sidecar (by its endpoints' mode).
@@ -21,44 +17,90 @@ func (t *Topology) ServiceMode(s *Service) string {
 	return string(mode)
 }
 
-// Summary returns the cluster picture in the results shape: nodes with pod
-// counts, services with mode and waypoint, waypoints with what they serve,
-// and the call graph with each edge's configured rate.
-func (t *Topology) Summary() results.TopologySummary {
+// ClusterSummary is the cluster picture: nodes with their pods, services
+// with mode and waypoint, waypoints with what they serve, and the call
+// graph. Lists are in topology order (deterministic for a given input).
+type ClusterSummary struct {
+	Nodes     []NodeSummary
+	Services  []ServiceSummary
+	Waypoints []WaypointSummary
+	Calls     []CallSummary
+}
+
+// NodeSummary is one node and what runs on it.
+type NodeSummary struct {
+	Name         string
+	Zone         string
+	Pods         int // application and gateway pods
+	WaypointPods int // waypoint replicas placed on the node
+}
+
+// ServiceSummary is one Service.
+type ServiceSummary struct {
+	Name         string // ns/name
+	Mode         string // ServiceMode: out-of-mesh | ambient | ambient-waypoint | sidecar
+	EndpointMode Mode   // mode of its first endpoint, "" when it selects no pod
+	Pods         int    // endpoints
+	Waypoint     string // ns/name of the waypoint serving it, "" if none
+}
+
+// WaypointSummary is one waypoint.
+type WaypointSummary struct {
+	Name     string // ns/name
+	Scope    string // namespace | service | service-account | dedicated
+	For      string // service | workload | all | none
+	Replicas int
+	Serves   []string // ns/service, sorted
+}
+
+// CallSummary is one call-graph edge with its configured rate.
+type CallSummary struct {
+	Source      string // ns/workload
+	Destination string // ns/service
+	RateRPS     float64
+}
+
+// Summary returns the cluster picture: nodes with pod counts, services
+// with mode and waypoint, waypoints with what they serve, and the call
+// graph with each edge's configured rate.
+func (t *Topology) Summary() ClusterSummary {
 	t.index()
-	out := results.TopologySummary{Nodes: []results.NodeInfo{}, Services: []results.ServiceInfo{},
-		Waypoints: []results.WaypointInfo{}, Calls: []results.CallEdge{}}
+	out := ClusterSummary{Nodes: []NodeSummary{}, Services: []ServiceSummary{},
+		Waypoints: []WaypointSummary{}, Calls: []CallSummary{}}
 	perNode := map[string]int{}
+	wpNode := map[string]int{}
 	for _, p := range t.Pods {
 		perNode[p.Node]++
 	}
 	for _, wp := range t.Waypoints {
 		for _, p := range wp.Pods {
-			perNode[p.Node]++
+			wpNode[p.Node]++
 		}
 	}
 	for _, n := range t.Nodes {
-		out.Nodes = append(out.Nodes, results.NodeInfo{Name: n.Name, Zone: n.Zone, Pods: perNode[n.Name]})
+		out.Nodes = append(out.Nodes, NodeSummary{Name: n.Name, Zone: n.Zone, Pods: perNode[n.Name], WaypointPods: wpNode[n.Name]})
 	}
 	for _, s := range t.Services {
-		si := results.ServiceInfo{Name: s.ID(), Mode: t.ServiceMode(s), Pods: len(t.EndpointsOf(s))}
+		eps := t.EndpointsOf(s)
+		si := ServiceSummary{Name: s.ID(), Mode: t.ServiceMode(s), Pods: len(eps)}
+		if len(eps) > 0 {
+			si.EndpointMode = eps[0].Mode
+		}
 		if s.Waypoint != nil {
 			si.Waypoint = s.Waypoint.ID()
 		}
 		out.Services = append(out.Services, si)
 	}
-	sort.Slice(out.Services, func(i, j int) bool { return out.Services[i].Name < out.Services[j].Name })
 	for _, wp := range t.Waypoints {
-		wi := results.WaypointInfo{Name: wp.ID(), Scope: wp.Scope, For: wp.For, Replicas: wp.Replicas, Serves: []string{}}
+		wi := WaypointSummary{Name: wp.ID(), Scope: wp.Scope, For: wp.For, Replicas: max(wp.Replicas, len(wp.Pods)), Serves: []string{}}
 		for _, s := range wp.Serves {
 			wi.Serves = append(wi.Serves, s.ID())
 		}
 		sort.Strings(wi.Serves)
 		out.Waypoints = append(out.Waypoints, wi)
 	}
-	sort.Slice(out.Waypoints, func(i, j int) bool { return out.Waypoints[i].Name < out.Waypoints[j].Name })
 	for _, c := range t.Calls {
-		out.Calls = append(out.Calls, results.CallEdge{Source: c.From.ID(), Destination: c.To.ID(), RateRPS: c.RateRPS})
+		out.Calls = append(out.Calls, CallSummary{Source: c.From.ID(), Destination: c.To.ID(), RateRPS: c.RateRPS})
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
+	"github.com/ambientsim/ambientsim/scenarios"
 	"github.com/ambientsim/ambientsim/topology"
 )
 
@@ -73,7 +75,10 @@ that is found (exit 3). Codes:
 			out := cmd.OutOrStdout()
 			switch format {
 			case "json":
-				err = report.WriteJSON(out)
+				// The documented shape is results.PathReport without placements.
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				err = enc.Encode(scenarios.PathReportResult(report, nil))
 			case "markdown":
 				err = report.WriteMarkdown(out, t.Placements())
 			default:

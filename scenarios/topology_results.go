@@ -1,0 +1,94 @@
+package scenarios
+
+import (
+	"github.com/ambientsim/ambientsim/scenarios/results"
+	"github.com/ambientsim/ambientsim/topology"
+)
+
+// This file is the one place where topology's own types become the output
+// contract (scenarios/results): the path report of `ambientsim paths
+// --format json` and summary.json's topology, paths and readiness sections.
+
+// PathReportResult converts a path report, and the placements of the same
+// topology, to the results shape. Placements may be nil (`paths --format
+// json` leaves them out to keep its documented shape).
+func PathReportResult(r topology.PathReport, placements []topology.Placement) results.PathReport {
+	out := results.PathReport{Pairs: make([]results.PathPair, 0, len(r.Pairs)), Findings: FindingResults(r.Findings)}
+	for _, p := range r.Pairs {
+		out.Pairs = append(out.Pairs, results.PathPair{Source: p.Source.ID(), Destination: p.Destination.ID(), Port: p.Port,
+			Category: string(p.Path.Category), Bypass: p.Path.Bypass, Hops: p.Path.HopStrings()})
+	}
+	if placements != nil {
+		out.Placements = PlacementResults(placements)
+	}
+	return out
+}
+
+// FindingResults converts audit findings.
+func FindingResults(fs []topology.Finding) []results.Finding {
+	out := make([]results.Finding, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, results.Finding{Code: f.Code, Severity: f.Severity, Policy: f.Policy, Source: f.Source,
+			Destination: f.Destination, Message: f.Message, Proof: f.Proof, Fix: f.Fix})
+	}
+	return out
+}
+
+// PlacementResults converts policy placements ("nowhere" is an empty By).
+func PlacementResults(ps []topology.Placement) []results.Placement {
+	out := make([]results.Placement, 0, len(ps))
+	for _, p := range ps {
+		by := p.By
+		if by == nil {
+			by = []string{}
+		}
+		out = append(out, results.Placement{Kind: p.Kind, Policy: p.Policy, By: by, Note: p.Note})
+	}
+	return out
+}
+
+// ReadinessResults converts the readiness checklist.
+func ReadinessResults(cs []topology.ReadinessCheck) []results.ReadinessCheck {
+	out := make([]results.ReadinessCheck, 0, len(cs))
+	for _, c := range cs {
+		ev := c.Evidence
+		if ev == nil {
+			ev = []string{}
+		}
+		out = append(out, results.ReadinessCheck{Name: c.Name, Status: c.Status, Evidence: ev})
+	}
+	return out
+}
+
+// TopologySummaryResult converts the cluster picture. rates holds the
+// measured calls per second per edge ("ns/workload->ns/service"); an edge
+// without a measured rate shows its configured one. A node's pod count is
+// its application and gateway pods; a Service with a waypoint shows as
+// ambient-waypoint, one without shows its endpoints' mode.
+func TopologySummaryResult(s topology.ClusterSummary, rates map[string]float64) results.TopologySummary {
+	ts := results.TopologySummary{Nodes: []results.NodeInfo{}, Services: []results.ServiceInfo{}, Waypoints: []results.WaypointInfo{}, Calls: []results.CallEdge{}}
+	for _, n := range s.Nodes {
+		ts.Nodes = append(ts.Nodes, results.NodeInfo{Name: n.Name, Zone: n.Zone, Pods: n.Pods})
+	}
+	for _, sv := range s.Services {
+		mode := string(topology.OutOfMesh)
+		if sv.EndpointMode != "" {
+			mode = string(sv.EndpointMode)
+		}
+		if sv.Waypoint != "" {
+			mode = string(topology.CatAmbientWaypoint)
+		}
+		ts.Services = append(ts.Services, results.ServiceInfo{Name: sv.Name, Mode: mode, Pods: sv.Pods, Waypoint: sv.Waypoint})
+	}
+	for _, w := range s.Waypoints {
+		ts.Waypoints = append(ts.Waypoints, results.WaypointInfo{Name: w.Name, Scope: w.Scope, For: w.For, Replicas: w.Replicas, Serves: w.Serves})
+	}
+	for _, c := range s.Calls {
+		r := rates[c.Source+"->"+c.Destination]
+		if r == 0 {
+			r = c.RateRPS
+		}
+		ts.Calls = append(ts.Calls, results.CallEdge{Source: c.Source, Destination: c.Destination, RateRPS: r})
+	}
+	return ts
+}
