@@ -212,24 +212,55 @@ const (
 	lblZone               = "topology.kubernetes.io/zone"
 )
 
-// finish resolves everything and returns the topology.
+// finish resolves everything and returns the topology, in named steps:
+// nodes (synthesised when the input has none), namespace modes, waypoints
+// from Gateways, workload roles (waypoint, ingress, system), the pod limit,
+// pods (real where exported, generated otherwise) and their placement, pods
+// whose owner was not exported, waypoint replicas, then waypoint bindings
+// and named ports.
 func (b *builder) finish() (*Topology, *LoadReport) {
 	t := b.t
-	if len(t.Nodes) == 0 {
-		b.rep.SyntheticNodes = true
-		zones := []string{"zone-a", "zone-b", "zone-c"}
-		for i := 0; i < b.opts.SyntheticNodes; i++ {
-			b.addNode(&Node{Name: fmt.Sprintf("node-%d", i+1), Zone: zones[i%len(zones)]})
-		}
-	}
-	placement := spreadByZone(t.Nodes)
-	total := 0
+	b.ensureNodes()
 	for _, ns := range t.Namespaces {
 		ns.Mode = namespaceMode(ns.Labels)
 	}
-	nsOf := func(name string) *Namespace { return b.nsSeen[name] }
+	wpByID := b.waypointsFromGateways()
+	roles := b.classifyWorkloads(wpByID)
+	podsOf, orphans := b.realPodsByOwner()
+	if total := b.podCount(podsOf); total > MaxPods {
+		b.errs = append(b.errs, fmt.Errorf("%s: the topology would have %d pods, more than the limit of %d (check replica counts)", b.where(), total, MaxPods))
+		return t, b.rep
+	}
+	pl := newPlacer(b)
+	for _, w := range t.Workloads {
+		b.workloadPods(pl, w, podsOf[w])
+	}
+	for _, rp := range orphans {
+		b.adoptOrphan(pl, rp, wpByID, roles.waypointOf)
+	}
+	b.waypointReplicas(pl, roles, podsOf)
+	b.resolveWaypoints(wpByID)
+	b.resolveNamedPorts()
+	return t, b.rep
+}
 
-	// Waypoints from Gateways of class istio-waypoint.
+// ensureNodes synthesises opts.SyntheticNodes nodes over three zones when
+// the input declares none.
+func (b *builder) ensureNodes() {
+	if len(b.t.Nodes) > 0 {
+		return
+	}
+	b.rep.SyntheticNodes = true
+	zones := []string{"zone-a", "zone-b", "zone-c"}
+	for i := 0; i < b.opts.SyntheticNodes; i++ {
+		b.addNode(&Node{Name: fmt.Sprintf("node-%d", i+1), Zone: zones[i%len(zones)]})
+	}
+}
+
+// waypointsFromGateways makes a Waypoint of every Gateway of class
+// istio-waypoint; replicas come from the spec or an exported Deployment.
+func (b *builder) waypointsFromGateways() map[string]*Waypoint {
+	t := b.t
 	wpByID := map[string]*Waypoint{}
 	gwDeploy := map[string]*Workload{} // ns/gateway → its generated Deployment, if exported
 	for _, w := range t.Workloads {
@@ -257,22 +288,32 @@ func (b *builder) finish() (*Topology, *LoadReport) {
 		wpByID[wp.ID()] = wp
 		t.Waypoints = append(t.Waypoints, wp)
 	}
-	// Workloads that back a Gateway (waypoint or ingress Deployment) are not
-	// ordinary workloads: waypoint ones are dropped (their pods become the
-	// waypoint's), ingress ones are flagged.
-	waypointOf := map[*Workload]*Waypoint{}
-	var waypointWorkloads []*Workload // in input order, for deterministic placement
+	return wpByID
+}
+
+// workloadRoles records which workloads back a waypoint.
+type workloadRoles struct {
+	waypointOf        map[*Workload]*Waypoint
+	waypointWorkloads []*Workload // in input order, for deterministic placement
+}
+
+// classifyWorkloads drops the Deployments that back a waypoint (their pods
+// become the waypoint's) and flags ingress gateways and mesh
+// infrastructure.
+func (b *builder) classifyWorkloads(wpByID map[string]*Waypoint) workloadRoles {
+	t := b.t
+	roles := workloadRoles{waypointOf: map[*Workload]*Waypoint{}}
 	kept := t.Workloads[:0]
 	for _, w := range t.Workloads {
 		if g := w.Labels[lblGatewayName]; g != "" {
 			if wp := wpByID[w.Namespace+"/"+g]; wp != nil {
-				waypointOf[w] = wp
-				waypointWorkloads = append(waypointWorkloads, w)
+				roles.waypointOf[w] = wp
+				roles.waypointWorkloads = append(roles.waypointWorkloads, w)
 				continue
 			}
 			w.Ingress = true
 		}
-		if w.Labels["istio"] == "ingressgateway" || w.Labels["app"] == "istio-ingressgateway" {
+		if isIngressLabels(w.Labels) {
 			w.Ingress = true
 		}
 		if !w.Ingress && isSystemNamespace(w.Namespace, b.opts.RootNamespace) {
@@ -281,231 +322,259 @@ func (b *builder) finish() (*Topology, *LoadReport) {
 		kept = append(kept, w)
 	}
 	t.Workloads = kept
+	return roles
+}
 
-	// Pods: real ones where exported, generated otherwise.
+// isIngressLabels recognises the classic istio-ingressgateway's labels.
+func isIngressLabels(labels map[string]string) bool {
+	return labels["istio"] == "ingressgateway" || labels["app"] == "istio-ingressgateway"
+}
+
+// realPodsByOwner groups exported pods by the workload that owns them;
+// orphans are pods whose owner was not exported.
+func (b *builder) realPodsByOwner() (map[*Workload][]*rawPod, []*rawPod) {
 	podsOf := map[*Workload][]*rawPod{}
 	var orphans []*rawPod
 	for _, rp := range b.realPods {
-		w := b.ownerOf(rp)
-		if w == nil {
+		if w := b.ownerOf(rp); w != nil {
+			podsOf[w] = append(podsOf[w], rp)
+		} else {
 			orphans = append(orphans, rp)
-			continue
 		}
-		podsOf[w] = append(podsOf[w], rp)
 	}
-	ipSeq := 0
-	nextIP := func() string {
-		ipSeq++
-		return fmt.Sprintf("10.%d.%d.%d", 64+(ipSeq>>16)&63, (ipSeq>>8)&255, ipSeq&255)
-	}
-	slot := 0
-	nextNode := func() string {
-		n := placement[slot%len(placement)]
-		slot++
-		return n.Name
-	}
-	addPod := func(rp *rawPod, w *Workload) {
-		p := rp.pod
-		p.Workload = w
-		if p.Node == "" {
-			p.Node = nextNode()
-		} else if !b.nodeSeen[p.Node] {
-			// A nodeName that no Node object declares: keep it, with an unknown zone.
-			b.addNode(&Node{Name: p.Node})
-		}
-		if p.IP == "" {
-			p.IP = nextIP()
-		}
-		if p.ServiceAccount == "" {
-			p.ServiceAccount = "default"
-		}
-		p.Mode = podMode(nsOf(p.Namespace), p.Labels, rp.annotations)
-		if rp.hasSidecar {
-			p.Mode = Sidecar
-		} else if rp.ambientRedirected {
-			p.Mode = Ambient
-		}
-		if rp.hostNetwork {
-			p.Mode = OutOfMesh
-		}
-		t.Pods = append(t.Pods, p)
-	}
-	for _, w := range t.Workloads {
+	return podsOf, orphans
+}
+
+// podCount is the number of pods the topology will have, to check against
+// MaxPods before generating any.
+func (b *builder) podCount(podsOf map[*Workload][]*rawPod) int {
+	total := 0
+	for _, w := range b.t.Workloads {
 		if w.Kind == KindDaemonSet {
-			total += len(t.Nodes)
+			total += len(b.t.Nodes)
 		} else if len(podsOf[w]) == 0 {
 			total += w.Replicas
 		}
 	}
-	for _, wp := range t.Waypoints {
+	for _, wp := range b.t.Waypoints {
 		total += wp.Replicas
 	}
-	if total > MaxPods {
-		b.errs = append(b.errs, fmt.Errorf("%s: the topology would have %d pods, more than the limit of %d (check replica counts)", b.where(), total, MaxPods))
-		return t, b.rep
+	return total
+}
+
+// placer hands out node slots (round-robin over nodes alternating zones)
+// and pod IPs, deterministically.
+type placer struct {
+	b         *builder
+	placement []*Node
+	slot      int
+	ipSeq     int
+}
+
+func newPlacer(b *builder) *placer { return &placer{b: b, placement: spreadByZone(b.t.Nodes)} }
+
+func (pl *placer) nextNode() string {
+	n := pl.placement[pl.slot%len(pl.placement)]
+	pl.slot++
+	return n.Name
+}
+
+func (pl *placer) nextIP() string {
+	pl.ipSeq++
+	return fmt.Sprintf("10.%d.%d.%d", 64+(pl.ipSeq>>16)&63, (pl.ipSeq>>8)&255, pl.ipSeq&255)
+}
+
+// addPod places a pod of w (keeping an exported node and IP), decides its
+// mode and appends it to the topology.
+func (pl *placer) addPod(rp *rawPod, w *Workload) {
+	b := pl.b
+	p := rp.pod
+	p.Workload = w
+	if p.Node == "" {
+		p.Node = pl.nextNode()
+	} else if !b.nodeSeen[p.Node] {
+		// A nodeName that no Node object declares: keep it, with an unknown zone.
+		b.addNode(&Node{Name: p.Node})
 	}
-	for _, w := range t.Workloads {
-		if w.ServiceAccount == "" {
-			w.ServiceAccount = "default"
+	if p.IP == "" {
+		p.IP = pl.nextIP()
+	}
+	if p.ServiceAccount == "" {
+		p.ServiceAccount = "default"
+	}
+	p.Mode = podMode(b.nsSeen[p.Namespace], p.Labels, rp.annotations)
+	if rp.hasSidecar {
+		p.Mode = Sidecar
+	} else if rp.ambientRedirected {
+		p.Mode = Ambient
+	}
+	if rp.hostNetwork {
+		p.Mode = OutOfMesh
+	}
+	if w != nil && w.Ingress {
+		p.Mode = Sidecar // an Envoy with a mesh identity; see Path
+	}
+	b.t.Pods = append(b.t.Pods, p)
+}
+
+// workloadPods decides a workload's mode and adds its pods: the exported
+// ones (sorted by name) or Replicas generated ones (one per node for a
+// DaemonSet).
+func (b *builder) workloadPods(pl *placer, w *Workload, real []*rawPod) {
+	t := b.t
+	if w.ServiceAccount == "" {
+		w.ServiceAccount = "default"
+	}
+	w.Mode = podMode(b.nsSeen[w.Namespace], w.Labels, b.wlAnn[w])
+	if b.wlNoMesh[w] {
+		w.Mode = OutOfMesh
+	}
+	if w.Ingress {
+		w.Mode = Sidecar // an Envoy with a mesh identity; see Path
+	}
+	if len(real) > 0 {
+		sort.Slice(real, func(i, j int) bool { return real[i].pod.Name < real[j].pod.Name })
+		for _, rp := range real {
+			pl.addPod(rp, w)
+			b.rep.RealPods++
 		}
-		w.Mode = podMode(nsOf(w.Namespace), w.Labels, b.wlAnn[w])
-		if b.wlNoMesh[w] {
-			w.Mode = OutOfMesh
+		if w.Kind != KindPod {
+			w.Replicas = len(real)
 		}
-		if w.Ingress {
-			w.Mode = Sidecar // an Envoy with a mesh identity; see Path
+		w.Mode = real[0].pod.Mode
+		for _, rp := range real {
+			if w.ports == nil {
+				w.ports = rp.ports
+			}
 		}
-		if real := podsOf[w]; len(real) > 0 {
-			sort.Slice(real, func(i, j int) bool { return real[i].pod.Name < real[j].pod.Name })
-			for _, rp := range real {
-				addPod(rp, w)
-				b.rep.RealPods++
-			}
-			if w.Kind != KindPod {
-				w.Replicas = len(real)
-			}
-			w.Mode = real[0].pod.Mode
-			for _, rp := range real {
-				if w.ports == nil {
-					w.ports = rp.ports
-				}
-			}
-			if w.Ingress {
-				for _, p := range t.Pods[len(t.Pods)-len(real):] {
-					p.Mode = Sidecar
-				}
-			}
-			continue
-		}
+		return
+	}
+	if w.Kind == KindDaemonSet {
+		w.Replicas = len(t.Nodes)
+	}
+	for i := 0; i < w.Replicas; i++ {
+		name := fmt.Sprintf("%s-%d", w.Name, i)
+		node := ""
 		if w.Kind == KindDaemonSet {
-			w.Replicas = len(t.Nodes)
+			node = t.Nodes[i].Name
+			name = w.Name + "-" + node
 		}
-		for i := 0; i < w.Replicas; i++ {
-			name := fmt.Sprintf("%s-%d", w.Name, i)
-			node := ""
-			if w.Kind == KindDaemonSet {
-				node = t.Nodes[i].Name
-				name = w.Name + "-" + node
-			}
-			if w.Kind == KindPod {
-				name = w.Name
-			}
-			addPod(&rawPod{pod: &Pod{Namespace: w.Namespace, Name: name, Node: node,
-				ServiceAccount: w.ServiceAccount, Labels: w.Labels}, annotations: b.wlAnn[w]}, w)
-			if w.Ingress {
-				t.Pods[len(t.Pods)-1].Mode = Sidecar
-			}
-			b.rep.GeneratedPods++
+		if w.Kind == KindPod {
+			name = w.Name
+		}
+		pl.addPod(&rawPod{pod: &Pod{Namespace: w.Namespace, Name: name, Node: node,
+			ServiceAccount: w.ServiceAccount, Labels: w.Labels}, annotations: b.wlAnn[w]}, w)
+		b.rep.GeneratedPods++
+	}
+}
+
+// attachWaypointPod makes an exported pod one of a waypoint's replicas.
+func (b *builder) attachWaypointPod(pl *placer, rp *rawPod, wp *Waypoint) {
+	p := rp.pod
+	if p.Node == "" {
+		p.Node = pl.nextNode()
+	}
+	if p.IP == "" {
+		p.IP = pl.nextIP()
+	}
+	p.Mode = OutOfMesh // waypoint pods are never captured
+	wp.Pods = append(wp.Pods, p)
+	b.rep.RealPods++
+}
+
+// adoptOrphan places a pod whose owner was not exported: into its
+// waypoint, into a workload named after the owner (a ReplicaSet's
+// Deployment), or into a bare-pod workload (Jobs, unowned pods).
+func (b *builder) adoptOrphan(pl *placer, rp *rawPod, wpByID map[string]*Waypoint, waypointOf map[*Workload]*Waypoint) {
+	t := b.t
+	p := rp.pod
+	if g := p.Labels[lblGatewayName]; g != "" {
+		if wp := wpByID[p.Namespace+"/"+g]; wp != nil {
+			b.attachWaypointPod(pl, rp, wp)
+			return
 		}
 	}
-	// Pods whose owner was not exported: grouped into a workload named after
-	// the owner (a ReplicaSet's Deployment), or a bare-pod workload (Jobs,
-	// unowned). Waypoint pods join their waypoint.
-	attachWaypointPod := func(rp *rawPod, wp *Waypoint) {
-		p := rp.pod
-		if p.Node == "" {
-			p.Node = nextNode()
+	name, kind := p.Name, KindPod
+	if rp.ownerKind != "" && rp.ownerKind != "Job" && rp.ownerKind != KindPod {
+		name, kind = rp.ownerName, rp.ownerKind
+		if kind == KindReplicaSet {
+			if d := deploymentFromReplicaSet(rp.ownerName, p.Labels["pod-template-hash"]); d != rp.ownerName {
+				name, kind = d, KindDeployment
+			}
 		}
-		if p.IP == "" {
-			p.IP = nextIP()
-		}
-		p.Mode = OutOfMesh // waypoint pods are never captured
-		wp.Pods = append(wp.Pods, p)
-		b.rep.RealPods++
 	}
-	for _, rp := range orphans {
-		p := rp.pod
-		if g := p.Labels[lblGatewayName]; g != "" {
-			if wp := wpByID[p.Namespace+"/"+g]; wp != nil {
-				attachWaypointPod(rp, wp)
-				continue
-			}
+	if prev := b.wlSeen[p.Namespace+"/"+name]; prev != nil {
+		if wp := waypointOf[prev]; wp != nil {
+			b.attachWaypointPod(pl, rp, wp)
+			return
 		}
-		name, kind := p.Name, KindPod
-		if rp.ownerKind != "" && rp.ownerKind != "Job" && rp.ownerKind != KindPod {
-			name, kind = rp.ownerName, rp.ownerKind
-			if kind == KindReplicaSet {
-				if d := deploymentFromReplicaSet(rp.ownerName, p.Labels["pod-template-hash"]); d != rp.ownerName {
-					name, kind = d, KindDeployment
-				}
-			}
+		if prev.Kind == kind && kind != KindPod {
+			pl.addPod(rp, prev)
+			prev.Replicas++
+			b.rep.RealPods++
+			return
 		}
-		if prev := b.wlSeen[p.Namespace+"/"+name]; prev != nil {
-			if wp := waypointOf[prev]; wp != nil {
-				attachWaypointPod(rp, wp)
-				continue
-			}
-			if prev.Kind == kind && kind != KindPod {
-				addPod(rp, prev)
-				prev.Replicas++
-				b.rep.RealPods++
-				continue
-			}
-			// A name clash with another kind: fall back to the pod's own name.
-			name, kind = p.Name, KindPod
-			if b.wlSeen[p.Namespace+"/"+name] != nil {
-				b.rep.Warnings = append(b.rep.Warnings, fmt.Sprintf("pod %s: its workload name clashes with another object; pod ignored", p.ID()))
-				continue
-			}
+		// A name clash with another kind: fall back to the pod's own name.
+		name, kind = p.Name, KindPod
+		if b.wlSeen[p.Namespace+"/"+name] != nil {
+			b.rep.Warnings = append(b.rep.Warnings, fmt.Sprintf("pod %s: its workload name clashes with another object; pod ignored", p.ID()))
+			return
 		}
-		w := &Workload{Namespace: p.Namespace, Name: name, Kind: kind, ServiceAccount: p.ServiceAccount,
-			Replicas: 1, Labels: p.Labels, Source: "pod " + p.ID(), ports: rp.ports}
-		if w.ServiceAccount == "" {
-			w.ServiceAccount = "default"
-		}
-		b.wlSeen[w.ID()] = w
-		if w.Labels["istio"] == "ingressgateway" || w.Labels["app"] == "istio-ingressgateway" || w.Labels[lblGatewayName] != "" {
-			w.Ingress = true
-		}
-		if !w.Ingress && isSystemNamespace(w.Namespace, b.opts.RootNamespace) {
-			w.System = true
-		}
-		t.Workloads = append(t.Workloads, w)
-		addPod(rp, w)
-		if w.Ingress {
-			p.Mode = Sidecar
-		}
-		w.Mode = p.Mode
-		b.rep.RealPods++
 	}
-	// Waypoint pods: real ones attached above, generated otherwise.
-	for _, w := range waypointWorkloads {
-		wp := waypointOf[w]
+	w := &Workload{Namespace: p.Namespace, Name: name, Kind: kind, ServiceAccount: p.ServiceAccount,
+		Replicas: 1, Labels: p.Labels, Source: "pod " + p.ID(), ports: rp.ports}
+	if w.ServiceAccount == "" {
+		w.ServiceAccount = "default"
+	}
+	b.wlSeen[w.ID()] = w
+	if isIngressLabels(w.Labels) || w.Labels[lblGatewayName] != "" {
+		w.Ingress = true
+	}
+	if !w.Ingress && isSystemNamespace(w.Namespace, b.opts.RootNamespace) {
+		w.System = true
+	}
+	t.Workloads = append(t.Workloads, w)
+	pl.addPod(rp, w)
+	w.Mode = p.Mode
+	b.rep.RealPods++
+}
+
+// waypointReplicas gives every waypoint its pods: the exported pods of its
+// Deployment, or Replicas generated ones; their service account defaults
+// to the Gateway's name.
+func (b *builder) waypointReplicas(pl *placer, roles workloadRoles, podsOf map[*Workload][]*rawPod) {
+	for _, w := range roles.waypointWorkloads {
+		wp := roles.waypointOf[w]
 		for _, rp := range podsOf[w] {
 			p := rp.pod
 			if p.Node == "" {
-				p.Node = nextNode()
+				p.Node = pl.nextNode()
 			}
 			if p.IP == "" {
-				p.IP = nextIP()
+				p.IP = pl.nextIP()
 			}
 			p.Mode = OutOfMesh
 			wp.Pods = append(wp.Pods, p)
 			b.rep.RealPods++
 		}
 	}
-	for _, wp := range t.Waypoints {
+	for _, wp := range b.t.Waypoints {
 		if len(wp.Pods) > 0 {
 			sort.Slice(wp.Pods, func(i, j int) bool { return wp.Pods[i].Name < wp.Pods[j].Name })
 			wp.Replicas = len(wp.Pods)
-			continue
+		} else {
+			for i := 0; i < wp.Replicas; i++ {
+				wp.Pods = append(wp.Pods, &Pod{Namespace: wp.Namespace, Name: fmt.Sprintf("%s-%d", wp.Name, i),
+					Node: pl.nextNode(), IP: pl.nextIP(), ServiceAccount: wp.Name, Mode: OutOfMesh,
+					Labels: map[string]string{lblGatewayName: wp.Name}})
+			}
 		}
-		for i := 0; i < wp.Replicas; i++ {
-			wp.Pods = append(wp.Pods, &Pod{Namespace: wp.Namespace, Name: fmt.Sprintf("%s-%d", wp.Name, i),
-				Node: nextNode(), IP: nextIP(), ServiceAccount: wp.Name, Mode: OutOfMesh,
-				Labels: map[string]string{lblGatewayName: wp.Name}})
-		}
-	}
-	for _, wp := range t.Waypoints {
 		for _, p := range wp.Pods {
 			if p.ServiceAccount == "" || p.ServiceAccount == "default" {
 				p.ServiceAccount = wp.Name
 			}
 		}
 	}
-	b.resolveWaypoints(wpByID)
-	b.resolveNamedPorts()
-	return t, b.rep
 }
 
 // PodsOfRaw scans Pods for a workload's pods (used while building, before

@@ -199,283 +199,368 @@ func (s *Spec) Build() (*Topology, error) {
 // manifests and inline policies.
 func (s *Spec) BuildWithReport() (*Topology, *LoadReport, error) { return s.build() }
 
+// specBuild carries one Spec.Build through its steps.
+type specBuild struct {
+	s    *Spec
+	b    *builder
+	file string
+}
+
+// nsInstance is one generated namespace: a NamespaceSpec, expanded.
+type nsInstance struct {
+	spec  *NamespaceSpec
+	name  string
+	index int // position in Spec.Namespaces
+}
+
+func (sb *specBuild) ferr(field, format string, a ...any) error {
+	return &FieldError{File: sb.file, Line: lineOf(sb.s.node, field), Field: field, Msg: fmt.Sprintf(format, a...)}
+}
+
+// build runs the steps in order: nodes, namespaces (with their waypoints,
+// services and workloads), inline policies and manifests, the builder's
+// resolution, and finally the call graph (which names resolved objects).
 func (s *Spec) build() (*Topology, *LoadReport, error) {
 	file := s.file
 	if file == "" {
 		file = "spec"
 	}
-	b := newBuilder(LoadOptions{TrustDomain: s.TrustDomain, DefaultNamespace: "default"})
-	b.rep.Files = append(b.rep.Files, file)
-	ferr := func(field, format string, a ...any) error {
-		return &FieldError{File: file, Line: lineOf(s.node, field), Field: field, Msg: fmt.Sprintf(format, a...)}
+	sb := &specBuild{s: s, file: file, b: newBuilder(LoadOptions{TrustDomain: s.TrustDomain, DefaultNamespace: "default"})}
+	sb.b.rep.Files = append(sb.b.rep.Files, file)
+	if err := sb.nodes(); err != nil {
+		return nil, nil, err
 	}
-	// Nodes.
-	if len(s.Nodes.List) > 0 {
-		for i, n := range s.Nodes.List {
-			if n.Name == "" {
-				return nil, nil, ferr(fmt.Sprintf("nodes.list[%d].name", i), "missing node name")
-			}
-			b.addNode(&Node{Name: n.Name, Zone: n.Zone})
-		}
-	} else {
-		count := s.Nodes.Count
-		if count < 0 {
-			return nil, nil, ferr("nodes.count", "must be positive, got %d", count)
-		}
-		if count == 0 {
-			count = 3
-		}
-		if count > MaxNodes {
-			return nil, nil, ferr("nodes.count", "%d nodes is more than the limit of %d", count, MaxNodes)
-		}
-		zones := s.Nodes.Zones
-		if len(zones) == 0 {
-			zones = []string{"zone-a"}
-		}
-		pattern := s.Nodes.Name
-		if pattern == "" {
-			pattern = "node-%d"
-		}
-		if !strings.Contains(pattern, "%d") {
-			return nil, nil, ferr("nodes.name", "pattern %q must contain %%d", pattern)
-		}
-		for i := 0; i < count; i++ {
-			b.addNode(&Node{Name: fmt.Sprintf(pattern, i+1), Zone: zones[i%len(zones)]})
-		}
-	}
-
-	type nsInst struct {
-		spec  *NamespaceSpec
-		name  string
-		group string // the pattern it came from
-		index int    // position in Namespaces
-	}
-	var instances []nsInst
-	seenNS := map[string]bool{}
-	for i := range s.Namespaces {
-		ns := &s.Namespaces[i]
-		field := fmt.Sprintf("namespaces[%d]", i)
-		names, err := expand(ns.Name, ns.Count)
-		if err != nil {
-			return nil, nil, ferr(field+".name", "%v", err)
-		}
-		if err := checkMode(ns.Mode); err != nil {
-			return nil, nil, ferr(field+".mode", "%v", err)
-		}
-		for _, n := range names {
-			if seenNS[n] {
-				return nil, nil, ferr(field+".name", "namespace %q defined twice", n)
-			}
-			seenNS[n] = true
-			instances = append(instances, nsInst{spec: ns, name: n, group: ns.Name, index: i})
-		}
+	instances, err := sb.expandNamespaces()
+	if err != nil {
+		return nil, nil, err
 	}
 	for _, inst := range instances {
-		ns := inst.spec
-		field := fmt.Sprintf("namespaces[%d]", inst.index)
-		labels := copyLabels(ns.Labels)
-		switch ns.Mode {
-		case Ambient:
-			labels["istio.io/dataplane-mode"] = "ambient"
-		case Sidecar:
-			labels["istio-injection"] = "enabled"
-		}
-		if ns.IngressUseWaypoint {
-			labels["istio.io/ingress-use-waypoint"] = "true"
-		}
-		var perService, perSA *WaypointSpec
-		if wp := ns.Waypoint; wp != nil {
-			switch wp.Scope {
-			case "", ScopeNamespace:
-				name := wp.Name
-				if name == "" {
-					name = "waypoint"
-				}
-				if err := b.addSpecWaypoint(inst.name, name, wp.For, wp.Replicas); err != nil {
-					return nil, nil, ferr(field+".waypoint", "%v", err)
-				}
-				labels["istio.io/use-waypoint"] = name
-			case "per-service":
-				perService = wp
-			case ScopeServiceAccount:
-				perSA = wp
-			default:
-				return nil, nil, ferr(field+".waypoint.scope", "unknown value %q (want namespace, per-service, service-account)", wp.Scope)
-			}
-		}
-		for j, wp := range ns.Waypoints {
-			if wp.Scope != "" {
-				return nil, nil, ferr(fmt.Sprintf("%s.waypoints[%d].scope", field, j), "scope is only valid on the namespace's `waypoint:` field")
-			}
-			if wp.Name == "" {
-				return nil, nil, ferr(fmt.Sprintf("%s.waypoints[%d].name", field, j), "missing waypoint name")
-			}
-			if err := b.addSpecWaypoint(inst.name, wp.Name, wp.For, wp.Replicas); err != nil {
-				return nil, nil, ferr(fmt.Sprintf("%s.waypoints[%d]", field, j), "%v", err)
-			}
-		}
-		b.addNamespace(&Namespace{Name: inst.name, Labels: labels})
-
-		saWaypoints := map[string]bool{}
-		for j := range ns.Services {
-			ss := &ns.Services[j]
-			sfield := fmt.Sprintf("%s.services[%d]", field, j)
-			names, err := expand(ss.Name, ss.Count)
-			if err != nil {
-				return nil, nil, ferr(sfield+".name", "%v", err)
-			}
-			if err := checkMode(ss.Mode); err != nil {
-				return nil, nil, ferr(sfield+".mode", "%v", err)
-			}
-			kind, err := checkKind(ss.Kind, false)
-			if err != nil {
-				return nil, nil, ferr(sfield+".kind", "%v", err)
-			}
-			if ss.Replicas < 0 || ss.Replicas > MaxPods {
-				return nil, nil, ferr(sfield+".replicas", "must be between 0 and %d, got %d", MaxPods, ss.Replicas)
-			}
-			ports := ss.Ports
-			if len(ports) == 0 {
-				ports = []PortSpec{{Name: "http", Port: 8080, AppProtocol: "http"}}
-			}
-			svcPorts := make([]ServicePort, len(ports))
-			for k, p := range ports {
-				if p.Port <= 0 || p.Port > 65535 {
-					return nil, nil, ferr(fmt.Sprintf("%s.ports[%d].port", sfield, k), "port %d out of range 1-65535", p.Port)
-				}
-				svcPorts[k] = ServicePort{Name: p.Name, Port: p.Port, TargetPort: p.TargetPort, Protocol: p.Protocol, AppProtocol: p.AppProtocol}
-				defaultServicePort(&svcPorts[k])
-			}
-			for _, name := range names {
-				sa := ss.ServiceAccount
-				if sa == "" {
-					sa = name
-				}
-				podLabels := copyLabels(ss.Labels)
-				podLabels["app"] = name
-				applyModeLabels(podLabels, ss.Mode)
-				svcLabels := map[string]string{}
-				if ss.IngressUseWaypoint {
-					svcLabels["istio.io/ingress-use-waypoint"] = "true"
-				}
-				switch {
-				case ss.Waypoint != "":
-					setUseWaypoint(svcLabels, ss.Waypoint)
-				case perService != nil:
-					wpName := name + "-waypoint"
-					if perService.Name != "" {
-						wpName = name + "-" + perService.Name
-					}
-					if err := b.addSpecWaypoint(inst.name, wpName, perService.For, perService.Replicas); err != nil {
-						return nil, nil, ferr(field+".waypoint", "%v", err)
-					}
-					svcLabels["istio.io/use-waypoint"] = wpName
-				}
-				if perSA != nil {
-					wpName := sa + "-waypoint"
-					if !saWaypoints[wpName] {
-						saWaypoints[wpName] = true
-						f := perSA.For
-						if f == "" {
-							f = ForWorkload
-						}
-						if err := b.addSpecWaypoint(inst.name, wpName, f, perSA.Replicas); err != nil {
-							return nil, nil, ferr(field+".waypoint", "%v", err)
-						}
-					}
-					podLabels["istio.io/use-waypoint"] = wpName
-				}
-				replicas := ss.Replicas
-				if replicas == 0 {
-					replicas = 1
-				}
-				b.addWorkload(&Workload{Namespace: inst.name, Name: name, Kind: kind, ServiceAccount: sa,
-					Replicas: replicas, Labels: podLabels, Source: file})
-				b.addService(&Service{Namespace: inst.name, Name: name, Labels: svcLabels,
-					Selector: map[string]string{"app": name}, Ports: svcPorts, Source: file})
-			}
-		}
-		for j := range ns.Workloads {
-			ws := &ns.Workloads[j]
-			wfield := fmt.Sprintf("%s.workloads[%d]", field, j)
-			names, err := expand(ws.Name, ws.Count)
-			if err != nil {
-				return nil, nil, ferr(wfield+".name", "%v", err)
-			}
-			if err := checkMode(ws.Mode); err != nil {
-				return nil, nil, ferr(wfield+".mode", "%v", err)
-			}
-			kind, err := checkKind(ws.Kind, true)
-			if err != nil {
-				return nil, nil, ferr(wfield+".kind", "%v", err)
-			}
-			if ws.Replicas < 0 || ws.Replicas > MaxPods {
-				return nil, nil, ferr(wfield+".replicas", "must be between 0 and %d, got %d", MaxPods, ws.Replicas)
-			}
-			for _, name := range names {
-				sa := ws.ServiceAccount
-				if sa == "" {
-					sa = name
-				}
-				podLabels := copyLabels(ws.Labels)
-				podLabels["app"] = name
-				applyModeLabels(podLabels, ws.Mode)
-				if ws.Waypoint != "" {
-					setUseWaypoint(podLabels, ws.Waypoint)
-				}
-				replicas := ws.Replicas
-				if replicas == 0 {
-					replicas = 1
-				}
-				if kind == KindPod {
-					replicas = 1
-				}
-				b.addWorkload(&Workload{Namespace: inst.name, Name: name, Kind: kind, ServiceAccount: sa,
-					Replicas: replicas, Labels: podLabels, Ingress: ws.Ingress, Source: file})
-			}
-		}
-	}
-
-	// Inline policies and manifests.
-	for i := range s.Policies {
-		b.decodeDocument(file, &s.Policies[i], fmt.Sprintf("policies[%d]", i))
-	}
-	if len(s.Manifests) > 0 {
-		var paths []string
-		for _, m := range s.Manifests {
-			if !filepath.IsAbs(m) && s.file != "" {
-				m = filepath.Join(filepath.Dir(s.file), m)
-			}
-			paths = append(paths, m)
-		}
-		if err := b.loadPaths(paths); err != nil {
+		if err := sb.namespace(inst); err != nil {
 			return nil, nil, err
 		}
 	}
-	if err := b.err(); err != nil {
+	if err := sb.inline(); err != nil {
 		return nil, nil, err
 	}
-	t, rep := b.finish()
-	if err := b.err(); err != nil {
+	if err := sb.b.err(); err != nil {
 		return nil, nil, err
 	}
+	t, rep := sb.b.finish()
+	if err := sb.b.err(); err != nil {
+		return nil, nil, err
+	}
+	if err := sb.calls(t); err != nil {
+		return nil, nil, err
+	}
+	return t, rep, nil
+}
 
-	// Calls.
-	for i, c := range s.Calls {
+// nodes adds the explicit node list, or Count nodes round-robin over Zones.
+func (sb *specBuild) nodes() error {
+	ns := sb.s.Nodes
+	if len(ns.List) > 0 {
+		for i, n := range ns.List {
+			if n.Name == "" {
+				return sb.ferr(fmt.Sprintf("nodes.list[%d].name", i), "missing node name")
+			}
+			sb.b.addNode(&Node{Name: n.Name, Zone: n.Zone})
+		}
+		return nil
+	}
+	count := ns.Count
+	if count < 0 {
+		return sb.ferr("nodes.count", "must be positive, got %d", count)
+	}
+	if count == 0 {
+		count = 3
+	}
+	if count > MaxNodes {
+		return sb.ferr("nodes.count", "%d nodes is more than the limit of %d", count, MaxNodes)
+	}
+	zones := ns.Zones
+	if len(zones) == 0 {
+		zones = []string{"zone-a"}
+	}
+	pattern := ns.Name
+	if pattern == "" {
+		pattern = "node-%d"
+	}
+	if !strings.Contains(pattern, "%d") {
+		return sb.ferr("nodes.name", "pattern %q must contain %%d", pattern)
+	}
+	for i := 0; i < count; i++ {
+		sb.b.addNode(&Node{Name: fmt.Sprintf(pattern, i+1), Zone: zones[i%len(zones)]})
+	}
+	return nil
+}
+
+// expandNamespaces expands %d namespace patterns and rejects duplicates.
+func (sb *specBuild) expandNamespaces() ([]nsInstance, error) {
+	var out []nsInstance
+	seen := map[string]bool{}
+	for i := range sb.s.Namespaces {
+		ns := &sb.s.Namespaces[i]
+		field := fmt.Sprintf("namespaces[%d]", i)
+		names, err := expand(ns.Name, ns.Count)
+		if err != nil {
+			return nil, sb.ferr(field+".name", "%v", err)
+		}
+		if err := checkMode(ns.Mode); err != nil {
+			return nil, sb.ferr(field+".mode", "%v", err)
+		}
+		for _, n := range names {
+			if seen[n] {
+				return nil, sb.ferr(field+".name", "namespace %q defined twice", n)
+			}
+			seen[n] = true
+			out = append(out, nsInstance{spec: ns, name: n, index: i})
+		}
+	}
+	return out, nil
+}
+
+// nsWaypoints are the waypoint scopes a namespace spec asks for that its
+// services and workloads still have to apply.
+type nsWaypoints struct {
+	perService, perSA *WaypointSpec
+	saDone            map[string]bool // service-account waypoints already added
+}
+
+// namespace adds one namespace: its labels, its waypoints, its services and
+// its service-less workloads.
+func (sb *specBuild) namespace(inst nsInstance) error {
+	ns := inst.spec
+	field := fmt.Sprintf("namespaces[%d]", inst.index)
+	labels := copyLabels(ns.Labels)
+	switch ns.Mode {
+	case Ambient:
+		labels[lblDataplaneMode] = "ambient"
+	case Sidecar:
+		labels[lblInjection] = "enabled"
+	}
+	if ns.IngressUseWaypoint {
+		labels[lblIngressUseWaypoint] = "true"
+	}
+	wps, err := sb.namespaceWaypoints(inst, field, labels)
+	if err != nil {
+		return err
+	}
+	sb.b.addNamespace(&Namespace{Name: inst.name, Labels: labels})
+	for j := range ns.Services {
+		if err := sb.service(inst, fmt.Sprintf("%s.services[%d]", field, j), &ns.Services[j], wps); err != nil {
+			return err
+		}
+	}
+	for j := range ns.Workloads {
+		if err := sb.workload(inst, fmt.Sprintf("%s.workloads[%d]", field, j), &ns.Workloads[j]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// namespaceWaypoints adds the namespace-scoped waypoint (labelling the
+// namespace to use it) and the named extra waypoints, and returns the
+// per-service and per-service-account scopes for the services to apply.
+func (sb *specBuild) namespaceWaypoints(inst nsInstance, field string, labels map[string]string) (*nsWaypoints, error) {
+	ns := inst.spec
+	wps := &nsWaypoints{saDone: map[string]bool{}}
+	if wp := ns.Waypoint; wp != nil {
+		switch wp.Scope {
+		case "", ScopeNamespace:
+			name := wp.Name
+			if name == "" {
+				name = "waypoint"
+			}
+			if err := sb.b.addSpecWaypoint(inst.name, name, wp.For, wp.Replicas); err != nil {
+				return nil, sb.ferr(field+".waypoint", "%v", err)
+			}
+			labels[lblUseWaypoint] = name
+		case "per-service":
+			wps.perService = wp
+		case ScopeServiceAccount:
+			wps.perSA = wp
+		default:
+			return nil, sb.ferr(field+".waypoint.scope", "unknown value %q (want namespace, per-service, service-account)", wp.Scope)
+		}
+	}
+	for j, wp := range ns.Waypoints {
+		if wp.Scope != "" {
+			return nil, sb.ferr(fmt.Sprintf("%s.waypoints[%d].scope", field, j), "scope is only valid on the namespace's `waypoint:` field")
+		}
+		if wp.Name == "" {
+			return nil, sb.ferr(fmt.Sprintf("%s.waypoints[%d].name", field, j), "missing waypoint name")
+		}
+		if err := sb.b.addSpecWaypoint(inst.name, wp.Name, wp.For, wp.Replicas); err != nil {
+			return nil, sb.ferr(fmt.Sprintf("%s.waypoints[%d]", field, j), "%v", err)
+		}
+	}
+	return wps, nil
+}
+
+// servicePorts validates and defaults a service spec's ports.
+func (sb *specBuild) servicePorts(sfield string, ports []PortSpec) ([]ServicePort, error) {
+	if len(ports) == 0 {
+		ports = []PortSpec{{Name: "http", Port: 8080, AppProtocol: "http"}}
+	}
+	out := make([]ServicePort, len(ports))
+	for k, p := range ports {
+		if p.Port <= 0 || p.Port > 65535 {
+			return nil, sb.ferr(fmt.Sprintf("%s.ports[%d].port", sfield, k), "port %d out of range 1-65535", p.Port)
+		}
+		out[k] = ServicePort{Name: p.Name, Port: p.Port, TargetPort: p.TargetPort, Protocol: p.Protocol, AppProtocol: p.AppProtocol}
+		defaultServicePort(&out[k])
+	}
+	return out, nil
+}
+
+// service adds the workloads and Services of one service spec (Count of
+// them for a %d name), with the waypoints its namespace's scope implies.
+func (sb *specBuild) service(inst nsInstance, sfield string, ss *ServiceSpec, wps *nsWaypoints) error {
+	field := fmt.Sprintf("namespaces[%d]", inst.index)
+	names, err := expand(ss.Name, ss.Count)
+	if err != nil {
+		return sb.ferr(sfield+".name", "%v", err)
+	}
+	if err := checkMode(ss.Mode); err != nil {
+		return sb.ferr(sfield+".mode", "%v", err)
+	}
+	kind, err := checkKind(ss.Kind, false)
+	if err != nil {
+		return sb.ferr(sfield+".kind", "%v", err)
+	}
+	if ss.Replicas < 0 || ss.Replicas > MaxPods {
+		return sb.ferr(sfield+".replicas", "must be between 0 and %d, got %d", MaxPods, ss.Replicas)
+	}
+	svcPorts, err := sb.servicePorts(sfield, ss.Ports)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		sa := ss.ServiceAccount
+		if sa == "" {
+			sa = name
+		}
+		podLabels := copyLabels(ss.Labels)
+		podLabels["app"] = name
+		applyModeLabels(podLabels, ss.Mode)
+		svcLabels := map[string]string{}
+		if ss.IngressUseWaypoint {
+			svcLabels[lblIngressUseWaypoint] = "true"
+		}
+		switch {
+		case ss.Waypoint != "":
+			setUseWaypoint(svcLabels, ss.Waypoint)
+		case wps.perService != nil:
+			wpName := name + "-waypoint"
+			if wps.perService.Name != "" {
+				wpName = name + "-" + wps.perService.Name
+			}
+			if err := sb.b.addSpecWaypoint(inst.name, wpName, wps.perService.For, wps.perService.Replicas); err != nil {
+				return sb.ferr(field+".waypoint", "%v", err)
+			}
+			svcLabels[lblUseWaypoint] = wpName
+		}
+		if wps.perSA != nil {
+			wpName := sa + "-waypoint"
+			if !wps.saDone[wpName] {
+				wps.saDone[wpName] = true
+				f := wps.perSA.For
+				if f == "" {
+					f = ForWorkload
+				}
+				if err := sb.b.addSpecWaypoint(inst.name, wpName, f, wps.perSA.Replicas); err != nil {
+					return sb.ferr(field+".waypoint", "%v", err)
+				}
+			}
+			podLabels[lblUseWaypoint] = wpName
+		}
+		replicas := ss.Replicas
+		if replicas == 0 {
+			replicas = 1
+		}
+		sb.b.addWorkload(&Workload{Namespace: inst.name, Name: name, Kind: kind, ServiceAccount: sa,
+			Replicas: replicas, Labels: podLabels, Source: sb.file})
+		sb.b.addService(&Service{Namespace: inst.name, Name: name, Labels: svcLabels,
+			Selector: map[string]string{"app": name}, Ports: svcPorts, Source: sb.file})
+	}
+	return nil
+}
+
+// workload adds the workloads of one service-less workload spec.
+func (sb *specBuild) workload(inst nsInstance, wfield string, ws *WorkloadSpec) error {
+	names, err := expand(ws.Name, ws.Count)
+	if err != nil {
+		return sb.ferr(wfield+".name", "%v", err)
+	}
+	if err := checkMode(ws.Mode); err != nil {
+		return sb.ferr(wfield+".mode", "%v", err)
+	}
+	kind, err := checkKind(ws.Kind, true)
+	if err != nil {
+		return sb.ferr(wfield+".kind", "%v", err)
+	}
+	if ws.Replicas < 0 || ws.Replicas > MaxPods {
+		return sb.ferr(wfield+".replicas", "must be between 0 and %d, got %d", MaxPods, ws.Replicas)
+	}
+	for _, name := range names {
+		sa := ws.ServiceAccount
+		if sa == "" {
+			sa = name
+		}
+		podLabels := copyLabels(ws.Labels)
+		podLabels["app"] = name
+		applyModeLabels(podLabels, ws.Mode)
+		if ws.Waypoint != "" {
+			setUseWaypoint(podLabels, ws.Waypoint)
+		}
+		replicas := ws.Replicas
+		if replicas == 0 || kind == KindPod {
+			replicas = 1
+		}
+		sb.b.addWorkload(&Workload{Namespace: inst.name, Name: name, Kind: kind, ServiceAccount: sa,
+			Replicas: replicas, Labels: podLabels, Ingress: ws.Ingress, Source: sb.file})
+	}
+	return nil
+}
+
+// inline decodes the spec's inline policies and loads its manifests
+// (relative to the spec file).
+func (sb *specBuild) inline() error {
+	s := sb.s
+	for i := range s.Policies {
+		sb.b.decodeDocument(sb.file, &s.Policies[i], fmt.Sprintf("policies[%d]", i))
+	}
+	if len(s.Manifests) == 0 {
+		return nil
+	}
+	var paths []string
+	for _, m := range s.Manifests {
+		if !filepath.IsAbs(m) && s.file != "" {
+			m = filepath.Join(filepath.Dir(s.file), m)
+		}
+		paths = append(paths, m)
+	}
+	return sb.b.loadPaths(paths)
+}
+
+// calls expands the call-graph edges against the built topology.
+func (sb *specBuild) calls(t *Topology) error {
+	for i, c := range sb.s.Calls {
 		field := fmt.Sprintf("calls[%d]", i)
 		froms, err := matchIDs(c.From, t.Workloads, func(w *Workload) (string, string) { return w.Namespace, w.Name })
 		if err != nil {
-			return nil, nil, ferr(field+".from", "%v", err)
+			return sb.ferr(field+".from", "%v", err)
 		}
 		tos, err := matchIDs(c.To, t.Services, func(s *Service) (string, string) { return s.Namespace, s.Name })
 		if err != nil {
-			return nil, nil, ferr(field+".to", "%v", err)
+			return sb.ferr(field+".to", "%v", err)
 		}
 		fromNSPat, _, _ := strings.Cut(c.From, "/")
 		toNSPat, _, _ := strings.Cut(c.To, "/")
 		sameNS := strings.Contains(fromNSPat, "%d") && fromNSPat == toNSPat
 		if c.RateRPS < 0 {
-			return nil, nil, ferr(field+".rate", "must not be negative")
+			return sb.ferr(field+".rate", "must not be negative")
 		}
 		for _, f := range froms {
 			for _, to := range tos {
@@ -483,16 +568,19 @@ func (s *Spec) build() (*Topology, *LoadReport, error) {
 					continue
 				}
 				port := c.Port
+				if port == 0 && len(to.Ports) == 0 {
+					return sb.ferr(field+".to", "service %s has no ports to call", to.ID())
+				}
 				if port == 0 {
 					port = to.Ports[0].Port
 				} else if _, ok := to.Port(port); !ok {
-					return nil, nil, ferr(field+".port", "service %s has no port %d", to.ID(), port)
+					return sb.ferr(field+".port", "service %s has no port %d", to.ID(), port)
 				}
 				t.Calls = append(t.Calls, &Call{From: f, To: to, Port: port, RateRPS: c.RateRPS})
 			}
 		}
 	}
-	return t, rep, nil
+	return nil
 }
 
 func checkMode(m Mode) error {
