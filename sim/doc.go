@@ -1,6 +1,7 @@
 // Package sim is ambientsim's discrete-event kernel: a virtual clock, an
-// event queue, seeded random streams, FIFO multi-server stations and the
-// statistics (histograms, counters, time-weighted gauges, confidence
+// event queue, seeded random streams, machines whose cores are shared by
+// groups of threads (CFS-like fair sharing with quotas), FIFO stations of
+// threads and the statistics (histograms, counters, time-weighted gauges, confidence
 // intervals) that mesh models are measured with. It knows nothing about
 // meshes; package models builds ztunnels, waypoints and sidecars on top.
 //
@@ -82,11 +83,45 @@
 // heavy-tailed kinds are parameterised by their mean so a what-if changes
 // shape without changing load. Sampling uses gonum's stat/distuv.
 //
+// # Machines, groups and stations
+//
+// A Machine is a node's CPUs: Cores of relative Speed (work is measured in
+// reference-core nanoseconds), optionally with SMT (two hardware threads
+// per physical core, each slower when its sibling is busy). A Group is a
+// container's cgroup on it, with a weight (CFS shares, in proportion to
+// the CPU request) and an optional limit (a CFS quota: Limit × 100 ms of
+// CPU per 100-ms period; a group that used it waits for the next period).
+// A Station is a FIFO queue served by a pool of threads of one group: a
+// pinned Envoy worker is a station of one thread, an app's worker pool a
+// station of many.
+//
+// Runnable threads share the machine in the fluid limit of CFS: groups in
+// proportion to their weights, a group's share evenly over its runnable
+// threads, no thread above one CPU (water-filling). A job's finish time is
+// therefore not known when it starts — later arrivals slow it — so the
+// machine keeps every running job's remaining work as a finish tag in its
+// group's virtual time and keeps one pending event: the next completion,
+// quota exhaustion or period boundary, rescheduled when the runnable set
+// changes. While no more threads are runnable than there are CPUs every
+// thread runs at full speed and an arrival moves no other job (O(log n)).
+// The tests check it against M/G/1 processor sharing (mean sojourn
+// S/(1−ρ), proportional to the job's size), the M/M/c knee, exact CFS
+// throttling delays and weighted splits.
+//
+// NewStation(s, ...) gives a station a machine of its own where each thread
+// always has a reference core: the classic FIFO c-server queue. A
+// station's optional Activity model charges what a thread costs beyond its
+// work: a share of each job's work done after the job is released, and a
+// wake-up (latency and CPU, growing with the idle gap as 1 − exp(−gap/τ))
+// when the station had gone to sleep.
+//
 // # Statistics
 //
 // Histogram records durations with log-linear buckets (≤ 1% relative error
 // for quantiles from 128 ns to 18 minutes, exact count, min, max and mean)
 // and merges across replications. Gauge integrates a value over virtual
-// time; Station uses Gauges for busy servers and queue length. MeanCI turns
+// time; Station uses Gauges for busy threads and queue length, and a Group
+// integrates the CPU time its threads use (what the kernel accounts, so an
+// overloaded container never reports more CPU than it was given). MeanCI turns
 // per-replication results into a Student-t confidence interval.
 package sim

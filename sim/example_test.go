@@ -49,6 +49,43 @@ func ExampleStation() {
 	// mean wait 357µs (M/M/2 theory: 356µs)
 }
 
+// A 2-vCPU node shared by a proxy with two worker threads and an app
+// container limited to half a CPU: a request's work takes longer when the
+// node is contended, and the limited container is throttled in CFS
+// periods.
+func ExampleMachine() {
+	s := sim.New()
+	node := sim.NewMachine(s, "node-1", sim.MachineSpec{Cores: 2, Speed: 1})
+	proxy := node.NewGroup("proxy", sim.GroupSpec{Weight: 0.1}) // CPU request 100m
+	app := node.NewGroup("app", sim.GroupSpec{Weight: 0.1, Limit: 0.5})
+	workers := []*sim.Station{proxy.NewStation("worker-0", 1, 0), proxy.NewStation("worker-1", 1, 0)}
+	appThreads := app.NewStation("app", 4, 0)
+
+	done := func(what string) sim.Handler {
+		return sim.HandlerFunc(func(sim.Event) { fmt.Println(s.Now(), what, "done") })
+	}
+	// Alone on the node, 100µs of work takes 100µs.
+	workers[0].Submit(100*sim.Microsecond, done("request 1"), sim.Event{})
+	s.Run()
+	// With the app busy on four threads, the two containers get one CPU
+	// each (equal requests): each proxy worker runs at half speed. The app
+	// then uses both CPUs until its quota (50ms per 100ms period) runs out
+	// and waits for the next period: 160ms of work take four periods.
+	for i := 0; i < 4; i++ {
+		appThreads.Submit(40*sim.Millisecond, nil, sim.Event{})
+	}
+	workers[0].Submit(100*sim.Microsecond, done("request 2"), sim.Event{})
+	workers[1].Submit(100*sim.Microsecond, done("request 3"), sim.Event{})
+	s.Run()
+	throttled, periods := app.Throttled()
+	fmt.Println("app CPU", app.CPUTime(), "throttled", throttled, "in", periods, "periods")
+	// Output:
+	// 100µs request 1 done
+	// 300µs request 2 done
+	// 300µs request 3 done
+	// app CPU 160ms throttled 224.8ms in 3 periods
+}
+
 // Recording latencies and reading percentiles.
 func ExampleHistogram() {
 	h := sim.NewHistogram()

@@ -1,72 +1,157 @@
 package sim
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
 
 // job is a unit of work at a Station.
 type job struct {
-	demand  Time // service time needed
+	demand  Time // work on the job's path (reference-core ns)
+	hold    Time // work after the job is done (off its path)
+	wake    Time // wake-up delay before the work (no CPU)
 	arrived Time
 	done    Handler
 	ev      Event
 }
 
-// Station is a FIFO queue in front of c identical servers: CPU cores of a
-// ztunnel, worker threads of a waypoint, a link. Work arrives with Submit,
-// waits if every server is busy (or is rejected when the queue is full), is
-// served for its demand, and then its done handler runs. The Station keeps
-// the statistics capacity planning needs: time-weighted busy servers and
-// queue length, utilisation, waiting-time histogram, served and rejected
-// counts. It allocates nothing per job in steady state.
+// Thread phases.
+const (
+	thIdle    uint8 = iota
+	thWaking        // asleep: the job waits for the wake-up latency
+	thRunning       // the job's on-path work
+	thHolding       // off-path work after the job was done
+)
+
+type thread struct {
+	j     job
+	phase uint8
+	core  int32 // the machine CPU it woke on (activity model), -1 none
+}
+
+// Station is a FIFO queue in front of a pool of threads: the worker threads
+// of a ztunnel or an Envoy, the request workers of an app, a pinned worker
+// (one thread). Work arrives with Submit, waits while every thread is busy
+// (or is rejected when the queue is full), runs on a thread for its demand,
+// and then its done handler runs.
+//
+// The threads run on a Machine's cores, in a Group: a station made with
+// Group.NewStation shares the machine with every other group's threads, so
+// its jobs take longer when the machine is contended or the group is
+// throttled. NewStation gives the station a machine of its own on which
+// every thread always has a reference core to itself: the classic FIFO
+// multi-server queue.
+//
+// The Station keeps the statistics capacity planning needs: time-weighted
+// busy threads and queue length, utilisation, waiting-time histogram,
+// served and rejected counts (CPU time is the group's). It allocates
+// nothing per job in steady state.
 type Station struct {
 	sim     *Sim
 	name    string
+	g       *Group
 	servers int
 	limit   int // queue limit; 0 = unlimited
 
-	// FIFO ring of waiting jobs.
 	ring       []job
 	head, qlen int
 
-	// Jobs in service, indexed by the completion event's A field.
-	active []job
-	free   []int32
+	th    []thread
+	free  []int32
+	nbusy int
 
-	busy     Gauge // servers busy
-	capacity Gauge // servers configured
-	queue    Gauge // jobs waiting (not in service)
+	busy     Gauge // threads holding a job
+	capacity Gauge // threads configured
+	queue    Gauge // jobs waiting (not on a thread)
 	wait     Histogram
 	served   int64
 	rejected int64
+
+	act      bool
+	pathFrac float64
+	wakeCPU  Time
+	wakeLat  Time
+	tau      float64
+	rng      *rand.Rand
+	idleAt   Time // when the last thread went idle
+	wakes    float64
 }
 
-// NewStation returns a station with servers servers (>= 0) and room for
-// queueLimit waiting jobs (0 = unlimited), attached to s.
+// NewStation returns a station with servers threads (>= 0) and room for
+// queueLimit waiting jobs (0 = unlimited), on a machine of its own where
+// each thread has a reference core (speed 1) to itself: a FIFO c-server
+// queue whose jobs take exactly their demand.
 func NewStation(s *Sim, name string, servers, queueLimit int) *Station {
+	m := NewMachine(s, name, MachineSpec{Cores: math.MaxInt32, Speed: 1})
+	return m.NewGroup(name, GroupSpec{Weight: 1}).NewStation(name, servers, queueLimit)
+}
+
+// NewStation returns a station of servers threads (>= 0) in group g, with
+// room for queueLimit waiting jobs (0 = unlimited).
+func (g *Group) NewStation(name string, servers, queueLimit int) *Station {
 	if servers < 0 || queueLimit < 0 {
 		panic(fmt.Sprintf("sim: NewStation(%q, servers=%d, queueLimit=%d): negative size", name, servers, queueLimit))
 	}
-	st := &Station{sim: s, name: name, servers: servers, limit: queueLimit}
+	s := g.m.s
+	st := &Station{sim: s, name: name, g: g, servers: servers, limit: queueLimit, idleAt: s.Now()}
 	now := s.Now()
 	st.busy.Reset(now)
 	st.queue.Reset(now)
 	st.capacity.Set(now, float64(servers))
 	st.capacity.Reset(now)
+	g.addThreads(servers)
 	return st
+}
+
+// Activity parameterises Station.SetActivity: what a thread costs beyond
+// its jobs' demand.
+type Activity struct {
+	// PathFraction of each job's demand delays the job; the rest keeps
+	// the thread busy after the job has been done (bookkeeping).
+	PathFraction float64
+	// A job arriving g after the station's threads all went idle finds
+	// them asleep to depth f = 1 − exp(−g/SleepTimeConstant), times that
+	// of the machine's longest-idle CPU: it waits f×WakeupLatency (no
+	// CPU) and the wake-up costs f×WakeupCPU of work after the job.
+	// SleepTimeConstant 0 disables wake-ups.
+	WakeupCPU, WakeupLatency, SleepTimeConstant Time
+	// Rand, when set, makes each wake-up latency exponentially
+	// distributed with mean f×WakeupLatency; without it the latency is
+	// exactly f×WakeupLatency.
+	Rand *rand.Rand
+}
+
+// SetActivity turns on the activity model (see Activity). A station
+// without it puts each job's whole demand on the job's path and never
+// sleeps.
+func (st *Station) SetActivity(a Activity) {
+	st.act = a.PathFraction != 1 || a.SleepTimeConstant > 0
+	st.pathFrac = a.PathFraction
+	st.wakeCPU, st.wakeLat, st.tau, st.rng = a.WakeupCPU, a.WakeupLatency, float64(a.SleepTimeConstant), a.Rand
+	if a.SleepTimeConstant > 0 && st.g.m.cores < math.MaxInt32 {
+		st.g.m.trackCore = true
+	}
 }
 
 // Name returns the station's name.
 func (st *Station) Name() string { return st.name }
 
-// Submit offers a job needing demand of service. It returns false, and
-// counts a rejection, when the queue is full; otherwise done.Handle(ev) runs
-// when service completes (done may be nil). A negative demand panics.
+// Group returns the CPU group the station's threads run in.
+func (st *Station) Group() *Group { return st.g }
+
+// Submit offers a job needing demand of work (reference-core ns). It
+// returns false, and counts a rejection, when the queue is full; otherwise
+// done.Handle(ev) runs when the job is done (done may be nil). A negative
+// demand panics.
 func (st *Station) Submit(demand Time, done Handler, ev Event) bool {
 	if demand < 0 {
 		panic(fmt.Sprintf("sim: Station %q: negative demand %v", st.name, demand))
 	}
-	j := job{demand: demand, arrived: st.sim.now, done: done, ev: ev}
-	if st.busy.v < float64(st.servers) && st.qlen == 0 {
-		st.start(j)
+	now := st.sim.now
+	j := job{demand: demand, arrived: now, done: done, ev: ev}
+	if st.nbusy < st.servers && st.qlen == 0 {
+		st.startNew(j)
 		return true
 	}
 	if st.limit > 0 && st.qlen >= st.limit {
@@ -78,7 +163,7 @@ func (st *Station) Submit(demand Time, done Handler, ev Event) bool {
 	}
 	st.ring[(st.head+st.qlen)%len(st.ring)] = j
 	st.qlen++
-	st.queue.Set(st.sim.now, float64(st.qlen))
+	st.queue.Set(now, float64(st.qlen))
 	return true
 }
 
@@ -91,82 +176,181 @@ func (st *Station) grow() {
 	st.ring, st.head = r, 0
 }
 
-func (st *Station) start(j job) {
+// split applies the activity model to a job starting service now: its
+// on-path and held work, and (when the station was asleep) its wake-up.
+func (st *Station) split(j *job, now Time, wasIdle bool) {
+	if !st.act {
+		return
+	}
+	on := Time(float64(j.demand)*st.pathFrac + 0.5)
+	j.hold = j.demand - on
+	j.demand = on
+	if !wasIdle || st.tau <= 0 {
+		return
+	}
+	gap := now - st.idleAt
+	if gap <= 0 {
+		return
+	}
+	depth := -math.Expm1(-float64(gap) / st.tau)
+	m := st.g.m
+	if m.trackCore {
+		// A thread wakes on the machine's longest-idle CPU: a CPU another
+		// process used a moment ago is not asleep.
+		c := m.idlestCore()
+		cgap := now - m.coreEnds[c]
+		depth *= -math.Expm1(-float64(max(cgap, 0)) / st.tau)
+	}
+	lat := depth * float64(st.wakeLat)
+	if st.rng != nil && lat > 0 {
+		lat *= st.rng.ExpFloat64()
+	}
+	j.wake = Time(lat + 0.5)
+	j.hold += Time(depth*float64(st.wakeCPU) + 0.5)
+	st.wakes += depth
+}
+
+// startNew puts job j on a free thread now.
+func (st *Station) startNew(j job) {
 	now := st.sim.now
+	wasIdle := st.nbusy == 0
 	var idx int32
 	if n := len(st.free); n > 0 {
 		idx = st.free[n-1]
 		st.free = st.free[:n-1]
 	} else {
-		idx = int32(len(st.active))
-		st.active = append(st.active, job{})
+		idx = int32(len(st.th))
+		st.th = append(st.th, thread{core: -1})
 	}
-	st.active[idx] = j
+	st.nbusy++
 	st.busy.Add(now, 1)
 	st.wait.Record(now - j.arrived)
-	st.sim.After(j.demand, (*stationDone)(st), Event{A: int64(idx)})
+	st.split(&j, now, wasIdle)
+	t := &st.th[idx]
+	t.j = j
+	m := st.g.m
+	m.advance(now)
+	if m.trackCore {
+		t.core = m.idlestCore()
+		m.coreEnds[t.core] = MaxTime
+	}
+	if j.wake > 0 {
+		t.phase = thWaking
+		st.sim.After(j.wake, (*stationWake)(st), Event{A: int64(idx)})
+		return
+	}
+	t.phase = thRunning
+	st.g.start(st, idx, float64(j.demand))
+	m.settle()
 }
 
-// startWaiting moves waiting jobs into service while servers are free.
+// stationWake receives the end of a thread's wake-up.
+type stationWake Station
+
+func (w *stationWake) Handle(ev Event) {
+	st := (*Station)(w)
+	t := &st.th[ev.A]
+	t.phase = thRunning
+	m := st.g.m
+	m.advance(st.sim.now)
+	st.g.start(st, int32(ev.A), float64(t.j.demand))
+	m.settle()
+}
+
+// finished is called by the machine when thread th's current phase ended
+// at group virtual time vgEnd.
+func (st *Station) finished(th int32, vgEnd float64) {
+	t := &st.th[th]
+	m := st.g.m
+	if t.phase == thRunning {
+		st.served++
+		if t.j.done != nil {
+			m.done = append(m.done, pendingDone{h: t.j.done, ev: t.j.ev})
+		}
+		t.j.done, t.j.ev = nil, Event{}
+		if t.j.hold > 0 {
+			t.phase = thHolding
+			st.g.continueWith(st, th, vgEnd, float64(t.j.hold))
+			return
+		}
+	}
+	now := st.sim.now
+	if st.qlen > 0 && st.nbusy <= st.servers {
+		j := st.ring[st.head]
+		st.ring[st.head] = job{}
+		st.head = (st.head + 1) % len(st.ring)
+		st.qlen--
+		st.queue.Set(now, float64(st.qlen))
+		st.wait.Record(now - j.arrived)
+		st.split(&j, now, false)
+		t.j = j
+		t.phase = thRunning
+		st.g.continueWith(st, th, vgEnd, float64(j.demand))
+		return
+	}
+	t.phase = thIdle
+	t.j = job{}
+	if t.core >= 0 {
+		m.coreEnds[t.core] = now
+		t.core = -1
+	}
+	st.free = append(st.free, th)
+	st.nbusy--
+	st.busy.Add(now, -1)
+	if st.nbusy == 0 {
+		st.idleAt = now
+	}
+	if st.qlen > 0 {
+		st.startWaiting()
+	}
+}
+
+// startWaiting moves waiting jobs onto threads while some are free.
 func (st *Station) startWaiting() {
-	for st.qlen > 0 && st.busy.v < float64(st.servers) {
+	for st.qlen > 0 && st.nbusy < st.servers {
 		j := st.ring[st.head]
 		st.ring[st.head] = job{}
 		st.head = (st.head + 1) % len(st.ring)
 		st.qlen--
 		st.queue.Set(st.sim.now, float64(st.qlen))
-		st.start(j)
+		st.startNew(j)
 	}
 }
 
-// stationDone receives a Station's service completions without giving
-// Station an exported Handle method.
-type stationDone Station
-
-func (d *stationDone) Handle(ev Event) {
-	st := (*Station)(d)
-	j := st.active[ev.A]
-	st.active[ev.A] = job{}
-	st.free = append(st.free, int32(ev.A))
-	st.busy.Add(st.sim.now, -1)
-	st.served++
-	st.startWaiting()
-	if j.done != nil {
-		j.done.Handle(j.ev)
-	}
-}
-
-// Servers returns the configured number of servers.
+// Servers returns the configured number of threads.
 func (st *Station) Servers() int { return st.servers }
 
-// SetServers changes the number of servers (scaling out or in). Extra
-// servers start on waiting jobs at once; when scaling in, jobs in service
-// finish and the reduction takes effect as servers free up.
+// SetServers changes the number of threads (scaling out or in). Extra
+// threads start on waiting jobs at once; when scaling in, jobs in service
+// finish and the reduction takes effect as threads free up.
 func (st *Station) SetServers(n int) {
 	if n < 0 {
 		panic(fmt.Sprintf("sim: Station %q: SetServers(%d)", st.name, n))
 	}
+	st.g.addThreads(n - st.servers)
 	st.servers = n
 	st.capacity.Set(st.sim.now, float64(n))
 	st.startWaiting()
 }
 
-// Busy returns the number of servers currently serving a job.
-func (st *Station) Busy() int { return int(st.busy.v) }
+// Busy returns the number of threads holding a job.
+func (st *Station) Busy() int { return st.nbusy }
 
-// QueueLen returns the number of jobs waiting for a server.
+// QueueLen returns the number of jobs waiting for a thread.
 func (st *Station) QueueLen() int { return st.qlen }
 
 // QueueLimit returns the queue limit (0 = unlimited).
 func (st *Station) QueueLimit() int { return st.limit }
 
-// BusyTime returns the server-time spent serving since creation or the last
-// ResetStats (two servers busy for 1 s count 2 s).
+// BusyTime returns the thread-time spent holding jobs since creation or the
+// last ResetStats (two threads busy for 1 s count 2 s). On a contended
+// machine a thread holding a job is not always on a CPU: the group's
+// CPUTime is what the kernel would account.
 func (st *Station) BusyTime() Time { return Time(st.busy.Integral(st.sim.now) + 0.5) }
 
-// Utilisation returns the time-weighted fraction of server capacity that
-// was busy since creation or the last ResetStats: busy server-time divided by
-// configured server-time. It is 0 before any time has passed.
+// Utilisation returns the time-weighted fraction of thread capacity that
+// was busy since creation or the last ResetStats. It is 0 before any time
+// has passed.
 func (st *Station) Utilisation() float64 {
 	c := st.capacity.Integral(st.sim.now)
 	if c <= 0 {
@@ -175,33 +359,38 @@ func (st *Station) Utilisation() float64 {
 	return st.busy.Integral(st.sim.now) / c
 }
 
-// MeanBusy returns the time-weighted mean number of busy servers.
+// MeanBusy returns the time-weighted mean number of busy threads.
 func (st *Station) MeanBusy() float64 { return st.busy.Mean(st.sim.now) }
 
 // MeanQueueLen returns the time-weighted mean number of waiting jobs (not
-// counting those in service).
+// counting those on a thread).
 func (st *Station) MeanQueueLen() float64 { return st.queue.Mean(st.sim.now) }
 
 // MaxQueueLen returns the longest the queue has been since the last reset.
 func (st *Station) MaxQueueLen() int { return int(st.queue.Max()) }
 
-// Served returns the number of jobs that completed service.
+// Served returns the number of jobs done.
 func (st *Station) Served() int64 { return st.served }
 
 // Rejected returns the number of jobs turned away by a full queue.
 func (st *Station) Rejected() int64 { return st.rejected }
 
-// Wait returns the histogram of queueing delays (ns from Submit to start of
-// service) of jobs that started service.
+// Wait returns the histogram of queueing delays (ns from Submit to a
+// thread taking the job) of jobs that started.
 func (st *Station) Wait() *Histogram { return &st.wait }
 
+// Wakeups returns the jobs' wake-ups since the last ResetStats, each
+// weighted by the depth of the sleep it ended (1 after a long idle gap).
+func (st *Station) Wakeups() float64 { return st.wakes }
+
 // ResetStats clears the statistics (not the jobs) as of Now(), typically at
-// the end of a warm-up period.
+// the end of a warm-up period. The group's CPU statistics are reset by
+// Group.ResetStats.
 func (st *Station) ResetStats() {
 	now := st.sim.now
 	st.busy.Reset(now)
 	st.queue.Reset(now)
 	st.capacity.Reset(now)
 	st.wait.Reset()
-	st.served, st.rejected = 0, 0
+	st.served, st.rejected, st.wakes = 0, 0, 0
 }
