@@ -613,9 +613,7 @@ func (t *Topology) auditPlaintext() []Finding {
 
 func (t *Topology) auditRoutes() []Finding {
 	var fs []Finding
-	routes := append([]*Route(nil), t.Routes...)
-	sort.Slice(routes, func(i, j int) bool { return routes[i].ID() < routes[j].ID() })
-	for _, r := range routes {
+	for _, r := range t.gatewayAPIRoutes() {
 		for _, pr := range r.ParentRefs {
 			if pr.Kind != "Service" {
 				continue

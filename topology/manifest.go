@@ -317,6 +317,7 @@ type objectMeta struct {
 	labels, ann     map[string]string
 	ownerKind       string
 	ownerName       string
+	created         string // creationTimestamp
 	node            *yaml.Node
 }
 
@@ -336,6 +337,8 @@ func (d dec) meta(n *yaml.Node, namespaced bool) objectMeta {
 			m.labels = d.strMap(v, p)
 		case "annotations":
 			m.ann = d.strMap(v, p)
+		case "creationTimestamp":
+			m.created = d.str(v, p)
 		case "ownerReferences":
 			d.list(v, p, func(it *yaml.Node, ip string) {
 				var kind, name string
@@ -477,6 +480,12 @@ func (b *builder) kindDecoder(group, kind string) (func(dec, objectDoc), []strin
 		return decodeGatewayClass, []string{"v1", "v1beta1"}
 	case "gateway.networking.k8s.io/HTTPRoute", "gateway.networking.k8s.io/GRPCRoute":
 		return decodeRoute, []string{"v1", "v1beta1", "v1alpha2"}
+	case "gateway.networking.k8s.io/TCPRoute", "gateway.networking.k8s.io/TLSRoute":
+		return decodeRoute, []string{"v1alpha2", "v1alpha3", "v1"}
+	case "networking.istio.io/ServiceEntry":
+		return decodeServiceEntry, []string{"v1", "v1beta1", "v1alpha3"}
+	case "gateway.networking.k8s.io/ReferenceGrant":
+		return decodeReferenceGrant, []string{"v1", "v1beta1", "v1alpha2"}
 	case "security.istio.io/AuthorizationPolicy":
 		return decodeAuthorizationPolicy, []string{"v1", "v1beta1"}
 	case "security.istio.io/PeerAuthentication":
@@ -766,10 +775,13 @@ func decodeGateway(d dec, o objectDoc) {
 		d.errf(o.node, o.p("metadata.name"), "missing name")
 		return
 	}
-	g := &Gateway{Namespace: m.namespace, Name: m.name, Labels: m.labels, Source: d.src(o)}
+	g := &Gateway{Namespace: m.namespace, Name: m.name, Labels: m.labels, Annotations: m.ann, Source: d.src(o)}
 	d.fields(o.spec, o.p("spec"), []string{"gatewayClassName", "listeners", "addresses", "infrastructure", "allowedListeners", "backendTLS", "tls", "defaultScope"}, func(k string, v *yaml.Node, p string) {
-		if k == "gatewayClassName" {
+		switch k {
+		case "gatewayClassName":
 			g.Class = d.str(v, p)
+		case "listeners":
+			d.list(v, p, func(it *yaml.Node, ip string) { g.Listeners = append(g.Listeners, d.listener(it, ip)) })
 		}
 	})
 	if g.Class == "" {
@@ -784,6 +796,49 @@ func decodeGateway(d dec, o objectDoc) {
 	d.b.addGateway(g)
 }
 
+func (d dec) listener(n *yaml.Node, path string) Listener {
+	l := Listener{AllowedFrom: "Same"}
+	d.fields(n, path, []string{"name", "hostname", "port", "protocol", "tls", "allowedRoutes"}, func(k string, v *yaml.Node, p string) {
+		switch k {
+		case "name":
+			l.Name = d.str(v, p)
+		case "hostname":
+			l.Hostname = d.str(v, p)
+		case "port":
+			l.Port = d.integer(v, p)
+		case "protocol":
+			l.Protocol = d.str(v, p)
+		case "allowedRoutes":
+			d.fields(v, p, []string{"namespaces", "kinds"}, func(k string, v *yaml.Node, p string) {
+				switch k {
+				case "namespaces":
+					d.fields(v, p, []string{"from", "selector"}, func(k string, v *yaml.Node, p string) {
+						if k == "from" {
+							if f := d.enum(v, p, "Same", "All", "Selector", "None"); f != "" {
+								l.AllowedFrom = f
+							}
+						} else {
+							l.Selector = d.labelSelector(v, p)
+						}
+					})
+				case "kinds":
+					d.list(v, p, func(it *yaml.Node, ip string) {
+						d.fields(it, ip, []string{"group", "kind"}, func(k string, v *yaml.Node, p string) {
+							if k == "kind" {
+								l.Kinds = append(l.Kinds, d.str(v, p))
+							}
+						})
+					})
+				}
+			})
+		}
+	})
+	if l.Port <= 0 || l.Port > 65535 {
+		d.errf(n, path+".port", "port %d out of range 1-65535", l.Port)
+	}
+	return l
+}
+
 func decodeGatewayClass(d dec, o objectDoc) {
 	m := d.meta(o.meta, false)
 	d.fields(o.spec, o.p("spec"), []string{"controllerName", "parametersRef", "description"}, nil)
@@ -792,156 +847,6 @@ func decodeGatewayClass(d dec, o objectDoc) {
 			d.b.classWaypointFor = f
 		}
 	}
-}
-
-func decodeRoute(d dec, o objectDoc) {
-	kind := "HTTPRoute"
-	for i := 0; i+1 < len(o.node.Content); i += 2 {
-		if o.node.Content[i].Value == "kind" {
-			kind = o.node.Content[i+1].Value
-		}
-	}
-	m := d.meta(o.meta, true)
-	if m.name == "" {
-		d.errf(o.node, o.p("metadata.name"), "missing name")
-		return
-	}
-	r := &Route{Kind: kind, Namespace: m.namespace, Name: m.name, Source: d.src(o)}
-	d.fields(o.spec, o.p("spec"), []string{"parentRefs", "hostnames", "rules", "useDefaultGateways"}, func(k string, v *yaml.Node, p string) {
-		switch k {
-		case "hostnames":
-			r.Hostnames = d.strList(v, p)
-		case "parentRefs":
-			d.list(v, p, func(it *yaml.Node, ip string) {
-				pr := ParentRef{Group: "gateway.networking.k8s.io", Kind: "Gateway", Namespace: m.namespace}
-				d.fields(it, ip, []string{"group", "kind", "namespace", "name", "port", "sectionName"}, func(k string, v *yaml.Node, p string) {
-					switch k {
-					case "group":
-						pr.Group = d.str(v, p)
-					case "kind":
-						pr.Kind = d.str(v, p)
-					case "namespace":
-						pr.Namespace = d.str(v, p)
-					case "name":
-						pr.Name = d.str(v, p)
-					case "port":
-						pr.Port = d.integer(v, p)
-					}
-				})
-				if pr.Name == "" {
-					d.errf(it, ip+".name", "missing parentRef name")
-					return
-				}
-				r.ParentRefs = append(r.ParentRefs, pr)
-			})
-		case "rules":
-			d.list(v, p, func(it *yaml.Node, ip string) {
-				var rr RouteRule
-				d.fields(it, ip, []string{"name", "matches", "filters", "backendRefs", "timeouts", "retry", "sessionPersistence"}, func(k string, v *yaml.Node, p string) {
-					switch k {
-					case "matches":
-						d.list(v, p, func(mt *yaml.Node, mp string) { rr.Matches = append(rr.Matches, d.routeMatch(mt, mp, kind)) })
-					case "filters":
-						d.list(v, p, func(ft *yaml.Node, fp string) {
-							for i := 0; i+1 < len(ft.Content); i += 2 {
-								if ft.Content[i].Value == "type" {
-									rr.Filters = append(rr.Filters, d.str(ft.Content[i+1], fp+".type"))
-								}
-							}
-						})
-					case "timeouts":
-						d.fields(v, p, []string{"request", "backendRequest"}, func(k string, v *yaml.Node, p string) {
-							if k == "request" {
-								rr.Timeout = d.str(v, p)
-							}
-						})
-					case "backendRefs":
-						d.list(v, p, func(bt *yaml.Node, bp string) {
-							br := BackendRef{Kind: "Service", Namespace: m.namespace, Weight: 1}
-							d.fields(bt, bp, []string{"group", "kind", "namespace", "name", "port", "weight", "filters"}, func(k string, v *yaml.Node, p string) {
-								switch k {
-								case "group":
-									br.Group = d.str(v, p)
-								case "kind":
-									br.Kind = d.str(v, p)
-								case "namespace":
-									br.Namespace = d.str(v, p)
-								case "name":
-									br.Name = d.str(v, p)
-								case "port":
-									br.Port = d.integer(v, p)
-								case "weight":
-									br.Weight = d.integer(v, p)
-									if br.Weight < 0 {
-										d.errf(v, p, "weight must not be negative, got %d", br.Weight)
-									}
-								}
-							})
-							rr.BackendRefs = append(rr.BackendRefs, br)
-						})
-					}
-				})
-				if len(rr.Matches) == 0 {
-					rr.Matches = []RouteMatch{{PathType: "PathPrefix", Path: "/"}}
-				}
-				r.Rules = append(r.Rules, rr)
-			})
-		}
-	})
-	d.b.t.Routes = append(d.b.t.Routes, r)
-	d.b.ensureNamespace(m.namespace)
-}
-
-func (d dec) routeMatch(n *yaml.Node, path, kind string) RouteMatch {
-	rm := RouteMatch{PathType: "PathPrefix", Path: "/"}
-	if kind == "GRPCRoute" {
-		rm = RouteMatch{}
-	}
-	d.fields(n, path, []string{"path", "headers", "queryParams", "method"}, func(k string, v *yaml.Node, p string) {
-		switch k {
-		case "path":
-			d.fields(v, p, []string{"type", "value"}, func(k string, v *yaml.Node, p string) {
-				switch k {
-				case "type":
-					rm.PathType = d.enum(v, p, "Exact", "PathPrefix", "RegularExpression")
-				case "value":
-					rm.Path = d.str(v, p)
-				}
-			})
-		case "method":
-			if kind == "GRPCRoute" {
-				d.fields(v, p, []string{"type", "service", "method"}, func(k string, v *yaml.Node, p string) {
-					switch k {
-					case "service":
-						rm.GRPCSvc = d.str(v, p)
-					case "method":
-						rm.GRPCMeth = d.str(v, p)
-					}
-				})
-			} else {
-				rm.Method = d.enum(v, p, "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
-			}
-		case "headers":
-			d.list(v, p, func(h *yaml.Node, hp string) {
-				var name, value string
-				d.fields(h, hp, []string{"type", "name", "value"}, func(k string, v *yaml.Node, p string) {
-					switch k {
-					case "name":
-						name = d.str(v, p)
-					case "value":
-						value = d.str(v, p)
-					}
-				})
-				if rm.Headers == nil {
-					rm.Headers = map[string]string{}
-				}
-				rm.Headers[name] = value
-			})
-		case "queryParams":
-			rm.HasParams = true
-		}
-	})
-	return rm
 }
 
 func (d dec) matchLabelsSelector(n *yaml.Node, path string) map[string]string {
@@ -1327,4 +1232,12 @@ func decodeSidecarResource(d dec, o objectDoc) {
 	})
 	d.b.t.SidecarResources = append(d.b.t.SidecarResources, r)
 	d.b.ensureNamespace(m.namespace)
+	if kind == "VirtualService" {
+		// A second, quiet pass for the routes (unknown fields were warned above).
+		quiet := dec{b: &builder{rep: &LoadReport{}, opts: d.b.opts}, file: d.file}
+		vr := quiet.decodeVirtualServiceRoutes(o.spec, o.p("spec"), m, r.Hosts, r.Gateways)
+		vr.Source = d.src(o)
+		d.b.errs = append(d.b.errs, quiet.b.errs...)
+		d.b.t.Routes = append(d.b.t.Routes, vr)
+	}
 }

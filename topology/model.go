@@ -75,7 +75,9 @@ type Topology struct {
 	Routes                []*Route           // HTTPRoute / GRPCRoute
 	SidecarResources      []*SidecarResource // VirtualService / DestinationRule / EnvoyFilter (recognised, flagged)
 	Gateways              []*Gateway         // every Gateway object, waypoint or not
-	Calls                 []*Call            // call-graph edges (compact spec); may be empty
+	ServiceEntries        []*ServiceEntry
+	ReferenceGrants       []*ReferenceGrant
+	Calls                 []*Call // call-graph edges (compact spec); may be empty
 
 	// WaypointIssues records use-waypoint labels that did not apply
 	// (missing or mismatched Gateway), found while resolving.
@@ -250,11 +252,33 @@ func (w *Waypoint) ServesWorkloads() bool { return w.For == ForWorkload || w.For
 // Gateway is any Gateway API Gateway (waypoints are also listed in
 // Topology.Waypoints).
 type Gateway struct {
-	Namespace string
-	Name      string
-	Class     string
-	Labels    map[string]string
-	Source    string
+	Namespace   string
+	Name        string
+	Class       string
+	Labels      map[string]string
+	Annotations map[string]string
+	Listeners   []Listener
+	Source      string
+
+	// Deployed is the workload that runs the gateway's proxy: exported, or
+	// the one Istio deploys for gatewayClassName istio (Deployment, Service
+	// and ServiceAccount <name>-istio); nil for waypoints and other classes.
+	Deployed *Workload
+	// Service is the gateway proxy's Service (<name>-istio for class istio).
+	Service *Service
+}
+
+// Listener is one Gateway listener.
+type Listener struct {
+	Name     string
+	Port     int
+	Protocol string // HTTP | HTTPS | TLS | TCP | HBONE | ...
+	Hostname string // "" = any
+	// AllowedFrom is allowedRoutes.namespaces.from: Same (default) | All |
+	// Selector.
+	AllowedFrom string
+	Selector    *LabelSelector // allowedRoutes.namespaces.selector
+	Kinds       []string       // allowedRoutes.kinds; empty = the protocol's defaults
 }
 
 // ID returns "ns/name".

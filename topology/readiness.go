@@ -351,10 +351,10 @@ func (r *readiness) routes() ReadinessCheck {
 		citeFindings(ev, bad)
 		return readinessResult(CheckRoutes, StatusFail, ev)
 	}
-	if len(r.t.Routes) == 0 {
+	routes := r.t.gatewayAPIRoutes()
+	if len(routes) == 0 {
 		ev.add("no HTTPRoute or GRPCRoute in the topology: no mesh routing to attach")
 	}
-	routes := append([]*Route(nil), r.t.Routes...)
 	sort.Slice(routes, func(i, j int) bool { return routes[i].ID() < routes[j].ID() })
 	for _, rt := range routes {
 		for _, pr := range rt.ParentRefs {

@@ -186,58 +186,6 @@ type NetworkPolicyPort struct {
 	EndPort  int
 }
 
-// Route is a Gateway API HTTPRoute or GRPCRoute.
-type Route struct {
-	Kind       string // HTTPRoute | GRPCRoute
-	Namespace  string
-	Name       string
-	ParentRefs []ParentRef
-	Hostnames  []string
-	Rules      []RouteRule
-	Source     string
-}
-
-// ID returns "ns/name".
-func (r *Route) ID() string { return r.Namespace + "/" + r.Name }
-
-// ParentRef is a route's parent: a Service (GAMMA, mesh) or a Gateway.
-type ParentRef struct {
-	Group     string // "" for core (Service) — default gateway.networking.k8s.io
-	Kind      string // default Gateway
-	Namespace string // default the route's namespace
-	Name      string
-	Port      int
-}
-
-// RouteRule is one rule of a route.
-type RouteRule struct {
-	Matches     []RouteMatch
-	Filters     []string // filter types
-	BackendRefs []BackendRef
-	Timeout     string
-}
-
-// RouteMatch is a simplified HTTP/GRPC match.
-type RouteMatch struct {
-	PathType  string // PathPrefix (default) | Exact | RegularExpression
-	Path      string // default "/"
-	Method    string
-	Headers   map[string]string
-	GRPCSvc   string
-	GRPCMeth  string
-	HasParams bool
-}
-
-// BackendRef is a weighted backend (weight defaults to 1).
-type BackendRef struct {
-	Group     string
-	Kind      string // default Service
-	Namespace string
-	Name      string
-	Port      int
-	Weight    int
-}
-
 // SidecarResource is a sidecar-era networking.istio.io object that ambient
 // workloads without a sidecar ignore (VirtualService, DestinationRule,
 // EnvoyFilter); kept only so the audit can flag it.
