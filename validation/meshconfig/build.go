@@ -192,6 +192,9 @@ func protocolOf(p topology.ServicePort) string {
 }
 
 func translateRoute(t *topology.Topology, r *topology.Route, m *mesh.Mesh, rep *Report) {
+	if r.Kind == topology.KindVirtualService {
+		return // sidecar-era routing: the data plane has no VirtualService support
+	}
 	if r.Kind != "" && r.Kind != "HTTPRoute" {
 		rep.warnf("route %s: %s is not supported by the data plane; skipped", r.ID(), r.Kind)
 		return
@@ -220,11 +223,30 @@ func translateRoute(t *topology.Topology, r *topology.Route, m *mesh.Mesh, rep *
 				}
 			}
 			if len(rule.Filters) > 0 {
-				rep.warnf("route %s rule %d: filters %v are not applied", r.ID(), i, rule.Filters)
+				types := make([]string, len(rule.Filters))
+				for j, f := range rule.Filters {
+					types[j] = f.Type
+				}
+				rep.warnf("route %s rule %d: filters %v are not applied", r.ID(), i, types)
 			}
 			skip := len(rule.Matches) > 0
 			for _, mt := range rule.Matches {
-				mm := mesh.RouteMatch{Method: mt.Method, Headers: mt.Headers}
+				mm := mesh.RouteMatch{Method: mt.Method}
+				exact := true
+				for _, h := range mt.Headers {
+					if h.Type != "" && h.Type != "Exact" {
+						exact = false
+						break
+					}
+					if mm.Headers == nil {
+						mm.Headers = map[string]string{}
+					}
+					mm.Headers[h.Name] = h.Value
+				}
+				if !exact {
+					rep.warnf("route %s rule %d: %s header matches are not supported; match dropped", r.ID(), i, "RegularExpression")
+					continue
+				}
 				switch mt.PathType {
 				case "Exact":
 					mm.PathExact = mt.Path
