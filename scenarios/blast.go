@@ -443,14 +443,13 @@ func compromise(f *FailureSpec, top *topology.Topology, design string) results.F
 		if !on[p.Node] || (p.Workload != nil && p.Workload.System) {
 			continue
 		}
-		switch {
-		case p.Mode == topology.Ambient:
-			inst["ztunnel/"+p.Node] = true
-		case p.Mode == topology.Sidecar || (p.Workload != nil && p.Workload.Ingress):
-			inst["sidecar/"+p.ID()] = true
-		default:
+		// The proxy holding the pod's credential: ztunnel/<node>, sidecar/<ns>/<pod>
+		// or, for an ingress gateway, gateway/<ns>/<pod>.
+		in := p.Instance()
+		if in == "" {
 			continue // no mesh credential
 		}
+		inst[in] = true
 		pods = append(pods, p.ID())
 		if _, ok := ids[p.Identity(td)]; !ok {
 			ids[p.Identity(td)] = p

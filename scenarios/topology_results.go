@@ -16,7 +16,15 @@ func PathReportResult(r topology.PathReport, placements []topology.Placement) re
 	out := results.PathReport{Pairs: make([]results.PathPair, 0, len(r.Pairs)), Findings: FindingResults(r.Findings)}
 	for _, p := range r.Pairs {
 		out.Pairs = append(out.Pairs, results.PathPair{Source: p.Source.ID(), Destination: p.Destination.ID(), Port: p.Port,
-			Category: string(p.Path.Category), Bypass: p.Path.Bypass, Hops: p.Path.HopStrings()})
+			Category: string(p.Path.Category), Bypass: p.Path.Bypass, Hops: p.Path.HopStrings(),
+			Denied: p.Path.Denied, DeniedBy: p.Path.DeniedBy})
+	}
+	for _, st := range r.Status {
+		os := results.ObjectStatus{Kind: st.Kind, Object: st.Object, Parent: st.Parent, Note: st.Note, Conditions: []results.StatusCondition{}}
+		for _, c := range st.Conditions {
+			os.Conditions = append(os.Conditions, results.StatusCondition{Type: c.Type, Status: c.Status, Reason: c.Reason, Message: c.Message})
+		}
+		out.Status = append(out.Status, os)
 	}
 	if placements != nil {
 		out.Placements = PlacementResults(placements)

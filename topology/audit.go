@@ -52,10 +52,12 @@ type PathPair struct {
 	Path        Path
 }
 
-// PathReport is the path matrix and the audit findings.
+// PathReport is the path matrix, the audit findings and the status istiod
+// would write on Gateways and routes.
 type PathReport struct {
 	Pairs    []PathPair
 	Findings []Finding
+	Status   []ObjectStatus // GatewayStatuses then RouteStatuses
 }
 
 // Sources returns the workloads that appear as request sources: everything
@@ -93,6 +95,15 @@ func (t *Topology) Paths() PathReport {
 	} else {
 		for _, w := range t.Sources() {
 			src := t.PodsOf(w)[0]
+			if w.Ingress {
+				if targets, ok := t.IngressTargets(w); ok {
+					// An ingress reaches only what its routes send to.
+					for _, tg := range targets {
+						pairs = append(pairs, PathPair{Source: w, Destination: tg.Service, Port: tg.Port, Path: t.PathFrom(src, tg.Service, tg.Port)})
+					}
+					continue
+				}
+			}
 			for _, s := range t.Services {
 				if t.selectsWorkload(s, w) {
 					continue
@@ -102,6 +113,21 @@ func (t *Topology) Paths() PathReport {
 				}
 			}
 		}
+		// Clients outside the cluster reach LoadBalancer and NodePort Services.
+		for _, s := range t.Services {
+			if !s.Exposed() {
+				continue
+			}
+			for _, sp := range s.Ports {
+				if sp.Port == 15021 && s.Labels[lblGatewayName] != "" {
+					continue // the gateway's status port
+				}
+				pairs = append(pairs, PathPair{Source: ExternalClient, Destination: s, Port: sp.Port, Path: t.PathFrom(nil, s, sp.Port)})
+			}
+		}
+	}
+	for i := range pairs {
+		t.judge(&pairs[i])
 	}
 	sort.SliceStable(pairs, func(i, j int) bool {
 		a, b := pairs[i], pairs[j]
@@ -113,7 +139,40 @@ func (t *Topology) Paths() PathReport {
 		}
 		return a.Port < b.Port
 	})
-	return PathReport{Pairs: pairs, Findings: t.Audit()}
+	return PathReport{Pairs: pairs, Findings: t.Audit(), Status: append(t.GatewayStatuses(), t.RouteStatuses()...)}
+}
+
+// ExternalClient is the source of path-matrix rows for clients outside the
+// cluster (through LoadBalancer and NodePort Services): no pod, no proxy,
+// no identity.
+var ExternalClient = &Workload{Namespace: "external", Name: "client", Kind: "external", Mode: OutOfMesh}
+
+// judge sets a row's verdict: a row is denied when a proxy on the path
+// refuses the connection whatever the request says (a NetworkPolicy,
+// ztunnel's L4 checks, STRICT mTLS, a waypoint's policy on a TCP port).
+// Decisions that depend on HTTP attributes (L7) are per request, not per
+// path, and leave the row admitted.
+func (t *Topology) judge(pp *PathPair) {
+	if pp.Path.Endpoint == nil {
+		return
+	}
+	var src *Pod
+	if pp.Source != ExternalClient {
+		pods := t.PodsOf(pp.Source)
+		if len(pods) == 0 {
+			return
+		}
+		src = pods[0]
+	}
+	d := t.Evaluate(src, pp.Path.Endpoint, pp.Path.Waypoint, pp.Destination.TargetPort(pp.Port),
+		Request{Method: "GET", Path: "/", Service: pp.Destination})
+	if !d.Allow && d.Layer != "L7" {
+		pp.Path.Denied = d.Reason
+		pp.Path.DeniedBy = d.By
+		if d.Policy != "" {
+			pp.Path.DeniedBy += " (" + d.Policy + ")"
+		}
+	}
 }
 
 func (t *Topology) selectsWorkload(s *Service, w *Workload) bool {

@@ -214,7 +214,8 @@ const (
 
 // finish resolves everything and returns the topology, in named steps:
 // nodes (synthesised when the input has none), namespace modes, waypoints
-// from Gateways, workload roles (waypoint, ingress, system), the pod limit,
+// from Gateways, the proxies istiod deploys for class-istio Gateways,
+// workload roles (waypoint, ingress, system), the pod limit,
 // pods (real where exported, generated otherwise) and their placement, pods
 // whose owner was not exported, waypoint replicas, then waypoint bindings
 // and named ports.
@@ -225,6 +226,7 @@ func (b *builder) finish() (*Topology, *LoadReport) {
 		ns.Mode = namespaceMode(ns.Labels)
 	}
 	wpByID := b.waypointsFromGateways()
+	b.deployIstioGateways()
 	roles := b.classifyWorkloads(wpByID)
 	podsOf, orphans := b.realPodsByOwner()
 	if total := b.podCount(podsOf); total > MaxPods {

@@ -540,6 +540,8 @@ func decodeService(d dec, o objectDoc) {
 		switch k {
 		case "selector":
 			s.Selector = d.strMap(v, p)
+		case "type":
+			s.Type = d.enum(v, p, "ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
 		case "ports":
 			d.list(v, p, func(it *yaml.Node, ip string) {
 				var sp ServicePort

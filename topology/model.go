@@ -175,8 +175,13 @@ type Service struct {
 	Waypoint           *Waypoint // resolved service waypoint (for service/all), nil if none
 	UseWaypoint        string    // the use-waypoint it asked for (ns/name), resolved or not
 	IngressUseWaypoint bool      // istio.io/ingress-use-waypoint=true on the Service or its Namespace
+	Type               string    // ClusterIP (default) | NodePort | LoadBalancer | ExternalName
 	Source             string
 }
+
+// Exposed reports whether clients outside the cluster reach the Service
+// directly (type LoadBalancer or NodePort).
+func (s *Service) Exposed() bool { return s.Type == "LoadBalancer" || s.Type == "NodePort" }
 
 // ID returns "ns/name".
 func (s *Service) ID() string { return s.Namespace + "/" + s.Name }
@@ -315,6 +320,11 @@ type Path struct {
 	Waypoint *Waypoint // nil if not via a waypoint
 	Endpoint *Pod      // the destination pod the hops lead to (nil if the service has none)
 	Reason   string    // one sentence: why this path (e.g. "sidecars do not use waypoints")
+	// Denied is why a plain request (GET /) on this path is refused, ""
+	// when every proxy admits it (set by Paths); DeniedBy names the proxy
+	// and policy.
+	Denied   string
+	DeniedBy string
 }
 
 // Request is the L7 view of a request, used by Evaluate at waypoints and

@@ -99,10 +99,12 @@ func (t *Topology) resolvePath(src, dst *Pod, svc *Service) Path {
 		hops = append(hops, Hop{Kind: HopWaypoint, Instance: wp.Instance()})
 	}
 	if dst != nil {
-		switch dstMode {
-		case Ambient:
+		switch {
+		case dst.Workload != nil && dst.Workload.Ingress:
+			hops = append(hops, Hop{Kind: HopGateway, Instance: "gateway/" + dst.Namespace + "/" + dst.Name})
+		case dstMode == Ambient:
 			hops = append(hops, Hop{Kind: HopZtunnel, Instance: "ztunnel/" + dst.Node})
-		case Sidecar:
+		case dstMode == Sidecar:
 			hops = append(hops, Hop{Kind: HopSidecar, Instance: "sidecar/" + dst.Namespace + "/" + dst.Name})
 		}
 	}

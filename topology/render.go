@@ -65,7 +65,7 @@ func (r PathReport) WriteTable(w io.Writer, placements []Placement) error {
 		if p.Path.Bypass {
 			bypass = "BYPASS"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", p.Source.ID(), p.Destination.ID(), p.Port, p.Path.Category, bypass, p.Path.String())
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s%s\n", p.Source.ID(), p.Destination.ID(), p.Port, p.Path.Category, bypass, p.Path.String(), deniedSuffix(p.Path))
 	}
 	tw.Flush()
 	if len(placements) > 0 {
@@ -84,6 +84,12 @@ func (r PathReport) WriteTable(w io.Writer, placements []Placement) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", pl.Kind, pl.Policy, by, note)
 		}
 		tw.Flush()
+	}
+	if len(r.Status) > 0 {
+		fmt.Fprintf(&b, "\nSTATUS (%d)\n", len(r.Status))
+		for _, st := range r.Status {
+			b.WriteString(st.Line())
+		}
 	}
 	fmt.Fprintf(&b, "\nFINDINGS (%d)\n", len(r.Findings))
 	for _, f := range r.Findings {
@@ -121,7 +127,7 @@ func (r PathReport) WriteMarkdown(w io.Writer, placements []Placement) error {
 		if p.Path.Bypass {
 			bypass = "**bypass**"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s |\n", p.Source.ID(), p.Destination.ID(), p.Port, p.Path.Category, bypass, mdEscape(p.Path.String()))
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s |\n", p.Source.ID(), p.Destination.ID(), p.Port, p.Path.Category, bypass, mdEscape(p.Path.String()+deniedSuffix(p.Path)))
 	}
 	if len(placements) > 0 {
 		fmt.Fprintf(&b, "\n## Policy enforcement points (%d)\n\n", len(placements))
@@ -134,6 +140,13 @@ func (r PathReport) WriteMarkdown(w io.Writer, placements []Placement) error {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", pl.Kind, pl.Policy, mdEscape(by), mdEscape(pl.Note))
 		}
 	}
+	if len(r.Status) > 0 {
+		fmt.Fprintf(&b, "\n## Gateway and route status (%d)\n\n", len(r.Status))
+		b.WriteString("| Kind | Object | Parent | Conditions |\n|---|---|---|---|\n")
+		for _, st := range r.Status {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", st.Kind, st.Object, st.Parent, mdEscape(st.Summary()))
+		}
+	}
 	fmt.Fprintf(&b, "\n## Findings (%d)\n\n", len(r.Findings))
 	if len(r.Findings) > 0 {
 		b.WriteString("| Severity | Code | Policy | Source | Destination | Message | Proof | Fix |\n|---|---|---|---|---|---|---|---|\n")
@@ -144,4 +157,42 @@ func (r PathReport) WriteMarkdown(w io.Writer, placements []Placement) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// deniedSuffix marks a row whose plain request is refused.
+func deniedSuffix(p Path) string {
+	if p.Denied == "" {
+		return ""
+	}
+	return " [DENIED by " + noneIfEmpty(p.DeniedBy) + ": " + p.Denied + "]"
+}
+
+// Summary renders the conditions on one line ("Accepted=True (Accepted);
+// ResolvedRefs=False (BackendNotFound: backend(x) not found)"), or the note.
+func (st ObjectStatus) Summary() string {
+	if len(st.Conditions) == 0 {
+		return "no status: " + st.Note
+	}
+	parts := make([]string, 0, len(st.Conditions))
+	for _, c := range st.Conditions {
+		v := "False"
+		if c.Status {
+			v = "True"
+		}
+		p := c.Type + "=" + v + " (" + c.Reason
+		if !c.Status || c.Reason != c.Type && c.Reason != "Accepted" && c.Reason != "Programmed" && c.Reason != "ResolvedRefs" {
+			p += ": " + c.Message
+		}
+		parts = append(parts, p+")")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Line renders the status as one table line.
+func (st ObjectStatus) Line() string {
+	parent := ""
+	if st.Parent != "" {
+		parent = " -> " + st.Parent
+	}
+	return fmt.Sprintf("%s %s%s: %s\n", st.Kind, st.Object, parent, st.Summary())
 }

@@ -122,6 +122,9 @@ type PathReport struct {
 	// Placements says where each policy is enforced; summary.json has it,
 	// `paths --format json` leaves it out to keep its documented shape.
 	Placements []Placement `json:"placements,omitempty"`
+	// Status is the Gateway and route status istiod would set (Accepted,
+	// ResolvedRefs, ...), absent when the topology has neither.
+	Status []ObjectStatus `json:"status,omitempty"`
 }
 
 // Placement is one policy's enforcement points ("nowhere" when By is empty).
@@ -138,7 +141,30 @@ type PathPair struct {
 	Port        int      `json:"port"`
 	Category    string   `json:"category"` // out-of-mesh | ambient-l4 | ambient-waypoint | sidecar | mixed
 	Bypass      bool     `json:"bypass"`   // a waypoint serves the destination but this path skips it
-	Hops        []string `json:"hops"`     // ztunnel/<node>, waypoint/<ns>/<name>, sidecar/<ns>/<pod>
+	Hops        []string `json:"hops"`     // ztunnel/<node>, waypoint/<ns>/<name>, sidecar/<ns>/<pod>, gateway/<ns>/<pod>
+	// Denied says why every connection on this path is refused (a
+	// NetworkPolicy, ztunnel's L4 policy, STRICT mTLS, a waypoint's policy
+	// on a TCP port); absent when the path admits traffic.
+	Denied   string `json:"denied,omitempty"`
+	DeniedBy string `json:"denied_by,omitempty"` // the proxy (and policy) that refuses it
+}
+
+// ObjectStatus is the status istiod would write on a Gateway API object
+// for one parent (routes) or for itself (Gateways).
+type ObjectStatus struct {
+	Kind       string            `json:"kind"`   // HTTPRoute | GRPCRoute | TCPRoute | TLSRoute | Gateway
+	Object     string            `json:"object"` // ns/name
+	Parent     string            `json:"parent,omitempty"`
+	Conditions []StatusCondition `json:"conditions"`
+	Note       string            `json:"note,omitempty"` // why no status is written
+}
+
+// StatusCondition is one status condition.
+type StatusCondition struct {
+	Type    string `json:"type"`
+	Status  bool   `json:"status"`
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
 }
 
 type Finding struct {
