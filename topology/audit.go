@@ -23,6 +23,7 @@ const (
 var FindingCodes = []string{
 	CodePolicyUnenforced, CodeL7RulesAtZtunnel, CodeWaypointBypass, CodeWaypointIdentityDenied,
 	CodePlaintextAccepted, CodeRouteWithoutWaypoint, CodeSidecarOnlyResource, CodeWaypointNotApplied, CodeNotEnrolled,
+	CodeL7RulesOnTCP, CodeServiceAliasBypass, CodeExternalPlaintextDenied, CodeRouteNotAccepted,
 }
 
 // Severities.
@@ -105,7 +106,7 @@ func (t *Topology) Paths() PathReport {
 				}
 			}
 			for _, s := range t.Services {
-				if t.selectsWorkload(s, w) {
+				if t.selectsWorkload(s, w) || t.isGatewayService(s) {
 					continue
 				}
 				for _, sp := range s.Ports {
@@ -122,7 +123,11 @@ func (t *Topology) Paths() PathReport {
 				if sp.Port == 15021 && s.Labels[lblGatewayName] != "" {
 					continue // the gateway's status port
 				}
-				pairs = append(pairs, PathPair{Source: ExternalClient, Destination: s, Port: sp.Port, Path: t.PathFrom(nil, s, sp.Port)})
+				p := t.PathFrom(nil, s, sp.Port)
+				if t.isGatewayService(s) {
+					p.Bypass = false // the gateway is the entry point; its routes lead on
+				}
+				pairs = append(pairs, PathPair{Source: ExternalClient, Destination: s, Port: sp.Port, Path: p})
 			}
 		}
 	}
@@ -139,7 +144,9 @@ func (t *Topology) Paths() PathReport {
 		}
 		return a.Port < b.Port
 	})
-	return PathReport{Pairs: pairs, Findings: t.Audit(), Status: append(t.GatewayStatuses(), t.RouteStatuses()...)}
+	fs := append(t.Audit(), t.auditExternal(pairs)...)
+	t.sortFindings(fs)
+	return PathReport{Pairs: pairs, Findings: fs, Status: append(t.GatewayStatuses(), t.RouteStatuses()...)}
 }
 
 // ExternalClient is the source of path-matrix rows for clients outside the
@@ -173,6 +180,31 @@ func (t *Topology) judge(pp *PathPair) {
 			pp.Path.DeniedBy += " (" + d.Policy + ")"
 		}
 	}
+}
+
+// isGatewayService reports whether s fronts an ingress gateway's pods (its
+// entry point: reached from outside, not a mesh destination).
+func (t *Topology) isGatewayService(s *Service) bool {
+	eps := t.EndpointsOf(s)
+	return len(eps) > 0 && eps[0].Workload != nil && eps[0].Workload.Ingress
+}
+
+// reaches reports whether source w sends to s at all: an ingress with
+// known routes reaches only their backends.
+func (t *Topology) reaches(w *Workload, s *Service) bool {
+	if !w.Ingress {
+		return true
+	}
+	targets, ok := t.IngressTargets(w)
+	if !ok {
+		return true
+	}
+	for _, tg := range targets {
+		if tg.Service == s {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *Topology) selectsWorkload(s *Service, w *Workload) bool {
@@ -348,6 +380,15 @@ func (t *Topology) Audit() []Finding {
 	fs = append(fs, t.auditSidecarResources()...)
 	fs = append(fs, t.auditWaypointIssues()...)
 	fs = append(fs, t.auditEnrolment()...)
+	fs = append(fs, t.l7OnTCP()...)
+	fs = append(fs, t.auditRouteStatus()...)
+	t.sortFindings(fs)
+	return fs
+}
+
+// sortFindings orders findings by code (documentation order), policy,
+// destination and source.
+func (t *Topology) sortFindings(fs []Finding) {
 	order := map[string]int{}
 	for i, c := range FindingCodes {
 		order[c] = i
@@ -365,7 +406,6 @@ func (t *Topology) Audit() []Finding {
 		}
 		return a.Source < b.Source
 	})
-	return fs
 }
 
 func isAmbient(w *Workload) bool { return w.Mode == Ambient && !w.Ingress }
@@ -414,6 +454,7 @@ func (t *Topology) auditAuthorizationPolicies() []Finding {
 						continue
 					}
 					fs = append(fs, t.bypassFindings(ap, s)...)
+					fs = append(fs, t.serviceAliasBypass(ap, s)...)
 				case "Gateway":
 					g := t.Gateway(ns, ref.Name)
 					if g == nil {
@@ -547,7 +588,7 @@ func (t *Topology) bypassFindings(ap *AuthorizationPolicy, s *Service) []Finding
 		fs = append(fs, f)
 	}
 	for _, w := range t.Sources() {
-		if t.selectsWorkload(s, w) {
+		if t.selectsWorkload(s, w) || !t.reaches(w, s) {
 			continue
 		}
 		check(w, t.PodsOf(w)[0])
@@ -802,6 +843,8 @@ func (t *Topology) auditWaypointIssues() []Finding {
 			f.Fix = fmt.Sprintf("create the waypoint (istioctl waypoint apply -n %s --name %s) or correct the label", tns, tname)
 		case "not-a-waypoint":
 			f.Fix = fmt.Sprintf("point the label at a Gateway with gatewayClassName %s", waypointClass)
+		case "attachment-denied":
+			f.Fix = fmt.Sprintf("allow the namespace on waypoint %s: listeners: [{name: mesh, port: 15008, protocol: HBONE, allowedRoutes: {namespaces: {from: All}}}] (or from: Selector with a namespace selector)", is.Target)
 		default:
 			want := "service"
 			if kind == "Pod" || kind == "Workload" {

@@ -725,6 +725,11 @@ func (b *builder) resolveWaypoints(wps map[string]*Waypoint) {
 			issue("not-a-waypoint", fmt.Sprintf("Gateway %s has gatewayClassName %q, not %s", id, g.Class, waypointClass))
 			return nil
 		}
+		if !b.waypointAllows(g, ns) {
+			issue("attachment-denied", fmt.Sprintf("waypoint %s admits Services and workloads only from %s (allowedRoutes.namespaces.from %s on its HBONE listener), so Istio refuses the attachment from namespace %s (AttachmentDenied)",
+				id, b.allowedFromText(g), b.allowedFrom(g), ns))
+			return nil
+		}
 		if wantService && !wp.ServesServices() {
 			issue("unsupported-traffic-type", fmt.Sprintf("waypoint %s is for %q traffic, not service traffic", id, wp.For))
 			return nil
@@ -849,4 +854,57 @@ func (b *builder) resolveNamedPorts() {
 			}
 		}
 	}
+}
+
+// hboneListener returns a waypoint Gateway's HBONE listener (port 15008),
+// which decides who may attach (waypoints.go makeAllowedRoutes).
+func hboneListener(g *Gateway) (Listener, bool) {
+	for _, l := range g.Listeners {
+		if l.Protocol == "HBONE" && l.Port == hbonePort {
+			return l, true
+		}
+	}
+	return Listener{}, false
+}
+
+func (b *builder) allowedFrom(g *Gateway) string {
+	if l, ok := hboneListener(g); ok {
+		return l.AllowedFrom
+	}
+	return "Same"
+}
+
+func (b *builder) allowedFromText(g *Gateway) string {
+	switch b.allowedFrom(g) {
+	case "Selector":
+		return "namespaces matching its selector"
+	case "None":
+		return "no namespace"
+	}
+	return "its own namespace " + g.Namespace
+}
+
+// waypointAllows applies the waypoint's allowedRoutes to an object in
+// namespace ns (waypoints.go AllowsAttachmentFromNamespace): Same (the
+// default, also without an HBONE listener) admits only the waypoint's own
+// namespace.
+func (b *builder) waypointAllows(g *Gateway, ns string) bool {
+	l, ok := hboneListener(g)
+	if !ok {
+		return ns == g.Namespace
+	}
+	switch l.AllowedFrom {
+	case "All":
+		return true
+	case "Selector":
+		n := b.nsSeen[ns]
+		var labels map[string]string
+		if n != nil {
+			labels = n.Labels
+		}
+		return l.Selector != nil && nsSelectorMatches(l.Selector, ns, labels)
+	case "None":
+		return false
+	}
+	return ns == g.Namespace
 }

@@ -184,7 +184,7 @@ func ddPaths(top *Topology, d *datadriven.TestData) string {
 		if p.Path.Bypass {
 			bypass = " BYPASS"
 		}
-		fmt.Fprintf(&b, "%s -> %s:%d %s%s: %s\n", p.Source.ID(), p.Destination.ID(), p.Port, p.Path.Category, bypass, p.Path.String())
+		fmt.Fprintf(&b, "%s -> %s:%d %s%s: %s%s\n", p.Source.ID(), p.Destination.ID(), p.Port, p.Path.Category, bypass, p.Path.String(), deniedSuffix(p.Path))
 	}
 	return b.String()
 }

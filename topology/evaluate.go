@@ -224,10 +224,21 @@ func (p *AuthorizationPolicy) HasL7() bool {
 // their L7 fields removed, and a rule left with nothing enforceable is
 // dropped. ok is false when the policy is not sent to ztunnel at all.
 func compilePolicy(p *AuthorizationPolicy, ztunnel bool) (cp *cPolicy, ok bool) {
-	cp = &cPolicy{p: p, id: p.ID(), action: p.Action}
 	if ztunnel && (p.Action == ActionCustom || p.Action == ActionAudit || len(p.TargetRefs) > 0) {
 		return nil, false
 	}
+	return compileRules(p, ztunnel), true
+}
+
+// compileTCP compiles p for an Envoy TCP filter chain (a waypoint or
+// sidecar port whose protocol is TCP): HTTP fields do not exist there, so
+// ALLOW rules using them never match and DENY rules lose them, as for
+// ztunnel (pilot/pkg/security/authz/builder: rules with HTTP-only fields
+// are skipped for TCP in ALLOW, trimmed in DENY).
+func compileTCP(p *AuthorizationPolicy) *cPolicy { return compileRules(p, true) }
+
+func compileRules(p *AuthorizationPolicy, ztunnel bool) *cPolicy {
+	cp := &cPolicy{p: p, id: p.ID(), action: p.Action}
 	for _, r := range p.Rules {
 		l7 := len(ruleL7Fields(r)) > 0
 		if ztunnel && l7 && p.Action == ActionAllow {
@@ -293,7 +304,7 @@ func compilePolicy(p *AuthorizationPolicy, ztunnel bool) (cp *cPolicy, ok bool) 
 		}
 		cp.rules = append(cp.rules, cr)
 	}
-	return cp, true
+	return cp
 }
 
 func lowerAll(vs []string) []string {
@@ -566,20 +577,22 @@ type policyIndex struct {
 }
 
 type waypointPols struct {
-	by                        string                      // waypoint/<ns>/<name>
-	gwDeny, gwAllow, gwCustom []*cPolicy                  // targetRefs Gateway (and GatewayClass)
-	svc                       map[*Service]*svcWPPolicies // targetRefs Service
+	by  string                         // waypoint/<ns>/<name>
+	gw  [2]svcWPPolicies               // targetRefs Gateway (and GatewayClass): [HTTP chain, TCP chain]
+	svc map[*Service]*[2]svcWPPolicies // targetRefs Service
 }
 
 type svcWPPolicies struct {
 	deny, allow, custom []*cPolicy
 }
 
+func (w *svcWPPolicies) empty() bool { return len(w.deny)+len(w.allow)+len(w.custom) == 0 }
+
 func (t *Topology) buildPolicyIndex(ix *index) *policyIndex {
 	pi := &policyIndex{byPod: make([]podPolicies, len(t.Pods)), waypoint: map[*Waypoint]*waypointPols{}, nsByName: ix.namespaces}
 	root := t.RootNamespace
 	// Compile each policy once per form.
-	type compiled struct{ zt, full *cPolicy }
+	type compiled struct{ zt, full, tcp *cPolicy }
 	comp := make([]compiled, len(t.AuthorizationPolicies))
 	byNS := map[string][]int{}
 	for i, p := range t.AuthorizationPolicies {
@@ -587,6 +600,7 @@ func (t *Topology) buildPolicyIndex(ix *index) *policyIndex {
 			comp[i].zt = zt
 		}
 		comp[i].full, _ = compilePolicy(p, false)
+		comp[i].tcp = compileTCP(p)
 		if len(p.TargetRefs) == 0 {
 			byNS[p.Namespace] = append(byNS[p.Namespace], i)
 		}
@@ -643,7 +657,11 @@ func (t *Topology) buildPolicyIndex(ix *index) *policyIndex {
 	}
 	// Waypoint-attached (targetRefs) policies.
 	for _, wp := range t.Waypoints {
-		pi.waypoint[wp] = &waypointPols{by: wp.Instance(), svc: map[*Service]*svcWPPolicies{}}
+		pi.waypoint[wp] = &waypointPols{by: wp.Instance(), svc: map[*Service]*[2]svcWPPolicies{}}
+	}
+	addBoth := func(set *[2]svcWPPolicies, c compiled) {
+		appendByAction(&set[0].deny, &set[0].allow, &set[0].custom, c.full)
+		appendByAction(&set[1].deny, &set[1].allow, &set[1].custom, c.tcp)
 	}
 	for i, ap := range t.AuthorizationPolicies {
 		for _, ref := range ap.TargetRefs {
@@ -651,17 +669,16 @@ func (t *Topology) buildPolicyIndex(ix *index) *policyIndex {
 			if ns == "" {
 				ns = ap.Namespace
 			}
-			c := comp[i].full
+			c := comp[i]
 			switch ref.Kind {
 			case "Gateway":
 				if wp := ix.waypoints[ns+"/"+ref.Name]; wp != nil {
-					w := pi.waypoint[wp]
-					appendByAction(&w.gwDeny, &w.gwAllow, &w.gwCustom, c)
+					addBoth(&pi.waypoint[wp].gw, c)
 				}
 			case "GatewayClass":
 				if ap.Namespace == root && ref.Name == waypointClass {
-					for _, w := range pi.waypoint {
-						appendByAction(&w.gwDeny, &w.gwAllow, &w.gwCustom, c)
+					for _, wp := range t.Waypoints {
+						addBoth(&pi.waypoint[wp].gw, c)
 					}
 				}
 			case "Service":
@@ -672,10 +689,10 @@ func (t *Topology) buildPolicyIndex(ix *index) *policyIndex {
 				w := pi.waypoint[s.Waypoint]
 				sp := w.svc[s]
 				if sp == nil {
-					sp = &svcWPPolicies{}
+					sp = &[2]svcWPPolicies{}
 					w.svc[s] = sp
 				}
-				appendByAction(&sp.deny, &sp.allow, &sp.custom, c)
+				addBoth(sp, c)
 			}
 		}
 	}
@@ -867,28 +884,48 @@ func (t *Topology) evalWaypoint(pi *policyIndex, wp *Waypoint, dst *Pod, pr *pee
 		return Decision{Allow: true, By: wp.Instance(), Layer: "L7", Reason: "no waypoint policies"}
 	}
 	by := wpols.by
-	var sp *svcWPPolicies
-	if req.Service != nil {
-		sp = wpols.svc[req.Service]
+	svc := req.Service
+	var sp *[2]svcWPPolicies
+	if svc != nil {
+		sp = wpols.svc[svc]
 	} else {
 		for _, s := range t.ServicesOf(dst) {
 			if p := wpols.svc[s]; p != nil {
-				sp = p
+				sp, svc = p, s
 				break
 			}
 		}
 	}
-	// Gateway-attached and Service-attached policies combine.
+	// The waypoint's filter chain for the port: HTTP (or sniffed), or TCP,
+	// where HTTP rules cannot match (listener_waypoint.go builds TCP
+	// chains for TCP ports; the RBAC filter there is the TCP one).
+	chain, layer := 0, "L7"
+	if svc != nil && waypointPortIsTCP(svc, pr.port) {
+		chain, layer = 1, "L4"
+	}
+	gw := &wpols.gw[chain]
 	if sp == nil {
-		return decide(wpols.gwDeny, wpols.gwAllow, wpols.gwCustom, pr, by, "L7")
+		return decide(gw.deny, gw.allow, gw.custom, pr, by, layer)
 	}
-	if len(wpols.gwDeny)+len(wpols.gwAllow)+len(wpols.gwCustom) == 0 {
-		return decide(sp.deny, sp.allow, sp.custom, pr, by, "L7")
+	s := &sp[chain]
+	if gw.empty() {
+		return decide(s.deny, s.allow, s.custom, pr, by, layer)
 	}
-	deny := append(append([]*cPolicy(nil), wpols.gwDeny...), sp.deny...)
-	allow := append(append([]*cPolicy(nil), wpols.gwAllow...), sp.allow...)
-	custom := append(append([]*cPolicy(nil), wpols.gwCustom...), sp.custom...)
-	return decide(deny, allow, custom, pr, by, "L7")
+	deny := append(append([]*cPolicy(nil), gw.deny...), s.deny...)
+	allow := append(append([]*cPolicy(nil), gw.allow...), s.allow...)
+	custom := append(append([]*cPolicy(nil), gw.custom...), s.custom...)
+	return decide(deny, allow, custom, pr, by, layer)
+}
+
+// waypointPortIsTCP reports whether the Service port that forwards to
+// targetPort is a TCP-protocol port.
+func waypointPortIsTCP(s *Service, targetPort int) bool {
+	for _, p := range s.Ports {
+		if p.TargetPort == targetPort || (p.TargetPort == 0 && p.Port == targetPort) {
+			return p.IsTCP()
+		}
+	}
+	return false
 }
 
 // networkPolicyAllows evaluates ingress NetworkPolicies isolating dst for a

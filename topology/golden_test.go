@@ -22,6 +22,7 @@ var goldenCases = []struct {
 	{name: "bookinfo", paths: []string{"testdata/bookinfo"}},
 	{name: "spec-example", paths: []string{"testdata/spec/example.yaml"}},
 	{name: "no-namespace", paths: []string{"testdata/loader/no-namespace.yaml"}, opts: LoadOptions{DefaultNamespace: "team-a"}},
+	{name: "semantics", paths: []string{"testdata/semantics"}},
 }
 
 func loadCase(t testing.TB, paths []string, opts LoadOptions) (*Topology, *LoadReport) {

@@ -311,7 +311,11 @@ spec: {gatewayClassName: istio-waypoint}
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {name: shared, namespace: infra, labels: {istio.io/waypoint-for: all}}
-spec: {gatewayClassName: istio-waypoint}
+# A shared waypoint must admit other namespaces (allowedRoutes), or Istio
+# refuses the attachment; see testdata/cases/waypoint-attachment.txt.
+spec:
+  gatewayClassName: istio-waypoint
+  listeners: [{name: mesh, port: 15008, protocol: HBONE, allowedRoutes: {namespaces: {from: All}}}]
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway

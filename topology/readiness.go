@@ -505,6 +505,11 @@ func (r *readiness) telemetry() ReadinessCheck {
 	catReporters := map[Category]map[string]bool{}
 	var cats []string
 	for _, p := range r.pairs {
+		if p.Path.Denied != "" {
+			// A refused call produces no request to measure: it is a policy
+			// outcome (see the out-of-mesh check), not missing telemetry.
+			continue
+		}
 		http, reps := pathTelemetry(p.Path)
 		c := p.Path.Category
 		if catReporters[c] == nil {
