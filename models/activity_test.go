@@ -87,12 +87,12 @@ calls:
 	cfg := Config{Topology: top, Profile: p, Mode: "ambient", Seed: seed, Duration: 10 * sim.Second, Warmup: sim.Second,
 		Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 4, ReqSize: kib1, RespSize: kib1})}
 	_, res := runMesh(t, cfg)
-	for _, c := range res.Mode.Components {
+	for _, c := range res.Measured.Components {
 		if strings.HasPrefix(c.Instance, "ztunnel/") {
 			ztCores += c.CPUCores
 		}
 	}
-	return ztCores, float64(res.Mode.Requests.Succeeded) / 10
+	return ztCores, float64(res.Measured.Requests.Succeeded) / 10
 }
 
 // activityProfile is the published profile with a wake-up model on every
@@ -223,7 +223,7 @@ namespaces:
 		}
 		_, res := runMesh(t, cfg)
 		var cores float64
-		for _, c := range res.Mode.Components {
+		for _, c := range res.Measured.Components {
 			if nodes[c.Instance] {
 				cores += c.CPUCores
 			}
@@ -305,7 +305,7 @@ calls:
 		cfg := Config{Topology: top, Profile: p, Mode: "sidecar", Seed: 4, Duration: 10 * sim.Second, Warmup: sim.Second,
 			Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 4, ReqSize: kib1, RespSize: kib1})}
 		_, res := runMesh(t, cfg)
-		for _, c := range res.Mode.Components {
+		for _, c := range res.Measured.Components {
 			switch {
 			case strings.HasPrefix(c.Instance, "sidecar/a/client"):
 				client += c.CPUCores
@@ -313,7 +313,7 @@ calls:
 				server += c.CPUCores
 			}
 		}
-		return client, server, float64(res.Mode.Requests.Succeeded) / 10
+		return client, server, float64(res.Measured.Requests.Succeeded) / 10
 	}
 	c0, s0, rate := cores(0)
 	c1, s1, _ := cores(100)

@@ -10,7 +10,7 @@ import (
 )
 
 func errorCount(r *RunResult, cause string) int64 {
-	for _, e := range r.Mode.Errors {
+	for _, e := range r.Measured.Errors {
 		if e.Cause == cause {
 			return e.Count
 		}
@@ -24,10 +24,10 @@ func TestTimeout(t *testing.T) {
 	_, res := runMesh(t, Config{Topology: top, Profile: mustProfile(t), Mode: "ambient", Seed: 2, Duration: 10 * sim.Second,
 		Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 4, Protocol: HTTP2, Timeout: 10 * sim.Millisecond}),
 		Apps:  map[*topology.Workload]AppConfig{top.Workload("a", "server"): {ServiceTime: slow, Concurrency: 100}}})
-	if res.Mode.Requests.Succeeded != 0 || errorCount(res, "timeout_504") == 0 {
-		t.Fatalf("requests %+v errors %+v: every call should time out", res.Mode.Requests, res.Mode.Errors)
+	if res.Measured.Requests.Succeeded != 0 || errorCount(res, "timeout_504") == 0 {
+		t.Fatalf("requests %+v errors %+v: every call should time out", res.Measured.Requests, res.Measured.Errors)
 	}
-	if l := res.Mode.Latency; len(l) < 2 || math.Abs(l[1].P50Ms-10) > 0.2 {
+	if l := res.Measured.Latency; len(l) < 2 || math.Abs(l[1].P50Ms-10) > 0.2 {
 		t.Errorf("timed-out calls should end at the 10 ms timeout: %+v", l)
 	}
 }
@@ -63,7 +63,7 @@ policies:
 			}
 		}
 	}
-	calls := res.Mode.Requests.Failed
+	calls := res.Measured.Requests.Failed
 	if calls == 0 || denied != float64(3*calls) {
 		t.Errorf("%d failed calls, %v denied connections: each call should be tried 3 times", calls, denied)
 	}
@@ -151,11 +151,11 @@ calls:
 `)
 	_, res := runMesh(t, Config{Topology: top, Profile: mustProfile(t), Mode: "as-manifests", Seed: 9, Duration: 5 * sim.Second,
 		Edges: edgesOf(top, EdgeConfig{KeepAlive: false})})
-	if res.Mode.Requests.Failed != 0 {
-		t.Errorf("failures: %+v", res.Mode.Errors)
+	if res.Measured.Requests.Failed != 0 {
+		t.Errorf("failures: %+v", res.Measured.Errors)
 	}
 	got := map[string]bool{}
-	for _, l := range res.Mode.Latency {
+	for _, l := range res.Measured.Latency {
 		got[l.Category] = true
 	}
 	for _, c := range []string{"out-of-mesh", "ambient-waypoint", "sidecar", "mixed"} {
@@ -188,7 +188,7 @@ calls:
 		top := mustTopology(t, spec)
 		_, res := runMesh(t, Config{Topology: top, Profile: mustProfile(t), Mode: "sidecar", Seed: 1, Duration: sim.Second,
 			SidecarScope: scope, Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 1})})
-		for _, c := range res.Mode.Components {
+		for _, c := range res.Measured.Components {
 			if c.Instance == "sidecar/a/client-0" {
 				mem[scope] = c.MemoryMiB
 			}

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -43,7 +44,7 @@ calls:
 				if err != nil {
 					b.Fatal(err)
 				}
-				res, err := m.Run()
+				res, err := m.Run(context.Background())
 				if err != nil {
 					b.Fatal(err)
 				}

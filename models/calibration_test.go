@@ -41,11 +41,11 @@ calls:
 				Duration: 20 * sim.Second, Warmup: 2 * sim.Second,
 				Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 8, ReqSize: kib1, RespSize: kib1})}
 			_, res := runMesh(t, cfg)
-			rate := float64(res.Mode.Requests.Succeeded) / 20
+			rate := float64(res.Measured.Requests.Succeeded) / 20
 			for prefix, want := range tc.instances {
 				var got float64
 				found := false
-				for _, c := range res.Mode.Components {
+				for _, c := range res.Measured.Components {
 					if strings.HasPrefix(c.Instance, prefix) {
 						got += c.CPUCores
 						found = true

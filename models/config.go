@@ -1,8 +1,6 @@
 package models
 
 import (
-	"context"
-
 	"github.com/ambientsim/ambientsim/sim"
 	"github.com/ambientsim/ambientsim/topology"
 )
@@ -83,10 +81,6 @@ type Config struct {
 	// time from t = 0, warm-up included (RunResult.Batches), for warm-up
 	// detection (MSER-5) by sweeps.
 	BatchInterval sim.Time
-	// Context, if it can be cancelled, is checked once per simulated second;
-	// when it is done the run stops and Run returns its error. nil or a
-	// context that is never done adds no events.
-	Context context.Context
 	// ProxyRetries is how often an L7 proxy (waypoint, client sidecar)
 	// retries an attempt that failed on a connection failure, reset or
 	// refusal (Istio's default retry policy: 2, on connect-failure,

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"testing"
 
 	"github.com/ambientsim/ambientsim/sim"
@@ -55,31 +56,31 @@ func TestIstiodOutage(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		res, err := m.Run()
+		res, err := m.Run(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
 		return res
 	}
 	keep := EdgeConfig{Rate: 50, KeepAlive: true, Pool: 4, Protocol: HTTP2}
-	if r := run(true, keep); r.Mode.Requests.Failed != 0 {
-		t.Errorf("keep-alive through the outage: %d failed; established connections should survive", r.Mode.Requests.Failed)
+	if r := run(true, keep); r.Measured.Requests.Failed != 0 {
+		t.Errorf("keep-alive through the outage: %d failed; established connections should survive", r.Measured.Requests.Failed)
 	}
 	// ~200 concurrent streams on one key keep dialling new connections
 	// (stream cap 100); once the certificates expire those fail.
 	burst := EdgeConfig{Rate: 400}
-	if r := run(false, burst); r.Mode.Requests.Failed != 0 {
-		t.Fatalf("no outage: %d failed", r.Mode.Requests.Failed)
+	if r := run(false, burst); r.Measured.Requests.Failed != 0 {
+		t.Fatalf("no outage: %d failed", r.Measured.Requests.Failed)
 	}
 	r := run(true, burst)
 	var tls int64
-	for _, e := range r.Mode.Errors {
+	for _, e := range r.Measured.Errors {
 		if e.Cause == "tls_handshake_failed" {
 			tls = e.Count
 		}
 	}
 	if tls == 0 {
-		t.Errorf("errors %+v: new handshakes after certificate expiry must fail", r.Mode.Errors)
+		t.Errorf("errors %+v: new handshakes after certificate expiry must fail", r.Measured.Errors)
 	}
 	if err := (&Mesh{}).IstiodOutage(5, 1); err == nil {
 		t.Error("an outage ending before it starts should be an error")

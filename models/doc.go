@@ -54,8 +54,8 @@
 //	}
 //	mesh, _ := models.NewMesh(models.Config{Topology: top, Profile: prof, Mode: "ambient",
 //		Seed: 1, Duration: 60 * sim.Second, Warmup: 5 * sim.Second, Edges: edges})
-//	res, _ := mesh.Run()
-//	fmt.Println(res.Mode.Latency[0].P99Ms, res.Mode.Totals.CPUCores)
+//	res, _ := mesh.Run(context.Background())
+//	fmt.Println(res.Measured.Latency[0].P99Ms, res.Measured.Totals.CPUCores)
 //	reg, _ := res.Metrics.Registry() // client_golang registry with Istio's metrics
 //
 // The package is deterministic (seeded streams named per entity, no wall

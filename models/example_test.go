@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/ambientsim/ambientsim/models"
@@ -46,12 +47,12 @@ calls:
 	if err != nil {
 		panic(err)
 	}
-	res, err := mesh.Run()
+	res, err := mesh.Run(context.Background())
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(res.Mode.Mode, res.Mode.Latency[1].Category, res.Mode.Requests.Failed)
-	fmt.Println(res.Mode.Telemetry.TCPMetrics, res.Mode.Telemetry.HTTPMetrics)
+	fmt.Println(res.Mode, res.Measured.Latency[1].Category, res.Measured.Requests.Failed)
+	fmt.Println(res.Measured.Telemetry.TCPMetrics, res.Measured.Telemetry.HTTPMetrics)
 	// Output:
 	// ambient ambient-l4 0
 	// [destination (ztunnel) source (ztunnel)] []

@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/ambientsim/ambientsim/models"
@@ -35,13 +36,13 @@ calls:
 	if err != nil {
 		panic(err)
 	}
-	res, err := mesh.Run()
+	res, err := mesh.Run(context.Background())
 	if err != nil {
 		panic(err)
 	}
-	r := res.Mode.Requests
+	r := res.Measured.Requests
 	fmt.Println("reconciles:", r.Offered == r.Succeeded+r.Failed+r.InFlight)
-	for _, e := range res.Mode.Errors {
+	for _, e := range res.Measured.Errors {
 		fmt.Println(e.Cause, e.Count > 0)
 	}
 	im := res.Failures[0]

@@ -18,7 +18,7 @@ const (
 	kSnapshot                 // record metrics for the timestamped file
 	kProgress                 // report progress
 	kMeasure                  // the warm-up ends: reset statistics
-	kCancelCheck              // once per simulated second: stop if Config.Context is done
+	kCancelCheck              // once per simulated second: stop if Run's context is done
 )
 
 // Outcomes of an attempt / a call.
@@ -180,7 +180,7 @@ func (m *Mesh) Handle(ev sim.Event) {
 	case kMeasure:
 		m.resetStats()
 	case kCancelCheck:
-		if m.cfg.Context.Err() != nil {
+		if m.ctx.Err() != nil {
 			m.s.Stop()
 			return
 		}

@@ -38,7 +38,7 @@ func TestPoolingWarmPool(t *testing.T) {
 	}{{"keep-alive", true}, {"per-request", false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, res := poolRun(t, EdgeConfig{KeepAlive: tc.keepAlive, Pool: 4, Protocol: HTTP2}, AppConfig{}, 20*sim.Second)
-			e := res.Mode.Edges[0]
+			e := res.Measured.Edges[0]
 			if e.Handshakes != 1 {
 				t.Errorf("handshakes = %d, want 1 (one pool key, dialled once)", e.Handshakes)
 			}
@@ -61,13 +61,13 @@ func TestPoolingStreamCap(t *testing.T) {
 	slow := AppConfig{ServiceTime: sim.DistSpec{Kind: sim.DistConstant, Mean: float64(500 * sim.Millisecond)}, Concurrency: 10000}
 	// 400 rps × 0.5 s ≈ 200 streams open at once on one key.
 	_, res := poolRun(t, EdgeConfig{Rate: 400, KeepAlive: false}, slow, 10*sim.Second)
-	e := res.Mode.Edges[0]
+	e := res.Measured.Edges[0]
 	if e.Handshakes < 10 {
 		t.Errorf("handshakes = %d; with ~200 concurrent streams and a cap of 100 per connection the pool must keep dialling", e.Handshakes)
 	}
 	// Keep-alive with 8 connections never exceeds the cap: one handshake.
 	_, res = poolRun(t, EdgeConfig{Rate: 400, KeepAlive: true, Pool: 8, Protocol: HTTP2}, slow, 10*sim.Second)
-	if h := res.Mode.Edges[0].Handshakes; h != 1 {
+	if h := res.Measured.Edges[0].Handshakes; h != 1 {
 		t.Errorf("keep-alive handshakes = %d, want 1", h)
 	}
 }
@@ -77,13 +77,13 @@ func TestPoolingStreamCap(t *testing.T) {
 func TestPoolingIdleRelease(t *testing.T) {
 	// One request every 400 s (constant arrivals), per-request connections.
 	_, res := poolRun(t, EdgeConfig{Rate: 1.0 / 400, Arrival: ArrivalConstant}, AppConfig{}, 2000*sim.Second)
-	e := res.Mode.Edges[0]
+	e := res.Measured.Edges[0]
 	if e.Calls < 4 || e.Handshakes != e.Calls {
 		t.Errorf("%d calls, %d handshakes: every call after a >5 min gap needs a new connection", e.Calls, e.Handshakes)
 	}
 	// Every 100 s: the pool stays warm.
 	_, res = poolRun(t, EdgeConfig{Rate: 1.0 / 100, Arrival: ArrivalConstant}, AppConfig{}, 2000*sim.Second)
-	if e := res.Mode.Edges[0]; e.Handshakes != 1 {
+	if e := res.Measured.Edges[0]; e.Handshakes != 1 {
 		t.Errorf("%d calls, %d handshakes: a pool used every 100 s stays warm", e.Calls, e.Handshakes)
 	}
 }
@@ -93,13 +93,13 @@ func TestPoolingIdleRelease(t *testing.T) {
 func TestPoolingChangesTail(t *testing.T) {
 	_, warm := poolRun(t, EdgeConfig{KeepAlive: true, Pool: 4, Protocol: HTTP2}, AppConfig{}, 10*sim.Second)
 	_, per := poolRun(t, EdgeConfig{KeepAlive: false}, AppConfig{}, 10*sim.Second)
-	w, p := warm.Mode.Edges[0], per.Mode.Edges[0]
+	w, p := warm.Measured.Edges[0], per.Measured.Edges[0]
 	if !(p.P50Ms > w.P50Ms) {
 		t.Errorf("per-request p50 %.3f ms should exceed keep-alive p50 %.3f ms (a CONNECT round trip per request)", p.P50Ms, w.P50Ms)
 	}
 	zt := func(r *RunResult) float64 {
 		var c float64
-		for _, u := range r.Mode.Components {
+		for _, u := range r.Measured.Components {
 			if u.Kind == "ztunnel" {
 				c += u.CPUCores
 			}

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -46,7 +47,7 @@ func runMesh(t testing.TB, cfg Config) (*Mesh, *RunResult) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := m.Run()
+	res, err := m.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func runMesh(t testing.TB, cfg Config) (*Mesh, *RunResult) {
 }
 
 func component(t testing.TB, r *RunResult, instance string) (cores float64, found bool) {
-	for _, c := range r.Mode.Components {
+	for _, c := range r.Measured.Components {
 		if c.Instance == instance {
 			return c.CPUCores, true
 		}

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -55,6 +56,7 @@ type Mesh struct {
 	failOn bool    // failures are scheduled (the only per-request cost when not)
 	flt    *faults // failure windows, nil without failures
 	series *seriesRec
+	ctx    context.Context // Run's context, checked once per simulated second when it can be cancelled
 	// batchSum and batchN accumulate end-to-end latency (ms) per
 	// Config.BatchInterval from t = 0, else nil.
 	batchSum []float64

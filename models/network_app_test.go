@@ -105,7 +105,7 @@ func TestArrivalProcesses(t *testing.T) {
 			top := mustTopology(t, poolTopo) // 200 rps
 			_, res := runMesh(t, Config{Topology: top, Profile: mustProfile(t), Seed: 3, Duration: tc.dur,
 				Edges: edgesOf(top, tc.e)})
-			if got := float64(res.Mode.Requests.Offered) / tc.dur.Seconds(); math.Abs(got-200)/200 > 0.06 {
+			if got := float64(res.Measured.Requests.Offered) / tc.dur.Seconds(); math.Abs(got-200)/200 > 0.06 {
 				t.Errorf("offered %.1f rps, want 200", got)
 			}
 		})

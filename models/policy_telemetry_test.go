@@ -94,13 +94,13 @@ calls:
 				for _, m := range h.Metric {
 					hm := m.GetHistogram()
 					mean := hm.GetSampleSum() / float64(hm.GetSampleCount())
-					client := res.Mode.Edges[0].MeanMs
+					client := res.Measured.Edges[0].MeanMs
 					ok := mean > 0 && mean < client
 					if label(m, "reporter") == "source" {
 						ok = mean > 0 && mean <= client+0.001 // (rounded) the client's own proxy sees (nearly) all of it
 					}
 					if !ok {
-						t.Errorf("%s reporter mean %.3f ms, client mean %.3f ms", label(m, "reporter"), mean, res.Mode.Edges[0].MeanMs)
+						t.Errorf("%s reporter mean %.3f ms, client mean %.3f ms", label(m, "reporter"), mean, res.Measured.Edges[0].MeanMs)
 					}
 				}
 			}
@@ -151,11 +151,11 @@ policies:`+tc.policy+`
 `)
 			_, res := runMesh(t, Config{Topology: top, Profile: mustProfile(t), Mode: tc.name, Seed: 1,
 				Duration: 5 * sim.Second, Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 2})})
-			if res.Mode.Requests.Succeeded != 0 || res.Mode.Requests.Failed == 0 {
-				t.Fatalf("requests %+v: every request should be denied", res.Mode.Requests)
+			if res.Measured.Requests.Succeeded != 0 || res.Measured.Requests.Failed == 0 {
+				t.Fatalf("requests %+v: every request should be denied", res.Measured.Requests)
 			}
-			if len(res.Mode.Errors) != 1 || res.Mode.Errors[0].Cause != tc.cause {
-				t.Errorf("errors %+v, want only %s", res.Mode.Errors, tc.cause)
+			if len(res.Measured.Errors) != 1 || res.Measured.Errors[0].Cause != tc.cause {
+				t.Errorf("errors %+v, want only %s", res.Measured.Errors, tc.cause)
 			}
 			f := gather(t, res)
 			if tc.code != "" {

@@ -1,11 +1,11 @@
 package models
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sort"
 
-	"github.com/ambientsim/ambientsim/scenarios/results"
 	"github.com/ambientsim/ambientsim/sim"
 	"github.com/ambientsim/ambientsim/topology"
 )
@@ -21,12 +21,13 @@ type runStats struct {
 	e2e    *sim.Histogram    // successful external requests, end to end
 }
 
-// RunResult is one mode's outcome: the summary rows and the telemetry.
+// RunResult is one run's outcome: what it measured and the telemetry.
 type RunResult struct {
-	Mode    results.ModeResult
-	Metrics *Metrics
-	Events  uint64 // simulation events handled
-	Calls   int64  // calls (every hop of the call graph) completed in the window
+	Mode     string      // Config.Mode
+	Measured Measurement // the measured window's figures
+	Metrics  *Metrics
+	Events   uint64 // simulation events handled
+	Calls    int64  // calls (every hop of the call graph) completed in the window
 	// Series is the per-edge 1-second buckets (Config.Series), else nil.
 	Series *Series
 	// Batches are the mean end-to-end latencies in ms of successful
@@ -42,7 +43,10 @@ type RunResult struct {
 func (m *Mesh) resetStats() {}
 
 // Run simulates warm-up plus duration and returns the measured results.
-func (m *Mesh) Run() (*RunResult, error) {
+// If ctx can be cancelled it is checked once per simulated second; when it
+// is done the run stops and Run returns an error wrapping ctx.Err(). A
+// context that is never done (context.Background()) adds no events.
+func (m *Mesh) Run(ctx context.Context) (*RunResult, error) {
 	if m.cfg.Duration <= 0 {
 		return nil, fmt.Errorf("models: duration must be > 0")
 	}
@@ -93,14 +97,15 @@ func (m *Mesh) Run() (*RunResult, error) {
 		m.batchSum = make([]float64, n)
 		m.batchN = make([]int64, n)
 	}
-	if ctx := m.cfg.Context; ctx != nil && ctx.Done() != nil {
+	m.ctx = ctx
+	if ctx != nil && ctx.Done() != nil {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		m.s.At(sim.Second, m, sim.Event{Kind: kCancelCheck})
 	}
 	m.s.RunUntil(m.end)
-	if ctx := m.cfg.Context; ctx != nil && ctx.Err() != nil {
+	if ctx != nil && ctx.Err() != nil {
 		return nil, fmt.Errorf("run stopped at %.0f s of %.0f s simulated: %w", m.s.Now().Seconds(), m.end.Seconds(), ctx.Err())
 	}
 	if m.cfg.Progress != nil {
@@ -137,10 +142,10 @@ func round3(x float64) float64 {
 
 func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 
-func latencyRow(cat string, h *sim.Histogram) results.LatencyRow {
-	r := results.LatencyRow{Category: cat, Count: h.Count()}
+func latencyRow(cat string, h *sim.Histogram) LatencyRow {
+	r := LatencyRow{Category: cat, Count: h.Count()}
 	if h.Count() == 0 {
-		r.CDF = []results.CDFPoint{}
+		r.CDF = []CDFPoint{}
 		return r
 	}
 	r.MeanMs = round3(h.Mean() / 1e6)
@@ -150,7 +155,7 @@ func latencyRow(cat string, h *sim.Histogram) results.LatencyRow {
 	r.P999Ms = ms(h.Quantile(0.999))
 	r.MaxMs = ms(h.Max())
 	for _, p := range h.CDF(50) {
-		r.CDF = append(r.CDF, results.CDFPoint{Ms: ms(p.Value), Fraction: round6(p.Fraction)})
+		r.CDF = append(r.CDF, CDFPoint{Ms: ms(p.Value), Fraction: round6(p.Fraction)})
 	}
 	return r
 }
@@ -162,8 +167,8 @@ const MaxAppRows = 1000
 func (m *Mesh) result() *RunResult {
 	d := m.cfg.Duration
 	st := &m.stats
-	mr := results.ModeResult{Mode: m.cfg.Mode}
-	mr.Requests = results.RequestCounts{Offered: st.offered, Succeeded: st.succeeded, Failed: st.failed,
+	mr := Measurement{}
+	mr.Requests = RequestCounts{Offered: st.offered, Succeeded: st.succeeded, Failed: st.failed,
 		InFlight: st.live, ThroughputRPS: round3(float64(st.succeeded) / d.Seconds())}
 	for i := range m.edges {
 		for j := range m.edges[i].tgts {
@@ -177,10 +182,10 @@ func (m *Mesh) result() *RunResult {
 			mr.Latency = append(mr.Latency, latencyRow(string(c), st.byCat[i]))
 		}
 	}
-	mr.Errors = []results.ErrorCount{}
+	mr.Errors = []ErrorCount{}
 	for o := uint8(1); o < nOutcomes; o++ {
 		if n := st.causes[o]; n > 0 {
-			mr.Errors = append(mr.Errors, results.ErrorCount{Cause: outcomeCause[o], Count: n})
+			mr.Errors = append(mr.Errors, ErrorCount{Cause: outcomeCause[o], Count: n})
 		}
 	}
 	sort.Slice(mr.Errors, func(i, j int) bool { return mr.Errors[i].Cause < mr.Errors[j].Cause })
@@ -194,7 +199,7 @@ func (m *Mesh) result() *RunResult {
 	for i := range st.byCat {
 		calls += st.byCat[i].Count()
 	}
-	return &RunResult{Mode: mr, Metrics: &Metrics{m: m, mode: m.cfg.Mode}, Events: m.s.Fired(), Calls: calls,
+	return &RunResult{Mode: m.cfg.Mode, Measured: mr, Metrics: &Metrics{m: m, mode: m.cfg.Mode}, Events: m.s.Fired(), Calls: calls,
 		Series: m.seriesResult(), Batches: m.batches(), Failures: m.failureImpacts()}
 }
 
@@ -207,10 +212,10 @@ func (m *Mesh) hasAmbient() bool {
 	return false
 }
 
-func (m *Mesh) components(d sim.Time) ([]results.ComponentUsage, results.ClusterCost) {
-	var out []results.ComponentUsage
-	totals := results.ClusterCost{ByKind: map[string]results.KindCost{}}
-	add := func(u results.ComponentUsage) {
+func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost) {
+	var out []ComponentUsage
+	totals := MeshCost{ByKind: map[string]KindCost{}}
+	add := func(u ComponentUsage) {
 		out = append(out, u)
 		if u.Kind == "app" {
 			return
@@ -225,7 +230,7 @@ func (m *Mesh) components(d sim.Time) ([]results.ComponentUsage, results.Cluster
 		for i := range m.nodes {
 			n := &m.nodes[i]
 			mem := m.c.ztMemBase + float64(n.pods)*m.c.ztMemPod + float64(n.maxConn)*m.c.ztMemConn + float64(n.maxStr)*m.c.ztMemStream
-			add(results.ComponentUsage{Kind: "ztunnel", Instance: "ztunnel/" + n.name, Node: n.name,
+			add(ComponentUsage{Kind: "ztunnel", Instance: "ztunnel/" + n.name, Node: n.name,
 				CPUCores: round6(n.zt.Cores(d)), Utilisation: round6(n.zt.Utilisation(d)), QueueWaitMs: round6(n.zt.MeanWait().Milliseconds()),
 				MemoryMiB: round3(mem), Connections: n.opened, Handshakes: n.hs, RequestsSeen: n.msgs})
 		}
@@ -252,7 +257,7 @@ func (m *Mesh) components(d sim.Time) ([]results.ComponentUsage, results.Cluster
 			routes += routesFor(s)
 		}
 		mem := m.c.wp.memBase + float64(svcs)*m.c.wp.memSvc + float64(eps)*m.c.wp.memEP + float64(routes)*m.c.wp.memRoute + float64(r.maxC)*m.c.wp.memConn
-		add(results.ComponentUsage{Kind: "waypoint", Instance: r.name, Node: m.nodes[r.node].name,
+		add(ComponentUsage{Kind: "waypoint", Instance: r.name, Node: m.nodes[r.node].name,
 			CPUCores: round6(r.st.Cores(d)), Utilisation: round6(r.st.Utilisation(d)), QueueWaitMs: round6(r.st.MeanWait().Milliseconds()),
 			MemoryMiB: round3(mem), Connections: r.maxC, Handshakes: r.hs, RequestsSeen: r.reqs})
 	}
@@ -290,21 +295,21 @@ func (m *Mesh) components(d sim.Time) ([]results.ComponentUsage, results.Cluster
 			}
 		}
 		mem := m.c.sc.memBase + float64(svcs)*m.c.sc.memSvc + float64(eps)*m.c.sc.memEP + float64(routes)*m.c.sc.memRoute + float64(p.scConns)*m.c.sc.memConn
-		add(results.ComponentUsage{Kind: "sidecar", Instance: "sidecar/" + p.p.ID(), Node: m.nodes[p.node].name,
+		add(ComponentUsage{Kind: "sidecar", Instance: "sidecar/" + p.p.ID(), Node: m.nodes[p.node].name,
 			CPUCores: round6(p.sc.Cores(d)), Utilisation: round6(p.sc.Utilisation(d)), QueueWaitMs: round6(p.sc.MeanWait().Milliseconds()),
 			MemoryMiB: round3(mem), Connections: p.scConns, Handshakes: p.scHS, RequestsSeen: p.scReqs})
 	}
 	if len(m.pods) <= MaxAppRows {
 		for i := range m.pods {
 			p := &m.pods[i]
-			add(results.ComponentUsage{Kind: "app", Instance: "app/" + p.p.ID(), Node: m.nodes[p.node].name,
+			add(ComponentUsage{Kind: "app", Instance: "app/" + p.p.ID(), Node: m.nodes[p.node].name,
 				CPUCores: round6(p.app.Cores(d)), Utilisation: round6(p.app.Utilisation(d)), QueueWaitMs: round6(p.app.MeanWait().Milliseconds()),
 				MemoryMiB: round3(m.c.appMem), RequestsSeen: p.appReqs})
 		}
 	}
 	if m.cp.proxies > 0 {
 		cores, mib, renewals := m.cp.usage(m, d)
-		add(results.ComponentUsage{Kind: "istiod", Instance: "istiod/istio-system", CPUCores: round6(cores),
+		add(ComponentUsage{Kind: "istiod", Instance: "istiod/istio-system", CPUCores: round6(cores),
 			MemoryMiB: round3(mib), RequestsSeen: int64(math.Round(renewals))})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -325,8 +330,8 @@ func (m *Mesh) components(d sim.Time) ([]results.ComponentUsage, results.Cluster
 	return out, totals
 }
 
-func (m *Mesh) telemetrySplit() results.TelemetrySplit {
-	ts := results.TelemetrySplit{HTTPMetrics: []string{}, TCPMetrics: []string{}, Notes: []string{}}
+func (m *Mesh) telemetrySplit() TelemetrySplit {
+	ts := TelemetrySplit{HTTPMetrics: []string{}, TCPMetrics: []string{}, Notes: []string{}}
 	httpRep := map[string]bool{}
 	tcpRep := map[string]bool{}
 	for _, h := range m.tel.http {
@@ -380,12 +385,12 @@ func (r *RunResult) EdgeRates() map[string]float64 {
 	return out
 }
 
-func (m *Mesh) edgeResults(d sim.Time) []results.EdgeResult {
-	out := make([]results.EdgeResult, 0, len(m.edges))
+func (m *Mesh) edgeResults(d sim.Time) []EdgeStats {
+	out := make([]EdgeStats, 0, len(m.edges))
 	for i := range m.edges {
 		e := &m.edges[i]
 		c := e.cfg.Call
-		r := results.EdgeResult{Source: c.From.ID(), Destination: c.To.ID(), Category: string(e.tgts[0].cat),
+		r := EdgeStats{Source: c.From.ID(), Destination: c.To.ID(), Category: string(e.tgts[0].cat),
 			Calls: e.calls, Failed: e.failed, RateRPS: round3(float64(e.started) / d.Seconds()),
 			ConnectionsOpened: e.streams, Handshakes: e.hs, HandshakeCPUMs: round3(e.hsCPU.Milliseconds()),
 			Bypassed: e.bypassed}

@@ -85,7 +85,7 @@ func blastRadius(in blastInput) results.FailureResult {
 		Mode: in.design, Nodes: nonNil(in.impact.Nodes), Instances: nonNil(in.impact.Instances), Pods: nonNil(in.impact.Pods),
 		Services: nonNil(in.impact.Services), Transitive: []results.Affected{}, Series: []results.SeriesPoint{},
 		Unprotected: in.impact.Unprotected, PolicyBypassed: in.impact.PolicyBypassed, Note: in.impact.NotApplicable}
-	r.FailedRequests = max(in.fail.Mode.Requests.Failed-in.base.Mode.Requests.Failed, 0)
+	r.FailedRequests = max(in.fail.Measured.Requests.Failed-in.base.Measured.Requests.Failed, 0)
 	bs, fs := in.base.Series, in.fail.Series
 	if bs == nil || fs == nil {
 		return r

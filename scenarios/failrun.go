@@ -39,7 +39,7 @@ func (sc *Scenario) failureConfig(cfg *models.Config, top *topology.Topology) er
 // blastResults runs the design without failures and, when there are
 // several, with each failure alone, and returns every failure's blast
 // radius in the design. all is the run with every failure.
-func (sc *Scenario) blastResults(design string, top *topology.Topology, cfg models.Config, all *models.RunResult) ([]results.FailureResult, error) {
+func (sc *Scenario) blastResults(ctx context.Context, design string, top *topology.Topology, cfg models.Config, all *models.RunResult) ([]results.FailureResult, error) {
 	if len(sc.Failures) == 0 {
 		return nil, nil
 	}
@@ -50,7 +50,7 @@ func (sc *Scenario) blastResults(design string, top *topology.Topology, cfg mode
 		if err != nil {
 			return nil, fmt.Errorf("design %s: %w", design, err)
 		}
-		res, err := mesh.Run()
+		res, err := mesh.Run(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("design %s: %w", design, err)
 		}
@@ -198,16 +198,15 @@ func (sc *Scenario) whatIfs(ctx context.Context, first *designRun, prof *models.
 		if w.TrafficDistribution == "PreferClose" {
 			cfg.PreferClose = true
 		}
-		cfg.Context = ctx
 		mesh, err := models.NewMesh(cfg)
 		if err != nil {
 			return nil, nil, fmt.Errorf("what-if %s: %w", w.Name, err)
 		}
-		res, err := mesh.Run()
+		res, err := mesh.Run(ctx)
 		if err != nil {
 			return nil, nil, fmt.Errorf("what-if %s: %w", w.Name, err)
 		}
-		frs, err := sc.blastResults(w.Name, top, cfg, res)
+		frs, err := sc.blastResults(ctx, w.Name, top, cfg, res)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -219,12 +218,12 @@ func (sc *Scenario) whatIfs(ctx context.Context, first *designRun, prof *models.
 
 func whatIfRow(d *designRun) results.WhatIfResult {
 	r := results.WhatIfResult{Design: d.name, Mode: d.mode, Failures: d.failures, Workloads: []string{}}
-	for _, l := range d.res.Mode.Latency {
+	for _, l := range d.res.Measured.Latency {
 		if l.Category == "all" {
 			r.P99Ms = l.P99Ms
 		}
 	}
-	r.CPUCores = d.res.Mode.Totals.CPUCores
+	r.CPUCores = d.res.Measured.Totals.CPUCores
 	seen := map[string]bool{}
 	r.DetectS, r.RecoverS = -1, 0
 	for _, f := range d.failures {

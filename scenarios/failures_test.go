@@ -6,6 +6,7 @@ package scenarios
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -42,7 +43,7 @@ func loadLib(t *testing.T, name string) *Scenario {
 // mode and every what-if design (InFlight is counted independently).
 func checkReconciles(t *testing.T, name string, run *Run) {
 	t.Helper()
-	check := func(label string, r results.RequestCounts) {
+	check := func(label string, r models.RequestCounts) {
 		if r.Offered != r.Succeeded+r.Failed+r.InFlight || r.InFlight < 0 {
 			t.Errorf("%s %s: offered %d != succeeded %d + failed %d + in flight %d", name, label, r.Offered, r.Succeeded, r.Failed, r.InFlight)
 		}
@@ -51,10 +52,10 @@ func checkReconciles(t *testing.T, name string, run *Run) {
 		}
 	}
 	for _, m := range run.Modes {
-		check(m.Mode.Mode, m.Mode.Requests)
+		check(m.Mode, m.Measured.Requests)
 	}
 	for i, d := range run.Designs {
-		check(fmt.Sprintf("design %d (%s)", i, d.Mode.Mode), d.Mode.Requests)
+		check(fmt.Sprintf("design %d (%s)", i, d.Mode), d.Measured.Requests)
 	}
 }
 
@@ -247,7 +248,7 @@ failures:
 			t.Errorf("series for %s: namespace b affected", p.Service)
 		}
 	}
-	for _, e := range run.Modes[0].Mode.Edges {
+	for _, e := range run.Modes[0].Measured.Edges {
 		if strings.HasPrefix(e.Destination, "b/") && e.Failed != 0 {
 			t.Errorf("edge %s -> %s: %d failed", e.Source, e.Destination, e.Failed)
 		}
@@ -272,7 +273,7 @@ func TestLibraryWaypointChokepoint(t *testing.T) {
 	// so it helps little.
 	hpa := whatIf(t, run, "shared waypoint + HPA")
 	reps := 0
-	for _, c := range run.Designs[1].Mode.Components {
+	for _, c := range run.Designs[1].Measured.Components {
 		if c.Kind == "waypoint" {
 			reps++
 		}
@@ -302,7 +303,7 @@ func TestLibraryIstiodOutage(t *testing.T) {
 	if got := workloads(amb); !slices.Equal(got, []string{"loadgen/batch"}) {
 		t.Errorf("ambient: affected %v, want only loadgen/batch", got)
 	}
-	for _, e := range run.Modes[0].Mode.Errors {
+	for _, e := range run.Modes[0].Measured.Errors {
 		if e.Cause != "tls_handshake_failed" {
 			t.Errorf("ambient: error cause %s", e.Cause)
 		}
@@ -329,8 +330,8 @@ func TestLibraryIstiodOutage(t *testing.T) {
 		}
 	}
 	for _, m := range lr.Modes {
-		if m.Mode.Requests.Failed != 0 {
-			t.Errorf("%s with 100 s certificates: %d failed", m.Mode.Mode, m.Mode.Requests.Failed)
+		if m.Measured.Requests.Failed != 0 {
+			t.Errorf("%s with 100 s certificates: %d failed", m.Mode, m.Measured.Requests.Failed)
 		}
 	}
 }
@@ -434,16 +435,16 @@ func TestFailureAfterEndChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.SnapshotInterval = 0
-	run := func(c models.Config) results.ModeResult {
+	run := func(c models.Config) models.Measurement {
 		m, err := models.NewMesh(c)
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := m.Run()
+		r, err := m.Run(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		return r.Mode
+		return r.Measured
 	}
 	a := run(cfg)
 	cfg.Failures = []models.Failure{{Name: "late", Kind: models.FailZtunnelCrash, Nodes: []string{top.Nodes[0].Name}, At: 1000 * sim.Second, Duration: sim.Second}}
@@ -648,13 +649,13 @@ failures:
 			// Run alone, the crash recovers at its restart; with the
 			// outage (the mode's run with both), failures go on to 12 s.
 			var tls int64
-			for _, e := range run.Modes[0].Mode.Errors {
+			for _, e := range run.Modes[0].Measured.Errors {
 				if e.Cause == "tls_handshake_failed" {
 					tls = e.Count
 				}
 			}
 			if tls == 0 {
-				t.Errorf("restart during the outage: no tls_handshake_failed; errors %v", run.Modes[0].Mode.Errors)
+				t.Errorf("restart during the outage: no tls_handshake_failed; errors %v", run.Modes[0].Measured.Errors)
 			}
 			last := -1
 			for _, e := range run.Modes[0].Series.Edges {

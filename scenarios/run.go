@@ -19,16 +19,15 @@ import (
 	"github.com/ambientsim/ambientsim/topology"
 )
 
-// ToolVersion is recorded in every summary; the command sets it from the
-// binary's version.
-var ToolVersion = "dev"
-
 // Options override a scenario's settings for one run.
 type Options struct {
 	Seed     *uint64  // overrides the scenario seed
 	Profile  string   // overrides the scenario profile (name or path)
 	Duration sim.Time // overrides the measured duration
 	Command  string   // the command line, recorded in the summary
+	// ToolVersion is the binary's version, recorded in the summary; ""
+	// records "dev" (a build that was given none).
+	ToolVersion string
 	// Progress, if set, is called with the mode being run and the fraction
 	// of its simulated time done.
 	Progress func(mode string, frac float64)
@@ -99,7 +98,7 @@ func ExecuteContext(ctx context.Context, sc *Scenario, opt Options) (*Run, error
 	warm := sc.Warmup.T()
 	sum := &results.Summary{
 		SchemaVersion: results.SchemaVersion, Scenario: sc.Name, Description: sc.Description, Question: sc.Question,
-		Seed: seed, ToolVersion: ToolVersion, Command: opt.Command,
+		Seed: seed, ToolVersion: ToolVersionOf(opt.ToolVersion), Command: opt.Command,
 		Profile:   results.Profile{Name: prof.Name, Version: prof.Version, Source: prof.Source, Date: prof.Date, Provenance: prof.Provenance, Calibration: profileCalibration(prof)},
 		DurationS: dur.Seconds(), WarmupS: warm.Seconds(), SLO: sc.SLO.result(),
 		Readiness: []results.ReadinessCheck{},
@@ -129,7 +128,6 @@ func ExecuteContext(ctx context.Context, sc *Scenario, opt Options) (*Run, error
 		if err := sc.failureConfig(&cfg, top); err != nil {
 			return nil, err
 		}
-		cfg.Context = ctx
 		if opt.Progress != nil {
 			m := mode
 			cfg.Progress = func(now, end sim.Time) { opt.Progress(m, float64(now)/float64(max(end, 1))) }
@@ -140,7 +138,7 @@ func ExecuteContext(ctx context.Context, sc *Scenario, opt Options) (*Run, error
 		if err != nil {
 			return nil, fmt.Errorf("mode %s: %w", mode, err)
 		}
-		res, err := mesh.Run()
+		res, err := mesh.Run(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("mode %s: %w", mode, err)
 		}
@@ -151,8 +149,8 @@ func ExecuteContext(ctx context.Context, sc *Scenario, opt Options) (*Run, error
 			run.Series[mode] = res.Batches
 		}
 		run.Modes = append(run.Modes, res)
-		sum.Modes = append(sum.Modes, res.Mode)
-		frs, err := sc.blastResults(mode, top, cfg, res)
+		sum.Modes = append(sum.Modes, modeResult(res))
+		frs, err := sc.blastResults(ctx, mode, top, cfg, res)
 		if err != nil {
 			return nil, err
 		}
@@ -614,4 +612,13 @@ func edgeRates(run *Run) map[string]float64 {
 		return map[string]float64{}
 	}
 	return run.Modes[0].EdgeRates()
+}
+
+// ToolVersionOf is the version a result records: v, or "dev" for a build
+// that was given none.
+func ToolVersionOf(v string) string {
+	if v == "" {
+		return "dev"
+	}
+	return v
 }

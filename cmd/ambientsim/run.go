@@ -46,7 +46,7 @@ Same inputs and seed give a byte-identical summary.json.`,
 			if err != nil {
 				return err
 			}
-			opt := scenarios.Options{Profile: v.GetString("profile"), Command: regenCommand(cmd, args[0])}
+			opt := scenarios.Options{Profile: v.GetString("profile"), Command: regenCommand(cmd, args[0]), ToolVersion: Version}
 			if cmd.Flags().Changed("seed") || v.IsSet("seed") {
 				s := v.GetUint64("seed")
 				opt.Seed = &s
@@ -58,7 +58,6 @@ Same inputs and seed give a byte-identical summary.json.`,
 				}
 				opt.Duration = t
 			}
-			scenarios.ToolVersion = Version
 			var prog *progress
 			if isTerminal(os.Stderr) {
 				prog = newProgress(sc.Modes)

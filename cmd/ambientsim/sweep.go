@@ -16,7 +16,6 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/ambientsim/ambientsim/models"
-	"github.com/ambientsim/ambientsim/scenarios"
 	"github.com/ambientsim/ambientsim/scenarios/sweep"
 	"github.com/ambientsim/ambientsim/scenarios/sweep/kubejob"
 	"github.com/ambientsim/ambientsim/scenarios/sweep/scenariorun"
@@ -133,7 +132,7 @@ func runSweep(cmd *cobra.Command, v *viper.Viper, scenario string) error {
 		}
 		study.Spec.Replications = r
 	}
-	ropt := scenariorun.Options{Command: "ambientsim " + strings.Join(os.Args[1:], " ")}
+	ropt := scenariorun.Options{Command: "ambientsim " + strings.Join(os.Args[1:], " "), ToolVersion: Version}
 	if d := v.GetString("duration"); d != "" {
 		t, err := models.ParseDuration(d)
 		if err != nil || t <= 0 {
@@ -141,7 +140,6 @@ func runSweep(cmd *cobra.Command, v *viper.Viper, scenario string) error {
 		}
 		ropt.Duration = t
 	}
-	scenarios.ToolVersion = Version
 	plan, err := study.Plan(ropt)
 	if err != nil {
 		return err
@@ -271,8 +269,7 @@ CephFS, EFS, Filestore).`,
 			if err != nil {
 				return err
 			}
-			scenarios.ToolVersion = Version
-			plan, err := study.Plan(scenariorun.Options{})
+			plan, err := study.Plan(scenariorun.Options{ToolVersion: Version})
 			if err != nil {
 				return err
 			}

@@ -21,6 +21,9 @@ type Options struct {
 	Duration sim.Time
 	// Command is recorded in each run's summary.
 	Command string
+	// ToolVersion is the binary's version, recorded in the plan (shards
+	// of different versions do not merge) and in each run's summary.
+	ToolVersion string
 	// BatchInterval is the batch width of the latency series each run
 	// reports for MSER-5 (sweep warm-up rule "mser5"); 0 means
 	// DefaultBatchInterval.
@@ -60,7 +63,7 @@ func (r *Runner) RunPoint(ctx context.Context, p sweep.Point, seed uint64) (*swe
 	if err != nil {
 		return nil, err
 	}
-	opt := scenarios.Options{Seed: &seed, Duration: r.opt.Duration, Command: r.opt.Command}
+	opt := scenarios.Options{Seed: &seed, Duration: r.opt.Duration, Command: r.opt.Command, ToolVersion: r.opt.ToolVersion}
 	if p.WorkerThreads > 0 {
 		opt.Tune = WorkerThreads(p.WorkerThreads)
 	}

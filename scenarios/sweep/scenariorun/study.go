@@ -85,7 +85,7 @@ func (s *Study) Plan(o Options) (*sweep.Plan, error) {
 	return s.Spec.Plan(sweep.PlanOptions{
 		Scenario:     s.Scenario.Name,
 		ScenarioHash: s.Hash(),
-		ToolVersion:  scenarios.ToolVersion,
+		ToolVersion:  scenarios.ToolVersionOf(o.ToolVersion),
 		RunDurationS: dur.Seconds(),
 		Seed:         s.Scenario.Seed,
 		Modes:        s.Scenario.Modes,

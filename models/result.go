@@ -1,0 +1,112 @@
+package models
+
+// The measured outcome of one run, in the model's own terms. The scenarios
+// package maps these into the output contract (scenarios/results); models
+// knows nothing of summary.json.
+
+// Measurement is what one run measured in its window: request accounting,
+// latency per path category, errors by cause, per-component usage, the
+// mesh's cost, which Istio metrics the mode produces and per-edge stats.
+type Measurement struct {
+	Requests   RequestCounts
+	Latency    []LatencyRow     // "all" (end to end) first, then one per path category seen
+	Errors     []ErrorCount     // by cause, sorted by cause
+	Components []ComponentUsage // sorted by kind, then instance
+	Totals     MeshCost
+	Telemetry  TelemetrySplit
+	Edges      []EdgeStats // sorted by source, then destination
+}
+
+// RequestCounts reconciles: Offered = Succeeded + Failed + InFlight
+// (external requests started in the window).
+type RequestCounts struct {
+	Offered       int64
+	Succeeded     int64
+	Failed        int64
+	InFlight      int64
+	ThroughputRPS float64 // succeeded per simulated second of the window
+}
+
+// LatencyRow is the latency distribution of one path category (or "all":
+// successful external requests end to end), in milliseconds.
+type LatencyRow struct {
+	Category string
+	Count    int64
+	MeanMs   float64
+	P50Ms    float64
+	P90Ms    float64
+	P99Ms    float64
+	P999Ms   float64
+	MaxMs    float64
+	CDF      []CDFPoint // down-sampled cumulative distribution
+}
+
+// CDFPoint is one point of a cumulative latency distribution.
+type CDFPoint struct {
+	Ms       float64
+	Fraction float64
+}
+
+// ErrorCount is how many requests failed for one cause (e.g. l4_denied,
+// l7_denied_403, timeout, queue_full, no_healthy_upstream).
+type ErrorCount struct {
+	Cause string
+	Count int64
+}
+
+// ComponentUsage is one proxy or app instance's resource use over the
+// window.
+type ComponentUsage struct {
+	Kind         string // ztunnel | waypoint | sidecar | app | istiod
+	Instance     string // ztunnel/<node>, waypoint/<ns>/<name>/<replica>, sidecar/<ns>/<pod>, …
+	Node         string
+	CPUCores     float64 // mean cores used
+	Utilisation  float64 // busy fraction of its worker threads
+	QueueWaitMs  float64 // mean wait for a worker
+	MemoryMiB    float64
+	Connections  int64 // HBONE/mTLS connections opened
+	Handshakes   int64
+	RequestsSeen int64
+}
+
+// MeshCost totals the mesh's own overhead (proxies and istiod; apps
+// excluded).
+type MeshCost struct {
+	CPUCores  float64
+	MemoryGiB float64
+	ByKind    map[string]KindCost // ztunnel / waypoint / sidecar / istiod
+}
+
+// KindCost is one component kind's share of MeshCost.
+type KindCost struct {
+	Instances int
+	CPUCores  float64
+	MemoryGiB float64
+}
+
+// TelemetrySplit states which Istio metrics a mode produces: the reporters
+// of istio_requests_total and of istio_tcp_*, and a note per path category
+// seen.
+type TelemetrySplit struct {
+	HTTPMetrics []string
+	TCPMetrics  []string
+	Notes       []string
+}
+
+// EdgeStats is one call-graph edge's outcome: its latency and what its
+// connections cost (the pooling view).
+type EdgeStats struct {
+	Source            string // ns/workload
+	Destination       string // ns/service
+	Category          string // path category of its first backend
+	Calls             int64  // calls finished in the window
+	Failed            int64
+	RateRPS           float64 // calls started per second
+	MeanMs            float64
+	P50Ms             float64
+	P99Ms             float64
+	ConnectionsOpened int64   // app connections opened (HBONE streams in ambient)
+	Handshakes        int64   // mTLS connections dialled for these calls
+	HandshakeCPUMs    float64 // CPU both sides spent on those handshakes
+	Bypassed          int64   // successful calls that skipped the waypoint serving their destination
+}

@@ -1,0 +1,57 @@
+package scenarios
+
+import (
+	"github.com/ambientsim/ambientsim/models"
+	"github.com/ambientsim/ambientsim/scenarios/results"
+)
+
+// This file is the one place where a run's measurement (models' own
+// types) becomes the output contract: summary.json's per-mode rows.
+
+// modeResult converts one run's measurement to its summary.json row.
+func modeResult(r *models.RunResult) results.ModeResult {
+	m := &r.Measured
+	out := results.ModeResult{
+		Mode:       r.Mode,
+		Requests:   results.RequestCounts(m.Requests),
+		Latency:    latencyRows(m.Latency),
+		Errors:     convertAll(m.Errors, func(e models.ErrorCount) results.ErrorCount { return results.ErrorCount(e) }),
+		Components: convertAll(m.Components, func(c models.ComponentUsage) results.ComponentUsage { return results.ComponentUsage(c) }),
+		Totals:     clusterCost(m.Totals),
+		Telemetry:  results.TelemetrySplit(m.Telemetry),
+		Edges:      convertAll(m.Edges, func(e models.EdgeStats) results.EdgeResult { return results.EdgeResult(e) }),
+	}
+	return out
+}
+
+func latencyRows(rows []models.LatencyRow) []results.LatencyRow {
+	return convertAll(rows, func(l models.LatencyRow) results.LatencyRow {
+		return results.LatencyRow{Category: l.Category, Count: l.Count, MeanMs: l.MeanMs, P50Ms: l.P50Ms, P90Ms: l.P90Ms,
+			P99Ms: l.P99Ms, P999Ms: l.P999Ms, MaxMs: l.MaxMs,
+			CDF: convertAll(l.CDF, func(p models.CDFPoint) results.CDFPoint { return results.CDFPoint(p) })}
+	})
+}
+
+func clusterCost(c models.MeshCost) results.ClusterCost {
+	out := results.ClusterCost{CPUCores: c.CPUCores, MemoryGiB: c.MemoryGiB}
+	if c.ByKind != nil {
+		out.ByKind = make(map[string]results.KindCost, len(c.ByKind))
+		for k, v := range c.ByKind {
+			out.ByKind[k] = results.KindCost(v)
+		}
+	}
+	return out
+}
+
+// convertAll maps a slice element by element, keeping nil nil and empty
+// empty (summary.json tells `null` from `[]`).
+func convertAll[T, U any](in []T, f func(T) U) []U {
+	if in == nil {
+		return nil
+	}
+	out := make([]U, len(in))
+	for i, v := range in {
+		out[i] = f(v)
+	}
+	return out
+}
