@@ -795,8 +795,11 @@ func (t *Topology) auditSidecarResources() []Finding {
 					what = fmt.Sprintf("its subsets (%s)", strings.Join(r.Subsets, ", "))
 				}
 				if s.Waypoint != nil {
+					// listener_waypoint.go getVirtualServiceForWaypoint /
+					// getWaypointDestinationCluster: the waypoint applies the
+					// VirtualService (alpha) and DestinationRule subsets.
 					f.Severity = SevLow
-					f.Message = fmt.Sprintf("%s applies to %s, an ambient Service served by waypoint %s: ambient clients have no sidecar to apply %s; only the waypoint can, through a VirtualService (alpha in waypoints), and callers that bypass the waypoint never see them", id, s.ID(), s.Waypoint.ID(), what)
+					f.Message = fmt.Sprintf("%s applies to %s, an ambient Service served by waypoint %s: ambient clients have no sidecar, so only the waypoint applies %s (VirtualService at a waypoint is alpha; `ambientsim paths` route tables show what it does), and callers that bypass the waypoint never see them", id, s.ID(), s.Waypoint.ID(), what)
 				} else {
 					f.Message = fmt.Sprintf("%s applies to %s, an ambient Service without a waypoint: ambient clients have no sidecar, so %s are ignored", id, s.ID(), what)
 				}
