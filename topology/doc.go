@@ -24,10 +24,11 @@
 // Nodes (zone), namespaces (labels), workloads (Deployment, StatefulSet,
 // DaemonSet, ReplicaSet, bare Pod) whose replicas become pods placed on
 // nodes (real exported Pods are used as they are), Services (selector,
-// ports, appProtocol), Gateways and waypoints (gatewayClassName
-// istio-waypoint), AuthorizationPolicy, PeerAuthentication, NetworkPolicy,
-// HTTPRoute/GRPCRoute, and the sidecar-era VirtualService, DestinationRule
-// and EnvoyFilter (kept only to be flagged).
+// ports, appProtocol, type), Gateways with their listeners and waypoints
+// (gatewayClassName istio-waypoint), AuthorizationPolicy,
+// PeerAuthentication, NetworkPolicy, HTTPRoute/GRPCRoute/TCPRoute/TLSRoute,
+// ReferenceGrant, ServiceEntry, and the sidecar-era VirtualService (whose
+// routes a waypoint applies), DestinationRule and EnvoyFilter.
 //
 // Each pod's dataplane mode: sidecar when injected (istio-injection=enabled
 // or istio.io/rev on the namespace, sidecar.istio.io/inject=true on the pod,
@@ -79,5 +80,49 @@
 // destination, the concrete path as proof and a suggested fix:
 // POLICY_UNENFORCED, L7_RULES_AT_ZTUNNEL, WAYPOINT_BYPASS,
 // WAYPOINT_IDENTITY_DENIED, PLAINTEXT_ACCEPTED, ROUTE_WITHOUT_WAYPOINT,
-// SIDECAR_ONLY_RESOURCE, WAYPOINT_NOT_APPLIED, NOT_ENROLLED.
+// SIDECAR_ONLY_RESOURCE, WAYPOINT_NOT_APPLIED, NOT_ENROLLED,
+// L7_RULES_ON_TCP, SERVICE_ALIAS_BYPASS, EXTERNAL_PLAINTEXT_DENIED,
+// ROUTE_NOT_ACCEPTED. Paths also sets each row's verdict (Path.Denied when a
+// proxy refuses every connection on it) and the Gateway and route status
+// istiod would write (GatewayStatuses, RouteStatuses).
+//
+// # Ingress
+//
+// A Gateway of class istio gets the proxy istiod deploys for it
+// (Deployment, Service and ServiceAccount <name>-istio) when the input
+// lacks it. Ingress rows reach only the backends of the routes accepted on
+// the gateway; LoadBalancer and NodePort Services get rows from
+// ExternalClient.
+//
+// # Routes: the API the simulator calls
+//
+// RouteTable compiles, once per parent, the routes a proxy applies: for a
+// Service (its waypoint) the HTTPRoutes/GRPCRoutes on HTTP or sniffed ports,
+// TCPRoutes/TLSRoutes on TCP ports, then VirtualServices for its host;
+// for a Gateway (ingress) the routes accepted on it. Match takes a
+// RouteRequest (method, path with query, host, headers, port) and returns a
+// RouteDecision without allocating:
+//
+//	rt := top.RouteTable(topology.RouteParent{Kind: "Service", Namespace: "shop", Name: "reviews", Port: 9080})
+//	d := rt.Match(topology.RouteRequest{Method: "GET", Path: "/r/1", Headers: hdr})
+//	switch {
+//	case d.Status == topology.RouteStatusNotFound: // no rule: 404
+//	case d.Status == topology.RouteStatusNoBackends: // rule with weight-0 backends: 500
+//	case d.Redirect != nil: // answered by the proxy with d.Status
+//	default:
+//		b := d.Backends[d.PickBackend(u)] // one draw per request, kept for every retry
+//		_ = b.Service                     // nil: a missing backend (its share fails)
+//		_ = d.Retry                       // attempts, retry_on, codes, per-try timeout, backoff
+//		_ = d.Timeout                     // whole request, 0 = none
+//		_ = d.Mirrors                     // copies, percent; responses ignored
+//		_ = d.RequestHeaders              // set/add/remove before forwarding
+//	}
+//
+// Precedence is the Gateway API's (exact path, longest path-separated
+// prefix, regex below prefixes as in Istio, method, header count, query
+// count, then oldest route, namespace/name, rule and match order);
+// VirtualServices keep list order. DefaultRetryPolicy is Istio's policy for
+// routes that set none. A VirtualService destination's subset is in
+// Backends[i].Ref.Subset; the pods it selects are the DestinationRule's
+// subset labels applied to the Service's endpoints.
 package topology
