@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/ambientsim/ambientsim/scenarios/results"
-	"github.com/ambientsim/ambientsim/scenarios/sweep"
 )
 
 // Options control what Build puts in the report.
@@ -20,7 +19,7 @@ type Options struct {
 	SLO SLO
 	// Sweep, when set, adds section 7 (load vs p99 with confidence bands,
 	// SLO search, sizing and cost tables): the content of sweep.json.
-	Sweep *sweep.Result
+	Sweep *results.Sweep
 	// TopN caps per-item tables (components, services, path pairs) so a
 	// 10,000-pod topology stays readable; 0 means DefaultTopN.
 	TopN int

@@ -30,7 +30,7 @@
 // per path category, side-by-side tables), 5 cost (CPU and memory per
 // component kind and mode, totals, busiest components), 6 failures (rate,
 // errors and p99 around each failure, blast-radius graph, what-if designs),
-// 7 sweeps (from sweep.json, scenarios/sweep.Result: the SLO metric vs the
+// 7 sweeps (from sweep.json, results.Sweep: the SLO metric vs the
 // swept parameter with confidence bands and the SLO line, SLO search,
 // sizing and cost tables),
 // 8 rollout readiness, 9 assumptions and reproducibility. Failures and

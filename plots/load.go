@@ -10,13 +10,12 @@ import (
 	"path/filepath"
 
 	"github.com/ambientsim/ambientsim/scenarios/results"
-	"github.com/ambientsim/ambientsim/scenarios/sweep"
 )
 
 // File names inside a results directory.
 const (
 	SummaryFile = "summary.json"
-	SweepFile   = sweep.ResultFile
+	SweepFile   = results.SweepFile
 )
 
 // LoadResults reads RESULTS_DIR/summary.json (dir may also name the file
@@ -52,7 +51,7 @@ func LoadResults(dir string) (*results.Summary, error) {
 
 // LoadSweep reads RESULTS_DIR/sweep.json. It returns nil and no error when
 // the directory has no sweep, so the report simply has no sweep section.
-func LoadSweep(dir string) (*sweep.Result, error) {
+func LoadSweep(dir string) (*results.Sweep, error) {
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 		dir = filepath.Dir(dir) // dir named summary.json itself
 	}
@@ -64,12 +63,12 @@ func LoadSweep(dir string) (*sweep.Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
-	var sw sweep.Result
+	var sw results.Sweep
 	if err := decodeJSON(path, data, &sw); err != nil {
 		return nil, err
 	}
-	if sw.Format != sweep.ResultFormat {
-		return nil, fmt.Errorf("%s: format %q, want %q: not a sweep result of this ambientsim version", path, sw.Format, sweep.ResultFormat)
+	if sw.Format != results.SweepFormat {
+		return nil, fmt.Errorf("%s: format %q, want %q: not a sweep result of this ambientsim version", path, sw.Format, results.SweepFormat)
 	}
 	return &sw, nil
 }
@@ -114,7 +113,7 @@ func lineCol(data []byte, off int64) (int, int) {
 // sweep.json. A directory that a sweep wrote holds sweep.json alone; its
 // report then has the sweep, and a summary made from the sweep's scenario,
 // hash and seed. It is an error when neither file is there.
-func LoadDir(dir string) (*results.Summary, *sweep.Result, error) {
+func LoadDir(dir string) (*results.Summary, *results.Sweep, error) {
 	sw, swErr := LoadSweep(dir)
 	if swErr != nil {
 		return nil, nil, swErr

@@ -2,11 +2,10 @@ package plots
 
 import (
 	"fmt"
+	"github.com/ambientsim/ambientsim/scenarios/results"
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/ambientsim/ambientsim/scenarios/sweep"
 )
 
 const (
@@ -15,43 +14,15 @@ const (
 	maxSweepGroups = 4
 )
 
-// paramValue is the text of one swept parameter of a point, "" when unset
-// (the sweep package keeps its own accessor unexported).
-func paramValue(p sweep.Point, name string) string {
-	num := func(v float64) string {
-		if v == 0 {
-			return ""
-		}
-		return strconv.FormatFloat(v, 'g', -1, 64)
-	}
-	switch name {
-	case "load":
-		return num(p.Load)
-	case "nodes":
-		return num(float64(p.Nodes))
-	case "podsPerService":
-		return num(float64(p.PodsPerService))
-	case "waypointReplicas":
-		return num(float64(p.WaypointReplicas))
-	case "waypointScope":
-		return p.WaypointScope
-	case "workerThreads":
-		return num(float64(p.WorkerThreads))
-	case "profile":
-		return p.Profile
-	}
-	return ""
-}
-
 // pointLabel lists a point's parameters other than skip, e.g.
 // "nodes=3, podsPerService=2".
-func pointLabel(sw *sweep.Result, p sweep.Point, skip string) string {
+func pointLabel(sw *results.Sweep, p results.SweepPoint, skip string) string {
 	var parts []string
 	for _, pi := range sw.Parameters {
 		if pi.Name == "mode" || pi.Name == skip {
 			continue
 		}
-		if v := paramValue(p, pi.Name); v != "" {
+		if v := p.Get(pi.Name); v != "" {
 			parts = append(parts, pi.Name+"="+v)
 		}
 	}
@@ -60,23 +31,23 @@ func pointLabel(sw *sweep.Result, p sweep.Point, skip string) string {
 
 // sloMetric returns which ModeStats figure the sweep's SLO judges, for
 // charts: the SLO's latency percentile, else p99.
-func sloMetric(sw *sweep.Result) (string, func(sweep.ModeStats) sweep.Estimate) {
+func sloMetric(sw *results.Sweep) (string, func(results.SweepModeStats) results.Estimate) {
 	metric := "p99"
 	if sw.SLO != nil && sw.SLO.Metric != "" && sw.SLO.Metric != "error_rate" {
 		metric = sw.SLO.Metric
 	}
 	switch metric {
 	case "p50":
-		return metric, func(m sweep.ModeStats) sweep.Estimate { return m.P50Ms }
+		return metric, func(m results.SweepModeStats) results.Estimate { return m.P50Ms }
 	case "p90":
-		return metric, func(m sweep.ModeStats) sweep.Estimate { return m.P90Ms }
+		return metric, func(m results.SweepModeStats) results.Estimate { return m.P90Ms }
 	case "p999":
-		return metric, func(m sweep.ModeStats) sweep.Estimate { return m.P999Ms }
+		return metric, func(m results.SweepModeStats) results.Estimate { return m.P999Ms }
 	}
-	return "p99", func(m sweep.ModeStats) sweep.Estimate { return m.P99Ms }
+	return "p99", func(m results.SweepModeStats) results.Estimate { return m.P99Ms }
 }
 
-func estimate(e sweep.Estimate, f func(float64) string) string {
+func estimate(e results.Estimate, f func(float64) string) string {
 	if e.HalfWidth == 0 {
 		return f(e.Mean)
 	}
@@ -188,11 +159,11 @@ func (b *builder) sweeps() []Block {
 // sweepCharts draws, for each combination of the other parameters (up to
 // maxSweepGroups), the SLO metric against xName per mode with its band, and
 // mesh CPU against xName for the first combination.
-func (b *builder) sweepCharts(sw *sweep.Result, xName, xUnit, metric string, pick func(sweep.ModeStats) sweep.Estimate, slo []Mark) []Block {
+func (b *builder) sweepCharts(sw *results.Sweep, xName, xUnit, metric string, pick func(results.SweepModeStats) results.Estimate, slo []Mark) []Block {
 	type cell struct {
 		x    float64
 		xs   string
-		mode sweep.ModeStats
+		mode results.SweepModeStats
 	}
 	var groups []string
 	byGroup := map[string][]cell{}
@@ -203,7 +174,7 @@ func (b *builder) sweepCharts(sw *sweep.Result, xName, xUnit, metric string, pic
 		if _, ok := byGroup[g]; !ok {
 			groups = append(groups, g)
 		}
-		xs := paramValue(p.Point, xName)
+		xs := p.Point.Get(xName)
 		x, _ := strconv.ParseFloat(xs, 64)
 		for _, m := range p.Modes {
 			byGroup[g] = append(byGroup[g], cell{x: x, xs: xs, mode: m})
@@ -238,7 +209,7 @@ func (b *builder) sweepCharts(sw *sweep.Result, xName, xUnit, metric string, pic
 		for i, tk := range ticks {
 			idx[tk] = i
 		}
-		series := func(val func(sweep.ModeStats) sweep.Estimate, band bool) []Series {
+		series := func(val func(results.SweepModeStats) results.Estimate, band bool) []Series {
 			var ss []Series
 			for mi, m := range modes {
 				s := Series{Name: m, Color: colorFor(m, mi), Values: make([]float64, len(ticks))}
@@ -294,7 +265,7 @@ func (b *builder) sweepCharts(sw *sweep.Result, xName, xUnit, metric string, pic
 				Caption: "Mean CPU of all mesh proxies with its band, per mode: how the mesh's cost grows with " + xName + ".",
 				X:       Axis{Name: axisName, Type: "category", Categories: ticks},
 				Y:       Axis{Name: "cores", Type: "value"},
-				Series:  series(func(m sweep.ModeStats) sweep.Estimate { return m.MeshCPUCores }, true),
+				Series:  series(func(m results.SweepModeStats) results.Estimate { return m.MeshCPUCores }, true),
 			}))
 		}
 	}

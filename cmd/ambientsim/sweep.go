@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/ambientsim/ambientsim/scenarios/results"
 	"io"
 	"os"
 	"path/filepath"
@@ -190,7 +191,7 @@ func runSweep(cmd *cobra.Command, v *viper.Viper, scenario string) error {
 }
 
 // printAnswers prints the SLO search and sizing answers and the cost table.
-func printAnswers(w io.Writer, res *sweep.Result) {
+func printAnswers(w io.Writer, res *results.Sweep) {
 	for _, s := range res.Searches {
 		at := ""
 		if k := s.At.Key(); k != "" {

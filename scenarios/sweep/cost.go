@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"fmt"
+	"github.com/ambientsim/ambientsim/scenarios/results"
 	"math"
 )
 
@@ -13,12 +14,12 @@ var proxyKinds = []string{"sidecar", "waypoint", "ztunnel"}
 // ztunnel per node; each instance provisioned at max(request, used ×
 // headroom). Done per replication, so the intervals carry the run-to-run
 // variation of the usage.
-func costTable(plan *Plan, reps []Replication) (*CostTable, error) {
+func costTable(plan *Plan, reps []Replication) (*results.CostTable, error) {
 	if len(reps) == 0 {
 		return nil, fmt.Errorf("no reference run")
 	}
 	c := plan.Cost
-	ct := &CostTable{
+	ct := &results.CostTable{
 		Headroom:  c.Headroom,
 		Reference: plan.costRef(),
 		Method: "per-instance CPU and memory of each proxy kind measured in the reference run; " +
@@ -27,7 +28,7 @@ func costTable(plan *Plan, reps []Replication) (*CostTable, error) {
 	}
 	for _, k := range proxyKinds {
 		r := c.Requests[k]
-		ct.Requests = append(ct.Requests, KindRequest{Kind: k, CPUCores: r.CPUCores, MemoryGiB: r.MemoryGiB})
+		ct.Requests = append(ct.Requests, results.KindRequest{Kind: k, CPUCores: r.CPUCores, MemoryGiB: r.MemoryGiB})
 	}
 	ref := reps[0].Modes[0]
 	if ref.Pods < 1 || ref.Nodes < 1 {
@@ -42,7 +43,7 @@ func costTable(plan *Plan, reps []Replication) (*CostTable, error) {
 	for _, pods := range c.Pods {
 		nodes := int(math.Ceil(float64(pods) / ct.PodsPerNode))
 		for mi, m := range modes {
-			row := CostRow{Pods: pods, Mode: m.Mode, Nodes: nodes}
+			row := results.CostRow{Pods: pods, Mode: m.Mode, Nodes: nodes}
 			var cpu, mem, ucpu, umem []float64
 			for ri, r := range reps {
 				f := r.Modes[mi]
@@ -63,7 +64,7 @@ func costTable(plan *Plan, reps []Replication) (*CostTable, error) {
 						n = int(math.Ceil(float64(pods) * float64(kf.Instances) / float64(f.Pods)))
 					}
 					if ri == 0 {
-						row.Instances = append(row.Instances, KindCount{Kind: k, Count: n})
+						row.Instances = append(row.Instances, results.KindCount{Kind: k, Count: n})
 					}
 					req := c.Requests[k]
 					tc += float64(n) * math.Max(req.CPUCores, perCPU*c.Headroom)

@@ -1,6 +1,9 @@
 package sweep
 
-import "fmt"
+import (
+	"fmt"
+	"github.com/ambientsim/ambientsim/scenarios/results"
+)
 
 // maxPoints bounds a design so a typo cannot queue a week of simulation.
 const maxPoints = 100000
@@ -36,7 +39,7 @@ func (s *Spec) Expand() ([]Point, error) {
 				return nil, &FieldError{File: s.file, Line: ps.Line, Field: fmt.Sprintf("points[%d]", i), Msg: fmt.Sprintf("same point as points[%d]", j)}
 			}
 			seen[k] = i
-			out = append(out, ps.Point.clone())
+			out = append(out, clonePoint(ps.Point))
 		}
 		return out, nil
 	}
@@ -54,8 +57,8 @@ func (s *Spec) Expand() ([]Point, error) {
 		next := make([]Point, 0, len(out)*len(a.Values))
 		for _, p := range out {
 			for _, v := range a.Values {
-				q := p.clone()
-				q.set(a.Name, v)
+				q := clonePoint(p)
+				setParam(&q, a.Name, v)
 				next = append(next, q)
 			}
 		}
@@ -86,7 +89,7 @@ func groups(points []Point, clear ...string) []Point {
 	var out []Point
 	seen := map[string]bool{}
 	for _, p := range points {
-		q := p.clone()
+		q := clonePoint(p)
 		q.Modes = nil
 		for _, c := range clear {
 			switch c {
@@ -107,8 +110,8 @@ func groups(points []Point, clear ...string) []Point {
 }
 
 // axisInfo lists the parameters the design uses with their values.
-func (s *Spec) axisInfo(points []Point) []ParamInfo {
-	var out []ParamInfo
+func (s *Spec) axisInfo(points []Point) []results.SweepParameter {
+	var out []results.SweepParameter
 	for _, d := range paramDefs {
 		var vals []string
 		seen := map[string]bool{}
@@ -116,7 +119,7 @@ func (s *Spec) axisInfo(points []Point) []ParamInfo {
 			var vs []string
 			if d.name == "mode" {
 				vs = p.Modes
-			} else if v := p.get(d.name); v != "" {
+			} else if v := p.Get(d.name); v != "" {
 				vs = []string{v}
 			}
 			for _, v := range vs {
@@ -127,7 +130,7 @@ func (s *Spec) axisInfo(points []Point) []ParamInfo {
 			}
 		}
 		if len(vals) > 0 {
-			out = append(out, ParamInfo{Name: d.name, Unit: d.unit, Description: d.desc, Values: vals})
+			out = append(out, results.SweepParameter{Name: d.name, Unit: d.unit, Description: d.desc, Values: vals})
 		}
 	}
 	return out

@@ -34,7 +34,7 @@
 // (the last one written varies fastest) or a listed design. The mode
 // parameter is not an axis: every mode of a replication runs in the same
 // scenario run, on the same seed, so the modes see identical arrivals
-// (common random numbers) and PointResult.Differences — paired per
+// (common random numbers) and results.SweepPointResult.Differences — paired per
 // replication — have far narrower intervals than two independent ones.
 // SeedFor derives each replication's seed from the base seed, the point's
 // Key and the replication number only: results do not depend on the order,

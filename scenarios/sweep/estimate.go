@@ -7,21 +7,6 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
-// Estimate is the mean of one figure over independent replications with a
-// Student-t confidence interval: the true mean lies in Mean ± HalfWidth
-// with the sweep's confidence (0.95 unless stated).
-type Estimate struct {
-	Mean      float64 `json:"mean"`
-	HalfWidth float64 `json:"ci_half_width"`
-	N         int     `json:"n"` // replications behind the estimate
-}
-
-// Lo is the lower end of the confidence interval.
-func (e Estimate) Lo() float64 { return e.Mean - e.HalfWidth }
-
-// Hi is the upper end of the confidence interval.
-func (e Estimate) Hi() float64 { return e.Mean + e.HalfWidth }
-
 // MeanCI returns the sample mean of xs and the half-width of its two-sided
 // confidence interval at level conf: t_{(1+conf)/2, n-1} · s / √n, with s the
 // sample standard deviation. With fewer than two values the half-width is 0

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ambientsim/ambientsim/scenarios/results"
 	"runtime"
 	"sync"
 )
@@ -13,7 +14,7 @@ const ShardFormat = "ambientsim-sweep-shard/1"
 
 // ShardResult is what one shard (or a whole local run, shard 0 of 1)
 // produces: the raw per-replication figures of its points and the outcomes
-// of its tasks. Merge turns shard results into a Result.
+// of its tasks. Merge turns shard results into a results.Sweep.
 type ShardResult struct {
 	Format   string        `json:"format"`
 	Shard    int           `json:"shard"`
@@ -39,10 +40,10 @@ type Replication struct {
 
 // TaskRecord is the outcome of one task.
 type TaskRecord struct {
-	Index        int           `json:"index"` // into Plan.Tasks
-	Search       *SearchResult `json:"search,omitempty"`
-	Sizing       *SizingResult `json:"sizing,omitempty"`
-	Replications []Replication `json:"replications,omitempty"` // cost-reference
+	Index        int                      `json:"index"` // into Plan.Tasks
+	Search       *results.SLOSearchResult `json:"search,omitempty"`
+	Sizing       *results.SizingResult    `json:"sizing,omitempty"`
+	Replications []Replication            `json:"replications,omitempty"` // cost-reference
 }
 
 // Options control how a shard runs; none of them changes a number.
@@ -236,9 +237,9 @@ func runTask(ctx context.Context, plan *Plan, r Runner, t int) (TaskRecord, erro
 	return rec, nil
 }
 
-// Run executes the whole plan locally and returns its Result: Execute of
+// Run executes the whole plan locally and returns its results.Sweep: Execute of
 // the single shard, then Merge.
-func Run(ctx context.Context, plan *Plan, r Runner, o Options) (*Result, error) {
+func Run(ctx context.Context, plan *Plan, r Runner, o Options) (*results.Sweep, error) {
 	o.Shard, o.Shards = 0, 1
 	s, err := Execute(ctx, plan, r, o)
 	if err != nil {

@@ -2,13 +2,14 @@ package sweep
 
 import (
 	"fmt"
+	"github.com/ambientsim/ambientsim/scenarios/results"
 	"sort"
 )
 
-// Merge combines shard results of one plan into the sweep's Result. A local
+// Merge combines shard results of one plan into the sweep's results.Sweep. A local
 // run is the merge of its single shard, so a sharded sweep merged gives
-// exactly the Result (and the sweep.json bytes) of a local run.
-func Merge(shards ...*ShardResult) (*Result, error) {
+// exactly the results.Sweep (and the sweep.json bytes) of a local run.
+func Merge(shards ...*ShardResult) (*results.Sweep, error) {
 	if len(shards) == 0 {
 		return nil, fmt.Errorf("no shard results to merge")
 	}
@@ -125,9 +126,9 @@ func checkReplications(reps []Replication, want int) error {
 }
 
 // finalize computes every estimate from the raw replications.
-func finalize(plan *Plan, points []*PointRecord, tasks []*TaskRecord) (*Result, error) {
-	res := &Result{
-		Format:       ResultFormat,
+func finalize(plan *Plan, points []*PointRecord, tasks []*TaskRecord) (*results.Sweep, error) {
+	res := &results.Sweep{
+		Format:       results.SweepFormat,
 		Scenario:     plan.Scenario,
 		ScenarioHash: plan.ScenarioHash,
 		ToolVersion:  plan.ToolVersion,
@@ -140,8 +141,8 @@ func finalize(plan *Plan, points []*PointRecord, tasks []*TaskRecord) (*Result, 
 		SeedRule:     "seed = SplitMix64 mix of (base seed, FNV-1a of the point key, replication); all modes of a replication share it (common random numbers)",
 		Parameters:   plan.Parameters,
 		Metrics:      metricInfos,
-		SLO:          plan.SLO,
-		Points:       make([]PointResult, len(points)),
+		SLO:          sloResult(plan.SLO),
+		Points:       make([]results.SweepPointResult, len(points)),
 	}
 	for i, pr := range points {
 		p := plan.Points[i]
@@ -184,16 +185,16 @@ func finalize(plan *Plan, points []*PointRecord, tasks []*TaskRecord) (*Result, 
 	return res, nil
 }
 
-func warmupRule(rule string) WarmupRule {
+func warmupRule(rule string) results.WarmupRule {
 	if rule == "scenario" {
-		return WarmupRule{Rule: rule, Description: "each run discards the scenario's warm-up (warmup_s); no further check"}
+		return results.WarmupRule{Rule: rule, Description: "each run discards the scenario's warm-up (warmup_s); no further check"}
 	}
-	return WarmupRule{Rule: "mser5", Description: "each run discards the scenario's warm-up (warmup_s); where the run reports a batch-means series, MSER-5 (White 1997, batches of 5) is applied to it and points[].modes[].warmup says whether the scenario's warm-up covers the truncation MSER-5 finds"}
+	return results.WarmupRule{Rule: "mser5", Description: "each run discards the scenario's warm-up (warmup_s); where the run reports a batch-means series, MSER-5 (White 1997, batches of 5) is applied to it and points[].modes[].warmup says whether the scenario's warm-up covers the truncation MSER-5 finds"}
 }
 
 // pointStats computes one point's per-mode estimates.
-func pointStats(plan *Plan, reps []Replication) (PointResult, error) {
-	var pt PointResult
+func pointStats(plan *Plan, reps []Replication) (results.SweepPointResult, error) {
+	var pt results.SweepPointResult
 	if len(reps) == 0 {
 		return pt, fmt.Errorf("no replications")
 	}
@@ -212,7 +213,7 @@ func pointStats(plan *Plan, reps []Replication) (PointResult, error) {
 	c := plan.Confidence
 	est := func(mi int, get func(Figures) float64) Estimate { return MeanCI(column(reps, mi, get), c) }
 	for mi, m := range modes {
-		ms := ModeStats{
+		ms := results.SweepModeStats{
 			Mode:          m.Mode,
 			P50Ms:         est(mi, func(f Figures) float64 { return f.P50Ms }),
 			P90Ms:         est(mi, func(f Figures) float64 { return f.P90Ms }),
@@ -233,7 +234,7 @@ func pointStats(plan *Plan, reps []Replication) (PointResult, error) {
 				}
 				return KindFigures{Kind: kind}
 			}
-			ms.Components = append(ms.Components, KindStats{
+			ms.Components = append(ms.Components, results.SweepKindStats{
 				Kind:      kind,
 				Instances: est(mi, func(f Figures) float64 { return float64(get(f).Instances) }),
 				CPUCores:  est(mi, func(f Figures) float64 { return get(f).CPUCores }),
@@ -242,7 +243,7 @@ func pointStats(plan *Plan, reps []Replication) (PointResult, error) {
 		}
 		if plan.SLO != nil {
 			j := judge(reps, mi, plan)
-			ms.SLO = &SLOCheck{Value: j.Value, Verdict: j.Verdict, Saturated: j.Saturated}
+			ms.SLO = &results.SLOCheck{Value: j.Value, Verdict: j.Verdict, Saturated: j.Saturated}
 		}
 		if plan.Warmup == "mser5" {
 			ms.Warmup = warmupCheck(reps, mi, c)
@@ -262,7 +263,7 @@ func pointStats(plan *Plan, reps []Replication) (PointResult, error) {
 			}
 			return MeanCI(d, c)
 		}
-		pt.Differences = append(pt.Differences, ModeDiff{
+		pt.Differences = append(pt.Differences, results.ModeDiff{
 			Mode:          modes[mi].Mode,
 			Baseline:      modes[0].Mode,
 			P99Ms:         diff(func(f Figures) float64 { return f.P99Ms }),
@@ -291,8 +292,8 @@ func kindsOf(reps []Replication, mi int) []string {
 
 // warmupCheck summarises MSER-5 over the replications, or nil when the runs
 // gave no series.
-func warmupCheck(reps []Replication, mi int, conf float64) *WarmupCheck {
-	w := &WarmupCheck{ScenarioWarmupS: reps[0].Modes[mi].WarmupS}
+func warmupCheck(reps []Replication, mi int, conf float64) *results.WarmupCheck {
+	w := &results.WarmupCheck{ScenarioWarmupS: reps[0].Modes[mi].WarmupS}
 	var tr []float64
 	for _, r := range reps {
 		f := r.Modes[mi]
@@ -309,4 +310,19 @@ func warmupCheck(reps []Replication, mi int, conf float64) *WarmupCheck {
 	}
 	w.MSERTruncateS = MeanCI(tr, conf)
 	return w
+}
+
+// sloResult is the SLO as sweep.json records it.
+func sloResult(o *SLOSpec) *results.SweepSLO {
+	if o == nil {
+		return nil
+	}
+	out := &results.SweepSLO{Metric: o.Metric, Category: o.Category, Threshold: o.Threshold}
+	if q := o.Search; q != nil {
+		out.Search = &results.SLOSearchSpec{From: q.From, To: q.To, Tolerance: q.Tolerance, MaxSteps: q.MaxSteps}
+		if q.At != nil {
+			out.Search.At = &results.SweepPointSpec{Point: q.At.Point}
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"fmt"
+	"github.com/ambientsim/ambientsim/scenarios/results"
 	"math"
 	"strconv"
 	"strings"
@@ -15,15 +16,6 @@ const (
 	kindInt
 	kindString
 )
-
-// ParamInfo describes one sweepable parameter; sweep.json lists the ones a
-// sweep uses so that a reader needs nothing else to label axes.
-type ParamInfo struct {
-	Name        string   `json:"name"`
-	Unit        string   `json:"unit,omitempty"`
-	Description string   `json:"description"`
-	Values      []string `json:"values,omitempty"` // the values the design uses, in design order
-}
 
 type paramDef struct {
 	name    string
@@ -87,7 +79,7 @@ func (d paramDef) parseValue(s string) (string, error) {
 			}
 			return "", fmt.Errorf("%s must be %s %g, got %s", d.name, op, d.min, s)
 		}
-		return formatNumber(v), nil
+		return results.FormatNumber(v), nil
 	default:
 		if s == "" {
 			return "", fmt.Errorf("%s must not be empty", d.name)
@@ -108,29 +100,8 @@ func (d paramDef) parseValue(s string) (string, error) {
 	}
 }
 
-// formatNumber prints v with at most 12 significant digits, so that ranges
-// built by repeated addition print as 0.3, not 0.30000000000000004.
-func formatNumber(v float64) string {
-	return strconv.FormatFloat(v, 'g', 12, 64)
-}
-
-// Point is one design point: the scenario with some parameters overridden.
-// Zero values mean "as in the scenario".
-type Point struct {
-	Load             float64 `json:"load,omitempty"`
-	Nodes            int     `json:"nodes,omitempty"`
-	PodsPerService   int     `json:"podsPerService,omitempty"`
-	WaypointReplicas int     `json:"waypointReplicas,omitempty"`
-	WaypointScope    string  `json:"waypointScope,omitempty"`
-	WorkerThreads    int     `json:"workerThreads,omitempty"`
-	Profile          string  `json:"profile,omitempty"`
-	// Modes are run together, on the same seed, in one replication. Empty
-	// means the scenario's own modes.
-	Modes []string `json:"modes,omitempty"`
-}
-
 // set assigns a canonical value (from parseValue) to the named field.
-func (p *Point) set(name, v string) {
+func setParam(p *Point, name, v string) {
 	f, _ := strconv.ParseFloat(v, 64)
 	switch name {
 	case "load":
@@ -152,84 +123,18 @@ func (p *Point) set(name, v string) {
 	}
 }
 
-// get returns the canonical text of the named field, "" when unset.
-func (p Point) get(name string) string {
-	num := func(v float64) string {
-		if v == 0 {
-			return ""
-		}
-		return formatNumber(v)
-	}
-	switch name {
-	case "load":
-		return num(p.Load)
-	case "nodes":
-		return num(float64(p.Nodes))
-	case "podsPerService":
-		return num(float64(p.PodsPerService))
-	case "waypointReplicas":
-		return num(float64(p.WaypointReplicas))
-	case "waypointScope":
-		return p.WaypointScope
-	case "workerThreads":
-		return num(float64(p.WorkerThreads))
-	case "profile":
-		return p.Profile
-	case "mode":
-		return strings.Join(p.Modes, "/")
-	}
-	return ""
-}
-
-// Key is the canonical text of the point's parameters without its modes,
-// e.g. "load=1.5,nodes=3". A replication's seed derives from it, so every
-// mode of a replication sees the same traffic and a point keeps its seeds
-// wherever it appears in the design, whichever shard or worker runs it.
-func (p Point) Key() string {
-	var b strings.Builder
-	for _, d := range paramDefs {
-		if d.name == "mode" {
-			continue
-		}
-		if v := p.get(d.name); v != "" {
-			if b.Len() > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(d.name)
-			b.WriteByte('=')
-			b.WriteString(v)
-		}
-	}
-	return b.String()
-}
-
-// String is Key plus the modes, for messages.
-func (p Point) String() string {
-	k := p.Key()
-	if len(p.Modes) > 0 {
-		if k != "" {
-			k += ","
-		}
-		k += "mode=" + strings.Join(p.Modes, "/")
-	}
-	if k == "" {
-		return "(scenario as written)"
-	}
-	return k
-}
-
-// with returns a copy of p whose slices are not shared.
-func (p Point) clone() Point {
+// clonePoint returns a copy of p whose slices are not shared.
+func clonePoint(p Point) Point {
 	p.Modes = append([]string(nil), p.Modes...)
 	return p
 }
 
 // ParameterInfos describes every sweepable parameter in canonical order
 // (name, unit, description), e.g. for a JSON Schema of the sweep section.
-func ParameterInfos() []ParamInfo {
-	out := make([]ParamInfo, len(paramDefs))
+func ParameterInfos() []results.SweepParameter {
+	out := make([]results.SweepParameter, len(paramDefs))
 	for i, d := range paramDefs {
-		out[i] = ParamInfo{Name: d.name, Unit: d.unit, Description: d.desc}
+		out[i] = results.SweepParameter{Name: d.name, Unit: d.unit, Description: d.desc}
 		if d.kind == kindString {
 			out[i].Values = append([]string(nil), d.allowed...)
 		}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/ambientsim/ambientsim/scenarios/results"
 )
 
 // Plan is a sweep resolved against its scenario: every point, every search
@@ -11,16 +12,16 @@ import (
 // carries it, so `sweep merge` needs nothing but the shard files and can
 // check that they belong to one sweep.
 type Plan struct {
-	Scenario     string      `json:"scenario"`
-	ScenarioHash string      `json:"scenario_hash,omitempty"`  // inputs hash of the scenario
-	ToolVersion  string      `json:"tool_version,omitempty"`   // shards of different versions do not merge
-	RunDurationS float64     `json:"run_duration_s,omitempty"` // measured simulated seconds per run
-	BaseSeed     uint64      `json:"base_seed"`
-	Replications int         `json:"replications"`
-	Confidence   float64     `json:"confidence"`
-	Warmup       string      `json:"warmup"`
-	Parameters   []ParamInfo `json:"parameters"`
-	Points       []Point     `json:"points"`
+	Scenario     string                   `json:"scenario"`
+	ScenarioHash string                   `json:"scenario_hash,omitempty"`  // inputs hash of the scenario
+	ToolVersion  string                   `json:"tool_version,omitempty"`   // shards of different versions do not merge
+	RunDurationS float64                  `json:"run_duration_s,omitempty"` // measured simulated seconds per run
+	BaseSeed     uint64                   `json:"base_seed"`
+	Replications int                      `json:"replications"`
+	Confidence   float64                  `json:"confidence"`
+	Warmup       string                   `json:"warmup"`
+	Parameters   []results.SweepParameter `json:"parameters"`
+	Points       []Point                  `json:"points"`
 	// Modes are the modes the searches run; the design's, else the
 	// scenario's.
 	Modes  []string    `json:"modes,omitempty"`
@@ -84,7 +85,7 @@ func (s *Spec) Plan(o PlanOptions) (*Plan, error) {
 	if s.SLO != nil && s.SLO.Search != nil {
 		gs := groups(points, "load")
 		if at := s.SLO.Search.At; at != nil {
-			gs = []Point{at.Point.clone()}
+			gs = []Point{clonePoint(at.Point)}
 		}
 		for _, g := range gs {
 			for _, m := range p.Modes {
@@ -96,7 +97,7 @@ func (s *Spec) Plan(o PlanOptions) (*Plan, error) {
 		for _, param := range z.Parameters {
 			gs := groups(points, "load", param)
 			if z.At != nil {
-				gs = []Point{z.At.Point.clone()}
+				gs = []Point{clonePoint(z.At.Point)}
 			}
 			for _, g := range gs {
 				g.Load = z.Load
@@ -131,9 +132,9 @@ func sizes(param, mode string) bool {
 
 // costRef is the point of the cost table's reference run.
 func (p *Plan) costRef() Point {
-	ref := p.Points[0].clone()
+	ref := clonePoint(p.Points[0])
 	if p.Cost.At != nil {
-		ref = p.Cost.At.Point.clone()
+		ref = clonePoint(p.Cost.At.Point)
 		ref.Load = p.Points[0].Load
 	}
 	switch {

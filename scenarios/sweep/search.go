@@ -3,6 +3,7 @@ package sweep
 import (
 	"context"
 	"fmt"
+	"github.com/ambientsim/ambientsim/scenarios/results"
 	"math"
 )
 
@@ -55,58 +56,22 @@ func meets(verdict string, v Estimate, threshold float64) bool {
 	return verdict != Violated && v.Mean <= threshold
 }
 
-// SearchStep is one evaluated load of an SLO search.
-type SearchStep struct {
-	Load          float64  `json:"load"`
-	Value         Estimate `json:"value"` // the SLO metric (ms, or a fraction for error_rate)
-	Verdict       string   `json:"verdict"`
-	Saturated     int      `json:"saturated_runs,omitempty"` // replications that could not keep up
-	ThroughputRPS Estimate `json:"throughput_rps"`
-}
-
-// SearchResult is the largest load at which one mode meets the SLO.
-type SearchResult struct {
-	Mode string `json:"mode"`
-	At   Point  `json:"at"` // the other parameters
-	// Status: "found" (a bracket [MaxLoad, MinViolatingLoad] within the
-	// tolerance), "holds-at-max" (the SLO holds at the highest load
-	// searched), "violated-at-min" (it fails at the lowest).
-	Status string `json:"status"`
-	// MaxLoad is the largest evaluated load whose mean meets the SLO
-	// (0 when none did).
-	MaxLoad float64 `json:"max_load"`
-	// MinViolatingLoad is the smallest evaluated load whose mean misses it
-	// (0 when none did).
-	MinViolatingLoad float64 `json:"min_violating_load"`
-	// ConfidentMaxLoad is the largest evaluated load below MinViolatingLoad
-	// whose whole interval meets the SLO (0 when none).
-	ConfidentMaxLoad float64 `json:"confident_max_load"`
-	// Uncertain is true when the interval at MaxLoad or MinViolatingLoad
-	// straddles the threshold: more replications would be needed to be
-	// sure of the answer to the tolerance.
-	Uncertain bool `json:"uncertain"`
-	// ThroughputRPS is the throughput measured at MaxLoad.
-	ThroughputRPS Estimate     `json:"throughput_rps"`
-	Note          string       `json:"note"` // the answer in one sentence
-	Steps         []SearchStep `json:"steps"`
-}
-
 // searchLoad bisects the load multiplier for the largest load at which the
 // task's mode meets the SLO, assuming the SLO metric grows with load.
-func searchLoad(ctx context.Context, plan *Plan, r Runner, t Task) (*SearchResult, error) {
+func searchLoad(ctx context.Context, plan *Plan, r Runner, t Task) (*results.SLOSearchResult, error) {
 	q, slo := plan.SLO.Search, plan.SLO
-	res := &SearchResult{Mode: t.Mode, At: t.At}
-	eval := func(load float64) (SearchStep, error) {
-		p := t.At.clone()
+	res := &results.SLOSearchResult{Mode: t.Mode, At: t.At}
+	eval := func(load float64) (results.SearchStep, error) {
+		p := clonePoint(t.At)
 		p.Load = load
 		p.Modes = []string{t.Mode}
 		reps, err := evaluate(ctx, plan, r, p)
 		if err != nil {
-			return SearchStep{}, err
+			return results.SearchStep{}, err
 		}
 		j := judge(reps, 0, plan)
 		tput := column(reps, 0, func(f Figures) float64 { return f.ThroughputRPS })
-		st := SearchStep{Load: load, Value: j.Value, Verdict: j.Verdict, Saturated: j.Saturated, ThroughputRPS: MeanCI(tput, plan.Confidence)}
+		st := results.SearchStep{Load: load, Value: j.Value, Verdict: j.Verdict, Saturated: j.Saturated, ThroughputRPS: MeanCI(tput, plan.Confidence)}
 		res.Steps = append(res.Steps, st)
 		return st, nil
 	}
@@ -155,7 +120,7 @@ func searchLoad(ctx context.Context, plan *Plan, r Runner, t Task) (*SearchResul
 }
 
 // confidentMax is the largest step load below limit whose verdict is Holds.
-func confidentMax(steps []SearchStep, limit float64) float64 {
+func confidentMax(steps []results.SearchStep, limit float64) float64 {
 	best := 0.0
 	for _, s := range steps {
 		if s.Verdict == Holds && s.Load < limit && s.Load > best {
@@ -185,53 +150,25 @@ func column(reps []Replication, mi int, get func(Figures) float64) []float64 {
 	return out
 }
 
-// SizingStep is one evaluated size.
-type SizingStep struct {
-	Value     int      `json:"value"`
-	SLOValue  Estimate `json:"slo_value"`
-	Verdict   string   `json:"verdict"`
-	Saturated int      `json:"saturated_runs,omitempty"`
-}
-
-// SizingResult is the smallest value of one parameter at which one mode
-// meets the SLO at the sizing load.
-type SizingResult struct {
-	Mode      string  `json:"mode"`
-	Parameter string  `json:"parameter"` // waypointReplicas | workerThreads
-	Load      float64 `json:"load"`
-	At        Point   `json:"at"`
-	// Status: "found", or "not-met" when even sizing.max misses the SLO.
-	Status  string `json:"status"`
-	Minimal int    `json:"minimal,omitempty"`
-	// Verdict at Minimal: holds, or uncertain when its interval straddles
-	// the SLO (the next size up is then the confident answer).
-	Verdict string `json:"verdict,omitempty"`
-	// ZtunnelCPURequestCores is the ztunnel CPU request matching Minimal
-	// worker threads (one core per worker thread).
-	ZtunnelCPURequestCores float64      `json:"ztunnel_cpu_request_cores,omitempty"`
-	Note                   string       `json:"note"`
-	Steps                  []SizingStep `json:"steps"`
-}
-
 // searchSize bisects an integer parameter for the smallest value meeting the
 // SLO, assuming more replicas or threads never hurt.
-func searchSize(ctx context.Context, plan *Plan, r Runner, t Task) (*SizingResult, error) {
+func searchSize(ctx context.Context, plan *Plan, r Runner, t Task) (*results.SizingResult, error) {
 	z, slo := plan.Sizing, plan.SLO
-	res := &SizingResult{Mode: t.Mode, Parameter: t.Parameter, Load: t.At.Load, At: t.At}
-	memo := map[int]SizingStep{}
-	eval := func(v int) (SizingStep, error) {
+	res := &results.SizingResult{Mode: t.Mode, Parameter: t.Parameter, Load: t.At.Load, At: t.At}
+	memo := map[int]results.SizingStep{}
+	eval := func(v int) (results.SizingStep, error) {
 		if s, ok := memo[v]; ok {
 			return s, nil
 		}
-		p := t.At.clone()
+		p := clonePoint(t.At)
 		p.Modes = []string{t.Mode}
-		p.set(t.Parameter, formatNumber(float64(v)))
+		setParam(&p, t.Parameter, results.FormatNumber(float64(v)))
 		reps, err := evaluate(ctx, plan, r, p)
 		if err != nil {
-			return SizingStep{}, err
+			return results.SizingStep{}, err
 		}
 		j := judge(reps, 0, plan)
-		s := SizingStep{Value: v, SLOValue: j.Value, Verdict: j.Verdict, Saturated: j.Saturated}
+		s := results.SizingStep{Value: v, SLOValue: j.Value, Verdict: j.Verdict, Saturated: j.Saturated}
 		memo[v] = s
 		res.Steps = append(res.Steps, s)
 		return s, nil

@@ -3,6 +3,7 @@ package sweep
 import (
 	"errors"
 	"fmt"
+	"github.com/ambientsim/ambientsim/scenarios/results"
 	"math"
 	"reflect"
 	"sort"
@@ -265,7 +266,7 @@ func rangeValues(def paramDef, v *yaml.Node, field string) ([]string, error) {
 		if def.kind == kindInt {
 			x = math.Round(x)
 		}
-		c, err := def.parseValue(formatNumber(x))
+		c, err := def.parseValue(results.FormatNumber(x))
 		if err != nil {
 			return nil, ferr("%v", err)
 		}
@@ -296,7 +297,7 @@ func (ps *PointSpec) UnmarshalYAML(n *yaml.Node) error {
 		if !ok {
 			return &FieldError{Line: k.Line, Field: k.Value, Msg: unknownMsg("parameter", k.Value, paramNames())}
 		}
-		if ps.Point.get(k.Value) != "" {
+		if ps.Point.Get(k.Value) != "" {
 			return &FieldError{Line: k.Line, Field: k.Value, Msg: "set twice"}
 		}
 		vals, err := axisValues(def, v, k.Value)
@@ -307,7 +308,7 @@ func (ps *PointSpec) UnmarshalYAML(n *yaml.Node) error {
 			return &FieldError{Line: k.Line, Field: k.Value, Msg: "a listed point takes one value (only mode may list several)"}
 		}
 		for _, s := range vals {
-			ps.Point.set(k.Value, s)
+			setParam(&ps.Point, k.Value, s)
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"github.com/ambientsim/ambientsim/scenarios/results"
 	"math"
 	"os"
 	"path/filepath"
@@ -44,7 +45,7 @@ func studyPlan(t testing.TB, doc string) *Plan {
 	return p
 }
 
-func marshal(t testing.TB, r *Result) []byte {
+func marshal(t testing.TB, r *results.Sweep) []byte {
 	t.Helper()
 	b, err := MarshalResult(r)
 	if err != nil {
@@ -222,7 +223,7 @@ func TestSizingExact(t *testing.T) {
 	}
 	need := 1500 + math.Log(100)/0.020
 	type key struct{ mode, param string }
-	got := map[key]SizingResult{}
+	got := map[key]results.SizingResult{}
 	for _, z := range res.Sizing {
 		if z.At.Nodes == 3 {
 			got[key{z.Mode, z.Parameter}] = z
@@ -283,7 +284,7 @@ sweep:
 	// 100 pods sidecar: used 500 rps × 200 µs = 0.1 cores over 30 pods →
 	// per sidecar 1/300 core, ×1.5 < request 0.1 → 100 × 0.1 = 10 cores;
 	// memory 60 MiB × 1.5 = 87.9 MiB < 128 MiB → 100 × 0.125 GiB.
-	check := func(r CostRow, mode string, pods, nodes int, cpu, mem float64) {
+	check := func(r results.CostRow, mode string, pods, nodes int, cpu, mem float64) {
 		t.Helper()
 		if r.Mode != mode || r.Pods != pods || r.Nodes != nodes || math.Abs(r.CPUCores.Mean-cpu) > 1e-9 || math.Abs(r.MemoryGiB.Mean-mem) > 1e-9 {
 			t.Errorf("row %+v, want %s %d pods %d nodes %g cores %g GiB", r, mode, pods, nodes, cpu, mem)

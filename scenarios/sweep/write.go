@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/ambientsim/ambientsim/scenarios/results"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,16 +14,16 @@ import (
 
 // File names a sweep writes.
 const (
-	ResultFile = "sweep.json"
+	ResultFile = results.SweepFile
 	CSVFile    = "sweep.csv"
 )
 
 // ShardFile is the file name of shard i of n, e.g. shard-003-of-008.json.
 func ShardFile(i, n int) string { return fmt.Sprintf("shard-%03d-of-%03d.json", i, n) }
 
-// MarshalResult encodes a Result as sweep.json bytes (indented, with a
+// MarshalResult encodes a results.Sweep as sweep.json bytes (indented, with a
 // final newline).
-func MarshalResult(r *Result) ([]byte, error) {
+func MarshalResult(r *results.Sweep) ([]byte, error) {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encoding sweep result: %w", err)
@@ -31,7 +32,7 @@ func MarshalResult(r *Result) ([]byte, error) {
 }
 
 // WriteResult writes sweep.json and sweep.csv into dir, each atomically.
-func WriteResult(dir string, r *Result) error {
+func WriteResult(dir string, r *results.Sweep) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("creating output directory: %w", err)
 	}
@@ -131,7 +132,7 @@ func firstErr(errs ...error) error {
 
 // MarshalCSV renders one row per point and mode: the parameters, then the
 // mean and interval half-width of every figure, for spreadsheets.
-func MarshalCSV(r *Result) ([]byte, error) {
+func MarshalCSV(r *results.Sweep) ([]byte, error) {
 	var params []string
 	for _, p := range r.Parameters {
 		if p.Name != "mode" {
@@ -175,7 +176,7 @@ func MarshalCSV(r *Result) ([]byte, error) {
 		for _, m := range pt.Modes {
 			row := []string{strconv.Itoa(pt.Index)}
 			for _, p := range params {
-				row = append(row, pt.Point.get(p))
+				row = append(row, pt.Point.Get(p))
 			}
 			row = append(row, m.Mode)
 			for _, e := range []Estimate{m.P50Ms, m.P90Ms, m.P99Ms, m.P999Ms, m.MeanMs, m.ThroughputRPS, m.ErrorRate, m.MeshCPUCores, m.MeshMemoryGiB} {
@@ -183,7 +184,7 @@ func MarshalCSV(r *Result) ([]byte, error) {
 			}
 			row = append(row, strconv.Itoa(m.Saturated))
 			for _, k := range kinds {
-				ks := KindStats{}
+				ks := results.SweepKindStats{}
 				for _, c := range m.Components {
 					if c.Kind == k {
 						ks = c
