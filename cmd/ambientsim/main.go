@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/spf13/cobra"
+
 	"context"
 )
 
@@ -27,11 +29,21 @@ func main() {
 func run(ctx context.Context, args []string) int {
 	root := newRootCmd()
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	err := execute(ctx, root)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ambientsim:", err)
 	}
 	return exitCode(err)
+}
+
+// execute runs the command tree; a usage error caused by a value from the
+// environment or the config file says where that value came from.
+func execute(ctx context.Context, root *cobra.Command) error {
+	c, err := root.ExecuteContextC(ctx)
+	if c != nil {
+		err = explainOrigin(err, settingsOf(c))
+	}
+	return err
 }
 
 // exitCode maps an error from the command tree to the process exit code.

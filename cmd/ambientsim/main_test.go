@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,7 +21,10 @@ func runCLI(t *testing.T, args ...string) (stdout string, code int) {
 	root.SetOut(&out)
 	root.SetErr(&out)
 	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
+	err := execute(context.Background(), root)
+	if err != nil {
+		fmt.Fprintln(&out, "ambientsim:", err)
+	}
 	return out.String(), exitCode(err)
 }
 
@@ -97,5 +101,44 @@ func TestConfigPrecedence(t *testing.T) {
 				t.Errorf("got %q (exit %d), want %q", out, code, tt.want)
 			}
 		})
+	}
+}
+
+func TestVersionFlagAndModelVersion(t *testing.T) {
+	flag, code := runCLI(t, "--version")
+	if code != 0 {
+		t.Fatalf("--version exit %d: %s", code, flag)
+	}
+	cmd, _ := runCLI(t, "version")
+	if flag != cmd {
+		t.Errorf("--version prints %q, version prints %q", flag, cmd)
+	}
+	for _, want := range []string{"ambientsim " + Version, "model: default profile istio-1.24-published version ", "summary.json schema_version "} {
+		if !strings.Contains(cmd, want) {
+			t.Errorf("version output lacks %q:\n%s", want, cmd)
+		}
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"__complete", "run", ""}, "modes-compare"},
+		{[]string{"__complete", "sweep", ""}, "capacity"},
+		{[]string{"__complete", "scenarios", "show", ""}, "pooling"},
+		{[]string{"__complete", "paths", "x.yaml", "--format", ""}, "markdown"},
+		{[]string{"__complete", "run", "x", "--profile", ""}, "istio-1.24-published"},
+	}
+	for _, tt := range tests {
+		out, code := runCLI(t, tt.args...)
+		if code != 0 || !strings.Contains(out, tt.want+"\n") {
+			t.Errorf("%v: exit %d, output %q; want it to offer %q", tt.args, code, out, tt.want)
+		}
+	}
+	// sweep completes files (the shell's default) besides the study names.
+	if out, _ := runCLI(t, "__complete", "sweep", ""); !strings.Contains(out, ":0\n") {
+		t.Errorf("sweep completion does not fall back to files: %q", out)
 	}
 }

@@ -2,8 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"sort"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -31,26 +31,38 @@ func register(newCmd func(v *viper.Viper) *cobra.Command) {
 // newRootCmd builds the command tree. Configuration precedence is
 // flag > AMBIENTSIM_* environment variable > --config file > default.
 func newRootCmd() *cobra.Command {
+	// Settings are resolved into the flags by applySettings (config.go),
+	// which checks environment and file values; viper only reads flags.
 	v := viper.New()
-	v.SetEnvPrefix("AMBIENTSIM")
-	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_", ".", "_"))
-	v.AutomaticEnv()
 
-	var configFile string
+	var configPath string
 	root := &cobra.Command{
 		Use:           "ambientsim",
 		Short:         "Discrete-event simulator of Istio ambient and sidecar mesh topologies",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if configFile != "" {
-				v.SetConfigFile(configFile)
-				if err := v.ReadInConfig(); err != nil {
-					return usageErrorf("reading config %s: %w", configFile, err)
+			var cf *configFile
+			if configPath != "" {
+				var err error
+				if cf, err = loadConfig(configPath); err != nil {
+					return err
+				}
+				if err := checkConfigKeys(cf, flagNames(cmd.Root())); err != nil {
+					return err
 				}
 			}
-			// Bind every flag of the running command so env and config
-			// values reach it under the flag's own name.
+			for _, w := range unknownEnvWarnings(os.Environ(), flagNames(cmd.Root())) {
+				fmt.Fprintln(cmd.ErrOrStderr(), "ambientsim: warning:", w)
+			}
+			settings, err := applySettings(cmd, cf, os.LookupEnv)
+			if err != nil {
+				return err
+			}
+			cmd.SetContext(withSettings(cmd.Context(), settings))
+			// Every value now sits in its flag (marked changed when it
+			// came from the environment or the file): bind them so the
+			// commands' viper lookups read exactly those values.
 			var bindErr error
 			cmd.Flags().VisitAll(func(f *pflag.Flag) {
 				if err := v.BindPFlag(f.Name, f); err != nil && bindErr == nil {
@@ -60,7 +72,10 @@ func newRootCmd() *cobra.Command {
 			return bindErr
 		},
 	}
-	root.PersistentFlags().StringVar(&configFile, "config", "", "config file (YAML/JSON/TOML) with default flag values")
+	root.PersistentFlags().StringVar(&configPath, "config", "", "config file (YAML/JSON/TOML) with default flag values")
+	// --version prints what the version command prints.
+	root.Version = Version
+	root.SetVersionTemplate("{{versionText}}")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 
 	cmds := make([]*cobra.Command, 0, len(subcommands))
@@ -72,6 +87,7 @@ func newRootCmd() *cobra.Command {
 		c.Args = wrapArgs(c.Args)
 		root.AddCommand(c)
 	}
+	registerCompletions(root)
 	return root
 }
 

@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
@@ -36,21 +36,24 @@ random streams, and writes into --out:
 Same inputs and seed give a byte-identical summary.json.`,
 		Example: `  ambientsim run modes-compare --out /tmp/modes
   ambientsim run scenarios/library/pooling.yaml --out out/ --seed 7 --duration 10s`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeScenarios(scenarioNames),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := v.GetString("out")
 			if out == "" {
 				return usageErrorf("--out DIR is required")
 			}
-			sc, err := scenarios.Load(args[0])
+			sc, err := loadScenario(args[0])
 			if err != nil {
 				return err
 			}
-			opt := scenarios.Options{Profile: v.GetString("profile"), Command: regenCommand(cmd, args[0]), ToolVersion: Version}
-			if cmd.Flags().Changed("seed") || v.IsSet("seed") {
-				s := v.GetUint64("seed")
-				opt.Seed = &s
+			opt := scenarios.Options{Profile: v.GetString("profile"), ToolVersion: Version}
+			seed := sc.Seed
+			if cmd.Flags().Changed("seed") {
+				seed = v.GetUint64("seed")
+				opt.Seed = &seed
 			}
+			opt.Command = regenCommand(cmd, args[0], seed)
 			if d := v.GetString("duration"); d != "" {
 				t, err := models.ParseDuration(d)
 				if err != nil || t <= 0 {
@@ -62,6 +65,13 @@ Same inputs and seed give a byte-identical summary.json.`,
 			if isTerminal(os.Stderr) {
 				prog = newProgress(sc.Modes)
 				opt.Progress = prog.update
+			} else {
+				// Off a terminal: a line with the ETA every 10 s.
+				log := newProgressLog(cmd.ErrOrStderr(), "run "+sc.Name)
+				opt.Progress = func(mode string, frac float64) {
+					i := slices.Index(sc.Modes, mode)
+					log.report((float64(max(i, 0))+frac)/float64(len(sc.Modes)), fmt.Sprintf("mode %d/%d %s", i+1, len(sc.Modes), mode))
+				}
 			}
 			run, err := scenarios.ExecuteContext(cmd.Context(), sc, opt)
 			if prog != nil {
@@ -101,16 +111,12 @@ Same inputs and seed give a byte-identical summary.json.`,
 }
 
 // regenCommand is the command line that regenerates the results: the
-// scenario and the flags that change them (not where they are written, so
-// the summary does not depend on the output directory).
-func regenCommand(cmd *cobra.Command, scenario string) string {
-	parts := []string{"ambientsim", "run", scenario, "--out", "<dir>"}
-	for _, name := range []string{"seed", "profile", "duration"} {
-		if f := cmd.Flags().Lookup(name); f != nil && f.Changed {
-			parts = append(parts, "--"+name, f.Value.String())
-		}
-	}
-	return strings.Join(parts, " ")
+// scenario, the effective seed and every setting that changes them, from
+// the command line, the environment or a config file (not where they are
+// written, so the summary does not depend on the output directory).
+func regenCommand(cmd *cobra.Command, scenario string, seed uint64) string {
+	return commandLine(cmd, []string{reportQuoteArg(scenario), "--out", "<dir>"},
+		[]string{"seed", "profile", "duration"}, uintSetting("seed", seed))
 }
 
 func isTerminal(f *os.File) bool {
@@ -134,7 +140,7 @@ func newProgress(modes []string) *progress {
 	pr := &progress{p: mpb.New(mpb.WithOutput(os.Stderr), mpb.WithWidth(50), mpb.WithRenderDelay(delay)), bars: map[string]*mpb.Bar{}}
 	for _, m := range modes {
 		pr.bars[m] = pr.p.AddBar(progressTotal, mpb.PrependDecorators(decor.Name(m, decor.WC{W: 18, C: decor.DindentRight})),
-			mpb.AppendDecorators(decor.Percentage()))
+			mpb.AppendDecorators(decor.Percentage(), decor.Name("  ETA "), decor.AverageETA(decor.ET_STYLE_GO)))
 	}
 	return pr
 }

@@ -24,7 +24,7 @@ func TestRunCommand(t *testing.T) {
 	if !bytes.Equal(sa, sb) {
 		t.Error("same scenario and seed gave different summary.json in two output directories")
 	}
-	if !strings.Contains(string(sa), `"command": "ambientsim run modes-compare --out \u003cdir\u003e --seed 3 --duration 2s"`) {
+	if !strings.Contains(string(sa), `"command": "ambientsim run modes-compare --out \u003cdir\u003e --duration 2s --seed 3"`) {
 		t.Errorf("summary does not record the regenerating command")
 	}
 	for _, f := range []string{"metrics.prom", "metrics.om"} {
@@ -41,8 +41,17 @@ func TestRunUsageErrors(t *testing.T) {
 	if _, code := runCLI(t, "run", "modes-compare", "--out", t.TempDir(), "--duration", "soon"); code != 2 {
 		t.Errorf("bad --duration: exit %d, want 2", code)
 	}
-	if _, code := runCLI(t, "run", "no-such-scenario", "--out", t.TempDir()); code != 1 {
-		t.Errorf("unknown scenario: exit %d, want 1", code)
+	if _, code := runCLI(t, "run", "no-such-scenario", "--out", t.TempDir()); code != 2 {
+		t.Errorf("unknown scenario: exit %d, want 2", code)
+	}
+	if out, code := runCLI(t, "run", "modes-compar", "--out", t.TempDir()); code != 2 || !strings.Contains(out, `did you mean "modes-compare"?`) {
+		t.Errorf("misspelled scenario: exit %d, output %q; want 2 and a suggestion", code, out)
+	}
+	if out, code := runCLI(t, "sweep", "capacit", "--out", t.TempDir()); code != 2 || !strings.Contains(out, `did you mean "capacity"?`) {
+		t.Errorf("misspelled study: exit %d, output %q; want 2 and a suggestion", code, out)
+	}
+	if out, code := runCLI(t, "scenarios", "show", "poolin"); code != 2 || !strings.Contains(out, `did you mean "pooling"?`) {
+		t.Errorf("scenarios show poolin: exit %d, output %q", code, out)
 	}
 }
 

@@ -51,8 +51,9 @@ SCENARIO is a file or a built-in study (` + strings.Join(scenariorun.Library(), 
   ambientsim sweep study.yaml --out out/ --workers 2 --replications 3
   ambientsim sweep study.yaml --out shards/ --shard 3/8
   ambientsim sweep merge shards/ --out out/`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return runSweep(cmd, v, args[0]) },
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeScenarios(scenariorun.Library),
+		RunE:              func(cmd *cobra.Command, args []string) error { return runSweep(cmd, v, args[0]) },
 	}
 	f := cmd.Flags()
 	f.String("out", "", "output directory (created if missing)")
@@ -119,11 +120,14 @@ func runSweep(cmd *cobra.Command, v *viper.Viper, scenario string) error {
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	if err := checkScenarioArg(scenario, "study", scenariorun.Library()); err != nil {
+		return err
+	}
 	study, err := scenariorun.Load(scenario)
 	if err != nil {
 		return err
 	}
-	if v.IsSet("seed") {
+	if cmd.Flags().Changed("seed") {
 		s := v.GetUint64("seed")
 		study.Spec.Seed = &s
 	}
@@ -133,7 +137,7 @@ func runSweep(cmd *cobra.Command, v *viper.Viper, scenario string) error {
 		}
 		study.Spec.Replications = r
 	}
-	ropt := scenariorun.Options{Command: "ambientsim " + strings.Join(os.Args[1:], " "), ToolVersion: Version}
+	ropt := scenariorun.Options{ToolVersion: Version}
 	if d := v.GetString("duration"); d != "" {
 		t, err := models.ParseDuration(d)
 		if err != nil || t <= 0 {
@@ -145,6 +149,8 @@ func runSweep(cmd *cobra.Command, v *viper.Viper, scenario string) error {
 	if err != nil {
 		return err
 	}
+	ropt.Command = commandLine(cmd, []string{reportQuoteArg(scenario), "--out", "<dir>"},
+		[]string{"seed", "replications", "duration", "shard", "shard-count"}, uintSetting("seed", plan.BaseSeed))
 	runner, err := scenariorun.NewRunner(study, ropt)
 	if err != nil {
 		return err
@@ -156,6 +162,12 @@ func runSweep(cmd *cobra.Command, v *viper.Viper, scenario string) error {
 	if stderrIsTerminal() {
 		bar = newSweepProgress(os.Stderr)
 		opt.Progress = bar.update
+	} else {
+		// Off a terminal: a line with the ETA every 10 s.
+		log := newProgressLog(cmd.ErrOrStderr(), "sweep "+study.Scenario.Name)
+		opt.Progress = func(done, total int) {
+			log.report(float64(done)/float64(max(total, 1)), fmt.Sprintf("%d/%d tasks", done, total))
+		}
 	}
 	start := time.Now()
 	shard, err := sweep.Execute(cmd.Context(), plan, runner, opt)
@@ -264,8 +276,12 @@ CephFS, EFS, Filestore).`,
 		Example: `  ambientsim sweep plan study.yaml --shards 50 --parallelism 10 \
       --image registry.example/ambientsim:0.1.0 --pvc sweep-results > job.yaml
   kubectl apply -f job.yaml`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeScenarios(scenariorun.Library),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkScenarioArg(args[0], "study", scenariorun.Library()); err != nil {
+				return err
+			}
 			study, err := scenariorun.Load(args[0])
 			if err != nil {
 				return err
@@ -369,6 +385,9 @@ single-process run would have written (byte for byte).`,
 		Example: `  kubectl cp sims/results-reader:/results/ambientsim-sweep-capacity shards/
   ambientsim sweep merge shards/ --out out/`,
 		Args: cobra.MinimumNArgs(1),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return nil, cobra.ShellCompDirectiveFilterDirs
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := v.GetString("out")
 			if out == "" {
