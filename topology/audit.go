@@ -23,7 +23,7 @@ const (
 var FindingCodes = []string{
 	CodePolicyUnenforced, CodeL7RulesAtZtunnel, CodeWaypointBypass, CodeWaypointIdentityDenied,
 	CodePlaintextAccepted, CodeRouteWithoutWaypoint, CodeSidecarOnlyResource, CodeWaypointNotApplied, CodeNotEnrolled,
-	CodeL7RulesOnTCP, CodeServiceAliasBypass, CodeExternalPlaintextDenied, CodeRouteNotAccepted,
+	CodeL7RulesOnTCP, CodeServiceAliasBypass, CodeExternalPlaintextDenied, CodeRouteNotAccepted, CodeJWTWithoutWaypoint,
 }
 
 // Severities.
@@ -111,6 +111,19 @@ func (t *Topology) Paths() PathReport {
 				}
 				for _, sp := range s.Ports {
 					pairs = append(pairs, PathPair{Source: w, Destination: s, Port: sp.Port, Path: t.PathFrom(src, s, sp.Port)})
+				}
+			}
+		}
+		// Egress: every non-ingress source to every ServiceEntry host port.
+		for _, w := range t.Sources() {
+			if w.Ingress {
+				continue
+			}
+			src := t.PodsOf(w)[0]
+			for _, se := range t.ServiceEntries {
+				v := se.AsService()
+				for _, sp := range se.Ports {
+					pairs = append(pairs, PathPair{Source: w, Destination: v, Port: sp.Port, Path: t.EgressPath(src, se)})
 				}
 			}
 		}
@@ -248,6 +261,10 @@ func (t *Topology) Placements() []Placement {
 							pl.By = appendUnique(pl.By, wp.Instance())
 						}
 					}
+				case "ServiceEntry":
+					if se := t.ServiceEntry(ns, ref.Name); se != nil && se.Waypoint != nil {
+						pl.By = appendUnique(pl.By, se.Waypoint.Instance())
+					}
 				}
 			}
 			if len(pl.By) == 0 {
@@ -271,6 +288,7 @@ func (t *Topology) Placements() []Placement {
 		}
 		out = append(out, pl)
 	}
+	out = append(out, t.requestAuthPlacements()...)
 	for _, pa := range t.PeerAuthentications {
 		out = append(out, Placement{Kind: "PeerAuthentication", Policy: pa.ID(), By: []string{"ztunnel / sidecar of the selected pods"}, Note: "mode " + pa.Mode})
 	}
@@ -382,6 +400,7 @@ func (t *Topology) Audit() []Finding {
 	fs = append(fs, t.auditEnrolment()...)
 	fs = append(fs, t.l7OnTCP()...)
 	fs = append(fs, t.auditRouteStatus()...)
+	fs = append(fs, t.auditJWT()...)
 	t.sortFindings(fs)
 	return fs
 }
@@ -477,6 +496,8 @@ func (t *Topology) auditAuthorizationPolicies() []Finding {
 						fs = append(fs, t.bypassFindings(ap, s)...)
 					}
 					fs = append(fs, t.workloadWaypointBypass(ap, wp)...)
+				case "ServiceEntry":
+					fs = append(fs, t.egressPolicyFindings(ap, ns, ref.Name)...)
 				case "GatewayClass":
 					if ap.Namespace != t.RootNamespace || ref.Name != waypointClass {
 						fs = append(fs, Finding{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(),

@@ -767,6 +767,26 @@ func (b *builder) resolveWaypoints(wps map[string]*Waypoint) {
 		}
 		s.IngressUseWaypoint = v == "true"
 	}
+	// ServiceEntries bind like Services (waypoints.go: the object's label,
+	// then its namespace's); in ambient this is how egress goes through a
+	// waypoint.
+	for _, se := range t.ServiceEntries {
+		ns := b.nsSeen[se.Namespace]
+		name, wns := se.Labels[lblUseWaypoint], se.Labels[lblUseWaypointNS]
+		object := "ServiceEntry " + se.ID()
+		if name == "" && ns != nil {
+			name, wns = ns.Labels[lblUseWaypoint], ns.Labels[lblUseWaypointNS]
+			object = "Namespace " + se.Namespace
+		}
+		if name != "" && name != "none" {
+			w := wns
+			if w == "" {
+				w = se.Namespace
+			}
+			se.UseWaypoint = w + "/" + name
+		}
+		se.Waypoint = lookup(object, se.Namespace, name, wns, true, false)
+	}
 	for _, w := range t.Workloads {
 		ns := b.nsSeen[w.Namespace]
 		name, wns := w.Labels[lblUseWaypoint], w.Labels[lblUseWaypointNS]

@@ -259,3 +259,27 @@ func sortedLines(s string) string {
 	sort.Strings(lines)
 	return strings.Join(lines, "\n") + "\n"
 }
+
+func init() { ddExtraCommands["egress"] = ddEgress }
+
+// ddEgress: egress from=NS/WL to=NS/SERVICEENTRY
+func ddEgress(t *testing.T, top *Topology, d *datadriven.TestData) string {
+	wns, wname, _ := strings.Cut(ddArg(d, "from"), "/")
+	w := top.Workload(wns, wname)
+	if w == nil || len(top.PodsOf(w)) == 0 {
+		d.Fatalf(t, "egress: no workload with pods %q", ddArg(d, "from"))
+	}
+	sns, sname, _ := strings.Cut(ddArg(d, "to"), "/")
+	se := top.ServiceEntry(sns, sname)
+	if se == nil {
+		d.Fatalf(t, "egress: no ServiceEntry %q", ddArg(d, "to"))
+	}
+	pod := top.PodsOf(w)[0]
+	p := top.EgressPath(pod, se)
+	dec := top.EvaluateEgress(pod, se, Request{Method: ddArg(d, "method"), Path: ddArg(d, "path")})
+	verdict := "deny"
+	if dec.Allow {
+		verdict = "allow"
+	}
+	return fmt.Sprintf("path: %s\n%s by %s (policy %s): %s\n", p.String(), verdict, noneIfEmpty(dec.By), noneIfEmpty(dec.Policy), dec.Reason)
+}

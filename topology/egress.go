@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"fmt"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -26,6 +27,8 @@ type ServiceEntry struct {
 	Waypoint *Waypoint
 	// UseWaypoint is the ns/name the label asked for, resolved or not.
 	UseWaypoint string
+
+	view *Service
 }
 
 // ID returns "ns/name".
@@ -47,6 +50,63 @@ type GrantFrom struct{ Group, Kind, Namespace string }
 
 // GrantTo is a ReferenceGrant's to entry ("" Name = every object of Kind).
 type GrantTo struct{ Group, Kind, Name string }
+
+// CatExternal is the category of a path to a MESH_EXTERNAL ServiceEntry.
+const CatExternal Category = "external"
+
+// HopExternal is the last hop of a path leaving the mesh: external/<host>.
+const HopExternal = "external"
+
+// AsService returns the ServiceEntry as a path-matrix destination: a
+// Service named after its first host (ns/<host>), with its ports and
+// waypoint, selecting no pods. The same value is returned every time.
+func (s *ServiceEntry) AsService() *Service {
+	if s.view == nil {
+		s.view = &Service{Namespace: s.Namespace, Name: s.Hosts[0], Labels: s.Labels, Ports: s.Ports,
+			Waypoint: s.Waypoint, UseWaypoint: s.UseWaypoint, Type: "ServiceEntry", Source: s.Source, entry: s}
+	}
+	return s.view
+}
+
+// EgressPath returns the path from src (nil = outside the cluster) to a
+// ServiceEntry host: an ambient source's ztunnel sends it to the
+// ServiceEntry's waypoint when one is bound (the ambient egress gateway),
+// else straight out; sidecars and out-of-mesh sources go straight out
+// (sidecars do not use waypoints); the last hop is external/<host> for
+// MESH_EXTERNAL entries.
+func (t *Topology) EgressPath(src *Pod, se *ServiceEntry) Path {
+	p := Path{Category: CatExternal, Reason: "no waypoint serves the host: traffic leaves the mesh from the source's node"}
+	if src != nil {
+		if h := src.Instance(); h != "" {
+			kind := HopSidecar
+			switch {
+			case strings.HasPrefix(h, "ztunnel/"):
+				kind = HopZtunnel
+			case strings.HasPrefix(h, "gateway/"):
+				kind = HopGateway
+			}
+			p.Hops = append(p.Hops, Hop{Kind: kind, Instance: h})
+		}
+	}
+	if se.Waypoint != nil {
+		switch {
+		case src != nil && src.Mode == Ambient && !(src.Workload != nil && src.Workload.Ingress):
+			p.Waypoint = se.Waypoint
+			p.Hops = append(p.Hops, Hop{Kind: HopWaypoint, Instance: se.Waypoint.Instance()})
+			p.Reason = "the source ztunnel sends traffic for the ServiceEntry host to its waypoint (egress through the waypoint)"
+		case src != nil && src.Mode == Sidecar:
+			p.Bypass, p.Reason = true, "sidecars do not use waypoints; the sidecar sends egress straight out"
+		default:
+			p.Bypass, p.Reason = true, "an out-of-mesh source knows nothing of waypoints and connects straight to the external host"
+		}
+	}
+	if se.External() {
+		p.Hops = append(p.Hops, Hop{Kind: HopExternal, Instance: "external/" + se.Hosts[0]})
+	} else {
+		p.Category = CatMixed
+	}
+	return p
+}
 
 // ServiceEntry returns the ServiceEntry ns/name, or nil.
 func (t *Topology) ServiceEntry(ns, name string) *ServiceEntry {
@@ -139,4 +199,44 @@ func decodeReferenceGrant(d dec, o objectDoc) {
 		})
 	})
 	d.b.t.ReferenceGrants = append(d.b.t.ReferenceGrants, g)
+}
+
+// egressPolicyFindings checks a policy attached to a ServiceEntry: it is
+// enforced only by the ServiceEntry's waypoint, so it is unenforced without
+// one, and sources whose egress path skips the waypoint (sidecars,
+// out-of-mesh workloads) are not checked.
+func (t *Topology) egressPolicyFindings(ap *AuthorizationPolicy, ns, name string) []Finding {
+	se := t.ServiceEntry(ns, name)
+	if se == nil {
+		return []Finding{{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(), Destination: ns + "/" + name,
+			Message: fmt.Sprintf("AuthorizationPolicy %s targets ServiceEntry %s/%s, which does not exist (TargetNotFound): nothing enforces it", ap.ID(), ns, name),
+			Fix:     "fix spec.targetRefs to name an existing ServiceEntry"}}
+	}
+	v := se.AsService()
+	if se.Waypoint == nil {
+		return []Finding{{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(), Destination: v.ID(),
+			Message: fmt.Sprintf("AuthorizationPolicy %s targets ServiceEntry %s (%s), which is not bound to a waypoint (AncestorNotBound): egress to it is checked by nothing", ap.ID(), se.ID(), strings.Join(se.Hosts, ", ")),
+			Fix:     fmt.Sprintf("bind the ServiceEntry to a waypoint (an egress waypoint): kubectl label serviceentry -n %s %s istio.io/use-waypoint=<waypoint>", se.Namespace, se.Name)}}
+	}
+	var fs []Finding
+	for _, w := range t.Sources() {
+		if w.Ingress {
+			continue
+		}
+		pod := t.PodsOf(w)[0]
+		p := t.EgressPath(pod, se)
+		if !p.Bypass {
+			continue
+		}
+		port := 0
+		if len(se.Ports) > 0 {
+			port = se.Ports[0].Port
+		}
+		fs = append(fs, Finding{Code: CodeWaypointBypass, Severity: SevHigh, Policy: ap.ID(), Source: w.ID(), Destination: v.ID(),
+			Message: fmt.Sprintf("AuthorizationPolicy %s on ServiceEntry %s is enforced only by waypoint %s, but %s (%s) sends egress to %s without it",
+				ap.ID(), se.ID(), se.Waypoint.ID(), w.ID(), w.Mode, se.Hosts[0]),
+			Proof: proof(w, v, port, p),
+			Fix:   fmt.Sprintf("enrol %s in ambient so its ztunnel uses the egress waypoint, and block direct egress (NetworkPolicy egress rules)", w.ID())})
+	}
+	return fs
 }

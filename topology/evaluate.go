@@ -681,8 +681,14 @@ func (t *Topology) buildPolicyIndex(ix *index) *policyIndex {
 						addBoth(&pi.waypoint[wp].gw, c)
 					}
 				}
-			case "Service":
+			case "Service", "ServiceEntry":
 				s := ix.services[ns+"/"+ref.Name]
+				if ref.Kind == "ServiceEntry" {
+					s = nil
+					if se := t.ServiceEntry(ns, ref.Name); se != nil {
+						s = se.AsService()
+					}
+				}
 				if s == nil || s.Waypoint == nil {
 					continue
 				}
@@ -811,6 +817,27 @@ func (t *Topology) Evaluate(src *Pod, dst *Pod, viaWaypoint *Waypoint, port int,
 		pr.ns, pr.sa, pr.hasID = viaWaypoint.Namespace, viaWaypoint.Name, true
 	}
 	return t.evalDestination(pi, &pr, l3, dst, port)
+}
+
+// EvaluateEgress decides a request from src to a ServiceEntry host: the
+// ServiceEntry's waypoint enforces its targetRefs policies (and its
+// Gateway's) when the path goes through it; otherwise no proxy of the mesh
+// checks egress and the request leaves.
+func (t *Topology) EvaluateEgress(src *Pod, se *ServiceEntry, req Request) Decision {
+	ix := t.index()
+	p := t.EgressPath(src, se)
+	if p.Waypoint == nil {
+		return Decision{Allow: true, Reason: "no waypoint on the egress path: nothing in the mesh checks it"}
+	}
+	req.Service = se.AsService()
+	pr := peer{req: &req}
+	if src != nil {
+		pr.ip, pr.principal, pr.ns, pr.sa, pr.hasID = src.addr, principalOf(t.TrustDomain, src.Namespace, src.ServiceAccount), src.Namespace, src.ServiceAccount, true
+	}
+	if len(se.Ports) > 0 {
+		pr.port = se.Ports[0].Port
+	}
+	return t.evalWaypoint(ix.pol, p.Waypoint, nil, &pr, &req)
 }
 
 // evalDestination runs the NetworkPolicy and the destination proxy's checks

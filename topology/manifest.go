@@ -488,6 +488,8 @@ func (b *builder) kindDecoder(group, kind string) (func(dec, objectDoc), []strin
 		return decodeReferenceGrant, []string{"v1", "v1beta1", "v1alpha2"}
 	case "security.istio.io/AuthorizationPolicy":
 		return decodeAuthorizationPolicy, []string{"v1", "v1beta1"}
+	case "security.istio.io/RequestAuthentication":
+		return decodeRequestAuthentication, []string{"v1", "v1beta1"}
 	case "security.istio.io/PeerAuthentication":
 		return decodePeerAuthentication, []string{"v1", "v1beta1"}
 	case "networking.k8s.io/NetworkPolicy":

@@ -63,21 +63,22 @@ type Topology struct {
 	TrustDomain   string // e.g. cluster.local
 	RootNamespace string // mesh-wide policies live here (istio-system)
 
-	Nodes                 []*Node
-	Namespaces            []*Namespace
-	Workloads             []*Workload
-	Pods                  []*Pod
-	Services              []*Service
-	Waypoints             []*Waypoint
-	AuthorizationPolicies []*AuthorizationPolicy
-	PeerAuthentications   []*PeerAuthentication
-	NetworkPolicies       []*NetworkPolicy
-	Routes                []*Route           // HTTPRoute / GRPCRoute
-	SidecarResources      []*SidecarResource // VirtualService / DestinationRule / EnvoyFilter (recognised, flagged)
-	Gateways              []*Gateway         // every Gateway object, waypoint or not
-	ServiceEntries        []*ServiceEntry
-	ReferenceGrants       []*ReferenceGrant
-	Calls                 []*Call // call-graph edges (compact spec); may be empty
+	Nodes                  []*Node
+	Namespaces             []*Namespace
+	Workloads              []*Workload
+	Pods                   []*Pod
+	Services               []*Service
+	Waypoints              []*Waypoint
+	AuthorizationPolicies  []*AuthorizationPolicy
+	PeerAuthentications    []*PeerAuthentication
+	NetworkPolicies        []*NetworkPolicy
+	Routes                 []*Route           // HTTPRoute / GRPCRoute
+	SidecarResources       []*SidecarResource // VirtualService / DestinationRule / EnvoyFilter (recognised, flagged)
+	Gateways               []*Gateway         // every Gateway object, waypoint or not
+	ServiceEntries         []*ServiceEntry
+	RequestAuthentications []*RequestAuthentication
+	ReferenceGrants        []*ReferenceGrant
+	Calls                  []*Call // call-graph edges (compact spec); may be empty
 
 	// WaypointIssues records use-waypoint labels that did not apply
 	// (missing or mismatched Gateway), found while resolving.
@@ -175,9 +176,15 @@ type Service struct {
 	Waypoint           *Waypoint // resolved service waypoint (for service/all), nil if none
 	UseWaypoint        string    // the use-waypoint it asked for (ns/name), resolved or not
 	IngressUseWaypoint bool      // istio.io/ingress-use-waypoint=true on the Service or its Namespace
-	Type               string    // ClusterIP (default) | NodePort | LoadBalancer | ExternalName
+	Type               string    // ClusterIP (default) | NodePort | LoadBalancer | ExternalName; "ServiceEntry" for AsService
 	Source             string
+
+	entry *ServiceEntry // set on a ServiceEntry's AsService view
 }
+
+// Entry returns the ServiceEntry a path-matrix destination stands for, or
+// nil for a Kubernetes Service.
+func (s *Service) Entry() *ServiceEntry { return s.entry }
 
 // Exposed reports whether clients outside the cluster reach the Service
 // directly (type LoadBalancer or NodePort).
