@@ -10,7 +10,8 @@ import (
 // FuzzParseManifests: any input either loads or fails with an error that
 // names the file; it never panics, and a loaded topology answers queries.
 func FuzzParseManifests(f *testing.F) {
-	for _, dir := range []string{"testdata/payments", "testdata/coverage", "testdata/loader"} {
+	for _, dir := range []string{"testdata/payments", "testdata/coverage", "testdata/loader", "testdata/semantics",
+		"testdata/upstream/istio", "testdata/upstream/overlays/egress", "testdata/upstream/overlays/scenarios"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
 		for _, file := range files {
 			if data, err := os.ReadFile(file); err == nil {
@@ -31,6 +32,12 @@ func FuzzParseManifests(f *testing.F) {
 		}
 		top.Paths()
 		top.Placements()
+		for _, s := range top.Services {
+			top.RouteTable(RouteParent{Kind: "Service", Namespace: s.Namespace, Name: s.Name}).Match(RouteRequest{Method: "GET", Path: "/a?b=c"})
+		}
+		for _, g := range top.Gateways {
+			top.RouteTable(RouteParent{Kind: "Gateway", Namespace: g.Namespace, Name: g.Name}).Match(RouteRequest{Method: "GET", Path: "/"})
+		}
 	})
 }
 
