@@ -36,10 +36,18 @@
 // Parse validates it strictly with sweep.DecodeSpec and SweepSpec returns
 // it; Execute ignores it, so `ambientsim run study.yaml` runs the scenario
 // as written. For sweeps, Options.BatchInterval records each mode's batch
-// means of end-to-end latency from t = 0 (Run.Series, for MSER-5),
-// Options.Tune changes the loaded profile in memory (e.g. ztunnel worker
-// threads), and ExecuteContext stops within one simulated second of its
-// context being cancelled (Ctrl-C).
+// means of end-to-end latency from t = 0 (Run.Series, for MSER-5), and
+// ExecuteContext stops within one simulated second of its context being
+// cancelled (Ctrl-C). A sweep point is a typed change: Scenario.WithPoint
+// returns the scenario with the point applied and validated as a file is
+// (point.go); LoadStudy/ParseStudy read a study (a scenario with a sweep
+// section, built-in ones included, see Studies) and StudyRunner runs its
+// points for the engine in scenarios/sweep (study.go, study_run.go).
+//
+// compile.go is the one place a scenario becomes a models.Config. The
+// scenario's traffic owns every edge's offered rate (the topology.spec
+// call's rate, overridden by traffic.defaults.rate, overridden by the last
+// matching traffic edge; times a sweep point's load).
 //
 // summary.json also carries the scenario's slo: (p99, error_ratio,
 // latency), the ambient readiness checklist (topology.Readiness) and the

@@ -6,7 +6,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/ambientsim/ambientsim/models"
 	"github.com/ambientsim/ambientsim/scenarios"
 	"github.com/ambientsim/ambientsim/sim"
 )
@@ -43,7 +42,6 @@ sweep:
 	defer stop()
 	run, err := scenarios.ExecuteContext(ctx, sc, scenarios.Options{
 		BatchInterval: 100 * sim.Millisecond,
-		Tune:          func(p *models.Profile) { p.Ztunnel.WorkerThreads.Value = 4 },
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -10,32 +10,6 @@ import (
 	"github.com/ambientsim/ambientsim/topology"
 )
 
-// failureConfig adds the scenario's failures and retry settings to a
-// design's model configuration.
-func (sc *Scenario) failureConfig(cfg *models.Config, top *topology.Topology) error {
-	cfg.ProxyRetries = 2 // Istio's default retry policy on L7 proxies
-	if sc.Mesh.ProxyRetries != nil {
-		cfg.ProxyRetries = *sc.Mesh.ProxyRetries
-	}
-	cfg.RetryBudget = sc.Mesh.RetryBudget
-	if sc.Mesh.TrafficDistribution == "PreferClose" {
-		cfg.PreferClose = true
-	}
-	if cfg.WaypointAutoscale == nil {
-		cfg.WaypointAutoscale = sc.Mesh.WaypointAutoscale.model()
-	}
-	if !sc.hasSimFailures() {
-		return nil
-	}
-	fs, err := sc.modelFailures(top, cfg.Warmup, -1)
-	if err != nil {
-		return err
-	}
-	cfg.Failures = fs
-	cfg.Series = true
-	return nil
-}
-
 // blastResults runs the design without failures and, when there are
 // several, with each failure alone, and returns every failure's blast
 // radius in the design. all is the run with every failure.
@@ -126,7 +100,7 @@ func (sc *Scenario) BuildDesign(w WhatIfSpec) (*topology.Topology, string, error
 		t, err := sc.BuildTopology(mode)
 		return t, mode, err
 	}
-	sp, err := topology.DecodeSpec(sc.file, &sc.Topology.Spec)
+	sp, err := sc.decodeSpec()
 	if err != nil {
 		return nil, "", err
 	}
@@ -184,19 +158,9 @@ func (sc *Scenario) whatIfs(ctx context.Context, first *designRun, prof *models.
 		if err != nil {
 			return nil, nil, fmt.Errorf("what-if %s: %w", w.Name, err)
 		}
-		cfg, err := sc.modelConfig(top, prof, mode, seed, dur, warm)
+		cfg, err := sc.compileDesign(w, top, prof, mode, seed, dur, warm)
 		if err != nil {
 			return nil, nil, err
-		}
-		cfg.SnapshotInterval = 0
-		if w.WaypointAutoscale != nil {
-			cfg.WaypointAutoscale = w.WaypointAutoscale.model()
-		}
-		if err := sc.failureConfig(&cfg, top); err != nil {
-			return nil, nil, err
-		}
-		if w.TrafficDistribution == "PreferClose" {
-			cfg.PreferClose = true
 		}
 		mesh, err := models.NewMesh(cfg)
 		if err != nil {

@@ -424,13 +424,13 @@ func TestFailureDeterministic(t *testing.T) {
 // numbers).
 func TestFailureAfterEndChangesNothing(t *testing.T) {
 	sc := loadLib(t, "ztunnel-node-failure")
-	sc.WhatIf = nil
+	sc.WhatIf, sc.Failures = nil, nil
 	top, err := sc.BuildTopology(ModeAmbient)
 	if err != nil {
 		t.Fatal(err)
 	}
 	prof, _ := models.LoadProfile(sc.Profile)
-	cfg, err := sc.modelConfig(top, prof, ModeAmbient, 1, sc.Duration.T(), sc.Warmup.T())
+	cfg, err := sc.compile(top, prof, ModeAmbient, 1, sc.Duration.T(), sc.Warmup.T())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/ambientsim/ambientsim/scenarios/sweep"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ambientsim/ambientsim/models"
 	"github.com/ambientsim/ambientsim/sim"
 )
 
@@ -134,9 +134,9 @@ func TestExecuteContext(t *testing.T) {
 	}
 }
 
-// TestTune: Options.Tune changes the profile the run uses and the inputs
-// hash, not the recorded profile name.
-func TestTune(t *testing.T) {
+// TestWorkerThreadsPoint: a sweep point's workerThreads changes the
+// profile the run uses and the inputs hash, not the recorded profile name.
+func TestWorkerThreadsPoint(t *testing.T) {
 	sc, err := Load("testdata/small.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +145,11 @@ func TestTune(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tuned, err := Execute(sc, Options{Tune: func(p *models.Profile) { p.Ztunnel.WorkerThreads.Value = 9 }})
+	tunedSc, err := sc.WithPoint(sweep.Point{WorkerThreads: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tuned, err := Execute(tunedSc, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ var libraryFS embed.FS
 type LibraryEntry struct {
 	Name        string
 	Description string
+	Study       bool // it has a sweep: section (run it with ambientsim sweep NAME)
 }
 
 // Library lists the built-in scenarios, sorted by name.
@@ -36,6 +37,7 @@ func Library() []LibraryEntry {
 		if data, err := libraryFS.ReadFile("library/" + e.Name()); err == nil {
 			if s, err := Parse("library/"+e.Name(), data); err == nil {
 				le.Description = s.Description
+				le.Study = s.SweepSpec() != nil
 			}
 		}
 		out = append(out, le)
@@ -49,6 +51,12 @@ func Library() []LibraryEntry {
 func libraryFile(name string) ([]byte, error) {
 	base := strings.TrimSuffix(path.Base(strings.ReplaceAll(name, `\`, "/")), ".yaml")
 	return libraryFS.ReadFile("library/" + base + ".yaml")
+}
+
+// libraryName is the file name a built-in scenario is parsed under
+// ("library/modes-compare.yaml").
+func libraryName(name string) string {
+	return "library/" + strings.TrimSuffix(path.Base(strings.ReplaceAll(name, `\`, "/")), ".yaml") + ".yaml"
 }
 
 // LibraryFile returns a built-in scenario's YAML by name.

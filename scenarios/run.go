@@ -6,12 +6,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/ambientsim/ambientsim/models"
 	"github.com/ambientsim/ambientsim/scenarios/results"
@@ -35,10 +32,6 @@ type Options struct {
 	// of successful requests per interval of simulated time from t = 0,
 	// warm-up included, in Run.Series (for MSER-5 warm-up detection).
 	BatchInterval sim.Time
-	// Tune, if set, changes the loaded profile before the run (e.g. a
-	// sweep's ztunnel worker threads). The inputs hash then covers the
-	// tuned profile; the recorded profile name stays the original's.
-	Tune func(*models.Profile)
 }
 
 // Run is one scenario run: the summary and, per mode, the raw results.
@@ -78,14 +71,8 @@ func ExecuteContext(ctx context.Context, sc *Scenario, opt Options) (*Run, error
 	if err != nil {
 		return nil, err
 	}
-	if opt.Tune != nil {
-		opt.Tune(prof)
-		// The hash must tell tuned runs apart: hash the tuned profile.
-		raw, err := yaml.Marshal(prof)
-		if err != nil {
-			return nil, fmt.Errorf("tuned profile %s: %w", prof.Name, err)
-		}
-		prof.Raw = raw
+	if err := sc.tuneProfile(prof); err != nil {
+		return nil, err
 	}
 	seed := sc.Seed
 	if opt.Seed != nil {
@@ -121,11 +108,8 @@ func ExecuteContext(ctx context.Context, sc *Scenario, opt Options) (*Run, error
 		if shown == nil || (len(shown.Waypoints) == 0 && len(top.Waypoints) > 0) {
 			shown = top
 		}
-		cfg, err := sc.modelConfig(top, prof, mode, seed, dur, warm)
+		cfg, err := sc.compile(top, prof, mode, seed, dur, warm)
 		if err != nil {
-			return nil, err
-		}
-		if err := sc.failureConfig(&cfg, top); err != nil {
 			return nil, err
 		}
 		if opt.Progress != nil {
@@ -217,6 +201,10 @@ func inputsHash(sc *Scenario, prof *models.Profile) (string, error) {
 		}
 	}
 	h.Write(prof.Raw)
+	if k := sc.point.String(); sc.point.Key() != "" || len(sc.point.Modes) > 0 {
+		h.Write([]byte{0})
+		h.Write([]byte(k)) // a sweep point's changes are not in the file
+	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
@@ -257,7 +245,7 @@ func (sc *Scenario) BuildTopology(mode string) (*topology.Topology, error) {
 		}
 		return t, sc.addTrafficCalls(t)
 	}
-	sp, err := topology.DecodeSpec(sc.file, &sc.Topology.Spec)
+	sp, err := sc.decodeSpec()
 	if err != nil {
 		return nil, err
 	}
@@ -308,7 +296,8 @@ func (sc *Scenario) addTrafficCalls(t *topology.Topology) error {
 		if len(to.Ports) > 0 {
 			port = to.Ports[0].Port
 		}
-		t.Calls = append(t.Calls, &topology.Call{From: from, To: to, Port: port, RateRPS: *e.Rate})
+		// The rate stays the scenario's: compile gives it to the model.
+		t.Calls = append(t.Calls, &topology.Call{From: from, To: to, Port: port})
 	}
 	return nil
 }
@@ -346,139 +335,6 @@ func applyMode(sp *topology.Spec, mode string, wpReplicas int) {
 			ns.Waypoint = &topology.WaypointSpec{Scope: "namespace", Replicas: max(wpReplicas, 1)}
 		}
 	}
-}
-
-func matchGlob(pattern, s string) bool {
-	if pattern == "" || pattern == "*" {
-		return true
-	}
-	ok, err := path.Match(pattern, s)
-	return err == nil && ok
-}
-
-func protocolOf(s string) models.Protocol {
-	switch s {
-	case "http2":
-		return models.HTTP2
-	case "grpc":
-		return models.GRPC
-	case "tcp":
-		return models.TCP
-	}
-	return models.HTTP1
-}
-
-// modelConfig resolves the scenario's traffic against a topology.
-func (sc *Scenario) modelConfig(top *topology.Topology, prof *models.Profile, mode string, seed uint64, dur, warm sim.Time) (models.Config, error) {
-	cfg := models.Config{Topology: top, Profile: prof, Mode: mode, Seed: seed, Duration: dur, Warmup: warm,
-		SidecarScope: sc.Mesh.SidecarScope, ConfigChangesPerMinute: sc.Mesh.ConfigChangesPerMinute,
-		Apps: map[*topology.Workload]models.AppConfig{}}
-	if sc.OpenMetricsEnabled() {
-		cfg.SnapshotInterval = sc.Interval()
-	}
-	if err := sc.hostConfig(&cfg, top); err != nil {
-		return cfg, err
-	}
-	serves := map[*topology.Workload]bool{}
-	for _, c := range top.Calls {
-		for _, s := range top.Services {
-			if s == c.To {
-				for _, p := range top.EndpointsOf(s) {
-					if p.Workload != nil {
-						serves[p.Workload] = true
-					}
-				}
-			}
-		}
-	}
-	for _, c := range top.Calls {
-		if c.From == nil || c.To == nil {
-			continue
-		}
-		e := models.EdgeConfig{Call: c, Rate: c.RateRPS, Pool: 4, KeepAlive: true}
-		if serves[c.From] {
-			e.FanOut = 1
-		}
-		apply := func(t *EdgeTraffic) {
-			if t.Rate != nil {
-				e.Rate = *t.Rate
-			}
-			if t.Arrival != "" {
-				e.Arrival = t.Arrival
-			}
-			if t.On > 0 {
-				e.On = t.On.T()
-			}
-			if t.Off > 0 {
-				e.Off = t.Off.T()
-			}
-			if t.ArrivalStream != "" {
-				e.ArrivalStream = t.ArrivalStream
-			}
-			if t.FanOut != nil {
-				e.FanOut = *t.FanOut
-			}
-			if t.Protocol != "" {
-				e.Protocol = protocolOf(t.Protocol)
-			}
-			switch t.Connections {
-			case "keep-alive":
-				e.KeepAlive = true
-			case "per-request":
-				e.KeepAlive = false
-			}
-			if t.Pool > 0 {
-				e.Pool = t.Pool
-			}
-			if t.RequestSize != nil {
-				e.ReqSize = t.RequestSize.Spec
-			}
-			if t.ResponseSize != nil {
-				e.RespSize = t.ResponseSize.Spec
-			}
-			if t.LoadBalancing != "" {
-				e.LB = t.LoadBalancing
-			}
-			if t.Timeout > 0 {
-				e.Timeout = t.Timeout.T()
-			}
-			if t.Retries != nil {
-				e.Retries = *t.Retries
-			}
-			if t.Method != "" {
-				e.Method = t.Method
-			}
-			if t.Path != "" {
-				e.Path = t.Path
-			}
-		}
-		apply(&sc.Traffic.Defaults)
-		for i := range sc.Traffic.Edges {
-			t := &sc.Traffic.Edges[i]
-			if matchGlob(t.From, c.From.ID()) && matchGlob(t.To, c.To.ID()) {
-				apply(t)
-			}
-		}
-		if e.Arrival == models.ArrivalOnOff && e.Rate > 0 && (e.On <= 0 || e.Off <= 0) {
-			return cfg, &FieldError{File: sc.file, Field: "traffic", Msg: fmt.Sprintf("edge %s -> %s: on-off arrivals need on_period and off_period, e.g. on_period: 2s, off_period: 8s", c.From.ID(), c.To.ID())}
-		}
-		cfg.Edges = append(cfg.Edges, e)
-	}
-	for _, w := range top.Workloads {
-		var ac models.AppConfig
-		for _, a := range sc.Apps {
-			if matchGlob(a.Workload, w.ID()) {
-				if a.ServiceTime != nil {
-					ac.ServiceTime = a.ServiceTime.Spec
-				}
-				if a.Concurrency > 0 {
-					ac.Concurrency = a.Concurrency
-				}
-			}
-		}
-		cfg.Apps[w] = ac
-	}
-	return cfg, nil
 }
 
 // OpenMetricsEnabled reports whether metrics.om is written.
@@ -569,40 +425,6 @@ func assumptions(sc *Scenario, prof *models.Profile) []string {
 // built-in name.
 func isFile(name string) bool {
 	return strings.ContainsAny(name, `/\`) || strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
-}
-
-// hostConfig passes topology.hosts to the model, checking each node
-// exists in the topology the scenario built.
-func (sc *Scenario) hostConfig(cfg *models.Config, top *topology.Topology) error {
-	have := map[string]bool{}
-	for _, n := range top.Nodes {
-		have[n.Name] = true
-	}
-	for _, p := range top.Pods {
-		have[p.Node] = true
-	}
-	for i, h := range sc.Topology.Hosts {
-		for j, n := range h.Nodes {
-			if !have[n] {
-				field := fmt.Sprintf("topology.hosts[%d].nodes[%d]", i, j)
-				var doc yaml.Node
-				_ = yaml.Unmarshal(sc.raw, &doc) // it parsed once already
-				return &FieldError{File: sc.file, Line: lineOf(&doc, field), Field: field,
-					Msg: fmt.Sprintf("host %q: node %q is not in the topology (its nodes: %s)", h.Name, n, strings.Join(sortedNodeNames(have), ", "))}
-			}
-		}
-		cfg.Hosts = append(cfg.Hosts, models.HostConfig{Name: h.Name, Cores: h.Cores, Nodes: h.Nodes})
-	}
-	return nil
-}
-
-func sortedNodeNames(set map[string]bool) []string {
-	out := make([]string, 0, len(set))
-	for n := range set {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // edgeRates is the measured calls per second per call-graph edge in the

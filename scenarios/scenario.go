@@ -68,6 +68,8 @@ type Scenario struct {
 	raw      []byte
 	spec     *topology.Spec
 	embedded bool // from the built-in library
+	// point is the sweep point applied by WithPoint (zero: as written).
+	point sweep.Point
 }
 
 // Topology names the cluster: a generative spec inline, or manifests.
@@ -185,7 +187,7 @@ func Load(nameOrPath string) (*Scenario, error) {
 	data, err := os.ReadFile(nameOrPath)
 	if err != nil {
 		if lib, lerr := libraryFile(nameOrPath); lerr == nil {
-			sc, err := Parse("library/"+strings.TrimSuffix(filepath.Base(nameOrPath), ".yaml")+".yaml", lib)
+			sc, err := Parse(libraryName(nameOrPath), lib)
 			if sc != nil {
 				sc.embedded = true
 			}
@@ -202,19 +204,11 @@ func Load(nameOrPath string) (*Scenario, error) {
 // Parse decodes a scenario strictly: an unknown or misspelt field is an
 // error naming the file, line and field, with the closest valid name.
 func Parse(filename string, data []byte) (*Scenario, error) {
-	var doc yaml.Node
-	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
-		return nil, fileErr(filename, err)
-	}
-	if err := checkKnown(filename, &doc, reflect.TypeOf(Scenario{}), ""); err != nil {
+	s, doc, err := decode(filename, data)
+	if err != nil {
 		return nil, err
 	}
-	var s Scenario
-	if err := doc.Decode(&s); err != nil {
-		return nil, fileErr(filename, err)
-	}
-	s.file, s.raw = filename, data
-	if err := s.validate(&doc); err != nil {
+	if err := s.validate(doc); err != nil {
 		return nil, err
 	}
 	if s.Sweep.Kind != 0 {
@@ -224,7 +218,24 @@ func Parse(filename string, data []byte) (*Scenario, error) {
 		}
 		s.sweep = sp
 	}
-	return &s, nil
+	return s, nil
+}
+
+// decode reads a scenario document strictly, without validating it.
+func decode(filename string, data []byte) (*Scenario, *yaml.Node, error) {
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+		return nil, nil, fileErr(filename, err)
+	}
+	if err := checkKnown(filename, &doc, reflect.TypeOf(Scenario{}), ""); err != nil {
+		return nil, nil, err
+	}
+	var s Scenario
+	if err := doc.Decode(&s); err != nil {
+		return nil, nil, fileErr(filename, err)
+	}
+	s.file, s.raw = filename, data
+	return &s, &doc, nil
 }
 
 // SweepSpec is the decoded `sweep:` section, or nil when the scenario has

@@ -12,7 +12,7 @@ import (
 // plain scenario (the sweep: section is validated, then ignored), and
 // `ambientsim schema` describes the sweep section.
 func TestRunAcceptsSweepStudy(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "scenarios", "sweep", "scenariorun", "library", "capacity.yaml"))
+	data, err := os.ReadFile(filepath.Join("..", "..", "scenarios", "library", "capacity.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

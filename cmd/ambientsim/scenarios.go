@@ -23,12 +23,16 @@ func newScenariosCmd(_ *viper.Viper) *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the built-in scenarios with one-line descriptions",
-		Long:  "List prints the built-in scenarios; run one by name: ambientsim run NAME --out DIR.",
+		Long:  "List prints the built-in scenarios; run one by name: ambientsim run NAME --out DIR.\nStudies (scenarios with a sweep: section) run with: ambientsim sweep NAME --out DIR.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			for _, e := range scenarios.Library() {
-				fmt.Fprintf(w, "%s\t%s\n", e.Name, e.Description)
+				desc := e.Description
+				if e.Study {
+					desc += " (study: ambientsim sweep " + e.Name + ")"
+				}
+				fmt.Fprintf(w, "%s\t%s\n", e.Name, desc)
 			}
 			return w.Flush()
 		},

@@ -17,9 +17,9 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/ambientsim/ambientsim/models"
+	"github.com/ambientsim/ambientsim/scenarios"
 	"github.com/ambientsim/ambientsim/scenarios/sweep"
 	"github.com/ambientsim/ambientsim/scenarios/sweep/kubejob"
-	"github.com/ambientsim/ambientsim/scenarios/sweep/scenariorun"
 )
 
 func init() { register(newSweepCmd) }
@@ -46,13 +46,13 @@ the environment, as in a Kubernetes Indexed Job) only every N-th work unit
 runs and a shard-III-of-NNN.json is written instead; "sweep merge" turns the
 shard files into the sweep.json a single run would have written.
 
-SCENARIO is a file or a built-in study (` + strings.Join(scenariorun.Library(), ", ") + `).`,
+SCENARIO is a file or a built-in study (` + strings.Join(scenarios.Studies(), ", ") + `).`,
 		Example: `  ambientsim sweep capacity --out out/capacity
   ambientsim sweep study.yaml --out out/ --workers 2 --replications 3
   ambientsim sweep study.yaml --out shards/ --shard 3/8
   ambientsim sweep merge shards/ --out out/`,
 		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: completeScenarios(scenariorun.Library),
+		ValidArgsFunction: completeScenarios(scenarios.Studies),
 		RunE:              func(cmd *cobra.Command, args []string) error { return runSweep(cmd, v, args[0]) },
 	}
 	f := cmd.Flags()
@@ -120,10 +120,10 @@ func runSweep(cmd *cobra.Command, v *viper.Viper, scenario string) error {
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	if err := checkScenarioArg(scenario, "study", scenariorun.Library()); err != nil {
+	if err := checkScenarioArg(scenario, "study", scenarios.Studies()); err != nil {
 		return err
 	}
-	study, err := scenariorun.Load(scenario)
+	study, err := scenarios.LoadStudy(scenario)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func runSweep(cmd *cobra.Command, v *viper.Viper, scenario string) error {
 		}
 		study.Spec.Replications = r
 	}
-	ropt := scenariorun.Options{ToolVersion: Version}
+	ropt := scenarios.StudyOptions{ToolVersion: Version}
 	if d := v.GetString("duration"); d != "" {
 		t, err := models.ParseDuration(d)
 		if err != nil || t <= 0 {
@@ -151,11 +151,7 @@ func runSweep(cmd *cobra.Command, v *viper.Viper, scenario string) error {
 	}
 	ropt.Command = commandLine(cmd, []string{reportQuoteArg(scenario), "--out", "<dir>"},
 		[]string{"seed", "replications", "duration", "shard", "shard-count"}, uintSetting("seed", plan.BaseSeed))
-	runner, err := scenariorun.NewRunner(study, ropt)
-	if err != nil {
-		return err
-	}
-	defer runner.Close()
+	runner := scenarios.NewStudyRunner(study, ropt)
 
 	opt := sweep.Options{Workers: workers, Shard: index, Shards: shards}
 	var bar *sweepProgress
@@ -277,16 +273,16 @@ CephFS, EFS, Filestore).`,
       --image registry.example/ambientsim:0.1.0 --pvc sweep-results > job.yaml
   kubectl apply -f job.yaml`,
 		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: completeScenarios(scenariorun.Library),
+		ValidArgsFunction: completeScenarios(scenarios.Studies),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkScenarioArg(args[0], "study", scenariorun.Library()); err != nil {
+			if err := checkScenarioArg(args[0], "study", scenarios.Studies()); err != nil {
 				return err
 			}
-			study, err := scenariorun.Load(args[0])
+			study, err := scenarios.LoadStudy(args[0])
 			if err != nil {
 				return err
 			}
-			plan, err := study.Plan(scenariorun.Options{ToolVersion: Version})
+			plan, err := study.Plan(scenarios.StudyOptions{ToolVersion: Version})
 			if err != nil {
 				return err
 			}

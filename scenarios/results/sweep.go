@@ -57,11 +57,11 @@ type SweepMetric struct {
 
 // SweepPointResult is one design point.
 type SweepPointResult struct {
-	Index      int              `json:"index"`
+	Index int              `json:"index"`
 	Point SweepPoint       `json:"params"`
-	Key        string           `json:"key"`   // canonical parameters, the seed's input
-	Seeds      []uint64         `json:"seeds"` // one per replication, shared by all modes
-	Modes      []SweepModeStats `json:"modes"`
+	Key   string           `json:"key"`   // canonical parameters, the seed's input
+	Seeds []uint64         `json:"seeds"` // one per replication, shared by all modes
+	Modes []SweepModeStats `json:"modes"`
 	// Differences are paired (mode − first mode) per replication: with
 	// common random numbers their intervals are much narrower than the
 	// difference of two independent intervals.

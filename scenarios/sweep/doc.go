@@ -20,8 +20,8 @@
 //	  sizing: {load: 8, parameters: [waypointReplicas, workerThreads]}
 //	  cost: {headroom: 1.3, pods: [100, 1000, 10000, 100000]}
 //
-// and run it (package scenariorun supplies the Runner that simulates a
-// point; any Runner will do, which is how this package is tested):
+// and run it (scenarios.StudyRunner is the Runner that simulates a point;
+// any Runner will do, which is how this package is tested):
 //
 //	spec, err := sweep.DecodeSpec("study.yaml", sweepNode)
 //	plan, err := spec.Plan(sweep.PlanOptions{Scenario: "shop", Seed: 1})

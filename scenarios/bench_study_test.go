@@ -1,4 +1,4 @@
-package scenariorun
+package scenarios
 
 import (
 	"context"
@@ -17,12 +17,11 @@ import (
 // extrapolates it to the 200-point × 5-replication grid (1,000 such runs)
 // on two otherwise idle cores.
 func BenchmarkCapacityRun(b *testing.B) {
-	s, err := Load("capacity")
+	s, err := LoadStudy("capacity")
 	if err != nil {
 		b.Fatal(err)
 	}
-	r, _ := NewRunner(s, Options{})
-	defer r.Close()
+	r := NewStudyRunner(s, StudyOptions{})
 	p := sweep.Point{Load: 5.25, WaypointReplicas: 1, WorkerThreads: 2}
 	b.ResetTimer()
 	cpu0 := cpuSeconds()
@@ -40,19 +39,18 @@ func BenchmarkCapacityRun(b *testing.B) {
 // 5-replication grid (no searches) with GOMAXPROCS workers and reports its
 // wall time. It takes minutes: run it alone, once:
 //
-//	go test -run '^$' -bench CapacityGrid -benchtime 1x ./scenarios/sweep/scenariorun/
+//	go test -run '^$' -bench CapacityGrid -benchtime 1x ./scenarios/
 func BenchmarkCapacityGrid(b *testing.B) {
-	s, err := Load("capacity")
+	s, err := LoadStudy("capacity")
 	if err != nil {
 		b.Fatal(err)
 	}
-	plan, err := s.Plan(Options{})
+	plan, err := s.Plan(StudyOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	plan.Tasks = nil // the grid only
-	r, _ := NewRunner(s, Options{})
-	defer r.Close()
+	r := NewStudyRunner(s, StudyOptions{})
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start, cpu0 := time.Now(), cpuSeconds()

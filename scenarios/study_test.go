@@ -1,4 +1,4 @@
-package scenariorun
+package scenarios
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/ambientsim/ambientsim/sim"
 )
 
-const studyDoc = `name: t
+const studyTestDoc = `name: t
 modes: [sidecar, ambient]
 duration: 1s
 warmup: 200ms
@@ -39,68 +39,74 @@ traffic:
     - {from: app/client, to: app/web, protocol: http}
 `
 
-func mustParse(t *testing.T, doc string) *Study {
+func mustParseStudy(t *testing.T, doc string) *Study {
 	t.Helper()
-	s, err := Parse("t.yaml", []byte(doc))
+	s, err := ParseStudy("t.yaml", []byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-func TestParseSplitsSweepSection(t *testing.T) {
-	s := mustParse(t, studyDoc)
+func TestParseStudySplitsSweepSection(t *testing.T) {
+	s := mustParseStudy(t, studyTestDoc)
 	if s.Spec.Replications != 2 || len(s.Scenario.Modes) != 2 || s.Scenario.Traffic.Defaults.Rate == nil {
 		t.Fatalf("study: %+v / %+v", s.Spec, s.Scenario)
 	}
 	// A scenario error after the sweep section keeps its line number.
-	bad := strings.Replace(studyDoc, "  edges:", "  edgez:", 1)
-	_, err := Parse("t.yaml", []byte(bad))
+	bad := strings.Replace(studyTestDoc, "  edges:", "  edgez:", 1)
+	_, err := ParseStudy("t.yaml", []byte(bad))
 	if err == nil || !strings.Contains(err.Error(), "t.yaml:23") || !strings.Contains(err.Error(), "edgez") {
 		t.Errorf("error %v, want one at t.yaml:23 naming edgez", err)
 	}
 	// A sweep error names the sweep field and line.
-	bad = strings.Replace(studyDoc, "    load: [1, 2]", "    lod: [1, 2]", 1)
-	if _, err := Parse("t.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), `t.yaml:20: sweep.parameters.lod: unknown parameter "lod" (did you mean "load"?)`) {
+	bad = strings.Replace(studyTestDoc, "    load: [1, 2]", "    lod: [1, 2]", 1)
+	if _, err := ParseStudy("t.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), `t.yaml:20: sweep.parameters.lod: unknown parameter "lod" (did you mean "load"?)`) {
 		t.Errorf("error %v", err)
 	}
-	if _, err := Parse("t.yaml", []byte(strings.Split(studyDoc, "sweep:")[0])); err == nil || !strings.Contains(err.Error(), "no sweep: section") {
+	if _, err := ParseStudy("t.yaml", []byte(strings.Split(studyTestDoc, "sweep:")[0])); err == nil || !strings.Contains(err.Error(), "no sweep: section") {
 		t.Errorf("error %v, want a missing-section error", err)
 	}
 }
 
 func TestScenarioOverrides(t *testing.T) {
-	r, _ := NewRunner(mustParse(t, studyDoc), Options{})
-	defer r.Close()
+	r := NewStudyRunner(mustParseStudy(t, studyTestDoc), StudyOptions{})
 	tests := []struct {
 		name  string
 		point sweep.Point
-		check func(t *testing.T, r *Runner, p sweep.Point)
+		check func(t *testing.T, r *StudyRunner, p sweep.Point)
 	}{
-		{"load scales every rate", sweep.Point{Load: 2.5}, func(t *testing.T, r *Runner, p sweep.Point) {
-			sc, err := r.Scenario(p)
+		{"load scales every offered rate where it is compiled", sweep.Point{Load: 2.5}, func(t *testing.T, r *StudyRunner, p sweep.Point) {
+			sc, err := r.study.Scenario.WithPoint(p)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := *sc.Traffic.Defaults.Rate; got != 25 {
-				t.Errorf("defaults rate %g, want 25", got)
-			}
-			if got := *sc.Traffic.Edges[0].Rate; got != 12.5 {
-				t.Errorf("edge rate %g, want 12.5", got)
-			}
-			if sc.Traffic.Edges[1].Rate != nil {
-				t.Errorf("an edge without a rate got one")
+			// The scenario's traffic stays as written: the point is applied
+			// once, when the traffic is compiled into the model's edges.
+			if *sc.Traffic.Defaults.Rate != 10 || *sc.Traffic.Edges[0].Rate != 5 || sc.Traffic.Edges[1].Rate != nil {
+				t.Errorf("traffic changed: %+v", sc.Traffic)
 			}
 			top, err := sc.BuildTopology("ambient")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := top.Calls[0].RateRPS; got != 100 {
-				t.Errorf("topology call rate %g, want 100", got)
+			prof, _ := models.LoadProfile("")
+			cfg, err := sc.compile(top, prof, "ambient", 1, sc.Duration.T(), sc.Warmup.T())
+			if err != nil {
+				t.Fatal(err)
+			}
+			// client→web: traffic.defaults.rate 10 overrides the spec's 40;
+			// web→db: traffic.edges[0].rate 5.
+			want := map[string]float64{"app/client->app/web": 25, "app/web->app/db": 12.5}
+			for _, e := range cfg.Edges {
+				id := e.Call.From.ID() + "->" + e.Call.To.ID()
+				if e.Rate != want[id] {
+					t.Errorf("%s: rate %g, want %g", id, e.Rate, want[id])
+				}
 			}
 		}},
-		{"nodes, pods, modes, profile", sweep.Point{Nodes: 5, PodsPerService: 3, Modes: []string{"ambient"}, Profile: models.DefaultProfile}, func(t *testing.T, r *Runner, p sweep.Point) {
-			sc, err := r.Scenario(p)
+		{"nodes, pods, modes, profile", sweep.Point{Nodes: 5, PodsPerService: 3, Modes: []string{"ambient"}, Profile: models.DefaultProfile}, func(t *testing.T, r *StudyRunner, p sweep.Point) {
+			sc, err := r.study.Scenario.WithPoint(p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -124,8 +130,8 @@ func TestScenarioOverrides(t *testing.T) {
 				t.Errorf("pods per workload %v, want web 3, db 3, client 1", pods)
 			}
 		}},
-		{"waypoint scope and replicas", sweep.Point{WaypointScope: "per-service", WaypointReplicas: 3}, func(t *testing.T, r *Runner, p sweep.Point) {
-			sc, err := r.Scenario(p)
+		{"waypoint scope and replicas", sweep.Point{WaypointScope: "per-service", WaypointReplicas: 3}, func(t *testing.T, r *StudyRunner, p sweep.Point) {
+			sc, err := r.study.Scenario.WithPoint(p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -145,10 +151,16 @@ func TestScenarioOverrides(t *testing.T) {
 				}
 			}
 		}},
-		{"worker threads tune the profile in memory", sweep.Point{WorkerThreads: 7}, func(t *testing.T, r *Runner, p sweep.Point) {
+		{"worker threads tune the profile in memory", sweep.Point{WorkerThreads: 7}, func(t *testing.T, r *StudyRunner, p sweep.Point) {
 			base, _ := models.LoadProfile("")
+			sc, err := r.study.Scenario.WithPoint(p)
+			if err != nil {
+				t.Fatal(err)
+			}
 			prof, _ := models.LoadProfile("")
-			WorkerThreads(7)(prof)
+			if err := sc.tuneProfile(prof); err != nil {
+				t.Fatal(err)
+			}
 			if prof.Ztunnel.WorkerThreads.Value != 7 || prof.Name != base.Name || prof.Waypoint.WorkerThreads.Value != base.Waypoint.WorkerThreads.Value {
 				t.Errorf("tuned profile: ztunnel threads %g name %s", prof.Ztunnel.WorkerThreads.Value, prof.Name)
 			}
@@ -176,13 +188,18 @@ func TestScenarioOverrides(t *testing.T) {
 }
 
 func TestOverrideErrors(t *testing.T) {
-	listed := strings.Replace(studyDoc, "nodes: {count: 2}", "nodes: {list: [{name: a}, {name: b}]}", 1)
-	r, _ := NewRunner(mustParse(t, listed), Options{})
-	if _, err := r.Scenario(sweep.Point{Nodes: 4}); err == nil || !strings.Contains(err.Error(), "explicit list") {
+	manifests := "name: m\ntopology: {manifests: [testdata/manifests.yaml]}\nsweep: {parameters: {load: [1]}}\n"
+	if _, err := mustParseStudy(t, manifests).Scenario.WithPoint(sweep.Point{PodsPerService: 2}); err == nil || !strings.Contains(err.Error(), "podsPerService needs a generative topology.spec") {
+		t.Errorf("podsPerService on manifests: %v", err)
+	}
+	if _, err := mustParseStudy(t, studyTestDoc).Scenario.WithPoint(sweep.Point{Modes: []string{"sidecar", "no-such-mode"}}); err == nil || !strings.Contains(err.Error(), `modes[1]: unknown mode "no-such-mode"`) {
+		t.Errorf("a point's modes pass the file's validation: %v", err)
+	}
+	listed := strings.Replace(studyTestDoc, "nodes: {count: 2}", "nodes: {list: [{name: a}, {name: b}]}", 1)
+	if _, err := mustParseStudy(t, listed).Scenario.WithPoint(sweep.Point{Nodes: 4}); err == nil || !strings.Contains(err.Error(), "explicit list") {
 		t.Errorf("nodes on a listed topology: %v", err)
 	}
-	r, _ = NewRunner(mustParse(t, studyDoc), Options{})
-	if _, err := r.Scenario(sweep.Point{Modes: []string{"sidecar"}, WaypointScope: "service-account"}); err != nil {
+	if _, err := mustParseStudy(t, studyTestDoc).Scenario.WithPoint(sweep.Point{Modes: []string{"sidecar"}, WaypointScope: "service-account"}); err != nil {
 		t.Errorf("service-account scope: %v", err)
 	}
 }
@@ -190,9 +207,8 @@ func TestOverrideErrors(t *testing.T) {
 // TestRunPointSameSeedSameNumbers: a run is a function of (point, seed),
 // and the modes of one run share their arrivals.
 func TestRunPointSameSeedSameNumbers(t *testing.T) {
-	s := mustParse(t, studyDoc)
-	r, _ := NewRunner(s, Options{})
-	defer r.Close()
+	s := mustParseStudy(t, studyTestDoc)
+	r := NewStudyRunner(s, StudyOptions{})
 	p := sweep.Point{Load: 1, WorkerThreads: 1}
 	a, err := r.RunPoint(context.Background(), p, 11)
 	if err != nil {
@@ -218,12 +234,12 @@ func TestRunPointSameSeedSameNumbers(t *testing.T) {
 }
 
 func TestLoadLibraryStudy(t *testing.T) {
-	for _, name := range Library() {
-		s, err := Load(name)
+	for _, name := range Studies() {
+		s, err := LoadStudy(name)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		plan, err := s.Plan(Options{})
+		plan, err := s.Plan(StudyOptions{})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -231,7 +247,7 @@ func TestLoadLibraryStudy(t *testing.T) {
 			t.Errorf("capacity has %d points, want 200", len(plan.Points))
 		}
 	}
-	if _, err := Load("no-such-study"); err == nil || !strings.Contains(err.Error(), "capacity") {
+	if _, err := LoadStudy("no-such-study"); err == nil || !strings.Contains(err.Error(), "capacity") {
 		t.Errorf("unknown study: %v", err)
 	}
 }
@@ -239,8 +255,8 @@ func TestLoadLibraryStudy(t *testing.T) {
 // TestRunPointSeriesAndMSER: real runs report each mode's batch series
 // (warm-up included), so the sweep's MSER-5 check sees every replication.
 func TestRunPointSeriesAndMSER(t *testing.T) {
-	s := mustParse(t, studyDoc)
-	r, _ := NewRunner(s, Options{})
+	s := mustParseStudy(t, studyTestDoc)
+	r := NewStudyRunner(s, StudyOptions{})
 	out, err := r.RunPoint(context.Background(), sweep.Point{Load: 1}, 5)
 	if err != nil {
 		t.Fatal(err)
@@ -253,7 +269,7 @@ func TestRunPointSeriesAndMSER(t *testing.T) {
 			t.Errorf("series %d: mode %s, %g s batches, %d values", i, ser.Mode, ser.BatchS, len(ser.LatencyMs))
 		}
 	}
-	plan, err := s.Plan(Options{})
+	plan, err := s.Plan(StudyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +288,7 @@ func TestRunPointSeriesAndMSER(t *testing.T) {
 		}
 	}
 	// warmup: scenario turns the series (and the check) off.
-	r2, _ := NewRunner(mustParse(t, strings.Replace(studyDoc, "  replications: 2\n", "  replications: 2\n  warmup: scenario\n", 1)), Options{})
+	r2 := NewStudyRunner(mustParseStudy(t, strings.Replace(studyTestDoc, "  replications: 2\n", "  replications: 2\n  warmup: scenario\n", 1)), StudyOptions{})
 	out, err = r2.RunPoint(context.Background(), sweep.Point{Load: 1}, 5)
 	if err != nil || out.Series != nil {
 		t.Errorf("warmup: scenario: series %v, err %v", out.Series, err)
@@ -281,8 +297,8 @@ func TestRunPointSeriesAndMSER(t *testing.T) {
 
 // TestRunPointCancel: cancelling stops a long run within moments.
 func TestRunPointCancel(t *testing.T) {
-	s := mustParse(t, studyDoc)
-	r, _ := NewRunner(s, Options{Duration: 3600 * sim.Second})
+	s := mustParseStudy(t, studyTestDoc)
+	r := NewStudyRunner(s, StudyOptions{Duration: 3600 * sim.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()

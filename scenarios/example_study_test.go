@@ -1,19 +1,17 @@
-package scenariorun_test
+package scenarios_test
 
 import (
 	"context"
 	"fmt"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/ambientsim/ambientsim/scenarios"
 	"github.com/ambientsim/ambientsim/scenarios/sweep"
-	"github.com/ambientsim/ambientsim/scenarios/sweep/scenariorun"
 	"github.com/ambientsim/ambientsim/sim"
 )
 
-// studyDoc is a scenario with a sweep section: the same call graph at one
+// studyExampleDoc is a scenario with a sweep section: the same call graph at one
 // and two times its load, in sidecar and ambient mode.
-const studyDoc = `name: capacity-demo
+const studyExampleDoc = `name: capacity-demo
 modes: [sidecar, ambient]
 duration: 1s
 warmup: 200ms
@@ -37,13 +35,13 @@ sweep:
 
 // Parse splits the document into the scenario and its sweep; Plan resolves
 // the sweep into design points, each run Replications times.
-func ExampleParse() {
-	study, err := scenariorun.Parse("capacity-demo.yaml", []byte(studyDoc))
+func ExampleParseStudy() {
+	study, err := scenarios.ParseStudy("capacity-demo.yaml", []byte(studyExampleDoc))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	plan, err := study.Plan(scenariorun.Options{})
+	plan, err := study.Plan(scenarios.StudyOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -60,60 +58,46 @@ func ExampleParse() {
 	// point load=2
 }
 
-// Runner.Scenario shows what a point changes before anything runs: at
-// load=2 every explicit call rate is doubled, and nodes=3 sets the node
-// count of the topology spec.
-func ExampleRunner_Scenario() {
-	study, err := scenariorun.Parse("capacity-demo.yaml", []byte(studyDoc))
+// WithPoint is a typed change: the point's parameters applied to a copy of
+// the scenario and validated as a file is. Here nodes=3 sets the node count
+// of the topology spec and the modes; the load multiplies the offered rates
+// when the scenario is compiled for a run.
+func ExampleScenario_WithPoint() {
+	study, err := scenarios.ParseStudy("capacity-demo.yaml", []byte(studyExampleDoc))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	r, err := scenariorun.NewRunner(study, scenariorun.Options{})
+	sc, err := study.Scenario.WithPoint(sweep.Point{Load: 2, Nodes: 3, Modes: []string{"ambient"}})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer r.Close()
-	sc, err := r.Scenario(sweep.Point{Load: 2, Nodes: 3})
+	top, err := sc.BuildTopology(sc.Modes[0])
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	spec, err := yaml.Marshal(&sc.Topology.Spec)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Print(string(spec))
+	fmt.Println("point:", sc.Point())
+	fmt.Println("modes:", sc.Modes, "nodes:", len(top.Nodes))
+	_, err = study.Scenario.WithPoint(sweep.Point{Modes: []string{"ambeint"}})
+	fmt.Println(err)
 	// Output:
-	// nodes: {count: 3}
-	// namespaces:
-	//     - name: app
-	//       workloads: [{name: client}]
-	//       services:
-	//         - {name: web, replicas: 2}
-	//         - {name: db}
-	// calls:
-	//     - {from: app/client, to: app/web, rate: 80}
-	//     - {from: app/web, to: app/db, rate: 40}
+	// point: load=2,nodes=3,mode=ambient
+	// modes: [ambient] nodes: 3
+	// scenario with mode=ambeint: capacity-demo.yaml:2: modes[0]: unknown mode "ambeint"; did you mean "ambient"?
 }
 
 // RunPoint simulates one design point: every mode on the same seed, with
 // a summary per run. The simulation is deterministic, so the same point and
 // seed give the same counts.
-func ExampleRunner_RunPoint() {
-	study, err := scenariorun.Parse("capacity-demo.yaml", []byte(studyDoc))
+func ExampleStudyRunner_RunPoint() {
+	study, err := scenarios.ParseStudy("capacity-demo.yaml", []byte(studyExampleDoc))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	r, err := scenariorun.NewRunner(study, scenariorun.Options{Duration: 500 * sim.Millisecond})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer r.Close()
+	r := scenarios.NewStudyRunner(study, scenarios.StudyOptions{Duration: 500 * sim.Millisecond})
 	out, err := r.RunPoint(context.Background(), sweep.Point{Load: 2}, 42)
 	if err != nil {
 		fmt.Println(err)
