@@ -85,7 +85,7 @@ func ExampleScenario_WithPoint() {
 	// Output:
 	// point: load=2,nodes=3,mode=ambient
 	// modes: [ambient] nodes: 3
-	// scenario with mode=ambeint: capacity-demo.yaml:2: modes[0]: unknown mode "ambeint"; did you mean "ambient"?
+	// scenario with mode=ambeint: capacity-demo.yaml:2: modes[0]: unknown mode "ambeint" (did you mean "ambient"?)
 }
 
 // RunPoint simulates one design point: every mode on the same seed, with

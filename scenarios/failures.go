@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"slices"
 	"sort"
 	"strings"
@@ -224,8 +225,8 @@ func (s *Scenario) validateFailures(ferr func(field, format string, a ...any) er
 		p := fmt.Sprintf("failures[%d]", i)
 		if !slices.Contains(FailureKinds, f.Kind) {
 			msg := fmt.Sprintf("unknown failure kind %q; want one of %s", f.Kind, strings.Join(FailureKinds, ", "))
-			if c := closest(f.Kind, FailureKinds); c != "" {
-				msg = fmt.Sprintf("unknown failure kind %q; did you mean %q?", f.Kind, c)
+			if c := yamlcheck.DidYouMean(f.Kind, FailureKinds); c != "" {
+				msg = fmt.Sprintf("unknown failure kind %q%s", f.Kind, c)
 			}
 			return ferr(p+".kind", "%s", msg)
 		}
@@ -298,8 +299,8 @@ func (s *Scenario) validateFailures(ferr func(field, format string, a ...any) er
 		wnames[w.Name] = true
 		if w.Mode != "" && !slices.Contains(ModeNames, w.Mode) {
 			msg := fmt.Sprintf("unknown mode %q; want one of %s", w.Mode, strings.Join(ModeNames, ", "))
-			if c := closest(w.Mode, ModeNames); c != "" {
-				msg = fmt.Sprintf("unknown mode %q; did you mean %q?", w.Mode, c)
+			if c := yamlcheck.DidYouMean(w.Mode, ModeNames); c != "" {
+				msg = fmt.Sprintf("unknown mode %q%s", w.Mode, c)
 			}
 			return ferr(p+".mode", "%s", msg)
 		}
@@ -383,9 +384,7 @@ func (t *FailureTarget) resolveNodes(top *topology.Topology) ([]string, error) {
 				names = append(names, tn.Name)
 			}
 			msg := fmt.Sprintf("no node %q", n)
-			if c := closest(n, names); c != "" {
-				msg += fmt.Sprintf("; did you mean %q?", c)
-			}
+			msg += yamlcheck.DidYouMean(n, names)
 			return nil, fmt.Errorf("%s", msg)
 		}
 	}

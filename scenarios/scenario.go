@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -277,8 +278,8 @@ func (s *Scenario) validate(doc *yaml.Node) error {
 		}
 		if !ok {
 			msg := fmt.Sprintf("unknown mode %q; want one of %s", m, strings.Join(ModeNames, ", "))
-			if c := closest(m, ModeNames); c != "" {
-				msg = fmt.Sprintf("unknown mode %q; did you mean %q?", m, c)
+			if c := yamlcheck.DidYouMean(m, ModeNames); c != "" {
+				msg = fmt.Sprintf("unknown mode %q%s", m, c)
 			}
 			return ferr(fmt.Sprintf("modes[%d]", i), "%s", msg)
 		}
@@ -378,8 +379,8 @@ func (s *Scenario) validate(doc *yaml.Node) error {
 		}
 		if !slices.Contains(names, s.Profile) {
 			msg := fmt.Sprintf("no built-in profile %q (have %s); give a .yaml file for your own", s.Profile, strings.Join(names, ", "))
-			if c := closest(s.Profile, names); c != "" {
-				msg = fmt.Sprintf("no built-in profile %q; did you mean %q?", s.Profile, c)
+			if c := yamlcheck.DidYouMean(s.Profile, names); c != "" {
+				msg = fmt.Sprintf("no built-in profile %q%s", s.Profile, c)
 			}
 			return ferr("profile", "%s", msg)
 		}

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"os/exec"
@@ -472,5 +473,32 @@ func TestOnOffNeedsPeriods(t *testing.T) {
 	}
 	if _, err := Execute(sc, Options{}); err == nil || !strings.Contains(err.Error(), "on_period") {
 		t.Errorf("on-off without periods: %v", err)
+	}
+}
+
+// TestStrictErrorsWordedAlike: the scenario, topology-spec and sweep
+// parsers word an unknown field the same way (one yamlcheck.FieldError).
+func TestStrictErrorsWordedAlike(t *testing.T) {
+	doc := `name: x
+modes: [ambient]
+topology:
+  spec:
+    nodes: {cuont: 2}
+    namespaces: [{name: a, services: [{name: s}]}]
+`
+	tests := []struct{ name, in, want string }{
+		{"scenario", strings.Replace(doc, "modes:", "mdoes:", 1), `x.yaml:2: mdoes: unknown field "mdoes" (did you mean "modes"?)`},
+		{"topology spec", doc, `x.yaml:5: nodes.cuont: unknown field "cuont" (did you mean "count"?)`},
+		{"sweep", strings.Replace(doc, "cuont", "count", 1) + "sweep: {replicatoins: 2, parameters: {load: [1]}}\n", `x.yaml:7: sweep.replicatoins: unknown field "replicatoins" (did you mean "replications"?)`},
+	}
+	for _, tt := range tests {
+		_, err := Parse("x.yaml", []byte(tt.in))
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("%s: got  %v\nwant %s", tt.name, err, tt.want)
+		}
+		var fe *FieldError
+		if !errors.As(err, &fe) {
+			t.Errorf("%s: %T is not a FieldError", tt.name, err)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"math"
 	"strconv"
 	"strings"
@@ -176,8 +177,5 @@ type fieldErr struct {
 
 func (e *fieldErr) Error() string {
 	msg := fmt.Sprintf("line %d: unknown field %q", e.line, e.field)
-	if c := closest(e.field, e.valid); c != "" {
-		msg += fmt.Sprintf(" (did you mean %q?)", c)
-	}
-	return msg
+	return msg + yamlcheck.DidYouMean(e.field, e.valid)
 }

@@ -6,8 +6,11 @@
 // sections) rejects misspelt fields the same way and can suggest the closest
 // valid name.
 //
-// Each caller keeps its own error type and wording; this package only finds
-// the problem and the suggestion:
+// Every parser reports its errors as the one FieldError of this package,
+// worded "file:line: field.path: message (did you mean "x"?)" (Unknown,
+// DidYouMean and Suggest word and find the suggestion; CheckKnown is
+// KnownFields reporting FieldErrors). KnownFields itself only finds the
+// problem, for callers with their own field paths:
 //
 //	err := yamlcheck.KnownFields(node, reflect.TypeOf(Spec{}), "", yamlcheck.Options{
 //		Unknown: func(key *yaml.Node, path string, valid []string) error {

@@ -110,3 +110,45 @@ func TestEditDistance(t *testing.T) {
 		}
 	}
 }
+
+func TestFieldErrorWording(t *testing.T) {
+	tests := []struct {
+		err  *FieldError
+		want string
+	}{
+		{&FieldError{File: "s.yaml", Line: 3, Field: "traffic.defaults.rtae", Msg: Unknown("field", "rtae", []string{"rate", "pool"})},
+			`s.yaml:3: traffic.defaults.rtae: unknown field "rtae" (did you mean "rate"?)`},
+		{&FieldError{File: "s.yaml", Line: 7, Field: "modes[0]", Msg: Unknown("mode", "zzz", []string{"ambient", "sidecar"})},
+			`s.yaml:7: modes[0]: unknown mode "zzz" (valid: ambient, sidecar)`},
+		{&FieldError{File: "s.yaml", Msg: "empty sweep section"}, `s.yaml: empty sweep section`},
+		{&FieldError{File: "s.yaml", Field: "topology", Msg: "give exactly one"}, `s.yaml: topology: give exactly one`},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("got  %s\nwant %s", got, tt.want)
+		}
+	}
+}
+
+func TestCheckKnown(t *testing.T) {
+	type replicas struct {
+		Replicas int `yaml:"replicas"`
+	}
+	type doc struct {
+		Service replicas `yaml:"service"`
+	}
+	for _, tt := range []struct{ in, want string }{
+		{"service: {replcas: 2}\n", `f.yaml:1: service.replcas: unknown field "replcas" (did you mean "replicas"?)`},
+		{"service: [1]\n", `f.yaml:1: service: want a mapping`},
+		{"service: {replicas: 2}\n", ``},
+	} {
+		var n yaml.Node
+		if err := yaml.Unmarshal([]byte(tt.in), &n); err != nil {
+			t.Fatal(err)
+		}
+		err := CheckKnown("f.yaml", &n, reflect.TypeOf(doc{}), "")
+		if got := fmt.Sprint(err); (err == nil && tt.want != "") || (err != nil && got != tt.want) {
+			t.Errorf("%q: got %v, want %q", tt.in, err, tt.want)
+		}
+	}
+}

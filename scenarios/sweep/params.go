@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"fmt"
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"github.com/ambientsim/ambientsim/scenarios/results"
 	"math"
 	"strconv"
@@ -93,8 +94,8 @@ func (d paramDef) parseValue(s string) (string, error) {
 			}
 		}
 		msg := fmt.Sprintf("%s: unknown value %q", d.name, s)
-		if c := closest(s, d.allowed); c != "" {
-			return "", fmt.Errorf("%s (did you mean %q?)", msg, c)
+		if c := yamlcheck.DidYouMean(s, d.allowed); c != "" {
+			return "", fmt.Errorf("%s%s", msg, c)
 		}
 		return "", fmt.Errorf("%s (valid: %s)", msg, strings.Join(d.allowed, ", "))
 	}

@@ -3,6 +3,7 @@ package sweep
 import (
 	"errors"
 	"fmt"
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"github.com/ambientsim/ambientsim/scenarios/results"
 	"math"
 	"reflect"
@@ -151,7 +152,7 @@ func (a *Axes) UnmarshalYAML(n *yaml.Node) error {
 		field := "parameters." + k.Value
 		def, ok := lookupParam(k.Value)
 		if !ok {
-			return &FieldError{Line: k.Line, Field: field, Msg: unknownMsg("parameter", k.Value, paramNames())}
+			return &FieldError{Line: k.Line, Field: field, Msg: yamlcheck.Unknown("parameter", k.Value, paramNames())}
 		}
 		if seen[k.Value] {
 			return &FieldError{Line: k.Line, Field: field, Msg: "listed twice"}
@@ -255,7 +256,7 @@ func rangeValues(def paramDef, v *yaml.Node, field string) ([]string, error) {
 				xs = append(xs, math.Exp(lerp(lf, lt, i, r.Count)))
 			}
 		default:
-			return nil, ferr("%s", unknownMsg("scale", r.Scale, []string{"linear", "log"}))
+			return nil, ferr("%s", yamlcheck.Unknown("scale", r.Scale, []string{"linear", "log"}))
 		}
 	default:
 		return nil, ferr("a range needs a positive step or count, e.g. {from: %g, to: %g, step: 1}", r.From, r.To)
@@ -295,7 +296,7 @@ func (ps *PointSpec) UnmarshalYAML(n *yaml.Node) error {
 		k, v := n.Content[i], n.Content[i+1]
 		def, ok := lookupParam(k.Value)
 		if !ok {
-			return &FieldError{Line: k.Line, Field: k.Value, Msg: unknownMsg("parameter", k.Value, paramNames())}
+			return &FieldError{Line: k.Line, Field: k.Value, Msg: yamlcheck.Unknown("parameter", k.Value, paramNames())}
 		}
 		if ps.Point.Get(k.Value) != "" {
 			return &FieldError{Line: k.Line, Field: k.Value, Msg: "set twice"}
@@ -349,6 +350,9 @@ func withFile(filename string, err error) error {
 	var fe *FieldError
 	if errors.As(err, &fe) {
 		fe.File = filename
+		if fe.Field != "" && !strings.HasPrefix(fe.Field, "sweep.") {
+			fe.Field = "sweep." + fe.Field
+		}
 		return fe
 	}
 	var te *yaml.TypeError
@@ -434,7 +438,7 @@ func (s *Spec) validate(lines map[string]int) error {
 		}
 	case "cartesian", "list":
 	default:
-		return ferr("design", "%s", unknownMsg("design", s.Design, []string{"cartesian", "list"}))
+		return ferr("design", "%s", yamlcheck.Unknown("design", s.Design, []string{"cartesian", "list"}))
 	}
 	if s.Design == "cartesian" && len(s.Points) > 0 {
 		return ferr("points", "points are for design: list; use parameters for a cartesian design")
@@ -459,7 +463,7 @@ func (s *Spec) validate(lines map[string]int) error {
 		s.Warmup = "mser5"
 	case "mser5", "scenario":
 	default:
-		return ferr("warmup", "%s", unknownMsg("warm-up rule", s.Warmup, []string{"mser5", "scenario"}))
+		return ferr("warmup", "%s", yamlcheck.Unknown("warm-up rule", s.Warmup, []string{"mser5", "scenario"}))
 	}
 	if s.SLO != nil {
 		if err := s.SLO.validate(ferr); err != nil {
@@ -479,7 +483,7 @@ func (s *Spec) validate(lines map[string]int) error {
 		}
 		for i, p := range z.Parameters {
 			if p != "waypointReplicas" && p != "workerThreads" {
-				return ferr(fmt.Sprintf("sizing.parameters[%d]", i), "%s", unknownMsg("sizing parameter", p, []string{"waypointReplicas", "workerThreads"}))
+				return ferr(fmt.Sprintf("sizing.parameters[%d]", i), "%s", yamlcheck.Unknown("sizing parameter", p, []string{"waypointReplicas", "workerThreads"}))
 			}
 		}
 		if z.Max == 0 {
@@ -506,7 +510,7 @@ func (o *SLOSpec) validate(ferr func(field, format string, a ...any) error) erro
 		o.Metric = "p99"
 	case "p50", "p90", "p99", "p999", "error_rate":
 	default:
-		return ferr("slo.metric", "%s", unknownMsg("metric", o.Metric, []string{"p50", "p90", "p99", "p999", "error_rate"}))
+		return ferr("slo.metric", "%s", yamlcheck.Unknown("metric", o.Metric, []string{"p50", "p90", "p99", "p999", "error_rate"}))
 	}
 	if o.Category == "" {
 		o.Category = "all"
@@ -583,7 +587,7 @@ func (c *CostSpec) validate(ferr func(field, format string, a ...any) error) err
 	}
 	for k, v := range c.Requests {
 		if _, ok := DefaultRequests[k]; !ok {
-			return ferr("cost.requests."+k, "%s", unknownMsg("proxy kind", k, []string{"sidecar", "waypoint", "ztunnel"}))
+			return ferr("cost.requests."+k, "%s", yamlcheck.Unknown("proxy kind", k, []string{"sidecar", "waypoint", "ztunnel"}))
 		}
 		if v.CPUCores < 0 || v.MemoryGiB < 0 {
 			return ferr("cost.requests."+k, "requests must not be negative")

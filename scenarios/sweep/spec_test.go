@@ -83,8 +83,8 @@ func TestDecodeSpecErrors(t *testing.T) {
 func TestDecodeSpecErrorIsFieldError(t *testing.T) {
 	_, err := decode(t, "sweep:\n  parameters:\n    lod: [1]\n")
 	var fe *FieldError
-	if !errors.As(err, &fe) || fe.File != "scn.yaml" || fe.Line != 3 || fe.Field != "parameters.lod" {
-		t.Fatalf("got %#v, want a FieldError at scn.yaml:3 parameters.lod", err)
+	if !errors.As(err, &fe) || fe.File != "scn.yaml" || fe.Line != 3 || fe.Field != "sweep.parameters.lod" {
+		t.Fatalf("got %#v, want a FieldError at scn.yaml:3 sweep.parameters.lod", err)
 	}
 }
 
