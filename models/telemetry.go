@@ -1,6 +1,7 @@
 package models
 
 import (
+	"github.com/ambientsim/ambientsim/internal/istiometric"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,7 +33,7 @@ import (
 
 // EnvoyBuckets are Envoy's default histogram buckets (ms for durations,
 // bytes for sizes).
-var EnvoyBuckets = []float64{0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000}
+var EnvoyBuckets = istiometric.DurationBucketsMs
 
 const nBuckets = 19
 
@@ -44,7 +45,7 @@ const (
 	nReporters
 )
 
-var reporterName = [nReporters]string{"source", "destination", "waypoint"}
+var reporterName = [nReporters]string{istiometric.ReporterSource, istiometric.ReporterDestination, istiometric.ReporterWaypoint}
 
 // HTTP outcome series: response code and flags.
 const (
@@ -257,19 +258,21 @@ type Metrics struct {
 	mode string
 }
 
-var httpLabelNames = []string{"reporter", "source_workload", "source_canonical_service", "source_canonical_revision", "source_workload_namespace", "source_principal", "source_app", "source_version", "source_cluster", "destination_workload", "destination_workload_namespace", "destination_principal", "destination_app", "destination_version", "destination_service", "destination_canonical_service", "destination_canonical_revision", "destination_service_name", "destination_service_namespace", "destination_cluster", "request_protocol", "response_code", "grpc_response_status", "response_flags", "connection_security_policy", "mode"}
+var httpLabelNames = append(istiometric.HTTPLabels(), "mode")
 
-var tcpLabelNames = []string{"reporter", "source_workload", "source_canonical_service", "source_canonical_revision", "source_workload_namespace", "source_principal", "source_app", "source_version", "source_cluster", "destination_workload", "destination_workload_namespace", "destination_principal", "destination_app", "destination_version", "destination_service", "destination_canonical_service", "destination_canonical_revision", "destination_service_name", "destination_service_namespace", "destination_cluster", "request_protocol", "response_flags", "connection_security_policy", "mode"}
+// The simulated ztunnel reports its TCP metrics with Envoy's TCP labels
+// (no locality labels); the exposition sorts labels by name.
+var tcpLabelNames = append(istiometric.EnvoyTCPLabels(), "mode")
 
 var (
-	descReqs     = prometheus.NewDesc("istio_requests_total", "Requests processed by an Istio proxy (simulated).", httpLabelNames, nil)
-	descDur      = prometheus.NewDesc("istio_request_duration_milliseconds", "Request duration in milliseconds (simulated).", httpLabelNames, nil)
-	descReqB     = prometheus.NewDesc("istio_request_bytes", "HTTP request body sizes (simulated).", httpLabelNames, nil)
-	descRespB    = prometheus.NewDesc("istio_response_bytes", "HTTP response body sizes (simulated).", httpLabelNames, nil)
-	descOpened   = prometheus.NewDesc("istio_tcp_connections_opened_total", "TCP connections opened (simulated).", tcpLabelNames, nil)
-	descClosed   = prometheus.NewDesc("istio_tcp_connections_closed_total", "TCP connections closed (simulated).", tcpLabelNames, nil)
-	descSent     = prometheus.NewDesc("istio_tcp_sent_bytes_total", "Bytes sent during TCP connections (simulated).", tcpLabelNames, nil)
-	descReceived = prometheus.NewDesc("istio_tcp_received_bytes_total", "Bytes received during TCP connections (simulated).", tcpLabelNames, nil)
+	descReqs     = prometheus.NewDesc(istiometric.RequestsTotal, "Requests processed by an Istio proxy (simulated).", httpLabelNames, nil)
+	descDur      = prometheus.NewDesc(istiometric.RequestDuration, "Request duration in milliseconds (simulated).", httpLabelNames, nil)
+	descReqB     = prometheus.NewDesc(istiometric.RequestBytes, "HTTP request body sizes (simulated).", httpLabelNames, nil)
+	descRespB    = prometheus.NewDesc(istiometric.ResponseBytes, "HTTP response body sizes (simulated).", httpLabelNames, nil)
+	descOpened   = prometheus.NewDesc(istiometric.TCPOpened, "TCP connections opened (simulated).", tcpLabelNames, nil)
+	descClosed   = prometheus.NewDesc(istiometric.TCPClosed, "TCP connections closed (simulated).", tcpLabelNames, nil)
+	descSent     = prometheus.NewDesc(istiometric.TCPSent, "Bytes sent during TCP connections (simulated).", tcpLabelNames, nil)
+	descReceived = prometheus.NewDesc(istiometric.TCPReceived, "Bytes received during TCP connections (simulated).", tcpLabelNames, nil)
 )
 
 // peer is one side's label values.
@@ -278,7 +281,8 @@ type peer struct {
 }
 
 func unknownPeer() peer {
-	return peer{"unknown", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown"}
+	u := istiometric.Unknown
+	return peer{u, u, u, u, u, u, u, u}
 }
 
 func workloadPeer(w *topology.Workload, td string, mesh bool) peer {

@@ -2,6 +2,7 @@ package istiometrics
 
 import (
 	"fmt"
+	"github.com/ambientsim/ambientsim/internal/istiometric"
 	"net/http"
 	"strconv"
 	"time"
@@ -11,8 +12,7 @@ import (
 )
 
 // EnvoyDefaultBuckets are Envoy's default histogram bucket bounds in ms.
-var EnvoyDefaultBuckets = []float64{0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000,
-	30000, 60000, 300000, 600000, 1800000, 3600000}
+var EnvoyDefaultBuckets = istiometric.DurationBucketsMs
 
 // sizeBuckets are Envoy's istio_request_bytes buckets (exponential, bytes).
 var sizeBuckets = prometheus.ExponentialBuckets(1, 10, 8)
@@ -29,14 +29,14 @@ type HTTP struct {
 func NewHTTP(reg prometheus.Registerer) (*HTTP, error) {
 	m := &HTTP{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "istio_requests_total", Help: "Total number of requests"}, httpLabelNames),
+			Name: istiometric.RequestsTotal, Help: "Total number of requests"}, httpLabelNames),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "istio_request_duration_milliseconds", Help: "Duration of requests in milliseconds",
+			Name: istiometric.RequestDuration, Help: "Duration of requests in milliseconds",
 			Buckets: EnvoyDefaultBuckets}, httpLabelNames),
 		requestBytes: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "istio_request_bytes", Help: "Request body sizes in bytes", Buckets: sizeBuckets}, httpLabelNames),
+			Name: istiometric.RequestBytes, Help: "Request body sizes in bytes", Buckets: sizeBuckets}, httpLabelNames),
 		responseBytes: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "istio_response_bytes", Help: "Response body sizes in bytes", Buckets: sizeBuckets}, httpLabelNames),
+			Name: istiometric.ResponseBytes, Help: "Response body sizes in bytes", Buckets: sizeBuckets}, httpLabelNames),
 	}
 	for _, c := range []prometheus.Collector{m.requests, m.duration, m.requestBytes, m.responseBytes} {
 		if err := reg.Register(c); err != nil {

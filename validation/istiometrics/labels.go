@@ -1,7 +1,9 @@
 package istiometrics
 
+import "github.com/ambientsim/ambientsim/internal/istiometric"
+
 // Unknown is the value Istio uses for a label it cannot fill.
-const Unknown = "unknown"
+const Unknown = istiometric.Unknown
 
 // Peer describes one end of a connection or request.
 type Peer struct {
@@ -31,31 +33,12 @@ func v(s string) string {
 	return s
 }
 
-// tcpLabelNames is ztunnel's CommonTrafficLabels order (1.26+, with locality).
-var tcpLabelNames = []string{
-	"reporter",
-	"source_workload", "source_canonical_service", "source_canonical_revision", "source_workload_namespace",
-	"source_principal", "source_app", "source_version", "source_cluster",
-	"destination_service", "destination_service_namespace", "destination_service_name",
-	"destination_workload", "destination_canonical_service", "destination_canonical_revision",
-	"destination_workload_namespace", "destination_principal", "destination_app", "destination_version",
-	"destination_cluster",
-	"request_protocol", "response_flags", "connection_security_policy",
-	"source_region", "source_zone", "destination_region", "destination_zone",
-}
-
-// httpLabelNames is Envoy's istio_stats tag list in the order of istio/proxy's
-// server_waypoint_proxy_request_total testdata.
-var httpLabelNames = []string{
-	"reporter",
-	"source_workload", "source_canonical_service", "source_canonical_revision", "source_workload_namespace",
-	"source_principal", "source_app", "source_version", "source_cluster",
-	"destination_workload", "destination_workload_namespace", "destination_principal", "destination_app",
-	"destination_version", "destination_service", "destination_canonical_service",
-	"destination_canonical_revision", "destination_service_name", "destination_service_namespace",
-	"destination_cluster",
-	"request_protocol", "response_code", "grpc_response_status", "response_flags", "connection_security_policy",
-}
+// The label names and their order are the shared vocabulary in
+// internal/istiometric (the simulator uses the same).
+var (
+	tcpLabelNames  = istiometric.TCPLabels()
+	httpLabelNames = istiometric.HTTPLabels()
+)
 
 // TCPLabelNames returns ztunnel's TCP label names in order.
 func TCPLabelNames() []string { return append([]string(nil), tcpLabelNames...) }

@@ -2,6 +2,7 @@ package istiometrics
 
 import (
 	"fmt"
+	"github.com/ambientsim/ambientsim/internal/istiometric"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,10 +19,10 @@ func NewTCP(reg prometheus.Registerer) (*TCP, error) {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, tcpLabelNames)
 	}
 	m := &TCP{
-		opened:   mk("istio_tcp_connections_opened_total", "The total number of TCP connections opened"),
-		closed:   mk("istio_tcp_connections_closed_total", "The total number of TCP connections closed"),
-		sent:     mk("istio_tcp_sent_bytes_total", "The size of total bytes sent during response in case of a TCP connection"),
-		received: mk("istio_tcp_received_bytes_total", "The size of total bytes received during request in case of a TCP connection"),
+		opened:   mk(istiometric.TCPOpened, "The total number of TCP connections opened"),
+		closed:   mk(istiometric.TCPClosed, "The total number of TCP connections closed"),
+		sent:     mk(istiometric.TCPSent, "The size of total bytes sent during response in case of a TCP connection"),
+		received: mk(istiometric.TCPReceived, "The size of total bytes received during request in case of a TCP connection"),
 	}
 	for _, c := range []prometheus.Collector{m.opened, m.closed, m.sent, m.received} {
 		if err := reg.Register(c); err != nil {
