@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/ambientsim/ambientsim/models"
@@ -20,11 +23,25 @@ const (
 	OpenMetricsFile = "metrics.om"
 )
 
+// WriteOptions change what Run.WriteWith writes.
+type WriteOptions struct {
+	// MetricsEnd is the wall-clock instant the end of the simulated run
+	// (warm-up + duration) maps to in metrics.om's timestamps, so a
+	// backfilled Prometheus with recent retention keeps the samples. Zero
+	// keeps the fixed models.Epoch + simulated time. summary.json and
+	// metrics.prom carry no timestamps and do not depend on it
+	// (docs/decisions/020-openmetrics-timestamps.md).
+	MetricsEnd time.Time
+}
+
 // Write writes the run's outputs into dir (created if needed), each file
 // atomically (temp file in dir, then rename): summary.json always,
 // metrics.prom and metrics.om unless the scenario turns them off. It returns
-// the paths written.
-func (r *Run) Write(dir string) ([]string, error) {
+// the paths written. metrics.om's timestamps start at models.Epoch.
+func (r *Run) Write(dir string) ([]string, error) { return r.WriteWith(dir, WriteOptions{}) }
+
+// WriteWith is Write with options.
+func (r *Run) WriteWith(dir string, o WriteOptions) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating output directory: %w", err)
 	}
@@ -58,6 +75,10 @@ func (r *Run) Write(dir string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("metrics: %w", err)
 		}
+		if !o.MetricsEnd.IsZero() {
+			end := models.Epoch.Add(time.Duration(math.Round((r.Summary.WarmupS + r.Summary.DurationS) * 1e9)))
+			shiftTimestamps(fams, o.MetricsEnd.Sub(end).Milliseconds())
+		}
 		var buf bytes.Buffer
 		enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeOpenMetrics))
 		for _, f := range fams {
@@ -77,6 +98,18 @@ func (r *Run) Write(dir string) ([]string, error) {
 		written = append(written, p)
 	}
 	return written, nil
+}
+
+// shiftTimestamps moves every sample's timestamp by deltaMs.
+func shiftTimestamps(fams []*dto.MetricFamily, deltaMs int64) {
+	for _, f := range fams {
+		for _, m := range f.Metric {
+			if m.TimestampMs != nil {
+				ts := *m.TimestampMs + deltaMs
+				m.TimestampMs = &ts
+			}
+		}
+	}
 }
 
 // SummaryJSON renders the summary as indented JSON with a final newline.

@@ -161,6 +161,9 @@ func ExecuteContext(ctx context.Context, sc *Scenario, opt Options) (*Run, error
 	sum.Paths = PathReportResult(report, shown.Placements())
 	sum.Readiness = ReadinessResults(topology.Readiness(shown, report.Findings))
 	sum.Comparison = comparison(sum.Modes)
+	if sum.Observed, err = observedResults(sc, run); err != nil {
+		return nil, err
+	}
 	sum.Assumptions = assumptions(sc, prof)
 	return run, nil
 }

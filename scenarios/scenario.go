@@ -58,6 +58,10 @@ type Scenario struct {
 	// WhatIf lists alternative designs run under the same failures on the
 	// same random streams (summary.json "what_if").
 	WhatIf []WhatIfSpec `yaml:"what_if,omitempty" json:"what_if,omitempty"`
+	// Observed is what a real cluster's Prometheus showed per edge
+	// (written by `ambientsim import traffic`); run compares each mode
+	// with it in summary.json "observed".
+	Observed *Observed `yaml:"observed,omitempty" json:"observed,omitempty"`
 	// Sweep is the optional `sweep:` section (see the sweep package): it is
 	// validated strictly with sweep.DecodeSpec when the file is parsed and
 	// used by `ambientsim sweep`; `ambientsim run` ignores it and runs the
@@ -389,6 +393,9 @@ func (s *Scenario) validate(doc *yaml.Node) error {
 	case "", "mesh", "namespace", "calls":
 	default:
 		return ferr("mesh.sidecar_scope", "want mesh, namespace or calls, got %q", s.Mesh.SidecarScope)
+	}
+	if err := s.validateObserved(ferr); err != nil {
+		return err
 	}
 	return s.validateFailures(ferr)
 }

@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/ambientsim/ambientsim/models"
 	"github.com/ambientsim/ambientsim/scenarios"
+	"github.com/ambientsim/ambientsim/scenarios/results"
 )
 
 func init() { register(newRunCmd) }
@@ -31,9 +35,12 @@ random streams, and writes into --out:
   metrics.prom   Prometheus text with Istio's metric names and labels
                  (one "mode" label per dataplane mode)
   metrics.om     OpenMetrics samples every 10 simulated seconds with
-                 timestamps (promtool tsdb create-blocks-from openmetrics)
+                 timestamps ending at --metrics-end-time (default now, so
+                 a backfilled Prometheus keeps them: promtool tsdb
+                 create-blocks-from openmetrics)
 
-Same inputs and seed give a byte-identical summary.json.`,
+Same inputs and seed give a byte-identical summary.json and metrics.prom;
+metrics.om too when --metrics-end-time is pinned.`,
 		Example: `  ambientsim run modes-compare --out /tmp/modes
   ambientsim run scenarios/library/pooling.yaml --out out/ --seed 7 --duration 10s`,
 		Args:              cobra.ExactArgs(1),
@@ -54,6 +61,10 @@ Same inputs and seed give a byte-identical summary.json.`,
 				opt.Seed = &seed
 			}
 			opt.Command = regenCommand(cmd, args[0], seed)
+			metricsEnd, err := parseTimeFlag("metrics-end-time", v.GetString("metrics-end-time"), time.Now())
+			if err != nil {
+				return err
+			}
 			if d := v.GetString("duration"); d != "" {
 				t, err := models.ParseDuration(d)
 				if err != nil || t <= 0 {
@@ -80,7 +91,7 @@ Same inputs and seed give a byte-identical summary.json.`,
 			if err != nil {
 				return err
 			}
-			files, err := run.Write(out)
+			files, err := run.WriteWith(out, scenarios.WriteOptions{MetricsEnd: metricsEnd})
 			if err != nil {
 				return err
 			}
@@ -96,6 +107,7 @@ Same inputs and seed give a byte-identical summary.json.`,
 				fmt.Fprintf(w, "%-18s %8.1f rps  p50 %7.3f ms  p99 %7.3f ms  failed %d  mesh %.3f cores %.3f GiB  (%d events)\n",
 					m.Mode, m.Requests.ThroughputRPS, all.P50Ms, all.P99Ms, m.Requests.Failed, m.Totals.CPUCores, m.Totals.MemoryGiB, run.Modes[i].Events)
 			}
+			printObserved(w, run.Summary.Observed)
 			for _, f := range files {
 				fmt.Fprintln(w, "wrote", f)
 			}
@@ -107,6 +119,7 @@ Same inputs and seed give a byte-identical summary.json.`,
 	cmd.Flags().String("profile", "", "cost profile: built-in name or YAML file (default: the scenario's)")
 	cmd.Flags().String("duration", "", "measured simulated duration, e.g. 30s (default: the scenario's)")
 	cmd.Flags().String("report", "", "also write an HTML report to FILE")
+	cmd.Flags().String("metrics-end-time", "now", "wall-clock time the run's end maps to in metrics.om: now, RFC 3339 or unix seconds (pin it for byte-identical metrics.om)")
 	return cmd
 }
 
@@ -158,4 +171,26 @@ func (pr *progress) finish() {
 		b.SetCurrent(progressTotal)
 	}
 	pr.p.Wait()
+}
+
+// printObserved prints the predicted vs observed table of a scenario with
+// an observed section (ambientsim import traffic).
+func printObserved(w io.Writer, o *results.Observed) {
+	if o == nil || len(o.Edges) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "predicted vs observed per edge (%s, %gs ending %s):\n", o.Source, o.RangeS, o.End)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  mode\tedge\treporter\trps pred/obs\tp50 ms pred/obs\tp99 ms pred/obs\t")
+	ms := func(p *float64) string {
+		if p == nil {
+			return "-"
+		}
+		return strconv.FormatFloat(*p, 'f', 2, 64)
+	}
+	for _, e := range o.Edges {
+		fmt.Fprintf(tw, "  %s\t%s -> %s\t%s\t%.1f / %.1f (%+.1f%%)\t%s / %s\t%s / %s\t\n", e.Mode, e.Source, e.Destination, e.Reporter,
+			e.PredictedRPS, e.ObservedRPS, 100*e.RateError, ms(e.PredictedP50Ms), ms(e.ObservedP50Ms), ms(e.PredictedP99Ms), ms(e.ObservedP99Ms))
+	}
+	tw.Flush()
 }

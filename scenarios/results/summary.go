@@ -30,6 +30,10 @@ type Summary struct {
 	Failures   []FailureResult `json:"failures,omitempty"`
 	WhatIf     []WhatIfResult  `json:"what_if,omitempty"`
 
+	// Observed compares predicted and observed rates and latencies per
+	// edge when the scenario has an `observed:` section.
+	Observed *Observed `json:"observed,omitempty"`
+
 	// Readiness is the ambient production checklist evaluated on the topology.
 	Readiness []ReadinessCheck `json:"readiness"`
 
