@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ambientsim/ambientsim/internal/histquantile"
+	"github.com/ambientsim/ambientsim/internal/istiometric"
 	"github.com/ambientsim/ambientsim/models"
 	"github.com/ambientsim/ambientsim/scenarios/results"
 )
@@ -181,7 +182,7 @@ func durationHistograms(m *models.Metrics) (map[histKey][]histquantile.Bucket, e
 	}
 	sums := map[histKey]map[float64]float64{}
 	for _, f := range fams {
-		if f.GetName() != "istio_request_duration_milliseconds" {
+		if f.GetName() != istiometric.RequestDuration {
 			continue
 		}
 		for _, mt := range f.Metric {

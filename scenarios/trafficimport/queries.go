@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+
+	"github.com/ambientsim/ambientsim/internal/istiometric"
 )
 
 // Query is one PromQL instant query the importer runs at Options.End.
@@ -65,16 +67,16 @@ func Queries(o Options) []Query {
 		return fmt.Sprintf("max_over_time(sum by (%s) (rate(%s%s[%s]))[%s:%s])", peakLabels, metric, sel, w, r, s)
 	}
 	return []Query{
-		{QRequests, inc("istio_requests_total", edgeLabels+", request_protocol, response_code, "+mixLabels)},
-		{QRequestsPeak, peak("istio_requests_total")},
-		{QDuration, inc("istio_request_duration_milliseconds_bucket", edgeLabels+", le")},
-		{QRequestBytes, inc("istio_request_bytes_bucket", edgeLabels+", le")},
-		{QRequestBytesS, inc("istio_request_bytes_sum", edgeLabels)},
-		{QResponseBytes, inc("istio_response_bytes_bucket", edgeLabels+", le")},
-		{QResponseBytesS, inc("istio_response_bytes_sum", edgeLabels)},
-		{QTCPOpened, inc("istio_tcp_connections_opened_total", edgeLabels)},
-		{QTCPOpenedPeak, peak("istio_tcp_connections_opened_total")},
-		{QTCPSent, inc("istio_tcp_sent_bytes_total", edgeLabels)},
-		{QTCPReceived, inc("istio_tcp_received_bytes_total", edgeLabels)},
+		{QRequests, inc(istiometric.RequestsTotal, edgeLabels+", request_protocol, response_code, "+mixLabels)},
+		{QRequestsPeak, peak(istiometric.RequestsTotal)},
+		{QDuration, inc(istiometric.RequestDuration+"_bucket", edgeLabels+", le")},
+		{QRequestBytes, inc(istiometric.RequestBytes+"_bucket", edgeLabels+", le")},
+		{QRequestBytesS, inc(istiometric.RequestBytes+"_sum", edgeLabels)},
+		{QResponseBytes, inc(istiometric.ResponseBytes+"_bucket", edgeLabels+", le")},
+		{QResponseBytesS, inc(istiometric.ResponseBytes+"_sum", edgeLabels)},
+		{QTCPOpened, inc(istiometric.TCPOpened, edgeLabels)},
+		{QTCPOpenedPeak, peak(istiometric.TCPOpened)},
+		{QTCPSent, inc(istiometric.TCPSent, edgeLabels)},
+		{QTCPReceived, inc(istiometric.TCPReceived, edgeLabels)},
 	}
 }
