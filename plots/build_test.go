@@ -3,18 +3,15 @@ package plots
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/ambientsim/ambientsim/internal/golden"
+
 	"github.com/ambientsim/ambientsim/scenarios/results"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // goldenCase is one report built from a results directory under testdata.
 type goldenCase struct {
@@ -78,22 +75,7 @@ func TestBuildGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			path := filepath.Join("testdata", "golden", c.name+".json")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("report model differs from %s (run with -update and review the diff):\n%s", path, firstDiff(string(want), string(got)))
-			}
+			golden.Check(t, path, got)
 		})
 	}
 }
@@ -115,25 +97,6 @@ func goldenJSON(v any) ([]byte, error) {
 		return append(append([]byte("["), spaceAfterComma.ReplaceAll(inner, []byte(", "))...), ']')
 	})
 	return append(b, '\n'), nil
-}
-
-// firstDiff shows the first differing line with a little context.
-func firstDiff(want, got string) string {
-	wl := strings.Split(want, "\n")
-	gl := strings.Split(got, "\n")
-	for i := 0; i < len(wl) || i < len(gl); i++ {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			return "line " + strconv.Itoa(i+1) + ":\n- " + w + "\n+ " + g
-		}
-	}
-	return "(no line differs)"
 }
 
 // TestBuildSections checks which sections appear for which data: failures

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ambientsim/ambientsim/internal/golden"
+
 	"github.com/ambientsim/ambientsim/scenarios/results"
 )
 
@@ -34,7 +36,7 @@ func TestRenderDeterministic(t *testing.T) {
 		s2, o2 := loadCase(t, c)
 		a, b := render(t, s1, o1), render(t, s2, o2)
 		if !bytes.Equal(a, b) {
-			t.Errorf("%s: two renders differ: %s", c.name, firstDiff(string(a), string(b)))
+			t.Errorf("%s: two renders differ: %s", c.name, golden.FirstDiff(string(a), string(b)))
 		}
 	}
 }

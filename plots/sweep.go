@@ -2,10 +2,11 @@ package plots
 
 import (
 	"fmt"
-	"github.com/ambientsim/ambientsim/scenarios/results"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ambientsim/ambientsim/scenarios/results"
 )
 
 const (

@@ -2,10 +2,11 @@ package scenarios
 
 import (
 	"fmt"
-	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 
 	"github.com/ambientsim/ambientsim/models"
 	"github.com/ambientsim/ambientsim/scenarios/results"

@@ -10,9 +10,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ambientsim/ambientsim/internal/golden"
 
 	"github.com/ambientsim/ambientsim/models"
 	"github.com/ambientsim/ambientsim/scenarios/results"
@@ -570,19 +573,7 @@ func TestGoldenFailureSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := "testdata/failure.summary.json"
-	if *update {
-		if err := os.WriteFile(golden, js, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(js, want) {
-		t.Errorf("summary.json differs from %s; if the change is intended, rerun with -update", golden)
-	}
+	golden.Check(t, filepath.Join("testdata", "failure.summary.json"), js)
 }
 
 // BenchmarkFailureScenario runs the busiest failure scenario

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/ambientsim/ambientsim/scenarios/sweep"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ambientsim/ambientsim/scenarios/sweep"
 
 	"github.com/ambientsim/ambientsim/sim"
 )

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 
 	"gopkg.in/yaml.v3"
 

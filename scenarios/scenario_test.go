@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ambientsim/ambientsim/internal/golden"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -22,8 +23,6 @@ import (
 )
 
 var histogramRE = regexp.MustCompile(`^(\w+?)(?:_bucket|_sum|_count)?(\{.*?)(?:,?le="[^"]*")?\}$`)
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 const base = `name: t
 modes: [ambient]
@@ -152,19 +151,7 @@ func TestGoldenSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "small.summary.json")
-	if *update {
-		if err := os.WriteFile(golden, js, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(js, want) {
-		t.Errorf("summary.json differs from %s; if the change is intended, rerun with -update", golden)
-	}
+	golden.Check(t, filepath.Join("testdata", "small.summary.json"), js)
 }
 
 // TestDeterministic: same inputs and seed give a byte-identical summary.json;

@@ -3,9 +3,10 @@ package scenarios
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ambientsim/ambientsim/internal/golden"
 
 	"github.com/ambientsim/ambientsim/scenarios/results"
 	"github.com/ambientsim/ambientsim/topology"
@@ -42,20 +43,7 @@ func TestPathReportJSON(t *testing.T) {
 			if err := enc.Encode(PathReportResult(top.Paths(), nil)); err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", "paths", tc.name+".json")
-			if *update {
-				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./scenarios -run TestPathReportJSON -update)", err)
-			}
-			if !bytes.Equal(got.Bytes(), want) {
-				t.Errorf("%s differs (run with -update and review the diff):\n%s", golden, got.Bytes())
-			}
+			golden.Check(t, filepath.Join("testdata", "paths", tc.name+".json"), got.Bytes())
 			var pr results.PathReport
 			if err := json.Unmarshal(got.Bytes(), &pr); err != nil {
 				t.Fatalf("JSON does not decode as results.PathReport: %v", err)

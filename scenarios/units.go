@@ -2,11 +2,12 @@ package scenarios
 
 import (
 	"fmt"
-	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 
 	"gopkg.in/yaml.v3"
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ambientsim/ambientsim/internal/golden"
+
 	"github.com/cockroachdb/datadriven"
 )
 
@@ -32,7 +34,7 @@ import (
 //	route parent=KIND/NS/NAME [port=N] [method=M] [path=P] [header=K:V ...] [query=K=V ...] [protocol=P]
 //	                                   the route rule a request matches at that parent
 func TestDataDriven(t *testing.T) {
-	if *update {
+	if golden.Update() {
 		if err := flag.Set("rewrite", "true"); err != nil {
 			t.Fatal(err)
 		}

@@ -1,13 +1,10 @@
 package topology
 
 import (
-	"flag"
 	"sort"
 	"strings"
 	"testing"
 )
-
-var update = flag.Bool("update", false, "rewrite the expected outputs of testdata/cases/*.txt")
 
 // goldenCases are the inputs whose path matrix and findings are pinned in
 // testdata/cases/golden.txt.

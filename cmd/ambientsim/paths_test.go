@@ -2,25 +2,12 @@ package main
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ambientsim/ambientsim/internal/golden"
 )
-
-// The -update flag may be declared by another test file of this package;
-// define it only if nobody has, and read it through the flag set.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-func updateGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // The inputs and goldens live with the topology package's testdata.
 const topoTestdata = "../../topology/testdata"
@@ -48,23 +35,7 @@ func TestPathsCLIGolden(t *testing.T) {
 				t.Fatalf("exit %d, want 0 (findings alone do not fail)", code)
 			}
 			ext := map[string]string{"table": "txt", "json": "json", "markdown": "md"}[format]
-			golden := filepath.Join(topoTestdata, "cli", "payments-before."+ext)
-			if updateGolden() {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./cmd/ambientsim -run TestPathsCLIGolden -update)", err)
-			}
-			if out != string(want) {
-				t.Errorf("output differs from %s:\n%s", golden, out)
-			}
+			golden.Check(t, filepath.Join(topoTestdata, "cli", "payments-before."+ext), []byte(out))
 		})
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"github.com/ambientsim/ambientsim/scenarios/results"
 	"io"
 	"os"
 	"path/filepath"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ambientsim/ambientsim/scenarios/results"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"

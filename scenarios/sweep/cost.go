@@ -2,8 +2,9 @@ package sweep
 
 import (
 	"fmt"
-	"github.com/ambientsim/ambientsim/scenarios/results"
 	"math"
+
+	"github.com/ambientsim/ambientsim/scenarios/results"
 )
 
 // proxyKinds are the mesh's own components, the ones the cost table prices.

@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"fmt"
+
 	"github.com/ambientsim/ambientsim/scenarios/results"
 )
 

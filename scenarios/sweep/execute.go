@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ambientsim/ambientsim/scenarios/results"
 	"runtime"
 	"sync"
+
+	"github.com/ambientsim/ambientsim/scenarios/results"
 )
 
 // ShardFormat names the format of a shard file.

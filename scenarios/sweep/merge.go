@@ -2,8 +2,9 @@ package sweep
 
 import (
 	"fmt"
-	"github.com/ambientsim/ambientsim/scenarios/results"
 	"sort"
+
+	"github.com/ambientsim/ambientsim/scenarios/results"
 )
 
 // Merge combines shard results of one plan into the sweep's results.Sweep. A local

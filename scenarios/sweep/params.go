@@ -2,11 +2,12 @@ package sweep
 
 import (
 	"fmt"
-	"github.com/ambientsim/ambientsim/internal/yamlcheck"
-	"github.com/ambientsim/ambientsim/scenarios/results"
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
+	"github.com/ambientsim/ambientsim/scenarios/results"
 )
 
 // paramKind is the value type of a sweep parameter.

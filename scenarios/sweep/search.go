@@ -3,8 +3,9 @@ package sweep
 import (
 	"context"
 	"fmt"
-	"github.com/ambientsim/ambientsim/scenarios/results"
 	"math"
+
+	"github.com/ambientsim/ambientsim/scenarios/results"
 )
 
 // Verdicts of an SLO check on an interval estimate.

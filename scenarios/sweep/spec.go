@@ -3,12 +3,13 @@ package sweep
 import (
 	"errors"
 	"fmt"
-	"github.com/ambientsim/ambientsim/internal/yamlcheck"
-	"github.com/ambientsim/ambientsim/scenarios/results"
 	"math"
 	"reflect"
 	"sort"
 	"strings"
+
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
+	"github.com/ambientsim/ambientsim/scenarios/results"
 
 	"gopkg.in/yaml.v3"
 )

@@ -5,17 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
-	"github.com/ambientsim/ambientsim/scenarios/results"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+	"github.com/ambientsim/ambientsim/internal/golden"
+	"github.com/ambientsim/ambientsim/scenarios/results"
+)
 
 const studyDoc = `
 sweep:
@@ -117,20 +116,7 @@ func TestGoldenSweepOutputs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden := filepath.Join("testdata", "study."+name)
-		if *update {
-			if err := os.WriteFile(golden, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run go test -update to create it)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from %s; inspect and rerun with -update if intended", name, golden)
-		}
+		golden.Check(t, filepath.Join("testdata", "study."+name), got)
 	}
 	// No temporary files are left behind by the atomic writes.
 	entries, _ := os.ReadDir(dir)

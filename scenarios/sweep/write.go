@@ -5,11 +5,12 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"github.com/ambientsim/ambientsim/scenarios/results"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
+
+	"github.com/ambientsim/ambientsim/scenarios/results"
 )
 
 // File names a sweep writes.

@@ -1,9 +1,6 @@
 package calibrate
 
 import (
-	"bytes"
-	"flag"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,10 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ambientsim/ambientsim/internal/golden"
+
 	"github.com/ambientsim/ambientsim/models"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // syntheticFit is a FitResult made by hand (no simulator, no measurement):
 // two CPU fits (one with a parameter at its bound and an undefined R²), a
@@ -78,47 +75,16 @@ func TestCalibratedProfileGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "calibrated.golden.yaml")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -run Golden -update)", err)
-	}
-	if !bytes.Equal(data, want) {
-		t.Errorf("calibrated profile differs from %s (go test -run Golden -update to accept):\n%s", golden, firstDiff(string(want), string(data)))
-	}
+	goldenPath := filepath.Join("testdata", "calibrated.golden.yaml")
+	golden.Check(t, goldenPath, data)
 	// The golden file loads and its section says what the fit said.
-	q, err := models.ParseProfile(golden, want)
+	q, err := models.ParseProfile(goldenPath, data) // equal to the golden file once Check passed
 	if err != nil {
 		t.Fatal(err)
 	}
 	if q.Calibration == nil || p.Calibration == nil {
 		t.Fatal("no calibration section")
 	}
-}
-
-func firstDiff(want, got string) string {
-	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(wl) || i < len(gl); i++ {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			return fmt.Sprintf("line %d:\n  want %s\n  got  %s", i+1, w, g)
-		}
-	}
-	return "(same lines)"
 }
 
 func TestSectionFromFit(t *testing.T) {

@@ -2,7 +2,6 @@ package crosscheck
 
 import (
 	"encoding/json"
-	"flag"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ambientsim/ambientsim/internal/golden"
+
 	"github.com/ambientsim/ambientsim/validation/harness"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func TestNumberRow(t *testing.T) {
 	tests := []struct {
@@ -131,20 +130,7 @@ func TestMirrorGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", sc.Name+"-"+f)
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if string(got) != string(want) {
-				t.Errorf("%s differs from the golden file (go test -update to accept):\n%s", golden, got)
-			}
+			golden.Check(t, filepath.Join("testdata", sc.Name+"-"+f), got)
 		}
 	}
 }

@@ -27,7 +27,7 @@ func TestLayoutGolden(t *testing.T) {
 		fmt.Fprintf(&b, "%s %s node %s ns %s service %q mode %s netns %s ip %s node-port %s\n",
 			s.Kind, s.Name, s.Node, s.Namespace, s.Service, s.Mode, s.Netns, s.IP, s.NodePort)
 	}
-	golden(t, "layout.txt", []byte(b.String()))
+	goldenFile(t, "layout.txt", []byte(b.String()))
 
 	for _, target := range []string{"server-a", "echo", "10.0.0.1:80", "waypoint"} {
 		if _, err := l.Resolve(target); err != nil {
@@ -163,7 +163,7 @@ func TestNetworkCommandsGolden(t *testing.T) {
 			for _, ne := range notEmulated {
 				out.WriteString("# not emulated: " + ne + "\n")
 			}
-			golden(t, fmt.Sprintf("network-netem-%v.txt", netem), []byte(out.String()))
+			goldenFile(t, fmt.Sprintf("network-netem-%v.txt", netem), []byte(out.String()))
 			if !netem && len(notEmulated) != 1 {
 				t.Errorf("NotEmulated = %q, want the cross-zone latency", notEmulated)
 			}
@@ -275,7 +275,7 @@ func TestCaptureCommands(t *testing.T) {
 	for _, c := range captureCommands(l, p.CapturePorts) {
 		out.WriteString(strings.Join(c, " ") + "\n")
 	}
-	golden(t, "capture.txt", []byte(out.String()))
+	goldenFile(t, "capture.txt", []byte(out.String()))
 	if got := CaptureDescription(p); !strings.Contains(got, "2 ambient pods") {
 		t.Errorf("CaptureDescription = %q", got)
 	}

@@ -214,5 +214,5 @@ func TestFlatten(t *testing.T) {
 	for _, s := range Flatten(fams) {
 		fmt.Fprintf(&b, "%s %s %g\n", s.Name, labelKey(s.Labels), s.Value)
 	}
-	golden(t, "metrics-flat.txt", []byte(b.String()))
+	goldenFile(t, "metrics-flat.txt", []byte(b.String()))
 }

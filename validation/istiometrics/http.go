@@ -2,10 +2,11 @@ package istiometrics
 
 import (
 	"fmt"
-	"github.com/ambientsim/ambientsim/internal/istiometric"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/ambientsim/ambientsim/internal/istiometric"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"

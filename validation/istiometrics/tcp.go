@@ -2,8 +2,9 @@ package istiometrics
 
 import (
 	"fmt"
-	"github.com/ambientsim/ambientsim/internal/istiometric"
 	"sync"
+
+	"github.com/ambientsim/ambientsim/internal/istiometric"
 
 	"github.com/prometheus/client_golang/prometheus"
 )

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ambientsim/ambientsim/internal/golden"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -21,24 +22,10 @@ import (
 	"github.com/ambientsim/ambientsim/validation/harness"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-func golden(t *testing.T, name string, got []byte) {
+// goldenFile compares got with testdata/name, or rewrites it with -update.
+func goldenFile(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs from the golden file (run go test -update if intended)\n--- got ---\n%s", path, got)
-	}
+	golden.Check(t, filepath.Join("testdata", name), got)
 }
 
 func testPlan() *harness.Plan {
@@ -165,14 +152,14 @@ func TestGenerateGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "kind-cluster.yaml", b.Cluster)
-	golden(t, "Dockerfile", b.Dockerfile)
-	golden(t, "manifests.yaml", b.Manifests)
+	goldenFile(t, "kind-cluster.yaml", b.Cluster)
+	goldenFile(t, "Dockerfile", b.Dockerfile)
+	goldenFile(t, "manifests.yaml", b.Manifests)
 	jobs, _, err := Jobs(testPlan(), testExperiment(), 1, testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "jobs.yaml", jobs)
+	goldenFile(t, "jobs.yaml", jobs)
 	if len(b.NotEmulated) != 1 || !strings.Contains(b.NotEmulated[0], "cross-zone latency 1ms") {
 		t.Errorf("NotEmulated = %q", b.NotEmulated)
 	}
@@ -319,7 +306,7 @@ func TestStepsGolden(t *testing.T) {
 	out.WriteString("# teardown\n")
 	s := TeardownStep(opts)
 	fmt.Fprintf(&out, "%s  # %s\n", s, s.Why)
-	golden(t, "steps.txt", []byte(out.String()))
+	goldenFile(t, "steps.txt", []byte(out.String()))
 }
 
 func TestCheckPrerequisites(t *testing.T) {

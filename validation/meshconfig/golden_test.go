@@ -1,20 +1,16 @@
 package meshconfig_test
 
 import (
-	"bytes"
-	"flag"
 	"net/netip"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/ambientsim/ambientsim/internal/golden"
 
 	"github.com/ambientsim/ambientsim/topology"
 	"github.com/ambientsim/ambientsim/validation/mesh"
 	"github.com/ambientsim/ambientsim/validation/meshconfig"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // TestGolden pins the translation of testdata/cluster.yaml: reviewers read
 // testdata/cluster.mesh.yaml (regenerate with go test -update).
@@ -40,16 +36,5 @@ func TestGolden(t *testing.T) {
 	}
 	got = append([]byte(header), got...)
 	path := filepath.Join("testdata", "cluster.mesh.yaml")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test -update if the change is intended)\n--- got ---\n%s", path, strings.TrimSpace(string(got)))
-	}
+	golden.Check(t, path, got)
 }

@@ -1,7 +1,6 @@
 package dataplane
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,28 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ambientsim/ambientsim/internal/golden"
+
 	"github.com/ambientsim/ambientsim/validation/harness"
 	"github.com/ambientsim/ambientsim/validation/mesh"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-func golden(t *testing.T, name string, got []byte) {
+// goldenFile compares got with testdata/name, or rewrites it with -update.
+func goldenFile(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != string(got) {
-		t.Errorf("%s differs (run go test -update if intended)\n--- got ---\n%s", path, got)
-	}
+	golden.Check(t, filepath.Join("testdata", name), got)
 }
 
 // TestCommandLines renders every role's command line for the basic plan.
@@ -59,7 +46,7 @@ func TestCommandLines(t *testing.T) {
 		line := strings.ReplaceAll(strings.Join(cmd.Args, " "), dir, "$DIR")
 		fmt.Fprintf(&out, "%s: meshnode %s\n  ready %q metrics %q\n", s.Name, line, cmd.ReadyAddr, cmd.MetricsURL)
 	}
-	golden(t, "commands.txt", []byte(out.String()))
+	goldenFile(t, "commands.txt", []byte(out.String()))
 
 	data, err := os.ReadFile(filepath.Join(dir, "mesh-abc123.yaml"))
 	if err != nil {

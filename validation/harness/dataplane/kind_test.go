@@ -123,9 +123,9 @@ func TestKindManifestsForTheDataPlane(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "kind-manifests.yaml", b.Manifests)
-	golden(t, "kind-jobs.yaml", jobsYAML)
-	golden(t, "kind-cluster.yaml", b.Cluster)
+	goldenFile(t, "kind-manifests.yaml", b.Manifests)
+	goldenFile(t, "kind-jobs.yaml", jobsYAML)
+	goldenFile(t, "kind-cluster.yaml", b.Cluster)
 	svcs, deps, dss, _ := decodeK8s(t, b.Manifests)
 	_, _, _, jobs := decodeK8s(t, jobsYAML)
 
@@ -328,7 +328,7 @@ func TestKindCommandLines(t *testing.T) {
 		}
 		fmt.Fprintf(&out, "%s: %s %s\n  ready %q metrics %q\n", s.Name, cmd.Path, strings.Join(cmd.Args, " "), cmd.ReadyAddr, cmd.MetricsURL)
 	}
-	golden(t, "kind-commands.txt", []byte(out.String()))
+	goldenFile(t, "kind-commands.txt", []byte(out.String()))
 }
 
 func TestKindMeshRoundTrip(t *testing.T) {
