@@ -25,7 +25,7 @@ var rules = []rule{
 	{from: "topology/...", forbid: []string{"sim/...", "models/...", "scenarios/...", "plots/...", "cmd/...", "validation/..."}, why: "topology is data and pure functions: no simulation, no scenarios"},
 	{from: "models/...", forbid: []string{"scenarios/...", "plots/...", "cmd/...", "validation/..."}, why: "models return their own types; scenarios maps them into results"},
 	{from: "scenarios/results/...", forbid: []string{"..."}, allow: []string{"scenarios/results/..."}, why: "the output contract is a leaf"},
-	{from: "scenarios/sweep/...", forbid: []string{"scenarios", "models/...", "sim/...", "topology/...", "plots/...", "cmd/...", "validation/..."}, why: "the study engine knows no scenario and no simulator"},
+	{from: "scenarios/sweep/...", forbid: []string{"scenarios", "models/...", "topology/...", "plots/...", "cmd/...", "validation/..."}, why: "the study engine knows no scenario and no mesh (it may use sim's statistics)"},
 	{from: "scenarios", forbid: []string{"plots/...", "cmd/...", "validation/..."}, why: "scenarios sits below cmd, plots and validation"},
 	{from: "plots/...", forbid: []string{"sim/...", "models/...", "topology/...", "scenarios", "scenarios/sweep/...", "cmd/...", "validation/..."}, why: "plots reads results only; it never runs a simulation"},
 	{from: "validation/...", forbid: []string{"cmd/...", "plots/..."}, why: "validation sits below cmd"},
