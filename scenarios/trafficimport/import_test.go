@@ -69,6 +69,40 @@ func TestImportFromFile(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("import from %s differs from %s (rerun with -update after checking):\n%s", file, golden, got)
 	}
+	// The same responses as a directory of <id>.json bodies (what curl
+	// writes in the air-gapped workflow of docs/import.md) import the same.
+	var saved Responses
+	if err := json.Unmarshal(readTestFile(t, file), &saved); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, q := range saved.Queries {
+		if err := os.WriteFile(filepath.Join(dir, q.ID+".json"), q.Response, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dsrc, err := ReadResponses(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dres, err := Import(context.Background(), dsrc, goldenOptions(t, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromDir, _ := dres.Fragment()
+	// Only the header comments and observed.source name the file.
+	strip := func(b []byte) string {
+		var keep []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if !strings.HasPrefix(l, "#") && !strings.HasPrefix(strings.TrimSpace(l), "source: ") {
+				keep = append(keep, l)
+			}
+		}
+		return strings.Join(keep, "\n")
+	}
+	if strip(fromDir) != strip(got) || !strings.Contains(string(fromDir), "rate: ") {
+		t.Errorf("a directory of responses imports differently from the file:\n%s", fromDir)
+	}
 	// A different query (here: another range) does not match the saved one.
 	o := goldenOptions(t, file)
 	o.Range = 2 * time.Minute
@@ -195,4 +229,13 @@ func TestResponsesFileErrors(t *testing.T) {
 	if _, err := src.Vector(context.Background(), Query{ID: "requests"}, time.Time{}); err == nil || !strings.Contains(err.Error(), "parse error") {
 		t.Errorf("error response: %v", err)
 	}
+}
+
+func readTestFile(t *testing.T, p string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
