@@ -172,6 +172,9 @@ func (b *builder) addSpecWaypoint(ns, name, waypointFor string, replicas int) er
 	default:
 		return fmt.Errorf("for: unknown value %q (want service, workload, all, none)", waypointFor)
 	}
+	if why := checkName(ruleDNS1123Subdomain, name); why != "" {
+		return fmt.Errorf("invalid waypoint name %q: a Gateway name must be a %s and %s (%s)", name, ruleDNS1123Subdomain, why, ruleText(ruleDNS1123Subdomain))
+	}
 	if replicas < 0 || replicas > MaxPods {
 		return fmt.Errorf("replicas must be between 0 and %d, got %d", MaxPods, replicas)
 	}

@@ -254,6 +254,59 @@ func (d dec) boolean(n *yaml.Node, path string) bool {
 	return false
 }
 
+// labelMap decodes metadata labels and checks every key and value against
+// the Kubernetes label syntax (see names.go).
+func (d dec) labelMap(n *yaml.Node, path string) map[string]string {
+	out := d.strMap(n, path)
+	if n = resolve(n); n == nil || n.Kind != yaml.MappingNode {
+		return out
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], resolve(n.Content[i+1])
+		p := joinPath(path, k.Value)
+		if why := checkLabelKey(k.Value); why != "" {
+			d.errf(k, p, "invalid label key %q: %s (a label key is an optional DNS-1123 subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)", k.Value, why)
+		}
+		if v != nil && v.Kind == yaml.ScalarNode {
+			if why := checkLabelValue(v.Value); why != "" {
+				d.errf(v, p, "invalid label value %q: %s (a label value is empty or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)", v.Value, why)
+			}
+		}
+	}
+	return out
+}
+
+// checkObjectName checks metadata.name against the naming rule of the
+// object's kind (names.go); the API server would refuse the object.
+func (d dec) checkObjectName(group, kind string, obj *yaml.Node, where string) {
+	meta := resolve(valueOf(obj, "metadata"))
+	if meta == nil || meta.Kind != yaml.MappingNode {
+		return
+	}
+	v := resolve(valueOf(meta, "name"))
+	if v == nil || v.Kind != yaml.ScalarNode || v.Value == "" {
+		return // "missing name" is reported by the kind's decoder
+	}
+	rule := nameRuleFor(group, kind)
+	if why := checkName(rule, v.Value); why != "" {
+		d.errf(v, joinPath(where, "metadata.name"), "invalid %s name %q: it must be a %s and %s (%s)", kind, v.Value, rule, why, ruleText(rule))
+	}
+}
+
+// valueOf returns the value of key in mapping n, or nil.
+func valueOf(n *yaml.Node, key string) *yaml.Node {
+	n = resolve(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
 func (d dec) strList(n *yaml.Node, path string) []string {
 	n = resolve(n)
 	if isNull(n) {
@@ -333,8 +386,11 @@ func (d dec) meta(n *yaml.Node, namespaced bool) objectMeta {
 			m.name = d.str(v, p)
 		case "namespace":
 			m.namespace = d.str(v, p)
+			if why := dns1123Label(m.namespace); m.namespace != "" && why != "" {
+				d.errf(v, p, "invalid namespace %q: a namespace name is a %s and %s (%s)", m.namespace, ruleDNS1123Label, why, ruleText(ruleDNS1123Label))
+			}
 		case "labels":
-			m.labels = d.strMap(v, p)
+			m.labels = d.labelMap(v, p)
 		case "annotations":
 			m.ann = d.strMap(v, p)
 		case "creationTimestamp":
@@ -426,6 +482,7 @@ func (b *builder) decodeNested(file string, n *yaml.Node, where string, depth in
 		b.rep.Skipped[apiVersion+" "+kind]++
 		return
 	}
+	d.checkObjectName(group, kind, n, where)
 	if !contains(versions, version) {
 		d.warnf(n, joinPath(where, "apiVersion"), "unexpected version %q for %s (known: %s/%s); decoding anyway", apiVersion, kind, group, strings.Join(versions, ", "))
 	}
@@ -690,7 +747,7 @@ func decodeWorkload(d dec, o objectDoc) {
 					d.fields(v, p, metaFields, func(k string, v *yaml.Node, p string) {
 						switch k {
 						case "labels":
-							w.Labels = d.strMap(v, p)
+							w.Labels = d.labelMap(v, p)
 						case "annotations":
 							ann = d.strMap(v, p)
 						}

@@ -148,6 +148,55 @@ kind: Gateway
 metadata: {name: w, labels: {istio.io/waypoint-for: services}}
 spec: {gatewayClassName: istio-waypoint}
 `, `unknown value "services" (want service, workload, all, none)`},
+		{"service name upper case", `apiVersion: v1
+kind: Service
+metadata:
+  name: Payments
+spec: {ports: [{port: 80}]}
+`, `in.yaml:4: metadata.name: invalid Service name "Payments": it must be a DNS-1035 label and contains 'P'`},
+		{"service name starts with a digit", `apiVersion: v1
+kind: Service
+metadata: {name: 1api}
+`, `in.yaml:3: metadata.name: invalid Service name "1api": it must be a DNS-1035 label and must start with a lowercase letter`},
+		{"namespace name with a dot", `apiVersion: v1
+kind: Namespace
+metadata: {name: team.a}
+`, `in.yaml:3: metadata.name: invalid Namespace name "team.a": it must be a DNS-1123 label`},
+		{"statefulset name with a dot", `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db.primary}
+`, `invalid StatefulSet name "db.primary": it must be a DNS-1123 label`},
+		{"deployment name with a dot is fine, underscore is not", `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web_v2}
+`, `in.yaml:3: metadata.name: invalid Deployment name "web_v2": it must be a DNS-1123 subdomain and contains '_'`},
+		{"policy name too long", "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: " + strings.Repeat("a", 254) + "}\n",
+			`invalid AuthorizationPolicy name "aaaa`},
+		{"object namespace", `apiVersion: v1
+kind: Service
+metadata: {name: a, namespace: Team-A}
+`, `in.yaml:3: metadata.namespace: invalid namespace "Team-A"`},
+		{"label key", `apiVersion: v1
+kind: Namespace
+metadata:
+  name: a
+  labels: {"istio.io/data plane": ambient}
+`, `in.yaml:5: metadata.labels.istio.io/data plane: invalid label key "istio.io/data plane"`},
+		{"label value", `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: a}
+spec:
+  template:
+    metadata:
+      labels: {app: "<script>"}
+`, `in.yaml:7: spec.template.metadata.labels.app: invalid label value "<script>"`},
+		{"list item name", `apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Service
+  metadata: {name: Bad}
+`, `in.yaml:6: items[0].metadata.name: invalid Service name "Bad"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

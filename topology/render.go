@@ -113,9 +113,14 @@ func (r PathReport) WriteTable(w io.Writer, placements []Placement) error {
 	return err
 }
 
-func mdEscape(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
-}
+// mdCell makes s safe as one Markdown table cell: the pipe that would end
+// the cell and the backslash that would escape it are escaped, line breaks
+// become spaces, and <, > and & become HTML entities, so names and messages
+// taken from the input can never inject raw HTML into a rendered review.
+func mdCell(s string) string { return mdCellReplacer.Replace(s) }
+
+var mdCellReplacer = strings.NewReplacer(`\`, `\\`, "|", `\|`, "\r\n", " ", "\n", " ", "\r", " ",
+	"<", "&lt;", ">", "&gt;", "&", "&amp;")
 
 // WriteMarkdown writes the report as Markdown tables (for review documents).
 func (r PathReport) WriteMarkdown(w io.Writer, placements []Placement) error {
@@ -127,32 +132,32 @@ func (r PathReport) WriteMarkdown(w io.Writer, placements []Placement) error {
 		if p.Path.Bypass {
 			bypass = "**bypass**"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s |\n", p.Source.ID(), p.Destination.ID(), p.Port, p.Path.Category, bypass, mdEscape(p.Path.String()+deniedSuffix(p.Path)))
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s |\n", mdCell(p.Source.ID()), mdCell(p.Destination.ID()), p.Port, mdCell(string(p.Path.Category)), bypass, mdCell(p.Path.String()+deniedSuffix(p.Path)))
 	}
 	if len(placements) > 0 {
 		fmt.Fprintf(&b, "\n## Policy enforcement points (%d)\n\n", len(placements))
 		b.WriteString("| Kind | Policy | Enforced by | Note |\n|---|---|---|---|\n")
 		for _, pl := range placements {
-			by := strings.Join(pl.By, ", ")
+			by := mdCell(strings.Join(pl.By, ", "))
 			if by == "" {
 				by = "**nowhere**"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", pl.Kind, pl.Policy, mdEscape(by), mdEscape(pl.Note))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCell(pl.Kind), mdCell(pl.Policy), by, mdCell(pl.Note))
 		}
 	}
 	if len(r.Status) > 0 {
 		fmt.Fprintf(&b, "\n## Gateway and route status (%d)\n\n", len(r.Status))
 		b.WriteString("| Kind | Object | Parent | Conditions |\n|---|---|---|---|\n")
 		for _, st := range r.Status {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", st.Kind, st.Object, st.Parent, mdEscape(st.Summary()))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCell(st.Kind), mdCell(st.Object), mdCell(st.Parent), mdCell(st.Summary()))
 		}
 	}
 	fmt.Fprintf(&b, "\n## Findings (%d)\n\n", len(r.Findings))
 	if len(r.Findings) > 0 {
 		b.WriteString("| Severity | Code | Policy | Source | Destination | Message | Proof | Fix |\n|---|---|---|---|---|---|---|---|\n")
 		for _, f := range r.Findings {
-			fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s | %s | %s | %s |\n", f.Severity, f.Code, mdEscape(f.Policy), f.Source, f.Destination,
-				mdEscape(f.Message), mdEscape(f.Proof), mdEscape(f.Fix))
+			fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s | %s | %s | %s |\n", mdCell(f.Severity), f.Code, mdCell(f.Policy), mdCell(f.Source), mdCell(f.Destination),
+				mdCell(f.Message), mdCell(f.Proof), mdCell(f.Fix))
 		}
 	}
 	_, err := w.Write(b.Bytes())

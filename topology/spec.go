@@ -255,6 +255,28 @@ func (s *Spec) build() (*Topology, *LoadReport, error) {
 	return t, rep, nil
 }
 
+// checkName rejects a generated object name that Kubernetes would refuse
+// (names.go).
+func (sb *specBuild) checkName(field, what, rule, name string) error {
+	if why := checkName(rule, name); why != "" {
+		return sb.ferr(field, "invalid %s name %q: it must be a %s and %s (%s)", what, name, rule, why, ruleText(rule))
+	}
+	return nil
+}
+
+// checkLabels rejects label keys and values Kubernetes would refuse.
+func (sb *specBuild) checkLabels(field string, labels map[string]string) error {
+	for _, k := range sortedKeys(labels) {
+		if why := checkLabelKey(k); why != "" {
+			return sb.ferr(field, "invalid label key %q: %s", k, why)
+		}
+		if why := checkLabelValue(labels[k]); why != "" {
+			return sb.ferr(joinPath(field, k), "invalid label value %q: %s", labels[k], why)
+		}
+	}
+	return nil
+}
+
 // nodes adds the explicit node list, or Count nodes round-robin over Zones.
 func (sb *specBuild) nodes() error {
 	ns := sb.s.Nodes
@@ -262,6 +284,9 @@ func (sb *specBuild) nodes() error {
 		for i, n := range ns.List {
 			if n.Name == "" {
 				return sb.ferr(fmt.Sprintf("nodes.list[%d].name", i), "missing node name")
+			}
+			if err := sb.checkName(fmt.Sprintf("nodes.list[%d].name", i), "Node", ruleDNS1123Subdomain, n.Name); err != nil {
+				return err
 			}
 			sb.b.addNode(&Node{Name: n.Name, Zone: n.Zone})
 		}
@@ -289,7 +314,11 @@ func (sb *specBuild) nodes() error {
 		return sb.ferr("nodes.name", "pattern %q must contain %%d", pattern)
 	}
 	for i := 0; i < count; i++ {
-		sb.b.addNode(&Node{Name: fmt.Sprintf(pattern, i+1), Zone: zones[i%len(zones)]})
+		name := fmt.Sprintf(pattern, i+1)
+		if err := sb.checkName("nodes.name", "Node", ruleDNS1123Subdomain, name); err != nil {
+			return err
+		}
+		sb.b.addNode(&Node{Name: name, Zone: zones[i%len(zones)]})
 	}
 	return nil
 }
@@ -309,6 +338,9 @@ func (sb *specBuild) expandNamespaces() ([]nsInstance, error) {
 			return nil, sb.ferr(field+".mode", "%v", err)
 		}
 		for _, n := range names {
+			if err := sb.checkName(field+".name", "namespace", ruleDNS1123Label, n); err != nil {
+				return nil, err
+			}
 			if seen[n] {
 				return nil, sb.ferr(field+".name", "namespace %q defined twice", n)
 			}
@@ -331,6 +363,9 @@ type nsWaypoints struct {
 func (sb *specBuild) namespace(inst nsInstance) error {
 	ns := inst.spec
 	field := fmt.Sprintf("namespaces[%d]", inst.index)
+	if err := sb.checkLabels(field+".labels", ns.Labels); err != nil {
+		return err
+	}
 	labels := copyLabels(ns.Labels)
 	switch ns.Mode {
 	case Ambient:
@@ -436,7 +471,13 @@ func (sb *specBuild) service(inst nsInstance, sfield string, ss *ServiceSpec, wp
 	if err != nil {
 		return err
 	}
+	if err := sb.checkLabels(sfield+".labels", ss.Labels); err != nil {
+		return err
+	}
 	for _, name := range names {
+		if err := sb.checkName(sfield+".name", "Service", ruleDNS1035Label, name); err != nil {
+			return err
+		}
 		sa := ss.ServiceAccount
 		if sa == "" {
 			sa = name
@@ -503,7 +544,13 @@ func (sb *specBuild) workload(inst nsInstance, wfield string, ws *WorkloadSpec) 
 	if ws.Replicas < 0 || ws.Replicas > MaxPods {
 		return sb.ferr(wfield+".replicas", "must be between 0 and %d, got %d", MaxPods, ws.Replicas)
 	}
+	if err := sb.checkLabels(wfield+".labels", ws.Labels); err != nil {
+		return err
+	}
 	for _, name := range names {
+		if err := sb.checkName(wfield+".name", kind, nameRuleFor("apps", kind), name); err != nil {
+			return err
+		}
 		sa := ws.ServiceAccount
 		if sa == "" {
 			sa = name

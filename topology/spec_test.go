@@ -27,6 +27,14 @@ func TestSpecErrors(t *testing.T) {
 		{"inline policy error", "namespaces: [{name: a}]\npolicies:\n  - apiVersion: security.istio.io/v1\n    kind: AuthorizationPolicy\n    metadata: {name: p, namespace: a}\n    spec: {action: ALOW}\n",
 			`s.yaml:6: policies[0].spec.action: unknown value "ALOW"`},
 		{"duplicate namespace", "namespaces: [{name: a}, {name: a}]\n", `namespace "a" defined twice`},
+		{"namespace name", "namespaces:\n  - name: Team_A\n", `s.yaml:2: namespaces[0].name: invalid namespace name "Team_A": it must be a DNS-1123 label`},
+		{"generated service name", "namespaces:\n  - name: a\n    services: [{name: \"API-%d\", count: 2}]\n",
+			`s.yaml:3: namespaces[0].services[0].name: invalid Service name "API-1": it must be a DNS-1035 label`},
+		{"workload name", "namespaces:\n  - name: a\n    workloads: [{name: debug_pod, kind: Pod}]\n",
+			`namespaces[0].workloads[0].name: invalid Pod name "debug_pod"`},
+		{"waypoint name", "namespaces:\n  - name: a\n    waypoint: {name: Waypoint}\n", `invalid waypoint name "Waypoint"`},
+		{"node pattern", "nodes: {count: 2, name: \"Node-%d\"}\n", `s.yaml:1: nodes.name: invalid Node name "Node-1"`},
+		{"label value", "namespaces:\n  - name: a\n    labels: {team: \"a b\"}\n", `namespaces[0].labels.team: invalid label value "a b"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
