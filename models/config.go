@@ -105,6 +105,10 @@ type Config struct {
 	// own whose cores are always asleep when its process is (the wake-up
 	// depends on the process alone).
 	Hosts []HostConfig
+	// MaxEvents, if > 0, stops the run with an *EventBudgetError once it
+	// has handled this many events (checked every CheckEvents events, when
+	// Run's context is checked too). 0 means no limit.
+	MaxEvents uint64
 }
 
 // HostConfig is one machine: its cores and the topology nodes on it.

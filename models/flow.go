@@ -18,7 +18,6 @@ const (
 	kSnapshot                 // record metrics for the timestamped file
 	kProgress                 // report progress
 	kMeasure                  // the warm-up ends: reset statistics
-	kCancelCheck              // once per simulated second: stop if Run's context is done
 )
 
 // Outcomes of an attempt / a call.
@@ -179,14 +178,6 @@ func (m *Mesh) Handle(ev sim.Event) {
 		}
 	case kMeasure:
 		m.resetStats()
-	case kCancelCheck:
-		if m.ctx.Err() != nil {
-			m.s.Stop()
-			return
-		}
-		if next := m.s.Now() + sim.Second; next <= m.end {
-			m.s.At(next, m, sim.Event{Kind: kCancelCheck})
-		}
 	}
 }
 

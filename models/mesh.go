@@ -1,7 +1,6 @@
 package models
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -56,7 +55,6 @@ type Mesh struct {
 	failOn bool    // failures are scheduled (the only per-request cost when not)
 	flt    *faults // failure windows, nil without failures
 	series *seriesRec
-	ctx    context.Context // Run's context, checked once per simulated second when it can be cancelled
 	// batchSum and batchN accumulate end-to-end latency (ms) per
 	// Config.BatchInterval from t = 0, else nil.
 	batchSum []float64
@@ -238,6 +236,9 @@ func NewMesh(cfg Config) (*Mesh, error) {
 	}
 	m := &Mesh{cfg: cfg, top: cfg.Topology, s: sim.New(), strm: sim.NewStreams(cfg.Seed)}
 	m.c = deriveCosts(cfg.Profile)
+	if err := m.checkSizes(); err != nil {
+		return nil, err
+	}
 	m.podIdx = make(map[*topology.Pod]int32, len(m.top.Pods))
 	m.svcIdx = make(map[*topology.Service]int32, len(m.top.Services))
 	m.wlIdx = make(map[*topology.Workload]int32, len(m.top.Workloads))
@@ -349,6 +350,9 @@ func NewMesh(cfg Config) (*Mesh, error) {
 		}
 	}
 	m.cp = newControlPlane(m)
+	if err := m.cp.checkRenewal(); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -460,6 +464,9 @@ func (m *Mesh) addEdge(ec *EdgeConfig, ztKeys map[[2]int32]int32, upKeys map[[3]
 		e.cum = 1
 		e.tgts[0].weight = 1
 	}
+	if err := checkEdge(id, len(e.src), e.cfg.Pool, 0); err != nil {
+		return err
+	}
 	e.conns = make([]appConn, len(e.src)*e.cfg.Pool)
 	for i := range e.conns {
 		e.conns[i].pinned, e.conns[i].rep = -1, -1
@@ -501,6 +508,9 @@ func parseTimeout(s string) sim.Time {
 // destination service of an edge.
 func (m *Mesh) buildTarget(e *edgeRT, svc *topology.Service, ztKeys map[[2]int32]int32, upKeys map[[3]int32]int32) (target, error) {
 	si := m.svcIdx[svc]
+	if err := checkEdge(e.id, len(e.src), 0, max(len(m.svcs[si].pods), len(m.reps))); err != nil {
+		return target{}, err
+	}
 	tg := target{svc: si, dst: m.svcs[si].pods, wp: -1, src: 255, dstK: 255}
 	var srcPod *topology.Pod
 	if len(e.src) > 0 {

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
+	"math"
 	"path"
 	"reflect"
 	"sort"
@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"github.com/ambientsim/ambientsim/sim"
 )
 
@@ -168,8 +169,8 @@ type NetworkCosts struct {
 
 // AppDefaults are used for workloads the scenario does not describe.
 type AppDefaults struct {
-	ServiceTimeMean Quantity `yaml:"service_time_mean" unit:"us"`
-	ServiceTimeCV   Quantity `yaml:"service_time_cv" unit:"ratio"`
+	ServiceTimeMean Quantity `yaml:"service_time_mean" unit:"us" range:"[0.001,1e9]" why:"a lognormal or exponential service time needs a positive mean"`
+	ServiceTimeCV   Quantity `yaml:"service_time_cv" unit:"ratio" range:"(0,100]" why:"a lognormal service time needs a positive coefficient of variation"`
 	Concurrency     Quantity `yaml:"concurrency" unit:"workers"`
 	MemoryBase      Quantity `yaml:"memory_base" unit:"MiB"`
 	// WakeupLatency and SleepTimeConstant model an app process sleeping
@@ -183,7 +184,7 @@ type AppDefaults struct {
 // ControlPlaneCosts describe istiod: config pushes and workload certificates.
 type ControlPlaneCosts struct {
 	CertTTL          Quantity `yaml:"cert_ttl" unit:"h"`
-	RefreshFraction  Quantity `yaml:"cert_refresh_fraction" unit:"ratio"`
+	RefreshFraction  Quantity `yaml:"cert_refresh_fraction" unit:"ratio" range:"(0,1]" why:"renewal comes before expiry"`
 	CSRSignCPU       Quantity `yaml:"csr_sign_cpu" unit:"us"`
 	PushCPUPerProxy  Quantity `yaml:"push_cpu_per_proxy" unit:"us"`
 	PushLatency      Quantity `yaml:"push_latency" unit:"ms"`
@@ -232,7 +233,7 @@ func LoadProfile(nameOrPath string) (*Profile, error) {
 		}
 		return ParseProfile(nameOrPath+".yaml", data)
 	}
-	data, err := os.ReadFile(nameOrPath)
+	data, err := yamlcheck.ReadFile(nameOrPath, yamlcheck.MaxConfigBytes)
 	if err != nil {
 		return nil, fmt.Errorf("profile: %w", err)
 	}
@@ -251,6 +252,16 @@ func embeddedNames() []string {
 // ParseProfile decodes and validates a profile. filename is used in errors.
 // Unknown fields, missing values and wrong units are errors.
 func ParseProfile(filename string, data []byte) (*Profile, error) {
+	if len(data) > yamlcheck.MaxConfigBytes {
+		return nil, &yamlcheck.LimitError{File: filename, Limit: yamlcheck.MaxConfigBytes, What: "file"}
+	}
+	if _, err := yamlcheck.Document(filename, data); err != nil {
+		var fe *yamlcheck.FieldError
+		if errors.As(err, &fe) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%s: %w", filename, err)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var p Profile
@@ -303,10 +314,15 @@ func checkQuantities(filename string, v reflect.Value, prefix string, root *yaml
 				errs = append(errs, fmt.Errorf("%s:%d: %s: missing (every parameter needs value, unit %q, source and date)", filename, line, name, want))
 			case q.Unit != want:
 				errs = append(errs, fmt.Errorf("%s:%d: %s: unit %q, want %q", filename, line, name, q.Unit, want))
+			case math.IsNaN(q.Value) || math.IsInf(q.Value, 0):
+				errs = append(errs, fmt.Errorf("%s:%d: %s: value %v is not a finite number", filename, line, name, q.Value))
 			case q.Value < 0:
 				errs = append(errs, fmt.Errorf("%s:%d: %s: negative value %v", filename, line, name, q.Value))
 			case f.Tag.Get("max") != "" && q.Value > atof(f.Tag.Get("max")):
 				errs = append(errs, fmt.Errorf("%s:%d: %s: value %v is above its maximum %s", filename, line, name, q.Value, f.Tag.Get("max")))
+			case !quantityRange(f).Contains(q.Value):
+				r := quantityRange(f)
+				errs = append(errs, fmt.Errorf("%s:%d: %s: value %v is out of range; want %s %s (%s)", filename, line, name, q.Value, r.Text, want, r.Why))
 			case q.Source == "" || q.Date == "":
 				errs = append(errs, fmt.Errorf("%s:%d: %s: needs a source and a date", filename, line, name))
 			}
@@ -319,6 +335,48 @@ func checkQuantities(filename string, v reflect.Value, prefix string, root *yaml
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// unitRanges bound every Quantity by its unit, so a new parameter is
+// range-checked from the day it is added; a field's own range tag (on the
+// Quantity field, applying to its value) narrows it. Upper bounds keep the
+// model's arithmetic finite and its allocations sane, not physics
+// (docs/limits.md).
+var unitRanges = map[string]string{
+	"threads": "[1,1024]",
+	"workers": "[1,100000]",
+	"streams": "[1,1000000]",
+	"us":      "[0,1e9]",
+	"ms":      "[0,1e7]",
+	"s":       "[0,1e6]",
+	"h":       "[0.0002778,87600]", // 1 s to 10 years
+	"ns/B":    "[0,1e6]",
+	"KiB":     "[0,1e9]",
+	"MiB":     "[0,1e7]",
+	"cores":   "[0,10000]",
+	"RTT":     "[0,100]",
+	"Gbit/s":  "(0,100000]",
+	"ratio":   "[0,100]",
+}
+
+// quantityRange is the range of a Quantity field: its range tag, else its
+// unit's; a unit without one allows any finite non-negative value (and
+// TestEveryProfileQuantityHasARange fails).
+func quantityRange(f reflect.StructField) yamlcheck.Range {
+	if r, ok := yamlcheck.FieldRange(f); ok {
+		if r.Why == "" {
+			r.Why = "the field's limit"
+		}
+		return r
+	}
+	if tag, ok := unitRanges[f.Tag.Get("unit")]; ok {
+		r, err := yamlcheck.ParseRange(tag)
+		if err == nil {
+			r.Why = "the limit for " + f.Tag.Get("unit")
+			return r
+		}
+	}
+	return yamlcheck.Range{Lo: 0, Hi: math.MaxFloat64, Text: "[0,max]", Why: "any finite value"}
 }
 
 // yamlPath is the dotted YAML path of struct field f under prefix; false

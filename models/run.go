@@ -43,9 +43,12 @@ type RunResult struct {
 func (m *Mesh) resetStats() {}
 
 // Run simulates warm-up plus duration and returns the measured results.
-// If ctx can be cancelled it is checked once per simulated second; when it
-// is done the run stops and Run returns an error wrapping ctx.Err(). A
-// context that is never done (context.Background()) adds no events.
+// ctx is checked every CheckEvents handled events (a fraction of a
+// millisecond of wall time, however many events one simulated instant
+// holds); when it is done the run stops and Run returns an error wrapping
+// ctx.Err(). A run reaching Config.MaxEvents stops with an
+// *EventBudgetError. Neither check schedules events, so results do not
+// depend on them.
 func (m *Mesh) Run(ctx context.Context) (*RunResult, error) {
 	if m.cfg.Duration <= 0 {
 		return nil, fmt.Errorf("models: duration must be > 0")
@@ -97,16 +100,8 @@ func (m *Mesh) Run(ctx context.Context) (*RunResult, error) {
 		m.batchSum = make([]float64, n)
 		m.batchN = make([]int64, n)
 	}
-	m.ctx = ctx
-	if ctx != nil && ctx.Done() != nil {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		m.s.At(sim.Second, m, sim.Event{Kind: kCancelCheck})
-	}
-	m.s.RunUntil(m.end)
-	if ctx != nil && ctx.Err() != nil {
-		return nil, fmt.Errorf("run stopped at %.0f s of %.0f s simulated: %w", m.s.Now().Seconds(), m.end.Seconds(), ctx.Err())
+	if err := m.runBounded(ctx); err != nil {
+		return nil, err
 	}
 	if m.cfg.Progress != nil {
 		m.cfg.Progress(m.end, m.end)

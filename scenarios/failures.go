@@ -25,12 +25,12 @@ var FailureKinds = append(append([]string(nil), models.FailureKinds...), FailNod
 // SLO is the service-level objective blast radius is judged against.
 type SLO struct {
 	// Latency: a call slower than this counts as bad (breached the SLO).
-	Latency Duration `yaml:"latency,omitempty" json:"latency,omitempty"`
+	Latency Duration `yaml:"latency,omitempty" json:"latency,omitempty" range:"(0s,24h]"`
 	// P99 bounds the p99 end-to-end latency of successful requests; the
 	// report judges every mode against it.
-	P99 Duration `yaml:"p99,omitempty" json:"p99,omitempty"`
+	P99 Duration `yaml:"p99,omitempty" json:"p99,omitempty" range:"(0s,24h]"`
 	// ErrorRatio bounds failed / offered external requests (0 < r <= 1).
-	ErrorRatio *float64 `yaml:"error_ratio,omitempty" json:"error_ratio,omitempty"`
+	ErrorRatio *float64 `yaml:"error_ratio,omitempty" json:"error_ratio,omitempty" range:"(0,1]" unit:"failed / offered requests"`
 }
 
 // result is the objective as summary.json records it.
@@ -50,29 +50,29 @@ type FailureSpec struct {
 	Name string `yaml:"name,omitempty" json:"name,omitempty"` // default <kind>-<index>
 	Kind string `yaml:"kind" json:"kind"`
 	// At is when it starts, measured from the end of the warm-up.
-	At Duration `yaml:"at,omitempty" json:"at,omitempty"`
+	At Duration `yaml:"at,omitempty" json:"at,omitempty" range:"[0s,720h]" unit:"after the warm-up"`
 	// Duration is how long the component stays down (restart time) or the
 	// fault lasts; 0 means until the end of the run.
-	Duration Duration      `yaml:"duration,omitempty" json:"duration,omitempty"`
+	Duration Duration      `yaml:"duration,omitempty" json:"duration,omitempty" range:"[0s,720h]" unit:"0 = until the end of the run"`
 	Target   FailureTarget `yaml:"target,omitempty" json:"target,omitempty"`
 	// Peer is the other side of a network fault (default: every other node).
 	Peer *FailureTarget `yaml:"peer,omitempty" json:"peer,omitempty"`
 	// EndpointDelay is how long until load balancers stop picking the
 	// failed pod or replica (readiness / node-monitor grace); defaults:
 	// 1s for waypoint and sidecar crashes, 40s for node loss.
-	EndpointDelay Duration `yaml:"endpoint_delay,omitempty" json:"endpoint_delay,omitempty"`
+	EndpointDelay Duration `yaml:"endpoint_delay,omitempty" json:"endpoint_delay,omitempty" range:"(0s,24h]"`
 	// ReplaceAfter: node-loss replacement pods are ready elsewhere after this.
-	ReplaceAfter Duration `yaml:"replace_after,omitempty" json:"replace_after,omitempty"`
+	ReplaceAfter Duration `yaml:"replace_after,omitempty" json:"replace_after,omitempty" range:"(0s,24h]"`
 	// Drain is the drain deadline after SIGTERM (ztunnel-upgrade default
 	// 25s, waypoint-rollout default 5s).
-	Drain          Duration `yaml:"drain,omitempty" json:"drain,omitempty"`
-	MaxUnavailable int      `yaml:"max_unavailable,omitempty" json:"max_unavailable,omitempty"`
-	Latency        Duration `yaml:"latency,omitempty" json:"latency,omitempty"` // network: added one-way latency
-	Loss           float64  `yaml:"loss,omitempty" json:"loss,omitempty"`       // network: loss probability per transfer
+	Drain          Duration `yaml:"drain,omitempty" json:"drain,omitempty" range:"(0s,24h]"`
+	MaxUnavailable int      `yaml:"max_unavailable,omitempty" json:"max_unavailable,omitempty" range:"[1,100000]" unit:"nodes at a time"`
+	Latency        Duration `yaml:"latency,omitempty" json:"latency,omitempty" range:"[0s,1h]" unit:"added one-way latency"` // network: added one-way latency
+	Loss           float64  `yaml:"loss,omitempty" json:"loss,omitempty" range:"[0,1]" unit:"probability per transfer"`      // network: loss probability per transfer
 	Partition      bool     `yaml:"partition,omitempty" json:"partition,omitempty"`
-	From           string   `yaml:"from,omitempty" json:"from,omitempty"`     // traffic-surge: source workload glob
-	To             string   `yaml:"to,omitempty" json:"to,omitempty"`         // traffic-surge: destination service glob
-	Factor         float64  `yaml:"factor,omitempty" json:"factor,omitempty"` // traffic-surge: rate multiplier
+	From           string   `yaml:"from,omitempty" json:"from,omitempty"`                                                                                                                       // traffic-surge: source workload glob
+	To             string   `yaml:"to,omitempty" json:"to,omitempty"`                                                                                                                           // traffic-surge: destination service glob
+	Factor         float64  `yaml:"factor,omitempty" json:"factor,omitempty" range:"(0,1000]" unit:"rate multiplier" why:"every arrival is simulated; the event budget bounds rate × duration"` // traffic-surge: rate multiplier
 }
 
 // FailureTarget selects what fails. Give what the kind needs: nodes
@@ -86,7 +86,7 @@ type FailureTarget struct {
 	Waypoint string   `yaml:"waypoint,omitempty" json:"waypoint,omitempty"`
 	Service  string   `yaml:"service,omitempty" json:"service,omitempty"`
 	Pod      string   `yaml:"pod,omitempty" json:"pod,omitempty"`
-	Replicas []int    `yaml:"replicas,omitempty" json:"replicas,omitempty"` // waypoint replica indices (default [0])
+	Replicas []int    `yaml:"replicas,omitempty" json:"replicas,omitempty" range:"[0,999]" unit:"waypoint replica index"` // waypoint replica indices (default [0])
 }
 
 // WhatIfSpec is an alternative design to run under the same failures.
@@ -99,7 +99,7 @@ type WhatIfSpec struct {
 	// mode: namespace (one shared per namespace) or per-service (one
 	// dedicated waypoint per service).
 	WaypointScope    string `yaml:"waypoint_scope,omitempty" json:"waypoint_scope,omitempty"`
-	WaypointReplicas int    `yaml:"waypoint_replicas,omitempty" json:"waypoint_replicas,omitempty"`
+	WaypointReplicas int    `yaml:"waypoint_replicas,omitempty" json:"waypoint_replicas,omitempty" range:"[1,1000]" unit:"replicas per waypoint"`
 	// WaypointAutoscale overrides mesh.waypoint_autoscale for the design.
 	WaypointAutoscale *AutoscaleSpec `yaml:"waypoint_autoscale,omitempty" json:"waypoint_autoscale,omitempty"`
 	// TrafficDistribution overrides mesh.traffic_distribution (PreferClose).
@@ -108,16 +108,16 @@ type WhatIfSpec struct {
 
 // AutoscaleSpec is HPA-like waypoint scale-out.
 type AutoscaleSpec struct {
-	MinReplicas int `yaml:"min_replicas,omitempty" json:"min_replicas,omitempty"` // serving at the start (default 1)
-	MaxReplicas int `yaml:"max_replicas" json:"max_replicas"`
+	MinReplicas int `yaml:"min_replicas,omitempty" json:"min_replicas,omitempty" range:"[1,1000]" unit:"replicas"` // serving at the start (default 1)
+	MaxReplicas int `yaml:"max_replicas" json:"max_replicas" range:"[1,1000]" unit:"replicas"`
 	// TargetUtilisation is the worker threads' busy fraction the
 	// autoscaler aims for (default 0.7).
-	TargetUtilisation float64 `yaml:"target_utilisation,omitempty" json:"target_utilisation,omitempty"`
+	TargetUtilisation float64 `yaml:"target_utilisation,omitempty" json:"target_utilisation,omitempty" range:"(0,1]" unit:"busy fraction of worker threads"`
 	// Delay is from the scaling decision until the new replica serves
 	// (default 10s: scheduling, start, readiness, endpoint push).
-	Delay Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
+	Delay Duration `yaml:"delay,omitempty" json:"delay,omitempty" range:"[0s,24h]"`
 	// Period is the controller's sync period (default 15s).
-	Period Duration `yaml:"period,omitempty" json:"period,omitempty"`
+	Period Duration `yaml:"period,omitempty" json:"period,omitempty" range:"[1s,24h]" unit:"controller sync period" why:"HPA syncs at most once a second"`
 }
 
 func (a *AutoscaleSpec) validate(path string, ferr func(field, format string, a ...any) error) error {

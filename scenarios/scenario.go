@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -43,14 +42,14 @@ type Scenario struct {
 	// ambient, ambient+waypoint, sidecar, as-manifests (default
 	// [as-manifests]).
 	Modes    []string `yaml:"modes" json:"modes"`
-	Profile  string   `yaml:"profile,omitempty" json:"profile,omitempty"` // built-in name or file path
-	Duration Duration `yaml:"duration" json:"duration"`                   // measured simulated time (default 60s)
-	Warmup   Duration `yaml:"warmup,omitempty" json:"warmup,omitempty"`   // discarded at the start (default 5s)
-	Seed     uint64   `yaml:"seed,omitempty" json:"seed,omitempty"`       // default 1
-	Traffic  Traffic  `yaml:"traffic" json:"traffic"`                     // per-edge traffic
-	Apps     []App    `yaml:"apps,omitempty" json:"apps,omitempty"`       // per-workload app behaviour
-	Mesh     MeshOpts `yaml:"mesh,omitempty" json:"mesh,omitempty"`       // mesh-wide options
-	Outputs  Outputs  `yaml:"outputs,omitempty" json:"outputs,omitempty"` // which files to write
+	Profile  string   `yaml:"profile,omitempty" json:"profile,omitempty"`                                       // built-in name or file path
+	Duration Duration `yaml:"duration" json:"duration" range:"(0s,720h]" unit:"simulated time"`                 // measured simulated time (default 60s)
+	Warmup   Duration `yaml:"warmup,omitempty" json:"warmup,omitempty" range:"[0s,720h]" unit:"simulated time"` // discarded at the start (default 5s)
+	Seed     uint64   `yaml:"seed,omitempty" json:"seed,omitempty" range:"any"`                                 // default 1
+	Traffic  Traffic  `yaml:"traffic" json:"traffic"`                                                           // per-edge traffic
+	Apps     []App    `yaml:"apps,omitempty" json:"apps,omitempty"`                                             // per-workload app behaviour
+	Mesh     MeshOpts `yaml:"mesh,omitempty" json:"mesh,omitempty"`                                             // mesh-wide options
+	Outputs  Outputs  `yaml:"outputs,omitempty" json:"outputs,omitempty"`                                       // which files to write
 	// SLO makes slow calls count as bad in blast-radius results.
 	SLO *SLO `yaml:"slo,omitempty" json:"slo,omitempty"`
 	// Failures are scheduled component failures; each gets a blast-radius
@@ -94,7 +93,7 @@ type Topology struct {
 // HostSpec is one machine: a name, its cores and the nodes it runs.
 type HostSpec struct {
 	Name  string   `yaml:"name" json:"name"`
-	Cores int      `yaml:"cores" json:"cores"`
+	Cores int      `yaml:"cores" json:"cores" range:"[1,4096]" unit:"CPU cores"`
 	Nodes []string `yaml:"nodes" json:"nodes"`
 }
 
@@ -114,13 +113,13 @@ type EdgeTraffic struct {
 	To   string `yaml:"to,omitempty" json:"to,omitempty"`     // ns/service (glob)
 	// Rate is the external open-loop arrival rate (requests/s) from the
 	// source's pods; default: the topology call's rate.
-	Rate *float64 `yaml:"rate,omitempty" json:"rate,omitempty"`
+	Rate *float64 `yaml:"rate,omitempty" json:"rate,omitempty" range:"[0,1000000]" unit:"requests/s" why:"every arrival is simulated; the event budget bounds rate × duration"`
 	// Arrival: poisson (default), constant, or on-off (bursty).
 	Arrival string `yaml:"arrival,omitempty" json:"arrival,omitempty"`
 	// On and Off are the on-off process's mean on and off periods (named
 	// on_period/off_period: a bare `on:` key is a boolean in YAML 1.1).
-	On  Duration `yaml:"on_period,omitempty" json:"on_period,omitempty"`
-	Off Duration `yaml:"off_period,omitempty" json:"off_period,omitempty"`
+	On  Duration `yaml:"on_period,omitempty" json:"on_period,omitempty" range:"(0s,720h]"`
+	Off Duration `yaml:"off_period,omitempty" json:"off_period,omitempty" range:"(0s,720h]"`
 	// ArrivalStream names the random stream of the arrivals: edges naming
 	// the same stream see identical arrival times (to compare two clients
 	// on the same load).
@@ -128,16 +127,16 @@ type EdgeTraffic struct {
 	// FanOut is how many calls on this edge each request served by the
 	// source makes (1.5 = one, plus a second with probability 0.5); default
 	// 1 when the source serves requests, else 0.
-	FanOut   *float64 `yaml:"fanout,omitempty" json:"fanout,omitempty"`
+	FanOut   *float64 `yaml:"fanout,omitempty" json:"fanout,omitempty" range:"[0,1000]" unit:"calls per request served" why:"each call is simulated; the event budget bounds the tree"`
 	Protocol string   `yaml:"protocol,omitempty" json:"protocol,omitempty"` // http (HTTP/1.1, default) | http2 | grpc | tcp
 	// Connections: keep-alive (a pool per client pod) or per-request.
 	Connections   string    `yaml:"connections,omitempty" json:"connections,omitempty"`
-	Pool          int       `yaml:"pool,omitempty" json:"pool,omitempty"` // keep-alive connections per client pod (default 4)
+	Pool          int       `yaml:"pool,omitempty" json:"pool,omitempty" range:"[1,10000]" unit:"keep-alive connections per client pod" why:"the model keeps state per connection"` // keep-alive connections per client pod (default 4)
 	RequestSize   *SizeDist `yaml:"request_size,omitempty" json:"request_size,omitempty"`
 	ResponseSize  *SizeDist `yaml:"response_size,omitempty" json:"response_size,omitempty"`
 	LoadBalancing string    `yaml:"load_balancing,omitempty" json:"load_balancing,omitempty"` // round-robin | least-request | random
-	Timeout       Duration  `yaml:"timeout,omitempty" json:"timeout,omitempty"`
-	Retries       *int      `yaml:"retries,omitempty" json:"retries,omitempty"`
+	Timeout       Duration  `yaml:"timeout,omitempty" json:"timeout,omitempty" range:"(0s,24h]"`
+	Retries       *int      `yaml:"retries,omitempty" json:"retries,omitempty" range:"[0,100]" unit:"attempts after the first"`
 	Method        string    `yaml:"method,omitempty" json:"method,omitempty"`
 	Path          string    `yaml:"path,omitempty" json:"path,omitempty"`
 }
@@ -146,7 +145,7 @@ type EdgeTraffic struct {
 type App struct {
 	Workload    string    `yaml:"workload" json:"workload"`
 	ServiceTime *TimeDist `yaml:"service_time,omitempty" json:"service_time,omitempty"`
-	Concurrency int       `yaml:"concurrency,omitempty" json:"concurrency,omitempty"`
+	Concurrency int       `yaml:"concurrency,omitempty" json:"concurrency,omitempty" range:"[1,100000]" unit:"requests served at once per pod" why:"the model keeps a slot per worker"`
 }
 
 // MeshOpts are mesh-wide options.
@@ -155,19 +154,19 @@ type MeshOpts struct {
 	// namespace, or calls (only what the workload calls).
 	SidecarScope string `yaml:"sidecar_scope,omitempty" json:"sidecar_scope,omitempty"`
 	// ConfigChangesPerMinute makes istiod push to every proxy.
-	ConfigChangesPerMinute float64 `yaml:"config_changes_per_minute,omitempty" json:"config_changes_per_minute,omitempty"`
+	ConfigChangesPerMinute float64 `yaml:"config_changes_per_minute,omitempty" json:"config_changes_per_minute,omitempty" range:"[0,60000]" unit:"config changes per minute"`
 	// WaypointReplicas is the replica count of waypoints added for the
 	// ambient+waypoint mode (default 1).
-	WaypointReplicas int `yaml:"waypoint_replicas,omitempty" json:"waypoint_replicas,omitempty"`
+	WaypointReplicas int `yaml:"waypoint_replicas,omitempty" json:"waypoint_replicas,omitempty" range:"[1,1000]" unit:"replicas per waypoint"`
 	// CertTTL overrides the profile's workload certificate lifetime
 	// (renewed at the profile's refresh fraction, half-life by default).
-	CertTTL Duration `yaml:"cert_ttl,omitempty" json:"cert_ttl,omitempty"`
+	CertTTL Duration `yaml:"cert_ttl,omitempty" json:"cert_ttl,omitempty" range:"[1s,8760h]" why:"certificates renew at a fraction of it; below 1s renewals outnumber requests"`
 	// ProxyRetries is how often waypoints and client sidecars retry a
 	// connection failure or reset (Istio default 2).
-	ProxyRetries *int `yaml:"proxy_retries,omitempty" json:"proxy_retries,omitempty"`
+	ProxyRetries *int `yaml:"proxy_retries,omitempty" json:"proxy_retries,omitempty" range:"[0,100]" unit:"retries per request"`
 	// RetryBudget caps retries per edge at this fraction of its calls
 	// (plus 3); 0 = no cap.
-	RetryBudget float64 `yaml:"retry_budget,omitempty" json:"retry_budget,omitempty"`
+	RetryBudget float64 `yaml:"retry_budget,omitempty" json:"retry_budget,omitempty" range:"[0,1]" unit:"fraction of an edge's calls"`
 	// WaypointAutoscale scales waypoints out HPA-like under load.
 	WaypointAutoscale *AutoscaleSpec `yaml:"waypoint_autoscale,omitempty" json:"waypoint_autoscale,omitempty"`
 	// TrafficDistribution PreferClose makes every proxy prefer endpoints
@@ -177,9 +176,9 @@ type MeshOpts struct {
 
 // Outputs selects the files run writes.
 type Outputs struct {
-	Metrics     *bool    `yaml:"metrics,omitempty" json:"metrics,omitempty"`         // metrics.prom (default true)
-	OpenMetrics *bool    `yaml:"openmetrics,omitempty" json:"openmetrics,omitempty"` // metrics.om (default true)
-	Interval    Duration `yaml:"interval,omitempty" json:"interval,omitempty"`       // metrics.om sample interval (default 10s)
+	Metrics     *bool    `yaml:"metrics,omitempty" json:"metrics,omitempty"`                                                                                                // metrics.prom (default true)
+	OpenMetrics *bool    `yaml:"openmetrics,omitempty" json:"openmetrics,omitempty"`                                                                                        // metrics.om (default true)
+	Interval    Duration `yaml:"interval,omitempty" json:"interval,omitempty" range:"[1s,24h]" unit:"simulated time between samples" why:"each sample copies every series"` // metrics.om sample interval (default 10s)
 }
 
 // File returns the file the scenario was read from.
@@ -190,9 +189,9 @@ func (s *Scenario) Raw() []byte { return s.raw }
 
 // Load reads a scenario by path, or by built-in library name.
 func Load(nameOrPath string) (*Scenario, error) {
-	data, err := os.ReadFile(nameOrPath)
+	data, err := yamlcheck.ReadFile(nameOrPath, yamlcheck.MaxConfigBytes)
 	if err != nil {
-		if lib, lerr := libraryFile(nameOrPath); lerr == nil {
+		if lib, lerr := libraryFile(nameOrPath); lerr == nil && !isLimit(err) {
 			sc, err := Parse(libraryName(nameOrPath), lib)
 			if sc != nil {
 				sc.embedded = true
@@ -227,13 +226,21 @@ func Parse(filename string, data []byte) (*Scenario, error) {
 	return s, nil
 }
 
-// decode reads a scenario document strictly, without validating it.
+// decode reads a scenario document strictly, without validating it: within
+// the input budgets (size, alias expansion), every field known, every
+// number finite and in its field's range.
 func decode(filename string, data []byte) (*Scenario, *yaml.Node, error) {
-	var doc yaml.Node
-	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+	if len(data) > yamlcheck.MaxConfigBytes {
+		return nil, nil, &yamlcheck.LimitError{File: filename, Limit: yamlcheck.MaxConfigBytes, What: "file"}
+	}
+	doc, err := yamlcheck.Document(filename, data)
+	if err != nil {
 		return nil, nil, fileErr(filename, err)
 	}
-	if err := checkKnown(filename, &doc, reflect.TypeOf(Scenario{}), ""); err != nil {
+	if err := checkKnown(filename, doc, reflect.TypeOf(Scenario{}), ""); err != nil {
+		return nil, nil, err
+	}
+	if err := yamlcheck.CheckNumbers(filename, doc, reflect.TypeOf(Scenario{}), ""); err != nil {
 		return nil, nil, err
 	}
 	var s Scenario
@@ -241,15 +248,27 @@ func decode(filename string, data []byte) (*Scenario, *yaml.Node, error) {
 		return nil, nil, fileErr(filename, err)
 	}
 	s.file, s.raw = filename, data
-	return &s, &doc, nil
+	return &s, doc, nil
+}
+
+// isLimit reports whether err is an input over a budget (not a missing
+// file, which may be a built-in name).
+func isLimit(err error) bool {
+	var le *yamlcheck.LimitError
+	return errors.As(err, &le)
 }
 
 // SweepSpec is the decoded `sweep:` section, or nil when the scenario has
 // none.
 func (s *Scenario) SweepSpec() *sweep.Spec { return s.sweep }
 
-// fileErr turns yaml.v3's "line N: msg" errors into "file:N: msg".
+// fileErr turns yaml.v3's "line N: msg" errors into "file:N: msg"; a
+// FieldError already names its file.
 func fileErr(filename string, err error) error {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return err
+	}
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
 		msgs := make([]string, len(te.Errors))

@@ -81,10 +81,43 @@ type Sim struct {
 	touched uint32 // sink for touchAhead's loads
 	stopped bool
 	trace   func(at Time, seq uint64, ev Event)
+	// Interrupt hook (SetInterrupt): check is called once fired reaches
+	// checkAt, then every checkEvery events.
+	checkAt    uint64
+	checkEvery uint64
+	check      func() bool
 }
 
 // New returns a simulator with its clock at 0 and no events.
-func New() *Sim { return &Sim{} }
+func New() *Sim { return &Sim{checkAt: noCheck} }
+
+const noCheck = ^uint64(0)
+
+// SetInterrupt makes Run and RunUntil call f after every `every` handled
+// events (counted from now); when f returns true they stop as if a
+// handler had called Stop. It bounds how long a run goes without looking
+// at the world outside it (a cancelled context, an event budget) by events
+// handled rather than by simulated time, which a flood of events at one
+// instant does not advance. every == 0 or f == nil removes the hook.
+func (s *Sim) SetInterrupt(every uint64, f func() bool) {
+	if every == 0 || f == nil {
+		s.check, s.checkEvery, s.checkAt = nil, 0, noCheck
+		return
+	}
+	s.check, s.checkEvery, s.checkAt = f, every, s.fired+every
+}
+
+// interrupt runs the SetInterrupt hook when it is due.
+func (s *Sim) interrupt() {
+	if s.check == nil { // a zero Sim, not made by New
+		s.checkAt = noCheck
+		return
+	}
+	s.checkAt = s.fired + s.checkEvery
+	if s.check() {
+		s.stopped = true
+	}
+}
 
 // Now returns the current virtual time: the time of the event being handled,
 // or where RunUntil left the clock.
@@ -302,6 +335,9 @@ func (s *Sim) RunUntil(t Time) {
 	}
 	s.stopped = false
 	for !s.stopped && s.fire(t) {
+		if s.fired >= s.checkAt {
+			s.interrupt()
+		}
 	}
 	if !s.stopped {
 		s.now = t
@@ -312,6 +348,9 @@ func (s *Sim) RunUntil(t Time) {
 func (s *Sim) Run() {
 	s.stopped = false
 	for !s.stopped && s.fire(MaxTime) {
+		if s.fired >= s.checkAt {
+			s.interrupt()
+		}
 	}
 }
 

@@ -281,3 +281,27 @@ func TestQueueMemoryFollowsLoad(t *testing.T) {
 	}
 	s.Run()
 }
+
+func TestSetInterrupt(t *testing.T) {
+	s := New()
+	// An event that reschedules itself at the same instant never advances
+	// the clock: only a count of events can stop it.
+	var h HandlerFunc
+	h = func(Event) { s.At(s.Now(), h, Event{}) }
+	s.At(5, h, Event{})
+	calls := 0
+	s.SetInterrupt(100, func() bool { calls++; return calls == 3 })
+	s.RunUntil(10)
+	if s.Fired() != 300 || calls != 3 || s.Now() != 5 {
+		t.Fatalf("fired %d, checks %d, now %v; want 300, 3, 5", s.Fired(), calls, s.Now())
+	}
+	// Removed, the hook is not called again; Run resumes the queue.
+	s.SetInterrupt(0, nil)
+	s.Stop()
+	var zero Sim
+	zero.AfterFunc(1, func() {})
+	zero.Run() // a zero Sim has no hook and must not call one
+	if zero.Fired() != 1 {
+		t.Fatalf("zero Sim fired %d", zero.Fired())
+	}
+}

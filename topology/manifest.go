@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"gopkg.in/yaml.v3"
 )
 
@@ -90,8 +91,9 @@ func (b *builder) loadPaths(paths []string) error {
 		}
 		files = append(files, found...)
 	}
+	budget := yamlcheck.NewBudget(yamlcheck.MaxTotalBytes, yamlcheck.MaxFileBytes)
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := budget.ReadFile(f)
 		if err != nil {
 			return fmt.Errorf("reading manifests: %w", err)
 		}
@@ -114,6 +116,9 @@ func (b *builder) loadData(file string, data []byte) error {
 		}
 		if err != nil {
 			return yamlErr(file, err)
+		}
+		if err := yamlcheck.CheckAliases(file, &doc); err != nil {
+			return err
 		}
 		b.decodeDocument(file, &doc, "")
 		if len(b.errs) > 50 {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"gopkg.in/yaml.v3"
 )
 
@@ -30,16 +31,16 @@ func IsSpec(data []byte) bool {
 func Load(paths []string, opts LoadOptions) (*Topology, *LoadReport, error) {
 	if len(paths) == 1 {
 		if st, err := os.Stat(paths[0]); err == nil && !st.IsDir() {
-			data, err := os.ReadFile(paths[0])
+			data, err := yamlcheck.ReadFile(paths[0], yamlcheck.MaxFileBytes)
 			if err != nil {
-				return nil, nil, fmt.Errorf("reading %s: %w", paths[0], err)
+				return nil, nil, yamlErr(paths[0], err)
 			}
 			if IsSpec(data) {
-				var doc yaml.Node
-				if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+				doc, err := yamlcheck.Document(paths[0], data)
+				if err != nil {
 					return nil, nil, yamlErr(paths[0], err)
 				}
-				s, err := DecodeSpec(paths[0], &doc)
+				s, err := DecodeSpec(paths[0], doc)
 				if err != nil {
 					return nil, nil, err
 				}
@@ -48,6 +49,8 @@ func Load(paths []string, opts LoadOptions) (*Topology, *LoadReport, error) {
 				}
 				return s.BuildWithReport()
 			}
+			// Parse what was read: a pipe (/dev/stdin) cannot be read twice.
+			return ParseManifests(paths[0], data, opts)
 		}
 	}
 	return LoadManifests(paths, opts)

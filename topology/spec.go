@@ -1,15 +1,14 @@
 package topology
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"gopkg.in/yaml.v3"
 )
 
@@ -36,9 +35,9 @@ type Spec struct {
 // NodesSpec describes the nodes: either Count nodes spread round-robin over
 // Zones, or an explicit List.
 type NodesSpec struct {
-	Count int        `yaml:"count"` // default 3 (when List is empty)
-	Zones []string   `yaml:"zones"` // default [zone-a]
-	Name  string     `yaml:"name"`  // printf pattern, default node-%d (1-based)
+	Count int        `yaml:"count" range:"[1,100000]" unit:"nodes" why:"a topology holds at most 100000 nodes"` // default 3 (when List is empty)
+	Zones []string   `yaml:"zones"`                                                                             // default [zone-a]
+	Name  string     `yaml:"name"`                                                                              // printf pattern, default node-%d (1-based)
 	List  []NodeSpec `yaml:"list"`
 }
 
@@ -51,8 +50,8 @@ type NodeSpec struct {
 // NamespaceSpec is one namespace, or Count namespaces when Name contains %d.
 type NamespaceSpec struct {
 	Name   string            `yaml:"name"`
-	Count  int               `yaml:"count"` // generative repetition; Name must contain %d
-	Mode   Mode              `yaml:"mode"`  // out-of-mesh (default) | ambient | sidecar
+	Count  int               `yaml:"count" range:"[1,100000]" unit:"namespaces"` // generative repetition; Name must contain %d
+	Mode   Mode              `yaml:"mode"`                                       // out-of-mesh (default) | ambient | sidecar
 	Labels map[string]string `yaml:"labels"`
 	// Waypoint adds waypoints by scope: namespace (one waypoint, the
 	// namespace uses it), per-service (one dedicated waypoint per service),
@@ -68,22 +67,22 @@ type NamespaceSpec struct {
 
 // WaypointSpec is a waypoint (a Gateway of class istio-waypoint).
 type WaypointSpec struct {
-	Name     string `yaml:"name"`     // default "waypoint" (per-service: <service>-waypoint; service-account: <sa>-waypoint)
-	Scope    string `yaml:"scope"`    // namespace (default) | per-service | service-account (only in NamespaceSpec.Waypoint)
-	For      string `yaml:"for"`      // service (default; service-account scope: workload) | workload | all | none
-	Replicas int    `yaml:"replicas"` // default 1
+	Name     string `yaml:"name"`                                               // default "waypoint" (per-service: <service>-waypoint; service-account: <sa>-waypoint)
+	Scope    string `yaml:"scope"`                                              // namespace (default) | per-service | service-account (only in NamespaceSpec.Waypoint)
+	For      string `yaml:"for"`                                                // service (default; service-account scope: workload) | workload | all | none
+	Replicas int    `yaml:"replicas" range:"[1,1000]" unit:"waypoint replicas"` // default 1
 }
 
 // ServiceSpec is a workload with a Service in front of it (Count of them
 // when Name contains %d).
 type ServiceSpec struct {
 	Name               string            `yaml:"name"`
-	Count              int               `yaml:"count"`
-	Replicas           int               `yaml:"replicas"` // default 1
-	Kind               string            `yaml:"kind"`     // Deployment (default) | StatefulSet | DaemonSet
-	Ports              []PortSpec        `yaml:"ports"`    // default [{name: http, port: 8080, appProtocol: http}]
-	Mode               Mode              `yaml:"mode"`     // overrides the namespace mode for its pods
-	Waypoint           string            `yaml:"waypoint"` // name or ns/name of a waypoint, or none
+	Count              int               `yaml:"count" range:"[1,200000]" unit:"services"`
+	Replicas           int               `yaml:"replicas" range:"[1,200000]" unit:"pods" why:"a topology holds at most 200000 pods"` // default 1
+	Kind               string            `yaml:"kind"`                                                                               // Deployment (default) | StatefulSet | DaemonSet
+	Ports              []PortSpec        `yaml:"ports"`                                                                              // default [{name: http, port: 8080, appProtocol: http}]
+	Mode               Mode              `yaml:"mode"`                                                                               // overrides the namespace mode for its pods
+	Waypoint           string            `yaml:"waypoint"`                                                                           // name or ns/name of a waypoint, or none
 	ServiceAccount     string            `yaml:"serviceAccount"`
 	Labels             map[string]string `yaml:"labels"` // extra pod labels
 	IngressUseWaypoint bool              `yaml:"ingressUseWaypoint"`
@@ -92,9 +91,9 @@ type ServiceSpec struct {
 // WorkloadSpec is a workload without a Service.
 type WorkloadSpec struct {
 	Name           string            `yaml:"name"`
-	Count          int               `yaml:"count"`
-	Replicas       int               `yaml:"replicas"` // default 1
-	Kind           string            `yaml:"kind"`     // Deployment (default) | StatefulSet | DaemonSet | Pod
+	Count          int               `yaml:"count" range:"[1,200000]" unit:"workloads"`
+	Replicas       int               `yaml:"replicas" range:"[1,200000]" unit:"pods" why:"a topology holds at most 200000 pods"` // default 1
+	Kind           string            `yaml:"kind"`                                                                               // Deployment (default) | StatefulSet | DaemonSet | Pod
 	Mode           Mode              `yaml:"mode"`
 	Waypoint       string            `yaml:"waypoint"` // workload waypoint (for workload/all), or none
 	ServiceAccount string            `yaml:"serviceAccount"`
@@ -105,8 +104,8 @@ type WorkloadSpec struct {
 // PortSpec is a Service port; TargetPort defaults to Port.
 type PortSpec struct {
 	Name        string `yaml:"name"`
-	Port        int    `yaml:"port"`
-	TargetPort  int    `yaml:"targetPort"`
+	Port        int    `yaml:"port" range:"[1,65535]"`
+	TargetPort  int    `yaml:"targetPort" range:"[1,65535]"`
 	Protocol    string `yaml:"protocol"` // default TCP
 	AppProtocol string `yaml:"appProtocol"`
 }
@@ -118,8 +117,8 @@ type PortSpec struct {
 type CallSpec struct {
 	From    string  `yaml:"from"`
 	To      string  `yaml:"to"`
-	Port    int     `yaml:"port"` // default: the service's first port
-	RateRPS float64 `yaml:"rate"` // offered requests/s on this edge (optional)
+	Port    int     `yaml:"port" range:"[1,65535]"`                                                                                               // default: the service's first port
+	RateRPS float64 `yaml:"rate" range:"[0,1000000]" unit:"requests/s" why:"every arrival is simulated; the event budget bounds rate × duration"` // offered requests/s on this edge (optional)
 }
 
 // DecodeSpec decodes a Spec from a YAML node (a document or the value of a
@@ -129,7 +128,13 @@ func DecodeSpec(filename string, node *yaml.Node) (*Spec, error) {
 	if node == nil {
 		return nil, &FieldError{File: filename, Msg: "empty topology spec"}
 	}
+	if err := yamlcheck.CheckAliases(filename, node); err != nil {
+		return nil, err
+	}
 	if err := checkKnownFields(filename, node, reflect.TypeOf(Spec{}), ""); err != nil {
+		return nil, err
+	}
+	if err := yamlcheck.CheckNumbers(filename, node, reflect.TypeOf(Spec{}), ""); err != nil {
 		return nil, err
 	}
 	var s Spec
@@ -143,6 +148,11 @@ func DecodeSpec(filename string, node *yaml.Node) (*Spec, error) {
 
 // yamlErr prefixes yaml.v3 errors ("yaml: line 3: ...") with the file name.
 func yamlErr(filename string, err error) error {
+	var fe *FieldError
+	var le *yamlcheck.LimitError
+	if errors.As(err, &fe) || errors.As(err, &le) {
+		return err
+	}
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
 		msgs := make([]string, len(te.Errors))
@@ -162,12 +172,11 @@ func yamlErr(filename string, err error) error {
 
 // ParseSpec parses a compact spec document and builds the topology.
 func ParseSpec(filename string, data []byte) (*Topology, error) {
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
+	doc, err := yamlcheck.Document(filename, data)
+	if err != nil {
 		return nil, yamlErr(filename, err)
 	}
-	s, err := DecodeSpec(filename, &doc)
+	s, err := DecodeSpec(filename, doc)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +185,7 @@ func ParseSpec(filename string, data []byte) (*Topology, error) {
 
 // LoadSpec reads and builds a compact spec file.
 func LoadSpec(path string) (*Topology, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamlcheck.ReadFile(path, yamlcheck.MaxConfigBytes)
 	if err != nil {
 		return nil, fmt.Errorf("reading topology spec: %w", err)
 	}

@@ -17,7 +17,7 @@ func TestSpecErrors(t *testing.T) {
 			`s.yaml:3: namespaces[0].mode: unknown value "ambiant" (want out-of-mesh, ambient, sidecar)`},
 		{"count without pattern", "namespaces:\n  - name: a\n    services: [{name: svc, count: 3}]\n",
 			`name "svc" must contain %d when count is 3`},
-		{"type error", "nodes: {count: many}\n", `s.yaml:1: cannot unmarshal !!str`},
+		{"type error", "nodes: {count: many}\n", `s.yaml:1: nodes.count: cannot unmarshal !!str`},
 		{"call to nothing", "namespaces:\n  - name: a\n    services: [{name: s}]\ncalls:\n  - {from: a/s, to: a/nope}\n",
 			`s.yaml:5: calls[0].to: "a/nope" matches nothing`},
 		{"call bad port", "namespaces:\n  - name: a\n    services: [{name: s}]\ncalls:\n  - {from: a/s, to: a/s, port: 81}\n",

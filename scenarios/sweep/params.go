@@ -27,17 +27,18 @@ type paramDef struct {
 	allowed []string // for kindString; empty = any non-empty string
 	min     float64  // smallest allowed numeric value
 	exclMin bool     // min itself is not allowed
+	max     float64  // largest allowed numeric value (docs/limits.md)
 }
 
 // paramDefs is the canonical order of parameters: point keys, CSV columns and
 // sweep.json follow it.
 var paramDefs = []paramDef{
-	{name: "load", unit: "x", desc: "multiplier applied to every offered request rate of the scenario (1 = as written)", kind: kindFloat, min: 0, exclMin: true},
-	{name: "nodes", unit: "nodes", desc: "number of cluster nodes", kind: kindInt, min: 1},
-	{name: "podsPerService", unit: "pods", desc: "replicas of every service", kind: kindInt, min: 1},
-	{name: "waypointReplicas", unit: "replicas", desc: "replicas of every waypoint", kind: kindInt, min: 1},
+	{name: "load", unit: "x", desc: "multiplier applied to every offered request rate of the scenario (1 = as written)", kind: kindFloat, min: 0, exclMin: true, max: 1e6},
+	{name: "nodes", unit: "nodes", desc: "number of cluster nodes", kind: kindInt, min: 1, max: 100000},
+	{name: "podsPerService", unit: "pods", desc: "replicas of every service", kind: kindInt, min: 1, max: 200000},
+	{name: "waypointReplicas", unit: "replicas", desc: "replicas of every waypoint", kind: kindInt, min: 1, max: 1000},
 	{name: "waypointScope", desc: "scope of the namespaces' waypoints", kind: kindString, allowed: []string{"namespace", "per-service", "service-account"}},
-	{name: "workerThreads", unit: "threads", desc: "ztunnel worker threads per node (the ztunnel CPU request in cores)", kind: kindInt, min: 1},
+	{name: "workerThreads", unit: "threads", desc: "ztunnel worker threads per node (the ztunnel CPU request in cores)", kind: kindInt, min: 1, max: 1024},
 	{name: "profile", desc: "cost profile name", kind: kindString},
 	{name: "mode", desc: "dataplane mode; all modes of a replication run on identical traffic (common random numbers)", kind: kindString, allowed: Modes},
 }
@@ -80,6 +81,9 @@ func (d paramDef) parseValue(s string) (string, error) {
 				op = ">"
 			}
 			return "", fmt.Errorf("%s must be %s %g, got %s", d.name, op, d.min, s)
+		}
+		if v > d.max {
+			return "", fmt.Errorf("%s must be at most %g (docs/limits.md), got %s", d.name, d.max, s)
 		}
 		return results.FormatNumber(v), nil
 	default:

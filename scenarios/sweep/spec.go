@@ -29,10 +29,10 @@ import (
 type Spec struct {
 	// Replications per point, each with its own seed; at least 2 so every
 	// figure has a confidence interval. Default 5.
-	Replications int `yaml:"replications"`
+	Replications int `yaml:"replications" range:"[2,1000]" unit:"replications per point" why:"every figure needs a confidence interval"`
 	// Seed is the base seed every replication seed derives from. Default:
 	// the scenario's seed.
-	Seed *uint64 `yaml:"seed"`
+	Seed *uint64 `yaml:"seed" range:"any"`
 	// Design is "cartesian" (default; every combination of Parameters) or
 	// "list" (exactly the Points).
 	Design string `yaml:"design"`
@@ -42,7 +42,7 @@ type Spec struct {
 	// Points is the listed design: each item sets some parameters.
 	Points []PointSpec `yaml:"points"`
 	// Confidence level of every interval. Default 0.95.
-	Confidence float64 `yaml:"confidence"`
+	Confidence float64 `yaml:"confidence" range:"(0,1)" unit:"confidence level"`
 	// Warmup is the warm-up rule: "mser5" (default: the scenario's own
 	// warm-up is discarded, and MSER-5 on each run's batch series checks it
 	// was long enough) or "scenario" (the scenario's warm-up, unchecked).
@@ -62,7 +62,7 @@ type SLOSpec struct {
 	Metric string `yaml:"metric" json:"metric,omitempty"`
 	// Category is the latency row the SLO applies to. Default "all".
 	Category  string  `yaml:"category" json:"category,omitempty"`
-	Threshold float64 `yaml:"threshold" json:"threshold,omitempty"` // ms for latency metrics, fraction for error_rate
+	Threshold float64 `yaml:"threshold" json:"threshold,omitempty" range:"(0,1e9]" unit:"ms, or a fraction for error_rate"` // ms for latency metrics, fraction for error_rate
 	// Search finds, per mode, the largest load multiplier at which the SLO
 	// holds, by bisection between From and To.
 	Search *SearchSpec `yaml:"search" json:"search,omitempty"`
@@ -70,10 +70,10 @@ type SLOSpec struct {
 
 // SearchSpec bounds the SLO bisection over the load multiplier.
 type SearchSpec struct {
-	From      float64 `yaml:"from" json:"from,omitempty"`           // lowest load multiplier tried; default 0.1
-	To        float64 `yaml:"to" json:"to,omitempty"`               // highest load multiplier tried; default 10
-	Tolerance float64 `yaml:"tolerance" json:"tolerance,omitempty"` // stop when (hi-lo)/lo <= tolerance; default 0.02
-	MaxSteps  int     `yaml:"maxSteps" json:"maxSteps,omitempty"`   // bisection steps after the two ends; default 12
+	From      float64 `yaml:"from" json:"from,omitempty" range:"(0,1e6]" unit:"load multiplier"`                                                 // lowest load multiplier tried; default 0.1
+	To        float64 `yaml:"to" json:"to,omitempty" range:"(0,1e6]" unit:"load multiplier"`                                                     // highest load multiplier tried; default 10
+	Tolerance float64 `yaml:"tolerance" json:"tolerance,omitempty" range:"(0,1]" unit:"relative width"`                                          // stop when (hi-lo)/lo <= tolerance; default 0.02
+	MaxSteps  int     `yaml:"maxSteps" json:"maxSteps,omitempty" range:"[1,100]" unit:"bisection steps" why:"each step is a set of simulations"` // bisection steps after the two ends; default 12
 	// At fixes the other parameters the search runs at; default: one
 	// search per distinct setting of them in the design.
 	At *PointSpec `yaml:"at" json:"at,omitempty"`
@@ -81,11 +81,11 @@ type SearchSpec struct {
 
 // SizingSpec asks for the fewest replicas or threads that meet the SLO.
 type SizingSpec struct {
-	Load float64 `yaml:"load" json:"load,omitempty"` // the load multiplier to size for
+	Load float64 `yaml:"load" json:"load,omitempty" range:"(0,1e6]" unit:"load multiplier"` // the load multiplier to size for
 	// Parameters to size, each independently: waypointReplicas and/or
 	// workerThreads (ztunnel; the CPU request in cores). Default both.
 	Parameters []string `yaml:"parameters" json:"parameters,omitempty"`
-	Max        int      `yaml:"max" json:"max,omitempty"` // largest value tried; default 16
+	Max        int      `yaml:"max" json:"max,omitempty" range:"[1,1000]" unit:"replicas or threads"` // largest value tried; default 16
 	// At fixes the other parameters; default: one search per distinct
 	// setting of them in the design.
 	At *PointSpec `yaml:"at" json:"at,omitempty"`
@@ -94,14 +94,14 @@ type SizingSpec struct {
 // CostSpec configures the cluster cost table (sidecar vs ambient, 100 to
 // 100,000 pods).
 type CostSpec struct {
-	Headroom float64 `yaml:"headroom" json:"headroom,omitempty"` // provisioned = max(request, used × headroom); default 1.3
-	Pods     []int   `yaml:"pods" json:"pods,omitempty"`         // default [100, 1000, 10000, 100000]
+	Headroom float64 `yaml:"headroom" json:"headroom,omitempty" range:"[1,100]" unit:"provisioned / used"` // provisioned = max(request, used × headroom); default 1.3
+	Pods     []int   `yaml:"pods" json:"pods,omitempty" range:"[1,10000000]" unit:"pods"`                  // default [100, 1000, 10000, 100000]
 	// PodsPerNode sets how many nodes (ztunnels) a pod count needs.
 	// Default: the reference run's pods per node.
-	PodsPerNode float64 `yaml:"podsPerNode" json:"podsPerNode,omitempty"`
+	PodsPerNode float64 `yaml:"podsPerNode" json:"podsPerNode,omitempty" range:"(0,10000]" unit:"pods per node"`
 	// Load is the load multiplier of the reference run when there is no
 	// sizing section; default the first point's.
-	Load float64 `yaml:"load" json:"load,omitempty"`
+	Load float64 `yaml:"load" json:"load,omitempty" range:"(0,1e6]" unit:"load multiplier"`
 	// At fixes the other parameters of the reference run; default: the
 	// first point's.
 	At *PointSpec `yaml:"at" json:"at,omitempty"`
@@ -112,8 +112,8 @@ type CostSpec struct {
 
 // ResourceRequest is a Kubernetes resource request.
 type ResourceRequest struct {
-	CPUCores  float64 `yaml:"cpuCores" json:"cpuCores,omitempty"`
-	MemoryGiB float64 `yaml:"memoryGiB" json:"memoryGiB,omitempty"`
+	CPUCores  float64 `yaml:"cpuCores" json:"cpuCores,omitempty" range:"[0,10000]" unit:"cores"`
+	MemoryGiB float64 `yaml:"memoryGiB" json:"memoryGiB,omitempty" range:"[0,100000]" unit:"GiB"`
 }
 
 // Axes are the swept parameters in the order written.
@@ -128,10 +128,10 @@ type Axis struct {
 
 // Range is the mapping form of an axis.
 type Range struct {
-	From  float64 `yaml:"from"`
-	To    float64 `yaml:"to"`
-	Step  float64 `yaml:"step"`
-	Count int     `yaml:"count"`
+	From  float64 `yaml:"from" range:"any"`
+	To    float64 `yaml:"to" range:"any"`
+	Step  float64 `yaml:"step" range:"any"`
+	Count int     `yaml:"count" range:"[1,10000]" unit:"values"`
 	Scale string  `yaml:"scale"` // linear (default) | log; with count
 }
 
@@ -210,6 +210,9 @@ const maxAxisValues = 10000
 
 func rangeValues(def paramDef, v *yaml.Node, field string) ([]string, error) {
 	if err := checkKnownFields(v, reflect.TypeOf(Range{}), field); err != nil {
+		return nil, err
+	}
+	if err := yamlcheck.CheckNumbers("", v, reflect.TypeOf(Range{}), field); err != nil {
 		return nil, err
 	}
 	var r Range
@@ -324,7 +327,13 @@ func DecodeSpec(filename string, n *yaml.Node) (*Spec, error) {
 	if n == nil || (n.Kind == yaml.DocumentNode && len(n.Content) == 0) {
 		return nil, &FieldError{File: filename, Msg: "empty sweep section"}
 	}
+	if err := yamlcheck.CheckAliases(filename, n); err != nil {
+		return nil, err
+	}
 	if err := checkKnownFields(n, reflect.TypeOf(Spec{}), ""); err != nil {
+		return nil, withFile(filename, err)
+	}
+	if err := yamlcheck.CheckNumbers(filename, n, reflect.TypeOf(Spec{}), ""); err != nil {
 		return nil, withFile(filename, err)
 	}
 	var s Spec
