@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"github.com/ambientsim/ambientsim/scenarios/results"
 )
 
@@ -28,7 +29,7 @@ func LoadResults(dir string) (*results.Summary, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("results directory %s: %w", dir, err)
 	}
-	data, err := os.ReadFile(path)
+	data, err := yamlcheck.ReadFile(path, yamlcheck.MaxFileBytes)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s: no %s here: run `ambientsim run SCENARIO --out %s` first: %w", path, SummaryFile, dir, err)
@@ -56,7 +57,7 @@ func LoadSweep(dir string) (*results.Sweep, error) {
 		dir = filepath.Dir(dir) // dir named summary.json itself
 	}
 	path := filepath.Join(dir, SweepFile)
-	data, err := os.ReadFile(path)
+	data, err := yamlcheck.ReadFile(path, yamlcheck.MaxFileBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

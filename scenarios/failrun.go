@@ -140,14 +140,14 @@ func (sc *Scenario) BuildDesign(w WhatIfSpec) (*topology.Topology, string, error
 	autoscaleSpec(sp, as)
 	t, err := sp.Build()
 	if err != nil {
-		return nil, "", err
+		return nil, "", specErr(sc.file, err)
 	}
 	return t, mode, sc.addTrafficCalls(t)
 }
 
 // whatIfs runs every what-if design under the scenario's failures and
 // lines them up after the scenario's own first mode.
-func (sc *Scenario) whatIfs(ctx context.Context, first *designRun, prof *models.Profile, seed uint64, dur, warm sim.Time) ([]results.WhatIfResult, []*models.RunResult, error) {
+func (sc *Scenario) whatIfs(ctx context.Context, first *designRun, prof *models.Profile, seed uint64, dur, warm sim.Time, maxEvents uint64) ([]results.WhatIfResult, []*models.RunResult, error) {
 	var out []results.WhatIfResult
 	var runs []*models.RunResult
 	if first != nil {
@@ -161,6 +161,9 @@ func (sc *Scenario) whatIfs(ctx context.Context, first *designRun, prof *models.
 		cfg, err := sc.compileDesign(w, top, prof, mode, seed, dur, warm)
 		if err != nil {
 			return nil, nil, err
+		}
+		if _, err := sc.admit(&cfg, maxEvents); err != nil {
+			return nil, nil, fmt.Errorf("what-if %s: %w", w.Name, err)
 		}
 		mesh, err := models.NewMesh(cfg)
 		if err != nil {

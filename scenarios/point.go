@@ -129,7 +129,7 @@ func applyPointToSpec(sp *topology.Spec, p sweep.Point) {
 func (sc *Scenario) decodeSpec() (*topology.Spec, error) {
 	sp, err := topology.DecodeSpec(sc.file, &sc.Topology.Spec)
 	if err != nil {
-		return nil, err
+		return nil, specErr(sc.file, err)
 	}
 	applyPointToSpec(sp, sc.point)
 	return sp, nil

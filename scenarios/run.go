@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"github.com/ambientsim/ambientsim/models"
 	"github.com/ambientsim/ambientsim/scenarios/results"
 	"github.com/ambientsim/ambientsim/sim"
@@ -32,6 +33,10 @@ type Options struct {
 	// of successful requests per interval of simulated time from t = 0,
 	// warm-up included, in Run.Series (for MSER-5 warm-up detection).
 	BatchInterval sim.Time
+	// MaxEvents is the event budget of each simulation the run makes (0:
+	// DefaultMaxEvents): one estimated above it is refused before it
+	// starts with a *BudgetError, one reaching it is stopped.
+	MaxEvents uint64
 }
 
 // Run is one scenario run: the summary and, per mode, the raw results.
@@ -99,6 +104,7 @@ func ExecuteContext(ctx context.Context, sc *Scenario, opt Options) (*Run, error
 	prof = sc.designProfile(prof)
 	var shown *topology.Topology
 	byFailure := make([][]results.FailureResult, len(sc.Failures))
+	var cycles []string
 	var firstDesign *designRun
 	for _, mode := range sc.Modes {
 		top, err := sc.BuildTopology(mode)
@@ -112,6 +118,11 @@ func ExecuteContext(ctx context.Context, sc *Scenario, opt Options) (*Run, error
 		if err != nil {
 			return nil, err
 		}
+		est, err := sc.admit(&cfg, opt.MaxEvents)
+		if err != nil {
+			return nil, err
+		}
+		cycles = append(cycles, est.Cycles...)
 		if opt.Progress != nil {
 			m := mode
 			cfg.Progress = func(now, end sim.Time) { opt.Progress(m, float64(now)/float64(max(end, 1))) }
@@ -149,7 +160,7 @@ func ExecuteContext(ctx context.Context, sc *Scenario, opt Options) (*Run, error
 		sum.Failures = append(sum.Failures, frs...)
 	}
 	if len(sc.WhatIf) > 0 {
-		wi, designs, err := sc.whatIfs(ctx, firstDesign, prof, seed, dur, warm)
+		wi, designs, err := sc.whatIfs(ctx, firstDesign, prof, seed, dur, warm, opt.MaxEvents)
 		if err != nil {
 			return nil, err
 		}
@@ -164,7 +175,7 @@ func ExecuteContext(ctx context.Context, sc *Scenario, opt Options) (*Run, error
 	if sum.Observed, err = observedResults(sc, run); err != nil {
 		return nil, err
 	}
-	sum.Assumptions = assumptions(sc, prof)
+	sum.Assumptions = append(assumptions(sc, prof), cycleNotes(cycles)...)
 	return run, nil
 }
 
@@ -181,6 +192,7 @@ func inputsHash(sc *Scenario, prof *models.Profile) (string, error) {
 		h.Write([]byte(strings.Join(files, "\n")))
 		h.Write(data)
 	}
+	budget := yamlcheck.NewBudget(yamlcheck.MaxTotalBytes, yamlcheck.MaxFileBytes)
 	for _, m := range sc.Topology.Manifests {
 		if sc.embedded {
 			break
@@ -195,7 +207,7 @@ func inputsHash(sc *Scenario, prof *models.Profile) (string, error) {
 		})
 		sort.Strings(files)
 		for _, f := range files {
-			data, err := os.ReadFile(f)
+			data, err := budget.ReadFile(f)
 			if err != nil {
 				return "", fmt.Errorf("hashing inputs: %w", err)
 			}
@@ -256,7 +268,7 @@ func (sc *Scenario) BuildTopology(mode string) (*topology.Topology, error) {
 	autoscaleSpec(sp, sc.Mesh.WaypointAutoscale)
 	t, err := sp.Build()
 	if err != nil {
-		return nil, err
+		return nil, specErr(sc.file, err)
 	}
 	return t, sc.addTrafficCalls(t)
 }

@@ -340,7 +340,7 @@ func (s *Scenario) validate(doc *yaml.Node) error {
 	if hasSpec {
 		sp, err := topology.DecodeSpec(s.file, &s.Topology.Spec)
 		if err != nil {
-			return err
+			return specErr(s.file, err)
 		}
 		s.spec = sp
 	} else {

@@ -475,7 +475,7 @@ topology:
 `
 	tests := []struct{ name, in, want string }{
 		{"scenario", strings.Replace(doc, "modes:", "mdoes:", 1), `x.yaml:2: mdoes: unknown field "mdoes" (did you mean "modes"?)`},
-		{"topology spec", doc, `x.yaml:5: nodes.cuont: unknown field "cuont" (did you mean "count"?)`},
+		{"topology spec", doc, `x.yaml:5: topology.spec.nodes.cuont: unknown field "cuont" (did you mean "count"?)`},
 		{"sweep", strings.Replace(doc, "cuont", "count", 1) + "sweep: {replicatoins: 2, parameters: {load: [1]}}\n", `x.yaml:7: sweep.replicatoins: unknown field "replicatoins" (did you mean "replications"?)`},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"reflect"
+	"strings"
 
 	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"gopkg.in/yaml.v3"
@@ -20,3 +21,30 @@ func checkKnown(file string, n *yaml.Node, t reflect.Type, path string) error {
 func yamlFields(t reflect.Type) map[string]reflect.Type { return yamlcheck.Fields(t) }
 
 func joinPath(path, key string) string { return yamlcheck.JoinPath(path, key) }
+
+// specErr puts "topology.spec." in front of the field paths of errors
+// about a scenario's inline spec (in file), which topology reports
+// relative to the spec.
+func specErr(file string, err error) error {
+	var visit func(error)
+	visit = func(e error) {
+		if fe, ok := e.(*FieldError); ok {
+			if fe.File == file && fe.Field != "" && !strings.HasPrefix(fe.Field, "topology.") {
+				fe.Field = "topology.spec." + fe.Field
+			}
+			return
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, x := range u.Unwrap() {
+				visit(x)
+			}
+		case interface{ Unwrap() error }:
+			visit(u.Unwrap())
+		}
+	}
+	if err != nil {
+		visit(err)
+	}
+	return err
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"github.com/ambientsim/ambientsim/scenarios/sweep"
 	"github.com/ambientsim/ambientsim/sim"
 )
@@ -35,6 +36,8 @@ type StudyOptions struct {
 	// reports for MSER-5 (sweep warm-up rule "mser5"); 0 means
 	// DefaultBatchInterval.
 	BatchInterval sim.Time
+	// MaxEvents is the event budget of each simulation (Options.MaxEvents).
+	MaxEvents uint64
 }
 
 // Studies lists the built-in scenarios that are sweep studies, by name.
@@ -51,9 +54,9 @@ func Studies() []string {
 // LoadStudy reads a study by path, or a built-in one by name (see
 // Studies).
 func LoadStudy(nameOrPath string) (*Study, error) {
-	data, err := os.ReadFile(nameOrPath)
+	data, err := yamlcheck.ReadFile(nameOrPath, yamlcheck.MaxConfigBytes)
 	if err != nil {
-		if lib, lerr := libraryFile(nameOrPath); lerr == nil {
+		if lib, lerr := libraryFile(nameOrPath); lerr == nil && !isLimit(err) {
 			s, err := ParseStudy(libraryName(nameOrPath), lib)
 			if s != nil {
 				s.Scenario.embedded = true

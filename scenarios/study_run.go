@@ -37,7 +37,7 @@ func (r *StudyRunner) RunPoint(ctx context.Context, p sweep.Point, seed uint64) 
 	if err != nil {
 		return nil, err
 	}
-	opt := Options{Seed: &seed, Duration: r.opt.Duration, Command: r.opt.Command, ToolVersion: r.opt.ToolVersion}
+	opt := Options{Seed: &seed, Duration: r.opt.Duration, Command: r.opt.Command, ToolVersion: r.opt.ToolVersion, MaxEvents: r.opt.MaxEvents}
 	mser := r.study.Spec.Warmup == "mser5"
 	if mser {
 		opt.BatchInterval = r.opt.BatchInterval

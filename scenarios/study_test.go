@@ -298,7 +298,7 @@ func TestRunPointSeriesAndMSER(t *testing.T) {
 // TestRunPointCancel: cancelling stops a long run within moments.
 func TestRunPointCancel(t *testing.T) {
 	s := mustParseStudy(t, studyTestDoc)
-	r := NewStudyRunner(s, StudyOptions{Duration: 3600 * sim.Second})
+	r := NewStudyRunner(s, StudyOptions{Duration: 3600 * sim.Second, MaxEvents: 1 << 40}) // a budget the hour fits in: cancellation stops it
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()

@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
+	"github.com/ambientsim/ambientsim/internal/outdir"
 	"github.com/ambientsim/ambientsim/validation/calibrate"
 )
 
@@ -53,6 +55,19 @@ data-plane revision.`,
 			if backend != "local" && backend != "kind" {
 				return usageErrorf("--backend %q: want local (or kind)", backend)
 			}
+			// Before measuring: the profile's directory can be written, the
+			// name is not a directory, and no other run writes it.
+			if st, err := os.Stat(out); err == nil && st.IsDir() {
+				return fmt.Errorf("--out %s: is a directory; give the profile FILE.yaml", out)
+			}
+			if err := outdir.CheckWritable(filepath.Dir(out)); err != nil {
+				return err
+			}
+			lock, err := outdir.TryLock(out)
+			if err != nil {
+				return err
+			}
+			defer lock.Unlock()
 			size := calibrate.SizeFull
 			if v.GetBool("quick") {
 				size = calibrate.SizeQuick
@@ -71,7 +86,6 @@ data-plane revision.`,
 				},
 			}
 			var rep *calibrate.Report
-			var err error
 			if rec := v.GetString("refit"); rec != "" {
 				if cmd.Flags().Changed("quick") || cmd.Flags().Changed("meshnode") {
 					return usageErrorf("--refit fits recorded observations: --quick and --meshnode do not apply")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
+	"github.com/ambientsim/ambientsim/internal/outdir"
 	"github.com/ambientsim/ambientsim/plots"
 )
 
@@ -39,6 +41,17 @@ The same results give a byte-identical report.`,
 			if topN < 1 {
 				return usageErrorf("--top-n must be at least 1 (got %d)", topN)
 			}
+			// Writing into RESULTS_DIR: take its lock, so a run committing
+			// there at the same moment makes one of the two fail clearly
+			// rather than leave a report of the previous results beside
+			// the new ones.
+			if st, err := os.Stat(dir); err == nil && st.IsDir() && inside(dir, out) {
+				lock, err := outdir.TryLock(dir)
+				if err != nil {
+					return err
+				}
+				defer lock.Unlock()
+			}
 			s, sweep, err := plots.LoadDir(dir)
 			if err != nil {
 				return fmt.Errorf("report: %w", err)
@@ -62,6 +75,17 @@ The same results give a byte-identical report.`,
 	f.Float64("slo-error-ratio", 0, "failed/offered objective for the SLO verdicts, e.g. 0.001 (0: none)")
 	f.Int("top-n", plots.DefaultTopN, "rows kept in per-component, per-service and per-path tables of big topologies")
 	return cmd
+}
+
+// inside reports whether path lies in directory dir.
+func inside(dir, path string) bool {
+	d, err1 := filepath.Abs(dir)
+	p, err2 := filepath.Abs(path)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, p)
+	return err == nil && rel != "." && !strings.HasPrefix(rel, "..")
 }
 
 // reportCommand is the command line that regenerates this report, printed

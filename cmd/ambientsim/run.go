@@ -15,6 +15,7 @@ import (
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
+	"github.com/ambientsim/ambientsim/internal/outdir"
 	"github.com/ambientsim/ambientsim/models"
 	"github.com/ambientsim/ambientsim/scenarios"
 	"github.com/ambientsim/ambientsim/scenarios/results"
@@ -61,6 +62,9 @@ metrics.om too when --metrics-end-time is pinned.`,
 				opt.Seed = &seed
 			}
 			opt.Command = regenCommand(cmd, args[0], seed)
+			if opt.MaxEvents, err = maxEvents(v); err != nil {
+				return err
+			}
 			metricsEnd, err := parseTimeFlag("metrics-end-time", v.GetString("metrics-end-time"), time.Now())
 			if err != nil {
 				return err
@@ -72,6 +76,13 @@ metrics.om too when --metrics-end-time is pinned.`,
 				}
 				opt.Duration = t
 			}
+			// The output directory is checked and locked before the
+			// simulation, written in a staging directory, committed whole.
+			dir, err := outdir.Begin(out, outdir.Options{Known: runOutputs})
+			if err != nil {
+				return err
+			}
+			defer dir.Abort()
 			var prog *progress
 			if isTerminal(os.Stderr) {
 				prog = newProgress(sc.Modes)
@@ -91,13 +102,29 @@ metrics.om too when --metrics-end-time is pinned.`,
 			if err != nil {
 				return err
 			}
-			files, err := run.WriteWith(out, scenarios.WriteOptions{MetricsEnd: metricsEnd})
+			staging, err := run.WriteWith(dir.Path(), scenarios.WriteOptions{MetricsEnd: metricsEnd})
 			if err != nil {
 				return err
 			}
-			if rep := v.GetString("report"); rep != "" {
-				if err := writeReport(run, rep); err != nil {
+			var files []string
+			for _, f := range staging {
+				files = append(files, shown(dir, out, f))
+			}
+			rep := v.GetString("report")
+			if rep != "" && staged(dir, rep) != rep {
+				// A report inside --out appears with the other outputs.
+				if err := writeReport(run, staged(dir, rep)); err != nil {
 					return err
+				}
+			}
+			if err := dir.Commit(); err != nil {
+				return err
+			}
+			if rep != "" {
+				if staged(dir, rep) == rep {
+					if err := writeReport(run, rep); err != nil {
+						return err
+					}
 				}
 				files = append(files, rep)
 			}
@@ -119,6 +146,7 @@ metrics.om too when --metrics-end-time is pinned.`,
 	cmd.Flags().String("profile", "", "cost profile: built-in name or YAML file (default: the scenario's)")
 	cmd.Flags().String("duration", "", "measured simulated duration, e.g. 30s (default: the scenario's)")
 	cmd.Flags().String("report", "", "also write an HTML report to FILE")
+	addMaxEvents(cmd)
 	cmd.Flags().String("metrics-end-time", "now", "wall-clock time the run's end maps to in metrics.om: now, RFC 3339 or unix seconds (pin it for byte-identical metrics.om)")
 	return cmd
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ambientsim/ambientsim/internal/outdir"
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"github.com/ambientsim/ambientsim/scenarios/results"
 
 	"github.com/spf13/cobra"
@@ -64,6 +66,7 @@ SCENARIO is a file or a built-in study (` + strings.Join(scenarios.Studies(), ",
 	f.Uint64("seed", 0, "base seed (default: the sweep's seed, else the scenario's)")
 	f.Int("replications", 0, "replications per point (default: the sweep's)")
 	f.String("duration", "", "measured simulated time of each run, e.g. 10s (default: the scenario's)")
+	addMaxEvents(cmd)
 	cmd.AddCommand(newSweepPlanCmd(v), newSweepMergeCmd(v))
 	for _, c := range cmd.Commands() {
 		c.Args = wrapArgs(c.Args)
@@ -139,6 +142,9 @@ func runSweep(cmd *cobra.Command, v *viper.Viper, scenario string) error {
 		study.Spec.Replications = r
 	}
 	ropt := scenarios.StudyOptions{ToolVersion: Version}
+	if ropt.MaxEvents, err = maxEvents(v); err != nil {
+		return err
+	}
 	if d := v.GetString("duration"); d != "" {
 		t, err := models.ParseDuration(d)
 		if err != nil || t <= 0 {
@@ -153,6 +159,19 @@ func runSweep(cmd *cobra.Command, v *viper.Viper, scenario string) error {
 	ropt.Command = commandLine(cmd, []string{reportQuoteArg(scenario), "--out", "<dir>"},
 		[]string{"seed", "replications", "duration", "shard", "shard-count"}, uintSetting("seed", plan.BaseSeed))
 	runner := scenarios.NewStudyRunner(study, ropt)
+	// --out is checked (and, for a whole sweep, locked and staged) before
+	// any simulation; shards share their directory, one file each.
+	var dir *outdir.Dir
+	if shards > 0 {
+		if err := outdir.CheckWritable(out); err != nil {
+			return err
+		}
+	} else {
+		if dir, err = outdir.Begin(out, outdir.Options{Known: sweepOutputs}); err != nil {
+			return err
+		}
+		defer dir.Abort()
+	}
 
 	opt := sweep.Options{Workers: workers, Shard: index, Shards: shards}
 	var bar *sweepProgress
@@ -188,7 +207,10 @@ func runSweep(cmd *cobra.Command, v *viper.Viper, scenario string) error {
 	if err != nil {
 		return err
 	}
-	if err := sweep.WriteResult(out, res); err != nil {
+	if err := sweep.WriteResult(dir.Path(), res); err != nil {
+		return err
+	}
+	if err := dir.Commit(); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "%s: %d points × %d replications, %d tasks, %d workers, %s\n",
@@ -314,7 +336,7 @@ CephFS, EFS, Filestore).`,
 				Memory:               v.GetString("memory"),
 			}
 			for _, f := range v.GetStringSlice("file") {
-				data, err := os.ReadFile(f)
+				data, err := yamlcheck.ReadFile(f, yamlcheck.MaxConfigBytes)
 				if err != nil {
 					return fmt.Errorf("--file: %w", err)
 				}
@@ -390,6 +412,11 @@ single-process run would have written (byte for byte).`,
 			if out == "" {
 				return usageErrorf("--out DIR is required")
 			}
+			dir, err := outdir.Begin(out, outdir.Options{Known: sweepOutputs})
+			if err != nil {
+				return err
+			}
+			defer dir.Abort()
 			shards, err := sweep.ReadShards(args...)
 			if err != nil {
 				return err
@@ -398,7 +425,10 @@ single-process run would have written (byte for byte).`,
 			if err != nil {
 				return err
 			}
-			if err := sweep.WriteResult(out, res); err != nil {
+			if err := sweep.WriteResult(dir.Path(), res); err != nil {
+				return err
+			}
+			if err := dir.Commit(); err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
+	"github.com/ambientsim/ambientsim/internal/outdir"
 	"github.com/ambientsim/ambientsim/validation/calibrate"
 	"github.com/ambientsim/ambientsim/validation/crosscheck"
 	"github.com/ambientsim/ambientsim/validation/harness"
@@ -60,17 +61,24 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 			}
 			quick := v.GetBool("quick")
 			w, ew := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			// --out is checked and locked before measuring; everything is
+			// written into a staging directory and appears at the end.
+			dir, err := outdir.Begin(out, outdir.Options{Known: validateOutputs})
+			if err != nil {
+				return err
+			}
+			defer dir.Abort()
 			if rp := v.GetString("replay"); rp != "" {
 				// Recorded measurements, new predictions: no backend, no root.
 				if v.GetString("profile") == "" {
 					return usageErrorf("--replay compares recorded measurements with a profile: give --profile")
 				}
 				start := time.Now()
-				rep, err := crosscheck.Replay(rp, crosscheck.Options{Profile: v.GetString("profile"), Dir: out, HostCores: v.GetInt("host-cores")})
+				rep, err := crosscheck.Replay(rp, crosscheck.Options{Profile: v.GetString("profile"), Dir: dir.Path(), HostCores: v.GetInt("host-cores")})
 				if err != nil {
 					return err
 				}
-				return finishValidation(w, rep, out, start, v.GetBool("strict"))
+				return finishValidation(w, rep, dir, out, start, v.GetBool("strict"))
 			}
 			// kind checks its own prerequisites (docker, kind, an engine) in Setup.
 			if backend == "local" {
@@ -110,14 +118,14 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 				if err != nil {
 					return err
 				}
-				profile = filepath.Join(out, "calibrated.yaml")
+				profile = filepath.Join(dir.Path(), "calibrated.yaml")
 				files, err := rep.WriteFiles(profile)
 				if err != nil {
 					return err
 				}
 				printCalibration(w, rep)
 				for _, f := range files {
-					fmt.Fprintln(w, "wrote", f)
+					fmt.Fprintln(w, "staged", shown(dir, out, f))
 				}
 			}
 			b, _, err := calibrate.NewBackend(cmd.Context(), calibrate.BackendOptions{Name: backend, Binary: bin, Dir: filepath.Join(scratch, "validate")})
@@ -135,14 +143,14 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 			if repeat < 1 || repeat > 20 {
 				return usageErrorf("--repeat %d: want 1 to 20 measurements per scenario", repeat)
 			}
-			rep, err := crosscheck.Run(cmd.Context(), b, crosscheck.Options{Profile: profile, Duration: d, Dir: out, Repeat: repeat, HostCores: runtime.NumCPU(),
+			rep, err := crosscheck.Run(cmd.Context(), b, crosscheck.Options{Profile: profile, Duration: d, Dir: dir.Path(), Repeat: repeat, HostCores: runtime.NumCPU(),
 				Progress: func(i, n int, sc crosscheck.Scenario) {
 					fmt.Fprintf(ew, "  scenario %d/%d %s measured\n", i+1, n, sc.Name)
 				}})
 			if err != nil {
 				return err
 			}
-			return finishValidation(w, rep, out, start, v.GetBool("strict"))
+			return finishValidation(w, rep, dir, out, start, v.GetBool("strict"))
 		},
 	}
 	cmd.Flags().String("out", "", "output directory for validation.json and validation.html")
@@ -159,14 +167,23 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 
 // finishValidation writes and prints a report; with strict, a row that
 // misses its target makes the command fail.
-func finishValidation(w io.Writer, rep *crosscheck.Report, out string, start time.Time, strict bool) error {
-	files, err := rep.Write(out)
+func finishValidation(w io.Writer, rep *crosscheck.Report, dir *outdir.Dir, out string, start time.Time, strict bool) error {
+	// The report names files by where they will be, not the staging
+	// directory they are written in.
+	rep.Profile.File = shown(dir, out, rep.Profile.File)
+	for i := range rep.Scenarios {
+		rep.Scenarios[i].Mirror = shown(dir, out, rep.Scenarios[i].Mirror)
+	}
+	files, err := rep.Write(dir.Path())
 	if err != nil {
+		return err
+	}
+	if err := dir.Commit(); err != nil {
 		return err
 	}
 	printValidation(w, rep, time.Since(start))
 	for _, f := range files {
-		fmt.Fprintln(w, "wrote", f)
+		fmt.Fprintln(w, "wrote", shown(dir, out, f))
 	}
 	if strict && rep.Summary.Missed > 0 {
 		return fmt.Errorf("validate: %d of %d rows miss their target (--strict)", rep.Summary.Missed, rep.Summary.Rows)

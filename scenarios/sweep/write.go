@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"github.com/ambientsim/ambientsim/scenarios/results"
 )
 
@@ -69,13 +70,14 @@ func WriteShard(dir string, s *ShardResult) (string, error) {
 // shard order.
 func ReadShards(dirs ...string) ([]*ShardResult, error) {
 	var out []*ShardResult
+	budget := yamlcheck.NewBudget(yamlcheck.MaxTotalBytes, yamlcheck.MaxFileBytes)
 	for _, d := range dirs {
 		files, err := filepath.Glob(filepath.Join(d, "shard-*-of-*.json"))
 		if err != nil {
 			return nil, fmt.Errorf("listing %s: %w", d, err)
 		}
 		for _, f := range files {
-			b, err := os.ReadFile(f)
+			b, err := budget.ReadFile(f)
 			if err != nil {
 				return nil, fmt.Errorf("reading shard result: %w", err)
 			}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 )
 
 // record is the part of a calibration record (NAME.calibration.json, see
@@ -27,7 +29,7 @@ type record struct {
 // o.Scratch and o.ToolVersion apply, the backend options do not.
 func Refit(recordPath string, o Options) (*Report, error) {
 	start := time.Now()
-	data, err := os.ReadFile(recordPath)
+	data, err := yamlcheck.ReadFile(recordPath, yamlcheck.MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("calibrate: refit: %w", err)
 	}

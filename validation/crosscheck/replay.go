@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"time"
 
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"github.com/ambientsim/ambientsim/models"
 	"github.com/ambientsim/ambientsim/validation/harness"
 )
@@ -24,7 +24,7 @@ func Replay(reportPath string, o Options) (*Report, error) {
 	if o.Dir == "" {
 		return nil, fmt.Errorf("crosscheck: Options.Dir is required")
 	}
-	data, err := os.ReadFile(reportPath)
+	data, err := yamlcheck.ReadFile(reportPath, yamlcheck.MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("crosscheck: replay: %w", err)
 	}

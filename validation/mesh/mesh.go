@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"github.com/ambientsim/ambientsim/validation/l4policy"
 )
 
@@ -141,7 +143,7 @@ type L7Rule struct {
 
 // Load reads a Mesh from a YAML file; unknown fields are errors.
 func Load(path string) (*Mesh, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamlcheck.ReadFile(path, yamlcheck.MaxConfigBytes)
 	if err != nil {
 		return nil, fmt.Errorf("load mesh: %w", err)
 	}
@@ -150,6 +152,13 @@ func Load(path string) (*Mesh, error) {
 
 // Parse decodes a Mesh from YAML; name is used in error messages.
 func Parse(name string, data []byte) (*Mesh, error) {
+	if _, err := yamlcheck.Document(name, data); err != nil {
+		var fe *yamlcheck.FieldError
+		if errors.As(err, &fe) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	var m Mesh
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
