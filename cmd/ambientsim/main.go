@@ -19,6 +19,14 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first Ctrl-C cancels ctx (the run stops, outputs are not
+	// committed); once it has, the default action returns, so a second one
+	// ends the process even while it waits on something ctx cannot stop
+	// (a read from a pipe).
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)

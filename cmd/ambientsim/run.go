@@ -104,7 +104,7 @@ metrics.om too when --metrics-end-time is pinned.`,
 			}
 			staging, err := run.WriteWith(dir.Path(), scenarios.WriteOptions{MetricsEnd: metricsEnd})
 			if err != nil {
-				return err
+				return fmt.Errorf("writing %s (left as it was): %w", out, err)
 			}
 			var files []string
 			for _, f := range staging {

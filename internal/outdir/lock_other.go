@@ -20,6 +20,10 @@ func TryLock(dir string) (*Lock, error) {
 	if err != nil {
 		return nil, err
 	}
+	return tryLock(final, dir)
+}
+
+func tryLock(final, dir string) (*Lock, error) {
 	p := filepath.Join(filepath.Dir(final), "."+filepath.Base(final)+".lock")
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, os.ErrExist) {

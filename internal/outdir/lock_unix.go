@@ -32,6 +32,11 @@ func TryLock(dir string) (*Lock, error) {
 	if err != nil {
 		return nil, err
 	}
+	return tryLock(final, dir)
+}
+
+// tryLock locks absolute directory final, naming it dir in errors.
+func tryLock(final, dir string) (*Lock, error) {
 	p := lockPath(final)
 	for attempt := 0; ; attempt++ {
 		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)

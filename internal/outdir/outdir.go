@@ -49,7 +49,7 @@ func Begin(dir string, o Options) (*Dir, error) {
 	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 		return nil, fmt.Errorf("output directory %s: %w", dir, err)
 	}
-	lock, err := TryLock(final)
+	lock, err := tryLock(final, dir)
 	if err != nil {
 		return nil, err
 	}

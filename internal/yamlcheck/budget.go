@@ -74,23 +74,52 @@ func ReadAll(name string, r io.Reader, limit int64) ([]byte, error) {
 	if limit <= 0 {
 		limit = MaxFileBytes
 	}
-	var buf bytes.Buffer
 	if f, ok := r.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > 0 {
 			if st.Size() > limit {
 				return nil, &LimitError{File: name, Limit: limit, What: "file"}
 			}
-			buf.Grow(int(st.Size()) + 1)
+			var buf bytes.Buffer
+			buf.Grow(int(st.Size()) + bytes.MinRead)
+			if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
+				return nil, fmt.Errorf("reading %s: %w", name, err)
+			}
+			if int64(buf.Len()) > limit {
+				return nil, &LimitError{File: name, Limit: limit, What: "file"}
+			}
+			return buf.Bytes(), nil
 		}
 	}
-	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", name, err)
+	// A stream of unknown length (a pipe, a device): read it in chunks, so
+	// one that never ends costs the limit, not the doubling of a growing
+	// buffer, before it is refused.
+	const chunk = 1 << 20
+	var chunks [][]byte
+	var total int64
+	for {
+		c := make([]byte, min(chunk, limit+1-total))
+		n, err := io.ReadFull(r, c)
+		chunks = append(chunks, c[:n])
+		total += int64(n)
+		if total > limit {
+			return nil, &LimitError{File: name, Limit: limit, What: "file"}
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", name, err)
+		}
+		if total == limit {
+			// Exactly at the limit: one more byte decides.
+			var one [1]byte
+			if m, _ := io.ReadFull(r, one[:]); m > 0 {
+				return nil, &LimitError{File: name, Limit: limit, What: "file"}
+			}
+			break
+		}
 	}
-	if n > limit {
-		return nil, &LimitError{File: name, Limit: limit, What: "file"}
-	}
-	return buf.Bytes(), nil
+	return bytes.Join(chunks, nil), nil
 }
 
 // Budget is the total input allowance of one command: each ReadFile
