@@ -151,3 +151,22 @@ func TestFlagMentioned(t *testing.T) {
 		}
 	}
 }
+
+// FuzzConfigFile: any config file content gives settings or an error,
+// never a panic, in each of the formats.
+func FuzzConfigFile(f *testing.F) {
+	f.Add([]byte("seed: 3\nduration: 10s\n"), false)
+	f.Add([]byte("seed = 3\nfile = [\"a\", \"b\"]\n"), true)
+	f.Add([]byte("a: &x [1, 2]\nb: *x\n"), false)
+	f.Add([]byte("{\"seed\": 3}"), false)
+	f.Fuzz(func(t *testing.T, data []byte, isTOML bool) {
+		parse := parseYAMLConfig
+		if isTOML {
+			parse = parseTOMLConfig
+		}
+		cf, err := parse("fuzz.cfg", data)
+		if err == nil {
+			_ = checkConfigKeys(cf, []string{"seed", "duration", "out"})
+		}
+	})
+}

@@ -116,6 +116,11 @@ func runImportTraffic(cmd *cobra.Command, v *viper.Viper) error {
 		}
 		return nil
 	}
+	if base := v.GetString("scenario"); base != "" {
+		if err := checkScenarioArg(base, "scenario", scenarioNames()); err != nil {
+			return err
+		}
+	}
 	url, file := v.GetString("prometheus"), v.GetString("from-file")
 	if (url == "") == (file == "") {
 		return usageErrorf("give one of --prometheus URL or --from-file FILE")
@@ -151,9 +156,6 @@ func runImportTraffic(cmd *cobra.Command, v *viper.Viper) error {
 	out := v.GetString("output")
 	var data []byte
 	if base := v.GetString("scenario"); base != "" {
-		if err := checkScenarioArg(base, "scenario", scenarioNames()); err != nil {
-			return err
-		}
 		data, err = res.Scenario(base, out)
 	} else {
 		data, err = res.Fragment()

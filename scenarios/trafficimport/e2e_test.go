@@ -3,7 +3,6 @@ package trafficimport
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,13 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ambientsim/ambientsim/internal/golden"
 	"github.com/ambientsim/ambientsim/internal/promtest"
 	"github.com/ambientsim/ambientsim/scenarios"
 	"github.com/ambientsim/ambientsim/scenarios/results"
 	"github.com/ambientsim/ambientsim/sim"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/ (from the real-Prometheus round trip)")
 
 // roundTripDuration is the simulated time of the round trip's runs: six
 // metrics.om samples per series at the default 10 s interval.
@@ -71,7 +69,7 @@ func TestPrometheusRoundTrip(t *testing.T) {
 			if err := os.WriteFile(imported, yml, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if tc.mode == "sidecar" && *update {
+			if tc.mode == "sidecar" && golden.Update() {
 				saveGolden(t, rec.Responses(), res)
 			}
 			sc2, err := scenarios.Load(imported)

@@ -1,7 +1,6 @@
 package trafficimport
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/ambientsim/ambientsim/internal/golden"
 	"github.com/ambientsim/ambientsim/scenarios"
 )
 
@@ -56,19 +56,7 @@ func TestImportFromFile(t *testing.T) {
 	if _, err := scenarios.Parse("fragment.yaml", []byte(before+string(got))); err != nil {
 		t.Fatalf("the fragment does not make a scenario: %v\n%s", err, got)
 	}
-	golden := filepath.Join("testdata", "sidecar.traffic.yaml")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("import from %s differs from %s (rerun with -update after checking):\n%s", file, golden, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "sidecar.traffic.yaml"), got)
 	// The same responses as a directory of <id>.json bodies (what curl
 	// writes in the air-gapped workflow of docs/import.md) import the same.
 	var saved Responses
@@ -238,4 +226,18 @@ func readTestFile(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// FuzzDecodeVector: any API response body decodes to a vector or an
+// error, never a panic.
+func FuzzDecodeVector(f *testing.F) {
+	f.Add([]byte(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"reporter":"source"},"value":[1,"2"]}]}}`))
+	f.Add([]byte(`{"status":"error","errorType":"bad_data","error":"x"}`))
+	f.Add([]byte(`{"status":"success","data":{"resultType":"matrix","result":[]}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		vec, err := decodeVector(body, "fuzz")
+		if err == nil {
+			_ = parseVector(vec)
+		}
+	})
 }
