@@ -49,7 +49,7 @@ func TestImportTrafficCommand(t *testing.T) {
 	var sum struct {
 		Observed struct {
 			Edges []struct {
-				Mode, Source string
+				Mode, Source  string
 				PredictedFrom string `json:"predicted_from"`
 			} `json:"edges"`
 		} `json:"observed"`
