@@ -61,8 +61,11 @@ type Config struct {
 	// service, the default), "namespace" (its own namespace) or "calls"
 	// (only the services its workload calls, as a tight Sidecar resource).
 	SidecarScope string
-	// ConfigChangesPerMinute drives istiod pushes to every proxy.
+	// ConfigChangesPerMinute drives istiod full pushes to every proxy.
 	ConfigChangesPerMinute float64
+	// Churn is pod churn (scaling and rollouts): it drives istiod's
+	// incremental pushes and certificate signing (churn.go).
+	Churn Churn
 	// SnapshotInterval, if > 0, records the metrics every interval of
 	// simulated time (for the OpenMetrics file with timestamps).
 	SnapshotInterval sim.Time

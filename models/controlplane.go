@@ -2,11 +2,9 @@ package models
 
 import (
 	"fmt"
-	"math"
 	"sort"
 
 	"github.com/ambientsim/ambientsim/sim"
-	"github.com/ambientsim/ambientsim/topology"
 )
 
 // controlPlane models istiod enough for failure scenarios to build on:
@@ -27,7 +25,6 @@ import (
 // Renewal state is advanced lazily when a handshake asks, so it costs no
 // events. CPU and memory are computed from counts.
 type controlPlane struct {
-	proxies int      // xDS clients: ztunnels + waypoint replicas + sidecars
 	certs   int      // workload certificates held
 	ttl     sim.Time // certificate lifetime
 	refresh sim.Time // renewal period
@@ -56,26 +53,14 @@ func newControlPlane(m *Mesh) controlPlane {
 	if cp.refresh <= 0 || cp.refresh > cp.ttl {
 		cp.refresh = cp.ttl / 2
 	}
-	ztNodes := 0
+	// Certificates: one per identity with ambient pods on a node (that
+	// node's ztunnel holds it), one per waypoint replica and per sidecar.
 	for i := range m.nodes {
-		if m.nodes[i].pods > 0 {
-			ztNodes++
-			// One certificate per service account with pods on the node.
-			seen := map[string]bool{}
-			for j := range m.pods {
-				pd := &m.pods[j]
-				if pd.node == int32(i) && pd.mode == topology.Ambient {
-					seen[pd.p.Namespace+"/"+pd.p.ServiceAccount] = true
-				}
-			}
-			cp.certs += len(seen)
-		}
+		cp.certs += m.mem.ztCerts[i]
 	}
-	cp.proxies = ztNodes + len(m.reps)
 	cp.certs += len(m.reps)
 	for i := range m.pods {
 		if m.pods[i].sc != nil {
-			cp.proxies++
 			cp.certs++
 		}
 	}
@@ -174,14 +159,13 @@ func (m *Mesh) IstiodOutage(from, to sim.Time) error {
 	return nil
 }
 
-// usage returns istiod's mean CPU (cores) and memory (MiB) over a window of
-// length d, and the certificate renewals it served.
-func (cp controlPlane) usage(m *Mesh, d sim.Time) (cores, mib float64, renewals float64) {
-	p := m.cfg.Profile.ControlPlane
+// usage returns istiod's load over the measured window of length d: its
+// CPU and memory follow the laws in istiod.go, scaled by the fraction of
+// the window istiod was up.
+func (cp controlPlane) usage(m *Mesh, d sim.Time) istiodLoad {
 	if d <= 0 {
-		return 0, 0, 0
+		return istiodLoad{}
 	}
-	renewals = float64(cp.certs) * float64(d) / math.Max(float64(cp.refresh), 1)
 	up := float64(d)
 	for _, o := range cp.down {
 		lo, hi := max(o.from, m.measure), min(o.to, m.end)
@@ -189,10 +173,5 @@ func (cp controlPlane) usage(m *Mesh, d sim.Time) (cores, mib float64, renewals 
 			up -= float64(hi - lo)
 		}
 	}
-	pushes := m.cfg.ConfigChangesPerMinute * (up / 1e9) / 60 * float64(cp.proxies)
-	renewals *= up / float64(d)
-	busyUs := renewals*p.CSRSignCPU.Value + pushes*p.PushCPUPerProxy.Value
-	cores = busyUs * 1e3 / float64(d)
-	mib = p.MemoryBase.Value + float64(cp.proxies)*p.MemoryPerProxy.Value*kib + float64(len(m.svcs))*p.MemoryPerService.Value*kib
-	return cores, mib, renewals
+	return m.istiod(d.Seconds(), up/float64(d))
 }

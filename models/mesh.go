@@ -51,6 +51,7 @@ type Mesh struct {
 	measure sim.Time // start of the measured window
 	end     sim.Time
 	cp      controlPlane
+	mem     *memState // configuration sizes (memory.go)
 
 	failOn bool    // failures are scheduled (the only per-request cost when not)
 	flt    *faults // failure windows, nil without failures
@@ -349,6 +350,7 @@ func NewMesh(cfg Config) (*Mesh, error) {
 			return nil, err
 		}
 	}
+	m.mem = m.newMemState()
 	m.cp = newControlPlane(m)
 	if err := m.cp.checkRenewal(); err != nil {
 		return nil, err

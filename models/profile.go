@@ -46,6 +46,10 @@ type Profile struct {
 	Source      string `yaml:"source"`
 	Date        string `yaml:"date"`
 	Provenance  string `yaml:"provenance"` // "published" or "calibrated on <machine>"
+	// Sources declare where the numbers come from and Excluded what was
+	// deliberately left out (provenance.go); optional for older files.
+	Sources  []Source         `yaml:"sources,omitempty"`
+	Excluded []ExcludedSource `yaml:"excluded_sources,omitempty"`
 
 	Ztunnel      ZtunnelCosts      `yaml:"ztunnel"`
 	HBONE        HBONEParams       `yaml:"hbone"`
@@ -95,6 +99,15 @@ type ZtunnelCosts struct {
 	// (optional section; absent means every CPU microsecond is on the
 	// request's path and a proxy never parks).
 	Activity ActivityCosts `yaml:"activity"`
+
+	// Cluster state: what ztunnel holds because of the mesh around it
+	// (memory.go states the law and what each term stores). Optional
+	// (absent = 0: memory does not grow with the cluster).
+	MemoryPerWorkload    Quantity `yaml:"memory_per_workload" unit:"KiB" optional:"0"`    // every workload (pod) istiod discovered, cluster-wide
+	MemoryPerService     Quantity `yaml:"memory_per_service" unit:"KiB" optional:"0"`     // every service, cluster-wide
+	MemoryPerEndpoint    Quantity `yaml:"memory_per_endpoint" unit:"KiB" optional:"0"`    // every (service, endpoint) pair
+	MemoryPerPolicy      Quantity `yaml:"memory_per_policy" unit:"KiB" optional:"0"`      // every AuthorizationPolicy ztunnel enforces
+	MemoryPerCertificate Quantity `yaml:"memory_per_certificate" unit:"KiB" optional:"0"` // every identity with pods on its node
 }
 
 // ActivityCosts describe what a proxy process costs beyond its per-message
@@ -156,6 +169,10 @@ type EnvoyCosts struct {
 	UpstreamIdleTTL   Quantity `yaml:"upstream_idle_timeout" unit:"s"`
 	// Activity: see ActivityCosts (optional section).
 	Activity ActivityCosts `yaml:"activity"`
+
+	// MemoryPerPolicy is the RBAC filter state of one AuthorizationPolicy
+	// applying to the proxy (memory.go). Optional (absent = 0).
+	MemoryPerPolicy Quantity `yaml:"memory_per_policy" unit:"KiB" optional:"0"`
 }
 
 // NetworkCosts are one-way propagation latencies and NIC bandwidth.
@@ -183,14 +200,30 @@ type AppDefaults struct {
 
 // ControlPlaneCosts describe istiod: config pushes and workload certificates.
 type ControlPlaneCosts struct {
-	CertTTL          Quantity `yaml:"cert_ttl" unit:"h"`
-	RefreshFraction  Quantity `yaml:"cert_refresh_fraction" unit:"ratio" range:"(0,1]" why:"renewal comes before expiry"`
-	CSRSignCPU       Quantity `yaml:"csr_sign_cpu" unit:"us"`
-	PushCPUPerProxy  Quantity `yaml:"push_cpu_per_proxy" unit:"us"`
+	CertTTL         Quantity `yaml:"cert_ttl" unit:"h"`
+	RefreshFraction Quantity `yaml:"cert_refresh_fraction" unit:"ratio" range:"(0,1]" why:"renewal comes before expiry"`
+	CSRSignCPU      Quantity `yaml:"csr_sign_cpu" unit:"us"`
+	PushCPUPerProxy Quantity `yaml:"push_cpu_per_proxy" unit:"us"` // fixed part of a full push to one proxy
+	// PushLatency is the quiet period istiod waits after a change before
+	// it pushes (PILOT_DEBOUNCE_AFTER): changes closer together than this
+	// share one push.
 	PushLatency      Quantity `yaml:"push_latency" unit:"ms"`
 	MemoryBase       Quantity `yaml:"memory_base" unit:"MiB"`
 	MemoryPerProxy   Quantity `yaml:"memory_per_proxy" unit:"KiB"`
 	MemoryPerService Quantity `yaml:"memory_per_service" unit:"KiB"`
+
+	// Growth with the mesh (controlplane.go states the laws). Optional
+	// (absent = 0: the term is off).
+	MemoryPerPod            Quantity `yaml:"memory_per_pod" unit:"KiB" optional:"0"`             // every discovered pod (informer + workload index)
+	MemoryPerEndpoint       Quantity `yaml:"memory_per_endpoint" unit:"KiB" optional:"0"`        // every (service, endpoint) pair (endpoint shards)
+	MemoryPerConfig         Quantity `yaml:"memory_per_config" unit:"KiB" optional:"0"`          // every Istio/Gateway API config object
+	MemoryPerPushedResource Quantity `yaml:"memory_per_pushed_resource" unit:"KiB" optional:"0"` // per proxy, per xDS resource it was sent
+	CPUBase                 Quantity `yaml:"cpu_base" unit:"cores" optional:"0"`                 // informers, GC, status with no proxy connected
+	CPUPerProxy             Quantity `yaml:"cpu_per_proxy" unit:"millicores" optional:"0"`       // steady cost of one connected proxy
+	PushCPUPerResource      Quantity `yaml:"push_cpu_per_resource" unit:"us" optional:"0"`       // generating and sending one xDS resource
+	PushCPUPerEndpoint      Quantity `yaml:"push_cpu_per_endpoint" unit:"us" optional:"0"`       // one endpoint inside an EDS resource
+	IncrementalPushCPU      Quantity `yaml:"incremental_push_cpu_per_proxy" unit:"us" optional:"0"`
+	PushDebounceMax         Quantity `yaml:"push_debounce_max" unit:"s" optional:"0"` // PILOT_DEBOUNCE_MAX; 0 = no cap
 }
 
 // ProfileInfo names an embedded profile.
@@ -271,6 +304,9 @@ func ParseProfile(filename string, data []byte) (*Profile, error) {
 	var root yaml.Node
 	_ = yaml.Unmarshal(data, &root)
 	if err := errors.Join(checkQuantities(filename, reflect.ValueOf(&p).Elem(), "", &root), checkCalibration(filename, p.Calibration, &root)); err != nil {
+		return nil, err
+	}
+	if err := checkProvenance(filename, &p, &root); err != nil {
 		return nil, err
 	}
 	if p.Name == "" {

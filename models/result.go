@@ -1,5 +1,10 @@
 package models
 
+import (
+	"maps"
+	"slices"
+)
+
 // The measured outcome of one run, in the model's own terms. The scenarios
 // package maps these into the output contract (scenarios/results); models
 // knows nothing of summary.json.
@@ -13,8 +18,10 @@ type Measurement struct {
 	Errors     []ErrorCount     // by cause, sorted by cause
 	Components []ComponentUsage // sorted by kind, then instance
 	Totals     MeshCost
-	Telemetry  TelemetrySplit
-	Edges      []EdgeStats // sorted by source, then destination
+	// ControlPlane is istiod's work (nil when no proxy connects to it).
+	ControlPlane *ControlPlaneUsage
+	Telemetry    TelemetrySplit
+	Edges        []EdgeStats // sorted by source, then destination
 }
 
 // RequestCounts reconciles: Offered = Succeeded + Failed + InFlight
@@ -69,12 +76,80 @@ type ComponentUsage struct {
 	RequestsSeen int64
 }
 
-// MeshCost totals the mesh's own overhead (proxies and istiod; apps
-// excluded).
+// MeshCost totals the mesh's own overhead (apps excluded), defined once and
+// named the same everywhere (CLI, summary.json, report):
+//
+//   - data plane: the proxies (DataPlaneKinds: ztunnel, waypoint, sidecar —
+//     ingress gateway Envoys count as sidecars);
+//   - control plane: istiod (ControlPlaneKind);
+//   - mesh total (CPUCores, MemoryGiB): data plane + control plane.
 type MeshCost struct {
+	CPUCores     float64 // mesh total
+	MemoryGiB    float64 // mesh total
+	DataPlane    Cost
+	ControlPlane Cost
+	ByKind       map[string]KindCost // ztunnel / waypoint / sidecar / istiod
+}
+
+// Cost is CPU and memory used.
+type Cost struct {
 	CPUCores  float64
 	MemoryGiB float64
-	ByKind    map[string]KindCost // ztunnel / waypoint / sidecar / istiod
+}
+
+// DataPlaneKinds are the component kinds whose totals make the data plane.
+var DataPlaneKinds = []string{"ztunnel", "waypoint", "sidecar"}
+
+// ControlPlaneKind is the control plane's component kind.
+const ControlPlaneKind = "istiod"
+
+// Sum rounds each kind's totals to 6 decimals and fills the data plane,
+// the control plane and the mesh total from them, adding in a fixed order
+// so the sums are reproducible.
+func (c *MeshCost) Sum() {
+	var dp, cp Cost
+	for _, k := range slices.Sorted(maps.Keys(c.ByKind)) {
+		v := c.ByKind[k]
+		v.CPUCores, v.MemoryGiB = round6(v.CPUCores), round6(v.MemoryGiB)
+		c.ByKind[k] = v
+		switch {
+		case k == ControlPlaneKind:
+			cp.CPUCores += v.CPUCores
+			cp.MemoryGiB += v.MemoryGiB
+		case slices.Contains(DataPlaneKinds, k):
+			dp.CPUCores += v.CPUCores
+			dp.MemoryGiB += v.MemoryGiB
+		}
+	}
+	c.DataPlane = Cost{CPUCores: round6(dp.CPUCores), MemoryGiB: round6(dp.MemoryGiB)}
+	c.ControlPlane = Cost{CPUCores: round6(cp.CPUCores), MemoryGiB: round6(cp.MemoryGiB)}
+	c.CPUCores = round6(c.DataPlane.CPUCores + c.ControlPlane.CPUCores)
+	c.MemoryGiB = round6(c.DataPlane.MemoryGiB + c.ControlPlane.MemoryGiB)
+}
+
+// ControlPlaneUsage is istiod's work over the measured window, as rates
+// per second (istiod.go states the laws).
+type ControlPlaneUsage struct {
+	XDSClients              XDSClients
+	ConfigChangesPerSec     float64
+	PodEventsPerSec         float64 // churn: pods created or deleted
+	FullPushesPerSec        float64 // after debouncing
+	IncrementalPushesPerSec float64 // endpoint / workload updates, after debouncing
+	// ProxyPushesPerSec is pushes × the proxies each reaches, by proxy
+	// kind: churn reaches every ztunnel (WDS), but only the sidecars whose
+	// scope holds the changed service (EDS).
+	ProxyPushesPerSec  map[string]float64
+	ResourcesPerSec    float64            // xDS resources sent
+	CertificatesPerSec float64            // renewals + new identities
+	CPUCores           map[string]float64 // by cause: base, connected_proxies, full_pushes, incremental_pushes, certificates
+	MemoryMiB          map[string]float64 // by what istiod holds
+}
+
+// XDSClients counts the proxies connected to istiod, by kind.
+type XDSClients struct {
+	Ztunnels  int
+	Waypoints int
+	Sidecars  int
 }
 
 // KindCost is one component kind's share of MeshCost.

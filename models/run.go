@@ -185,9 +185,10 @@ func (m *Mesh) result() *RunResult {
 	}
 	sort.Slice(mr.Errors, func(i, j int) bool { return mr.Errors[i].Cause < mr.Errors[j].Cause })
 
-	comps, totals := m.components(d)
+	comps, totals, cpu := m.components(d)
 	mr.Components = comps
 	mr.Totals = totals
+	mr.ControlPlane = cpu
 	mr.Telemetry = m.telemetrySplit()
 	mr.Edges = m.edgeResults(d)
 	var calls int64
@@ -207,7 +208,7 @@ func (m *Mesh) hasAmbient() bool {
 	return false
 }
 
-func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost) {
+func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost, *ControlPlaneUsage) {
 	var out []ComponentUsage
 	totals := MeshCost{ByKind: map[string]KindCost{}}
 	add := func(u ComponentUsage) {
@@ -224,72 +225,28 @@ func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost) {
 	if m.hasAmbient() {
 		for i := range m.nodes {
 			n := &m.nodes[i]
-			mem := m.c.ztMemBase + float64(n.pods)*m.c.ztMemPod + float64(n.maxConn)*m.c.ztMemConn + float64(n.maxStr)*m.c.ztMemStream
+			mem := m.ztunnelMemory(i)
 			add(ComponentUsage{Kind: "ztunnel", Instance: "ztunnel/" + n.name, Node: n.name,
 				CPUCores: round6(n.zt.Cores(d)), Utilisation: round6(n.zt.Utilisation(d)), QueueWaitMs: round6(n.zt.MeanWait().Milliseconds()),
 				MemoryMiB: round3(mem), Connections: n.opened, Handshakes: n.hs, RequestsSeen: n.msgs})
 		}
-	}
-	routesFor := func(s *topology.Service) int {
-		k := 0
-		for _, r := range m.top.Routes {
-			if routeParents(r, s) {
-				k += max(len(r.Rules), 1)
-			}
-		}
-		return k
 	}
 	for i := range m.reps {
 		if m.neverServed(i) {
 			continue // an autoscaling slot never used
 		}
 		r := &m.reps[i]
-		w := m.wps[r.wp].w
-		svcs, eps, routes := 0, 0, 0
-		for _, s := range w.Serves {
-			svcs++
-			eps += len(m.top.EndpointsOf(s))
-			routes += routesFor(s)
-		}
-		mem := m.c.wp.memBase + float64(svcs)*m.c.wp.memSvc + float64(eps)*m.c.wp.memEP + float64(routes)*m.c.wp.memRoute + float64(r.maxC)*m.c.wp.memConn
+		mem := m.waypointMemory(i)
 		add(ComponentUsage{Kind: "waypoint", Instance: r.name, Node: m.nodes[r.node].name,
 			CPUCores: round6(r.st.Cores(d)), Utilisation: round6(r.st.Utilisation(d)), QueueWaitMs: round6(r.st.MeanWait().Milliseconds()),
 			MemoryMiB: round3(mem), Connections: r.maxC, Handshakes: r.hs, RequestsSeen: r.reqs})
-	}
-	// Sidecar config size: the whole mesh unless scoped.
-	meshSvcs, meshEPs, meshRoutes := 0, 0, len(m.top.Routes)
-	nsSvcs := map[string][2]int{}
-	for i := range m.svcs {
-		meshSvcs++
-		meshEPs += len(m.svcs[i].pods)
-		ns := m.svcs[i].s.Namespace
-		v := nsSvcs[ns]
-		v[0]++
-		v[1] += len(m.svcs[i].pods)
-		nsSvcs[ns] = v
 	}
 	for i := range m.pods {
 		p := &m.pods[i]
 		if p.sc == nil {
 			continue
 		}
-		svcs, eps, routes := meshSvcs, meshEPs, meshRoutes
-		switch m.cfg.SidecarScope {
-		case "namespace":
-			v := nsSvcs[p.p.Namespace]
-			svcs, eps = v[0], v[1]
-		case "calls":
-			svcs, eps = 0, 0
-			if p.wl >= 0 {
-				for _, ei := range m.wls[p.wl].out {
-					for _, tg := range m.edges[ei].tgts {
-						svcs++
-						eps += len(tg.dst)
-					}
-				}
-			}
-		}
-		mem := m.c.sc.memBase + float64(svcs)*m.c.sc.memSvc + float64(eps)*m.c.sc.memEP + float64(routes)*m.c.sc.memRoute + float64(p.scConns)*m.c.sc.memConn
+		mem := m.sidecarMemory(i)
 		add(ComponentUsage{Kind: "sidecar", Instance: "sidecar/" + p.p.ID(), Node: m.nodes[p.node].name,
 			CPUCores: round6(p.sc.Cores(d)), Utilisation: round6(p.sc.Utilisation(d)), QueueWaitMs: round6(p.sc.MeanWait().Milliseconds()),
 			MemoryMiB: round3(mem), Connections: p.scConns, Handshakes: p.scHS, RequestsSeen: p.scReqs})
@@ -302,10 +259,11 @@ func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost) {
 				MemoryMiB: round3(m.c.appMem), RequestsSeen: p.appReqs})
 		}
 	}
-	if m.cp.proxies > 0 {
-		cores, mib, renewals := m.cp.usage(m, d)
-		add(ComponentUsage{Kind: "istiod", Instance: "istiod/istio-system", CPUCores: round6(cores),
-			MemoryMiB: round3(mib), RequestsSeen: int64(math.Round(renewals))})
+	var cpu *ControlPlaneUsage
+	if l := m.cp.usage(m, d); l.mib > 0 {
+		cpu = &l.usage
+		add(ComponentUsage{Kind: ControlPlaneKind, Instance: "istiod/istio-system", CPUCores: round6(l.cores),
+			MemoryMiB: round3(l.mib), RequestsSeen: int64(math.Round(l.renewals))})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Kind != out[j].Kind {
@@ -313,16 +271,8 @@ func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost) {
 		}
 		return out[i].Instance < out[j].Instance
 	})
-	for k, v := range totals.ByKind {
-		v.CPUCores = round6(v.CPUCores)
-		v.MemoryGiB = round6(v.MemoryGiB)
-		totals.ByKind[k] = v
-		totals.CPUCores += v.CPUCores
-		totals.MemoryGiB += v.MemoryGiB
-	}
-	totals.CPUCores = round6(totals.CPUCores)
-	totals.MemoryGiB = round6(totals.MemoryGiB)
-	return out, totals
+	totals.Sum()
+	return out, totals, cpu
 }
 
 func (m *Mesh) telemetrySplit() TelemetrySplit {

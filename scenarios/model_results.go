@@ -21,6 +21,13 @@ func modeResult(r *models.RunResult) results.ModeResult {
 		Telemetry:  results.TelemetrySplit(m.Telemetry),
 		Edges:      convertAll(m.Edges, func(e models.EdgeStats) results.EdgeResult { return results.EdgeResult(e) }),
 	}
+	if c := m.ControlPlane; c != nil {
+		out.ControlPlane = &results.ControlPlaneUsage{XDSClients: results.XDSClients(c.XDSClients),
+			ConfigChangesPerSec: c.ConfigChangesPerSec, PodEventsPerSec: c.PodEventsPerSec,
+			FullPushesPerSec: c.FullPushesPerSec, IncrementalPushesPerSec: c.IncrementalPushesPerSec,
+			ProxyPushesPerSec: c.ProxyPushesPerSec, ResourcesPerSec: c.ResourcesPerSec,
+			CertificatesPerSec: c.CertificatesPerSec, CPUCores: c.CPUCores, MemoryMiB: c.MemoryMiB}
+	}
 	return out
 }
 
@@ -33,7 +40,8 @@ func latencyRows(rows []models.LatencyRow) []results.LatencyRow {
 }
 
 func clusterCost(c models.MeshCost) results.ClusterCost {
-	out := results.ClusterCost{CPUCores: c.CPUCores, MemoryGiB: c.MemoryGiB}
+	out := results.ClusterCost{CPUCores: c.CPUCores, MemoryGiB: c.MemoryGiB,
+		DataPlane: results.Cost(c.DataPlane), ControlPlane: results.Cost(c.ControlPlane)}
 	if c.ByKind != nil {
 		out.ByKind = make(map[string]results.KindCost, len(c.ByKind))
 		for k, v := range c.ByKind {

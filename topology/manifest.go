@@ -483,6 +483,9 @@ func (b *builder) decodeNested(file string, n *yaml.Node, where string, depth in
 		group, version = "", apiVersion
 	}
 	decodeFn, versions := b.kindDecoder(group, kind)
+	if group == "" && kind == "ConfigMap" && !isMeshConfigMap(n) {
+		decodeFn = nil // only Istio's mesh config is modelled
+	}
 	if decodeFn == nil {
 		b.rep.Skipped[apiVersion+" "+kind]++
 		return
@@ -554,6 +557,12 @@ func (b *builder) kindDecoder(group, kind string) (func(dec, objectDoc), []strin
 		return decodeRequestAuthentication, []string{"v1", "v1beta1"}
 	case "security.istio.io/PeerAuthentication":
 		return decodePeerAuthentication, []string{"v1", "v1beta1"}
+	case "networking.istio.io/Sidecar":
+		return decodeSidecarScope, []string{"v1", "v1beta1", "v1alpha3"}
+	case "/ConfigMap":
+		return decodeMeshConfigMap, []string{"v1"}
+	case "install.istio.io/IstioOperator":
+		return decodeIstioOperator, []string{"v1alpha1"}
 	case "networking.k8s.io/NetworkPolicy":
 		return decodeNetworkPolicy, []string{"v1"}
 	case "networking.istio.io/VirtualService", "networking.istio.io/DestinationRule", "networking.istio.io/EnvoyFilter":

@@ -80,6 +80,12 @@ type Topology struct {
 	ReferenceGrants        []*ReferenceGrant
 	Calls                  []*Call // call-graph edges (compact spec); may be empty
 
+	// SidecarConfigs are networking.istio.io Sidecar resources (sidecar
+	// configuration scope, scope.go); MeshConfig is the meshConfig read
+	// from the manifests (discovery selectors), nil when there is none.
+	SidecarConfigs []*SidecarConfig
+	MeshConfig     *MeshConfig
+
 	// WaypointIssues records use-waypoint labels that did not apply
 	// (missing or mismatched Gateway), found while resolving.
 	WaypointIssues []WaypointIssue

@@ -190,7 +190,10 @@ type ModeResult struct {
 	Errors     []ErrorCount     `json:"errors"`  // by cause, sorted by cause
 	Components []ComponentUsage `json:"components"`
 	Totals     ClusterCost      `json:"totals"`
-	Telemetry  TelemetrySplit   `json:"telemetry"`
+	// ControlPlane is what istiod did: xDS clients, pushes, certificates
+	// (absent when no proxy runs).
+	ControlPlane *ControlPlaneUsage `json:"control_plane,omitempty"`
+	Telemetry    TelemetrySplit     `json:"telemetry"`
 	// Edges is one row per call-graph edge (source workload → destination
 	// service), sorted by source then destination.
 	Edges []EdgeResult `json:"edges,omitempty"`
@@ -269,11 +272,57 @@ type ComponentUsage struct {
 	RequestsSeen int64   `json:"requests_seen,omitempty"`
 }
 
-// ClusterCost totals the mesh's own overhead (proxies only, apps excluded).
+// ClusterCost totals the mesh's own overhead (apps excluded), defined once
+// and named the same in the CLI, summary.json and the report:
+//
+//   - data plane: the proxies (ztunnel, waypoint, sidecar, ingress gateway
+//     Envoys counted as sidecars);
+//   - control plane: istiod;
+//   - mesh total (CPUCores, MemoryGiB): data plane + control plane.
 type ClusterCost struct {
-	CPUCores  float64             `json:"cpu_cores"`
-	MemoryGiB float64             `json:"memory_gib"`
-	ByKind    map[string]KindCost `json:"by_kind"` // ztunnel / waypoint / sidecar
+	CPUCores     float64             `json:"cpu_cores"`     // mesh total = data_plane + control_plane
+	MemoryGiB    float64             `json:"memory_gib"`    // mesh total = data_plane + control_plane
+	DataPlane    Cost                `json:"data_plane"`    // ztunnel + waypoint + sidecar
+	ControlPlane Cost                `json:"control_plane"` // istiod
+	ByKind       map[string]KindCost `json:"by_kind"`       // ztunnel / waypoint / sidecar / istiod
+}
+
+// Cost is CPU and memory used.
+type Cost struct {
+	CPUCores  float64 `json:"cpu_cores"`
+	MemoryGiB float64 `json:"memory_gib"`
+}
+
+// ControlPlaneKind is the control plane's component kind (by_kind key);
+// every other proxy kind is data plane.
+const ControlPlaneKind = "istiod"
+
+// ControlPlaneUsage is istiod's work over the measured window, as rates
+// (per second) from the counts and the scenario's churn and config changes.
+type ControlPlaneUsage struct {
+	XDSClients              XDSClients `json:"xds_clients"`
+	ConfigChangesPerSec     float64    `json:"config_changes_per_second"`
+	PodEventsPerSec         float64    `json:"pod_events_per_second"`         // churn: pods created or deleted
+	FullPushesPerSec        float64    `json:"full_pushes_per_second"`        // after debouncing
+	IncrementalPushesPerSec float64    `json:"incremental_pushes_per_second"` // endpoint/workload updates, after debouncing
+	// ProxyPushesPerSec is pushes × the proxies each reaches, per kind:
+	// churn reaches every ztunnel (WDS) but only the sidecars whose scope
+	// holds the changed service (EDS).
+	ProxyPushesPerSec  map[string]float64 `json:"proxy_pushes_per_second"`
+	ResourcesPerSec    float64            `json:"resources_pushed_per_second"`
+	CertificatesPerSec float64            `json:"certificates_signed_per_second"` // renewals + new identities
+	// CPUCores splits istiod's CPU by cause: base, connected proxies,
+	// full pushes, incremental pushes, certificates.
+	CPUCores map[string]float64 `json:"cpu_cores_by_cause"`
+	// MemoryMiB splits istiod's memory by what it holds.
+	MemoryMiB map[string]float64 `json:"memory_mib_by_cause"`
+}
+
+// XDSClients counts the proxies connected to istiod, by kind.
+type XDSClients struct {
+	Ztunnels  int `json:"ztunnels"`
+	Waypoints int `json:"waypoints"`
+	Sidecars  int `json:"sidecars"`
 }
 
 type KindCost struct {
