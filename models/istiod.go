@@ -15,7 +15,7 @@ import (
 // fields of the profile; rates per second over the measured window):
 //
 //	CPU = cpu_base + N·cpu_per_proxy
-//	    + F·Σ_{p ∈ sidecars, waypoints} (push_cpu_per_proxy + push_cpu_per_resource·res_p)
+//	    + F·Σ_{p ∈ sidecars, waypoints} ρ_p·(push_cpu_per_proxy + push_cpu_per_resource·res_p)
 //	    + I·U·incremental_push_cpu_per_proxy
 //	    + Σ_w λ_w·Σ_{p reached by w} (push_cpu_per_resource + push_cpu_per_endpoint·eps)
 //	    + Σ_w μ_w·[w has sidecars]·(push_cpu_per_proxy + push_cpu_per_resource·res_w)
@@ -32,9 +32,14 @@ import (
 // routes; istiod keeps each proxy's sent resource names (delta xDS
 // WatchedResource.ResourceNames), hence the last memory term.
 //
-// Full pushes, F per second, follow config changes after debouncing.
-// They rebuild every Envoy's configuration; ztunnels get none, as WDS
-// carries workloads, services and policies, not routing config.
+// Full pushes, F per second, follow config changes (c per second) after
+// debouncing. A change rebuilds the configuration of the Envoys whose scope
+// depends on it: with changes spread uniformly over the S discovered
+// services, a push merging k = c/F changes reaches proxy p with
+// probability ρ_p = 1 − (1 − S_p/S)^k (S_p: services in p's scope), so a
+// Sidecar resource scoping p to its namespace both shrinks each push and
+// makes it rarer. Ztunnels get none: WDS carries workloads, services and
+// policies, not routing config.
 //
 // Pod churn is λ_w pod events per second on workload w (scale events in
 // proportion to replicas, rollouts replacing all R_w pods: 2·R_w events),
@@ -163,13 +168,37 @@ func (m *Mesh) istiod(dSec, up float64) istiodLoad {
 	maxD := p.PushDebounceMax.Value
 	us := 1e-6 // CPU-seconds per µs
 
-	// Full pushes: config changes rebuild every Envoy's configuration.
+	// Full pushes: a config change rebuilds the configuration of the
+	// Envoys whose scope holds it. Changes are taken to fall on the
+	// discovered services uniformly, so one reaches proxy p with
+	// probability φ_p = S_p/S, and a push merging k changes with
+	// 1 − (1 − φ_p)^k.
 	u.ConfigChangesPerSec = m.cfg.ConfigChangesPerMinute / 60
 	u.FullPushesPerSec = debounce(u.ConfigChangesPerSec, tau, maxD)
-	full := u.FullPushesPerSec * (nEnvoy*p.PushCPUPerProxy.Value + envoyRes*p.PushCPUPerResource.Value) * us
-	u.ProxyPushesPerSec["sidecar"] = u.FullPushesPerSec * float64(u.XDSClients.Sidecars)
-	u.ProxyPushesPerSec["waypoint"] = u.FullPushesPerSec * float64(u.XDSClients.Waypoints)
-	u.ResourcesPerSec = u.FullPushesPerSec * envoyRes
+	var full float64
+	if u.FullPushesPerSec > 0 && st.view.services > 0 {
+		k := u.ConfigChangesPerSec / u.FullPushesPerSec
+		reached := func(c scopeCount) float64 {
+			return 1 - math.Pow(1-math.Min(float64(c.services)/float64(st.view.services), 1), k)
+		}
+		add := func(kind string, c scopeCount) {
+			r := u.FullPushesPerSec * reached(c)
+			full += r * (p.PushCPUPerProxy.Value + float64(c.resources())*p.PushCPUPerResource.Value)
+			u.ProxyPushesPerSec[kind] += r
+			u.ResourcesPerSec += r * float64(c.resources())
+		}
+		for r := range m.reps {
+			if !m.neverServed(r) {
+				add("waypoint", st.wp[m.reps[r].wp])
+			}
+		}
+		for i := range m.pods {
+			if m.pods[i].sc != nil {
+				add("sidecar", st.sc[i])
+			}
+		}
+		full *= us
+	}
 
 	// Churn: incremental pushes.
 	lambda, mu := m.churnRates()

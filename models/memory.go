@@ -311,17 +311,32 @@ func (m *Mesh) waypointScope(w *topology.Waypoint) scopeCount {
 	return c
 }
 
-// ztunnelMemory is node n's ztunnel memory in MiB (the law above), with
-// its peak connections and streams.
-func (m *Mesh) ztunnelMemory(n int) float64 {
-	z := &m.cfg.Profile.Ztunnel
-	st := m.mem
-	nd := &m.nodes[n]
-	kb := float64(st.view.pods)*z.MemoryPerWorkload.Value + float64(st.view.services)*z.MemoryPerService.Value +
-		float64(st.view.endpoints)*z.MemoryPerEndpoint.Value + float64(st.view.ztPolicies)*z.MemoryPerPolicy.Value +
-		float64(nd.pods)*z.MemoryPerPod.Value + float64(st.ztCerts[n])*z.MemoryPerCertificate.Value +
-		float64(nd.maxConn)*z.MemoryPerConn.Value + float64(nd.maxStr)*z.MemoryPerStream.Value
+// ztState is what one ztunnel holds (the counts of the law above).
+type ztState struct {
+	workloads, services, endpoints, policies int // cluster-wide
+	localPods, certificates                  int // on its node
+	conns, streams                           int64
+}
+
+// ztunnelMemoryMiB is the law: a ztunnel's memory in MiB for state s.
+func ztunnelMemoryMiB(z *ZtunnelCosts, s ztState) float64 {
+	kb := float64(s.workloads)*z.MemoryPerWorkload.Value + float64(s.services)*z.MemoryPerService.Value +
+		float64(s.endpoints)*z.MemoryPerEndpoint.Value + float64(s.policies)*z.MemoryPerPolicy.Value +
+		float64(s.localPods)*z.MemoryPerPod.Value + float64(s.certificates)*z.MemoryPerCertificate.Value +
+		float64(s.conns)*z.MemoryPerConn.Value + float64(s.streams)*z.MemoryPerStream.Value
 	return z.MemoryBase.Value + kb*kib
+}
+
+// ztunnelState is node n's ztunnel state at its peak connections.
+func (m *Mesh) ztunnelState(n int) ztState {
+	v, nd := m.mem.view, &m.nodes[n]
+	return ztState{workloads: v.pods, services: v.services, endpoints: v.endpoints, policies: v.ztPolicies,
+		localPods: nd.pods, certificates: m.mem.ztCerts[n], conns: nd.maxConn, streams: nd.maxStr}
+}
+
+// ztunnelMemory is node n's ztunnel memory in MiB.
+func (m *Mesh) ztunnelMemory(n int) float64 {
+	return ztunnelMemoryMiB(&m.cfg.Profile.Ztunnel, m.ztunnelState(n))
 }
 
 // envoyMemory is an Envoy's memory in MiB for configuration c and conns

@@ -35,8 +35,16 @@ func TestProfileErrors(t *testing.T) {
 	}{
 		{"wrong unit", "value: 27.952\n    unit: us", "value: 27.952\n    unit: ms", []string{"ztunnel.per_message_cpu", `unit "ms", want "us"`, "x.yaml:"}},
 		{"unknown field", "  per_byte_cpu:\n    value: 2\n", "  per_byte_cpu:\n    valeu: 2\n", []string{"x.yaml", "valeu"}},
-		{"missing source", "source: assumed (AES-GCM + copy in rustls/tokio, order of 0.5 GB/s per core)", "source: \"\"", []string{"ztunnel.per_byte_cpu", "source"}},
-		{"negative", "value: 300\n    unit: us\n    source: assumed (TLS 1.3 full handshake, ECDSA P-256 sign", "value: -300\n    unit: us\n    source: assumed (TLS 1.3 full handshake, ECDSA P-256 sign", []string{"handshake_server_cpu", "negative"}},
+		{"missing source", `source: "assumed: AES-GCM + copy in rustls/tokio, order of 0.5 GB/s per core; Istio publishes no per-byte split"`, "source: \"\"", []string{"ztunnel.per_byte_cpu", "source"}},
+		{"negative", "value: 300\n    unit: us\n    source: \"assumed: TLS 1.3 full handshake, ECDSA P-256 sign", "value: -300\n    unit: us\n    source: \"assumed: TLS 1.3 full handshake, ECDSA P-256 sign", []string{"handshake_server_cpu", "negative"}},
+		// One source per number (provenance.go).
+		{"undeclared source", `source: "[istio-1.24-perf] ztunnel 0.06 vCPU per 1000 rps"`, `source: "[istio-1.25-perf] ztunnel 0.06 vCPU per 1000 rps"`, []string{"x.yaml:", "ztunnel.per_message_cpu.source", "[istio-1.25-perf] is not a declared source"}},
+		{"no convention", `source: "[istio-1.24-perf] ztunnel 0.06 vCPU per 1000 rps"`, `source: "Istio perf docs"`, []string{"ztunnel.per_message_cpu.source", "start it with [source-id]"}},
+		{"assumption without reason", `source: "assumed: AES-GCM + copy in rustls/tokio, order of 0.5 GB/s per core; Istio publishes no per-byte split"`, `source: "assumed"`, []string{"ztunnel.per_byte_cpu.source", "needs its reason"}},
+		{"two sources", `source: "[istio-1.24-perf] ztunnel 0.06 vCPU per 1000 rps"`, `source: "[istio-1.24-perf] ztunnel 0.06 vCPU, scaled by [istio-1.18-perf]"`, []string{"ztunnel.per_message_cpu.source", "one source per number"}},
+		{"excluded source used", `source: "assumed: one EndpointSet entry`, `source: "assumed: https://ambientmesh.io/docs/setup/advanced says one EndpointSet entry`, []string{"ztunnel.memory_per_endpoint", "uses excluded source https://ambientmesh.io/docs/setup/advanced (vendor)"}},
+		{"third-party as a source", "    kind: istio-benchmark-setup\n    url: https://github.com/istio/tools/tree/release-1.24/perf/benchmark", "    kind: vendor\n    url: https://github.com/istio/tools/tree/release-1.24/perf/benchmark", []string{"sources[3].kind", "third-party posts go under excluded_sources"}},
+		{"figures without machine", `machine: "not stated on the page"`, `machine: ""`, []string{"sources[1].setup.machine: missing"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

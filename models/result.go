@@ -18,8 +18,9 @@ type Measurement struct {
 	Errors     []ErrorCount     // by cause, sorted by cause
 	Components []ComponentUsage // sorted by kind, then instance
 	Totals     MeshCost
-	// ControlPlane is istiod's work (nil when no proxy connects to it).
-	ControlPlane *ControlPlaneUsage
+	// ControlPlane is istiod's work (zero when no proxy connects to it:
+	// ControlPlane.Active() is false).
+	ControlPlane ControlPlaneUsage
 	Telemetry    TelemetrySplit
 	Edges        []EdgeStats // sorted by source, then destination
 }
@@ -143,6 +144,11 @@ type ControlPlaneUsage struct {
 	CertificatesPerSec float64            // renewals + new identities
 	CPUCores           map[string]float64 // by cause: base, connected_proxies, full_pushes, incremental_pushes, certificates
 	MemoryMiB          map[string]float64 // by what istiod holds
+}
+
+// Active reports whether istiod had any proxy to serve.
+func (u ControlPlaneUsage) Active() bool {
+	return u.XDSClients.Ztunnels+u.XDSClients.Waypoints+u.XDSClients.Sidecars > 0
 }
 
 // XDSClients counts the proxies connected to istiod, by kind.

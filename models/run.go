@@ -208,7 +208,7 @@ func (m *Mesh) hasAmbient() bool {
 	return false
 }
 
-func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost, *ControlPlaneUsage) {
+func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost, ControlPlaneUsage) {
 	var out []ComponentUsage
 	totals := MeshCost{ByKind: map[string]KindCost{}}
 	add := func(u ComponentUsage) {
@@ -259,9 +259,9 @@ func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost, *ControlPlane
 				MemoryMiB: round3(m.c.appMem), RequestsSeen: p.appReqs})
 		}
 	}
-	var cpu *ControlPlaneUsage
-	if l := m.cp.usage(m, d); l.mib > 0 {
-		cpu = &l.usage
+	var cpu ControlPlaneUsage
+	if l := m.cp.usage(m, d); l.usage.Active() {
+		cpu = l.usage
 		add(ComponentUsage{Kind: ControlPlaneKind, Instance: "istiod/istio-system", CPUCores: round6(l.cores),
 			MemoryMiB: round3(l.mib), RequestsSeen: int64(math.Round(l.renewals))})
 	}

@@ -175,10 +175,10 @@ func TestIstiodIsControlPlane(t *testing.T) {
 		cp := m.Totals.ByKind["istiod"]
 		c, g := dataPlane(m)
 		if m.Mode != "out-of-mesh" && (cp.MemoryGiB <= 0 || g >= m.Totals.MemoryGiB) {
-			t.Errorf("mode %s: data-plane memory %g of total %g (istiod %g)", m.Mode, g, m.Totals.MemoryGiB, cp.MemoryGiB)
+			t.Errorf("mode %s: data plane memory %g of total %g (istiod %g)", m.Mode, g, m.Totals.MemoryGiB, cp.MemoryGiB)
 		}
 		if c > m.Totals.CPUCores {
-			t.Errorf("mode %s: data-plane CPU above the total", m.Mode)
+			t.Errorf("mode %s: data plane CPU above the total", m.Mode)
 		}
 	}
 }

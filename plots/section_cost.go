@@ -53,7 +53,7 @@ func (b *builder) cost() []Block {
 	}
 	out = append(out, chart(&Chart{
 		ID: chartID("cost", "cpu"), Kind: ChartBar, HeightPx: 340,
-		Title:   "Data-plane CPU per mode, by component kind (cores)",
+		Title:   "Data plane CPU per mode, by component kind (cores)",
 		Caption: "The stacked bar's height is the data plane's CPU overhead in each mode (proxies only, apps excluded). Sidecar cost grows with pods, ztunnel cost with nodes and traffic, waypoint cost with L7 traffic." + cpCaption,
 		X:       Axis{Type: "category", Categories: modes},
 		Y:       Axis{Name: "cores", Type: "value"},
@@ -61,7 +61,7 @@ func (b *builder) cost() []Block {
 	}))
 	out = append(out, chart(&Chart{
 		ID: chartID("cost", "memory"), Kind: ChartBar, HeightPx: 340,
-		Title:   "Data-plane memory per mode, by component kind (GiB)",
+		Title:   "Data plane memory per mode, by component kind (GiB)",
 		Caption: "The stacked bar's height is the data plane's memory overhead in each mode. Per-pod sidecars dominate sidecar mode; compare the ambient bars to see what per-node ztunnels and shared waypoints save." + cpCaption,
 		X:       Axis{Type: "category", Categories: modes},
 		Y:       Axis{Name: "GiB", Type: "value"},
@@ -88,16 +88,17 @@ func (b *builder) cost() []Block {
 		Series:  per,
 	}))
 
-	names := []string{"Mode", "Data-plane CPU (cores)", "Data-plane memory (GiB)"}
+	names := []string{"Mode", "Data plane CPU (cores)", "Data plane memory (GiB)"}
 	for _, k := range kinds {
 		names = append(names, k+" instances", k+" CPU (cores)", k+" memory (GiB)")
 	}
 	if cp {
-		names = append(names, "Control plane (istiod) instances", "Control plane (istiod) CPU (cores)", "Control plane (istiod) memory (GiB)")
+		names = append(names, "Control plane (istiod) instances", "Control plane CPU (cores)", "Control plane memory (GiB)",
+			"Mesh total CPU (cores)", "Mesh total memory (GiB)")
 	}
 	caption := "Cluster totals of the mesh's own overhead: the data plane (proxies only)"
 	if cp {
-		caption += ", and the control plane (istiod) separately"
+		caption += ", the control plane (istiod), and the mesh total (data plane + control plane, the figures the CLI prints)"
 	}
 	tt := &Table{Caption: caption, Columns: cols(names...)}
 	for i := 1; i < len(tt.Columns); i++ {
@@ -112,7 +113,7 @@ func (b *builder) cost() []Block {
 		}
 		if cp {
 			kc := m.Totals.ByKind[controlPlaneKind]
-			cells = append(cells, counti(kc.Instances), cores(kc.CPUCores), gib(kc.MemoryGiB))
+			cells = append(cells, counti(kc.Instances), cores(kc.CPUCores), gib(kc.MemoryGiB), cores(m.Totals.CPUCores), gib(m.Totals.MemoryGiB))
 		}
 		tt.Rows = append(tt.Rows, Row{Cells: cells})
 	}
@@ -204,8 +205,13 @@ func hasControlPlane(modes []results.ModeResult) bool {
 	return false
 }
 
-// dataPlane is a mode's mesh overhead without the control plane.
+// dataPlane is a mode's data plane (the proxies): summary.json's
+// totals.data_plane, the same number the CLI prints. Summaries written
+// before it existed get the mesh total minus istiod.
 func dataPlane(m results.ModeResult) (cpuCores, memGiB float64) {
+	if dp := m.Totals.DataPlane; dp != (results.Cost{}) || m.Totals.CPUCores == 0 {
+		return dp.CPUCores, dp.MemoryGiB
+	}
 	kc := m.Totals.ByKind[controlPlaneKind]
 	return max(0, m.Totals.CPUCores-kc.CPUCores), max(0, m.Totals.MemoryGiB-kc.MemoryGiB)
 }

@@ -113,9 +113,9 @@ func (b *builder) answerLines() []string {
 			cps = append(cps, fmt.Sprintf("%s %s cores / %s GiB", m.Mode, cores(kc.CPUCores), gib(kc.MemoryGiB)))
 		}
 	}
-	lines = append(lines, "Data-plane overhead (proxies only, apps excluded): "+strings.Join(costs, "; ")+".")
+	lines = append(lines, "Data plane (proxies only, apps excluded): "+strings.Join(costs, "; ")+".")
 	if len(cps) > 0 {
-		lines = append(lines, "Control plane (istiod), on top of that: "+strings.Join(cps, "; ")+".")
+		lines = append(lines, "Control plane (istiod), on top of that: "+strings.Join(cps, "; ")+"; the mesh total is their sum.")
 	}
 
 	lats := make([]string, 0, len(s.Modes))
@@ -159,7 +159,7 @@ func (b *builder) answerLines() []string {
 	}
 	if cheapest >= 0 && len(s.Modes) > 1 {
 		c, _ := dataPlane(s.Modes[cheapest])
-		lines = append(lines, fmt.Sprintf("Lowest data-plane CPU: %s at %s cores.", s.Modes[cheapest].Mode, cores(c)))
+		lines = append(lines, fmt.Sprintf("Lowest data plane CPU: %s at %s cores.", s.Modes[cheapest].Mode, cores(c)))
 	}
 
 	high := 0
@@ -227,7 +227,7 @@ func countStatus(checks []results.ReadinessCheck, status string) int {
 func (b *builder) modeVerdictTable() *Table {
 	t := &Table{
 		Caption: "Cost and SLO verdict per mode (same traffic in every mode; cost is the data plane, istiod not included)",
-		Columns: numeric(cols("Mode", "Data-plane CPU (cores)", "Data-plane memory (GiB)", "Throughput (rps)", "p99 all (ms)", "Error ratio", "Verdict"), 1, 2, 3, 4, 5),
+		Columns: numeric(cols("Mode", "Data plane CPU (cores)", "Data plane memory (GiB)", "Throughput (rps)", "p99 all (ms)", "Error ratio", "Verdict"), 1, 2, 3, 4, 5),
 	}
 	for _, m := range b.s.Modes {
 		p99 := "—"

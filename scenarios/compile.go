@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -35,7 +36,46 @@ func (sc *Scenario) compile(top *topology.Topology, prof *models.Profile, mode s
 	}
 	cfg.Edges = edges
 	cfg.Apps = sc.compileApps(top)
+	if err := sc.churnConfig(&cfg, top); err != nil {
+		return cfg, err
+	}
 	return cfg, sc.failureConfig(&cfg, top)
+}
+
+// churnConfig passes traffic.churn to the model, resolving its workload
+// globs against this mode's topology.
+func (sc *Scenario) churnConfig(cfg *models.Config, top *topology.Topology) error {
+	c := sc.Traffic.Churn
+	if c == nil {
+		return nil
+	}
+	cfg.Churn = models.Churn{PodsPerSecond: c.PodsPerSecond, RolloutsPerHour: c.RolloutsPerHour}
+	for i, g := range c.Workloads {
+		n := 0
+		for _, w := range top.Workloads {
+			if !w.System && matchGlob(g, w.ID()) && !slices.Contains(cfg.Churn.Workloads, w) {
+				cfg.Churn.Workloads = append(cfg.Churn.Workloads, w)
+				n++
+			}
+		}
+		if n == 0 {
+			field := fmt.Sprintf("traffic.churn.workloads[%d]", i)
+			var doc yaml.Node
+			_ = yaml.Unmarshal(sc.raw, &doc) // it parsed once already
+			var names []string
+			for _, w := range top.Workloads {
+				if !w.System {
+					names = append(names, w.ID())
+				}
+			}
+			if len(names) > 8 {
+				names = append(names[:8], "…")
+			}
+			return &FieldError{File: sc.file, Line: lineOf(&doc, field), Field: field,
+				Msg: fmt.Sprintf("%q matches no workload (workloads: %s)", g, strings.Join(names, ", "))}
+		}
+	}
+	return cfg.Churn.Validate()
 }
 
 // compileDesign is compile for a what-if design: its own waypoint

@@ -533,8 +533,12 @@ func TestLibraryCostAtScale(t *testing.T) {
 			nWP := s.Modes[W].Totals.ByKind["waypoint"].Instances
 			perWP := (mem[W] - mem[A]) / float64(nWP)
 			r := (mem[S] - mem[A]) / perWP / float64(pods)
-			if r < 0.6 || r > 0.9 {
-				t.Errorf("memory break-even %.2f waypoint replicas per pod (%d pods, %d waypoints), want 0.6-0.9", r, pods, nWP)
+			// A waypoint replica (≈ 57 MiB + its services) costs about what one
+			// sidecar does (≈ 56 MiB + the whole mesh's config), and istiod
+			// serves a sidecar per pod, so ambient stays cheaper until about
+			// one waypoint replica per pod.
+			if r < 0.95 || r > 1.3 {
+				t.Errorf("memory break-even %.2f waypoint replicas per pod (%d pods, %d waypoints), want 0.95-1.3", r, pods, nWP)
 			}
 			t.Logf("%s: CPU cores %v, memory GiB %v, CPU break-even share %.2f, memory break-even %.2f waypoint replicas/pod",
 				name, cpu, mem, (cpu[S]-cpu[A])/(cpu[W]-cpu[A]), r)

@@ -21,7 +21,7 @@ func modeResult(r *models.RunResult) results.ModeResult {
 		Telemetry:  results.TelemetrySplit(m.Telemetry),
 		Edges:      convertAll(m.Edges, func(e models.EdgeStats) results.EdgeResult { return results.EdgeResult(e) }),
 	}
-	if c := m.ControlPlane; c != nil {
+	if c := m.ControlPlane; c.Active() {
 		out.ControlPlane = &results.ControlPlaneUsage{XDSClients: results.XDSClients(c.XDSClients),
 			ConfigChangesPerSec: c.ConfigChangesPerSec, PodEventsPerSec: c.PodEventsPerSec,
 			FullPushesPerSec: c.FullPushesPerSec, IncrementalPushesPerSec: c.IncrementalPushesPerSec,

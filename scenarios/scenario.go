@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -104,6 +105,20 @@ type Traffic struct {
 	// Edges override the defaults for edges matching from/to (ns/name,
 	// '*' globs); later entries win.
 	Edges []EdgeTraffic `yaml:"edges,omitempty" json:"edges,omitempty"`
+	// Churn is pod churn while the traffic runs: scaling and rollouts. It
+	// drives istiod's pushes and certificate signing (not the data plane's
+	// topology, which stays fixed).
+	Churn *ChurnSpec `yaml:"churn,omitempty" json:"churn,omitempty"`
+}
+
+// ChurnSpec is pod churn: pods_per_second scale events (each creates or
+// deletes one pod of a churning workload, chosen in proportion to its
+// replicas) and rollouts_per_hour rolling restarts (each replaces every pod
+// of one churning workload).
+type ChurnSpec struct {
+	PodsPerSecond   float64  `yaml:"pods_per_second,omitempty" json:"pods_per_second,omitempty"`
+	RolloutsPerHour float64  `yaml:"rollouts_per_hour,omitempty" json:"rollouts_per_hour,omitempty"`
+	Workloads       []string `yaml:"workloads,omitempty" json:"workloads,omitempty"` // ns/name globs; default every app workload
 }
 
 // EdgeTraffic is the traffic of one call-graph edge (source workload →
@@ -413,6 +428,24 @@ func (s *Scenario) validate(doc *yaml.Node) error {
 	case "", "mesh", "namespace", "calls":
 	default:
 		return ferr("mesh.sidecar_scope", "want mesh, namespace or calls, got %q", s.Mesh.SidecarScope)
+	}
+	if s.Mesh.ConfigChangesPerMinute < 0 {
+		return ferr("mesh.config_changes_per_minute", "negative rate %v; give config changes per minute, 0 for none", s.Mesh.ConfigChangesPerMinute)
+	}
+	if c := s.Traffic.Churn; c != nil {
+		switch {
+		case c.PodsPerSecond < 0:
+			return ferr("traffic.churn.pods_per_second", "negative rate %v; give pods created or deleted per second, e.g. 2", c.PodsPerSecond)
+		case c.RolloutsPerHour < 0:
+			return ferr("traffic.churn.rollouts_per_hour", "negative rate %v; give rolling restarts per hour, e.g. 4", c.RolloutsPerHour)
+		case c.PodsPerSecond == 0 && c.RolloutsPerHour == 0:
+			return ferr("traffic.churn", "no churn: give pods_per_second and/or rollouts_per_hour (or remove the section)")
+		}
+		for i, w := range c.Workloads {
+			if _, err := path.Match(w, ""); err != nil || !strings.Contains(w, "/") {
+				return ferr(fmt.Sprintf("traffic.churn.workloads[%d]", i), "%q: want a namespace/name glob, e.g. \"shop/*\"", w)
+			}
+		}
 	}
 	if err := s.validateObserved(ferr); err != nil {
 		return err

@@ -131,8 +131,8 @@ metrics.om too when --metrics-end-time is pinned.`,
 			w := cmd.OutOrStdout()
 			for i, m := range run.Summary.Modes {
 				all := m.Latency[0]
-				fmt.Fprintf(w, "%-18s %8.1f rps  p50 %7.3f ms  p99 %7.3f ms  failed %d  mesh %.3f cores %.3f GiB  (%d events)\n",
-					m.Mode, m.Requests.ThroughputRPS, all.P50Ms, all.P99Ms, m.Requests.Failed, m.Totals.CPUCores, m.Totals.MemoryGiB, run.Modes[i].Events)
+				fmt.Fprintf(w, "%-18s %8.1f rps  p50 %7.3f ms  p99 %7.3f ms  failed %d  %s  (%d events)\n",
+					m.Mode, m.Requests.ThroughputRPS, all.P50Ms, all.P99Ms, m.Requests.Failed, m.Totals.CostLine(), run.Modes[i].Events)
 			}
 			printObserved(w, run.Summary.Observed)
 			for _, f := range files {

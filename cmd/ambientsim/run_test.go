@@ -2,10 +2,15 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ambientsim/ambientsim/scenarios/results"
 )
 
 func TestRunCommand(t *testing.T) {
@@ -30,6 +35,46 @@ func TestRunCommand(t *testing.T) {
 	for _, f := range []string{"metrics.prom", "metrics.om"} {
 		if _, err := os.Stat(filepath.Join(a, f)); err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// TestRunCostLineMatchesSummary: the totals the CLI prints are the ones in
+// summary.json, under the same names (data plane, control plane, mesh
+// total), and the mesh total is their sum.
+func TestRunCostLineMatchesSummary(t *testing.T) {
+	out := t.TempDir()
+	text, code := runCLI(t, "run", "modes-compare", "--out", out, "--duration", "2s")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, text)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s results.Summary
+	if err := json.Unmarshal(data, &s); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range s.Modes {
+		tot := m.Totals
+		want := fmt.Sprintf("data plane %.3f cores %.3f GiB · control plane %.3f cores %.3f GiB · mesh total %.3f cores %.3f GiB",
+			tot.DataPlane.CPUCores, tot.DataPlane.MemoryGiB, tot.ControlPlane.CPUCores, tot.ControlPlane.MemoryGiB, tot.CPUCores, tot.MemoryGiB)
+		line := ""
+		for _, l := range strings.Split(text, "\n") {
+			if strings.HasPrefix(l, m.Mode+" ") {
+				line = l
+			}
+		}
+		if !strings.Contains(line, want) {
+			t.Errorf("mode %s: CLI line %q does not state the summary's totals %q", m.Mode, line, want)
+		}
+		if math.Abs(tot.CPUCores-(tot.DataPlane.CPUCores+tot.ControlPlane.CPUCores)) > 1e-6 ||
+			math.Abs(tot.MemoryGiB-(tot.DataPlane.MemoryGiB+tot.ControlPlane.MemoryGiB)) > 1e-6 {
+			t.Errorf("mode %s: mesh total %+v is not data plane + control plane", m.Mode, tot)
+		}
+		if m.Mode != "out-of-mesh" && (tot.ControlPlane.CPUCores <= 0 || tot.ControlPlane.MemoryGiB <= 0) {
+			t.Errorf("mode %s: control plane %+v; istiod serves proxies, so it uses CPU and memory", m.Mode, tot.ControlPlane)
 		}
 	}
 }

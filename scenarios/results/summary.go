@@ -1,5 +1,7 @@
 package results
 
+import "fmt"
+
 // SchemaVersion is bumped when a field changes meaning.
 const SchemaVersion = 1
 
@@ -291,6 +293,15 @@ type ClusterCost struct {
 type Cost struct {
 	CPUCores  float64 `json:"cpu_cores"`
 	MemoryGiB float64 `json:"memory_gib"`
+}
+
+// CostLine is the one-line statement of a mode's totals the CLI prints and
+// the report shows: "data plane … · control plane … · mesh total …", with
+// cores to 3 decimals and GiB to 3 decimals.
+func (c ClusterCost) CostLine() string {
+	f := func(x Cost) string { return fmt.Sprintf("%.3f cores %.3f GiB", x.CPUCores, x.MemoryGiB) }
+	return "data plane " + f(c.DataPlane) + " · control plane " + f(c.ControlPlane) +
+		" · mesh total " + f(Cost{CPUCores: c.CPUCores, MemoryGiB: c.MemoryGiB})
 }
 
 // ControlPlaneKind is the control plane's component kind (by_kind key);
