@@ -24,10 +24,16 @@
 //	                5-minute idle release)
 //	waypoint.go     Envoy waypoint replicas: per-request and per-byte CPU,
 //	                upstream HBONE pool, zone-preferring replica choice
-//	sidecar.go      Envoy sidecars on both ends, mTLS upstream pool, memory by
-//	                config size and scope
+//	sidecar.go      Envoy sidecars on both ends, mTLS upstream pool
+//	memory.go       memory that grows with the mesh: ztunnel (every workload,
+//	                service, endpoint, policy cluster-wide; its node's pods,
+//	                identities, connections), sidecars (their scope: Sidecar
+//	                resource, sidecar_scope, discoverySelectors), waypoints
 //	network.go      same-node / cross-node / cross-zone latency, NIC serialisation
-//	controlplane.go istiod pushes, workload certificates with a TTL, outages
+//	controlplane.go workload certificates with a TTL, istiod outages
+//	istiod.go       istiod CPU and memory: connected proxies, debounced full
+//	                and incremental pushes, certificates (closed forms)
+//	churn.go        pod churn (scaling, rollouts) as rates for the control plane
 //	failure.go      scheduled failures (ztunnel crash/upgrade, node loss,
 //	                waypoint crash/rollout, sidecar crash, istiod outage,
 //	                CNI bypass, network faults, traffic surges) as windows
@@ -36,6 +42,8 @@
 //	series.go       per-edge 1-second buckets for blast-radius time series
 //	telemetry.go    istio_requests_total & co. and ztunnel's istio_tcp_*
 //	profile.go      versioned cost profiles (profiles/*.yaml, embedded)
+//	provenance.go   one source per number: declared sources, excluded ones,
+//	                every parameter [source-id], assumed: or neutral
 //	calibration.go  a calibrated profile's optional calibration: section
 //	                (metadata: machine, date, fits; never read by the model)
 //

@@ -427,7 +427,7 @@ func assumptions(sc *Scenario, prof *models.Profile) []string {
 		"L4 paths (kube-proxy, ztunnel) pick an endpoint at random per connection, so keep-alive connections stay on one pod; sidecars and waypoints balance per request.",
 		"HBONE pools follow ztunnel: per source pod and next hop, at most min(100, peer limit) streams per connection, one dial per key, idle release after 5 minutes.",
 		"NIC serialisation delay is added per cross-node transfer; NIC queueing is not modelled.",
-		"istiod cost is computed from counts (certificate renewals at TTL x refresh fraction, pushes per config change), not simulated events.",
+		"Memory and istiod load are closed-form laws of counts (docs/capacity.md): ztunnel memory grows with every workload and service cluster-wide, sidecar memory with its configuration scope; istiod CPU with connected proxies, debounced pushes for config changes and pod churn, and certificates; churn loads the control plane only (the simulated pods stay).",
 		"A service's destination_workload label is its first endpoint's workload.",
 	}
 	if c := calibrationAssumption(prof); c != "" {

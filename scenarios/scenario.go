@@ -116,8 +116,8 @@ type Traffic struct {
 // replicas) and rollouts_per_hour rolling restarts (each replaces every pod
 // of one churning workload).
 type ChurnSpec struct {
-	PodsPerSecond   float64  `yaml:"pods_per_second,omitempty" json:"pods_per_second,omitempty"`
-	RolloutsPerHour float64  `yaml:"rollouts_per_hour,omitempty" json:"rollouts_per_hour,omitempty"`
+	PodsPerSecond   float64  `yaml:"pods_per_second,omitempty" json:"pods_per_second,omitempty" range:"[0,100000]" unit:"pods/s"`
+	RolloutsPerHour float64  `yaml:"rollouts_per_hour,omitempty" json:"rollouts_per_hour,omitempty" range:"[0,100000]" unit:"rollouts/h"`
 	Workloads       []string `yaml:"workloads,omitempty" json:"workloads,omitempty"` // ns/name globs; default every app workload
 }
 
@@ -166,9 +166,11 @@ type App struct {
 // MeshOpts are mesh-wide options.
 type MeshOpts struct {
 	// SidecarScope: mesh (default; every sidecar knows every service),
-	// namespace, or calls (only what the workload calls).
+	// namespace, or calls (only what the workload calls), for pods no
+	// Sidecar resource selects.
 	SidecarScope string `yaml:"sidecar_scope,omitempty" json:"sidecar_scope,omitempty"`
-	// ConfigChangesPerMinute makes istiod push to every proxy.
+	// ConfigChangesPerMinute makes istiod full-push the Envoys whose scope
+	// holds the changed config.
 	ConfigChangesPerMinute float64 `yaml:"config_changes_per_minute,omitempty" json:"config_changes_per_minute,omitempty" range:"[0,60000]" unit:"config changes per minute"`
 	// WaypointReplicas is the replica count of waypoints added for the
 	// ambient+waypoint mode (default 1).

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 
+	"github.com/ambientsim/ambientsim/models"
 	"github.com/ambientsim/ambientsim/scenarios/results"
 	"github.com/ambientsim/ambientsim/sim"
 )
@@ -55,6 +56,12 @@ func TestParseErrors(t *testing.T) {
 		{"no topology", "name: t\nmodes: [ambient]\n", []string{"x.yaml", "topology"}},
 		{"manifests with modes", "name: t\nmodes: [sidecar]\ntopology: {manifests: [a.yaml]}\n", []string{"modes[0]", "as-manifests"}},
 		{"bad dist", base + "apps:\n  - {workload: a/s, service_time: {dist: pareto, mean: 1ms, alpha: 0.5}}\n", []string{"x.yaml:12", "alpha"}},
+		{"churn typo", base + "traffic:\n  churn: {pods_per_secnd: 2}\n", []string{"x.yaml:12", "traffic.churn.pods_per_secnd", `"pods_per_second"`}},
+		{"negative churn", base + "traffic:\n  churn:\n    pods_per_second: -1\n", []string{"x.yaml:13", "traffic.churn.pods_per_second", "negative"}},
+		{"negative rollouts", base + "traffic:\n  churn:\n    rollouts_per_hour: -2\n", []string{"x.yaml:13", "traffic.churn.rollouts_per_hour", "negative"}},
+		{"empty churn", base + "traffic:\n  churn: {workloads: [\"a/*\"]}\n", []string{"x.yaml:12", "traffic.churn", "no churn"}},
+		{"bad churn glob", base + "traffic:\n  churn:\n    pods_per_second: 1\n    workloads: [\"c\"]\n", []string{"x.yaml:14", "traffic.churn.workloads[0]", "namespace/name glob"}},
+		{"negative config changes", base + "mesh: {config_changes_per_minute: -3}\n", []string{"x.yaml:11", "mesh.config_changes_per_minute", "negative"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,6 +81,37 @@ func TestParseErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestChurnCompiles: traffic.churn reaches the model with its workload
+// globs resolved, and a glob matching no workload is an error naming the
+// file, line and field.
+func TestChurnCompiles(t *testing.T) {
+	sc, err := Parse("x.yaml", []byte(base+"traffic:\n  churn:\n    pods_per_second: 2.5\n    rollouts_per_hour: 6\n    workloads: [\"a/s*\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, err := sc.BuildTopology(ModeAmbient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof, _ := models.LoadProfile("")
+	cfg, err := sc.compile(top, prof, ModeAmbient, 1, sim.Second, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cfg.Churn; c.PodsPerSecond != 2.5 || c.RolloutsPerHour != 6 || len(c.Workloads) != 1 || c.Workloads[0].ID() != "a/s" {
+		t.Errorf("churn %+v, want 2.5 pods/s, 6 rollouts/h on a/s", c)
+	}
+	sc, err = Parse("x.yaml", []byte(base+"traffic:\n  churn:\n    pods_per_second: 1\n    workloads: [\"a/c\", \"b/*\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, _ = sc.BuildTopology(ModeAmbient)
+	_, err = sc.compile(top, prof, ModeAmbient, 1, sim.Second, 0)
+	if err == nil || !strings.Contains(err.Error(), "x.yaml:14") || !strings.Contains(err.Error(), `traffic.churn.workloads[1]: "b/*" matches no workload`) {
+		t.Errorf("unmatched churn glob: %v", err)
 	}
 }
 

@@ -28,7 +28,11 @@
 // (gatewayClassName istio-waypoint), AuthorizationPolicy,
 // PeerAuthentication, NetworkPolicy, HTTPRoute/GRPCRoute/TCPRoute/TLSRoute,
 // ReferenceGrant, ServiceEntry, and the sidecar-era VirtualService (whose
-// routes a waypoint applies), DestinationRule and EnvoyFilter.
+// routes a waypoint applies), DestinationRule and EnvoyFilter. Configuration
+// scope (scope.go): networking.istio.io Sidecar resources (SidecarConfigFor,
+// Imports: which services a sidecar is configured for) and meshConfig
+// discoverySelectors from the istio ConfigMap or an IstioOperator
+// (Discovered: which namespaces istiod, and so every proxy, sees).
 //
 // Each pod's dataplane mode: sidecar when injected (istio-injection=enabled
 // or istio.io/rev on the namespace, sidecar.istio.io/inject=true on the pod,
