@@ -2,16 +2,14 @@ package models
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"text/tabwriter"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	"github.com/ambientsim/ambientsim/internal/golden"
+)
 
 // TestPublishedProvenance: every parameter of the published profile names
 // one declared Istio-project source, or is an assumption with its reason,
@@ -62,20 +60,5 @@ func TestPublishedProvenance(t *testing.T) {
 			t.Errorf("source %s is declared but no parameter uses it", s.ID)
 		}
 	}
-	golden := filepath.Join("testdata", "provenance.golden.txt")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update ./models/ to create it)", err)
-	}
-	if !bytes.Equal(want, b.Bytes()) {
-		t.Errorf("provenance table changed; review and rerun with -update:\n%s", b.String())
-	}
+	golden.Check(t, filepath.Join("testdata", "provenance.golden.txt"), b.Bytes())
 }
