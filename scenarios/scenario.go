@@ -431,16 +431,9 @@ func (s *Scenario) validate(doc *yaml.Node) error {
 	default:
 		return ferr("mesh.sidecar_scope", "want mesh, namespace or calls, got %q", s.Mesh.SidecarScope)
 	}
-	if s.Mesh.ConfigChangesPerMinute < 0 {
-		return ferr("mesh.config_changes_per_minute", "negative rate %v; give config changes per minute, 0 for none", s.Mesh.ConfigChangesPerMinute)
-	}
+	// Negative or absurd rates are rejected by the range tags.
 	if c := s.Traffic.Churn; c != nil {
-		switch {
-		case c.PodsPerSecond < 0:
-			return ferr("traffic.churn.pods_per_second", "negative rate %v; give pods created or deleted per second, e.g. 2", c.PodsPerSecond)
-		case c.RolloutsPerHour < 0:
-			return ferr("traffic.churn.rollouts_per_hour", "negative rate %v; give rolling restarts per hour, e.g. 4", c.RolloutsPerHour)
-		case c.PodsPerSecond == 0 && c.RolloutsPerHour == 0:
+		if c.PodsPerSecond == 0 && c.RolloutsPerHour == 0 {
 			return ferr("traffic.churn", "no churn: give pods_per_second and/or rollouts_per_hour (or remove the section)")
 		}
 		for i, w := range c.Workloads {

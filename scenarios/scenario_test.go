@@ -57,11 +57,11 @@ func TestParseErrors(t *testing.T) {
 		{"manifests with modes", "name: t\nmodes: [sidecar]\ntopology: {manifests: [a.yaml]}\n", []string{"modes[0]", "as-manifests"}},
 		{"bad dist", base + "apps:\n  - {workload: a/s, service_time: {dist: pareto, mean: 1ms, alpha: 0.5}}\n", []string{"x.yaml:12", "alpha"}},
 		{"churn typo", base + "traffic:\n  churn: {pods_per_secnd: 2}\n", []string{"x.yaml:12", "traffic.churn.pods_per_secnd", `"pods_per_second"`}},
-		{"negative churn", base + "traffic:\n  churn:\n    pods_per_second: -1\n", []string{"x.yaml:13", "traffic.churn.pods_per_second", "negative"}},
-		{"negative rollouts", base + "traffic:\n  churn:\n    rollouts_per_hour: -2\n", []string{"x.yaml:13", "traffic.churn.rollouts_per_hour", "negative"}},
+		{"negative churn", base + "traffic:\n  churn:\n    pods_per_second: -1\n", []string{"x.yaml:13", "traffic.churn.pods_per_second", "out of range", "pods/s"}},
+		{"negative rollouts", base + "traffic:\n  churn:\n    rollouts_per_hour: -2\n", []string{"x.yaml:13", "traffic.churn.rollouts_per_hour", "out of range"}},
 		{"empty churn", base + "traffic:\n  churn: {workloads: [\"a/*\"]}\n", []string{"x.yaml:12", "traffic.churn", "no churn"}},
 		{"bad churn glob", base + "traffic:\n  churn:\n    pods_per_second: 1\n    workloads: [\"c\"]\n", []string{"x.yaml:14", "traffic.churn.workloads[0]", "namespace/name glob"}},
-		{"negative config changes", base + "mesh: {config_changes_per_minute: -3}\n", []string{"x.yaml:11", "mesh.config_changes_per_minute", "negative"}},
+		{"negative config changes", base + "mesh: {config_changes_per_minute: -3}\n", []string{"x.yaml:11", "mesh.config_changes_per_minute", "out of range"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
