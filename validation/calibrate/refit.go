@@ -33,25 +33,11 @@ func Refit(recordPath string, o Options) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("calibrate: refit: %w", err)
 	}
-	var rec record
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&rec); err != nil {
-		return nil, fmt.Errorf("calibrate: refit: %s: not a calibration record: %w", recordPath, err)
+	rec, err := decodeRecord(recordPath, data)
+	if err != nil {
+		return nil, err
 	}
 	d, obs := rec.Fit.Design, rec.Fit.Observations
-	switch {
-	case len(d.Steps) == 0:
-		return nil, fmt.Errorf("calibrate: refit: %s: field fit.design.steps: no steps (is this a NAME.calibration.json written by ambientsim calibrate?)", recordPath)
-	case len(obs) != len(d.Steps):
-		return nil, fmt.Errorf("calibrate: refit: %s: field fit.observations: %d observations for %d design steps", recordPath, len(obs), len(d.Steps))
-	case d.Duration <= 0:
-		return nil, fmt.Errorf("calibrate: refit: %s: field fit.design.duration_ns: %d, want a positive step duration", recordPath, d.Duration)
-	}
-	for i, ob := range obs {
-		if ob.Step != d.Steps[i] {
-			return nil, fmt.Errorf("calibrate: refit: %s: field fit.observations[%d].step: %s does not match design step %s", recordPath, i, ob.Name, d.Steps[i].Name())
-		}
-	}
 	scratch := o.Scratch
 	if scratch == "" {
 		dir, err := os.MkdirTemp("", "ambientsim-refit-")
@@ -82,4 +68,29 @@ func Refit(recordPath string, o Options) (*Report, error) {
 		ne = []string{}
 	}
 	return &Report{Fit: res, Provenance: prov, NotEmulated: ne, ElapsedS: time.Since(start).Seconds(), YAML: yml, Profile: prof}, nil
+}
+
+// decodeRecord decodes a calibration record (NAME.calibration.json) and
+// checks its observations match its design.
+func decodeRecord(recordPath string, data []byte) (*record, error) {
+	var rec record
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&rec); err != nil {
+		return nil, fmt.Errorf("calibrate: refit: %s: not a calibration record: %w", recordPath, err)
+	}
+	d, obs := rec.Fit.Design, rec.Fit.Observations
+	switch {
+	case len(d.Steps) == 0:
+		return nil, fmt.Errorf("calibrate: refit: %s: field fit.design.steps: no steps (is this a NAME.calibration.json written by ambientsim calibrate?)", recordPath)
+	case len(obs) != len(d.Steps):
+		return nil, fmt.Errorf("calibrate: refit: %s: field fit.observations: %d observations for %d design steps", recordPath, len(obs), len(d.Steps))
+	case d.Duration <= 0:
+		return nil, fmt.Errorf("calibrate: refit: %s: field fit.design.duration_ns: %d, want a positive step duration", recordPath, d.Duration)
+	}
+	for i, ob := range obs {
+		if ob.Step != d.Steps[i] {
+			return nil, fmt.Errorf("calibrate: refit: %s: field fit.observations[%d].step: %s does not match design step %s", recordPath, i, ob.Name, d.Steps[i].Name())
+		}
+	}
+	return &rec, nil
 }

@@ -28,14 +28,28 @@ func Replay(reportPath string, o Options) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("crosscheck: replay: %w", err)
 	}
+	scs := o.Scenarios
+	old, meas, scs, err := decodeReplay(reportPath, data, scs)
+	if err != nil {
+		return nil, err
+	}
+	if o.HostCores == 0 {
+		o.HostCores = old.HostCores
+	}
+	return replay(reportPath, old, meas, scs, o)
+}
+
+// decodeReplay decodes a recorded validation.json and groups its
+// measurements by validation scenario (scs, or the default scenarios of
+// the recorded load duration).
+func decodeReplay(reportPath string, data []byte, scs []Scenario) (*Report, [][]*Prediction, []Scenario, error) {
 	var old Report
 	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&old); err != nil {
-		return nil, fmt.Errorf("crosscheck: replay: %s: not a validation report: %w", reportPath, err)
+		return nil, nil, nil, fmt.Errorf("crosscheck: replay: %s: not a validation report: %w", reportPath, err)
 	}
-	if old.DurationS <= 0 || len(old.Measured) == 0 {
-		return nil, fmt.Errorf("crosscheck: replay: %s: field measurements: nothing recorded (load_duration_s %g, %d measurements)", reportPath, old.DurationS, len(old.Measured))
+	if !(old.DurationS > 0 && old.DurationS <= 86400) || len(old.Measured) == 0 {
+		return nil, nil, nil, fmt.Errorf("crosscheck: replay: %s: field measurements: nothing recorded (load_duration_s %g, %d measurements)", reportPath, old.DurationS, len(old.Measured))
 	}
-	scs := o.Scenarios
 	if scs == nil {
 		scs = Scenarios(time.Duration(old.DurationS * float64(time.Second)))
 	}
@@ -48,13 +62,16 @@ func Replay(reportPath string, o Options) (*Report, error) {
 			}
 		}
 		if i < 0 {
-			return nil, fmt.Errorf("crosscheck: replay: %s: field measurements[%d]: experiment %q is not a validation scenario", reportPath, k, experimentName(m))
+			return nil, nil, nil, fmt.Errorf("crosscheck: replay: %s: field measurements[%d]: experiment %q is not a validation scenario", reportPath, k, experimentName(m))
 		}
 		meas[i] = append(meas[i], Measured(m))
 	}
-	if o.HostCores == 0 {
-		o.HostCores = old.HostCores
-	}
+	return &old, meas, scs, nil
+}
+
+// replay predicts every scenario with o.Profile and compares the recorded
+// measurements with the predictions.
+func replay(reportPath string, old *Report, meas [][]*Prediction, scs []Scenario, o Options) (*Report, error) {
 	prof, err := models.LoadProfile(o.Profile)
 	if err != nil {
 		return nil, err

@@ -14,7 +14,7 @@ import (
 // fakeReport writes a validation.json whose measurements are synthetic:
 // every load answered with p50 1 ms, p90 2 ms, p99 3 ms; every proxy used
 // cpu CPU-seconds; the blast scenario's client-b saw errors.
-func fakeReport(t *testing.T, d time.Duration, cpu float64) string {
+func fakeReport(t testing.TB, d time.Duration, cpu float64) string {
 	t.Helper()
 	var ms []*harness.Measurement
 	for _, sc := range Scenarios(d) {
