@@ -7,17 +7,17 @@ import (
 
 // Event kinds handled by Mesh.Handle.
 const (
-	kArrive      int32 = iota // external arrival on edge A
-	kVisit                    // a call reaches its next proxy (P = *call)
-	kApp                      // a call reaches the destination app (P = *call)
-	kAppDone                  // the app finished its own work: fan out (P = *call)
-	kResume                   // every downstream call finished (P = *call)
-	kTimeout                  // a call's timeout expired (P = *call, A = attempt)
-	kRetry                    // retry a failed attempt (P = *call)
-	kDrop                     // an attempt dropped by a NetworkPolicy times out (P = *call)
-	kSnapshot                 // record metrics for the timestamped file
-	kProgress                 // report progress
-	kMeasure                  // the warm-up ends: reset statistics
+	kArrive   int32 = iota // external arrival on edge A
+	kVisit                 // a call reaches its next proxy (P = *call)
+	kApp                   // a call reaches the destination app (P = *call)
+	kAppDone               // the app finished its own work: fan out (P = *call)
+	kResume                // every downstream call finished (P = *call)
+	kTimeout               // a call's timeout expired (P = *call, A = attempt)
+	kRetry                 // retry a failed attempt (P = *call)
+	kDrop                  // an attempt dropped by a NetworkPolicy times out (P = *call)
+	kSnapshot              // record metrics for the timestamped file
+	kProgress              // report progress
+	kMeasure               // the warm-up ends: reset statistics
 )
 
 // Outcomes of an attempt / a call.

@@ -401,14 +401,14 @@ var unitRanges = map[string]string{
 func quantityRange(f reflect.StructField) yamlcheck.Range {
 	if r, ok := yamlcheck.FieldRange(f); ok {
 		if r.Why == "" {
-			r.Why = "the field's limit"
+			r.Why = "docs/limits.md"
 		}
 		return r
 	}
 	if tag, ok := unitRanges[f.Tag.Get("unit")]; ok {
 		r, err := yamlcheck.ParseRange(tag)
 		if err == nil {
-			r.Why = "the limit for " + f.Tag.Get("unit")
+			r.Why = "the range of every parameter in " + f.Tag.Get("unit") + ", docs/limits.md"
 			return r
 		}
 	}

@@ -2,8 +2,8 @@ package models
 
 import (
 	"context"
-	"reflect"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 )

@@ -54,6 +54,7 @@ type EventEstimate struct {
 // event budget.
 type BudgetError struct {
 	File     string
+	Line     int // of the scenario's duration (or its top), where the budget is spent
 	Mode     string
 	Estimate EventEstimate
 	Max      uint64
@@ -61,8 +62,8 @@ type BudgetError struct {
 }
 
 func (e *BudgetError) Error() string {
-	return fmt.Sprintf("%s: mode %s: the run would handle about %.3g events (%.4g external requests/s × %.4g calls each × %.4g s simulated, every hop a few events), above the event budget of %d; shorten the duration, lower the rates or fan-out, or raise --max-events",
-		e.File, e.Mode, e.Estimate.Events, e.Estimate.ExternalRPS, e.Estimate.CallsPerRequest, e.Seconds, e.Max)
+	return fmt.Sprintf("%s:%d: duration: mode %s: the run would handle about %.3g events (%.4g external requests/s × %.4g calls each × %.4g s simulated, every hop a few events), above the event budget of %d; shorten the duration, lower the rates or fan-out, or raise --max-events",
+		e.File, e.Line, e.Mode, e.Estimate.Events, e.Estimate.ExternalRPS, e.Estimate.CallsPerRequest, e.Seconds, e.Max)
 }
 
 // EstimateEvents works out what the run cfg describes will cost. It
@@ -458,7 +459,9 @@ func (sc *Scenario) admit(cfg *models.Config, max uint64) (EventEstimate, error)
 		return est, &FieldError{File: sc.file, Line: lineOf(&doc, field), Field: field, Msg: err.Error()}
 	}
 	if est.Events > float64(max) {
-		return est, &BudgetError{File: sc.file, Mode: cfg.Mode, Estimate: est, Max: max, Seconds: (cfg.Warmup + cfg.Duration).Seconds()}
+		var doc yaml.Node
+		_ = yaml.Unmarshal(sc.raw, &doc)
+		return est, &BudgetError{File: sc.file, Line: max1(lineOf(&doc, "duration")), Mode: cfg.Mode, Estimate: est, Max: max, Seconds: (cfg.Warmup + cfg.Duration).Seconds()}
 	}
 	cfg.MaxEvents = max
 	return est, nil
@@ -476,3 +479,5 @@ func cycleNotes(cycles []string) []string {
 	}
 	return out
 }
+
+func max1(n int) int { return max(n, 1) }

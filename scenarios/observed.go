@@ -23,7 +23,7 @@ type Observed struct {
 	Source string `yaml:"source,omitempty" json:"source,omitempty"`
 	// End is the RFC 3339 end of the observed range and Range its length.
 	End   string   `yaml:"end,omitempty" json:"end,omitempty"`
-	Range Duration `yaml:"range,omitempty" json:"range,omitempty"`
+	Range Duration `yaml:"range,omitempty" json:"range,omitempty" range:"[0s,8760h]" unit:"observed time range"`
 	// Selector is the extra PromQL label matchers the import used.
 	Selector string         `yaml:"selector,omitempty" json:"selector,omitempty"`
 	Edges    []ObservedEdge `yaml:"edges" json:"edges"`
@@ -37,18 +37,18 @@ type ObservedEdge struct {
 	Protocol string `yaml:"protocol" json:"protocol"` // http | grpc | tcp
 	// MeanRPS is the mean rate over the range (requests/s; connections/s
 	// for tcp), PeakRPS the highest short-window rate in it.
-	MeanRPS float64 `yaml:"mean_rps" json:"mean_rps"`
-	PeakRPS float64 `yaml:"peak_rps,omitempty" json:"peak_rps,omitempty"`
+	MeanRPS float64 `yaml:"mean_rps" json:"mean_rps" range:"[0,1e9]" unit:"requests/s observed"`
+	PeakRPS float64 `yaml:"peak_rps,omitempty" json:"peak_rps,omitempty" range:"[0,1e9]" unit:"requests/s observed"`
 	// P50Ms and P99Ms are histogram_quantile over the reporter's
 	// istio_request_duration_milliseconds (absent for tcp).
-	P50Ms *float64 `yaml:"p50_ms,omitempty" json:"p50_ms,omitempty"`
-	P99Ms *float64 `yaml:"p99_ms,omitempty" json:"p99_ms,omitempty"`
+	P50Ms *float64 `yaml:"p50_ms,omitempty" json:"p50_ms,omitempty" range:"[0,1e7]" unit:"ms"`
+	P99Ms *float64 `yaml:"p99_ms,omitempty" json:"p99_ms,omitempty" range:"[0,1e7]" unit:"ms"`
 	// ErrorRatio is the share of responses with a 5xx code (http).
-	ErrorRatio float64 `yaml:"error_ratio,omitempty" json:"error_ratio,omitempty"`
+	ErrorRatio float64 `yaml:"error_ratio,omitempty" json:"error_ratio,omitempty" range:"[0,1]" unit:"5xx / responses"`
 	// RequestBytes and ResponseBytes are mean sizes per request (per
 	// connection for tcp: bytes sent and received).
-	RequestBytes  float64 `yaml:"request_bytes,omitempty" json:"request_bytes,omitempty"`
-	ResponseBytes float64 `yaml:"response_bytes,omitempty" json:"response_bytes,omitempty"`
+	RequestBytes  float64 `yaml:"request_bytes,omitempty" json:"request_bytes,omitempty" range:"[0,1.1e12]" unit:"bytes per request"`
+	ResponseBytes float64 `yaml:"response_bytes,omitempty" json:"response_bytes,omitempty" range:"[0,1.1e12]" unit:"bytes per response"`
 	// Mix is the request mix by method and path when the metrics carry
 	// such labels (Istio's standard labels do not).
 	Mix []RequestMix `yaml:"mix,omitempty" json:"mix,omitempty"`
@@ -58,7 +58,7 @@ type ObservedEdge struct {
 type RequestMix struct {
 	Method string  `yaml:"method,omitempty" json:"method,omitempty"`
 	Path   string  `yaml:"path,omitempty" json:"path,omitempty"`
-	Share  float64 `yaml:"share" json:"share"`
+	Share  float64 `yaml:"share" json:"share" range:"[0,1]" unit:"share of the edge's requests"`
 }
 
 // ObservedReporters and ObservedProtocols are the accepted values.

@@ -44,11 +44,12 @@ type Size int64
 var sizeUnits = []struct {
 	suffix string
 	mult   float64
-}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
 
 // ParseSize parses a size string.
 func ParseSize(s string) (Size, error) {
 	s = strings.TrimSpace(s)
+	written := s
 	mult := 1.0
 	for _, u := range sizeUnits {
 		if strings.HasSuffix(s, u.suffix) {
@@ -58,10 +59,10 @@ func ParseSize(s string) (Size, error) {
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil || v < 0 || math.IsNaN(v) {
-		return 0, fmt.Errorf("%q is not a size; write an integer number of bytes or e.g. \"1KiB\", \"64KB\", \"2MiB\"", s)
+		return 0, fmt.Errorf("%q is not a size; write an integer number of bytes or e.g. \"1KiB\", \"64KB\", \"2MiB\"", written)
 	}
 	if v*mult > 1<<40 {
-		return 0, fmt.Errorf("%q is too large (the limit is 1TiB)", s)
+		return 0, fmt.Errorf("%q is too large (the limit is 1TiB)", written)
 	}
 	return Size(v*mult + 0.5), nil
 }
@@ -106,20 +107,41 @@ func parseSizeB(s string) (float64, error) {
 	return float64(z), err
 }
 
-func decodeDist(n *yaml.Node, val func(string) (float64, error)) (sim.DistSpec, error) {
+// decodeDist reads a distribution; errors are FieldErrors with the field
+// relative to n ("cv", "samples[1]"; "" for n itself) and the line.
+func decodeDist(n *yaml.Node, val func(string) (float64, error)) (sim.DistSpec, *FieldError) {
 	var d sim.DistSpec
+	ferr := func(at *yaml.Node, field, format string, a ...any) *FieldError {
+		return &FieldError{Line: at.Line, Field: field, Msg: fmt.Sprintf(format, a...)}
+	}
+	for n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
 	if n.Kind == yaml.ScalarNode {
 		v, err := val(n.Value)
 		if err != nil {
-			return d, fmt.Errorf("line %d: %v", n.Line, err)
+			return d, ferr(n, "", "%v", err)
 		}
 		return sim.DistSpec{Kind: sim.DistConstant, Mean: v}, nil
 	}
 	if n.Kind != yaml.MappingNode {
-		return d, fmt.Errorf("line %d: want a value or a mapping {dist: ..., mean: ...}", n.Line)
+		return d, ferr(n, "", "want a value or a mapping {dist: ..., mean: ...}")
+	}
+	number := func(v *yaml.Node) (float64, error) {
+		var x float64
+		if err := v.Decode(&x); err != nil {
+			return 0, fmt.Errorf("%q is not a number", v.Value)
+		}
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return 0, fmt.Errorf("%s is not a finite number", v.Value)
+		}
+		return x, nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		for v.Kind == yaml.AliasNode {
+			v = v.Alias
+		}
 		var err error
 		switch k.Value {
 		case "dist":
@@ -131,52 +153,71 @@ func decodeDist(n *yaml.Node, val func(string) (float64, error)) (sim.DistSpec, 
 		case "max":
 			d.Max, err = val(v.Value)
 		case "cv":
-			d.CV, err = strconv.ParseFloat(v.Value, 64)
+			d.CV, err = number(v)
 		case "alpha":
-			d.Alpha, err = strconv.ParseFloat(v.Value, 64)
+			d.Alpha, err = number(v)
 		case "samples":
-			for _, s := range v.Content {
+			if len(v.Content) > maxSamples {
+				return d, ferr(v, "samples", "%d samples, more than %d", len(v.Content), maxSamples)
+			}
+			for j, s := range v.Content {
 				x, e := val(s.Value)
 				if e != nil {
-					return d, fmt.Errorf("line %d: samples: %v", s.Line, e)
+					return d, ferr(s, fmt.Sprintf("samples[%d]", j), "%v", e)
 				}
 				d.Samples = append(d.Samples, x)
 			}
 		default:
-			return d, &fieldErr{line: k.Line, field: k.Value, valid: distFields}
+			return d, ferr(k, k.Value, "%s", yamlcheck.Unknown("field", k.Value, distFields))
 		}
 		if err != nil {
-			return d, fmt.Errorf("line %d: %s: %v", v.Line, k.Value, err)
+			return d, ferr(v, k.Value, "%v", err)
 		}
 	}
 	if err := d.Validate(); err != nil {
-		return d, fmt.Errorf("line %d: %v", n.Line, err)
+		return d, ferr(n, "", "%v", err)
 	}
 	return d, nil
 }
 
+// maxSamples bounds an empirical distribution's samples.
+const maxSamples = 1_000_000
+
+// distErr words a distribution error for UnmarshalYAML (yaml.v3 adds
+// nothing: the scenario's decoder reports it with the file).
+func distErr(fe *FieldError) error {
+	if fe == nil {
+		return nil
+	}
+	if fe.Field != "" {
+		return fmt.Errorf("line %d: %s: %s", fe.Line, fe.Field, fe.Msg)
+	}
+	return fmt.Errorf("line %d: %s", fe.Line, fe.Msg)
+}
+
+// CheckNode implements yamlcheck.NodeChecker: a distribution of
+// durations checked where the scenario's numbers are.
+func (t *TimeDist) CheckNode(n *yaml.Node) *FieldError {
+	_, fe := decodeDist(n, parseDurNs)
+	return fe
+}
+
+// CheckNode implements yamlcheck.NodeChecker for sizes.
+func (s *SizeDist) CheckNode(n *yaml.Node) *FieldError {
+	_, fe := decodeDist(n, parseSizeB)
+	return fe
+}
+
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (t *TimeDist) UnmarshalYAML(n *yaml.Node) error {
-	d, err := decodeDist(n, parseDurNs)
+	d, fe := decodeDist(n, parseDurNs)
 	t.Spec = d
-	return err
+	return distErr(fe)
 }
 
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (s *SizeDist) UnmarshalYAML(n *yaml.Node) error {
-	d, err := decodeDist(n, parseSizeB)
+	d, fe := decodeDist(n, parseSizeB)
 	s.Spec = d
-	return err
-}
-
-// fieldErr is an unknown field inside a custom-decoded value.
-type fieldErr struct {
-	line  int
-	field string
-	valid []string
-}
-
-func (e *fieldErr) Error() string {
-	msg := fmt.Sprintf("line %d: unknown field %q", e.line, e.field)
-	return msg + yamlcheck.DidYouMean(e.field, e.valid)
+	return distErr(fe)
 }

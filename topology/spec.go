@@ -236,6 +236,9 @@ func (s *Spec) build() (*Topology, *LoadReport, error) {
 	}
 	sb := &specBuild{s: s, file: file, b: newBuilder(LoadOptions{TrustDomain: s.TrustDomain, DefaultNamespace: "default"})}
 	sb.b.rep.Files = append(sb.b.rep.Files, file)
+	if err := sb.checkTotals(); err != nil {
+		return nil, nil, err
+	}
 	if err := sb.nodes(); err != nil {
 		return nil, nil, err
 	}
@@ -617,6 +620,9 @@ func (sb *specBuild) calls(t *Topology) error {
 		sameNS := strings.Contains(fromNSPat, "%d") && fromNSPat == toNSPat
 		if c.RateRPS < 0 {
 			return sb.ferr(field+".rate", "must not be negative")
+		}
+		if err := sb.checkCalls(field, len(t.Calls), callPairs(froms, tos, sameNS)); err != nil {
+			return err
 		}
 		for _, f := range froms {
 			for _, to := range tos {

@@ -26,6 +26,17 @@ import (
 // applies the tags to a YAML document; TestEveryNumberHasARange-style tests
 // (NumericFields) keep every numeric field tagged.
 
+// NodeChecker is implemented by types that decode themselves
+// (UnmarshalYAML) and hold numbers: CheckNumbers calls CheckNode with
+// the node written for the field and reports the error it returns, its
+// Field relative to that node ("cv", "samples[2]"; "" for the node
+// itself) and its Line set, with the file and the full path.
+type NodeChecker interface {
+	CheckNode(n *yaml.Node) *FieldError
+}
+
+var nodeCheckerType = reflect.TypeOf((*NodeChecker)(nil)).Elem()
+
 // Range is a parsed range tag.
 type Range struct {
 	Lo, Hi         float64
@@ -188,6 +199,21 @@ func (c *numChecker) walk(n *yaml.Node, t reflect.Type, path string, r *Range) e
 		}
 		return c.number(n, t, path, r)
 	}
+	if reflect.PointerTo(t).Implements(nodeCheckerType) {
+		if fe := reflect.New(t).Interface().(NodeChecker).CheckNode(n); fe != nil {
+			fe.File = c.file
+			if fe.Field != "" {
+				fe.Field = JoinPath(path, fe.Field)
+			} else {
+				fe.Field = path
+			}
+			if fe.Line == 0 {
+				fe.Line = n.Line
+			}
+			return fe
+		}
+		return nil
+	}
 	if t == nodeType || reflect.PointerTo(t).Implements(unmarshalerType) {
 		return nil
 	}
@@ -237,6 +263,30 @@ func (c *numChecker) walk(n *yaml.Node, t reflect.Type, path string, r *Range) e
 func (c *numChecker) number(n *yaml.Node, t reflect.Type, path string, r *Range) error {
 	ferr := func(format string, a ...any) error {
 		return &FieldError{File: c.file, Line: n.Line, Field: path, Msg: fmt.Sprintf(format, a...)}
+	}
+	isInt := t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64 && t.PkgPath() == ""
+	if isInt && n.Tag == "!!float" {
+		// yaml.v3 truncates a float into an integer field (1.5 → 1, and
+		// -.inf into a uint64 becomes a huge seed): refuse what is not a
+		// whole number instead.
+		var f float64
+		if err := n.Decode(&f); err == nil {
+			what := ""
+			switch {
+			case math.IsNaN(f) || math.IsInf(f, 0):
+				what = "is not a finite number"
+			case f != math.Trunc(f):
+				what = "is not a whole number"
+			case t.Kind() >= reflect.Uint && f < 0:
+				what = "is negative"
+			}
+			if what != "" && r != nil {
+				return ferr("%s %s; want %s", n.Value, what, r.describe(t))
+			}
+			if what != "" {
+				return ferr("%s %s", n.Value, what)
+			}
+		}
 	}
 	pv := reflect.New(t)
 	if err := n.Decode(pv.Interface()); err != nil {
@@ -291,7 +341,13 @@ func decodeMsg(err error) string {
 // (connections per client pod; the model keeps a slot per connection)".
 func (r Range) describe(t reflect.Type) string {
 	if r.Any {
-		return "a " + t.Kind().String()
+		switch {
+		case t.Kind() >= reflect.Uint && t.Kind() <= reflect.Uint64:
+			return "a whole number from 0"
+		case t.Kind() >= reflect.Int && t.Kind() <= reflect.Int64:
+			return "a whole number"
+		}
+		return "a number"
 	}
 	s := "a value in " + r.Text
 	if t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64 && t.PkgPath() == "" {
@@ -354,11 +410,14 @@ func NumericFields(t reflect.Type) []NumericField {
 	var out []NumericField
 	seen := map[reflect.Type]bool{}
 	var walk func(t reflect.Type, path string)
+	custom := func(t reflect.Type) bool {
+		return t == nodeType || reflect.PointerTo(t).Implements(unmarshalerType)
+	}
 	walk = func(t reflect.Type, path string) {
 		for t.Kind() == reflect.Pointer {
 			t = t.Elem()
 		}
-		if t == nodeType || reflect.PointerTo(t).Implements(unmarshalerType) || t.Kind() != reflect.Struct || seen[t] {
+		if custom(t) || t.Kind() != reflect.Struct || seen[t] {
 			return
 		}
 		seen[t] = true
@@ -397,7 +456,7 @@ func NumericFields(t reflect.Type) []NumericField {
 				out = append(out, NumericField{Path: lp, Type: leafType(ft), Field: f})
 				continue
 			}
-			for ft.Kind() == reflect.Slice || ft.Kind() == reflect.Map || ft.Kind() == reflect.Pointer {
+			for (ft.Kind() == reflect.Slice || ft.Kind() == reflect.Map || ft.Kind() == reflect.Pointer) && !custom(ft) {
 				switch ft.Kind() {
 				case reflect.Slice:
 					p += "[]"
