@@ -379,20 +379,21 @@ func checkQuantities(filename string, v reflect.Value, prefix string, root *yaml
 // model's arithmetic finite and its allocations sane, not physics
 // (docs/limits.md).
 var unitRanges = map[string]string{
-	"threads": "[1,1024]",
-	"workers": "[1,100000]",
-	"streams": "[1,1000000]",
-	"us":      "[0,1e9]",
-	"ms":      "[0,1e7]",
-	"s":       "[0,1e6]",
-	"h":       "[0.0002778,87600]", // 1 s to 10 years
-	"ns/B":    "[0,1e6]",
-	"KiB":     "[0,1e9]",
-	"MiB":     "[0,1e7]",
-	"cores":   "[0,10000]",
-	"RTT":     "[0,100]",
-	"Gbit/s":  "(0,100000]",
-	"ratio":   "[0,100]",
+	"threads":    "[1,1024]",
+	"workers":    "[1,100000]",
+	"streams":    "[1,1000000]",
+	"us":         "[0,1e9]",
+	"ms":         "[0,1e7]",
+	"s":          "[0,1e6]",
+	"h":          "[0.0002778,87600]", // 1 s to 10 years
+	"ns/B":       "[0,1e6]",
+	"KiB":        "[0,1e9]",
+	"MiB":        "[0,1e7]",
+	"cores":      "[0,10000]",
+	"millicores": "[0,1e7]",
+	"RTT":        "[0,100]",
+	"Gbit/s":     "(0,100000]",
+	"ratio":      "[0,100]",
 }
 
 // quantityRange is the range of a Quantity field: its range tag, else its
