@@ -245,6 +245,9 @@ func loadInBrowser(t *testing.T, browser context.Context, path, shot string, sec
 }
 
 func TestReportInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a real browser; the full suite (go test ./...) runs it")
+	}
 	browser := startBrowser(t, findChromium(t))
 	dir := t.TempDir()
 	shots := artifactDir(t)
@@ -327,6 +330,9 @@ func TestReportInBrowser(t *testing.T) {
 // page that loads ECharts from a CDN (what go-echarts does by default) and
 // a page that throws are both caught.
 func TestBrowserCheckCatchesBrokenPages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a real browser; the full suite (go test ./...) runs it")
+	}
 	browser := startBrowser(t, findChromium(t))
 	dir := t.TempDir()
 	cdn := filepath.Join(dir, "cdn.html")

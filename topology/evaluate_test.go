@@ -317,19 +317,32 @@ func TestConcurrentQueries(t *testing.T) {
       targetRefs: [{kind: Service, group: "", name: api}]
       rules: [{to: [{operation: {methods: ["GET"]}}]}]
 `)
-	done := make(chan bool)
-	for i := 0; i < 4; i++ {
-		go func() {
-			defer func() { done <- true }()
-			s := top.Service("a", "api")
-			src := top.PodsOf(top.Workload("a", "client"))[0]
-			p := top.PathFrom(src, s, 80)
-			top.Evaluate(src, p.Endpoint, p.Waypoint, 8080, Request{Method: "GET"})
-			top.Paths()
-		}()
+	query := func() string {
+		s := top.Service("a", "api")
+		src := top.PodsOf(top.Workload("a", "client"))[0]
+		p := top.PathFrom(src, s, 80)
+		get := top.Evaluate(src, p.Endpoint, p.Waypoint, 8080, Request{Method: "GET"})
+		post := top.Evaluate(src, p.Endpoint, p.Waypoint, 8080, Request{Method: "POST"})
+		return fmt.Sprintf("GET allow=%v POST allow=%v pairs=%d", get.Allow, post.Allow, len(top.Paths().Pairs))
 	}
+	got := make(chan string, 4)
 	for i := 0; i < 4; i++ {
-		<-done
+		go func() { got <- query() }()
+	}
+	var answers []string
+	for i := 0; i < 4; i++ {
+		answers = append(answers, <-got)
+	}
+	// Every concurrent first query saw the same, correct answer: the
+	// policy allows GET only.
+	want := query()
+	if !strings.HasPrefix(want, "GET allow=true POST allow=false pairs=") || strings.HasSuffix(want, "pairs=0") {
+		t.Fatalf("sequential query: %s", want)
+	}
+	for _, a := range answers {
+		if a != want {
+			t.Errorf("concurrent query: %s, sequential: %s", a, want)
+		}
 	}
 }
 

@@ -115,6 +115,9 @@ func exactFit(t *testing.T) *FitResult {
 }
 
 func TestFitProfileRecoversKnownParameters(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fits a profile to many simulated runs; the full suite (go test ./...) runs it")
+	}
 	res := exactFit(t)
 	for _, k := range cpuParams {
 		f := res.CPU[k.kind]
@@ -179,6 +182,9 @@ func TestFitProfileRecoversKnownParameters(t *testing.T) {
 }
 
 func TestFitStandardErrorsCoverTheTruth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fits a profile to many simulated runs; the full suite (go test ./...) runs it")
+	}
 	d, err := NewDesign(SizeTiny)
 	if err != nil {
 		t.Fatal(err)
@@ -210,6 +216,9 @@ func TestFitStandardErrorsCoverTheTruth(t *testing.T) {
 }
 
 func TestProfileYAMLLoadsAndRecordsProvenance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fits a profile to many simulated runs; the full suite (go test ./...) runs it")
+	}
 	res := exactFit(t)
 	prov := Provenance{ToolVersion: "9.9", Revision: "abc123", Backend: "local",
 		Date:    time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC),
@@ -325,6 +334,9 @@ func TestRound(t *testing.T) {
 // cannot estimate the sidecar's costs or added latency; the fit keeps their
 // values and says so instead of failing.
 func TestFitWithoutAPathReportsNotIdentified(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fits a profile to many simulated runs; the full suite (go test ./...) runs it")
+	}
 	d, err := NewDesign(SizeTiny)
 	if err != nil {
 		t.Fatal(err)

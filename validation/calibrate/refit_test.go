@@ -13,6 +13,9 @@ import (
 // TestRefit: a calibration record written by Report.WriteFiles is fitted
 // again without measuring; the profile keeps the record's provenance.
 func TestRefit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fits a profile to many simulated runs; the full suite (go test ./...) runs it")
+	}
 	d, err := NewDesign(SizeTiny)
 	if err != nil {
 		t.Fatal(err)

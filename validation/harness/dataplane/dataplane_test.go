@@ -27,6 +27,9 @@ func needRoot(t *testing.T) {
 // process in its own namespace and cgroup — and sends HTTP from a pod on
 // node-b to a pod on node-a through both node proxies over HBONE.
 func TestAmbientL4EndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the real data plane in network namespaces; the full suite (go test ./...) runs it")
+	}
 	needRoot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -101,6 +104,9 @@ func TestAmbientL4EndToEnd(t *testing.T) {
 // client-b → node proxy (node-b) → waypoint (node-b) → node proxy
 // (node-a) → server-a, and checks the waypoint's Istio request metrics.
 func TestWaypointPath(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the real data plane in network namespaces; the full suite (go test ./...) runs it")
+	}
 	needRoot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -143,6 +149,9 @@ func TestWaypointPath(t *testing.T) {
 // the other node: load generator → its sidecar (explicit listener) → mTLS
 // → the server's sidecar → echo.
 func TestSidecarPath(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the real data plane in network namespaces; the full suite (go test ./...) runs it")
+	}
 	needRoot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -13,6 +13,9 @@ import (
 // through a cross-node load and starts it again: the path works again after
 // the restart, and the Measurement records it.
 func TestNodeProxyCrashRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the real data plane in network namespaces; the full suite (go test ./...) runs it")
+	}
 	needRoot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

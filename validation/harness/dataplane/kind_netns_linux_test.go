@@ -39,6 +39,9 @@ import (
 // What it does not cover: kube-proxy, CoreDNS, the kubelet, kindnet
 // (here: static routes and proxy ARP), image building.
 func TestKindCommandsInNetns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the real data plane in network namespaces; the full suite (go test ./...) runs it")
+	}
 	needRoot(t)
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Skip("needs iproute2")
