@@ -3,12 +3,15 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
+	"github.com/ambientsim/ambientsim/internal/outdir"
 	"github.com/ambientsim/ambientsim/scenarios/sweep"
 	"github.com/ambientsim/ambientsim/scenarios/trafficimport"
 )
@@ -124,6 +127,15 @@ func runImportTraffic(cmd *cobra.Command, v *viper.Viper) error {
 	url, file := v.GetString("prometheus"), v.GetString("from-file")
 	if (url == "") == (file == "") {
 		return usageErrorf("give one of --prometheus URL or --from-file FILE")
+	}
+	// -o is checked before querying: not a directory, and writable.
+	if out := v.GetString("output"); out != "" {
+		if st, err := os.Stat(out); err == nil && st.IsDir() {
+			return fmt.Errorf("-o %s: is a directory; give a file", out)
+		}
+		if err := outdir.CheckWritable(filepath.Dir(out)); err != nil {
+			return err
+		}
 	}
 	var src trafficimport.Source
 	if url != "" {
