@@ -175,6 +175,37 @@ func (m *Mesh) setupFailures() error {
 	if len(fs) == 0 && m.cfg.WaypointAutoscale == nil {
 		return nil
 	}
+	fsu := m.newFailureSetup()
+	// istiod outages first: they delay endpoint pushes of the others.
+	for i := range fs {
+		if fs[i].Kind == FailIstiodOutage {
+			if err := m.IstiodOutage(fs[i].At, fs[i].At+fs[i].Duration); err != nil {
+				return fmt.Errorf("failure %q: %w", fs[i].Name, err)
+			}
+		}
+	}
+	for i := range fs {
+		if err := fsu.schedule(&fs[i], int32(i)); err != nil {
+			return err
+		}
+	}
+	m.restartProxies()
+	for k, mv := range m.flt.moves {
+		m.s.At(mv.at, m, sim.Event{Kind: kFault, A: int64(k)})
+	}
+	return m.setupAutoscale()
+}
+
+// failureSetup turns the configured failures into fault windows.
+type failureSetup struct {
+	m       *Mesh
+	f       *faults
+	nodeIdx map[string]int32
+}
+
+// newFailureSetup installs empty fault windows for every component.
+func (m *Mesh) newFailureSetup() *failureSetup {
+	fs := m.cfg.Failures
 	f := &faults{
 		node: make([][]window, len(m.nodes)), rep: make([][]window, len(m.reps)),
 		sc: make([][]window, len(m.pods)), pod: make([][]window, len(m.pods)), bypass: make([][]window, len(m.nodes)),
@@ -191,215 +222,268 @@ func (m *Mesh) setupFailures() error {
 	for i := range m.nodes {
 		nodeIdx[m.nodes[i].name] = int32(i)
 	}
-	nodesOf := func(fl *Failure, names []string) ([]int32, error) {
-		var out []int32
-		for _, n := range names {
-			i, ok := nodeIdx[n]
-			if !ok {
-				return nil, fmt.Errorf("failure %q: no node %q in the topology", fl.Name, n)
-			}
-			out = append(out, i)
+	return &failureSetup{m: m, f: f, nodeIdx: nodeIdx}
+}
+
+// nodesOf resolves a failure's node names.
+func (u *failureSetup) nodesOf(fl *Failure, names []string) ([]int32, error) {
+	var out []int32
+	for _, n := range names {
+		i, ok := u.nodeIdx[n]
+		if !ok {
+			return nil, fmt.Errorf("failure %q: no node %q in the topology", fl.Name, n)
 		}
-		return out, nil
+		out = append(out, i)
 	}
-	// istiod outages first: they delay endpoint pushes of the others.
-	for i := range fs {
-		if fs[i].Kind == FailIstiodOutage {
-			if err := m.IstiodOutage(fs[i].At, fs[i].At+fs[i].Duration); err != nil {
-				return fmt.Errorf("failure %q: %w", fs[i].Name, err)
-			}
-		}
+	return out, nil
+}
+
+// endpointsAt is when a change made at t reaches the proxies' endpoint
+// lists (later while istiod is down).
+func (u *failureSetup) endpointsAt(t sim.Time) sim.Time {
+	if t >= never {
+		return never
 	}
-	ep := func(t sim.Time) sim.Time {
-		if t >= never {
-			return never
-		}
-		return m.cp.upAt(t)
+	return u.m.cp.upAt(t)
+}
+
+// endpointDelay is the failure's endpoint-removal delay, def when unset;
+// a negative one means never.
+func endpointDelay(fl *Failure, def sim.Time) sim.Time {
+	d := fl.EndpointDelay
+	if d == 0 {
+		d = def
 	}
-	for i := range fs {
-		fl := &fs[i]
-		fi := int32(i)
-		if fl.Duration < 0 || fl.At < 0 {
-			return fmt.Errorf("failure %q: negative time", fl.Name)
+	if d < 0 {
+		return never
+	}
+	return d
+}
+
+// schedule adds one failure's fault windows.
+func (u *failureSetup) schedule(fl *Failure, fi int32) error {
+	if fl.Duration < 0 || fl.At < 0 {
+		return fmt.Errorf("failure %q: negative time", fl.Name)
+	}
+	end := fl.At + fl.Duration
+	if fl.Duration == 0 {
+		end = never
+	}
+	switch fl.Kind {
+	case FailZtunnelCrash:
+		return u.ztunnelCrash(fl, fi, end)
+	case FailZtunnelUpgrade:
+		return u.ztunnelUpgrade(fl, fi)
+	case FailNodeLoss:
+		return u.nodeLoss(fl, fi)
+	case FailWaypointCrash, FailWaypointRollout:
+		u.waypointFailure(fl, fi, end)
+	case FailSidecarCrash:
+		u.sidecarCrash(fl, fi, end)
+	case FailIstiodOutage:
+		// Set up first (setupFailures).
+	case FailCNIBypass:
+		ns, err := u.nodesOf(fl, fl.Nodes)
+		if err != nil {
+			return err
 		}
-		end := fl.At + fl.Duration
-		if fl.Duration == 0 {
-			end = never
+		for _, n := range ns {
+			u.f.bypass[n] = append(u.f.bypass[n], window{from: fl.At, to: end, fi: fi})
 		}
-		epDelay := func(def sim.Time) sim.Time {
-			d := fl.EndpointDelay
-			if d == 0 {
-				d = def
+	case FailNetwork:
+		return u.network(fl, fi, end)
+	case FailTrafficSurge:
+		return u.trafficSurge(fl, fi, end)
+	default:
+		return fmt.Errorf("failure %q: unknown kind %q", fl.Name, fl.Kind)
+	}
+	return nil
+}
+
+func (u *failureSetup) ztunnelCrash(fl *Failure, fi int32, end sim.Time) error {
+	ns, err := u.nodesOf(fl, fl.Nodes)
+	if err != nil {
+		return err
+	}
+	for _, n := range ns {
+		u.f.node[n] = append(u.f.node[n], window{from: fl.At, to: end, kill: fl.At, before: fl.At, epOut: never, epBack: never, fi: fi})
+	}
+	return nil
+}
+
+// ztunnelUpgrade drains and replaces the ztunnels (all nodes with pods
+// when none is named), MaxUnavailable at a time.
+func (u *failureSetup) ztunnelUpgrade(fl *Failure, fi int32) error {
+	m := u.m
+	ns, err := u.nodesOf(fl, fl.Nodes)
+	if err != nil {
+		return err
+	}
+	if len(fl.Nodes) == 0 {
+		for n := range m.nodes {
+			if m.nodes[n].pods > 0 {
+				ns = append(ns, int32(n))
 			}
-			if d < 0 {
-				return never
-			}
-			return d
-		}
-		switch fl.Kind {
-		case FailZtunnelCrash:
-			ns, err := nodesOf(fl, fl.Nodes)
-			if err != nil {
-				return err
-			}
-			for _, n := range ns {
-				f.node[n] = append(f.node[n], window{from: fl.At, to: end, kill: fl.At, before: fl.At, epOut: never, epBack: never, fi: fi})
-			}
-		case FailZtunnelUpgrade:
-			ns, err := nodesOf(fl, fl.Nodes)
-			if err != nil {
-				return err
-			}
-			if len(fl.Nodes) == 0 {
-				for n := range m.nodes {
-					if m.nodes[n].pods > 0 {
-						ns = append(ns, int32(n))
-					}
-				}
-			}
-			mu := max(fl.MaxUnavailable, 1)
-			drain := fl.Drain
-			if drain <= 0 {
-				drain = 25 * sim.Second
-			}
-			for k, n := range ns {
-				t0 := fl.At + sim.Time(k/mu)*drain
-				f.node[n] = append(f.node[n], window{from: never, to: never, kill: t0 + drain, before: t0, epOut: never, epBack: never, fi: fi})
-			}
-		case FailNodeLoss:
-			ns, err := nodesOf(fl, fl.Nodes)
-			if err != nil {
-				return err
-			}
-			lost := map[int32]bool{}
-			for _, n := range ns {
-				lost[n] = true
-			}
-			back := never
-			if fl.Replace > 0 {
-				back = fl.At + fl.Replace
-			}
-			out := ep(fl.At + epDelay(40*sim.Second))
-			for _, n := range ns {
-				f.node[n] = append(f.node[n], window{from: fl.At, to: never, kill: fl.At, before: fl.At, epOut: never, epBack: never, hang: true, fi: fi})
-			}
-			for r := range m.reps {
-				if lost[m.reps[r].node] {
-					f.rep[r] = append(f.rep[r], window{from: fl.At, to: back, kill: fl.At, before: fl.At, epOut: out, epBack: ep(back), hang: true, fi: fi})
-				}
-			}
-			// Replacement pods go to the surviving node with the fewest
-			// pods (ties: the first), one at a time.
-			load := make([]int, len(m.nodes))
-			for p := range m.pods {
-				load[m.pods[p].node]++
-			}
-			for p := range m.pods {
-				if !lost[m.pods[p].node] {
-					continue
-				}
-				f.pod[p] = append(f.pod[p], window{from: fl.At, to: back, kill: fl.At, before: fl.At, epOut: out, epBack: ep(back), hang: true, fi: fi})
-				if back < never {
-					best := int32(-1)
-					for n := range m.nodes {
-						if !lost[int32(n)] && (best < 0 || load[n] < load[best]) {
-							best = int32(n)
-						}
-					}
-					if best >= 0 {
-						load[best]++
-						f.moves = append(f.moves, relocation{at: back, pod: int32(p), node: best})
-					}
-				}
-			}
-		case FailWaypointCrash, FailWaypointRollout:
-			wi, ok := m.wpIdx[fl.Waypoint]
-			if !ok {
-				continue // no such waypoint in this design: nothing to fail
-			}
-			reps := m.wps[wi].reps
-			sel := fl.Replicas
-			if len(sel) == 0 {
-				sel = []int{0}
-				if fl.Kind == FailWaypointRollout {
-					sel = nil
-					for r := range reps {
-						sel = append(sel, r)
-					}
-				}
-			}
-			drain := fl.Drain
-			if drain <= 0 {
-				drain = 5 * sim.Second // terminationDrainDuration
-			}
-			for k, r := range sel {
-				if r < 0 || r >= len(reps) {
-					continue
-				}
-				g := reps[r]
-				if fl.Kind == FailWaypointCrash {
-					f.rep[g] = append(f.rep[g], window{from: fl.At, to: end, kill: fl.At, before: fl.At,
-						epOut: ep(fl.At + epDelay(sim.Second)), epBack: ep(end), fi: fi})
-				} else {
-					t0 := fl.At + sim.Time(k)*drain
-					f.rep[g] = append(f.rep[g], window{from: never, to: never, kill: t0 + drain, before: t0, epOut: never, epBack: never, fi: fi})
-				}
-			}
-		case FailSidecarCrash:
-			for _, p := range fl.Pods {
-				pi, ok := m.podIdx[p]
-				if !ok || m.pods[pi].sc == nil {
-					continue // no sidecar in this mode
-				}
-				f.sc[pi] = append(f.sc[pi], window{from: fl.At, to: end, kill: fl.At, before: fl.At,
-					epOut: ep(fl.At + epDelay(sim.Second)), epBack: ep(end), fi: fi})
-			}
-		case FailIstiodOutage:
-			// Set up above.
-		case FailCNIBypass:
-			ns, err := nodesOf(fl, fl.Nodes)
-			if err != nil {
-				return err
-			}
-			for _, n := range ns {
-				f.bypass[n] = append(f.bypass[n], window{from: fl.At, to: end, fi: fi})
-			}
-		case FailNetwork:
-			a, err := nodesOf(fl, fl.Nodes)
-			if err != nil {
-				return err
-			}
-			b, err := nodesOf(fl, fl.PeerNodes)
-			if err != nil {
-				return err
-			}
-			nf := netFault{side: make([]int8, len(m.nodes)), from: fl.At, to: end, latency: fl.Latency, loss: fl.Loss,
-				partition: fl.Partition, fi: fi, anyB: len(b) == 0, lossStream: m.strm.Rand("failure/loss/" + fl.Name)}
-			for _, n := range a {
-				nf.side[n] = 1
-			}
-			for _, n := range b {
-				nf.side[n] = 2
-			}
-			f.nets = append(f.nets, nf)
-		case FailTrafficSurge:
-			s := surge{from: fl.At, to: end, factor: fl.Factor, fi: fi}
-			if s.factor <= 0 {
-				return fmt.Errorf("failure %q: traffic-surge needs a factor > 0", fl.Name)
-			}
-			for ei := range m.edges {
-				c := m.edges[ei].cfg.Call
-				if globMatch(fl.From, c.From.ID()) && globMatch(fl.To, c.To.ID()) {
-					s.edges = append(s.edges, int32(ei))
-				}
-			}
-			f.surges = append(f.surges, s)
-		default:
-			return fmt.Errorf("failure %q: unknown kind %q", fl.Name, fl.Kind)
 		}
 	}
-	// Restarted proxies refetch their certificates (ztunnel for every
-	// service account on its node).
+	mu := max(fl.MaxUnavailable, 1)
+	drain := fl.Drain
+	if drain <= 0 {
+		drain = 25 * sim.Second
+	}
+	for k, n := range ns {
+		t0 := fl.At + sim.Time(k/mu)*drain
+		u.f.node[n] = append(u.f.node[n], window{from: never, to: never, kill: t0 + drain, before: t0, epOut: never, epBack: never, fi: fi})
+	}
+	return nil
+}
+
+// nodeLoss takes nodes down with everything on them; with Replace the
+// pods come back on the surviving nodes.
+func (u *failureSetup) nodeLoss(fl *Failure, fi int32) error {
+	m, f := u.m, u.f
+	ns, err := u.nodesOf(fl, fl.Nodes)
+	if err != nil {
+		return err
+	}
+	lost := map[int32]bool{}
+	for _, n := range ns {
+		lost[n] = true
+	}
+	back := never
+	if fl.Replace > 0 {
+		back = fl.At + fl.Replace
+	}
+	out := u.endpointsAt(fl.At + endpointDelay(fl, 40*sim.Second))
+	for _, n := range ns {
+		f.node[n] = append(f.node[n], window{from: fl.At, to: never, kill: fl.At, before: fl.At, epOut: never, epBack: never, hang: true, fi: fi})
+	}
+	for r := range m.reps {
+		if lost[m.reps[r].node] {
+			f.rep[r] = append(f.rep[r], window{from: fl.At, to: back, kill: fl.At, before: fl.At, epOut: out, epBack: u.endpointsAt(back), hang: true, fi: fi})
+		}
+	}
+	// Replacement pods go to the surviving node with the fewest
+	// pods (ties: the first), one at a time.
+	load := make([]int, len(m.nodes))
+	for p := range m.pods {
+		load[m.pods[p].node]++
+	}
+	for p := range m.pods {
+		if !lost[m.pods[p].node] {
+			continue
+		}
+		f.pod[p] = append(f.pod[p], window{from: fl.At, to: back, kill: fl.At, before: fl.At, epOut: out, epBack: u.endpointsAt(back), hang: true, fi: fi})
+		if back < never {
+			best := int32(-1)
+			for n := range m.nodes {
+				if !lost[int32(n)] && (best < 0 || load[n] < load[best]) {
+					best = int32(n)
+				}
+			}
+			if best >= 0 {
+				load[best]++
+				f.moves = append(f.moves, relocation{at: back, pod: int32(p), node: best})
+			}
+		}
+	}
+	return nil
+}
+
+// waypointFailure crashes the selected replicas of a waypoint (default
+// the first), or rolls them (default all) one drain period apart.
+func (u *failureSetup) waypointFailure(fl *Failure, fi int32, end sim.Time) {
+	m, f := u.m, u.f
+	wi, ok := m.wpIdx[fl.Waypoint]
+	if !ok {
+		return // no such waypoint in this design: nothing to fail
+	}
+	reps := m.wps[wi].reps
+	sel := fl.Replicas
+	if len(sel) == 0 {
+		sel = []int{0}
+		if fl.Kind == FailWaypointRollout {
+			sel = nil
+			for r := range reps {
+				sel = append(sel, r)
+			}
+		}
+	}
+	drain := fl.Drain
+	if drain <= 0 {
+		drain = 5 * sim.Second // terminationDrainDuration
+	}
+	for k, r := range sel {
+		if r < 0 || r >= len(reps) {
+			continue
+		}
+		g := reps[r]
+		if fl.Kind == FailWaypointCrash {
+			f.rep[g] = append(f.rep[g], window{from: fl.At, to: end, kill: fl.At, before: fl.At,
+				epOut: u.endpointsAt(fl.At + endpointDelay(fl, sim.Second)), epBack: u.endpointsAt(end), fi: fi})
+		} else {
+			t0 := fl.At + sim.Time(k)*drain
+			f.rep[g] = append(f.rep[g], window{from: never, to: never, kill: t0 + drain, before: t0, epOut: never, epBack: never, fi: fi})
+		}
+	}
+}
+
+func (u *failureSetup) sidecarCrash(fl *Failure, fi int32, end sim.Time) {
+	m := u.m
+	for _, p := range fl.Pods {
+		pi, ok := m.podIdx[p]
+		if !ok || m.pods[pi].sc == nil {
+			continue // no sidecar in this mode
+		}
+		u.f.sc[pi] = append(u.f.sc[pi], window{from: fl.At, to: end, kill: fl.At, before: fl.At,
+			epOut: u.endpointsAt(fl.At + endpointDelay(fl, sim.Second)), epBack: u.endpointsAt(end), fi: fi})
+	}
+}
+
+// network degrades or partitions traffic between two node sets (the
+// second empty: every other node).
+func (u *failureSetup) network(fl *Failure, fi int32, end sim.Time) error {
+	m := u.m
+	a, err := u.nodesOf(fl, fl.Nodes)
+	if err != nil {
+		return err
+	}
+	b, err := u.nodesOf(fl, fl.PeerNodes)
+	if err != nil {
+		return err
+	}
+	nf := netFault{side: make([]int8, len(m.nodes)), from: fl.At, to: end, latency: fl.Latency, loss: fl.Loss,
+		partition: fl.Partition, fi: fi, anyB: len(b) == 0, lossStream: m.strm.Rand("failure/loss/" + fl.Name)}
+	for _, n := range a {
+		nf.side[n] = 1
+	}
+	for _, n := range b {
+		nf.side[n] = 2
+	}
+	u.f.nets = append(u.f.nets, nf)
+	return nil
+}
+
+// trafficSurge multiplies the arrival rate of the matching edges.
+func (u *failureSetup) trafficSurge(fl *Failure, fi int32, end sim.Time) error {
+	s := surge{from: fl.At, to: end, factor: fl.Factor, fi: fi}
+	if s.factor <= 0 {
+		return fmt.Errorf("failure %q: traffic-surge needs a factor > 0", fl.Name)
+	}
+	for ei := range u.m.edges {
+		c := u.m.edges[ei].cfg.Call
+		if globMatch(fl.From, c.From.ID()) && globMatch(fl.To, c.To.ID()) {
+			s.edges = append(s.edges, int32(ei))
+		}
+	}
+	u.f.surges = append(u.f.surges, s)
+	return nil
+}
+
+// restartProxies makes restarted proxies refetch their certificates
+// (ztunnel for every service account on its node).
+func (m *Mesh) restartProxies() {
+	f := m.flt
 	for n := range f.node {
 		for _, w := range f.node[n] {
 			switch {
@@ -427,10 +511,6 @@ func (m *Mesh) setupFailures() error {
 			}
 		}
 	}
-	for k, mv := range f.moves {
-		m.s.At(mv.at, m, sim.Event{Kind: kFault, A: int64(k)})
-	}
-	return m.setupAutoscale()
 }
 
 func globMatch(pattern, s string) bool {

@@ -63,14 +63,61 @@ func Execute(sc *Scenario, opt Options) (*Run, error) {
 // simulation checks ctx once per simulated second and the run returns an
 // error wrapping ctx.Err().
 func ExecuteContext(ctx context.Context, sc *Scenario, opt Options) (*Run, error) {
-	// A profile file named in the scenario is relative to the scenario
-	// file; one given with --profile is relative to the working directory.
+	prof, err := sc.loadProfile(opt.Profile)
+	if err != nil {
+		return nil, err
+	}
+	x := &execution{ctx: ctx, sc: sc, opt: opt, seed: sc.Seed, dur: sc.Duration.T(), warm: sc.Warmup.T(),
+		byFailure: make([][]results.FailureResult, len(sc.Failures))}
+	if opt.Seed != nil {
+		x.seed = *opt.Seed
+	}
+	if opt.Duration > 0 {
+		x.dur = opt.Duration
+	}
+	sum, err := x.newSummary(prof)
+	if err != nil {
+		return nil, err
+	}
+	x.run = &Run{Scenario: sc, Summary: sum, Profile: prof}
+	x.prof = sc.designProfile(prof)
+	for _, mode := range sc.Modes {
+		if err := x.runMode(mode); err != nil {
+			return nil, err
+		}
+	}
+	if err := x.finish(); err != nil {
+		return nil, err
+	}
+	return x.run, nil
+}
+
+// execution is one Execute in progress: the settings every mode shares
+// and what the modes have produced so far.
+type execution struct {
+	ctx         context.Context
+	sc          *Scenario
+	opt         Options
+	prof        *models.Profile // with the scenario's design changes (certificate TTL)
+	seed        uint64
+	dur, warm   sim.Time
+	run         *Run
+	shown       *topology.Topology        // the topology the summary shows: the first with waypoints, else the first
+	byFailure   [][]results.FailureResult // per scenario failure, one result per mode
+	cycles      []string                  // call-graph cycles the admission estimate found
+	firstDesign *designRun                // the first mode's run, the what-if table's first row
+}
+
+// loadProfile loads the run's cost profile (override: --profile, relative
+// to the working directory) with the sweep point's tuning. A profile file
+// named in the scenario is relative to the scenario file.
+func (sc *Scenario) loadProfile(override string) (*models.Profile, error) {
 	profName := sc.Profile
 	if isFile(profName) && !filepath.IsAbs(profName) && sc.file != "" && !sc.embedded {
 		profName = filepath.Join(filepath.Dir(sc.file), profName)
 	}
-	if opt.Profile != "" {
-		profName = opt.Profile
+	if override != "" {
+		profName = override
 	}
 	prof, err := models.LoadProfile(profName)
 	if err != nil {
@@ -79,20 +126,17 @@ func ExecuteContext(ctx context.Context, sc *Scenario, opt Options) (*Run, error
 	if err := sc.tuneProfile(prof); err != nil {
 		return nil, err
 	}
-	seed := sc.Seed
-	if opt.Seed != nil {
-		seed = *opt.Seed
-	}
-	dur := sc.Duration.T()
-	if opt.Duration > 0 {
-		dur = opt.Duration
-	}
-	warm := sc.Warmup.T()
+	return prof, nil
+}
+
+// newSummary starts summary.json: what was run, with which inputs.
+func (x *execution) newSummary(prof *models.Profile) (*results.Summary, error) {
+	sc, opt := x.sc, x.opt
 	sum := &results.Summary{
 		SchemaVersion: results.SchemaVersion, Scenario: sc.Name, Description: sc.Description, Question: sc.Question,
-		Seed: seed, ToolVersion: ToolVersionOf(opt.ToolVersion), Command: opt.Command,
+		Seed: x.seed, ToolVersion: ToolVersionOf(opt.ToolVersion), Command: opt.Command,
 		Profile:   results.Profile{Name: prof.Name, Version: prof.Version, Source: prof.Source, Date: prof.Date, Provenance: prof.Provenance, Calibration: profileCalibration(prof)},
-		DurationS: dur.Seconds(), WarmupS: warm.Seconds(), SLO: sc.SLO.result(),
+		DurationS: x.dur.Seconds(), WarmupS: x.warm.Seconds(), SLO: sc.SLO.result(),
 		Readiness: []results.ReadinessCheck{},
 	}
 	hash, err := inputsHash(sc, prof)
@@ -100,83 +144,90 @@ func ExecuteContext(ctx context.Context, sc *Scenario, opt Options) (*Run, error
 		return nil, err
 	}
 	sum.InputsHash = hash
-	run := &Run{Scenario: sc, Summary: sum, Profile: prof}
-	prof = sc.designProfile(prof)
-	var shown *topology.Topology
-	byFailure := make([][]results.FailureResult, len(sc.Failures))
-	var cycles []string
-	var firstDesign *designRun
-	for _, mode := range sc.Modes {
-		top, err := sc.BuildTopology(mode)
-		if err != nil {
-			return nil, fmt.Errorf("mode %s: %w", mode, err)
-		}
-		if shown == nil || (len(shown.Waypoints) == 0 && len(top.Waypoints) > 0) {
-			shown = top
-		}
-		cfg, err := sc.compile(top, prof, mode, seed, dur, warm)
-		if err != nil {
-			return nil, err
-		}
-		est, err := sc.admit(&cfg, opt.MaxEvents)
-		if err != nil {
-			return nil, err
-		}
-		cycles = append(cycles, est.Cycles...)
-		if opt.Progress != nil {
-			m := mode
-			cfg.Progress = func(now, end sim.Time) { opt.Progress(m, float64(now)/float64(max(end, 1))) }
-		}
-		mcfg := cfg
-		mcfg.BatchInterval = opt.BatchInterval
-		mesh, err := models.NewMesh(mcfg)
-		if err != nil {
-			return nil, fmt.Errorf("mode %s: %w", mode, err)
-		}
-		res, err := mesh.Run(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("mode %s: %w", mode, err)
-		}
-		if opt.BatchInterval > 0 {
-			if run.Series == nil {
-				run.Series = map[string][]float64{}
-			}
-			run.Series[mode] = res.Batches
-		}
-		run.Modes = append(run.Modes, res)
-		sum.Modes = append(sum.Modes, modeResult(res))
-		frs, err := sc.blastResults(ctx, mode, top, cfg, res)
-		if err != nil {
-			return nil, err
-		}
-		for i := range frs {
-			byFailure[i] = append(byFailure[i], frs[i])
-		}
-		if firstDesign == nil {
-			firstDesign = &designRun{name: "scenario (" + mode + ")", mode: mode, res: res, failures: frs}
-		}
+	return sum, nil
+}
+
+// runMode simulates one dataplane mode, then each failure's blast radius
+// in it.
+func (x *execution) runMode(mode string) error {
+	sc, opt, run := x.sc, x.opt, x.run
+	top, err := sc.BuildTopology(mode)
+	if err != nil {
+		return fmt.Errorf("mode %s: %w", mode, err)
 	}
-	for _, frs := range byFailure {
+	if x.shown == nil || (len(x.shown.Waypoints) == 0 && len(top.Waypoints) > 0) {
+		x.shown = top
+	}
+	cfg, err := sc.compile(top, x.prof, mode, x.seed, x.dur, x.warm)
+	if err != nil {
+		return err
+	}
+	est, err := sc.admit(&cfg, opt.MaxEvents)
+	if err != nil {
+		return err
+	}
+	x.cycles = append(x.cycles, est.Cycles...)
+	if opt.Progress != nil {
+		cfg.Progress = func(now, end sim.Time) { opt.Progress(mode, float64(now)/float64(max(end, 1))) }
+	}
+	mcfg := cfg
+	mcfg.BatchInterval = opt.BatchInterval
+	mesh, err := models.NewMesh(mcfg)
+	if err != nil {
+		return fmt.Errorf("mode %s: %w", mode, err)
+	}
+	res, err := mesh.Run(x.ctx)
+	if err != nil {
+		return fmt.Errorf("mode %s: %w", mode, err)
+	}
+	if opt.BatchInterval > 0 {
+		if run.Series == nil {
+			run.Series = map[string][]float64{}
+		}
+		run.Series[mode] = res.Batches
+	}
+	run.Modes = append(run.Modes, res)
+	run.Summary.Modes = append(run.Summary.Modes, modeResult(res))
+	frs, err := sc.blastResults(x.ctx, mode, top, cfg, res)
+	if err != nil {
+		return err
+	}
+	for i := range frs {
+		x.byFailure[i] = append(x.byFailure[i], frs[i])
+	}
+	if x.firstDesign == nil {
+		x.firstDesign = &designRun{name: "scenario (" + mode + ")", mode: mode, res: res, failures: frs}
+	}
+	return nil
+}
+
+// finish runs the what-if designs and completes the summary: failures,
+// topology, paths, readiness, comparison, observed figures, assumptions.
+func (x *execution) finish() error {
+	sc, run, sum := x.sc, x.run, x.run.Summary
+	for _, frs := range x.byFailure {
 		sum.Failures = append(sum.Failures, frs...)
 	}
 	if len(sc.WhatIf) > 0 {
-		wi, designs, err := sc.whatIfs(ctx, firstDesign, prof, seed, dur, warm, opt.MaxEvents)
+		wi, designs, err := sc.whatIfs(x.ctx, x.firstDesign, x.prof, x.seed, x.dur, x.warm, x.opt.MaxEvents)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		sum.WhatIf = wi
 		run.Designs = designs
 	}
+	shown := x.shown
 	sum.Topology = TopologySummaryResult(shown.Summary(), edgeRates(run))
 	report := shown.Paths()
 	sum.Paths = PathReportResult(report, shown.Placements())
 	sum.Readiness = ReadinessResults(topology.Readiness(shown, report.Findings))
 	sum.Comparison = comparison(sum.Modes)
+	var err error
 	if sum.Observed, err = observedResults(sc, run); err != nil {
-		return nil, err
+		return err
 	}
-	sum.Assumptions = append(assumptions(sc, prof), cycleNotes(cycles)...)
-	return run, nil
+	sum.Assumptions = append(assumptions(sc, x.prof), cycleNotes(x.cycles)...)
+	return nil
 }
 
 // inputsHash is the sha256 of the scenario, its manifests and the profile.
