@@ -311,6 +311,34 @@ func (s *Scenario) validate(doc *yaml.Node) error {
 	if len(s.Modes) == 0 {
 		s.Modes = []string{ModeAsManifests}
 	}
+	for _, check := range []func(func(field, format string, a ...any) error) error{
+		s.validateModes, s.validateHosts, s.validateTopology,
+	} {
+		if err := check(ferr); err != nil {
+			return err
+		}
+	}
+	if s.Duration == 0 {
+		s.Duration = Duration(60e9)
+	}
+	if s.Warmup == 0 && !hasKey(doc, "warmup") {
+		s.Warmup = Duration(5e9)
+	}
+	if s.Seed == 0 {
+		s.Seed = 1
+	}
+	for _, check := range []func(func(field, format string, a ...any) error) error{
+		s.validateTraffic, s.validateProfile, s.validateMesh, s.validateObserved, s.validateFailures,
+	} {
+		if err := check(ferr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateModes: known modes, each once.
+func (s *Scenario) validateModes(ferr func(field, format string, a ...any) error) error {
 	seen := map[string]bool{}
 	for i, m := range s.Modes {
 		ok := false
@@ -329,6 +357,12 @@ func (s *Scenario) validate(doc *yaml.Node) error {
 		}
 		seen[m] = true
 	}
+	return nil
+}
+
+// validateHosts: topology.hosts name distinct machines with cores and
+// nodes, each node on one host.
+func (s *Scenario) validateHosts(ferr func(field, format string, a ...any) error) error {
 	hostNames, hostOfNode := map[string]bool{}, map[string]string{}
 	for i, h := range s.Topology.Hosts {
 		f := fmt.Sprintf("topology.hosts[%d]", i)
@@ -350,6 +384,12 @@ func (s *Scenario) validate(doc *yaml.Node) error {
 			hostOfNode[n] = h.Name
 		}
 	}
+	return nil
+}
+
+// validateTopology: exactly one of spec or manifests (a manifest topology
+// runs only as-manifests); the spec decodes.
+func (s *Scenario) validateTopology(ferr func(field, format string, a ...any) error) error {
 	hasSpec := s.Topology.Spec.Kind != 0
 	if hasSpec == (len(s.Topology.Manifests) > 0) {
 		return ferr("topology", "give exactly one of topology.spec (inline generative spec) or topology.manifests (paths relative to the scenario)")
@@ -367,15 +407,11 @@ func (s *Scenario) validate(doc *yaml.Node) error {
 			}
 		}
 	}
-	if s.Duration == 0 {
-		s.Duration = Duration(60e9)
-	}
-	if s.Warmup == 0 && !hasKey(doc, "warmup") {
-		s.Warmup = Duration(5e9)
-	}
-	if s.Seed == 0 {
-		s.Seed = 1
-	}
+	return nil
+}
+
+// validateTraffic: the traffic defaults, every edge, and churn.
+func (s *Scenario) validateTraffic(ferr func(field, format string, a ...any) error) error {
 	check := func(path string, e *EdgeTraffic) error {
 		switch e.Protocol {
 		case "", "http", "http1", "http/1.1", "http2", "grpc", "tcp":
@@ -413,6 +449,23 @@ func (s *Scenario) validate(doc *yaml.Node) error {
 			return err
 		}
 	}
+	// Negative or absurd rates are rejected by the range tags.
+	if c := s.Traffic.Churn; c != nil {
+		if c.PodsPerSecond == 0 && c.RolloutsPerHour == 0 {
+			return ferr("traffic.churn", "no churn: give pods_per_second and/or rollouts_per_hour (or remove the section)")
+		}
+		for i, w := range c.Workloads {
+			if _, err := path.Match(w, ""); err != nil || !strings.Contains(w, "/") {
+				return ferr(fmt.Sprintf("traffic.churn.workloads[%d]", i), "%q: want a namespace/name glob, e.g. \"shop/*\"", w)
+			}
+		}
+	}
+	return nil
+}
+
+// validateProfile: a built-in profile name exists (a file is checked when
+// it is loaded).
+func (s *Scenario) validateProfile(ferr func(field, format string, a ...any) error) error {
 	if s.Profile != "" && !isFile(s.Profile) {
 		var names []string
 		for _, p := range models.Profiles() {
@@ -426,26 +479,17 @@ func (s *Scenario) validate(doc *yaml.Node) error {
 			return ferr("profile", "%s", msg)
 		}
 	}
+	return nil
+}
+
+// validateMesh: mesh-wide options.
+func (s *Scenario) validateMesh(ferr func(field, format string, a ...any) error) error {
 	switch s.Mesh.SidecarScope {
 	case "", "mesh", "namespace", "calls":
 	default:
 		return ferr("mesh.sidecar_scope", "want mesh, namespace or calls, got %q", s.Mesh.SidecarScope)
 	}
-	// Negative or absurd rates are rejected by the range tags.
-	if c := s.Traffic.Churn; c != nil {
-		if c.PodsPerSecond == 0 && c.RolloutsPerHour == 0 {
-			return ferr("traffic.churn", "no churn: give pods_per_second and/or rollouts_per_hour (or remove the section)")
-		}
-		for i, w := range c.Workloads {
-			if _, err := path.Match(w, ""); err != nil || !strings.Contains(w, "/") {
-				return ferr(fmt.Sprintf("traffic.churn.workloads[%d]", i), "%q: want a namespace/name glob, e.g. \"shop/*\"", w)
-			}
-		}
-	}
-	if err := s.validateObserved(ferr); err != nil {
-		return err
-	}
-	return s.validateFailures(ferr)
+	return nil
 }
 
 // lineOf finds the line of a dotted path (with [i] indices) in doc.
