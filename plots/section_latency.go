@@ -17,25 +17,35 @@ func (b *builder) latency() []Block {
 	if len(s.Modes) == 0 {
 		return nil
 	}
-	var out []Block
-	modes := make([]string, len(s.Modes))
-	for i, m := range s.Modes {
-		modes[i] = m.Mode
-	}
 	cats := latencyCategories(s.Modes)
+	var slo []Mark
+	if b.opts.SLO.P99Ms > 0 {
+		slo = []Mark{{Label: "SLO p99 " + ms(b.opts.SLO.P99Ms) + " ms", Value: b.opts.SLO.P99Ms}}
+	}
+	var out []Block
+	out = append(out, latencyPercentiles(s.Modes, slo)...)
+	out = append(out, latencyByCategory(s.Modes, cats, slo))
+	out = append(out, latencyCDFs(s.Modes, cats)...)
+	out = append(out, heading("Side by side"))
+	out = append(out, latencyTables(s, cats)...)
+	if et := errorTable(s.Modes); len(et.Rows) > 0 {
+		out = append(out, table(et))
+	}
+	return out
+}
 
+// latencyPercentiles is the bar chart of all requests' percentiles, one
+// group per percentile and a bar per mode.
+func latencyPercentiles(modes []results.ModeResult, slo []Mark) []Block {
+	var out []Block
 	// Percentiles of all requests, one bar group per percentile.
 	pcts := []string{"p50", "p90", "p99", "p99.9"}
 	var allSeries []Series
-	for i, m := range s.Modes {
+	for i, m := range modes {
 		if lat, ok := allLatency(m); ok {
 			allSeries = append(allSeries, Series{Name: m.Mode, Color: colorFor(m.Mode, i),
 				Values: []float64{round(lat.P50Ms), round(lat.P90Ms), round(lat.P99Ms), round(lat.P999Ms)}})
 		}
-	}
-	var slo []Mark
-	if b.opts.SLO.P99Ms > 0 {
-		slo = []Mark{{Label: "SLO p99 " + ms(b.opts.SLO.P99Ms) + " ms", Value: b.opts.SLO.P99Ms}}
 	}
 	if len(allSeries) > 0 {
 		out = append(out, chart(&Chart{
@@ -49,9 +59,13 @@ func (b *builder) latency() []Block {
 		}))
 	}
 
-	// p99 per path category.
+	return out
+}
+
+// latencyByCategory is p99 per path category, a bar per mode.
+func latencyByCategory(modes []results.ModeResult, cats []string, slo []Mark) Block {
 	var catSeries []Series
-	for i, m := range s.Modes {
+	for i, m := range modes {
 		vals := make([]float64, len(cats))
 		for j, c := range cats {
 			if r, ok := latencyRow(m, c); ok {
@@ -60,7 +74,7 @@ func (b *builder) latency() []Block {
 		}
 		catSeries = append(catSeries, Series{Name: m.Mode, Color: colorFor(m.Mode, i), Values: vals})
 	}
-	out = append(out, chart(&Chart{
+	return chart(&Chart{
 		ID: chartID("latency", "p99-by-category"), Kind: ChartBar, HeightPx: 340,
 		Title:   "p99 latency per path category and mode",
 		Caption: "Which kind of path carries the tail: waypoint paths add an L7 proxy hop, sidecar paths two. A missing bar means that mode has no path of that category.",
@@ -68,12 +82,16 @@ func (b *builder) latency() []Block {
 		Y:       Axis{Name: "ms", Type: "value"},
 		Series:  catSeries,
 		MarkY:   slo,
-	}))
+	})
 
-	// One CDF chart per category, a line per mode.
+}
+
+// latencyCDFs is one CDF chart per path category, a line per mode.
+func latencyCDFs(modes []results.ModeResult, cats []string) []Block {
+	var out []Block
 	for ci, c := range cats {
 		var series []Series
-		for i, m := range s.Modes {
+		for i, m := range modes {
 			r, ok := latencyRow(m, c)
 			if !ok || len(r.CDF) == 0 {
 				continue
@@ -93,7 +111,17 @@ func (b *builder) latency() []Block {
 		}))
 	}
 
-	out = append(out, heading("Side by side"))
+	return out
+}
+
+// latencyTables are the comparison across modes, each category's latency
+// and the request accounting.
+func latencyTables(s *results.Summary, cats []string) []Block {
+	var out []Block
+	modes := make([]string, len(s.Modes))
+	for i, m := range s.Modes {
+		modes[i] = m.Mode
+	}
 	if len(s.Comparison) > 0 {
 		t := &Table{Caption: "Comparison across modes (same traffic, same seed)", Columns: cols(append([]string{"Metric", "Unit"}, modes...)...)}
 		for i := range modes {
@@ -135,9 +163,6 @@ func (b *builder) latency() []Block {
 	}
 	out = append(out, table(rt))
 
-	if et := errorTable(s.Modes); len(et.Rows) > 0 {
-		out = append(out, table(et))
-	}
 	return out
 }
 
