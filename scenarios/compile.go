@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path"
 	"slices"
-	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -259,21 +258,12 @@ func (sc *Scenario) hostConfig(cfg *models.Config, top *topology.Topology) error
 				var doc yaml.Node
 				_ = yaml.Unmarshal(sc.raw, &doc) // it parsed once already
 				return &FieldError{File: sc.file, Line: lineOf(&doc, field), Field: field,
-					Msg: fmt.Sprintf("host %q: node %q is not in the topology (its nodes: %s)", h.Name, n, strings.Join(sortedNodeNames(have), ", "))}
+					Msg: fmt.Sprintf("host %q: node %q is not in the topology (its nodes: %s)", h.Name, n, strings.Join(sortedKeys(have), ", "))}
 			}
 		}
 		cfg.Hosts = append(cfg.Hosts, models.HostConfig{Name: h.Name, Cores: h.Cores, Nodes: h.Nodes})
 	}
 	return nil
-}
-
-func sortedNodeNames(set map[string]bool) []string {
-	out := make([]string, 0, len(set))
-	for n := range set {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func matchGlob(pattern, s string) bool {

@@ -2,8 +2,8 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/ambientsim/ambientsim/internal/yamlcheck"
@@ -393,14 +393,7 @@ func (t *FailureTarget) resolveNodes(top *topology.Topology) ([]string, error) {
 	return out, nil
 }
 
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func sortedKeys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
 
 func serviceByID(top *topology.Topology, id string) *topology.Service {
 	for _, s := range top.Services {

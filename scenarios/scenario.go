@@ -279,27 +279,8 @@ func isLimit(err error) bool {
 // none.
 func (s *Scenario) SweepSpec() *sweep.Spec { return s.sweep }
 
-// fileErr turns yaml.v3's "line N: msg" errors into "file:N: msg"; a
-// FieldError already names its file.
-func fileErr(filename string, err error) error {
-	var fe *FieldError
-	if errors.As(err, &fe) {
-		return err
-	}
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		msgs := make([]string, len(te.Errors))
-		for i, e := range te.Errors {
-			msgs[i] = filename + ":" + strings.TrimPrefix(e, "line ")
-		}
-		return errors.New(strings.Join(msgs, "\n"))
-	}
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if strings.HasPrefix(msg, "line ") {
-		return fmt.Errorf("%s:%s", filename, strings.TrimPrefix(msg, "line "))
-	}
-	return fmt.Errorf("%s: %s", filename, msg)
-}
+// fileErr words a yaml.v3 error with the file name (yamlcheck.WithFile).
+func fileErr(filename string, err error) error { return yamlcheck.WithFile(filename, err) }
 
 func (s *Scenario) validate(doc *yaml.Node) error {
 	ferr := func(field, format string, a ...any) error {

@@ -146,29 +146,8 @@ func DecodeSpec(filename string, node *yaml.Node) (*Spec, error) {
 	return &s, nil
 }
 
-// yamlErr prefixes yaml.v3 errors ("yaml: line 3: ...") with the file name.
-func yamlErr(filename string, err error) error {
-	var fe *FieldError
-	var le *yamlcheck.LimitError
-	if errors.As(err, &fe) || errors.As(err, &le) {
-		return err
-	}
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		msgs := make([]string, len(te.Errors))
-		for i, e := range te.Errors {
-			msgs[i] = filename + ":" + strings.TrimPrefix(e, "line ")
-		}
-		return fmt.Errorf("%s", strings.Join(msgs, "\n"))
-	}
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if num, tail, ok := strings.Cut(rest, ": "); ok {
-			return fmt.Errorf("%s:%s: %s", filename, num, tail)
-		}
-	}
-	return fmt.Errorf("%s: %s", filename, msg)
-}
+// yamlErr words a yaml.v3 error with the file name (yamlcheck.WithFile).
+func yamlErr(filename string, err error) error { return yamlcheck.WithFile(filename, err) }
 
 // ParseSpec parses a compact spec document and builds the topology.
 func ParseSpec(filename string, data []byte) (*Topology, error) {

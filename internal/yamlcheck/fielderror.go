@@ -1,6 +1,7 @@
 package yamlcheck
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -74,4 +75,32 @@ func CheckKnown(file string, n *yaml.Node, t reflect.Type, path string) error {
 			return &FieldError{File: file, Line: n.Line, Field: field, Msg: "want a mapping"}
 		},
 	})
+}
+
+// WithFile words a yaml.v3 decoding error like a FieldError: every
+// "line N: msg" of a type error becomes "file:N: msg" (one per line), any
+// other "yaml: line N: msg" becomes "file:N: msg", anything else
+// "file: msg". FieldError and LimitError, which name their file, pass
+// through.
+func WithFile(filename string, err error) error {
+	var fe *FieldError
+	var le *LimitError
+	if errors.As(err, &fe) || errors.As(err, &le) {
+		return err
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs := make([]string, len(te.Errors))
+		for i, e := range te.Errors {
+			msgs[i] = filename + ":" + strings.TrimPrefix(e, "line ")
+		}
+		return errors.New(strings.Join(msgs, "\n"))
+	}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if num, tail, ok := strings.Cut(rest, ": "); ok {
+			return fmt.Errorf("%s:%s: %s", filename, num, tail)
+		}
+	}
+	return fmt.Errorf("%s: %s", filename, msg)
 }

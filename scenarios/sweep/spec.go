@@ -365,15 +365,7 @@ func withFile(filename string, err error) error {
 		}
 		return fe
 	}
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		msgs := make([]string, len(te.Errors))
-		for i, e := range te.Errors {
-			msgs[i] = filename + ":" + strings.TrimPrefix(e, "line ")
-		}
-		return fmt.Errorf("%s", strings.Join(msgs, "\n"))
-	}
-	return fmt.Errorf("%s: %s", filename, strings.TrimPrefix(err.Error(), "yaml: "))
+	return yamlcheck.WithFile(filename, err)
 }
 
 // fieldLines maps dotted field paths of the section to their lines, so that
