@@ -99,6 +99,9 @@ type builder struct {
 	// p99FromScenario and errFromScenario: the SLO field came from the
 	// scenario (summary.json "slo"), not from Options.
 	p99FromScenario, errFromScenario bool
+	// said holds the findings the answer has stated (findingKey), so a
+	// later part of it does not repeat them.
+	said map[string]bool
 }
 
 // chartID is the fixed element id of a chart: section plus a name chosen by

@@ -57,8 +57,17 @@ func rectOpts(c *Chart, legend []string) []charts.GlobalOpts {
 	}
 	if c.X.Type == "value" || c.X.Type == "log" {
 		x.Scale = opts.Bool(true)
+		if c.X.Max > 0 {
+			x.Max = finite(c.X.Max)
+		}
 	}
 	y := opts.YAxis{Type: c.Y.Type, Name: c.Y.Name}
+	if c.Y.Max > 0 {
+		y.Max = finite(c.Y.Max)
+	}
+	if c.Y.Integer {
+		y.MinInterval = 1
+	}
 	trigger := "axis"
 	if c.X.Type != "category" {
 		trigger = "item"
@@ -121,10 +130,14 @@ func lineOption(c *Chart) (*charts.BaseConfiguration, error) {
 				data[j] = opts.LineData{Value: finite(v)}
 			}
 		}
+		symbol := s.Symbol
+		if symbol == "" {
+			symbol = "circle"
+		}
 		so := []charts.SeriesOpts{
-			charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(len(data) <= 24), Symbol: "circle", SymbolSize: 5}),
+			charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(len(data) <= 40), Symbol: symbol, SymbolSize: 7}),
 			charts.WithItemStyleOpts(opts.ItemStyle{Color: s.Color}),
-			charts.WithLineStyleOpts(opts.LineStyle{Color: s.Color, Width: 2}),
+			charts.WithLineStyleOpts(opts.LineStyle{Color: s.Color, Width: 2, Type: s.Dash}),
 		}
 		if i == 0 {
 			so = append(so, markOpts(c)...)
@@ -215,6 +228,11 @@ func graphLayout(g *Graph, o opts.GraphChart) opts.GraphChart {
 	default:
 		o.Layout = "force"
 		o.Force = &opts.GraphForce{Repulsion: 320, Gravity: 0.12, EdgeLength: []float64{60, 160}, InitLayout: "circular"}
+		if len(g.Nodes) <= 16 {
+			// A few vertices huddle in the middle of the chart at the
+			// default forces; push them apart to fill it.
+			o.Force = &opts.GraphForce{Repulsion: 900, Gravity: 0.08, EdgeLength: []float64{110, 220}, InitLayout: "circular"}
+		}
 	}
 	return o
 }

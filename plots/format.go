@@ -29,11 +29,25 @@ func ms(v float64) string {
 // fixed formats v with prec decimals.
 func fixed(v float64, prec int) string { return strconv.FormatFloat(finite(v), 'f', prec, 64) }
 
-// cores formats CPU cores (three decimals: a millicore).
-func cores(v float64) string { return fixed(v, 3) }
+// cores formats CPU cores: three decimals (a millicore, as the CLI prints
+// them) below 100, fewer for the provisioned cores of big clusters.
+func cores(v float64) string { return magnitude(v) }
 
-// gib formats memory in GiB.
-func gib(v float64) string { return fixed(v, 2) }
+// gib formats memory in GiB, with the CLI's three decimals below 100.
+func gib(v float64) string { return magnitude(v) }
+
+// magnitude keeps three decimals for small figures and drops them as the
+// figure grows: 0.242, 412.5, 1,519.
+func magnitude(v float64) string {
+	v = finite(v)
+	switch a := math.Abs(v); {
+	case a >= 1000:
+		return count(int64(math.Round(v)))
+	case a >= 100:
+		return fixed(v, 1)
+	}
+	return fixed(v, 3)
+}
 
 // pct formats a fraction as a percentage.
 func pct(v float64) string {
@@ -118,7 +132,26 @@ var modeColors = map[string]string{
 	"client":           "#555555",
 }
 
-var fallbackColors = []string{"#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf", "#393b79", "#637939"}
+// fallbackColors is the Okabe–Ito palette (distinct for the common forms
+// of colour blindness), its yellow darkened to read on white.
+var fallbackColors = []string{"#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#A08C00"}
+
+// lineStyles pairs a dash pattern with a marker, so that series which
+// overlap or share a hue stay apart: the i-th series of a chart gets the
+// i-th style.
+// Hollow markers on the later series let an earlier one show through
+// where two lines coincide.
+var lineStyles = []struct{ dash, symbol string }{
+	{"", "circle"}, {"dashed", "rect"}, {"dotted", "triangle"}, {"", "diamond"},
+	{"dashed", "emptyCircle"}, {"dotted", "emptyRect"}, {"", "emptyTriangle"}, {"dashed", "emptyDiamond"},
+}
+
+// styled gives series i of a line chart its dash pattern and marker.
+func styled(s Series, i int) Series {
+	st := lineStyles[i%len(lineStyles)]
+	s.Dash, s.Symbol = st.dash, st.symbol
+	return s
+}
 
 // colorFor returns the fixed colour for a known mode, category or component
 // kind, and a stable fallback (by position) otherwise.
@@ -180,4 +213,14 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return counti(n) + " " + noun + "s"
+}
+
+// mult formats a load multiplier or factor to three significant digits,
+// without trailing zeros: 0.5, 16, 1.3, 0.763.
+func mult(v float64) string {
+	v = finite(v)
+	if math.Abs(v) >= 1000 {
+		return count(int64(math.Round(v)))
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
 }

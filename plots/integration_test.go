@@ -58,8 +58,8 @@ func TestSLOFromSummary(t *testing.T) {
 			var answer string
 			var verdicts []string
 			for _, b := range sum.Blocks {
-				if len(b.Items) > 0 && answer == "" {
-					answer = strings.Join(b.Items, "\n")
+				if b.Answer != nil {
+					answer = answerText(b.Answer)
 				}
 				if b.Table != nil && strings.HasPrefix(b.Table.Caption, "Cost and SLO verdict") {
 					for _, row := range b.Table.Rows {
@@ -209,4 +209,14 @@ func TestPlacementTable(t *testing.T) {
 	if !strings.Contains(html.String(), "<td>shop/cart-l7</td>") {
 		t.Error("the placement table is not rendered as an HTML table")
 	}
+}
+
+// answerText is an answer's lead, points and details, one per line.
+func answerText(a *Answer) string {
+	lines := []string{a.Lead}
+	for _, it := range a.Items {
+		lines = append(lines, it.Text)
+		lines = append(lines, it.Details...)
+	}
+	return strings.Join(lines, "\n")
 }

@@ -126,11 +126,29 @@ func LoadDir(dir string) (*results.Summary, *results.Sweep, error) {
 	if sw == nil || !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, err
 	}
+	return SweepSummary(sw), sw, nil
+}
+
+// SweepSummary is the summary a sweep's report is built on when its
+// directory holds sweep.json alone: the scenario's name, description and
+// question, the inputs hash, base seed, tool version, profile, run length
+// and command, as sweep.json records them (older files leave some out).
+func SweepSummary(sw *results.Sweep) *results.Summary {
+	desc := sw.Description
+	if desc == "" {
+		desc = "Parameter sweep of scenario " + sw.Scenario + " (no summary.json in this directory)."
+	}
 	return &results.Summary{
 		SchemaVersion: results.SchemaVersion,
 		Scenario:      sw.Scenario,
-		Description:   "Parameter sweep of scenario " + sw.Scenario + " (no summary.json in this directory).",
+		Description:   desc,
+		Question:      sw.Question,
 		InputsHash:    sw.ScenarioHash,
 		Seed:          sw.BaseSeed,
-	}, sw, nil
+		ToolVersion:   sw.ToolVersion,
+		Command:       sw.Command,
+		Profile:       results.Profile{Name: sw.Profile},
+		DurationS:     sw.RunDurationS,
+		WarmupS:       sw.WarmupS,
+	}
 }

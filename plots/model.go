@@ -23,12 +23,27 @@ type Section struct {
 // draws blocks in order.
 type Block struct {
 	Heading string   `json:"heading,omitempty"` // a sub-heading
+	Answer  *Answer  `json:"answer,omitempty"`  // the answer to the scenario's question (section 1)
 	Text    string   `json:"text,omitempty"`    // a paragraph
 	Items   []string `json:"items,omitempty"`   // a bulleted list
 	Note    string   `json:"note,omitempty"`    // a highlighted remark, e.g. how a big topology was aggregated
 	Code    string   `json:"code,omitempty"`    // preformatted text, e.g. a command line
 	Table   *Table   `json:"table,omitempty"`
 	Chart   *Chart   `json:"chart,omitempty"`
+}
+
+// Answer is the direct answer to the scenario's question, derived from what
+// the result contains (see answer.go): a lead that answers it in words with
+// its numbers, then the points behind it, each with optional details.
+type Answer struct {
+	Lead  string       `json:"lead"`
+	Items []AnswerItem `json:"items,omitempty"`
+}
+
+// AnswerItem is one point of an answer with the facts that support it.
+type AnswerItem struct {
+	Text    string   `json:"text"`
+	Details []string `json:"details,omitempty"`
 }
 
 // Table is a real HTML table, so it can be copied into a design document.
@@ -47,7 +62,8 @@ type Column struct {
 	Numeric bool   `json:"numeric,omitempty"`
 }
 
-// Row is one table row. Tone colours the row: pass, fail, warn or empty.
+// Row is one table row. Tone colours the row: pass, fail, warn, total (a
+// sum, in bold) or empty.
 type Row struct {
 	Cells []string `json:"cells"`
 	Tone  string   `json:"tone,omitempty"`
@@ -90,6 +106,11 @@ type Axis struct {
 	Name       string   `json:"name,omitempty"`
 	Type       string   `json:"type,omitempty"`
 	Categories []string `json:"categories,omitempty"`
+	// Max fixes the top of a value or log axis (0: automatic), so that
+	// small multiples share one scale and can be compared at a glance.
+	Max float64 `json:"max,omitempty"`
+	// Integer keeps the ticks of a count axis on whole numbers.
+	Integer bool `json:"integer,omitempty"`
 }
 
 // Series is one line or one set of bars. On a category axis Values has one
@@ -98,6 +119,11 @@ type Series struct {
 	Name   string    `json:"name"`
 	Color  string    `json:"color,omitempty"`
 	Stack  string    `json:"stack,omitempty"`
+	// Dash ("dashed", "dotted"; empty = solid) and Symbol (an ECharts
+	// marker: circle, rect, triangle, diamond, …) tell apart lines that
+	// overlap, whatever the reader's colour vision.
+	Dash   string    `json:"dash,omitempty"`
+	Symbol string    `json:"symbol,omitempty"`
 	Values []float64 `json:"values,omitempty"`
 	Points []Point   `json:"points,omitempty"`
 	// Band is a shaded confidence band around Values (same length).

@@ -105,6 +105,7 @@ func writeFileAtomic(path string, data []byte) (err error) {
 
 var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"numeric": func(cols []Column, i int) bool { return i < len(cols) && cols[i].Numeric },
+	"long":    hasLongToken,
 }).Parse(pageHTML))
 
 const pageHTML = `<!DOCTYPE html>
@@ -124,16 +125,24 @@ main{max-width:1180px;margin:0 auto;padding:8px 32px 40px}
 section{background:#fff;border:1px solid #dde2ea;border-radius:6px;margin:18px 0;padding:6px 22px 18px}
 h2{font-size:19px;border-bottom:1px solid #dde2ea;padding-bottom:6px}
 h3{font-size:15px;margin:20px 0 6px}
+.answer{background:#eef4ff;border-left:5px solid #1f5fbf;border-radius:4px;padding:10px 16px;margin:8px 0 14px}
+.answer .lead{font-size:17px;font-weight:600;margin:2px 0 8px;line-height:1.4}
+.answer ul{margin:4px 0;padding-left:22px}
+.answer li{margin:3px 0}
+.answer li ul{font-size:14px;color:#3b4456}
 .note{background:#fff8e1;border-left:4px solid #f0b400;padding:6px 10px;font-size:13px}
 .tablewrap{overflow-x:auto;margin:10px 0}
 table{border-collapse:collapse;font-size:13px;min-width:40%}
 caption{text-align:left;font-weight:600;padding:4px 0;color:#3b4456}
 th,td{border:1px solid #dde2ea;padding:4px 8px;vertical-align:top;text-align:left;white-space:pre-line}
+td.long{overflow-wrap:anywhere}
+td.num{white-space:nowrap}
 th{background:#eef1f6}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.pass td{background:#e8f6ec}
 tr.fail td{background:#fde8e8}
 tr.warn td{background:#fff6dd}
+tr.total td{font-weight:600;background:#f3f5f9}
 .omitted{font-size:12px;color:#5b6475;margin:2px 0}
 figure{margin:16px 0;border:1px solid #e4e8ef;border-radius:6px;padding:8px}
 figure.half{display:inline-block;vertical-align:top;width:calc(50% - 30px);margin-right:8px}
@@ -158,6 +167,13 @@ footer{font-size:12px;color:#5b6475;max-width:1180px;margin:0 auto;padding:0 32p
 {{- range .Blocks}}
 {{- with .Heading}}
 <h3>{{.}}</h3>{{end}}
+{{- with .Answer}}
+<div class="answer">
+<p class="lead">{{.Lead}}</p>{{if .Items}}
+<ul>{{range .Items}}
+<li>{{.Text}}{{if .Details}}<ul>{{range .Details}}<li>{{.}}</li>{{end}}</ul>{{end}}</li>{{end}}
+</ul>{{end}}
+</div>{{end}}
 {{- with .Text}}
 <p>{{.}}</p>{{end}}
 {{- with .Items}}
@@ -173,7 +189,7 @@ footer{font-size:12px;color:#5b6475;max-width:1180px;margin:0 auto;padding:0 32p
 <tbody>
 {{- $cols := .Columns}}
 {{- range .Rows}}
-<tr{{with .Tone}} class="{{.}}"{{end}}>{{range $i, $c := .Cells}}<td{{if numeric $cols $i}} class="num"{{end}}>{{$c}}</td>{{end}}</tr>
+<tr{{with .Tone}} class="{{.}}"{{end}}>{{range $i, $c := .Cells}}<td{{if numeric $cols $i}} class="num"{{else if long $c}} class="long"{{end}}>{{$c}}</td>{{end}}</tr>
 {{- end}}
 </tbody>
 </table>{{if .Omitted}}
@@ -208,3 +224,22 @@ footer{font-size:12px;color:#5b6475;max-width:1180px;margin:0 auto;padding:0 32p
 </body>
 </html>
 `
+
+// hasLongToken reports whether a cell holds a run of more than 30
+// characters without a space (a JSON list, a URL, a SPIFFE id): only such
+// cells may break anywhere, so that short names never split but a long
+// token cannot push its table past the page.
+func hasLongToken(s string) bool {
+	n := 0
+	for _, r := range s {
+		if r == ' ' || r == '\n' || r == '\t' {
+			n = 0
+			continue
+		}
+		n++
+		if n > 30 {
+			return true
+		}
+	}
+	return false
+}

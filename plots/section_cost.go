@@ -49,7 +49,7 @@ func (b *builder) cost() []Block {
 	}
 	cpCaption := ""
 	if cp {
-		cpCaption = " The separate grey bar is the control plane (istiod), which is not part of the data-plane overhead."
+		cpCaption = " The separate grey bar is the control plane (istiod), which is not part of the data plane."
 	}
 	out = append(out, chart(&Chart{
 		ID: chartID("cost", "cpu"), Kind: ChartBar, HeightPx: 340,
@@ -88,34 +88,41 @@ func (b *builder) cost() []Block {
 		Series:  per,
 	}))
 
-	names := []string{"Mode", "Data plane CPU (cores)", "Data plane memory (GiB)"}
-	for _, k := range kinds {
-		names = append(names, k+" instances", k+" CPU (cores)", k+" memory (GiB)")
-	}
-	if cp {
-		names = append(names, "Control plane (istiod) instances", "Control plane CPU (cores)", "Control plane memory (GiB)",
-			"Mesh total CPU (cores)", "Mesh total memory (GiB)")
-	}
-	caption := "Cluster totals of the mesh's own overhead: the data plane (proxies only)"
+	// One column per mode, one row per figure: modes are few and figures
+	// many, so the table fits the page however many kinds there are.
+	caption := "Cluster totals of the mesh's own overhead per mode: the data plane (proxies only)"
 	if cp {
 		caption += ", the control plane (istiod), and the mesh total (data plane + control plane, the figures the CLI prints)"
 	}
-	tt := &Table{Caption: caption, Columns: cols(names...)}
+	tt := &Table{Caption: caption, Columns: cols(append([]string{"Figure"}, modes...)...)}
 	for i := 1; i < len(tt.Columns); i++ {
 		tt.Columns[i].Numeric = true
 	}
-	for _, m := range s.Modes {
-		dpCPU, dpMem := dataPlane(m)
-		cells := []string{m.Mode, cores(dpCPU), gib(dpMem)}
-		for _, k := range kinds {
-			kc := m.Totals.ByKind[k]
-			cells = append(cells, counti(kc.Instances), cores(kc.CPUCores), gib(kc.MemoryGiB))
+	row := func(name string, cell func(m results.ModeResult) string) {
+		r := Row{Cells: []string{name}}
+		for _, m := range s.Modes {
+			r.Cells = append(r.Cells, cell(m))
 		}
-		if cp {
-			kc := m.Totals.ByKind[controlPlaneKind]
-			cells = append(cells, counti(kc.Instances), cores(kc.CPUCores), gib(kc.MemoryGiB), cores(m.Totals.CPUCores), gib(m.Totals.MemoryGiB))
+		tt.Rows = append(tt.Rows, r)
+	}
+	row("Data plane CPU (cores)", func(m results.ModeResult) string { c, _ := dataPlane(m); return cores(c) })
+	row("Data plane memory (GiB)", func(m results.ModeResult) string { _, g := dataPlane(m); return gib(g) })
+	for _, k := range kinds {
+		row(k+" instances", func(m results.ModeResult) string { return counti(m.Totals.ByKind[k].Instances) })
+		row(k+" CPU (cores)", func(m results.ModeResult) string { return cores(m.Totals.ByKind[k].CPUCores) })
+		row(k+" memory (GiB)", func(m results.ModeResult) string { return gib(m.Totals.ByKind[k].MemoryGiB) })
+	}
+	if cp {
+		row("Control plane (istiod) instances", func(m results.ModeResult) string { return counti(m.Totals.ByKind[controlPlaneKind].Instances) })
+		row("Control plane CPU (cores)", func(m results.ModeResult) string { c, _ := controlPlane(m); return cores(c) })
+		row("Control plane memory (GiB)", func(m results.ModeResult) string { _, g := controlPlane(m); return gib(g) })
+		row("Mesh total CPU (cores)", func(m results.ModeResult) string { return cores(m.Totals.CPUCores) })
+		row("Mesh total memory (GiB)", func(m results.ModeResult) string { return gib(m.Totals.MemoryGiB) })
+	}
+	for i := range tt.Rows {
+		if strings.HasPrefix(tt.Rows[i].Cells[0], "Data plane") || strings.HasPrefix(tt.Rows[i].Cells[0], "Mesh total") {
+			tt.Rows[i].Tone = "total"
 		}
-		tt.Rows = append(tt.Rows, Row{Cells: cells})
 	}
 	out = append(out, table(tt))
 
@@ -214,6 +221,16 @@ func dataPlane(m results.ModeResult) (cpuCores, memGiB float64) {
 	}
 	kc := m.Totals.ByKind[controlPlaneKind]
 	return max(0, m.Totals.CPUCores-kc.CPUCores), max(0, m.Totals.MemoryGiB-kc.MemoryGiB)
+}
+
+// controlPlane is a mode's control plane (istiod): summary.json's
+// totals.control_plane, or istiod's row of by_kind in older summaries.
+func controlPlane(m results.ModeResult) (cpuCores, memGiB float64) {
+	if cp := m.Totals.ControlPlane; cp != (results.Cost{}) {
+		return cp.CPUCores, cp.MemoryGiB
+	}
+	kc := m.Totals.ByKind[controlPlaneKind]
+	return kc.CPUCores, kc.MemoryGiB
 }
 
 // costKinds lists the data-plane component kinds in any mode's totals, in

@@ -89,7 +89,7 @@ func (b *builder) failures() []Block {
 			Title:   "Failed requests per design alternative",
 			Caption: "Lower is better: the design that keeps the most requests succeeding under the same failures. Weigh it against the CPU column of the table.",
 			X:       Axis{Type: "category", Categories: designs},
-			Y:       Axis{Name: "failed requests", Type: "value"},
+			Y:       Axis{Name: "failed requests", Type: "value", Integer: true},
 			Series:  []Series{{Name: "failed requests", Color: "#d62728", Values: failed}},
 		}), table(wt))
 	}
@@ -172,13 +172,20 @@ func (b *builder) failureCharts(fi int, f results.FailureResult) []Block {
 	}
 	bySvc := map[string]*svcSeries{}
 	var svcs []*svcSeries
+	partial := 0
+	lastTS := 0.0
 	for _, p := range f.Series {
+		if !fullBucket(p.TS, b.s.DurationS) {
+			partial++
+			continue
+		}
 		ss := bySvc[p.Service]
 		if ss == nil {
 			ss = &svcSeries{name: p.Service}
 			bySvc[p.Service] = ss
 			svcs = append(svcs, ss)
 		}
+		lastTS = max(lastTS, round(p.TS))
 		ss.rate = append(ss.rate, Point{round(p.TS), round(p.RateRPS)})
 		ss.err = append(ss.err, Point{round(p.TS), round(p.ErrorRate)})
 		ss.p99 = append(ss.p99, Point{round(p.TS), round(p.P99Ms)})
@@ -201,15 +208,15 @@ func (b *builder) failureCharts(fi int, f results.FailureResult) []Block {
 	if len(svcs) > 0 {
 		mk := func(name, title, yname, caption string, pick func(*svcSeries) []Point) Block {
 			c := &Chart{ID: chartID("failures", name, fi), Kind: ChartLine, HeightPx: 280, Title: title, Caption: caption,
-				X: Axis{Name: "s", Type: "value"}, Y: Axis{Name: yname, Type: "value"}, MarkX: marks}
+				X: Axis{Name: "s since the measured window began", Type: "value", Max: lastTS}, Y: Axis{Name: yname, Type: "value"}, MarkX: marks}
 			for i, ss := range svcs {
-				c.Series = append(c.Series, Series{Name: ss.name, Color: colorFor("", i), Points: pick(ss)})
+				c.Series = append(c.Series, styled(Series{Name: ss.name, Color: colorFor("", i), Points: pick(ss)}, i))
 			}
 			return chart(c)
 		}
 		out = append(out,
 			mk("rate", "Request rate around "+f.Name+inMode(f.Mode), "rps",
-				"Requests per second per service in 1-second buckets; the dashed lines mark the failure. A dip that outlasts the failure means slow recovery.",
+				"Requests per second per service in 1-second buckets; the vertical dashed lines mark the failure. A dip that outlasts the failure means slow recovery."+partialNote(partial),
 				func(s *svcSeries) []Point { return s.rate }),
 			mk("errors", "Error rate around "+f.Name+inMode(f.Mode), "failed fraction",
 				"Fraction of each service's requests that failed. Non-zero only inside the window is the expected blast radius; errors on services that do not depend on the target mean the failure spread further.",
@@ -265,4 +272,21 @@ func (b *builder) failureCharts(fi int, f results.FailureResult) []Block {
 		}
 	}
 	return out
+}
+
+// fullBucket reports whether the 1-second bucket starting at ts (seconds
+// since the measured window began) lies inside the window of durationS
+// seconds. The bucket at the window's end holds only the calls that
+// finished at its last instant: drawn, it would drop every series to zero
+// and read as an outage. Without a duration (old results) every bucket is
+// drawn.
+func fullBucket(ts, durationS float64) bool {
+	return durationS <= 0 || ts+1 <= durationS+1e-9
+}
+
+func partialNote(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return " The bucket at the end of the run is left out: it covers less than a second."
 }

@@ -96,7 +96,7 @@ func latencyCDFs(modes []results.ModeResult, cats []string) []Block {
 			if !ok || len(r.CDF) == 0 {
 				continue
 			}
-			series = append(series, Series{Name: m.Mode, Color: colorFor(m.Mode, i), Points: cdfPoints(r.CDF)})
+			series = append(series, styled(Series{Name: m.Mode, Color: colorFor(m.Mode, i), Points: cdfPoints(r.CDF)}, i))
 		}
 		if len(series) == 0 {
 			continue

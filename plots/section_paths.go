@@ -37,7 +37,7 @@ func (b *builder) paths() []Block {
 			Title:   "Path categories",
 			Caption: "How many source→destination pairs take each kind of path. A red segment is a pair whose destination has a waypoint that this path skips: its L7 policy is not enforced.",
 			X:       Axis{Type: "category", Categories: cats},
-			Y:       Axis{Name: "pairs", Type: "value"},
+			Y:       Axis{Name: "pairs", Type: "value", Integer: true},
 			Series: []Series{
 				{Name: "through the intended proxies", Color: "#1f77b4", Stack: "pairs", Values: direct},
 				{Name: "bypasses a waypoint", Color: "#d62728", Stack: "pairs", Values: skipped},
@@ -87,17 +87,23 @@ func (b *builder) paths() []Block {
 	fs := append([]results.Finding(nil), p.Findings...)
 	sort.SliceStable(fs, func(i, j int) bool { return severityRank(fs[i].Severity) < severityRank(fs[j].Severity) })
 	ft := &Table{Caption: "Policy findings, most severe first, each with the concrete path that proves it and the fix",
-		Columns: cols("Severity", "Code", "Policy", "Source → destination", "Finding", "Proof", "Fix")}
+		Columns: cols("Severity", "Code", "Where", "Finding, proof and fix")}
 	for i, f := range fs {
 		if i == 4*b.opts.TopN {
 			ft.Omitted = len(fs) - i
 			break
 		}
-		sd := "—"
-		if f.Source != "" || f.Destination != "" {
-			sd = orDash(f.Source) + " → " + orDash(f.Destination)
+		var where []string
+		if f.Policy != "" {
+			where = append(where, f.Policy)
 		}
-		ft.Rows = append(ft.Rows, Row{Tone: severityTone(f.Severity), Cells: []string{orDash(f.Severity), f.Code, orDash(f.Policy), sd, f.Message, orDash(f.Proof), orDash(f.Fix)}})
+		if f.Source != "" || f.Destination != "" {
+			where = append(where, orDash(f.Source)+" → "+orDash(f.Destination))
+		}
+		// One wide cell for the prose: three narrow columns of it were
+		// hard to read and pushed the table past the page.
+		text := f.Message + "\nProof: " + orDash(f.Proof) + "\nFix: " + orDash(f.Fix)
+		ft.Rows = append(ft.Rows, Row{Tone: severityTone(f.Severity), Cells: []string{orDash(f.Severity), f.Code, orDash(strings.Join(where, "\n")), text}})
 	}
 	out = append(out, table(ft))
 	return out

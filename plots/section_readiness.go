@@ -59,8 +59,17 @@ func (b *builder) reproducibility() []Block {
 	if c := calibrationText(p); c != "" {
 		add("Profile calibration", c)
 	}
-	add("Simulated time measured (s)", fixed(s.DurationS, 1))
-	add("Warm-up discarded (s)", fixed(s.WarmupS, 1))
+	if sw := b.opts.Sweep; sw != nil && len(s.Modes) == 0 {
+		// A sweep's report: the figures of each of its runs.
+		add("Design points × replications", counti(len(sw.Points))+" × "+strconv.Itoa(sw.Replications))
+		add("Seed rule", sw.SeedRule)
+		add("Simulated time measured per run (s)", secondsOrUnknown(sw.RunDurationS))
+		add("Warm-up discarded per run (s)", secondsOrUnknown(sw.WarmupS))
+		add("Warm-up rule", sw.Warmup.Description)
+	} else {
+		add("Simulated time measured (s)", fixed(s.DurationS, 1))
+		add("Warm-up discarded (s)", fixed(s.WarmupS, 1))
+	}
 	if b.opts.SLO.Set() {
 		add("SLO", b.sloText())
 	}
@@ -73,7 +82,20 @@ func (b *builder) reproducibility() []Block {
 		out = append(out, items(s.Assumptions...))
 	}
 	out = append(out, heading("Regenerate"))
-	out = append(out, text("The results:"), code(orDash(s.Command)))
+	regen := s.Command
+	if regen == "" {
+		regen = "— (not recorded: the results were written by an older ambientsim)"
+	}
+	out = append(out, text("The results:"), code(regen))
 	out = append(out, text("This report:"), code(orDash(b.opts.Command)))
 	return out
+}
+
+// secondsOrUnknown prints simulated seconds, or says an older file did not
+// record them.
+func secondsOrUnknown(v float64) string {
+	if v <= 0 {
+		return "— (not recorded in this sweep.json)"
+	}
+	return fixed(v, 1)
 }

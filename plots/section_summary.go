@@ -23,16 +23,9 @@ func (b *builder) summary() []Block {
 		out = append(out, text("The scenario states no question."))
 	}
 
-	out = append(out, heading("Answer"))
-	if len(s.Modes) == 0 {
-		msg := "This result has no simulated modes, so there is no cost or latency answer here."
-		if b.opts.Sweep != nil {
-			msg += " The answers of the sweep are in section Sweeps."
-		}
-		out = append(out, note(msg))
-	} else {
-		out = append(out, items(b.answerLines()...))
-		out = append(out, table(b.modeVerdictTable()))
+	out = append(out, heading("Answer"), Block{Answer: b.answer()})
+	if len(s.Modes) > 0 {
+		out = append(out, heading("Figures per mode"), table(b.modeVerdictTable()))
 	}
 
 	risks := b.topRisks(5)
@@ -76,6 +69,13 @@ func errorRatio(m results.ModeResult) float64 {
 	return ratio(m.Requests.Failed, m.Requests.Offered)
 }
 
+// failureRatio is failed / offered with policy denials left out: a request
+// refused by a policy in force is that policy's intended outcome, not a
+// failure of the mesh (see splitFailures).
+func failureRatio(m results.ModeResult) float64 {
+	return ratio(splitFailures(m).failed, m.Requests.Offered)
+}
+
 // verdict judges one mode against the SLO; tone is pass, fail or "".
 func (b *builder) verdict(m results.ModeResult) (string, string) {
 	slo := b.opts.SLO
@@ -91,7 +91,7 @@ func (b *builder) verdict(m results.ModeResult) (string, string) {
 		}
 	}
 	if slo.MaxErrorRatio > 0 {
-		if er := errorRatio(m); er > slo.MaxErrorRatio {
+		if er := failureRatio(m); er > slo.MaxErrorRatio {
 			misses = append(misses, fmt.Sprintf("errors %s > %s", pct(er), pct(slo.MaxErrorRatio)))
 		}
 	}
@@ -99,82 +99,6 @@ func (b *builder) verdict(m results.ModeResult) (string, string) {
 		return "meets SLO", "pass"
 	}
 	return "misses SLO: " + strings.Join(misses, ", "), "fail"
-}
-
-func (b *builder) answerLines() []string {
-	s := b.s
-	var lines []string
-	costs := make([]string, 0, len(s.Modes))
-	var cps []string
-	for _, m := range s.Modes {
-		c, g := dataPlane(m)
-		costs = append(costs, fmt.Sprintf("%s %s cores / %s GiB", m.Mode, cores(c), gib(g)))
-		if kc, ok := m.Totals.ByKind[controlPlaneKind]; ok {
-			cps = append(cps, fmt.Sprintf("%s %s cores / %s GiB", m.Mode, cores(kc.CPUCores), gib(kc.MemoryGiB)))
-		}
-	}
-	lines = append(lines, "Data plane (proxies only, apps excluded): "+strings.Join(costs, "; ")+".")
-	if len(cps) > 0 {
-		lines = append(lines, "Control plane (istiod), on top of that: "+strings.Join(cps, "; ")+"; the mesh total is their sum.")
-	}
-
-	lats := make([]string, 0, len(s.Modes))
-	for _, m := range s.Modes {
-		if lat, ok := allLatency(m); ok {
-			lats = append(lats, fmt.Sprintf("%s %s ms", m.Mode, ms(lat.P99Ms)))
-		}
-	}
-	if len(lats) > 0 {
-		lines = append(lines, "End-to-end p99: "+strings.Join(lats, "; ")+".")
-	}
-
-	if b.opts.SLO.Set() {
-		var meet, miss []string
-		for _, m := range s.Modes {
-			if _, tone := b.verdict(m); tone == "pass" {
-				meet = append(meet, m.Mode)
-			} else {
-				miss = append(miss, m.Mode)
-			}
-		}
-		lines = append(lines, fmt.Sprintf("SLO (%s): meets: %s; misses: %s.", b.sloText(), joinOrNone(meet), joinOrNone(miss)))
-	} else {
-		lines = append(lines, "No SLO was given, so no verdict (set slo: {p99: 25ms, error_ratio: 0.001} in the scenario, or pass --slo-p99-ms and --slo-error-ratio to ambientsim report).")
-	}
-
-	// The cheapest mesh mode by CPU, among modes that are a mesh at all.
-	cheapest := -1
-	for i, m := range s.Modes {
-		if m.Mode == "out-of-mesh" {
-			continue
-		}
-		if cheapest < 0 {
-			cheapest = i
-			continue
-		}
-		c, _ := dataPlane(m)
-		if best, _ := dataPlane(s.Modes[cheapest]); c < best {
-			cheapest = i
-		}
-	}
-	if cheapest >= 0 && len(s.Modes) > 1 {
-		c, _ := dataPlane(s.Modes[cheapest])
-		lines = append(lines, fmt.Sprintf("Lowest data plane CPU: %s at %s cores.", s.Modes[cheapest].Mode, cores(c)))
-	}
-
-	high := 0
-	for _, f := range s.Paths.Findings {
-		if f.Severity == "high" {
-			high++
-		}
-	}
-	ready := "the readiness checklist was not evaluated for this result"
-	if len(s.Readiness) > 0 {
-		ready = fmt.Sprintf("readiness checks failing: %s of %s (%s cannot be told from the topology)",
-			counti(countStatus(s.Readiness, "fail")), counti(len(s.Readiness)), counti(countStatus(s.Readiness, "cannot-tell")))
-	}
-	lines = append(lines, fmt.Sprintf("Policy findings: %s (%s high); %s.", counti(len(s.Paths.Findings)), counti(high), ready))
-	return lines
 }
 
 func (b *builder) sloText() string {
@@ -226,8 +150,8 @@ func countStatus(checks []results.ReadinessCheck, status string) int {
 
 func (b *builder) modeVerdictTable() *Table {
 	t := &Table{
-		Caption: "Cost and SLO verdict per mode (same traffic in every mode; cost is the data plane, istiod not included)",
-		Columns: numeric(cols("Mode", "Data plane CPU (cores)", "Data plane memory (GiB)", "Throughput (rps)", "p99 all (ms)", "Error ratio", "Verdict"), 1, 2, 3, 4, 5),
+		Caption: "Cost and SLO verdict per mode (same traffic in every mode; cost is the data plane, the control plane is in section Cost; requests refused by policy are not failures)",
+		Columns: numeric(cols("Mode", "Data plane CPU (cores)", "Data plane memory (GiB)", "Throughput (rps)", "p99 all (ms)", "Refused by policy", "Failed", "Verdict"), 1, 2, 3, 4, 5, 6),
 	}
 	for _, m := range b.s.Modes {
 		p99 := "—"
@@ -237,7 +161,7 @@ func (b *builder) modeVerdictTable() *Table {
 		v, tone := b.verdict(m)
 		c, g := dataPlane(m)
 		t.Rows = append(t.Rows, Row{Tone: tone, Cells: []string{
-			m.Mode, cores(c), gib(g), fixed(m.Requests.ThroughputRPS, 1), p99, pct(errorRatio(m)), v,
+			m.Mode, cores(c), gib(g), fixed(m.Requests.ThroughputRPS, 1), p99, refusedText(m), failedText(m), v,
 		}})
 	}
 	return t
@@ -291,4 +215,26 @@ func (b *builder) topRisks(n int) *Table {
 		t.Rows = append(t.Rows, Row{Tone: severityTone(r.severity), Cells: []string{r.severity, r.what, r.where, orDash(r.fix)}})
 	}
 	return t
+}
+
+// refusedText is the requests a mode's policies refused, with their share.
+func refusedText(m results.ModeResult) string {
+	sp := splitFailures(m)
+	switch {
+	case sp.mixed:
+		return "mixed with failures"
+	case sp.denied == 0:
+		return "0"
+	}
+	return count(sp.denied) + " (" + pct(ratio(sp.denied, m.Requests.Offered)) + ")"
+}
+
+// failedText is a mode's failed requests (policy denials left out), with
+// their share of the offered requests.
+func failedText(m results.ModeResult) string {
+	sp := splitFailures(m)
+	if sp.failed == 0 {
+		return "0"
+	}
+	return count(sp.failed) + " (" + pct(ratio(sp.failed, m.Requests.Offered)) + ")"
 }

@@ -2,6 +2,7 @@ package plots
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -10,9 +11,9 @@ import (
 )
 
 const (
-	// maxSweepGroups caps the charts of a sweep that varies several
-	// parameters: one p99 chart per combination of the other parameters.
-	maxSweepGroups = 4
+	// maxSweepGroups caps the small multiples of a sweep that varies
+	// several parameters: one chart per combination of the others.
+	maxSweepGroups = 24
 )
 
 // pointLabel lists a point's parameters other than skip, e.g.
@@ -95,8 +96,12 @@ func (b *builder) sweeps() []Block {
 			case s.Uncertain:
 				tn = "warn"
 			}
+			thr := "—"
+			if s.MaxLoad > 0 {
+				thr = estimate(s.ThroughputRPS, func(v float64) string { return fixed(v, 1) })
+			}
 			t.Rows = append(t.Rows, Row{Tone: tn, Cells: []string{s.Mode, orDash(pointLabel(sw, s.At, "load")), s.Status,
-				compact(s.MaxLoad), compact(s.ConfidentMaxLoad), compact(s.MinViolatingLoad), estimate(s.ThroughputRPS, func(v float64) string { return fixed(v, 1) }), s.Note}})
+				loadOrNone(s.MaxLoad, "none"), loadOrNone(s.ConfidentMaxLoad, "none"), loadOrNone(s.MinViolatingLoad, "none up to "+mult(searchTop(sw, s))+"×"), thr, s.Note}})
 		}
 		out = append(out, table(t))
 	}
@@ -108,13 +113,13 @@ func (b *builder) sweeps() []Block {
 			if s.Minimal > 0 {
 				minimal = strconv.Itoa(s.Minimal)
 			}
-			t.Rows = append(t.Rows, Row{Tone: tone(s.Status == "not-met", "fail"), Cells: []string{s.Mode, s.Parameter, compact(s.Load),
+			t.Rows = append(t.Rows, Row{Tone: tone(s.Status == "not-met", "fail"), Cells: []string{s.Mode, s.Parameter, mult(s.Load),
 				orDash(pointLabel(sw, s.At, "load")), s.Status, minimal, orDash(s.Verdict), s.Note}})
 		}
 		out = append(out, table(t))
 	}
 	if c := sw.Cost; c != nil && len(c.Rows) > 0 {
-		t := &Table{Caption: fmt.Sprintf("Provisioned mesh cost per cluster size (headroom ×%s, %s pods per node)", compact(c.Headroom), compact(c.PodsPerNode)),
+		t := &Table{Caption: fmt.Sprintf("Provisioned mesh cost per cluster size (headroom ×%s, %s pods per node)", mult(c.Headroom), mult(c.PodsPerNode)),
 			Columns: numeric(cols("Pods", "Mode", "Nodes", "Proxy instances", "CPU provisioned (cores)", "Memory provisioned (GiB)", "CPU used (cores)", "Memory used (GiB)"), 0, 2, 4, 5, 6, 7)}
 		for i, r := range c.Rows {
 			if i == 4*b.opts.TopN {
@@ -157,9 +162,11 @@ func (b *builder) sweeps() []Block {
 	return out
 }
 
-// sweepCharts draws, for each combination of the other parameters (up to
-// maxSweepGroups), the SLO metric against xName per mode with its band, and
-// mesh CPU against xName for the first combination.
+// sweepCharts draws the SLO metric against xName per mode with its band:
+// full width for the reference combination of the other parameters (the
+// SLO search's, else the first) with mesh CPU beside it, then every
+// combination as small multiples on one shared scale, up to
+// maxSweepGroups.
 func (b *builder) sweepCharts(sw *results.Sweep, xName, xUnit, metric string, pick func(results.SweepModeStats) results.Estimate, slo []Mark) []Block {
 	type cell struct {
 		x    float64
@@ -189,14 +196,14 @@ func (b *builder) sweepCharts(sw *results.Sweep, xName, xUnit, metric string, pi
 	if xUnit != "" {
 		axisName += " (" + xUnit + ")"
 	}
-	var out []Block
-	for gi, g := range groups {
-		if gi == maxSweepGroups {
-			out = append(out, note(fmt.Sprintf("Charts are drawn for the first %d of %d parameter combinations; the tables list all points.", maxSweepGroups, len(groups))))
-			break
-		}
+	// One series per mode over the group's ticks, band edges clipped at 0:
+	// neither latency nor CPU can be negative.
+	type groupSeries struct {
+		ticks    []string
+		lat, cpu []Series
+	}
+	build := func(g string) groupSeries {
 		cells := byGroup[g]
-		// Category ticks in numeric order (strings for non-numeric values).
 		var ticks []string
 		seen := map[string]bool{}
 		sort.SliceStable(cells, func(i, j int) bool { return cells[i].x < cells[j].x })
@@ -210,35 +217,51 @@ func (b *builder) sweepCharts(sw *results.Sweep, xName, xUnit, metric string, pi
 		for i, tk := range ticks {
 			idx[tk] = i
 		}
-		series := func(val func(results.SweepModeStats) results.Estimate, band bool) []Series {
+		series := func(val func(results.SweepModeStats) results.Estimate) []Series {
 			var ss []Series
 			for mi, m := range modes {
-				s := Series{Name: m, Color: colorFor(m, mi), Values: make([]float64, len(ticks))}
-				if band {
-					s.Band = &Band{Lower: make([]float64, len(ticks)), Upper: make([]float64, len(ticks))}
-				}
+				s := styled(Series{Name: m, Color: colorFor(m, mi), Values: make([]float64, len(ticks)),
+					Band: &Band{Lower: make([]float64, len(ticks)), Upper: make([]float64, len(ticks))}}, mi)
 				for _, c := range cells {
 					if c.mode.Mode != m {
 						continue
 					}
 					e := val(c.mode)
 					s.Values[idx[c.xs]] = round(e.Mean)
-					if band {
-						s.Band.Lower[idx[c.xs]] = round(e.Lo())
-						s.Band.Upper[idx[c.xs]] = round(e.Hi())
-					}
+					s.Band.Lower[idx[c.xs]] = round(max(e.Lo(), 0))
+					s.Band.Upper[idx[c.xs]] = round(e.Hi())
 				}
 				ss = append(ss, s)
 			}
 			return ss
 		}
-		lat := series(pick, true)
-		yType := "value"
-		if wideRange(lat) {
-			// Overload makes p99 jump by orders of magnitude; a log axis
-			// keeps the SLO region readable. Band edges must stay positive.
-			yType = "log"
-			for _, s := range lat {
+		return groupSeries{ticks: ticks, lat: series(pick), cpu: series(func(m results.SweepModeStats) results.Estimate { return m.MeshCPUCores })}
+	}
+	all := make([]groupSeries, len(groups))
+	var allLat []Series
+	top := 0.0
+	for gi, g := range groups {
+		all[gi] = build(g)
+		allLat = append(allLat, all[gi].lat...)
+		for _, s := range all[gi].lat {
+			for _, v := range s.Band.Upper {
+				top = max(top, v)
+			}
+			for _, v := range s.Values {
+				top = max(top, v)
+			}
+		}
+	}
+	for _, m := range slo {
+		top = max(top, m.Value)
+	}
+	// Overload makes the metric jump by orders of magnitude; a log axis
+	// keeps the SLO region readable. Band edges must then stay positive.
+	yType := "value"
+	if wideRange(allLat) {
+		yType = "log"
+		for _, gs := range all {
+			for _, s := range gs.lat {
 				for i := range s.Band.Lower {
 					if s.Band.Lower[i] <= 0 {
 						s.Band.Lower[i] = round(s.Values[i] / 2)
@@ -246,31 +269,92 @@ func (b *builder) sweepCharts(sw *results.Sweep, xName, xUnit, metric string, pi
 				}
 			}
 		}
-		title := metric + " latency vs " + xName
-		if g != "" {
-			title += " at " + g
-		}
-		out = append(out, chart(&Chart{
-			ID: chartID("sweeps", "slo", gi), Kind: ChartLine, HeightPx: 360,
-			Title:   title,
-			Caption: fmt.Sprintf("Mean %s over replications with its %s confidence band, per mode. Where a band crosses the SLO line is the most that mode can take; a band that widens sharply marks saturation.", metric, pct(sw.Confidence)),
-			X:       Axis{Name: axisName, Type: "category", Categories: ticks},
-			Y:       Axis{Name: metric + " ms", Type: yType},
-			Series:  lat,
-			MarkY:   slo,
-		}))
-		if gi == 0 {
-			out = append(out, chart(&Chart{
-				ID: chartID("sweeps", "cpu"), Kind: ChartLine, HeightPx: 320,
-				Title:   "Mesh CPU vs " + xName + strings.TrimSuffix(" at "+g, " at "),
-				Caption: "Mean CPU of all mesh proxies with its band, per mode: how the mesh's cost grows with " + xName + ".",
-				X:       Axis{Name: axisName, Type: "category", Categories: ticks},
-				Y:       Axis{Name: "cores", Type: "value"},
-				Series:  series(func(m results.SweepModeStats) results.Estimate { return m.MeshCPUCores }, true),
-			}))
+	}
+	yMax := niceCeil(top, yType == "log")
+
+	ref := 0
+	if sw.SLO != nil && sw.SLO.Search != nil && sw.SLO.Search.At != nil {
+		want := pointLabel(sw, sw.SLO.Search.At.Point, xName)
+		for gi, g := range groups {
+			if g == want {
+				ref = gi
+			}
 		}
 	}
+	at := func(g string) string {
+		if g == "" {
+			return ""
+		}
+		return " at " + g
+	}
+	band := fmt.Sprintf("Mean %s over replications with its %s confidence band, per mode (a distinct line and marker per mode).", metric, pct(sw.Confidence))
+	var out []Block
+	g := groups[ref]
+	refWhy := ""
+	if len(groups) > 1 {
+		refWhy = " This combination is the one the SLO search ran at; every combination follows below on one scale."
+		if ref == 0 && (sw.SLO == nil || sw.SLO.Search == nil || sw.SLO.Search.At == nil) {
+			refWhy = " Every combination of the other parameters follows below on one scale."
+		}
+	}
+	out = append(out, chart(&Chart{
+		ID: chartID("sweeps", "slo"), Kind: ChartLine, HeightPx: 360,
+		Title:   metric + " latency vs " + xName + at(g),
+		Caption: band + " Where a band crosses the SLO line is the most that mode can take; a band that widens sharply marks saturation." + refWhy,
+		X:       Axis{Name: axisName, Type: "category", Categories: all[ref].ticks},
+		Y:       Axis{Name: metric + " ms", Type: yType, Max: yMax},
+		Series:  all[ref].lat,
+		MarkY:   slo,
+	}))
+	out = append(out, chart(&Chart{
+		ID: chartID("sweeps", "cpu"), Kind: ChartLine, HeightPx: 320,
+		Title:   "Mesh CPU vs " + xName + at(g),
+		Caption: "Mean CPU of all mesh proxies with its band, per mode: how the mesh's cost grows with " + xName + ".",
+		X:       Axis{Name: axisName, Type: "category", Categories: all[ref].ticks},
+		Y:       Axis{Name: "cores", Type: "value"},
+		Series:  all[ref].cpu,
+	}))
+	if len(groups) == 1 {
+		return out
+	}
+	out = append(out, heading(fmt.Sprintf("%s vs %s for every combination of the other parameters (%d)", metric, xName, len(groups))))
+	for gi, g := range groups {
+		if gi == maxSweepGroups {
+			out = append(out, note(fmt.Sprintf("Charts are drawn for the first %d of %d parameter combinations; the table of points lists all of them.", maxSweepGroups, len(groups))))
+			break
+		}
+		out = append(out, chart(&Chart{
+			ID: chartID("sweeps", "slo", gi), Kind: ChartLine, HeightPx: 260, Half: true,
+			Title:   metric + " vs " + xName + at(g),
+			Caption: "Same scale in every chart of this grid; the dashed red line is the SLO.",
+			X:       Axis{Name: axisName, Type: "category", Categories: all[gi].ticks},
+			Y:       Axis{Name: metric + " ms", Type: yType, Max: yMax},
+			Series:  all[gi].lat,
+			MarkY:   slo,
+		}))
+	}
 	return out
+}
+
+// niceCeil rounds v up to a round axis maximum: 1, 2, 2.5 or 5 times a
+// power of ten, or a power of ten on a log axis.
+func niceCeil(v float64, log bool) float64 {
+	if v <= 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	if log {
+		if p >= v {
+			return p
+		}
+		return p * 10
+	}
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if m*p >= v {
+			return m * p
+		}
+	}
+	return 10 * p
 }
 
 // wideRange reports whether positive series values span more than two
@@ -289,4 +373,25 @@ func wideRange(ss []Series) bool {
 		}
 	}
 	return lo > 0 && hi/lo > 100
+}
+
+// loadOrNone prints a load multiplier, or none when the search found none
+// (0 in sweep.json).
+func loadOrNone(v float64, none string) string {
+	if v <= 0 {
+		return none
+	}
+	return mult(v)
+}
+
+// searchTop is the highest load a search evaluated.
+func searchTop(sw *results.Sweep, s results.SLOSearchResult) float64 {
+	top := 0.0
+	for _, st := range s.Steps {
+		top = max(top, st.Load)
+	}
+	if top == 0 && sw.SLO != nil && sw.SLO.Search != nil {
+		top = sw.SLO.Search.To
+	}
+	return top
 }

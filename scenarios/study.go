@@ -101,6 +101,10 @@ func (s *Study) Plan(o StudyOptions) (*sweep.Plan, error) {
 	}
 	return s.Spec.Plan(sweep.PlanOptions{
 		Scenario:     s.Scenario.Name,
+		Description:  s.Scenario.Description,
+		Question:     s.Scenario.Question,
+		Profile:      s.Scenario.Profile,
+		WarmupS:      s.Scenario.Warmup.T().Seconds(),
 		ScenarioHash: s.Hash(),
 		ToolVersion:  ToolVersionOf(o.ToolVersion),
 		RunDurationS: dur.Seconds(),

@@ -158,6 +158,9 @@ func runSweep(cmd *cobra.Command, v *viper.Viper, scenario string) error {
 	}
 	ropt.Command = commandLine(cmd, []string{reportQuoteArg(scenario), "--out", "<dir>"},
 		[]string{"seed", "replications", "duration", "shard", "shard-count"}, uintSetting("seed", plan.BaseSeed))
+	// The sweep as a whole regenerates without the shard flags.
+	plan.Command = commandLine(cmd, []string{reportQuoteArg(scenario), "--out", "<dir>"},
+		[]string{"seed", "replications", "duration"}, uintSetting("seed", plan.BaseSeed))
 	runner := scenarios.NewStudyRunner(study, ropt)
 	// --out is checked (and, for a whole sweep, locked and staged) before
 	// any simulation; shards share their directory, one file each.

@@ -23,9 +23,14 @@ const SweepFormat = "ambientsim-sweep/1"
 type Sweep struct {
 	Format       string  `json:"format"`
 	Scenario     string  `json:"scenario"`
+	Description  string  `json:"description,omitempty"` // the scenario's description
+	Question     string  `json:"question,omitempty"`    // the review question the sweep answers
+	Profile      string  `json:"profile,omitempty"`     // the scenario's cost profile (name or file)
+	Command      string  `json:"command,omitempty"`     // the command line that regenerates this sweep
 	ScenarioHash string  `json:"scenario_hash,omitempty"`
 	ToolVersion  string  `json:"tool_version,omitempty"`
 	RunDurationS float64 `json:"run_duration_s,omitempty"` // measured simulated seconds per run, after warm-up
+	WarmupS      float64 `json:"warmup_s,omitempty"`       // simulated seconds each run discards first
 	BaseSeed     uint64  `json:"base_seed"`
 	Replications int     `json:"replications"`
 	Confidence   float64 `json:"confidence"` // level of every interval, e.g. 0.95

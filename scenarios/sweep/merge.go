@@ -131,6 +131,11 @@ func finalize(plan *Plan, points []*PointRecord, tasks []*TaskRecord) (*results.
 	res := &results.Sweep{
 		Format:       results.SweepFormat,
 		Scenario:     plan.Scenario,
+		Description:  plan.Description,
+		Question:     plan.Question,
+		Profile:      plan.Profile,
+		Command:      plan.Command,
+		WarmupS:      plan.WarmupS,
 		ScenarioHash: plan.ScenarioHash,
 		ToolVersion:  plan.ToolVersion,
 		RunDurationS: plan.RunDurationS,

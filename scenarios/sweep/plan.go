@@ -14,6 +14,10 @@ import (
 // check that they belong to one sweep.
 type Plan struct {
 	Scenario     string                   `json:"scenario"`
+	Description  string                   `json:"description,omitempty"`    // the scenario's, for the report
+	Question     string                   `json:"question,omitempty"`       // the scenario's, for the report
+	Profile      string                   `json:"profile,omitempty"`        // the scenario's cost profile
+	WarmupS      float64                  `json:"warmup_s,omitempty"`       // warm-up each run discards
 	ScenarioHash string                   `json:"scenario_hash,omitempty"`  // inputs hash of the scenario
 	ToolVersion  string                   `json:"tool_version,omitempty"`   // shards of different versions do not merge
 	RunDurationS float64                  `json:"run_duration_s,omitempty"` // measured simulated seconds per run
@@ -30,6 +34,9 @@ type Plan struct {
 	Sizing *SizingSpec `json:"sizing,omitempty"`
 	Cost   *CostSpec   `json:"cost,omitempty"`
 	Tasks  []Task      `json:"tasks,omitempty"`
+	// Command regenerates the whole sweep (no shard flags). Shards of one
+	// sweep may be started differently, so Hash leaves it out.
+	Command string `json:"command,omitempty"`
 }
 
 // Task is a unit of work that is not a plain design point: an SLO search,
@@ -44,6 +51,10 @@ type Task struct {
 // PlanOptions are what the scenario contributes to a plan.
 type PlanOptions struct {
 	Scenario     string
+	Description  string
+	Question     string
+	Profile      string
+	WarmupS      float64 // simulated time each run discards first
 	ScenarioHash string
 	ToolVersion  string
 	RunDurationS float64  // measured simulated time of each run
@@ -59,6 +70,10 @@ func (s *Spec) Plan(o PlanOptions) (*Plan, error) {
 	}
 	p := &Plan{
 		Scenario:     o.Scenario,
+		Description:  o.Description,
+		Question:     o.Question,
+		Profile:      o.Profile,
+		WarmupS:      o.WarmupS,
 		ScenarioHash: o.ScenarioHash,
 		ToolVersion:  o.ToolVersion,
 		RunDurationS: o.RunDurationS,
@@ -182,7 +197,9 @@ func InShard(u, i, n int) bool { return n <= 1 || u%n == i }
 func (p *Plan) Hash() string {
 	// A plan holds only validated, finite plain data, so Marshal cannot
 	// fail; were it to, the empty input still yields a stable hash.
-	b, _ := json.Marshal(p)
+	q := *p
+	q.Command = ""
+	b, _ := json.Marshal(&q)
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
 }
