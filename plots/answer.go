@@ -505,7 +505,7 @@ var bypassCodes = map[string]bool{"WAYPOINT_BYPASS": true, "SERVICE_ALIAS_BYPASS
 func (b *builder) bypassFacet() *facet {
 	s := b.s
 	type edgeBypass struct {
-		mode, src, dst string
+		mode, src, dst  string
 		bypassed, calls int64
 	}
 	var eb []edgeBypass

@@ -116,9 +116,9 @@ type Axis struct {
 // Series is one line or one set of bars. On a category axis Values has one
 // entry per category; on a value axis Points holds (x, y) pairs.
 type Series struct {
-	Name   string    `json:"name"`
-	Color  string    `json:"color,omitempty"`
-	Stack  string    `json:"stack,omitempty"`
+	Name  string `json:"name"`
+	Color string `json:"color,omitempty"`
+	Stack string `json:"stack,omitempty"`
 	// Dash ("dashed", "dotted"; empty = solid) and Symbol (an ECharts
 	// marker: circle, rect, triangle, diamond, …) tell apart lines that
 	// overlap, whatever the reader's colour vision.
