@@ -7,6 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"github.com/ambientsim/ambientsim/scenarios/sweep"
 	"github.com/ambientsim/ambientsim/topology"
 )
@@ -240,6 +241,7 @@ func schemaOf(t reflect.Type, key string) map[string]any {
 			}
 			k := t.Name() + "." + name
 			p := schemaOf(f.Type, k)
+			rangeSchema(p, f)
 			if e, ok := enums[k]; ok {
 				p = map[string]any{"enum": e}
 			}
@@ -266,4 +268,33 @@ func schemaOf(t reflect.Type, key string) map[string]any {
 		return map[string]any{"type": "number"}
 	}
 	return map[string]any{}
+}
+
+// rangeSchema adds a numeric field's range tag (yamlcheck) to its schema
+// as minimum/maximum, so an editor flags what the parser will refuse;
+// for a list of numbers, to its items. Durations and sizes are strings
+// in the schema and keep their pattern only.
+func rangeSchema(p map[string]any, f reflect.StructField) {
+	r, ok := yamlcheck.FieldRange(f)
+	if !ok || r.Any {
+		return
+	}
+	if items, ok := p["items"].(map[string]any); ok {
+		p = items
+	}
+	switch p["type"] {
+	case "integer", "number":
+	default:
+		return
+	}
+	if r.LoOpen {
+		p["exclusiveMinimum"] = r.Lo
+	} else {
+		p["minimum"] = r.Lo
+	}
+	if r.HiOpen {
+		p["exclusiveMaximum"] = r.Hi
+	} else {
+		p["maximum"] = r.Hi
+	}
 }
