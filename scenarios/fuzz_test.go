@@ -13,9 +13,10 @@ import (
 	"github.com/ambientsim/ambientsim/sim"
 )
 
-// hostileSeeds adds the testdata/hostile inputs to a fuzz corpus.
+// hostileSeeds adds the CLI's hostile inputs (cmd/ambientsim/testdata/hostile)
+// to a fuzz corpus.
 func hostileSeeds(f *testing.F) {
-	files, _ := filepath.Glob("testdata/hostile/*.yaml")
+	files, _ := filepath.Glob("../cmd/ambientsim/testdata/hostile/*.yaml")
 	for _, p := range files {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
