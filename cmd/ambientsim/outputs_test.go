@@ -168,3 +168,21 @@ func fullDiskChild(t *testing.T, mnt string) {
 		t.Errorf("beside the output: %v", names)
 	}
 }
+
+// TestSweepOutputsBeforeSimulating: sweep, sweep merge and validate
+// check --out before any work, as run does.
+func TestSweepOutputsBeforeSimulating(t *testing.T) {
+	dir := t.TempDir()
+	file := writeScenario(t, dir, "file", "x")
+	for _, args := range [][]string{
+		{"sweep", "capacity", "--out", file},
+		{"sweep", "capacity", "--out", filepath.Join(file, "sub"), "--shard", "0/2"},
+		{"sweep", "merge", dir, "--out", file},
+		{"validate", "--replay", file, "--profile", "istio-1.24-published", "--out", file},
+	} {
+		out, code := runCLI(t, args...)
+		if code != 1 || !strings.Contains(out, "not a directory") {
+			t.Errorf("%v: exit %d, %q", args, code, out)
+		}
+	}
+}
