@@ -11,6 +11,7 @@ import (
 	"github.com/ambientsim/ambientsim/scenarios/sweep"
 
 	"github.com/ambientsim/ambientsim/sim"
+	"github.com/ambientsim/ambientsim/topology"
 )
 
 // TestSweepSectionAccepted: a scenario file may carry a sweep: section;
@@ -188,8 +189,8 @@ slo: {p99: 25ms, error_ratio: 0.01, latency: 500ms}
 	if s.SLO == nil || s.SLO.P99Ms != 25 || s.SLO.MaxErrorRatio != 0.01 || s.SLO.LatencyMs != 500 {
 		t.Errorf("summary SLO %+v", s.SLO)
 	}
-	if len(s.Readiness) != 7 {
-		t.Errorf("%d readiness checks, want the 7-item checklist", len(s.Readiness))
+	if len(s.Readiness) != len(topology.ReadinessChecks) {
+		t.Errorf("%d readiness checks, want the 16-item checklist", len(s.Readiness))
 	}
 	if len(s.Paths.Placements) == 0 {
 		t.Error("no policy placements in summary.json")

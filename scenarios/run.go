@@ -220,7 +220,10 @@ func (x *execution) finish() error {
 	sum.Topology = TopologySummaryResult(shown.Summary(), edgeRates(run))
 	report := shown.Paths()
 	sum.Paths = PathReportResult(report, shown.Placements())
-	sum.Readiness = ReadinessResults(topology.Readiness(shown, report.Findings))
+	// The run's own modes decide the checklist's before/after performance
+	// and waypoint-path checks.
+	sum.Readiness = ReadinessResults(topology.ReadinessOf(shown, shown.FindingGroups(),
+		topology.ReadinessInputs{Run: RunEvidenceResult(*sum, "this run")}))
 	sum.Comparison = comparison(sum.Modes)
 	var err error
 	if sum.Observed, err = observedResults(sc, run); err != nil {

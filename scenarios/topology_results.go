@@ -63,7 +63,7 @@ func ReadinessResults(cs []topology.ReadinessCheck) []results.ReadinessCheck {
 		if ev == nil {
 			ev = []string{}
 		}
-		out = append(out, results.ReadinessCheck{Name: c.Name, Status: c.Status, Evidence: ev})
+		out = append(out, results.ReadinessCheck{Name: c.Name, Status: c.Status, Evidence: ev, Fix: c.Fix})
 	}
 	return out
 }
@@ -99,4 +99,87 @@ func TopologySummaryResult(s topology.ClusterSummary, rates map[string]float64) 
 		ts.Calls = append(ts.Calls, results.CallEdge{Source: c.Source, Destination: c.Destination, RateRPS: r})
 	}
 	return ts
+}
+
+// PathPairResult converts one row of the path matrix.
+func PathPairResult(p topology.PathPair) results.PathPair {
+	return results.PathPair{Source: p.Source.ID(), Destination: p.Destination.ID(), Port: p.Port,
+		Category: string(p.Path.Category), Bypass: p.Path.Bypass, Hops: p.Path.HopStrings(),
+		Denied: p.Path.Denied, DeniedBy: p.Path.DeniedBy}
+}
+
+// maxClassMembers caps the members listed per class in JSON.
+const maxClassMembers = 20
+
+// PathClassesResult converts the class view of the path matrix.
+func PathClassesResult(m *topology.Matrix) *results.PathClasses {
+	out := &results.PathClasses{Rows: m.Rows, SourceClasses: []results.SourceClass{}, DestinationClasses: []results.DestinationClass{},
+		Shapes: []results.PathShape{}, Cells: []results.PathCell{}}
+	for _, c := range m.SourceClasses {
+		sc := results.SourceClass{ID: c.ID, Mode: c.ModeText(), Sources: len(c.Members), Members: []string{}, Traits: append([]string{}, c.Traits...)}
+		for _, w := range c.Members[:min(maxClassMembers, len(c.Members))] {
+			sc.Members = append(sc.Members, w.ID())
+		}
+		out.SourceClasses = append(out.SourceClasses, sc)
+	}
+	for _, d := range m.DestClasses {
+		dc := results.DestinationClass{ID: d.ID, Ports: len(d.Units), Members: []string{}, Traits: append([]string{}, d.Traits...)}
+		for _, u := range d.Units[:min(maxClassMembers, len(d.Units))] {
+			dc.Members = append(dc.Members, u.String())
+		}
+		out.DestinationClasses = append(out.DestinationClasses, dc)
+	}
+	for _, sh := range m.Shapes {
+		ps := results.PathShape{ID: sh.ID, Rows: sh.Rows, Category: string(sh.Category), Bypass: sh.Bypass, Hops: []string{}, Denied: sh.Denied}
+		for _, h := range sh.Hops {
+			ps.Hops = append(ps.Hops, h.String())
+		}
+		if sh.Denied != "" {
+			ps.DeniedBy = sh.DeniedByString()
+		}
+		out.Shapes = append(out.Shapes, ps)
+	}
+	for _, c := range m.Cells {
+		out.Cells = append(out.Cells, results.PathCell{Source: c.Source.ID, Destination: c.Dest.ID, Shape: c.Shape.ID, Rows: c.Rows})
+	}
+	return out
+}
+
+// FindingFamilyResults converts the class view's findings: one entry per
+// family, with its count and sample sources and destinations.
+func FindingFamilyResults(fams []topology.FindingFamily) []results.Finding {
+	out := make([]results.Finding, 0, len(fams))
+	for _, f := range fams {
+		r := results.Finding{Code: f.Code, Severity: f.Severity, Policy: f.Policy, Source: f.Source,
+			Destination: f.Destination, Message: f.Message, Proof: f.Proof, Fix: f.Fix}
+		if f.Count > 1 {
+			r.Count, r.Sources, r.Destinations = f.Count, f.SampleSources, f.SampleDestinations
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// RunEvidenceResult turns a run's summary.json into what topology's
+// readiness checklist reads (before/after performance, calls that skipped
+// a waypoint). source names the file for the evidence lines.
+func RunEvidenceResult(s results.Summary, source string) *topology.RunEvidence {
+	ev := &topology.RunEvidence{Source: source, Scenario: s.Scenario}
+	if s.SLO != nil {
+		ev.SLOP99Ms = s.SLO.P99Ms
+	}
+	for _, m := range s.Modes {
+		me := topology.ModeEvidence{Mode: m.Mode, Requests: m.Requests.Succeeded + m.Requests.Failed, Failed: m.Requests.Failed,
+			ProxyCPUCores: m.Totals.CPUCores, ProxyMemoryGiB: m.Totals.MemoryGiB}
+		for _, l := range m.Latency {
+			if l.Category == "all" {
+				me.P50Ms, me.P99Ms = l.P50Ms, l.P99Ms
+			}
+		}
+		for _, e := range m.Edges {
+			me.Bypassed += e.Bypassed
+		}
+		ev.Modes = append(ev.Modes, me)
+	}
+	return ev
 }

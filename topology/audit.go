@@ -64,102 +64,36 @@ type PathReport struct {
 // Sources returns the workloads that appear as request sources: everything
 // but mesh infrastructure and workloads without pods.
 func (t *Topology) Sources() []*Workload {
-	var out []*Workload
-	for _, w := range t.Workloads {
-		if !w.System && len(t.PodsOf(w)) > 0 {
-			out = append(out, w)
-		}
-	}
-	return out
+	return append([]*Workload(nil), t.sources()...)
 }
+
+// sources is Sources without the copy (do not modify the result).
+func (t *Topology) sources() []*Workload { return t.index().sources }
 
 // Paths returns the path matrix — the call-graph edges when the topology
 // has any, else every source workload × every service port (except a
 // workload's own services) — and the audit findings.
+//
+// It lists every row and every finding: for a large cluster use Matrix
+// (classes, rows on demand with EachPair) and FindingGroups instead.
 func (t *Topology) Paths() PathReport {
-	t.index()
-	var pairs []PathPair
-	if len(t.Calls) > 0 {
-		seen := map[string]bool{}
-		for _, c := range t.Calls {
-			key := fmt.Sprintf("%s>%s:%d", c.From.ID(), c.To.ID(), c.Port)
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			pods := t.PodsOf(c.From)
-			if len(pods) == 0 {
-				continue
-			}
-			pairs = append(pairs, PathPair{Source: c.From, Destination: c.To, Port: c.Port, Path: t.PathFrom(pods[0], c.To, c.Port)})
-		}
-	} else {
-		for _, w := range t.Sources() {
-			src := t.PodsOf(w)[0]
-			if w.Ingress {
-				if targets, ok := t.IngressTargets(w); ok {
-					// An ingress reaches only what its routes send to.
-					for _, tg := range targets {
-						pairs = append(pairs, PathPair{Source: w, Destination: tg.Service, Port: tg.Port, Path: t.PathFrom(src, tg.Service, tg.Port)})
-					}
-					continue
-				}
-			}
-			for _, s := range t.Services {
-				if t.selectsWorkload(s, w) || t.isGatewayService(s) {
-					continue
-				}
-				for _, sp := range s.Ports {
-					pairs = append(pairs, PathPair{Source: w, Destination: s, Port: sp.Port, Path: t.PathFrom(src, s, sp.Port)})
-				}
-			}
-		}
-		// Egress: every non-ingress source to every ServiceEntry host port.
-		for _, w := range t.Sources() {
-			if w.Ingress {
-				continue
-			}
-			src := t.PodsOf(w)[0]
-			for _, se := range t.ServiceEntries {
-				v := se.AsService()
-				for _, sp := range se.Ports {
-					pairs = append(pairs, PathPair{Source: w, Destination: v, Port: sp.Port, Path: t.EgressPath(src, se)})
-				}
-			}
-		}
-		// Clients outside the cluster reach LoadBalancer and NodePort Services.
-		for _, s := range t.Services {
-			if !s.Exposed() {
-				continue
-			}
-			for _, sp := range s.Ports {
-				if sp.Port == 15021 && s.Labels[lblGatewayName] != "" {
-					continue // the gateway's status port
-				}
-				p := t.PathFrom(nil, s, sp.Port)
-				if t.isGatewayService(s) {
-					p.Bypass = false // the gateway is the entry point; its routes lead on
-				}
-				pairs = append(pairs, PathPair{Source: ExternalClient, Destination: s, Port: sp.Port, Path: p})
-			}
-		}
-	}
-	for i := range pairs {
-		t.judge(&pairs[i])
-	}
-	sort.SliceStable(pairs, func(i, j int) bool {
-		a, b := pairs[i], pairs[j]
-		if a.Source.ID() != b.Source.ID() {
-			return a.Source.ID() < b.Source.ID()
-		}
-		if a.Destination.ID() != b.Destination.ID() {
-			return a.Destination.ID() < b.Destination.ID()
-		}
-		return a.Port < b.Port
-	})
-	fs := append(t.Audit(), t.auditExternal(pairs)...)
+	pairs := t.Matrix().Pairs()
+	fs := expandGroups(t.FindingGroups())
 	t.sortFindings(fs)
 	return PathReport{Pairs: pairs, Findings: fs, Status: append(t.GatewayStatuses(), t.RouteStatuses()...)}
+}
+
+// FindingGroups returns the findings of Paths grouped by source class: the
+// same finding for several alike sources is one group (FindingGroup.Each
+// lists them). Sorted as Paths sorts findings, by each group's first
+// finding. Computed once.
+func (t *Topology) FindingGroups() []FindingGroup {
+	t.fgOnce.Do(func() {
+		gs := append(t.auditGroups(), singleGroups(t.auditExternal())...)
+		t.sortGroups(gs)
+		t.fg = gs
+	})
+	return append([]FindingGroup(nil), t.fg...)
 }
 
 // ExternalClient is the source of path-matrix rows for clients outside the
@@ -173,9 +107,6 @@ var ExternalClient = &Workload{Namespace: "external", Name: "client", Kind: "ext
 // Decisions that depend on HTTP attributes (L7) are per request, not per
 // path, and leave the row admitted.
 func (t *Topology) judge(pp *PathPair) {
-	if pp.Path.Endpoint == nil {
-		return
-	}
 	var src *Pod
 	if pp.Source != ExternalClient {
 		pods := t.PodsOf(pp.Source)
@@ -184,13 +115,22 @@ func (t *Topology) judge(pp *PathPair) {
 		}
 		src = pods[0]
 	}
-	d := t.Evaluate(src, pp.Path.Endpoint, pp.Path.Waypoint, pp.Destination.TargetPort(pp.Port),
-		Request{Method: "GET", Path: "/", Service: pp.Destination})
+	t.judgePath(src, &pp.Path, pp.Destination, pp.Port)
+}
+
+// judgePath sets the verdict of path p from src (nil = outside the
+// cluster) to Service s on port.
+func (t *Topology) judgePath(src *Pod, p *Path, s *Service, port int) {
+	if p.Endpoint == nil {
+		return
+	}
+	d := t.Evaluate(src, p.Endpoint, p.Waypoint, s.TargetPort(port),
+		Request{Method: "GET", Path: "/", Service: s})
 	if !d.Allow && d.Layer != "L7" {
-		pp.Path.Denied = d.Reason
-		pp.Path.DeniedBy = d.By
+		p.Denied = d.Reason
+		p.DeniedBy = d.By
 		if d.Policy != "" {
-			pp.Path.DeniedBy += " (" + d.Policy + ")"
+			p.DeniedBy += " (" + d.Policy + ")"
 		}
 	}
 }
@@ -208,12 +148,12 @@ func (t *Topology) reaches(w *Workload, s *Service) bool {
 	if !w.Ingress {
 		return true
 	}
-	targets, ok := t.IngressTargets(w)
-	if !ok {
+	c := t.Matrix().srcClass[w]
+	if c == nil || !c.hasTgt {
 		return true
 	}
-	for _, tg := range targets {
-		if tg.Service == s {
+	for u := range c.targets {
+		if u.Service == s {
 			return true
 		}
 	}
@@ -363,16 +303,22 @@ func proof(src *Workload, s *Service, port int, p Path) string {
 	return fmt.Sprintf("%s -> %s:%d: %s (%s)", from, s.ID(), port, p.String(), p.Reason)
 }
 
-// firstCaller picks a representative source for s: a call-graph caller if
-// any, else the first ambient source, else the first source.
-func (t *Topology) firstCaller(s *Service, want func(*Workload) bool) *Workload {
-	for _, c := range t.Calls {
-		if c.To == s && want(c.From) && len(t.PodsOf(c.From)) > 0 {
+// firstCaller picks a representative source for s (an ambient one when
+// ambientOnly): a call-graph caller if any, else the first source that is
+// not behind s itself.
+func (t *Topology) firstCaller(s *Service, ambientOnly bool) *Workload {
+	ix := t.index()
+	for _, c := range ix.callsTo[s] {
+		if (!ambientOnly || isAmbient(c.From)) && len(t.PodsOf(c.From)) > 0 {
 			return c.From
 		}
 	}
-	for _, w := range t.Sources() {
-		if want(w) && !t.selectsWorkload(s, w) {
+	list := ix.sources
+	if ambientOnly {
+		list = ix.ambientSources // the same order, without the others
+	}
+	for _, w := range list {
+		if !t.selectsWorkload(s, w) {
 			return w
 		}
 	}
@@ -389,46 +335,37 @@ func firstPort(s *Service) int {
 // Audit checks policy placement and enrolment and returns the findings,
 // sorted by code, policy, destination and source.
 func (t *Topology) Audit() []Finding {
-	t.index()
-	var fs []Finding
-	fs = append(fs, t.auditAuthorizationPolicies()...)
-	fs = append(fs, t.auditIdentity()...)
-	fs = append(fs, t.auditPlaintext()...)
-	fs = append(fs, t.auditRoutes()...)
-	fs = append(fs, t.auditSidecarResources()...)
-	fs = append(fs, t.auditWaypointIssues()...)
-	fs = append(fs, t.auditEnrolment()...)
-	fs = append(fs, t.l7OnTCP()...)
-	fs = append(fs, t.auditRouteStatus()...)
-	fs = append(fs, t.auditJWT()...)
+	fs := expandGroups(t.auditGroups())
 	t.sortFindings(fs)
 	return fs
+}
+
+// auditGroups runs every check; findings about many alike sources come as
+// one group per source class.
+func (t *Topology) auditGroups() []FindingGroup {
+	t.index()
+	var gs []FindingGroup
+	gs = append(gs, t.auditAuthorizationPolicies()...)
+	gs = append(gs, singleGroups(t.auditIdentity())...)
+	gs = append(gs, singleGroups(t.auditPlaintext())...)
+	gs = append(gs, singleGroups(t.auditRoutes())...)
+	gs = append(gs, singleGroups(t.auditSidecarResources())...)
+	gs = append(gs, singleGroups(t.auditWaypointIssues())...)
+	gs = append(gs, t.auditEnrolment()...)
+	gs = append(gs, singleGroups(t.l7OnTCP())...)
+	gs = append(gs, singleGroups(t.auditRouteStatus())...)
+	gs = append(gs, singleGroups(t.auditJWT())...)
+	return gs
 }
 
 // sortFindings orders findings by code (documentation order), policy,
 // destination and source.
 func (t *Topology) sortFindings(fs []Finding) {
-	order := map[string]int{}
-	for i, c := range FindingCodes {
-		order[c] = i
-	}
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		if a.Code != b.Code {
-			return order[a.Code] < order[b.Code]
-		}
-		if a.Policy != b.Policy {
-			return a.Policy < b.Policy
-		}
-		if a.Destination != b.Destination {
-			return a.Destination < b.Destination
-		}
-		return a.Source < b.Source
-	})
+	order := findingOrder()
+	sort.SliceStable(fs, func(i, j int) bool { return findingLess(order, &fs[i], &fs[j]) })
 }
 
 func isAmbient(w *Workload) bool { return w.Mode == Ambient && !w.Ingress }
-func anySource(*Workload) bool   { return true }
 
 func (t *Topology) waypointHint(ns string) string {
 	for _, wp := range t.Waypoints {
@@ -446,8 +383,8 @@ func (t *Topology) bindFix(s *Service) string {
 	return fmt.Sprintf("deploy a waypoint and bind the Service: istioctl waypoint apply -n %s && kubectl label service -n %s %s istio.io/use-waypoint=waypoint", s.Namespace, s.Namespace, s.Name)
 }
 
-func (t *Topology) auditAuthorizationPolicies() []Finding {
-	var fs []Finding
+func (t *Topology) auditAuthorizationPolicies() []FindingGroup {
+	var fs []FindingGroup
 	for _, ap := range t.sortedPolicies() {
 		if len(ap.TargetRefs) > 0 {
 			for _, ref := range ap.TargetRefs {
@@ -456,30 +393,30 @@ func (t *Topology) auditAuthorizationPolicies() []Finding {
 				case "Service":
 					s := t.Service(ns, ref.Name)
 					if s == nil {
-						fs = append(fs, Finding{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(), Destination: ns + "/" + ref.Name,
+						fs = append(fs, FindingGroup{Finding: Finding{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(), Destination: ns + "/" + ref.Name,
 							Message: fmt.Sprintf("AuthorizationPolicy %s targets Service %s/%s, which does not exist (TargetNotFound): nothing enforces it", ap.ID(), ns, ref.Name),
-							Fix:     "fix spec.targetRefs to name an existing Service"})
+							Fix:     "fix spec.targetRefs to name an existing Service"}})
 						continue
 					}
 					if s.Waypoint == nil {
 						f := Finding{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(), Destination: s.ID(),
 							Message: fmt.Sprintf("AuthorizationPolicy %s targets Service %s, which is not bound to a waypoint (AncestorNotBound): targetRefs policies are never sent to ztunnel, so nothing enforces it and traffic is allowed", ap.ID(), s.ID()),
 							Fix:     t.bindFix(s)}
-						if c := t.firstCaller(s, anySource); c != nil {
+						if c := t.firstCaller(s, false); c != nil {
 							f.Source = c.ID()
 							f.Proof = proof(c, s, firstPort(s), t.PathFrom(t.PodsOf(c)[0], s, firstPort(s)))
 						}
-						fs = append(fs, f)
+						fs = append(fs, FindingGroup{Finding: f})
 						continue
 					}
 					fs = append(fs, t.bypassFindings(ap, s)...)
-					fs = append(fs, t.serviceAliasBypass(ap, s)...)
+					fs = append(fs, singleGroups(t.serviceAliasBypass(ap, s))...)
 				case "Gateway":
 					g := t.Gateway(ns, ref.Name)
 					if g == nil {
-						fs = append(fs, Finding{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(), Destination: ns + "/" + ref.Name,
+						fs = append(fs, FindingGroup{Finding: Finding{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(), Destination: ns + "/" + ref.Name,
 							Message: fmt.Sprintf("AuthorizationPolicy %s targets Gateway %s/%s, which does not exist: nothing enforces it", ap.ID(), ns, ref.Name),
-							Fix:     fmt.Sprintf("create the waypoint (istioctl waypoint apply -n %s --name %s) or fix spec.targetRefs", ns, ref.Name)})
+							Fix:     fmt.Sprintf("create the waypoint (istioctl waypoint apply -n %s --name %s) or fix spec.targetRefs", ns, ref.Name)}})
 						continue
 					}
 					wp := t.Waypoint(ns, ref.Name)
@@ -487,9 +424,9 @@ func (t *Topology) auditAuthorizationPolicies() []Finding {
 						continue // an ingress Gateway enforces it
 					}
 					if len(wp.Serves) == 0 && len(wp.Workloads) == 0 {
-						fs = append(fs, Finding{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(), Destination: wp.ID(),
+						fs = append(fs, FindingGroup{Finding: Finding{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(), Destination: wp.ID(),
 							Message: fmt.Sprintf("AuthorizationPolicy %s targets waypoint %s, but no Service or workload uses that waypoint: nothing enforces it", ap.ID(), wp.ID()),
-							Fix:     fmt.Sprintf("bind the Services to protect to the waypoint: kubectl label service -n %s <service> istio.io/use-waypoint=%s (or the namespace)", wp.Namespace, wp.Name)})
+							Fix:     fmt.Sprintf("bind the Services to protect to the waypoint: kubectl label service -n %s <service> istio.io/use-waypoint=%s (or the namespace)", wp.Namespace, wp.Name)}})
 						continue
 					}
 					for _, s := range wp.Serves {
@@ -500,15 +437,15 @@ func (t *Topology) auditAuthorizationPolicies() []Finding {
 					fs = append(fs, t.egressPolicyFindings(ap, ns, ref.Name)...)
 				case "GatewayClass":
 					if ap.Namespace != t.RootNamespace || ref.Name != waypointClass {
-						fs = append(fs, Finding{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(),
+						fs = append(fs, FindingGroup{Finding: Finding{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(),
 							Message: fmt.Sprintf("AuthorizationPolicy %s targets GatewayClass %s outside the root namespace %s (or a class other than %s): it is invalid and enforced nowhere", ap.ID(), ref.Name, t.RootNamespace, waypointClass),
-							Fix:     fmt.Sprintf("move the policy to %s and target GatewayClass %s, or target a Gateway/Service", t.RootNamespace, waypointClass)})
+							Fix:     fmt.Sprintf("move the policy to %s and target GatewayClass %s, or target a Gateway/Service", t.RootNamespace, waypointClass)}})
 					}
 				}
 			}
 			continue
 		}
-		fs = append(fs, t.l7AtZtunnel(ap)...)
+		fs = append(fs, singleGroups(t.l7AtZtunnel(ap))...)
 	}
 	return fs
 }
@@ -561,7 +498,7 @@ func (t *Topology) l7AtZtunnel(ap *AuthorizationPolicy) []Finding {
 		} else {
 			f.Fix = t.bindFix(s) + fmt.Sprintf(", then %s targetRefs: [{kind: Service, group: \"\", name: %s}]", attach, s.Name)
 		}
-		if c := t.firstCaller(s, anySource); c != nil {
+		if c := t.firstCaller(s, false); c != nil {
 			f.Source = c.ID()
 			f.Proof = proof(c, s, firstPort(s), t.PathFrom(t.PodsOf(c)[0], s, firstPort(s)))
 		}
@@ -571,50 +508,55 @@ func (t *Topology) l7AtZtunnel(ap *AuthorizationPolicy) []Finding {
 }
 
 // bypassFindings reports sources that reach s without its waypoint and are
-// admitted at the destination, for a policy only the waypoint enforces.
-func (t *Topology) bypassFindings(ap *AuthorizationPolicy, s *Service) []Finding {
+// admitted at the destination, for a policy only the waypoint enforces:
+// one group per source class (the path and the decision are the class's).
+func (t *Topology) bypassFindings(ap *AuthorizationPolicy, s *Service) []FindingGroup {
 	eps := t.EndpointsOf(s)
 	if len(eps) == 0 {
 		return nil
 	}
 	port := firstPort(s)
-	var fs []Finding
-	check := func(src *Workload, pod *Pod) {
-		p := t.PathFrom(pod, s, port)
-		if !p.Bypass || p.Endpoint == nil {
-			return
-		}
-		d := t.Evaluate(pod, p.Endpoint, nil, s.TargetPort(port), Request{Service: s})
-		if !d.Allow {
-			return
-		}
-		f := Finding{Code: CodeWaypointBypass, Severity: SevHigh, Policy: ap.ID(), Destination: s.ID(),
-			Message: fmt.Sprintf("AuthorizationPolicy %s is enforced only by waypoint %s, but this source reaches %s without it and the destination admits it (%s)",
-				ap.ID(), s.Waypoint.ID(), s.ID(), d.Reason),
-			Proof: proof(src, s, port, p)}
-		if src != nil {
-			f.Source = src.ID()
-		}
-		wpID := s.Waypoint.Identity(t.TrustDomain)
-		switch {
-		case src != nil && src.Ingress:
-			f.Fix = fmt.Sprintf("send ingress traffic through the waypoint: kubectl label service -n %s %s istio.io/ingress-use-waypoint=true", s.Namespace, s.Name)
-		default:
-			f.Fix = fmt.Sprintf("admit only the waypoint at the destination: a selector ALLOW policy on %s's pods with from.source.principals [%q]; plus STRICT PeerAuthentication (rejects plaintext) or a NetworkPolicy admitting port 15008 only from the waypoint",
-				s.ID(), strings.TrimPrefix(wpID, "spiffe://"))
-			if src != nil && src.Mode == OutOfMesh {
-				f.Fix += fmt.Sprintf("; or enrol %s in the mesh", src.ID())
-			}
-		}
-		fs = append(fs, f)
-	}
-	for _, w := range t.Sources() {
-		if t.selectsWorkload(s, w) || !t.reaches(w, s) {
+	var gs []FindingGroup
+	for _, c := range t.Matrix().SourceClasses {
+		if c.External {
 			continue
 		}
-		check(w, t.PodsOf(w)[0])
+		p := t.PathFrom(c.repPod, s, port)
+		if !p.Bypass || p.Endpoint == nil {
+			continue
+		}
+		d := t.Evaluate(c.repPod, p.Endpoint, nil, s.TargetPort(port), Request{Service: s})
+		if !d.Allow {
+			continue
+		}
+		var members []*Workload
+		for _, w := range c.Members {
+			if !t.selectsWorkload(s, w) && t.reaches(w, s) {
+				members = append(members, w)
+			}
+		}
+		render := func(src *Workload) Finding {
+			p := t.PathFrom(t.PodsOf(src)[0], s, port)
+			f := Finding{Code: CodeWaypointBypass, Severity: SevHigh, Policy: ap.ID(), Source: src.ID(), Destination: s.ID(),
+				Message: fmt.Sprintf("AuthorizationPolicy %s is enforced only by waypoint %s, but this source reaches %s without it and the destination admits it (%s)",
+					ap.ID(), s.Waypoint.ID(), s.ID(), d.Reason),
+				Proof: proof(src, s, port, p)}
+			wpID := s.Waypoint.Identity(t.TrustDomain)
+			switch {
+			case src.Ingress:
+				f.Fix = fmt.Sprintf("send ingress traffic through the waypoint: kubectl label service -n %s %s istio.io/ingress-use-waypoint=true", s.Namespace, s.Name)
+			default:
+				f.Fix = fmt.Sprintf("admit only the waypoint at the destination: a selector ALLOW policy on %s's pods with from.source.principals [%q]; plus STRICT PeerAuthentication (rejects plaintext) or a NetworkPolicy admitting port 15008 only from the waypoint",
+					s.ID(), strings.TrimPrefix(wpID, "spiffe://"))
+				if src.Mode == OutOfMesh {
+					f.Fix += fmt.Sprintf("; or enrol %s in the mesh", src.ID())
+				}
+			}
+			return f
+		}
+		gs = append(gs, classGroup(c, members, render)...)
 	}
-	return fs
+	return gs
 }
 
 // auditIdentity finds selector ALLOW policies at a waypoint-served
@@ -660,7 +602,7 @@ func (t *Topology) auditIdentity() []Finding {
 			Message: fmt.Sprintf("AuthorizationPolicy %s on the pods of %s admits client identities, but traffic through waypoint %s arrives with the waypoint's identity %s, which no ALLOW policy admits: the destination ztunnel denies every request through the waypoint",
 				named.ID(), s.ID(), wp.ID(), wp.Identity(t.TrustDomain)),
 			Fix: fmt.Sprintf("add the waypoint's principal %q to the policy's from.source.principals (client identities are checked at the waypoint with a targetRefs policy)", strings.TrimPrefix(wp.Identity(t.TrustDomain), "spiffe://"))}
-		if c := t.firstCaller(s, isAmbient); c != nil {
+		if c := t.firstCaller(s, true); c != nil {
 			f.Source = c.ID()
 			f.Proof = proof(c, s, firstPort(s), t.PathFrom(t.PodsOf(c)[0], s, firstPort(s)))
 		}
@@ -684,7 +626,7 @@ func namesIdentities(ap *AuthorizationPolicy) bool {
 // of the topology reaches in plaintext.
 func (t *Topology) auditPlaintext() []Finding {
 	var plain []*Workload
-	for _, w := range t.Sources() {
+	for _, w := range t.sources() {
 		if w.Mode == OutOfMesh && !w.Ingress {
 			plain = append(plain, w)
 		}
@@ -709,13 +651,16 @@ func (t *Topology) auditPlaintext() []Finding {
 		if mode == MTLSStrict {
 			continue
 		}
+		m := t.Matrix()
+		denied := make([]bool, len(m.SourceClasses)) // the decision is the class's
 		for _, w := range plain {
-			if t.selectsWorkload(s, w) {
+			if t.selectsWorkload(s, w) || denied[m.srcClass[w].idx] {
 				continue
 			}
 			src := t.PodsOf(w)[0]
 			d := t.Evaluate(src, ep, nil, port, Request{Service: s})
 			if !d.Allow {
+				denied[m.srcClass[w].idx] = true
 				continue
 			}
 			f := Finding{Code: CodePlaintextAccepted, Severity: SevMedium, Source: w.ID(), Destination: s.ID(),
@@ -758,7 +703,7 @@ func (t *Topology) auditRoutes() []Finding {
 			f := Finding{Code: CodeRouteWithoutWaypoint, Severity: SevMedium, Policy: id, Destination: s.ID(),
 				Message: fmt.Sprintf("%s is parented to Service %s, which no waypoint serves: in ambient only a waypoint applies mesh routes, so its matches, weights and filters are ignored", id, s.ID()),
 				Fix:     t.bindFix(s)}
-			if c := t.firstCaller(s, isAmbient); c != nil {
+			if c := t.firstCaller(s, true); c != nil {
 				f.Source = c.ID()
 				f.Proof = proof(c, s, firstPort(s), t.PathFrom(t.PodsOf(c)[0], s, firstPort(s)))
 			}
@@ -825,7 +770,7 @@ func (t *Topology) auditSidecarResources() []Finding {
 					f.Message = fmt.Sprintf("%s applies to %s, an ambient Service without a waypoint: ambient clients have no sidecar, so %s are ignored", id, s.ID(), what)
 				}
 				f.Fix = fmt.Sprintf("replace it with a Gateway API HTTPRoute parented to Service %s (backendRefs to per-version Services instead of subsets), and bind the Service to a waypoint", s.ID())
-				if c := t.firstCaller(s, isAmbient); c != nil {
+				if c := t.firstCaller(s, true); c != nil {
 					f.Source = c.ID()
 					f.Proof = proof(c, s, firstPort(s), t.PathFrom(t.PodsOf(c)[0], s, firstPort(s)))
 				}
@@ -879,7 +824,7 @@ func (t *Topology) auditWaypointIssues() []Finding {
 		if kind == "Service" {
 			sns, sname, _ := strings.Cut(obj, "/")
 			if s := t.Service(sns, sname); s != nil {
-				if c := t.firstCaller(s, isAmbient); c != nil {
+				if c := t.firstCaller(s, true); c != nil {
 					f.Source = c.ID()
 					f.Proof = proof(c, s, firstPort(s), t.PathFrom(t.PodsOf(c)[0], s, firstPort(s)))
 				}
@@ -890,22 +835,15 @@ func (t *Topology) auditWaypointIssues() []Finding {
 	return fs
 }
 
-func (t *Topology) auditEnrolment() []Finding {
+func (t *Topology) auditEnrolment() []FindingGroup {
 	meshed := map[string]int{}
-	for _, w := range t.Sources() {
+	for _, w := range t.sources() {
 		if w.Mode != OutOfMesh {
 			meshed[w.Namespace]++
 		}
 	}
-	var fs []Finding
-	for _, w := range t.Sources() {
-		if w.Mode != OutOfMesh || w.Ingress {
-			continue
-		}
+	render := func(w *Workload) Finding {
 		ns := t.Namespace(w.Namespace)
-		if (ns == nil || ns.Mode == OutOfMesh) && meshed[w.Namespace] == 0 {
-			continue
-		}
 		why := "it is not enrolled"
 		switch {
 		case w.Labels[lblDataplaneMode] == "none":
@@ -919,49 +857,71 @@ func (t *Topology) auditEnrolment() []Finding {
 		if ns != nil && ns.Mode != OutOfMesh {
 			nsMode = "is enrolled in " + string(ns.Mode)
 		}
-		f := Finding{Code: CodeNotEnrolled, Severity: SevMedium, Source: w.ID(),
+		return Finding{Code: CodeNotEnrolled, Severity: SevMedium, Source: w.ID(),
 			Message: fmt.Sprintf("workload %s is out of the mesh in namespace %s, which %s: %s, so its traffic is plaintext, carries no identity and bypasses waypoints", w.ID(), w.Namespace, nsMode, why),
 			Fix:     fmt.Sprintf("enrol it: remove the opt-out label from %s's pod template (or restrict what it can reach with STRICT mTLS and NetworkPolicy)", w.ID())}
-		fs = append(fs, f)
 	}
-	return fs
+	var gs []FindingGroup
+	for _, c := range t.Matrix().SourceClasses {
+		var members []*Workload
+		for _, w := range c.Members {
+			if w == ExternalClient || w.Mode != OutOfMesh || w.Ingress {
+				continue
+			}
+			if ns := t.Namespace(w.Namespace); (ns == nil || ns.Mode == OutOfMesh) && meshed[w.Namespace] == 0 {
+				continue
+			}
+			members = append(members, w)
+		}
+		gs = append(gs, classGroup(c, members, render)...)
+	}
+	return gs
 }
 
 // workloadWaypointBypass reports, for a waypoint used by workloads
 // (waypoint-for workload/all), the Services in front of those workloads
 // that the waypoint does not serve: service-addressed traffic never uses a
 // workload waypoint, so its policies are skipped.
-func (t *Topology) workloadWaypointBypass(ap *AuthorizationPolicy, wp *Waypoint) []Finding {
-	var fs []Finding
+func (t *Topology) workloadWaypointBypass(ap *AuthorizationPolicy, wp *Waypoint) []FindingGroup {
+	var gs []FindingGroup
 	seen := map[*Service]bool{}
 	for _, w := range wp.Workloads {
-		for _, s := range t.Services {
-			if seen[s] || s.Waypoint == wp || !t.selectsWorkload(s, w) {
+		for _, s := range t.ownServices(w) {
+			if seen[s] || s.Waypoint == wp {
 				continue
 			}
 			seen[s] = true
 			port := firstPort(s)
-			for _, src := range t.Sources() {
-				if t.selectsWorkload(s, src) {
+			for _, c := range t.Matrix().SourceClasses {
+				if c.External {
 					continue
 				}
-				pod := t.PodsOf(src)[0]
-				p := t.PathFrom(pod, s, port)
+				p := t.PathFrom(c.repPod, s, port)
 				if p.Endpoint == nil || p.Waypoint == wp {
 					continue
 				}
-				d := t.Evaluate(pod, p.Endpoint, p.Waypoint, s.TargetPort(port), Request{Service: s})
+				d := t.Evaluate(c.repPod, p.Endpoint, p.Waypoint, s.TargetPort(port), Request{Service: s})
 				if !d.Allow {
 					continue
 				}
-				fs = append(fs, Finding{Code: CodeWaypointBypass, Severity: SevHigh, Policy: ap.ID(), Source: src.ID(), Destination: s.ID(),
-					Message: fmt.Sprintf("AuthorizationPolicy %s is enforced only by workload waypoint %s (for pod-addressed traffic to %s), but requests addressed to Service %s never use a workload waypoint and the destination admits them (%s)",
-						ap.ID(), wp.ID(), w.ID(), s.ID(), d.Reason),
-					Proof: proof(src, s, port, p) + "; service-addressed traffic does not use a workload waypoint",
-					Fix: fmt.Sprintf("bind the Service too: set istio.io/waypoint-for=all on Gateway %s and kubectl label service -n %s %s istio.io/use-waypoint=%s",
-						wp.ID(), s.Namespace, s.Name, wp.Name)})
+				var members []*Workload
+				for _, src := range c.Members {
+					if !t.selectsWorkload(s, src) {
+						members = append(members, src)
+					}
+				}
+				w, s := w, s
+				gs = append(gs, classGroup(c, members, func(src *Workload) Finding {
+					p := t.PathFrom(t.PodsOf(src)[0], s, port)
+					return Finding{Code: CodeWaypointBypass, Severity: SevHigh, Policy: ap.ID(), Source: src.ID(), Destination: s.ID(),
+						Message: fmt.Sprintf("AuthorizationPolicy %s is enforced only by workload waypoint %s (for pod-addressed traffic to %s), but requests addressed to Service %s never use a workload waypoint and the destination admits them (%s)",
+							ap.ID(), wp.ID(), w.ID(), s.ID(), d.Reason),
+						Proof: proof(src, s, port, p) + "; service-addressed traffic does not use a workload waypoint",
+						Fix: fmt.Sprintf("bind the Service too: set istio.io/waypoint-for=all on Gateway %s and kubectl label service -n %s %s istio.io/use-waypoint=%s",
+							wp.ID(), s.Namespace, s.Name, wp.Name)}
+				})...)
 			}
 		}
 	}
-	return fs
+	return gs
 }

@@ -45,7 +45,7 @@ func (t *Topology) l7OnTCP() []Finding {
 			if ep == nil {
 				continue
 			}
-			src := t.firstCaller(s, isAmbient)
+			src := t.firstCaller(s, true)
 			if src == nil {
 				continue
 			}
@@ -94,10 +94,17 @@ func (t *Topology) serviceAliasBypass(ap *AuthorizationPolicy, s *Service) []Fin
 				continue
 			}
 			port := firstPort(other)
-			for _, w := range t.Sources() {
+			m := t.Matrix()
+			tried := make([]bool, len(m.SourceClasses)) // the path and decision are the class's
+			for _, w := range t.sources() {
 				if t.selectsWorkload(other, w) || w.Mode == OutOfMesh {
 					continue
 				}
+				c := m.srcClass[w]
+				if tried[c.idx] {
+					continue
+				}
+				tried[c.idx] = true
 				pod := t.PodsOf(w)[0]
 				p := t.PathFrom(pod, other, port)
 				if p.Endpoint == nil {
@@ -150,13 +157,20 @@ func (t *Topology) policyCovers(ap *AuthorizationPolicy, s *Service) bool {
 	return false
 }
 
-// auditExternal reports exposed Services whose pods refuse plaintext.
-func (t *Topology) auditExternal(pairs []PathPair) []Finding {
+// auditExternal reports exposed Services whose pods refuse plaintext: the
+// denied rows of the client outside the cluster.
+func (t *Topology) auditExternal() []Finding {
 	var fs []Finding
-	for _, p := range pairs {
-		if p.Source != ExternalClient || p.Path.Denied == "" {
+	m := t.Matrix()
+	c := m.srcClass[ExternalClient]
+	if c == nil || m.CallGraph {
+		return nil
+	}
+	for ui, u := range m.units {
+		if !m.allowed(c, u) || m.Shapes[m.shapeOf[c.idx][m.unitClass[ui]]].Denied == "" {
 			continue
 		}
+		p := m.pair(c, ExternalClient, ui)
 		fs = append(fs, Finding{Code: CodeExternalPlaintextDenied, Severity: SevHigh, Source: ExternalClient.ID(), Destination: p.Destination.ID(),
 			Message: fmt.Sprintf("%s Service %s exposes port %d outside the cluster, but its pods refuse the plaintext connections of external clients (%s by %s)",
 				p.Destination.Type, p.Destination.ID(), p.Port, p.Path.Denied, noneIfEmpty(p.Path.DeniedBy)),

@@ -119,6 +119,12 @@ func (b *builder) addNamespace(n *Namespace) {
 			}
 			old.Labels[k] = v
 		}
+		for k, v := range n.Annotations {
+			if old.Annotations == nil {
+				old.Annotations = map[string]string{}
+			}
+			old.Annotations[k] = v
+		}
 		return
 	}
 	if n.Labels == nil {

@@ -205,38 +205,36 @@ func decodeReferenceGrant(d dec, o objectDoc) {
 // enforced only by the ServiceEntry's waypoint, so it is unenforced without
 // one, and sources whose egress path skips the waypoint (sidecars,
 // out-of-mesh workloads) are not checked.
-func (t *Topology) egressPolicyFindings(ap *AuthorizationPolicy, ns, name string) []Finding {
+func (t *Topology) egressPolicyFindings(ap *AuthorizationPolicy, ns, name string) []FindingGroup {
 	se := t.ServiceEntry(ns, name)
 	if se == nil {
-		return []Finding{{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(), Destination: ns + "/" + name,
+		return singleGroups([]Finding{{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(), Destination: ns + "/" + name,
 			Message: fmt.Sprintf("AuthorizationPolicy %s targets ServiceEntry %s/%s, which does not exist (TargetNotFound): nothing enforces it", ap.ID(), ns, name),
-			Fix:     "fix spec.targetRefs to name an existing ServiceEntry"}}
+			Fix:     "fix spec.targetRefs to name an existing ServiceEntry"}})
 	}
 	v := se.AsService()
 	if se.Waypoint == nil {
-		return []Finding{{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(), Destination: v.ID(),
+		return singleGroups([]Finding{{Code: CodePolicyUnenforced, Severity: SevHigh, Policy: ap.ID(), Destination: v.ID(),
 			Message: fmt.Sprintf("AuthorizationPolicy %s targets ServiceEntry %s (%s), which is not bound to a waypoint (AncestorNotBound): egress to it is checked by nothing", ap.ID(), se.ID(), strings.Join(se.Hosts, ", ")),
-			Fix:     fmt.Sprintf("bind the ServiceEntry to a waypoint (an egress waypoint): kubectl label serviceentry -n %s %s istio.io/use-waypoint=<waypoint>", se.Namespace, se.Name)}}
+			Fix:     fmt.Sprintf("bind the ServiceEntry to a waypoint (an egress waypoint): kubectl label serviceentry -n %s %s istio.io/use-waypoint=<waypoint>", se.Namespace, se.Name)}})
 	}
-	var fs []Finding
-	for _, w := range t.Sources() {
-		if w.Ingress {
+	port := 0
+	if len(se.Ports) > 0 {
+		port = se.Ports[0].Port
+	}
+	var gs []FindingGroup
+	for _, c := range t.Matrix().SourceClasses {
+		if c.External || c.Ingress || !t.EgressPath(c.repPod, se).Bypass {
 			continue
 		}
-		pod := t.PodsOf(w)[0]
-		p := t.EgressPath(pod, se)
-		if !p.Bypass {
-			continue
-		}
-		port := 0
-		if len(se.Ports) > 0 {
-			port = se.Ports[0].Port
-		}
-		fs = append(fs, Finding{Code: CodeWaypointBypass, Severity: SevHigh, Policy: ap.ID(), Source: w.ID(), Destination: v.ID(),
-			Message: fmt.Sprintf("AuthorizationPolicy %s on ServiceEntry %s is enforced only by waypoint %s, but %s (%s) sends egress to %s without it",
-				ap.ID(), se.ID(), se.Waypoint.ID(), w.ID(), w.Mode, se.Hosts[0]),
-			Proof: proof(w, v, port, p),
-			Fix:   fmt.Sprintf("enrol %s in ambient so its ztunnel uses the egress waypoint, and block direct egress (NetworkPolicy egress rules)", w.ID())})
+		gs = append(gs, classGroup(c, c.Members, func(w *Workload) Finding {
+			p := t.EgressPath(t.PodsOf(w)[0], se)
+			return Finding{Code: CodeWaypointBypass, Severity: SevHigh, Policy: ap.ID(), Source: w.ID(), Destination: v.ID(),
+				Message: fmt.Sprintf("AuthorizationPolicy %s on ServiceEntry %s is enforced only by waypoint %s, but %s (%s) sends egress to %s without it",
+					ap.ID(), se.ID(), se.Waypoint.ID(), w.ID(), w.Mode, se.Hosts[0]),
+				Proof: proof(w, v, port, p),
+				Fix:   fmt.Sprintf("enrol %s in ambient so its ztunnel uses the egress waypoint, and block direct egress (NetworkPolicy egress rules)", w.ID())}
+		})...)
 	}
-	return fs
+	return gs
 }

@@ -570,6 +570,7 @@ type podPolicies struct {
 }
 
 type policyIndex struct {
+	full      []*cPolicy                  // every AuthorizationPolicy compiled in full (Envoy form), by position
 	byPod     []podPolicies               // by Pod.idx
 	waypoint  map[*Waypoint]*waypointPols // targetRefs policies per waypoint
 	nsByName  map[string]*Namespace
@@ -601,6 +602,7 @@ func (t *Topology) buildPolicyIndex(ix *index) *policyIndex {
 		}
 		comp[i].full, _ = compilePolicy(p, false)
 		comp[i].tcp = compileTCP(p)
+		pi.full = append(pi.full, comp[i].full)
 		if len(p.TargetRefs) == 0 {
 			byNS[p.Namespace] = append(byNS[p.Namespace], i)
 		}
@@ -788,18 +790,9 @@ func (t *Topology) Evaluate(src *Pod, dst *Pod, viaWaypoint *Waypoint, port int,
 		return Decision{Allow: false, Reason: "no destination endpoint"}
 	}
 	pi := ix.pol
-	pr := peer{port: port, req: &req, dstIP: dst.addr}
-	var l3 *Pod // the pod whose connection reaches dst
-	if src != nil {
-		pr.ip = src.addr
-		l3 = src
-		if src.Mode != OutOfMesh || (src.Workload != nil && src.Workload.Ingress) {
-			pr.principal, pr.ns, pr.sa, pr.hasID = src.principal, src.Namespace, src.ServiceAccount, true
-			if pr.principal == "" {
-				pr.principal = principalOf(t.TrustDomain, src.Namespace, src.ServiceAccount)
-			}
-		}
-	}
+	pr := t.peerOf(src)
+	pr.port, pr.req, pr.dstIP = port, &req, dst.addr
+	l3 := src // the pod whose connection reaches dst
 	if viaWaypoint != nil {
 		if d := t.evalWaypoint(pi, viaWaypoint, dst, &pr, &req); !d.Allow {
 			return d
@@ -817,6 +810,25 @@ func (t *Topology) Evaluate(src *Pod, dst *Pod, viaWaypoint *Waypoint, port int,
 		pr.ns, pr.sa, pr.hasID = viaWaypoint.Namespace, viaWaypoint.Name, true
 	}
 	return t.evalDestination(pi, &pr, l3, dst, port)
+}
+
+// peerOf is what a proxy knows about a connection from src (nil = outside
+// the cluster): its address, and its identity when it has one (meshed
+// pods and ingress gateways). Evaluate and the source classes of the path
+// matrix (classes.go) both build peers here, so they see the same fields.
+func (t *Topology) peerOf(src *Pod) peer {
+	var pr peer
+	if src == nil {
+		return pr
+	}
+	pr.ip = src.addr
+	if src.Mode != OutOfMesh || (src.Workload != nil && src.Workload.Ingress) {
+		pr.principal, pr.ns, pr.sa, pr.hasID = src.principal, src.Namespace, src.ServiceAccount, true
+		if pr.principal == "" {
+			pr.principal = principalOf(t.TrustDomain, src.Namespace, src.ServiceAccount)
+		}
+	}
+	return pr
 }
 
 // EvaluateEgress decides a request from src to a ServiceEntry host: the

@@ -573,6 +573,43 @@ func (b *builder) kindDecoder(group, kind string) (func(dec, objectDoc), []strin
 
 func (d dec) src(o objectDoc) string { return fmt.Sprintf("%s:%d", d.file, o.line) }
 
+// statusValue reads a scalar at a dotted path under an object's status,
+// leniently: a status is written by controllers, not users, so unknown or
+// odd fields are neither warnings nor errors.
+func statusValue(status *yaml.Node, path string) string {
+	n := resolve(status)
+	for _, key := range strings.Split(path, ".") {
+		n = resolve(valueOf(n, key))
+		if n == nil {
+			return ""
+		}
+	}
+	if n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return n.Value
+}
+
+// statusCondition returns the status of the condition of the given type
+// under status.conditions, "" when absent.
+func statusCondition(status *yaml.Node, typ string) string {
+	list := resolve(valueOf(status, "conditions"))
+	if list == nil || list.Kind != yaml.SequenceNode {
+		return ""
+	}
+	for _, c := range list.Content {
+		if statusValue(c, "type") == typ {
+			return statusValue(c, "status")
+		}
+	}
+	return ""
+}
+
+func statusInt(status *yaml.Node, key string) int {
+	n, _ := strconv.Atoi(statusValue(status, key))
+	return n
+}
+
 func decodeNamespace(d dec, o objectDoc) {
 	m := d.meta(o.meta, false)
 	if m.name == "" {
@@ -580,7 +617,7 @@ func decodeNamespace(d dec, o objectDoc) {
 		return
 	}
 	d.fields(o.spec, o.p("spec"), []string{"finalizers"}, nil)
-	d.b.addNamespace(&Namespace{Name: m.name, Labels: m.labels})
+	d.b.addNamespace(&Namespace{Name: m.name, Labels: m.labels, Annotations: m.ann})
 }
 
 func decodeNode(d dec, o objectDoc) {
@@ -593,8 +630,17 @@ func decodeNode(d dec, o objectDoc) {
 	if zone == "" {
 		zone = m.labels["failure-domain.beta.kubernetes.io/zone"]
 	}
-	d.fields(o.spec, o.p("spec"), []string{"podCIDR", "podCIDRs", "providerID", "taints", "unschedulable", "configSource", "externalID"}, nil)
-	d.b.addNode(&Node{Name: m.name, Zone: zone})
+	n := &Node{Name: m.name, Zone: zone, Created: m.created}
+	d.fields(o.spec, o.p("spec"), []string{"podCIDR", "podCIDRs", "providerID", "taints", "unschedulable", "configSource", "externalID"}, func(k string, v *yaml.Node, p string) {
+		if k == "unschedulable" {
+			n.Unschedulable = d.boolean(v, p)
+		}
+	})
+	if o.status != nil {
+		n.Ready = statusCondition(o.status, "Ready")
+		n.KubeletVersion = statusValue(o.status, "nodeInfo.kubeletVersion")
+	}
+	d.b.addNode(n)
 }
 
 var serviceSpecFields = []string{"selector", "ports", "type", "clusterIP", "clusterIPs", "externalIPs", "externalName",
@@ -608,7 +654,7 @@ func decodeService(d dec, o objectDoc) {
 		d.errf(o.node, o.p("metadata.name"), "missing name")
 		return
 	}
-	s := &Service{Namespace: m.namespace, Name: m.name, Labels: m.labels, Source: d.src(o)}
+	s := &Service{Namespace: m.namespace, Name: m.name, Labels: m.labels, Annotations: m.ann, Source: d.src(o)}
 	d.fields(o.spec, o.p("spec"), serviceSpecFields, func(k string, v *yaml.Node, p string) {
 		switch k {
 		case "selector":
@@ -777,6 +823,17 @@ func decodeWorkload(d dec, o objectDoc) {
 	}
 	w.ServiceAccount = ps.serviceAccount
 	w.ports = ps.ports
+	if st := resolve(o.status); st != nil && st.Kind == yaml.MappingNode {
+		ws := &WorkloadStatus{}
+		if kind == KindDaemonSet {
+			ws.Desired, ws.Current = statusInt(st, "desiredNumberScheduled"), statusInt(st, "currentNumberScheduled")
+			ws.Ready, ws.Available, ws.Updated = statusInt(st, "numberReady"), statusInt(st, "numberAvailable"), statusInt(st, "updatedNumberScheduled")
+		} else {
+			ws.Desired, ws.Current = statusInt(st, "replicas"), statusInt(st, "replicas")
+			ws.Ready, ws.Available, ws.Updated = statusInt(st, "readyReplicas"), statusInt(st, "availableReplicas"), statusInt(st, "updatedReplicas")
+		}
+		w.Status = ws
+	}
 	if kind == KindReplicaSet && m.ownerKind == KindDeployment {
 		// A Deployment's ReplicaSet: remember the owner; its pods belong to the Deployment.
 		d.b.rsOwner[m.namespace+"/"+m.name] = m.ownerName
@@ -822,7 +879,8 @@ func decodePod(d dec, o objectDoc) {
 		return
 	}
 	d.b.ensureNamespace(m.namespace)
-	p := &Pod{Namespace: m.namespace, Name: m.name, Node: ps.nodeName, IP: ip, ServiceAccount: ps.serviceAccount, Labels: m.labels}
+	p := &Pod{Namespace: m.namespace, Name: m.name, Node: ps.nodeName, IP: ip, ServiceAccount: ps.serviceAccount, Labels: m.labels,
+		Exported: true, Ready: statusCondition(o.status, "Ready"), Redirected: m.ann["ambient.istio.io/redirection"] == "enabled"}
 	rp := &rawPod{pod: p, ownerKind: m.ownerKind, ownerName: m.ownerName, annotations: m.ann,
 		hasSidecar:        ps.hasSidecar || m.ann["sidecar.istio.io/status"] != "",
 		ambientRedirected: m.ann["ambient.istio.io/redirection"] == "enabled", hostNetwork: ps.hostNetwork, ports: ps.ports}
@@ -1298,6 +1356,8 @@ func decodeSidecarResource(d dec, o objectDoc) {
 					}
 				})
 			})
+		case "targetRefs":
+			r.HasTargetRefs = true
 		case "workloadSelector":
 			r.HasSelector = true
 			d.fields(v, p, []string{"labels", "matchLabels"}, func(_ string, v *yaml.Node, p string) {

@@ -92,19 +92,34 @@ type Topology struct {
 
 	once sync.Once
 	idx  *index
+
+	mxOnce sync.Once
+	mx     *Matrix
+	fgOnce sync.Once
+	fg     []FindingGroup
+	// identityClasses makes every source and destination its own class
+	// (the pairwise matrix); tests compare it with the real classes.
+	identityClasses bool
 }
 
 // Node is a Kubernetes node.
 type Node struct {
 	Name string
 	Zone string // topology.kubernetes.io/zone
+
+	// From an exported Node's status ("" when the input has none).
+	Ready          string // the Ready condition: True | False | Unknown
+	KubeletVersion string // status.nodeInfo.kubeletVersion
+	Created        string // metadata.creationTimestamp (RFC 3339)
+	Unschedulable  bool   // spec.unschedulable (cordoned)
 }
 
 // Namespace is a Kubernetes namespace with the labels that decide enrolment.
 type Namespace struct {
-	Name   string
-	Labels map[string]string
-	Mode   Mode // mode its pods get unless they override it
+	Name        string
+	Labels      map[string]string
+	Annotations map[string]string
+	Mode        Mode // mode its pods get unless they override it
 }
 
 // Workload kinds.
@@ -130,8 +145,22 @@ type Workload struct {
 	Ingress        bool      // an ingress gateway (Envoy with a mesh identity)
 	System         bool      // mesh infrastructure (istiod, ztunnel, CNI): never a source in the matrix
 	Source         string    // file:line it came from, or "spec"
+	// Status is an exported workload's status (nil when the input has
+	// none): the readiness checks read the ztunnel and istio-cni
+	// DaemonSets' here.
+	Status *WorkloadStatus
 
 	ports map[string]int // named container ports, to resolve named targetPorts
+}
+
+// WorkloadStatus is the part of a Deployment's or DaemonSet's status the
+// readiness checks use. For a Deployment, Desired is status.replicas.
+type WorkloadStatus struct {
+	Desired   int // DaemonSet desiredNumberScheduled / Deployment replicas
+	Current   int // DaemonSet currentNumberScheduled
+	Ready     int // numberReady / readyReplicas
+	Available int // numberAvailable / availableReplicas
+	Updated   int // updatedNumberScheduled / updatedReplicas
 }
 
 // ID returns "ns/name".
@@ -148,6 +177,15 @@ type Pod struct {
 	Labels         map[string]string
 	Mode           Mode
 	Waypoint       *Waypoint // workload-addressed waypoint (for workload/all), nil if none
+
+	// Exported is true for a Pod object of the input (false for pods
+	// generated from a workload's replicas); Ready and Redirected are
+	// read from it: the Ready condition (True | False | Unknown | "") and
+	// the ambient.istio.io/redirection=enabled annotation istio-cni sets
+	// when it has captured the pod's traffic.
+	Exported   bool
+	Ready      string
+	Redirected bool
 
 	idx       int        // position in Topology.Pods
 	addr      netip.Addr // parsed IP (zero if unparsable)
@@ -177,6 +215,7 @@ type Service struct {
 	Namespace          string
 	Name               string
 	Labels             map[string]string
+	Annotations        map[string]string
 	Selector           map[string]string
 	Ports              []ServicePort
 	Waypoint           *Waypoint // resolved service waypoint (for service/all), nil if none
@@ -373,6 +412,12 @@ type index struct {
 	endpoints  map[*Service][]*Pod
 	servicesOf map[*Pod][]*Service
 	pol        *policyIndex
+	// svcBySelector indexes Services by namespace and their first selector
+	// label (key=value, keys sorted), to find a workload's own Services.
+	svcBySelector  map[string][]*Service
+	sources        []*Workload // Sources(), computed once
+	ambientSources []*Workload // the ambient, non-ingress ones, in the same order
+	callsTo        map[*Service][]*Call
 }
 
 func (t *Topology) index() *index {
@@ -451,6 +496,27 @@ func (t *Topology) buildIndex() *index {
 				ix.servicesOf[p] = append(ix.servicesOf[p], s)
 			}
 		}
+	}
+	ix.svcBySelector = map[string][]*Service{}
+	for _, s := range t.Services {
+		if len(s.Selector) == 0 {
+			continue
+		}
+		k := sortedKeys(s.Selector)[0]
+		key := s.Namespace + "\x00" + k + "=" + s.Selector[k]
+		ix.svcBySelector[key] = append(ix.svcBySelector[key], s)
+	}
+	for _, w := range t.Workloads {
+		if !w.System && len(ix.podsOf[w]) > 0 {
+			ix.sources = append(ix.sources, w)
+			if isAmbient(w) {
+				ix.ambientSources = append(ix.ambientSources, w)
+			}
+		}
+	}
+	ix.callsTo = map[*Service][]*Call{}
+	for _, c := range t.Calls {
+		ix.callsTo[c.To] = append(ix.callsTo[c.To], c)
 	}
 	ix.pol = t.buildPolicyIndex(ix)
 	return ix

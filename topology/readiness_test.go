@@ -85,7 +85,7 @@ const (
 func policies(p ...string) string { return "policies:\n" + strings.Join(p, "\n") }
 
 func TestReadiness(t *testing.T) {
-	order := []string{CheckEnrollment, CheckOutOfMesh, CheckL7Waypoint, CheckPlacement, CheckRoutes, CheckBypass, CheckTelemetry}
+	order := ReadinessChecks
 	tests := []struct {
 		name string
 		spec string
@@ -98,26 +98,26 @@ func TestReadiness(t *testing.T) {
 		{
 			name:     "ambient L4 only, nothing to enforce",
 			spec:     spec("", "", ""),
-			want:     "ppppppp",
+			want:     "pp?ppppppp?ppp?p",
 			evidence: map[string]string{CheckEnrollment: "namespace app: ambient (istio.io/dataplane-mode=ambient)", CheckBypass: "no Service is served by a waypoint", CheckTelemetry: "L4-only services"},
 		},
 		{
 			name:     "waypoint locked down: STRICT and ALLOW only the waypoint",
 			spec:     spec(waypointNS, "", policies(strictApp, allowWaypointOnly, l7OnB)),
-			want:     "ppppppp",
+			want:     "pp?fpppppp?ppf?p",
 			evidence: map[string]string{CheckBypass: "app/b admits only traffic through waypoint app/waypoint", CheckL7Waypoint: "app/b-get-only is enforced at Service app/b via waypoint/app/waypoint"},
 		},
 		{
 			name:     "waypoint without destination policy: open under istiod defaults",
 			spec:     spec(waypointNS, "", policies(l7OnB)),
-			want:     "pppppfp",
+			want:     "pp?fpppppp?fpf?p",
 			evidence: map[string]string{CheckBypass: "PILOT_AUTO_ALLOW_WAYPOINT_POLICY"},
 		},
 		{
 			name:     "destination admits the client identity, not the waypoint",
 			spec:     spec(waypointNS, "", policies(strictApp, allowClientOnly)),
-			want:     "pppfpfp",
-			evidence: map[string]string{CheckPlacement: CodeWaypointIdentityDenied, CheckBypass: "app/b is reachable without waypoint app/waypoint: its policies admit app/a calling the pods by IP (matched ALLOW policy)"},
+			want:     "pp?fppfppp?fpp?p",
+			evidence: map[string]string{CheckTargetModel: CodeWaypointIdentityDenied, CheckBypass: "app/b is reachable without waypoint app/waypoint: its policies admit app/a calling the pods by IP (matched ALLOW policy)"},
 		},
 		{
 			name: "sidecar client skips the waypoint and is admitted",
@@ -127,37 +127,37 @@ func TestReadiness(t *testing.T) {
     spec:
       selector: {matchLabels: {app: b}}
       rules: [{from: [{source: {principals: ["cluster.local/ns/app/sa/waypoint", "cluster.local/ns/side/sa/c"]}}]}]`)),
-			want:     "ppfppfp",
+			want:     "pp?fpfpppp?fpf?p",
 			evidence: map[string]string{CheckBypass: "side/c, whose path skips the waypoint", CheckL7Waypoint: CodeWaypointBypass},
 		},
 		{
 			name:     "HTTP rules on a selector policy at ztunnel",
 			spec:     spec("", "", policies(l7SelectorOnB)),
-			want:     "pppfppp",
+			want:     "pp?pfpfppp?ppp?f",
 			evidence: map[string]string{CheckPlacement: CodeL7RulesAtZtunnel},
 		},
 		{
 			name:     "HTTPRoute on a Service without a waypoint",
 			spec:     spec("", "", policies(routeOnB)),
-			want:     "ppppfpp",
+			want:     "pp?ppppfpp?ppp?f",
 			evidence: map[string]string{CheckRoutes: CodeRouteWithoutWaypoint},
 		},
 		{
 			name:     "HTTPRoute applied by the waypoint",
 			spec:     spec(waypointNS, "", policies(strictApp, allowWaypointOnly, routeOnB)),
-			want:     "ppppppp",
-			evidence: map[string]string{CheckRoutes: "HTTPRoute/app/b-canary is parented to Service app/b, applied by waypoint app/waypoint"},
+			want:     "pp?fpppppp?ppf?p",
+			evidence: map[string]string{CheckRoutes: "HTTPRoute/app/b-canary on Service app/b: Accepted, refs resolved, applied by waypoint app/waypoint"},
 		},
 		{
 			name:     "out-of-mesh caller that STRICT mTLS will refuse",
 			spec:     spec("", legacyNS, "  - {from: legacy/x, to: app/b}\n"+policies(strictApp)),
-			want:     "pfppppp",
+			want:     "pf?ppppppp?ppp?p",
 			evidence: map[string]string{CheckOutOfMesh: "legacy/x calls app/b, which denies it (STRICT mTLS rejects plaintext", CheckEnrollment: "namespace legacy: out-of-mesh (no enrolment label)"},
 		},
 		{
 			name:     "out-of-mesh caller accepted in plaintext, partial request metrics",
 			spec:     spec(waypointNS, legacyNS, "  - {from: legacy/x, to: app/b}\n"+policies(l7OnB)),
-			want:     "pffppff",
+			want:     "pf?fpfppff?fpf?p",
 			evidence: map[string]string{CheckOutOfMesh: CodePlaintextAccepted, CheckTelemetry: "app/b: istio_requests_total covers calls from app/a but not from legacy/x"},
 		},
 		{
@@ -172,13 +172,13 @@ namespaces:
         mode: out-of-mesh
 calls:
   - {from: app/a, to: app/b}`,
-			want:     "ffppppp",
+			want:     "ff?ppppppf?ppp?p",
 			evidence: map[string]string{CheckEnrollment: "app/b is out-of-mesh inside ambient namespace app"},
 		},
 		{
 			name:     "empty topology",
 			spec:     `nodes: {count: 1}`,
-			want:     "?ppppp?",
+			want:     "?ppppppp?ppppp?p",
 			evidence: map[string]string{CheckEnrollment: "no application workloads", CheckTelemetry: "no request paths"},
 		},
 	}
@@ -186,6 +186,11 @@ calls:
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := readinessOf(t, tt.spec)
+			if testing.Verbose() {
+				for _, c := range got {
+					t.Logf("%s: %s\n  %s\n  fix: %s", c.Name, c.Status, strings.Join(c.Evidence, "\n  "), c.Fix)
+				}
+			}
 			if len(got) != len(order) {
 				t.Fatalf("%d checks, want %d", len(got), len(order))
 			}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"gopkg.in/yaml.v3"
@@ -60,58 +59,16 @@ func Load(paths []string, opts LoadOptions) (*Topology, *LoadReport, error) {
 // aligned text.
 func (r PathReport) WriteTable(w io.Writer, placements []Placement) error {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "PATHS (%d)\n", len(r.Pairs))
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tDESTINATION\tPORT\tCATEGORY\tBYPASS\tHOPS")
-	for _, p := range r.Pairs {
-		bypass := "-"
-		if p.Path.Bypass {
-			bypass = "BYPASS"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s%s\n", p.Source.ID(), p.Destination.ID(), p.Port, p.Path.Category, bypass, p.Path.String(), deniedSuffix(p.Path))
-	}
-	tw.Flush()
-	if len(placements) > 0 {
-		fmt.Fprintf(&b, "\nPOLICIES (%d)\n", len(placements))
-		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "KIND\tPOLICY\tENFORCED BY\tNOTE")
-		for _, pl := range placements {
-			by := strings.Join(pl.By, ", ")
-			if by == "" {
-				by = "nowhere"
+	writeRowsTable(&b, int64(len(r.Pairs)), func(fn func(PathPair) bool) {
+		for _, p := range r.Pairs {
+			if !fn(p) {
+				return
 			}
-			note := pl.Note
-			if note == "" {
-				note = "-"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", pl.Kind, pl.Policy, by, note)
 		}
-		tw.Flush()
-	}
-	if len(r.Status) > 0 {
-		fmt.Fprintf(&b, "\nSTATUS (%d)\n", len(r.Status))
-		for _, st := range r.Status {
-			b.WriteString(st.Line())
-		}
-	}
-	fmt.Fprintf(&b, "\nFINDINGS (%d)\n", len(r.Findings))
-	for _, f := range r.Findings {
-		fmt.Fprintf(&b, "[%s] %s", f.Severity, f.Code)
-		if f.Policy != "" {
-			fmt.Fprintf(&b, " policy=%s", f.Policy)
-		}
-		if f.Source != "" {
-			fmt.Fprintf(&b, " source=%s", f.Source)
-		}
-		if f.Destination != "" {
-			fmt.Fprintf(&b, " destination=%s", f.Destination)
-		}
-		fmt.Fprintf(&b, "\n  %s\n", f.Message)
-		if f.Proof != "" {
-			fmt.Fprintf(&b, "  proof: %s\n", f.Proof)
-		}
-		fmt.Fprintf(&b, "  fix:   %s\n", f.Fix)
-	}
+	})
+	writePlacementsTable(&b, placements)
+	writeStatusTable(&b, r.Status)
+	writeFindingsTable(&b, r.Findings)
 	_, err := w.Write(b.Bytes())
 	return err
 }
@@ -128,43 +85,69 @@ var mdCellReplacer = strings.NewReplacer(`\`, `\\`, "|", `\|`, "\r\n", " ", "\n"
 // WriteMarkdown writes the report as Markdown tables (for review documents).
 func (r PathReport) WriteMarkdown(w io.Writer, placements []Placement) error {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "## Request paths (%d)\n\n", len(r.Pairs))
-	b.WriteString("| Source | Destination | Port | Category | Bypass | Hops |\n|---|---|---:|---|---|---|\n")
-	for _, p := range r.Pairs {
+	writeRowsMarkdown(&b, int64(len(r.Pairs)), func(fn func(PathPair) bool) {
+		for _, p := range r.Pairs {
+			if !fn(p) {
+				return
+			}
+		}
+	})
+	writePlacementsMarkdown(&b, placements)
+	writeStatusMarkdown(&b, r.Status)
+	writeFindingsMarkdown(&b, r.Findings)
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func writeRowsMarkdown(b io.Writer, rows int64, each func(func(PathPair) bool)) {
+	fmt.Fprintf(b, "## Request paths (%d)\n\n", rows)
+	io.WriteString(b, "| Source | Destination | Port | Category | Bypass | Hops |\n|---|---|---:|---|---|---|\n")
+	each(func(p PathPair) bool {
 		bypass := ""
 		if p.Path.Bypass {
 			bypass = "**bypass**"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s |\n", mdCell(p.Source.ID()), mdCell(p.Destination.ID()), p.Port, mdCell(string(p.Path.Category)), bypass, mdCell(p.Path.String()+deniedSuffix(p.Path)))
+		fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s |\n", mdCell(p.Source.ID()), mdCell(p.Destination.ID()), p.Port, mdCell(string(p.Path.Category)), bypass, mdCell(p.Path.String()+deniedSuffix(p.Path)))
+		return true
+	})
+}
+
+func writePlacementsMarkdown(b io.Writer, placements []Placement) {
+	if len(placements) == 0 {
+		return
 	}
-	if len(placements) > 0 {
-		fmt.Fprintf(&b, "\n## Policy enforcement points (%d)\n\n", len(placements))
-		b.WriteString("| Kind | Policy | Enforced by | Note |\n|---|---|---|---|\n")
-		for _, pl := range placements {
-			by := mdCell(strings.Join(pl.By, ", "))
-			if by == "" {
-				by = "**nowhere**"
-			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCell(pl.Kind), mdCell(pl.Policy), by, mdCell(pl.Note))
+	fmt.Fprintf(b, "\n## Policy enforcement points (%d)\n\n", len(placements))
+	io.WriteString(b, "| Kind | Policy | Enforced by | Note |\n|---|---|---|---|\n")
+	for _, pl := range placements {
+		by := mdCell(strings.Join(pl.By, ", "))
+		if by == "" {
+			by = "**nowhere**"
 		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", mdCell(pl.Kind), mdCell(pl.Policy), by, mdCell(pl.Note))
 	}
-	if len(r.Status) > 0 {
-		fmt.Fprintf(&b, "\n## Gateway and route status (%d)\n\n", len(r.Status))
-		b.WriteString("| Kind | Object | Parent | Conditions |\n|---|---|---|---|\n")
-		for _, st := range r.Status {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCell(st.Kind), mdCell(st.Object), mdCell(st.Parent), mdCell(st.Summary()))
-		}
+}
+
+func writeStatusMarkdown(b io.Writer, status []ObjectStatus) {
+	if len(status) == 0 {
+		return
 	}
-	fmt.Fprintf(&b, "\n## Findings (%d)\n\n", len(r.Findings))
-	if len(r.Findings) > 0 {
-		b.WriteString("| Severity | Code | Policy | Source | Destination | Message | Proof | Fix |\n|---|---|---|---|---|---|---|---|\n")
-		for _, f := range r.Findings {
-			fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s | %s | %s | %s |\n", mdCell(f.Severity), f.Code, mdCell(f.Policy), mdCell(f.Source), mdCell(f.Destination),
-				mdCell(f.Message), mdCell(f.Proof), mdCell(f.Fix))
-		}
+	fmt.Fprintf(b, "\n## Gateway and route status (%d)\n\n", len(status))
+	io.WriteString(b, "| Kind | Object | Parent | Conditions |\n|---|---|---|---|\n")
+	for _, st := range status {
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", mdCell(st.Kind), mdCell(st.Object), mdCell(st.Parent), mdCell(st.Summary()))
 	}
-	_, err := w.Write(b.Bytes())
-	return err
+}
+
+func writeFindingsMarkdown(b io.Writer, fs []Finding) {
+	fmt.Fprintf(b, "\n## Findings (%d)\n\n", len(fs))
+	if len(fs) == 0 {
+		return
+	}
+	io.WriteString(b, "| Severity | Code | Policy | Source | Destination | Message | Proof | Fix |\n|---|---|---|---|---|---|---|---|\n")
+	for _, f := range fs {
+		fmt.Fprintf(b, "| %s | `%s` | %s | %s | %s | %s | %s | %s |\n", mdCell(f.Severity), f.Code, mdCell(f.Policy), mdCell(f.Source), mdCell(f.Destination),
+			mdCell(f.Message), mdCell(f.Proof), mdCell(f.Fix))
+	}
 }
 
 // deniedSuffix marks a row whose plain request is refused.

@@ -190,16 +190,17 @@ type NetworkPolicyPort struct {
 // workloads without a sidecar ignore (VirtualService, DestinationRule,
 // EnvoyFilter); kept only so the audit can flag it.
 type SidecarResource struct {
-	Kind        string // VirtualService | DestinationRule | EnvoyFilter
-	Namespace   string
-	Name        string
-	Hosts       []string          // VirtualService hosts / DestinationRule host
-	Subsets     []string          // DestinationRule subsets
-	Selector    map[string]string // EnvoyFilter workloadSelector / DestinationRule workloadSelector
-	Gateways    []string          // VirtualService gateways ("mesh" when empty)
-	ExportTo    []string
-	Source      string
-	HasSelector bool
+	Kind          string // VirtualService | DestinationRule | EnvoyFilter
+	Namespace     string
+	Name          string
+	Hosts         []string          // VirtualService hosts / DestinationRule host
+	Subsets       []string          // DestinationRule subsets
+	Selector      map[string]string // EnvoyFilter workloadSelector / DestinationRule workloadSelector
+	Gateways      []string          // VirtualService gateways ("mesh" when empty)
+	ExportTo      []string
+	Source        string
+	HasSelector   bool
+	HasTargetRefs bool // EnvoyFilter targetRefs (a waypoint or gateway)
 }
 
 // ID returns "ns/name".

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/ambientsim/ambientsim/scenarios"
+	"github.com/ambientsim/ambientsim/scenarios/results"
 	"github.com/ambientsim/ambientsim/topology"
 )
 
@@ -27,6 +30,18 @@ directories, multi-document YAML or 'kubectl get -o yaml' Lists) or a single
 compact spec file (detected by content) — and prints the request-path matrix
 (source workload x destination service port: category, waypoint bypass, the
 proxies on the path), where each policy is enforced, and the findings.
+
+Matrices above 1,000 rows are shown as equivalence classes: sources that every
+proxy and policy treats alike, destination ports every source class reaches
+alike, the distinct path shapes with their row counts, and findings grouped
+by class. --expand lists every row (streamed) and every finding; --classes
+shows classes for a small matrix too.
+
+The READINESS section is the ambient production checklist (16 checks), each
+pass, fail or cannot-tell with its evidence and fix. Node, DaemonSet and Pod
+status in a 'kubectl get -A -o yaml' export decide the ztunnel and CNI
+checks; --results DIR (the output of 'ambientsim run') decides the
+before/after performance check.
 
 Exit status is 0 even when there are findings, unless --fail-on names a code
 that is found (exit 3). Codes:
@@ -71,25 +86,34 @@ that is found (exit 3). Codes:
 					fmt.Fprintf(stderr, "note: no Node objects in the input; synthesised %d nodes (node-1..) and placed pods round-robin\n", len(t.Nodes))
 				}
 			}
-			report := t.Paths()
+			var in topology.ReadinessInputs
+			if dir := v.GetString("results"); dir != "" {
+				if in.Run, err = readRunEvidence(dir); err != nil {
+					return err
+				}
+			}
+			report := &topology.Report{Matrix: t.Matrix(), Groups: t.FindingGroups(), Placements: t.Placements(),
+				Status: append(t.GatewayStatuses(), t.RouteStatuses()...)}
+			report.Readiness = topology.ReadinessOf(t, report.Groups, in)
+			expand, classes := v.GetBool("expand"), v.GetBool("classes")
+			if expand && classes {
+				return usageErrorf("--expand and --classes exclude each other")
+			}
 			out := cmd.OutOrStdout()
 			switch format {
 			case "json":
-				// The documented shape is results.PathReport without placements.
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				err = enc.Encode(scenarios.PathReportResult(report, nil))
+				err = writePathsJSON(out, t, report, expand, classes)
 			case "markdown":
-				err = report.WriteMarkdown(out, t.Placements())
+				err = report.WriteMarkdown(out, t, expand, classes)
 			default:
-				err = report.WriteTable(out, t.Placements())
+				err = report.WriteTable(out, t, expand, classes)
 			}
 			if err != nil {
 				return fmt.Errorf("writing report: %w", err)
 			}
-			for _, f := range report.Findings {
-				if failOn[f.Code] {
-					return &exitError{exitFindings, fmt.Errorf("found %s (--fail-on)", f.Code)}
+			for _, g := range report.Groups {
+				if failOn[g.Code] {
+					return &exitError{exitFindings, fmt.Errorf("found %s (--fail-on)", g.Code)}
 				}
 			}
 			return nil
@@ -100,6 +124,9 @@ that is found (exit 3). Codes:
 	f.StringP("namespace", "n", "default", "namespace for objects that do not name one")
 	f.String("trust-domain", topology.DefaultTrustDomain, "mesh trust domain used in identities")
 	f.String("fail-on", "", "comma-separated finding codes that make the command exit 3")
+	f.Bool("expand", false, "list every row and every finding, even above 1,000 rows (rows are streamed)")
+	f.Bool("classes", false, "show the matrix as equivalence classes even when it is small")
+	f.String("results", "", "a run's output directory (or its summary.json) for the performance and waypoint-path checks of the readiness checklist")
 	return cmd
 }
 
@@ -125,4 +152,27 @@ func parseFailOn(s string) (map[string]bool, error) {
 		out[c] = true
 	}
 	return out, nil
+}
+
+// readRunEvidence reads a run's summary.json (a file, or the directory
+// holding it) for the readiness checklist.
+func readRunEvidence(path string) (*topology.RunEvidence, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, "summary.json")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--results: %w", err)
+	}
+	var s results.Summary
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("--results: %s: %w", path, err)
+	}
+	if s.SchemaVersion > results.SchemaVersion {
+		return nil, fmt.Errorf("--results: %s: schema_version %d is newer than this tool understands (%d)", path, s.SchemaVersion, results.SchemaVersion)
+	}
+	if len(s.Modes) == 0 {
+		return nil, fmt.Errorf("--results: %s: no modes: not a summary.json of ambientsim run", path)
+	}
+	return scenarios.RunEvidenceResult(s, path), nil
 }

@@ -59,6 +59,9 @@ type ReadinessCheck struct {
 	Name     string   `json:"name"`
 	Status   string   `json:"status"` // pass | fail | cannot-tell
 	Evidence []string `json:"evidence"`
+	// Fix says what to change (fail), or which input would decide the
+	// check (cannot-tell).
+	Fix string `json:"fix,omitempty"`
 }
 
 // Profile identifies the cost profile used and where its numbers come from.
@@ -131,6 +134,64 @@ type PathReport struct {
 	// Status is the Gateway and route status istiod would set (Accepted,
 	// ResolvedRefs, ...), absent when the topology has neither.
 	Status []ObjectStatus `json:"status,omitempty"`
+	// View is "classes" when the matrix is too large to list (`paths`
+	// without --expand above 1,000 rows, or --classes): pairs is then null,
+	// Classes describes every row, and each finding stands for Count
+	// findings of alike sources and destinations. Absent when every row
+	// and finding is listed.
+	View    string       `json:"view,omitempty"`
+	Classes *PathClasses `json:"classes,omitempty"`
+	// Readiness is the rollout checklist (`paths` prints it; summary.json
+	// has it at the top level).
+	Readiness []ReadinessCheck `json:"readiness,omitempty"`
+}
+
+// PathClasses is the path matrix in equivalence classes: sources every
+// proxy and policy treats alike, destination ports every source class
+// reaches alike, the distinct path shapes, and the cells.
+type PathClasses struct {
+	Rows               int64              `json:"rows"`
+	SourceClasses      []SourceClass      `json:"source_classes"`
+	DestinationClasses []DestinationClass `json:"destination_classes"`
+	Shapes             []PathShape        `json:"shapes"`
+	Cells              []PathCell         `json:"cells"`
+}
+
+// SourceClass is one class of sources.
+type SourceClass struct {
+	ID      string   `json:"id"`   // S1, S2, ... (largest first)
+	Mode    string   `json:"mode"` // out-of-mesh | ambient | sidecar | ingress gateway | outside the cluster
+	Sources int      `json:"sources"`
+	Members []string `json:"members"` // ns/workload, sorted; at most 20
+	Traits  []string `json:"traits"`  // the policy predicates that hold for it
+}
+
+// DestinationClass is one class of destination ports.
+type DestinationClass struct {
+	ID      string   `json:"id"` // D1, D2, ...
+	Ports   int      `json:"ports"`
+	Members []string `json:"members"` // ns/service:port, sorted; at most 20
+	Traits  []string `json:"traits"`  // mode, waypoint, protocol, policies of the first
+}
+
+// PathShape is a path with the member-specific hops as roles
+// (ztunnel/<source node>, sidecar/<destination pod>, external/<host>).
+type PathShape struct {
+	ID       string   `json:"id"` // P1, P2, ... (most rows first)
+	Rows     int64    `json:"rows"`
+	Category string   `json:"category"`
+	Bypass   bool     `json:"bypass"`
+	Hops     []string `json:"hops"`
+	Denied   string   `json:"denied,omitempty"`
+	DeniedBy string   `json:"denied_by,omitempty"`
+}
+
+// PathCell is the rows from one source class to one destination class.
+type PathCell struct {
+	Source      string `json:"source"`      // S<n>
+	Destination string `json:"destination"` // D<n>
+	Shape       string `json:"shape"`       // P<n>
+	Rows        int64  `json:"rows"`
 }
 
 // Placement is one policy's enforcement points ("nowhere" when By is empty).
@@ -182,6 +243,12 @@ type Finding struct {
 	Message     string `json:"message"`
 	Proof       string `json:"proof,omitempty"` // the concrete path that shows it
 	Fix         string `json:"fix"`
+	// Count is how many findings this entry stands for in the class view
+	// (alike sources and destinations; the text is the first one's),
+	// absent when it is one finding.
+	Count        int      `json:"count,omitempty"`
+	Sources      []string `json:"sources,omitempty"`      // up to 3 of them, in the class view
+	Destinations []string `json:"destinations,omitempty"` // up to 3 of them, in the class view
 }
 
 // ModeResult is one dataplane mode's run.
