@@ -2,8 +2,10 @@ package topology
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -28,7 +30,9 @@ import (
 //	paths [from=PREFIX] [to=PREFIX]    path-matrix rows, one a line
 //	findings [code=CODE ...]           findings: code, policy, source -> destination, message, proof, fix
 //	placements                         where each policy is enforced
-//	readiness                          the rollout checklist
+//	readiness [check=SUBSTR ...] [results=FILE]
+//	                                   the rollout checklist (only the checks whose name contains SUBSTR;
+//	                                   FILE: a RunEvidence as JSON, what --results gives)
 //	evaluate from=NS/WL to=NS/SVC [port=N] [method=M] [path=P] [header=K:V ...]
 //	status                             route and Gateway status conditions, as Istio would set them
 //	route parent=KIND/NS/NAME [port=N] [method=M] [path=P] [header=K:V ...] [query=K=V ...] [protocol=P]
@@ -80,14 +84,7 @@ func runDataDriven(t *testing.T, path string) {
 			}
 			return b.String()
 		case "readiness":
-			var b strings.Builder
-			for _, c := range Readiness(top, top.Paths().Findings) {
-				fmt.Fprintf(&b, "%s: %s\n", c.Name, c.Status)
-				for _, e := range c.Evidence {
-					fmt.Fprintf(&b, "  - %s\n", e)
-				}
-			}
-			return b.String()
+			return ddReadiness(t, top, d)
 		case "evaluate":
 			return ddEvaluate(t, top, d)
 		}
@@ -284,4 +281,44 @@ func ddEgress(t *testing.T, top *Topology, d *datadriven.TestData) string {
 		verdict = "allow"
 	}
 	return fmt.Sprintf("path: %s\n%s by %s (policy %s): %s\n", p.String(), verdict, noneIfEmpty(dec.By), noneIfEmpty(dec.Policy), dec.Reason)
+}
+
+// ddReadiness: readiness [check=SUBSTR ...] [results=FILE]
+func ddReadiness(t *testing.T, top *Topology, d *datadriven.TestData) string {
+	var in ReadinessInputs
+	if f := ddArg(d, "results"); f != "" {
+		data, err := os.ReadFile(filepath.Join("testdata", f))
+		if err != nil {
+			d.Fatalf(t, "readiness: %v", err)
+		}
+		in.Run = &RunEvidence{}
+		if err := json.Unmarshal(data, in.Run); err != nil {
+			d.Fatalf(t, "readiness: %s: %v", f, err)
+		}
+		in.Run.Source = f
+	}
+	only := ddArgs(d, "check")
+	var b strings.Builder
+	for i, c := range ReadinessOf(top, top.FindingGroups(), in) {
+		if len(only) > 0 && !containsAnySubstring(c.Name, only) {
+			continue
+		}
+		fmt.Fprintf(&b, "%d. %s: %s\n", i+1, c.Name, c.Status)
+		for _, e := range c.Evidence {
+			fmt.Fprintf(&b, "  - %s\n", e)
+		}
+		if c.Fix != "" {
+			fmt.Fprintf(&b, "  fix: %s\n", c.Fix)
+		}
+	}
+	return b.String()
+}
+
+func containsAnySubstring(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }

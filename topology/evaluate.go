@@ -884,7 +884,11 @@ func (t *Topology) evalDestination(pi *policyIndex, pr *peer, l3, dst *Pod, port
 		return decide(pp.ztDeny, pp.ztAllow, nil, &l4, by, "L4")
 	case Sidecar:
 		by := pp.scBy
-		if !pr.hasID {
+		// An ingress gateway's listeners are built from its Gateway, not
+		// from PeerAuthentication (which configures sidecar and ztunnel
+		// inbound): clients outside the mesh reach it in plaintext.
+		ingress := dst.Workload != nil && dst.Workload.Ingress
+		if !pr.hasID && !ingress {
 			if mode, pa := pp.mtlsModeFor(port); mode == MTLSStrict {
 				return Decision{Allow: false, By: by, Layer: "L4", Policy: pa.ID(), Reason: "STRICT mTLS rejects plaintext"}
 			}

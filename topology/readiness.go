@@ -1063,7 +1063,9 @@ func (r *readiness) bypass() ReadinessCheck {
 	t, m := r.t, r.m
 	var served []*Service
 	for _, s := range t.Services {
-		if s.Waypoint != nil {
+		// An ingress gateway's own Service is its entry point: its pods
+		// are the gateway proxy, not a waypoint-protected workload.
+		if s.Waypoint != nil && !t.isGatewayService(s) {
 			served = append(served, s)
 		}
 	}
@@ -1220,16 +1222,20 @@ func (r *readiness) vsMigration() ReadinessCheck {
 			}
 			eps := t.EndpointsOf(s)
 			if len(eps) == 0 || eps[0].Mode != Ambient {
-				sidecarOnly = append(sidecarOnly, fmt.Sprintf("%s routes %s (%s endpoints): its sidecar clients apply it", id, s.ID(), t.ServiceMode(s)))
+				sidecarOnly = append(sidecarOnly, fmt.Sprintf("%s applies to %s (%s endpoints): its sidecar clients apply it; migrate it before enrolling the namespace in ambient", id, s.ID(), t.ServiceMode(s)))
 				continue
+			}
+			what := "routes"
+			if res.Kind == "DestinationRule" {
+				what = "defines subsets (" + strings.Join(res.Subsets, ", ") + ") of"
 			}
 			switch hr, both := routed[s]; {
 			case both:
-				pending = append(pending, fmt.Sprintf("%s still routes ambient Service %s next to %s: the waypoint applies the Gateway API route first and the VirtualService after it; delete %s once the route is validated", id, s.ID(), hr, id))
+				pending = append(pending, fmt.Sprintf("%s still %s ambient Service %s next to %s: the waypoint applies the Gateway API route first and the VirtualService after it; delete %s once the route is validated", id, what, s.ID(), hr, id))
 			case s.Waypoint != nil:
-				pending = append(pending, fmt.Sprintf("%s routes ambient Service %s, applied only by waypoint %s (VirtualService at a waypoint is alpha) and by no caller that skips it", id, s.ID(), s.Waypoint.ID()))
+				pending = append(pending, fmt.Sprintf("%s %s ambient Service %s, applied only by waypoint %s (VirtualService and subsets at a waypoint are alpha) and by no caller that skips it", id, what, s.ID(), s.Waypoint.ID()))
 			default:
-				pending = append(pending, fmt.Sprintf("%s routes ambient Service %s, which has no waypoint: its rules are ignored", id, s.ID()))
+				pending = append(pending, fmt.Sprintf("%s %s ambient Service %s, which has no waypoint: its rules are ignored", id, what, s.ID()))
 			}
 		}
 	}

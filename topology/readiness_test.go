@@ -2,6 +2,7 @@ package topology
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -278,4 +279,42 @@ calls:
 	}
 	b.ReportMetric(float64(len(tp.Services)), "services")
 	b.ReportMetric(float64(len(checks)), "checks")
+}
+
+// TestReadinessCorpusCoverage guards testdata/cases/readiness.txt: on the
+// upstream corpus every checklist item is shown passing and failing, and
+// the items the manifests alone cannot decide are shown as cannot-tell.
+func TestReadinessCorpusCoverage(t *testing.T) {
+	data, err := os.ReadFile("testdata/cases/readiness.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]map[string]bool{}
+	for _, line := range strings.Split(string(data), "\n") {
+		_, rest, ok := strings.Cut(line, ". ")
+		if !ok || line == "" || line[0] < '0' || line[0] > '9' {
+			continue
+		}
+		i := strings.LastIndex(rest, ": ")
+		if i < 0 {
+			continue
+		}
+		name, status := rest[:i], rest[i+2:]
+		if seen[name] == nil {
+			seen[name] = map[string]bool{}
+		}
+		seen[name][status] = true
+	}
+	for _, name := range ReadinessChecks {
+		for _, st := range []string{StatusPass, StatusFail} {
+			if !seen[name][st] {
+				t.Errorf("readiness.txt never shows %q as %s", name, st)
+			}
+		}
+	}
+	for _, name := range []string{CheckZtunnelHealth, CheckCNI, CheckPerformance} {
+		if !seen[name][StatusCannotTell] {
+			t.Errorf("readiness.txt never shows %q as cannot-tell (manifests without status or results)", name)
+		}
+	}
 }
