@@ -7,19 +7,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
-
-	"golang.org/x/net/http2"
 
 	"github.com/ambientsim/ambientsim/validation/identity"
 )
@@ -76,7 +72,6 @@ func KeyOf(t Target) Key {
 // Client originates HBONE tunnels through a connection pool.
 type Client struct {
 	cfg ClientConfig
-	t2  *http2.Transport
 
 	mu      sync.Mutex
 	pool    map[Key][]*poolConn
@@ -102,7 +97,7 @@ type PoolStats struct {
 
 type poolConn struct {
 	key      Key
-	cc       *http2.ClientConn
+	h2       *conn
 	tc       *tls.Conn
 	peer     identity.ID
 	active   int
@@ -142,25 +137,7 @@ func NewClient(cfg ClientConfig) *Client {
 	if cfg.Dial == nil {
 		cfg.Dial = DialFrom
 	}
-	t1 := &http.Transport{HTTP2: &http.HTTP2Config{
-		MaxReceiveBufferPerConnection: int(cfg.ConnWindow),
-		MaxReceiveBufferPerStream:     int(cfg.StreamWindow),
-		MaxReadFrameSize:              int(cfg.MaxFrameSize),
-		SendPingTimeout:               cfg.PingInterval,
-		PingTimeout:                   cfg.PingTimeout,
-	}}
-	t2, err := http2.ConfigureTransports(t1)
-	if err != nil {
-		// Only fails if t1 already has h2 configured, which it cannot.
-		t2 = &http2.Transport{}
-	}
-	t2.MaxReadFrameSize = cfg.MaxFrameSize
-	// The pool enforces the stream cap; the HTTP/2 client must wait for a
-	// slot rather than fail when its own count lags ours by a just-reset stream.
-	t2.StrictMaxConcurrentStreams = true
-	t2.ReadIdleTimeout = cfg.PingInterval
-	t2.PingTimeout = cfg.PingTimeout
-	c := &Client{cfg: cfg, t2: t2, pool: map[Key][]*poolConn{}, all: map[*poolConn]struct{}{},
+	c := &Client{cfg: cfg, pool: map[Key][]*poolConn{}, all: map[*poolConn]struct{}{},
 		dialing: map[Key]chan struct{}{}, stop: make(chan struct{})}
 	c.reaper.Add(1)
 	go c.reap()
@@ -199,11 +176,11 @@ func (c *Client) Dial(ctx context.Context, t Target) (*ClientStream, error) {
 		c.release(pc)
 		// A refused stream was never processed (RFC 9113 §8.7), so it is safe
 		// to retry; it happens when the server still counts a stream we have
-		// already reset against its MAX_CONCURRENT_STREAMS.
-		var se http2.StreamError
-		refused := errors.As(err, &se) && se.Code == http2.ErrCodeRefusedStream
-		st := pc.cc.State()
-		goingAway := st.Closed || st.Closing // GOAWAY raced our checkout
+		// already reset against its MAX_CONCURRENT_STREAMS, or when a GOAWAY
+		// raced our checkout.
+		var se *StreamResetError
+		refused := errors.As(err, &se) && se.Code == uint32(errCodeRefusedStream)
+		goingAway := errors.Is(err, errGoingAway) || !pc.h2.usable()
 		if attempt >= 4 || !(refused || goingAway) || ctx.Err() != nil {
 			return nil, err
 		}
@@ -215,40 +192,23 @@ func (c *Client) Dial(ctx context.Context, t Target) (*ClientStream, error) {
 }
 
 func (c *Client) connect(ctx context.Context, pc *poolConn, t Target) (*ClientStream, error) {
-	pr, pw := io.Pipe()
-	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	stopWatch := context.AfterFunc(ctx, cancel)
-	req := &http.Request{
-		Method:        http.MethodConnect,
-		URL:           &url.URL{Scheme: "https", Host: t.Authority},
-		Host:          t.Authority,
-		Header:        http.Header{},
-		Body:          pr,
-		ContentLength: -1,
-		Proto:         "HTTP/2.0", ProtoMajor: 2,
+	h := t.Header
+	if h.Get("traceparent") == "" {
+		h = h.Clone()
+		if h == nil {
+			h = http.Header{}
+		}
+		h.Set("traceparent", newTraceparent())
 	}
-	req = req.WithContext(sctx)
-	for k, v := range t.Header {
-		req.Header[k] = v
-	}
-	if req.Header.Get("traceparent") == "" {
-		req.Header.Set("traceparent", newTraceparent())
-	}
-	resp, err := pc.cc.RoundTrip(req)
-	stopWatch()
+	st, err := pc.h2.openStream(ctx.Done(), t.Authority, h)
 	if err != nil {
-		cancel()
-		_ = pw.Close()
+		var se *StatusError
+		if errors.As(err, &se) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("hbone CONNECT %s via %s: %w", t.Authority, t.NextHop, err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		_ = resp.Body.Close()
-		cancel()
-		_ = pw.Close()
-		return nil, &StatusError{Code: resp.StatusCode, Target: t.Authority}
-	}
-	s := &ClientStream{pw: pw, body: resp.Body, local: pc.tc.LocalAddr(), remote: pc.tc.RemoteAddr(),
-		peer: pc.peer, header: resp.Header, cancel: cancel}
+	s := &ClientStream{st: st, local: pc.tc.LocalAddr(), remote: pc.tc.RemoteAddr(), peer: pc.peer}
 	s.release = func() { c.release(pc) }
 	return s, nil
 }
@@ -293,7 +253,7 @@ func (c *Client) checkout(ctx context.Context, t Target) (*poolConn, error) {
 		c.stats.Dials++
 		if c.closed {
 			c.mu.Unlock()
-			_ = pc.cc.Close()
+			pc.h2.close()
 			return nil, errors.New("hbone client closed")
 		}
 		pc.inPool = true
@@ -310,8 +270,7 @@ func (c *Client) takeLocked(key Key) *poolConn {
 	conns := c.pool[key]
 	for i := 0; i < len(conns); i++ {
 		pc := conns[i]
-		st := pc.cc.State()
-		if st.Closed || st.Closing || !pc.cc.CanTakeNewRequest() {
+		if !pc.h2.usable() {
 			conns = slices.Delete(conns, i, i+1)
 			i--
 			pc.inPool = false
@@ -319,7 +278,7 @@ func (c *Client) takeLocked(key Key) *poolConn {
 			continue
 		}
 		limit := c.cfg.MaxStreamsPerConn
-		if peer := int(st.MaxConcurrentStreams); peer > 0 && peer < limit {
+		if peer := int(pc.h2.peerStreamLimit()); peer > 0 && peer < limit {
 			limit = peer
 		}
 		if pc.active >= limit {
@@ -354,7 +313,7 @@ func (c *Client) maybeCloseLocked(pc *poolConn) {
 		if _, ok := c.all[pc]; ok {
 			delete(c.all, pc)
 			c.closers.Add(1)
-			go func() { defer c.closers.Done(); _ = pc.cc.Close() }()
+			go func() { defer c.closers.Done(); pc.h2.close() }()
 		}
 	}
 }
@@ -389,23 +348,26 @@ func (c *Client) dialConn(ctx context.Context, key Key, t Target) (*poolConn, er
 		_ = raw.Close()
 		return nil, fmt.Errorf("hbone peer %s: %w", t.NextHop, err)
 	}
-	cc, err := c.t2.NewClientConn(tc)
-	if err != nil {
-		_ = raw.Close()
-		return nil, fmt.Errorf("hbone HTTP/2 handshake with %s: %w", t.NextHop, err)
+	h2 := newConn(tc, connConfig{
+		streamWindow:  c.cfg.StreamWindow,
+		connWindow:    c.cfg.ConnWindow,
+		maxFrame:      c.cfg.MaxFrameSize,
+		maxHeaderList: 16 << 10, // ztunnel's client limit
+		pingInterval:  c.cfg.PingInterval,
+		pingTimeout:   c.cfg.PingTimeout,
+		logger:        c.cfg.Logger,
+	})
+	if err := h2.start(); err != nil {
+		return nil, fmt.Errorf("hbone HTTP/2 preface to %s: %w", t.NextHop, err)
 	}
-	// Wait for the server's SETTINGS before the first stream: x/net/http2
-	// sizes a stream's DATA frames by the peer's SETTINGS_MAX_FRAME_SIZE as
-	// known when the stream starts, so a stream opened before SETTINGS arrive
-	// sends 16 KiB frames for its whole life. 16 KiB of data plus the 9-byte
-	// frame header is two TLS records and two write syscalls per frame, which
-	// cost a long-lived tunnel ~40 % of its throughput. The server sends its
-	// SETTINGS before acknowledging a PING, so one round trip is enough.
-	if err := cc.Ping(dctx); err != nil {
-		_ = cc.Close()
+	// Wait for the server's SETTINGS before the first stream, so that even
+	// the first stream frames its DATA by the server's max frame size (1 MiB
+	// for ztunnel) rather than the 16 KiB default.
+	if err := h2.waitSettings(dctx.Done()); err != nil {
+		h2.close()
 		return nil, fmt.Errorf("hbone HTTP/2 settings from %s: %w", t.NextHop, err)
 	}
-	return &poolConn{key: key, cc: cc, tc: tc, peer: peer}, nil
+	return &poolConn{key: key, h2: h2, tc: tc, peer: peer}, nil
 }
 
 func (c *Client) reap() {
@@ -458,7 +420,7 @@ func (c *Client) Close() error {
 	close(c.stop)
 	c.reaper.Wait()
 	for _, pc := range conns {
-		_ = pc.cc.Close()
+		pc.h2.close()
 	}
 	c.closers.Wait()
 	return nil

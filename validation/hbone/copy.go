@@ -8,23 +8,12 @@ import (
 	"syscall"
 )
 
-// BufferSize is the size of pooled copy buffers (ztunnel grows its buffers
-// to 256 KiB for bulk transfers; 64 KiB keeps memory per stream modest while
-// matching HTTP/2 frame batching).
+// BufferSize is the size of the pooled general-purpose I/O buffers
+// (GetBuffer): HTTP transports' read and write buffers, and copies whose
+// writer decides about flushing from the size of each write (CopyBuffer).
 const BufferSize = 64 << 10
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, BufferSize); return &b }}
-
-// LargeBufferSize is what a copy grows to once its source keeps filling
-// BufferSize reads (a bulk transfer), as ztunnel's adaptive copy buffers grow
-// to 256 KiB. Larger writes mean larger HTTP/2 DATA frames: fewer frame
-// headers, each costing its own small TLS record and write syscall.
-const LargeBufferSize = 256 << 10
-
-// growAfter consecutive full reads switch a copy to a large buffer.
-const growAfter = 4
-
-var largePool = sync.Pool{New: func() any { b := make([]byte, LargeBufferSize); return &b }}
 
 // GetBuffer takes a BufferSize buffer from the shared pool.
 func GetBuffer() *[]byte { return bufPool.Get().(*[]byte) }
@@ -32,58 +21,104 @@ func GetBuffer() *[]byte { return bufPool.Get().(*[]byte) }
 // PutBuffer returns a buffer taken with GetBuffer.
 func PutBuffer(b *[]byte) { bufPool.Put(b) }
 
+// Adaptive copy buffers, as ztunnel sizes them (src/copy.rs): every copy
+// starts small so that the many idle or chatty connections of a node proxy
+// cost little memory, and grows with the bytes it has moved.
+const (
+	// SmallBufferSize is where every copy starts.
+	SmallBufferSize = 1 << 10
+	// MediumBufferSize is used once MediumAfter bytes were copied: a full
+	// TLS record of payload per write.
+	MediumBufferSize = 16 << 10
+	// LargeBufferSize is used once LargeAfter bytes were copied: bulk
+	// transfers write 256 KiB at a time (one HTTP/2 DATA frame, 16 TLS records).
+	LargeBufferSize = 256 << 10
+
+	MediumAfter = 128 << 10 // bytes copied before growing to MediumBufferSize
+	LargeAfter  = 10 << 20  // bytes copied before growing to LargeBufferSize
+)
+
+var copyPools = [...]struct {
+	size int
+	pool *sync.Pool
+}{
+	{SmallBufferSize, &sync.Pool{New: func() any { b := make([]byte, SmallBufferSize); return &b }}},
+	{MediumBufferSize, &sync.Pool{New: func() any { b := make([]byte, MediumBufferSize); return &b }}},
+	{LargeBufferSize, &sync.Pool{New: func() any { b := make([]byte, LargeBufferSize); return &b }}},
+}
+
 // closeWriter is implemented by *net.TCPConn, *tls.Conn and the HBONE streams.
 type closeWriter interface{ CloseWrite() error }
 
 // Counter receives byte counts as they are copied (metrics count live).
 type Counter func(n int)
 
-// CopyCounted copies src to dst with a pooled buffer, calling count after
-// each write. It starts with a BufferSize buffer and switches to a
-// LargeBufferSize one after growAfter consecutive reads filled the buffer. It returns the bytes written and the first error other than
-// io.EOF.
+// CopyCounted copies src to dst until EOF with pooled adaptive buffers
+// (SmallBufferSize, MediumBufferSize after MediumAfter bytes, LargeBufferSize
+// after LargeAfter bytes), calling count after each write. It returns the
+// bytes written and the first error other than io.EOF.
 func CopyCounted(dst io.Writer, src io.Reader, count Counter) (int64, error) {
-	bp, large, full := GetBuffer(), false, 0
-	defer func() {
-		if large {
-			largePool.Put(bp)
-		} else {
-			PutBuffer(bp)
-		}
-	}()
-	buf := *bp
+	class := 0
+	bp := copyPools[0].pool.Get().(*[]byte)
+	defer func() { copyPools[class].pool.Put(bp) }()
 	var total int64
 	for {
-		nr, rerr := src.Read(buf)
-		if nr > 0 {
-			nw, werr := dst.Write(buf[:nr])
-			total += int64(nw)
-			if count != nil && nw > 0 {
-				count(nw)
-			}
-			if werr != nil {
-				return total, werr
-			}
-			if nw != nr {
-				return total, io.ErrShortWrite
-			}
-		}
-		if rerr != nil {
-			if errors.Is(rerr, io.EOF) {
+		n, err := copyOnce(dst, src, *bp, count)
+		total += int64(n)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
 				return total, nil
 			}
-			return total, rerr
+			return total, err
 		}
-		if !large {
-			if nr < len(buf) {
-				full = 0
-			} else if full++; full >= growAfter {
-				PutBuffer(bp)
-				bp, large = largePool.Get().(*[]byte), true
-				buf = *bp
-			}
+		if class < len(copyPools)-1 && total >= growAt(class) {
+			copyPools[class].pool.Put(bp)
+			class++
+			bp = copyPools[class].pool.Get().(*[]byte)
 		}
 	}
+}
+
+func growAt(class int) int64 {
+	if class == 0 {
+		return MediumAfter
+	}
+	return LargeAfter
+}
+
+// CopyBuffer copies src to dst until EOF through buf, calling count after
+// each write; unlike CopyCounted the write size never changes.
+func CopyBuffer(dst io.Writer, src io.Reader, buf []byte, count Counter) (int64, error) {
+	var total int64
+	for {
+		n, err := copyOnce(dst, src, buf, count)
+		total += int64(n)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return total, nil
+			}
+			return total, err
+		}
+	}
+}
+
+// copyOnce does one read and writes what it got; io.EOF ends the copy.
+func copyOnce(dst io.Writer, src io.Reader, buf []byte, count Counter) (int, error) {
+	nr, rerr := src.Read(buf)
+	if nr > 0 {
+		nw, werr := dst.Write(buf[:nr])
+		if count != nil && nw > 0 {
+			count(nw)
+		}
+		if werr != nil {
+			return nw, werr
+		}
+		if nw != nr {
+			return nw, io.ErrShortWrite
+		}
+		return nw, rerr
+	}
+	return 0, rerr
 }
 
 // SpliceResult reports a finished bidirectional copy.

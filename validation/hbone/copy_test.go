@@ -51,34 +51,57 @@ func BenchmarkCopyCounted(b *testing.B) {
 	}
 }
 
-// maxWriter records the largest write.
-type maxWriter struct{ max int }
+// sizeWriter records the size of every write.
+type sizeWriter struct{ sizes []int }
 
-func (w *maxWriter) Write(p []byte) (int, error) { w.max = max(w.max, len(p)); return len(p), nil }
+func (w *sizeWriter) Write(p []byte) (int, error) { w.sizes = append(w.sizes, len(p)); return len(p), nil }
 
 // trickle returns at most 1000 bytes per read, like an interactive peer.
 type trickle struct{ zeroReader }
 
 func (t *trickle) Read(p []byte) (int, error) { return t.zeroReader.Read(p[:min(len(p), 1000)]) }
 
-// A bulk source (every read fills the buffer) grows the copy to
-// LargeBufferSize; a trickling one keeps the small buffer.
-func TestCopyCountedGrowsForBulk(t *testing.T) {
+// Copies grow their buffer with the bytes moved, as ztunnel's do: 1 KiB
+// writes up to 128 KiB, 16 KiB writes up to 10 MiB, 256 KiB after; a
+// trickling source never fills even the small buffer.
+func TestCopyCountedGrowsWithTraffic(t *testing.T) {
 	for _, c := range []struct {
-		name string
-		src  io.Reader
-		want int
+		name      string
+		src       io.Reader
+		wantFirst int
+		wantAt    map[int64]int // bytes copied before a write → its size
+		wantMax   int
 	}{
-		{"bulk", &zeroReader{n: 4 << 20}, hbone.LargeBufferSize},
-		{"short bulk", &zeroReader{n: 4 * hbone.BufferSize}, hbone.BufferSize},
-		{"trickle", &trickle{zeroReader{n: 4 << 20}}, 1000},
+		{"short", &zeroReader{n: 64 << 10}, hbone.SmallBufferSize, nil, hbone.SmallBufferSize},
+		{"bulk", &zeroReader{n: 16 << 20}, hbone.SmallBufferSize, map[int64]int{
+			hbone.MediumAfter - hbone.SmallBufferSize: hbone.SmallBufferSize,
+			hbone.MediumAfter:                         hbone.MediumBufferSize,
+			hbone.LargeAfter - hbone.MediumBufferSize: hbone.MediumBufferSize,
+			hbone.LargeAfter:                          hbone.LargeBufferSize,
+		}, hbone.LargeBufferSize},
+		{"trickle", &trickle{zeroReader{n: 4 << 20}}, 1000, nil, 1000},
 	} {
-		w := &maxWriter{}
-		if n, err := hbone.CopyCounted(w, c.src, nil); err != nil || n == 0 {
-			t.Fatalf("%s: copied %d: %v", c.name, n, err)
-		}
-		if w.max != c.want {
-			t.Errorf("%s: largest write %d, want %d", c.name, w.max, c.want)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			w := &sizeWriter{}
+			n, err := hbone.CopyCounted(w, c.src, nil)
+			if err != nil || n == 0 {
+				t.Fatalf("copied %d: %v", n, err)
+			}
+			if w.sizes[0] != c.wantFirst {
+				t.Errorf("first write %d, want %d", w.sizes[0], c.wantFirst)
+			}
+			var at int64
+			largest := 0
+			for _, sz := range w.sizes {
+				if want, ok := c.wantAt[at]; ok && sz != want {
+					t.Errorf("write after %d bytes: %d, want %d", at, sz, want)
+				}
+				at += int64(sz)
+				largest = max(largest, sz)
+			}
+			if largest != c.wantMax {
+				t.Errorf("largest write %d, want %d", largest, c.wantMax)
+			}
+		})
 	}
 }

@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/net/http2"
-
 	"github.com/ambientsim/ambientsim/validation/identity"
 )
 
@@ -60,13 +58,11 @@ type ServerConfig struct {
 
 // Server terminates HBONE on one or more listeners.
 type Server struct {
-	cfg  ServerConfig
-	h2   *http2.Server
-	base *http.Server
+	cfg ServerConfig
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
-	conns     map[net.Conn]*int // active streams per connection
+	conns     map[net.Conn]*conn // nil until the TLS handshake is done
 	closing   bool
 	wg        sync.WaitGroup
 	ctx       context.Context
@@ -99,20 +95,8 @@ func NewServer(cfg ServerConfig) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, listeners: map[net.Listener]struct{}{}, conns: map[net.Conn]*int{}}
+	s := &Server{cfg: cfg, listeners: map[net.Listener]struct{}{}, conns: map[net.Conn]*conn{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.h2 = &http2.Server{
-		MaxConcurrentStreams:         cfg.MaxConcurrentStreams,
-		MaxReadFrameSize:             cfg.MaxFrameSize,
-		MaxUploadBufferPerStream:     cfg.StreamWindow,
-		MaxUploadBufferPerConnection: cfg.ConnWindow,
-		ReadIdleTimeout:              cfg.PingInterval,
-		PingTimeout:                  cfg.PingTimeout,
-	}
-	s.base = &http.Server{ErrorLog: nil}
-	// ConfigureServer hooks the HTTP/2 server into base.Shutdown, which is how
-	// we send GOAWAY to every connection on graceful shutdown.
-	_ = http2.ConfigureServer(s.base, s.h2)
 	return s
 }
 
@@ -158,7 +142,7 @@ func (s *Server) track(c net.Conn) bool {
 	if s.closing {
 		return false
 	}
-	s.conns[c] = new(int)
+	s.conns[c] = nil
 	s.wg.Add(1)
 	return true
 }
@@ -190,89 +174,75 @@ func (s *Server) serveConn(raw net.Conn) {
 	if err != nil {
 		return
 	}
-	s.h2.ServeConn(tc, &http2.ServeConnOpts{
-		Context:    s.ctx,
-		BaseConfig: s.base,
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s.streamDelta(raw, 1)
-			defer s.streamDelta(raw, -1)
-			s.serveStream(w, r, peer, tc)
-		}),
+	c := newConn(tc, connConfig{
+		server:        true,
+		streamWindow:  s.cfg.StreamWindow,
+		connWindow:    s.cfg.ConnWindow,
+		maxFrame:      s.cfg.MaxFrameSize,
+		maxStreams:    s.cfg.MaxConcurrentStreams,
+		maxHeaderList: 64 << 10, // ztunnel's server limit
+		pingInterval:  s.cfg.PingInterval,
+		pingTimeout:   s.cfg.PingTimeout,
+		logger:        s.cfg.Logger,
+		onRequest: func(st *stream, req *rawRequest) {
+			s.serveStream(st, req, peer, tc)
+		},
 	})
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return
+	}
+	s.conns[raw] = c
+	s.mu.Unlock()
+	if c.start() != nil {
+		return
+	}
+	<-c.done
 }
 
-func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, peer identity.ID, tc *tls.Conn) {
-	target, status, err := ParseConnect(r.Method, r.Host)
+func (s *Server) serveStream(st *stream, req *rawRequest, peer identity.ID, tc net.Conn) {
+	ss := &ServerStream{st: st, hdr: http.Header{}, local: tc.LocalAddr(), remote: tc.RemoteAddr()}
+	target, status, err := ParseConnect(req.method, req.authority)
 	if err != nil {
 		if s.cfg.OnBadRequest != nil {
 			s.cfg.OnBadRequest(status, err)
 		}
-		w.WriteHeader(status)
+		ss.Reject(status)
 		return
 	}
-	st := &ServerStream{
-		w: w, rc: http.NewResponseController(w), body: r.Body,
-		local: tc.LocalAddr(), remote: tc.RemoteAddr(), done: make(chan struct{}),
-	}
-	s.cfg.Handler.ServeHBONE(&Request{Target: target, Peer: peer, Header: r.Header, Context: r.Context()}, st)
-	if !st.answered {
-		w.WriteHeader(http.StatusServiceUnavailable)
-	}
-	_ = st.Close()
-}
-
-func (s *Server) streamDelta(c net.Conn, d int) {
-	s.mu.Lock()
-	if n := s.conns[c]; n != nil {
-		*n += d
-	}
-	s.mu.Unlock()
-}
-
-// closeIdle closes connections without active streams and reports how many
-// connections remain.
-func (s *Server) closeIdle() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	left := 0
-	for c, n := range s.conns {
-		if *n == 0 {
-			_ = c.Close()
-			continue
-		}
-		left++
-	}
-	return left
+	ctx, cancel := context.WithCancel(s.ctx)
+	st.setOnFinish(cancel)
+	defer cancel()
+	s.cfg.Handler.ServeHBONE(&Request{Target: target, Peer: peer, Header: req.header, Context: ctx}, ss)
+	_ = ss.Close() // 503 if the handler did not answer
 }
 
 // Shutdown stops accepting, sends GOAWAY on every connection, and waits for
 // active streams to finish until ctx ends; then it closes what is left
-// (ztunnel's drain: graceful first, forced at the deadline).
+// (ztunnel's drain: graceful first, forced at the deadline). A connection
+// closes as soon as its last stream ends.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
 	for ln := range s.listeners {
 		_ = ln.Close()
 	}
+	for raw, c := range s.conns {
+		if c == nil {
+			_ = raw.Close() // still handshaking: no streams to drain
+			continue
+		}
+		c.goAway()
+	}
 	s.mu.Unlock()
-	_ = s.base.Shutdown(ctx) // runs the HTTP/2 GOAWAY hook; base serves no listener itself
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
-	// Go's HTTP/2 server keeps a connection for a second after GOAWAY even
-	// when it is idle; close idle ones ourselves once GOAWAY had time to go
-	// out, as ztunnel's drain does when the last stream ends.
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for drained := false; !drained; {
-		select {
-		case <-done:
-			s.cancel()
-			return nil
-		case <-ctx.Done():
-			drained = true
-		case <-tick.C:
-			s.closeIdle()
-		}
+	select {
+	case <-done:
+		s.cancel()
+		return nil
+	case <-ctx.Done():
 	}
 	_ = s.Close()
 	<-done
@@ -286,8 +256,11 @@ func (s *Server) Close() error {
 	for ln := range s.listeners {
 		_ = ln.Close()
 	}
-	for c := range s.conns {
-		_ = c.Close()
+	for raw, c := range s.conns {
+		if c != nil {
+			c.fail(errConnClosed)
+		}
+		_ = raw.Close()
 	}
 	s.mu.Unlock()
 	s.cancel()

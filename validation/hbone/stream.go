@@ -6,63 +6,567 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"sync"
 	"time"
+
+	"golang.org/x/net/http2/hpack"
 
 	"github.com/ambientsim/ambientsim/validation/identity"
 )
 
 var errStreamClosed = errors.New("hbone stream closed")
 
-// ErrDeadlineUnsupported is returned by deadline setters on client streams:
-// HTTP/2 client request bodies have no per-read deadline.
-var ErrDeadlineUnsupported = errors.New("hbone client stream: deadlines not supported")
+// stream is one HTTP/2 stream of a conn, either role.
+type stream struct {
+	c  *conn
+	id uint32
+
+	// Receive side and stream state, guarded by mu.
+	mu         sync.Mutex
+	buf        recvBuf
+	writing    bool  // the frame reader is filling a region of buf's tail
+	recvWindow int64 // what the peer may still send on this stream
+	unacked    int64 // read by the application, not yet returned to the peer
+	remoteEnd  bool  // END_STREAM received
+	localEnd   bool  // END_STREAM sent
+	resetSent  bool
+	resetRecv  bool
+	discarding bool  // closed locally: drop what still arrives
+	rerr       error // returned by Read once buf is drained
+	werr       error // returned by Write
+	finished   bool
+	onFinish   func()
+	status     int         // client: response status
+	header     http.Header // client: response headers
+	rwake      chan struct{}
+	rdl        deadline
+	// Direct delivery: a Read blocked on an empty buffer lends its buffer
+	// (rdst) and the frame reader decrypts the next DATA straight into it,
+	// so the bytes are copied once, as a plain TLS reader copies them.
+	rmu        sync.Mutex // one Read at a time, so a lent buffer has one owner
+	rdst       []byte     // lent by the blocked Read, nil otherwise
+	directBusy bool       // the frame reader is filling rdst
+	directN    int        // bytes delivered into the lent buffer
+
+	headersIn chan struct{} // client: closed when the response headers arrived or the stream failed
+	done      chan struct{} // closed when the stream is finished both ways or reset
+
+	// Send side: sendWindow is guarded by c.mu; wmu serialises this
+	// stream's writers so that its frames go out in order.
+	sendWindow int64
+	wmu        sync.Mutex
+	wwake      chan struct{}
+	wdl        deadline
+}
+
+func newStream(c *conn, id uint32, peerWindow int32) *stream {
+	return &stream{
+		c: c, id: id,
+		recvWindow: int64(c.cfg.streamWindow),
+		sendWindow: int64(peerWindow),
+		rwake:      make(chan struct{}, 1),
+		wwake:      make(chan struct{}, 1),
+		rdl:        newDeadline(),
+		wdl:        newDeadline(),
+		headersIn:  make(chan struct{}),
+		done:       make(chan struct{}),
+	}
+}
+
+// ---- frame reader side ----
+
+// receive takes a DATA frame's n payload bytes off the connection into the
+// stream's buffer; extra is the frame's padding overhead (flow-controlled
+// but not data).
+func (s *stream) receive(n int, extra int64, end bool) error {
+	c := s.c
+	s.mu.Lock()
+	s.recvWindow -= int64(n) + extra
+	var code errCode
+	switch {
+	case s.recvWindow < 0:
+		code = errCodeFlowControl
+	case s.remoteEnd:
+		code = errCodeStreamClosed
+	}
+	if code != 0 {
+		s.mu.Unlock()
+		s.reset(code)
+		if err := c.discard(n); err != nil {
+			return err
+		}
+		c.returnConnCredit(int64(n) + extra)
+		return nil
+	}
+	s.unacked += extra
+	for n > 0 {
+		if s.discarding || s.resetSent || s.resetRecv {
+			s.mu.Unlock()
+			if err := c.discard(n); err != nil {
+				return err
+			}
+			c.returnConnCredit(int64(n))
+			s.mu.Lock()
+			break
+		}
+		if s.buf.n == 0 && s.rdst != nil {
+			dst := s.rdst[:min(n, len(s.rdst))]
+			s.rdst, s.directBusy = nil, true
+			s.mu.Unlock()
+			_, err := io.ReadFull(c.nc, dst)
+			s.mu.Lock()
+			s.directBusy = false
+			if err != nil {
+				wake(s.rwake)
+				s.mu.Unlock()
+				return err
+			}
+			s.directN = len(dst)
+			n -= len(dst)
+			wake(s.rwake)
+			continue
+		}
+		dst := s.buf.space()
+		k := min(n, len(dst))
+		s.writing = true
+		s.mu.Unlock()
+		_, err := io.ReadFull(c.nc, dst[:k])
+		s.mu.Lock()
+		s.writing = false
+		if err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		if s.discarding {
+			c.returnConnCredit(int64(k))
+		} else {
+			s.buf.commit(k)
+			wake(s.rwake)
+		}
+		n -= k
+	}
+	if end {
+		s.remoteEnd = true
+		wake(s.rwake)
+	}
+	s.mu.Unlock()
+	if extra > 0 {
+		c.returnConnCredit(extra)
+	}
+	if end {
+		s.maybeFinish()
+	}
+	return nil
+}
+
+// onHeaders records the response (client role).
+func (s *stream) onHeaders(status int, h http.Header, end bool) {
+	s.mu.Lock()
+	if s.status != 0 || (status >= 100 && status < 200 && !end) {
+		// Trailers, or an informational response before the final one.
+		if end {
+			s.remoteEnd = true
+			wake(s.rwake)
+		}
+		s.mu.Unlock()
+		if end {
+			s.maybeFinish()
+		}
+		return
+	}
+	s.status, s.header = status, h
+	close(s.headersIn)
+	if end {
+		s.remoteEnd = true
+		wake(s.rwake)
+	}
+	s.mu.Unlock()
+	if end {
+		s.maybeFinish()
+	}
+}
+
+// remoteEnded records END_STREAM carried by HEADERS.
+func (s *stream) remoteEnded() {
+	s.mu.Lock()
+	s.remoteEnd = true
+	wake(s.rwake)
+	s.mu.Unlock()
+	s.maybeFinish()
+}
+
+// remoteReset handles the peer's RST_STREAM.
+func (s *stream) remoteReset(code errCode) {
+	s.mu.Lock()
+	s.resetRecv = true
+	var err error = &StreamResetError{Code: uint32(code), Remote: true}
+	if code == errCodeNo {
+		// "Stop sending, the response is complete" (RFC 9113 §8.1).
+		err = io.EOF
+	}
+	if s.rerr == nil {
+		s.rerr = err
+	}
+	if s.werr == nil {
+		if code == errCodeNo {
+			s.werr = errStreamClosed
+		} else {
+			s.werr = err
+		}
+	}
+	s.failHeadersLocked()
+	s.finishLocked()
+	s.mu.Unlock()
+	s.c.removeStream(s)
+}
+
+// abort fails the stream because its connection failed or is going away.
+func (s *stream) abort(err error) {
+	s.mu.Lock()
+	if s.rerr == nil {
+		s.rerr = err
+	}
+	if s.werr == nil {
+		s.werr = err
+	}
+	s.failHeadersLocked()
+	s.finishLocked()
+	s.mu.Unlock()
+}
+
+func (s *stream) failHeadersLocked() {
+	if !isClosedChan(s.headersIn) {
+		close(s.headersIn)
+	}
+}
+
+// finishLocked marks the stream done and wakes everyone waiting on it.
+func (s *stream) finishLocked() {
+	if s.finished {
+		return
+	}
+	s.finished = true
+	close(s.done)
+	wake(s.rwake)
+	wake(s.wwake)
+	if s.onFinish != nil {
+		s.onFinish()
+	}
+}
+
+// setOnFinish registers f to run once the stream is finished (at once if it
+// already is).
+func (s *stream) setOnFinish(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.finished {
+		f()
+		return
+	}
+	s.onFinish = f
+}
+
+// maybeFinish retires a stream closed in both directions.
+func (s *stream) maybeFinish() {
+	s.mu.Lock()
+	both := s.localEnd && s.remoteEnd
+	if both {
+		s.finishLocked()
+	}
+	s.mu.Unlock()
+	if both {
+		s.c.removeStream(s)
+	}
+}
+
+// reset sends RST_STREAM with code unless the stream is already over.
+func (s *stream) reset(code errCode) {
+	s.mu.Lock()
+	if s.resetSent || s.resetRecv || (s.localEnd && s.remoteEnd) {
+		s.mu.Unlock()
+		return
+	}
+	s.resetSent = true
+	err := &StreamResetError{Code: uint32(code)}
+	if s.rerr == nil {
+		s.rerr = err
+	}
+	if s.werr == nil {
+		s.werr = err
+	}
+	s.failHeadersLocked()
+	s.finishLocked()
+	s.mu.Unlock()
+	_ = s.c.queue(func(b []byte) []byte { return appendRSTStream(b, s.id, code) })
+	s.c.removeStream(s)
+}
+
+func (s *stream) wakeWriter() { wake(s.wwake) }
+
+// sendable reports why no more DATA may be sent, if so.
+func (s *stream) sendable() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.werr != nil {
+		return s.werr
+	}
+	if s.localEnd || s.resetSent || s.resetRecv {
+		return errStreamClosed
+	}
+	return nil
+}
+
+// ---- application side ----
+
+// read reads received bytes, returning the window to the peer as they are
+// consumed.
+func (s *stream) read(p []byte) (int, error) {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	s.mu.Lock()
+	n, err := s.readLocked(p)
+	s.rdst = nil // not lent any more (the frame reader clears it when it takes it)
+	if n == 0 {
+		s.mu.Unlock()
+		return 0, err
+	}
+	s.unacked += int64(n)
+	var inc int64
+	if !s.remoteEnd && s.unacked >= int64(s.c.cfg.streamWindow)/4 && !s.resetSent && !s.resetRecv {
+		inc, s.unacked = s.unacked, 0
+		s.recvWindow += inc
+	}
+	s.mu.Unlock()
+	if inc > 0 {
+		_ = s.c.queue(func(b []byte) []byte { return appendWindowUpdate(b, s.id, uint32(inc)) })
+	}
+	s.c.returnConnCredit(int64(n))
+	return n, nil
+}
+
+// readLocked waits for bytes (buffered or delivered into p) or the end.
+func (s *stream) readLocked(p []byte) (int, error) {
+	for {
+		if s.directBusy {
+			// The frame reader is writing into p: p must stay ours until it is done.
+		} else if s.directN > 0 {
+			n := s.directN
+			s.directN = 0
+			return n, nil
+		} else {
+			if isClosedChan(s.rdl.wait()) {
+				return 0, os.ErrDeadlineExceeded
+			}
+			if s.buf.n > 0 {
+				return s.buf.read(p, s.writing), nil
+			}
+			if s.remoteEnd || s.discarding {
+				return 0, io.EOF
+			}
+			if s.rerr != nil {
+				return 0, s.rerr
+			}
+			if len(p) == 0 {
+				return 0, nil
+			}
+			s.rdst = p
+		}
+		rw, dl := s.rwake, s.rdl.wait()
+		s.mu.Unlock()
+		select {
+		case <-rw:
+		case <-dl:
+		}
+		s.mu.Lock()
+	}
+}
+
+// write sends p in DATA frames as the flow-control windows allow.
+func (s *stream) write(p []byte) (int, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	total := 0
+	for len(p) > 0 {
+		n, err := s.reserve(len(p))
+		if err != nil {
+			return total, err
+		}
+		if err := s.c.writeData(s, p[:n], false); err != nil {
+			return total, s.writeErr(err)
+		}
+		total += n
+		p = p[n:]
+	}
+	return total, nil
+}
+
+// writeErr maps an error of the connection's writer to what Write reports.
+func (s *stream) writeErr(err error) error {
+	if serr := s.sendable(); serr != nil {
+		return serr
+	}
+	return errors.Join(errStreamClosed, err)
+}
+
+// reserve waits until n > 0 bytes of both send windows are available and
+// takes them, at most one peer max frame.
+func (s *stream) reserve(want int) (int, error) {
+	c := s.c
+	for {
+		if err := s.sendable(); err != nil {
+			return 0, err
+		}
+		dl := s.wdl.wait()
+		if isClosedChan(dl) {
+			return 0, os.ErrDeadlineExceeded
+		}
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return 0, c.closeErr()
+		}
+		n := min(int64(want), s.sendWindow, c.sendWindow, int64(c.peerMaxFrame))
+		if n > 0 {
+			s.sendWindow -= n
+			c.sendWindow -= n
+			c.mu.Unlock()
+			return int(n), nil
+		}
+		c.mu.Unlock()
+		select {
+		case <-s.wwake:
+		case <-dl:
+		case <-s.done:
+		case <-c.done:
+		}
+	}
+}
+
+// closeWrite sends END_STREAM (a half-close: reading goes on).
+func (s *stream) closeWrite() error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.sendable() != nil {
+		return nil
+	}
+	err := s.c.writeData(s, nil, true)
+	s.mu.Lock()
+	s.localEnd = true
+	s.mu.Unlock()
+	s.maybeFinish()
+	return err
+}
+
+// respond sends response headers (server role); end also ends our side.
+func (s *stream) respond(status int, h http.Header, end bool) error {
+	fields := []hpack.HeaderField{{Name: ":status", Value: strconv.Itoa(status)}}
+	fields = headerFields(fields, h)
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if err := s.sendable(); err != nil {
+		return err
+	}
+	s.c.wmu.Lock()
+	err := s.c.writeHeadersLocked(s.id, fields, end)
+	s.c.wmu.Unlock()
+	if end {
+		s.mu.Lock()
+		s.localEnd = true
+		s.mu.Unlock()
+		s.maybeFinish()
+	}
+	return err
+}
+
+// stopReading drops buffered and future data, returning its window credit.
+func (s *stream) stopReading() {
+	s.mu.Lock()
+	if s.discarding {
+		s.mu.Unlock()
+		return
+	}
+	s.discarding = true
+	dropped := s.buf.n
+	s.buf.release(s.writing)
+	wake(s.rwake)
+	s.mu.Unlock()
+	s.c.returnConnCredit(int64(dropped))
+}
+
+// closeClient ends a client stream: a stream not finished both ways is
+// reset (CANCEL), as an HTTP/2 client closing a request body early does.
+func (s *stream) closeClient() {
+	s.stopReading()
+	s.reset(errCodeCancel)
+	s.mu.Lock()
+	if s.werr == nil {
+		s.werr = errStreamClosed
+	}
+	s.finishLocked()
+	s.mu.Unlock()
+}
+
+// closeServer ends a server stream after its handler: END_STREAM if not sent
+// yet, then RST_STREAM(NO_ERROR) if the client is still sending, which tells
+// it the response is complete (RFC 9113 §8.1).
+func (s *stream) closeServer() {
+	s.stopReading()
+	_ = s.closeWrite()
+	s.reset(errCodeNo)
+	s.mu.Lock()
+	if s.werr == nil {
+		s.werr = errStreamClosed
+	}
+	s.finishLocked()
+	s.mu.Unlock()
+}
+
+func (s *stream) setReadDeadline(t time.Time) {
+	s.rdl.set(t)
+	s.mu.Lock()
+	wake(s.rwake)
+	s.mu.Unlock()
+}
+
+func (s *stream) setWriteDeadline(t time.Time) {
+	s.wdl.set(t)
+	wake(s.wwake)
+}
+
+// ---- public wrappers ----
 
 // ClientStream is one established CONNECT tunnel seen from the client. It is
 // a net.Conn whose CloseWrite sends END_STREAM.
 type ClientStream struct {
-	pw      *io.PipeWriter
-	body    io.ReadCloser
+	st      *stream
 	local   net.Addr
 	remote  net.Addr
 	peer    identity.ID
-	header  http.Header
-	cancel  func()
 	release func()
 	once    sync.Once
-	wclosed sync.Once
 }
 
 // Header returns the headers of the server's 200 (e.g. ztunnel's baggage).
-func (s *ClientStream) Header() http.Header { return s.header }
+func (s *ClientStream) Header() http.Header { return s.st.header }
 
 // Peer returns the verified identity of the proxy that terminated the tunnel.
 func (s *ClientStream) Peer() identity.ID { return s.peer }
 
 // Read reads tunnelled bytes from the server.
-func (s *ClientStream) Read(p []byte) (int, error) { return s.body.Read(p) }
+func (s *ClientStream) Read(p []byte) (int, error) { return s.st.read(p) }
 
 // Write sends tunnelled bytes to the server.
-func (s *ClientStream) Write(p []byte) (int, error) {
-	n, err := s.pw.Write(p)
-	if errors.Is(err, io.ErrClosedPipe) {
-		err = errStreamClosed
-	}
-	return n, err
-}
+func (s *ClientStream) Write(p []byte) (int, error) { return s.st.write(p) }
 
 // CloseWrite half-closes the tunnel (END_STREAM on the request).
-func (s *ClientStream) CloseWrite() error {
-	s.wclosed.Do(func() { _ = s.pw.Close() })
-	return nil
-}
+func (s *ClientStream) CloseWrite() error { return s.st.closeWrite() }
 
-// Close ends the stream in both directions and returns its slot to the pool.
+// Close ends the stream in both directions (RST_STREAM if it is not
+// finished both ways) and returns its slot to the pool.
 func (s *ClientStream) Close() error {
 	s.once.Do(func() {
-		_ = s.CloseWrite()
-		_ = s.body.Close()
-		s.cancel()
+		s.st.closeClient()
 		s.release()
 	})
 	return nil
@@ -74,41 +578,30 @@ func (s *ClientStream) LocalAddr() net.Addr { return s.local }
 // RemoteAddr returns the next hop's address.
 func (s *ClientStream) RemoteAddr() net.Addr { return s.remote }
 
-// SetDeadline is not supported on client streams.
-func (s *ClientStream) SetDeadline(time.Time) error { return ErrDeadlineUnsupported }
+// SetDeadline sets the read and write deadlines.
+func (s *ClientStream) SetDeadline(t time.Time) error {
+	s.st.setReadDeadline(t)
+	s.st.setWriteDeadline(t)
+	return nil
+}
 
-// SetReadDeadline is not supported on client streams.
-func (s *ClientStream) SetReadDeadline(time.Time) error { return ErrDeadlineUnsupported }
+// SetReadDeadline sets the read deadline; it can be moved or lifted after
+// it expired, like a socket's.
+func (s *ClientStream) SetReadDeadline(t time.Time) error { s.st.setReadDeadline(t); return nil }
 
-// SetWriteDeadline is not supported on client streams.
-func (s *ClientStream) SetWriteDeadline(time.Time) error { return ErrDeadlineUnsupported }
+// SetWriteDeadline bounds how long Write waits for flow-control window.
+func (s *ClientStream) SetWriteDeadline(t time.Time) error { s.st.setWriteDeadline(t); return nil }
 
 // ServerStream is one CONNECT request seen by a Handler. Before Accept or
 // Reject nothing has been sent to the client. After Accept it is a net.Conn
 // carrying the tunnelled bytes.
 type ServerStream struct {
-	w        http.ResponseWriter
-	rc       *http.ResponseController
-	body     io.ReadCloser
+	st       *stream
+	hdr      http.Header
 	local    net.Addr
 	remote   net.Addr
 	answered bool
-	done     chan struct{}
 	once     sync.Once
-	mu       sync.Mutex
-	wclosed  bool
-
-	// Deadline-capable reads (see SetReadDeadline); pending is owned by the reader.
-	pump            chan chunk
-	readDeadline    time.Time
-	deadlineChanged chan struct{}
-	pending         pendingChunk
-}
-
-type pendingChunk struct {
-	buf    *[]byte
-	n, off int
-	err    error // reported once buf is drained, and on every read after
 }
 
 // Reject answers the CONNECT with status (401, 503, 400...); the stream ends.
@@ -117,13 +610,13 @@ func (s *ServerStream) Reject(status int) {
 		return
 	}
 	s.answered = true
-	s.w.WriteHeader(status)
+	_ = s.st.respond(status, s.hdr, true)
 	_ = s.Close()
 }
 
 // Header returns the response headers, to set before Accept or Reject
 // (ztunnel sends a baggage header describing the destination with its 200).
-func (s *ServerStream) Header() http.Header { return s.w.Header() }
+func (s *ServerStream) Header() http.Header { return s.hdr }
 
 // Accept answers 200 and turns the stream into a tunnel.
 func (s *ServerStream) Accept() error {
@@ -131,76 +624,36 @@ func (s *ServerStream) Accept() error {
 		return errors.New("hbone: stream already answered")
 	}
 	s.answered = true
-	s.w.WriteHeader(http.StatusOK)
-	return s.rc.Flush()
+	return s.st.respond(http.StatusOK, s.hdr, false)
 }
 
 // Read reads tunnelled bytes from the client.
-func (s *ServerStream) Read(p []byte) (int, error) {
-	s.mu.Lock()
-	pumped := s.pump != nil
-	s.mu.Unlock()
-	if pumped {
-		return s.readPumped(p)
-	}
-	n, err := s.body.Read(p)
-	return n, s.readErr(err)
-}
+func (s *ServerStream) Read(p []byte) (int, error) { return s.st.read(p) }
 
-func (s *ServerStream) readErr(err error) error {
-	if err != nil && err != io.EOF {
-		s.mu.Lock()
-		closed := s.wclosed
-		s.mu.Unlock()
-		if closed {
-			return io.EOF
-		}
-	}
-	return err
-}
+// Write sends tunnelled bytes to the client. Bytes are on the wire (handed
+// to TLS) when Write returns: there is nothing to flush.
+func (s *ServerStream) Write(p []byte) (int, error) { return s.st.write(p) }
 
-// Write sends tunnelled bytes to the client and flushes them.
-func (s *ServerStream) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.wclosed {
-		return 0, errStreamClosed
-	}
-	n, err := s.w.Write(p)
-	if err == nil {
-		err = s.rc.Flush()
-	}
-	if err != nil {
-		return n, errors.Join(errStreamClosed, err)
-	}
-	return n, nil
-}
+// CloseWrite half-closes the tunnel from the server side (END_STREAM on the
+// response); the client's bytes can still be read.
+func (s *ServerStream) CloseWrite() error { return s.st.closeWrite() }
 
-// CloseWrite ends the tunnel from the server side. A Go HTTP/2 server cannot
-// send END_STREAM while the client's half is still open, so a server-side
-// half-close ends the whole stream: the client reads EOF after all bytes
-// written so far, and its later writes fail. Pending reads return io.EOF.
-func (s *ServerStream) CloseWrite() error {
-	s.mu.Lock()
-	s.wclosed = true
-	s.mu.Unlock()
-	return s.body.Close()
-}
-
-// Close ends the stream: the handler returns and the response is completed.
+// Close ends the stream: END_STREAM if not sent yet, and RST_STREAM
+// (NO_ERROR) if the client is still sending.
 func (s *ServerStream) Close() error {
 	s.once.Do(func() {
-		s.mu.Lock()
-		s.wclosed = true
-		s.mu.Unlock()
-		_ = s.body.Close()
-		close(s.done)
+		if !s.answered {
+			// Nothing may be sent before the response headers.
+			s.answered = true
+			_ = s.st.respond(http.StatusServiceUnavailable, s.hdr, true)
+		}
+		s.st.closeServer()
 	})
 	return nil
 }
 
 // Done is closed when the stream has been closed.
-func (s *ServerStream) Done() <-chan struct{} { return s.done }
+func (s *ServerStream) Done() <-chan struct{} { return s.st.done }
 
 // LocalAddr returns the server's address.
 func (s *ServerStream) LocalAddr() net.Addr { return s.local }
@@ -210,105 +663,15 @@ func (s *ServerStream) RemoteAddr() net.Addr { return s.remote }
 
 // SetDeadline sets read and write deadlines.
 func (s *ServerStream) SetDeadline(t time.Time) error {
-	return errors.Join(s.SetReadDeadline(t), s.SetWriteDeadline(t))
-}
-
-// SetReadDeadline sets the read deadline. Deadlines on HTTP/2 request bodies
-// are one-shot in Go (an expired one breaks the body for good), but
-// net/http's HTTP/1 server expires them on purpose to stop its background
-// read, so the first call switches the stream to reads through a pump
-// goroutine whose deadline can expire and be lifted again like a socket's.
-func (s *ServerStream) SetReadDeadline(t time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.pump == nil {
-		s.pump = make(chan chunk)
-		s.deadlineChanged = make(chan struct{})
-		go s.runPump()
-	}
-	s.readDeadline = t
-	close(s.deadlineChanged)
-	s.deadlineChanged = make(chan struct{})
+	s.st.setReadDeadline(t)
+	s.st.setWriteDeadline(t)
 	return nil
 }
 
-// SetWriteDeadline sets the write deadline; a non-zero deadline that expires
-// ends the stream (HTTP/2 semantics).
-func (s *ServerStream) SetWriteDeadline(t time.Time) error {
-	if t.IsZero() {
-		return nil
-	}
-	return s.rc.SetWriteDeadline(t)
-}
+// SetReadDeadline sets the read deadline. It can expire and be lifted again
+// like a socket's (net/http's HTTP/1 server expires it on purpose to stop its
+// background read).
+func (s *ServerStream) SetReadDeadline(t time.Time) error { s.st.setReadDeadline(t); return nil }
 
-type chunk struct {
-	buf *[]byte
-	n   int
-	err error
-}
-
-func (s *ServerStream) runPump() {
-	for {
-		bp := GetBuffer()
-		n, err := s.body.Read(*bp)
-		select {
-		case s.pump <- chunk{buf: bp, n: n, err: err}:
-		case <-s.done:
-			PutBuffer(bp)
-			return
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (s *ServerStream) readPumped(p []byte) (int, error) {
-	for {
-		c := &s.pending
-		if c.buf != nil {
-			n := copy(p, (*c.buf)[c.off:c.n])
-			c.off += n
-			if c.off >= c.n {
-				PutBuffer(c.buf)
-				c.buf = nil
-			}
-			if n > 0 || len(p) == 0 {
-				return n, nil
-			}
-		}
-		if c.buf == nil && c.err != nil {
-			return 0, s.readErr(c.err) // sticky, like a socket's EOF
-		}
-		s.mu.Lock()
-		deadline, changed := s.readDeadline, s.deadlineChanged
-		s.mu.Unlock()
-		var (
-			timer   *time.Timer
-			timeout <-chan time.Time
-		)
-		if !deadline.IsZero() {
-			d := time.Until(deadline)
-			if d <= 0 {
-				return 0, os.ErrDeadlineExceeded
-			}
-			timer = time.NewTimer(d)
-			timeout = timer.C
-		}
-		select {
-		case ch := <-s.pump:
-			*c = pendingChunk{buf: ch.buf, n: ch.n, err: ch.err}
-		case <-timeout:
-			return 0, os.ErrDeadlineExceeded
-		case <-changed:
-		case <-s.done:
-			if timer != nil {
-				timer.Stop()
-			}
-			return 0, io.EOF
-		}
-		if timer != nil {
-			timer.Stop()
-		}
-	}
-}
+// SetWriteDeadline bounds how long Write waits for flow-control window.
+func (s *ServerStream) SetWriteDeadline(t time.Time) error { s.st.setWriteDeadline(t); return nil }

@@ -34,6 +34,10 @@ func ServerTLSFor(m *Manager, pick func(*tls.ClientHelloInfo) (ID, error)) *tls.
 		NextProtos:             []string{ALPNH2},
 		ClientAuth:             tls.RequireAnyClientCert,
 		SessionTicketsDisabled: true,
+		// Full 16 KiB records from the first byte: a proxy tunnel carries
+		// bulk data, and Go's slow start (1 KiB records for the first
+		// 128 KiB) only adds records, seals and syscalls.
+		DynamicRecordSizingDisabled: true,
 		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 			id, err := pick(hello)
 			if err != nil {
@@ -61,11 +65,12 @@ func ClientTLS(m *Manager, self ID, expected ...ID) *tls.Config {
 	roots := m.issuer.Roots()
 	want := slices.Clone(expected)
 	return &tls.Config{
-		MinVersion:             tls.VersionTLS13,
-		MaxVersion:             tls.VersionTLS13,
-		NextProtos:             []string{ALPNH2},
-		InsecureSkipVerify:     true, // replaced by VerifyPeerCertificate: SPIFFE SANs, not hostnames
-		SessionTicketsDisabled: true,
+		MinVersion:                  tls.VersionTLS13,
+		MaxVersion:                  tls.VersionTLS13,
+		NextProtos:                  []string{ALPNH2},
+		InsecureSkipVerify:          true, // replaced by VerifyPeerCertificate: SPIFFE SANs, not hostnames
+		SessionTicketsDisabled:      true,
+		DynamicRecordSizingDisabled: true, // full records, as in ServerTLSFor
 		GetClientCertificate: func(info *tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			return m.Certificate(info.Context(), self)
 		},

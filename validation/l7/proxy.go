@@ -244,7 +244,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Code = resp.StatusCode
 	w.WriteHeader(resp.StatusCode)
-	n, cerr := hbone.CopyCounted(flushWriter{w}, resp.Body, nil)
+	// A fixed buffer: flushWriter flushes a write shorter than the buffer
+	// (the upstream had no more bytes ready), so the size must not change.
+	bp := hbone.GetBuffer()
+	n, cerr := hbone.CopyBuffer(flushWriter{w}, resp.Body, *bp, nil)
+	hbone.PutBuffer(bp)
 	rec.ResponseBytes = n
 	if cerr != nil {
 		rec.ResponseFlags = "UPE"
