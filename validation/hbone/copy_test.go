@@ -54,7 +54,10 @@ func BenchmarkCopyCounted(b *testing.B) {
 // sizeWriter records the size of every write.
 type sizeWriter struct{ sizes []int }
 
-func (w *sizeWriter) Write(p []byte) (int, error) { w.sizes = append(w.sizes, len(p)); return len(p), nil }
+func (w *sizeWriter) Write(p []byte) (int, error) {
+	w.sizes = append(w.sizes, len(p))
+	return len(p), nil
+}
 
 // trickle returns at most 1000 bytes per read, like an interactive peer.
 type trickle struct{ zeroReader }
