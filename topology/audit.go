@@ -24,6 +24,7 @@ var FindingCodes = []string{
 	CodePolicyUnenforced, CodeL7RulesAtZtunnel, CodeWaypointBypass, CodeWaypointIdentityDenied,
 	CodePlaintextAccepted, CodeRouteWithoutWaypoint, CodeSidecarOnlyResource, CodeWaypointNotApplied, CodeNotEnrolled,
 	CodeL7RulesOnTCP, CodeServiceAliasBypass, CodeExternalPlaintextDenied, CodeRouteNotAccepted, CodeJWTWithoutWaypoint,
+	CodeEgressGatewayBypass,
 }
 
 // Severities.
@@ -355,6 +356,7 @@ func (t *Topology) auditGroups() []FindingGroup {
 	gs = append(gs, singleGroups(t.l7OnTCP())...)
 	gs = append(gs, singleGroups(t.auditRouteStatus())...)
 	gs = append(gs, singleGroups(t.auditJWT())...)
+	gs = append(gs, t.auditEgressGateway()...)
 	return gs
 }
 

@@ -330,10 +330,19 @@ func (b *builder) classifyWorkloads(wpByID map[string]*Waypoint) workloadRoles {
 		if !w.Ingress && isSystemNamespace(w.Namespace, b.opts.RootNamespace) {
 			w.System = true
 		}
+		if !w.Ingress && isEgressLabels(w.Labels) {
+			w.Egress, w.System = true, true
+		}
 		kept = append(kept, w)
 	}
 	t.Workloads = kept
 	return roles
+}
+
+// isEgressLabels recognises the classic istio-egressgateway's labels (the
+// istio-egressgateway chart and the IstioOperator egressGateways component).
+func isEgressLabels(labels map[string]string) bool {
+	return labels["istio"] == "egressgateway" || labels["app"] == "istio-egressgateway"
 }
 
 // isIngressLabels recognises the classic istio-ingressgateway's labels.
@@ -422,7 +431,7 @@ func (pl *placer) addPod(rp *rawPod, w *Workload) {
 	if rp.hostNetwork {
 		p.Mode = OutOfMesh
 	}
-	if w != nil && w.Ingress {
+	if w != nil && (w.Ingress || w.Egress) {
 		p.Mode = Sidecar // an Envoy with a mesh identity; see Path
 	}
 	b.t.Pods = append(b.t.Pods, p)
@@ -440,7 +449,7 @@ func (b *builder) workloadPods(pl *placer, w *Workload, real []*rawPod) {
 	if b.wlNoMesh[w] {
 		w.Mode = OutOfMesh
 	}
-	if w.Ingress {
+	if w.Ingress || w.Egress {
 		w.Mode = Sidecar // an Envoy with a mesh identity; see Path
 	}
 	if len(real) > 0 {
@@ -543,6 +552,9 @@ func (b *builder) adoptOrphan(pl *placer, rp *rawPod, wpByID map[string]*Waypoin
 	}
 	if !w.Ingress && isSystemNamespace(w.Namespace, b.opts.RootNamespace) {
 		w.System = true
+	}
+	if !w.Ingress && isEgressLabels(w.Labels) {
+		w.Egress, w.System = true, true
 	}
 	t.Workloads = append(t.Workloads, w)
 	pl.addPod(rp, w)

@@ -550,7 +550,7 @@ func shapeKey(s *PathShape) string {
 func (t *Topology) rowPath(src *Pod, external bool, u Unit) Path {
 	s := u.Service
 	if s.entry != nil {
-		return t.EgressPath(src, s.entry)
+		return t.EgressPathPort(src, s.entry, u.Port)
 	}
 	p := t.PathFrom(src, s, u.Port)
 	if external && t.isGatewayService(s) {
@@ -565,12 +565,16 @@ func (t *Topology) rowPath(src *Pod, external bool, u Unit) Path {
 func shapeFromPath(p Path, src *Pod) PathShape {
 	sh := PathShape{Category: p.Category, Bypass: p.Bypass, Waypoint: p.Waypoint, Reason: p.Reason, Denied: p.Denied}
 	sh.Hops = make([]HopTemplate, len(p.Hops))
+	// On an egress path a gateway hop after the source is the egress
+	// gateway: a fixed instance, like a waypoint.
+	egress := len(p.Hops) > 0 && p.Hops[len(p.Hops)-1].Kind == HopExternal
 	for i, h := range p.Hops {
 		ht := HopTemplate{Kind: h.Kind}
+		srcHop := i == 0 && src != nil && src.Instance() != ""
 		switch {
-		case i == 0 && src != nil && src.Instance() != "" && h.Kind != HopWaypoint && h.Kind != HopExternal:
+		case srcHop && h.Kind != HopWaypoint && h.Kind != HopExternal:
 			ht.Role = RoleSource
-		case h.Kind == HopWaypoint:
+		case h.Kind == HopWaypoint, egress && h.Kind == HopGateway:
 			ht.Instance = h.Instance
 		case h.Kind == HopExternal:
 			ht.Role = RoleExternal
@@ -1033,7 +1037,10 @@ func (k *destKeyer) key(u Unit) string {
 	}
 	b.WriteByte('|')
 	if se := s.entry; se != nil {
-		fmt.Fprintf(b, "entry|%v", se.External())
+		fmt.Fprintf(b, "entry|%v|", se.External())
+		if r := t.EgressGatewayRoute(se, u.Port); r != nil {
+			b.WriteString(r.VirtualService.ID() + "|" + r.Instance() + "|" + r.Gateway.ID() + "|" + r.Problem)
+		}
 		return b.String()
 	}
 	fmt.Fprintf(b, "%v|%v|%d|%v|", s.IngressUseWaypoint, t.isGatewayService(s), s.TargetPort(u.Port), waypointPortIsTCP(s, s.TargetPort(u.Port)))
@@ -1058,7 +1065,7 @@ func (k *destKeyer) key(u Unit) string {
 		return b.String()
 	}
 	ep := eps[0]
-	fmt.Fprintf(b, "%s|%v|", ep.Mode, ep.Workload != nil && ep.Workload.Ingress)
+	fmt.Fprintf(b, "%s|%v|%v|", ep.Mode, ep.Workload != nil && ep.Workload.Ingress, ep.Workload != nil && ep.Workload.Egress)
 	if ep.idx >= 0 && ep.idx < len(k.ix.pol.byPod) {
 		pp := &k.ix.pol.byPod[ep.idx]
 		k.policyIDs(pp.ztDeny)

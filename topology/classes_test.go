@@ -3,7 +3,9 @@ package topology
 import (
 	"fmt"
 	"math/rand"
+	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -56,7 +58,7 @@ func bruteForcePairs(t *Topology) []PathPair {
 			src := t.PodsOf(w)[0]
 			for _, se := range t.ServiceEntries {
 				for _, sp := range se.Ports {
-					pairs = append(pairs, PathPair{Source: w, Destination: se.AsService(), Port: sp.Port, Path: t.EgressPath(src, se)})
+					pairs = append(pairs, PathPair{Source: w, Destination: se.AsService(), Port: sp.Port, Path: t.EgressPathPort(src, se, sp.Port)})
 				}
 			}
 		}
@@ -219,6 +221,9 @@ func TestClassesMatchPairwiseRandom(t *testing.T) {
 	if testing.Short() {
 		n = 60
 	}
+	if v, err := strconv.Atoi(os.Getenv("TOPOLOGY_PROPERTY_SEEDS")); err == nil && v > 0 {
+		n = v // e.g. TOPOLOGY_PROPERTY_SEEDS=5000 for a longer search
+	}
 	for seed := 1; seed <= n; seed++ {
 		doc := randomTopology(rand.New(rand.NewSource(int64(seed))))
 		name := fmt.Sprintf("seed %d", seed)
@@ -303,8 +308,16 @@ func randomTopology(r *rand.Rand) string {
 		p("---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: %s}\nspec:\n  parentRefs: [{name: public, namespace: a}]\n  rules: [{backendRefs: [{name: %s, port: 80}]}]\n", dst[0], dst[1])
 	}
 	if r.Intn(2) == 0 {
-		p("---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: ext, namespace: a, labels: {%s}}\nspec: {hosts: [api.example.com], location: %s, ports: [{number: 443, name: tls, protocol: TLS}]}\n",
+		p("---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: ext, namespace: a, labels: {%s}}\nspec: {hosts: [api.example.com], location: %s, ports: [{number: 443, name: tls, protocol: TLS}, {number: 80, name: http, protocol: HTTP}]}\n",
 			pick("", "istio.io/use-waypoint: waypoint"), pick("MESH_EXTERNAL", "MESH_INTERNAL"))
+		if r.Intn(2) == 0 { // a sidecar-era egress gateway for it
+			p("---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: egw, namespace: a}\nspec:\n  template:\n    metadata: {labels: {istio: egressgateway}}\n    spec: {serviceAccountName: egw, containers: [{name: c}]}\n")
+			p("---\napiVersion: v1\nkind: Service\nmetadata: {name: egw, namespace: a}\nspec: {selector: {istio: egressgateway}, ports: [{name: http, port: 80}]}\n")
+			if r.Intn(3) != 0 {
+				p("---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: egw, namespace: a}\nspec: {selector: {istio: egressgateway}, servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: [api.example.com]}]}\n")
+			}
+			p("---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: via-egw, namespace: a}\nspec:\n  hosts: [api.example.com]\n  gateways: [egw, mesh]\n  http:\n  - match: [{gateways: [mesh], port: %s}]\n    route: [{destination: {host: egw.a.svc.cluster.local, port: {number: 80}}}]\n  - match: [{gateways: [egw], port: 80}]\n    route: [{destination: {host: api.example.com, port: {number: 80}}}]\n", pick("80", "443"))
+		}
 	}
 	if r.Intn(3) == 0 {
 		p("---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: istio-system}\nspec: {mtls: {mode: STRICT}}\n")

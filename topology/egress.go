@@ -69,12 +69,25 @@ func (s *ServiceEntry) AsService() *Service {
 }
 
 // EgressPath returns the path from src (nil = outside the cluster) to a
-// ServiceEntry host: an ambient source's ztunnel sends it to the
+// ServiceEntry host on its first port; see EgressPathPort.
+func (t *Topology) EgressPath(src *Pod, se *ServiceEntry) Path {
+	port := 0
+	if len(se.Ports) > 0 {
+		port = se.Ports[0].Port
+	}
+	return t.EgressPathPort(src, se, port)
+}
+
+// EgressPathPort returns the path from src (nil = outside the cluster) to
+// a ServiceEntry host on port: an ambient source's ztunnel sends it to the
 // ServiceEntry's waypoint when one is bound (the ambient egress gateway),
 // else straight out; sidecars and out-of-mesh sources go straight out
 // (sidecars do not use waypoints); the last hop is external/<host> for
-// MESH_EXTERNAL entries.
-func (t *Topology) EgressPath(src *Pod, se *ServiceEntry) Path {
+// MESH_EXTERNAL entries. When a VirtualService sends the host's mesh
+// traffic to a sidecar-era egress gateway (EgressGatewayRoute), sidecars
+// and a waypoint follow it (a gateway hop before the host); ztunnel and
+// out-of-mesh sources do not, and skip the gateway (Bypass).
+func (t *Topology) EgressPathPort(src *Pod, se *ServiceEntry, port int) Path {
 	p := Path{Category: CatExternal, Reason: "no waypoint serves the host: traffic leaves the mesh from the source's node"}
 	if src != nil {
 		if h := src.Instance(); h != "" {
@@ -88,9 +101,10 @@ func (t *Topology) EgressPath(src *Pod, se *ServiceEntry) Path {
 			p.Hops = append(p.Hops, Hop{Kind: kind, Instance: h})
 		}
 	}
+	ingress := src != nil && src.Workload != nil && src.Workload.Ingress
 	if se.Waypoint != nil {
 		switch {
-		case src != nil && src.Mode == Ambient && !(src.Workload != nil && src.Workload.Ingress):
+		case src != nil && src.Mode == Ambient && !ingress:
 			p.Waypoint = se.Waypoint
 			p.Hops = append(p.Hops, Hop{Kind: HopWaypoint, Instance: se.Waypoint.Instance()})
 			p.Reason = "the source ztunnel sends traffic for the ServiceEntry host to its waypoint (egress through the waypoint)"
@@ -98,6 +112,29 @@ func (t *Topology) EgressPath(src *Pod, se *ServiceEntry) Path {
 			p.Bypass, p.Reason = true, "sidecars do not use waypoints; the sidecar sends egress straight out"
 		default:
 			p.Bypass, p.Reason = true, "an out-of-mesh source knows nothing of waypoints and connects straight to the external host"
+		}
+	}
+	if r := t.EgressGatewayRoute(se, port); r != nil {
+		via := ""
+		switch {
+		case p.Waypoint != nil:
+			via = "the waypoint"
+		case src != nil && src.Mode == Sidecar && !ingress:
+			via = "the sidecar"
+		}
+		if via != "" {
+			p.Hops = append(p.Hops, Hop{Kind: HopGateway, Instance: r.Instance()})
+			p.Reason += fmt.Sprintf("; %s applies VirtualService %s: %s leaves through egress gateway %s", via, r.VirtualService.ID(), se.Hosts[0], r.Gateway.ID())
+			if r.Problem != "" {
+				p.Denied, p.DeniedBy = r.Problem, r.Instance()
+			}
+		} else {
+			who := "an out-of-mesh source applies no VirtualService"
+			if src != nil && src.Mode == Ambient {
+				who = "ztunnel applies no VirtualService (no waypoint serves the host)"
+			}
+			p.Bypass = true
+			p.Reason = fmt.Sprintf("%s: it skips egress gateway %s, which VirtualService %s routes %s through, and leaves from the source's node", who, r.Gateway.ID(), r.VirtualService.ID(), se.Hosts[0])
 		}
 	}
 	if se.External() {

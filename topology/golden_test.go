@@ -20,6 +20,7 @@ var goldenCases = []struct {
 	{name: "spec-example", paths: []string{"testdata/spec/example.yaml"}},
 	{name: "no-namespace", paths: []string{"testdata/loader/no-namespace.yaml"}, opts: LoadOptions{DefaultNamespace: "team-a"}},
 	{name: "semantics", paths: []string{"testdata/semantics"}},
+	{name: "egress-gateway", paths: []string{"testdata/upstream/istio/curl.yaml", "testdata/upstream/overlays/ambient", "testdata/upstream/overlays/egress-gateway"}},
 }
 
 func loadCase(t testing.TB, paths []string, opts LoadOptions) (*Topology, *LoadReport) {

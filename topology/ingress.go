@@ -171,7 +171,7 @@ func dedupTargets(ts []ServiceTarget) []ServiceTarget {
 // sidecar, ztunnel/<node> for an ambient pod, "" for a pod out of the mesh.
 func (p *Pod) Instance() string {
 	switch {
-	case p.Workload != nil && p.Workload.Ingress:
+	case p.Workload != nil && (p.Workload.Ingress || p.Workload.Egress):
 		return "gateway/" + p.Namespace + "/" + p.Name
 	case p.Mode == Sidecar:
 		return "sidecar/" + p.Namespace + "/" + p.Name

@@ -565,6 +565,8 @@ func (b *builder) kindDecoder(group, kind string) (func(dec, objectDoc), []strin
 		return decodeIstioOperator, []string{"v1alpha1"}
 	case "networking.k8s.io/NetworkPolicy":
 		return decodeNetworkPolicy, []string{"v1"}
+	case "networking.istio.io/Gateway":
+		return decodeIstioGateway, []string{"v1", "v1beta1", "v1alpha3"}
 	case "networking.istio.io/VirtualService", "networking.istio.io/DestinationRule", "networking.istio.io/EnvoyFilter":
 		return decodeSidecarResource, []string{"v1", "v1beta1", "v1alpha3"}
 	}

@@ -76,6 +76,7 @@ type Topology struct {
 	SidecarResources       []*SidecarResource // VirtualService / DestinationRule / EnvoyFilter (recognised, flagged)
 	Gateways               []*Gateway         // every Gateway object, waypoint or not
 	ServiceEntries         []*ServiceEntry
+	IstioGateways          []*IstioGateway // networking.istio.io Gateway (sidecar-era ingress and egress gateways)
 	RequestAuthentications []*RequestAuthentication
 	ReferenceGrants        []*ReferenceGrant
 	Calls                  []*Call // call-graph edges (compact spec); may be empty
@@ -143,7 +144,8 @@ type Workload struct {
 	UseWaypoint    string    // resolved ns/name of the workload-addressed waypoint, or ""
 	Waypoint       *Waypoint // resolved workload waypoint (for workload/all), nil if none
 	Ingress        bool      // an ingress gateway (Envoy with a mesh identity)
-	System         bool      // mesh infrastructure (istiod, ztunnel, CNI): never a source in the matrix
+	Egress         bool      // a sidecar-era egress gateway (istio=egressgateway): Envoy with a mesh identity, never a source
+	System         bool      // mesh infrastructure (istiod, ztunnel, CNI, egress gateways): never a source in the matrix
 	Source         string    // file:line it came from, or "spec"
 	// Status is an exported workload's status (nil when the input has
 	// none): the readiness checks read the ztunnel and istio-cni
@@ -418,6 +420,8 @@ type index struct {
 	sources        []*Workload // Sources(), computed once
 	ambientSources []*Workload // the ambient, non-ingress ones, in the same order
 	callsTo        map[*Service][]*Call
+	egwMu          sync.Mutex
+	egw            map[string]*EgressGatewayRoute // EgressGatewayRoute by ServiceEntry ns/name:port
 }
 
 func (t *Topology) index() *index {
@@ -514,6 +518,7 @@ func (t *Topology) buildIndex() *index {
 			}
 		}
 	}
+	ix.egw = map[string]*EgressGatewayRoute{}
 	ix.callsTo = map[*Service][]*Call{}
 	for _, c := range t.Calls {
 		ix.callsTo[c.To] = append(ix.callsTo[c.To], c)

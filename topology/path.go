@@ -100,7 +100,7 @@ func (t *Topology) resolvePath(src, dst *Pod, svc *Service) Path {
 	}
 	if dst != nil {
 		switch {
-		case dst.Workload != nil && dst.Workload.Ingress:
+		case dst.Workload != nil && (dst.Workload.Ingress || dst.Workload.Egress):
 			hops = append(hops, Hop{Kind: HopGateway, Instance: "gateway/" + dst.Namespace + "/" + dst.Name})
 		case dstMode == Ambient:
 			hops = append(hops, Hop{Kind: HopZtunnel, Instance: "ztunnel/" + dst.Node})

@@ -23,6 +23,9 @@ type Route struct {
 	Rules      []RouteRule
 	Created    string // metadata.creationTimestamp (RFC 3339), "" when absent; orders routes (oldest first)
 	Source     string
+	// Gateways is a VirtualService's spec.gateways ("mesh" = the
+	// sidecars; empty means mesh only).
+	Gateways []string
 }
 
 // ID returns "ns/name".

@@ -13,7 +13,7 @@ import (
 // gateways, or "mesh" among them) have no ParentRefs; gateway-bound ones
 // get a Gateway ParentRef per gateway.
 func (d dec) decodeVirtualServiceRoutes(spec *yaml.Node, path string, m objectMeta, hosts, gateways []string) *Route {
-	r := &Route{Kind: KindVirtualService, Namespace: m.namespace, Name: m.name, Hostnames: hosts, Created: m.created, Source: d.file}
+	r := &Route{Kind: KindVirtualService, Namespace: m.namespace, Name: m.name, Hostnames: hosts, Created: m.created, Source: d.file, Gateways: gateways}
 	if len(gateways) > 0 && !contains(gateways, "mesh") {
 		for _, g := range gateways {
 			ns, name, ok := strings.Cut(g, "/")
