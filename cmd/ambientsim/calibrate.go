@@ -44,6 +44,9 @@ data-plane revision.`,
   ambientsim calibrate --refit my-machine.calibration.json --out my-machine-v2.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if v.GetBool("cleanup") {
+				return runCleanup(cmd)
+			}
 			out := v.GetString("out")
 			if out == "" {
 				return usageErrorf("--out FILE.yaml is required (the calibrated profile)")
@@ -115,6 +118,7 @@ data-plane revision.`,
 	cmd.Flags().String("base", "", "profile whose uncalibrated parameters are kept (default istio-1.24-published)")
 	cmd.Flags().String("meshnode", "", "a built meshnode binary (default: build it from the source tree)")
 	cmd.Flags().String("refit", "", "fit again to the observations of an earlier NAME.calibration.json instead of measuring (no root needed)")
+	cmd.Flags().Bool("cleanup", false, cleanupUsage)
 	return cmd
 }
 

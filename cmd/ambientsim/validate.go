@@ -51,6 +51,9 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
   sudo ambientsim validate --quick --out /tmp/val      # calibrates first; under 5 minutes`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if v.GetBool("cleanup") {
+				return runCleanup(cmd)
+			}
 			out := v.GetString("out")
 			if out == "" {
 				return usageErrorf("--out DIR is required")
@@ -86,11 +89,13 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 					return fmt.Errorf("validate: %w", err)
 				}
 			}
-			scratch, err := os.MkdirTemp("", "ambientsim-validate-")
+			// 0700, removed on every exit; after a SIGKILL the next harness
+			// start (or --cleanup) removes it: it holds the mesh's credentials.
+			scratch, removeScratch, err := harness.MakeOwnedTempDir("validate")
 			if err != nil {
 				return err
 			}
-			defer os.RemoveAll(scratch)
+			defer removeScratch() //nolint:errcheck // best effort on the way out
 			bin := v.GetString("meshnode")
 			if bin == "" && backend == "local" { // kind builds meshnode into its image
 				wd, _ := os.Getwd()
@@ -162,6 +167,7 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 	cmd.Flags().Int("host-cores", 0, "with --replay: CPU cores of the machine the recorded runs shared (default: as recorded in the report)")
 	cmd.Flags().Int("repeat", 1, "measure each scenario N times and compare with the median (rows record each run and the spread)")
 	cmd.Flags().String("meshnode", "", "a built meshnode binary (default: build it from the source tree)")
+	cmd.Flags().Bool("cleanup", false, cleanupUsage)
 	return cmd
 }
 

@@ -102,11 +102,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	scratch := o.Scratch
 	if scratch == "" {
-		dir, err := os.MkdirTemp("", "ambientsim-calibrate-")
+		// Owned: the data plane's credentials live here; a killed run's
+		// copy is removed by the next harness start.
+		dir, remove, err := harness.MakeOwnedTempDir("calibrate")
 		if err != nil {
 			return nil, fmt.Errorf("calibrate: %w", err)
 		}
-		defer os.RemoveAll(dir)
+		defer remove() //nolint:errcheck // best effort on the way out
 		scratch = dir
 	}
 	bin := o.Binary

@@ -42,7 +42,13 @@
 // [Journal] as it is created. Teardown unwinds the journal newest first;
 // Setup unwinds it itself when it fails or its context is cancelled, and
 // [Session] tears down on SIGINT/SIGTERM. Children die with the harness
-// (PR_SET_PDEATHSIG), and [Sweep] removes what a crashed run left behind.
+// (PR_SET_PDEATHSIG). Which process owns a run is recorded in an owner file
+// it holds locked while it lives (/run/ambientsim/owners; [ClaimRun],
+// [MakeOwnedTempDir] for scratch directories holding credentials, children
+// carry [OwnerEnv]): after a SIGKILL, [CleanupOrphans] — run by every
+// Setup, and by `ambientsim validate|calibrate --cleanup` — removes
+// everything the dead owner still claims and never touches a live owner's
+// runs. [Sweep] removes a given run unconditionally.
 //
 // A typical use, as the calibrate and validate commands do:
 //

@@ -33,6 +33,8 @@ func TestMain(m *testing.M) {
 		os.Exit(helperClient())
 	case "setup-as-nobody":
 		os.Exit(helperSetupAsNobody())
+	case "own-and-hang":
+		os.Exit(helperOwnAndHang())
 	}
 	os.Exit(m.Run())
 }
@@ -194,6 +196,11 @@ func testCommander(t testing.TB) Commander {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return commanderFor(self)
+}
+
+// commanderFor is testCommander running the binary at self.
+func commanderFor(self string) Commander {
 	return CommanderFunc(func(s ProcessSpec) (Command, error) {
 		switch s.Kind {
 		case KindNodeProxy:

@@ -156,6 +156,22 @@ func (b *Local) Setup(ctx context.Context, plan *Plan) (err error) {
 	if err := CheckPrerequisites(); err != nil {
 		return err
 	}
+	if b.Layout() != nil {
+		return errors.New("local backend: already set up; call Teardown first")
+	}
+	// A harness start removes what killed runs left behind (their owner
+	// process is gone); live runs are left alone.
+	if rep, err := CleanupOrphans(ctx, CleanupOptions{Runner: b.runner, Logf: b.opts.Logf}); err != nil {
+		b.logf("removing orphans of dead runs: %v", err)
+	} else if len(rep.Runs)+len(rep.Dirs) > 0 {
+		b.logf("removed orphans of dead runs: %s", rep)
+	}
+	// Claimed before anything of the run exists, released after all of it
+	// is gone (the journal unwinds newest first).
+	if err := ClaimRun(b.runID); err != nil {
+		return fmt.Errorf("local backend: %w", err)
+	}
+	b.journal.Add("owner claim on run "+b.runID, func(context.Context) error { return ReleaseRun(b.runID) })
 	return b.setup(ctx, plan, true)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -63,6 +64,7 @@ func (p *process) start() error {
 	cmd.Env = append([]string{
 		"PATH=" + os.Getenv("PATH"),
 		RunEnv + "=" + p.runID,
+		OwnerEnv + "=" + strconv.Itoa(os.Getpid()),
 		"AMBIENTSIM_PROCESS=" + p.spec.Name,
 	}, p.command.Env...)
 	cmd.SysProcAttr = childAttr()

@@ -334,7 +334,7 @@ func (c *Commander) ensureMesh(p *harness.Plan, l *harness.Layout) (string, erro
 	if _, err := mesh.Parse("mesh.yaml", data); err != nil {
 		return "", fmt.Errorf("dataplane: generated mesh does not parse: %w", err)
 	}
-	if err := os.MkdirAll(c.PKIDir(), 0o755); err != nil {
+	if err := os.MkdirAll(c.PKIDir(), 0o700); err != nil {
 		return "", fmt.Errorf("dataplane: %w", err)
 	}
 	path := filepath.Join(c.opts.Dir, "mesh-"+l.RunID+".yaml")
