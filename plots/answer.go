@@ -896,7 +896,7 @@ func (b *builder) modesFacet() *facet {
 		} else {
 			line += costOf(m).text(true) + "; p99 " + b.p99Text(m, base)
 		}
-		line += fmt.Sprintf("; %s rps, %s", fixed(m.Requests.ThroughputRPS, 1), failedReqs(m.Requests.Failed))
+		line += fmt.Sprintf("; %s rps, %s", rps(m.Requests.ThroughputRPS), failedReqs(m.Requests.Failed))
 		if i == base {
 			line += " (the latency baseline)"
 		}
@@ -989,7 +989,7 @@ func (b *builder) sloSentence() string {
 // its cost and latency.
 func (b *builder) singleModeFacet(m results.ModeResult) *facet {
 	f := &facet{}
-	summary := fmt.Sprintf("%s: p99 %s end to end at %s rps; %s.", m.Mode, b.p99Text(m, -1), fixed(m.Requests.ThroughputRPS, 1), costOf(m).text(true))
+	summary := fmt.Sprintf("%s: p99 %s end to end at %s rps; %s.", m.Mode, b.p99Text(m, -1), rps(m.Requests.ThroughputRPS), costOf(m).text(true))
 	var splits []string
 	for _, sp := range workloadSplits(b.s, m) {
 		if !b.said["split\x00"+sp] {
@@ -1001,9 +1001,9 @@ func (b *builder) singleModeFacet(m results.ModeResult) *facet {
 	case len(cmp) > 0:
 		f.headline = "Callers of the same service compared (" + m.Mode + "): " + strings.Join(cmp, "; ") + "."
 		f.details = append(f.details, summary)
-	case len(splits) > 0:
-		f.headline = strings.Join(splits, " ")
-		splits = nil
+	case len(routed(b.s, splits)) > 0:
+		f.headline = strings.Join(routed(b.s, splits), " ")
+		splits = unrouted(b.s, splits)
 		if tel != "" {
 			f.details = append(f.details, tel)
 			tel = ""
@@ -1105,10 +1105,7 @@ func workloadSplits(s *results.Summary, m results.ModeResult) []string {
 		if c.Kind != "app" || c.RequestsSeen == 0 {
 			continue
 		}
-		w := strings.TrimPrefix(c.Instance, "app/")
-		if i := strings.LastIndexByte(w, '-'); i > 0 && isDigits(w[i+1:]) {
-			w = w[:i]
-		}
+		w := workloadOf(strings.TrimPrefix(c.Instance, "app/"))
 		if _, ok := seen[w]; !ok {
 			wls = append(wls, w)
 		}
@@ -1136,6 +1133,41 @@ func workloadSplits(s *results.Summary, m results.ModeResult) []string {
 	return out
 }
 
+// workloadOf strips a pod name's generated suffixes: a StatefulSet or
+// simulated ordinal (web-0 → web), a Deployment's ReplicaSet and pod hashes
+// (reviews-v1-bddc10da94-6a059 → reviews-v1), or a ReplicaSet hash alone.
+func workloadOf(pod string) string {
+	segs := strings.Split(pod, "-")
+	n := len(segs)
+	switch {
+	case n > 1 && isDigits(segs[n-1]):
+		n--
+	case n > 2 && len(segs[n-1]) == 5 && isAlnum(segs[n-1]) && isHash(segs[n-2]):
+		n -= 2
+	case n > 1 && isHash(segs[n-1]):
+		n--
+	}
+	return strings.Join(segs[:n], "-")
+}
+
+// isHash reports whether a name segment looks like a ReplicaSet hash: 8
+// to 10 lower-case letters and digits, at least one a digit.
+func isHash(s string) bool {
+	if len(s) < 8 || len(s) > 10 || !isAlnum(s) {
+		return false
+	}
+	return strings.ContainsAny(s, "0123456789")
+}
+
+func isAlnum(s string) bool {
+	for _, r := range s {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'z') {
+			return false
+		}
+	}
+	return s != ""
+}
+
 func isDigits(s string) bool {
 	if s == "" {
 		return false
@@ -1146,6 +1178,45 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// routed keeps the splits of services a Gateway API route is parented to
+// (a weighted canary): there the split answers whether the route works.
+// A plain Service's split across its workloads is only a detail.
+func routed(s *results.Summary, splits []string) []string {
+	var out []string
+	for _, sp := range splits {
+		if splitRouted(s, sp) {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+func unrouted(s *results.Summary, splits []string) []string {
+	var out []string
+	for _, sp := range splits {
+		if !splitRouted(s, sp) {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+func splitRouted(s *results.Summary, split string) bool {
+	for _, st := range s.Paths.Status {
+		if !strings.HasSuffix(st.Kind, "Route") {
+			continue
+		}
+		svc := strings.TrimPrefix(st.Parent, "Service/")
+		if i := strings.LastIndexByte(svc, ':'); i > 0 {
+			svc = svc[:i]
+		}
+		if svc != "" && strings.Contains(split, " "+svc+":") {
+			return true
+		}
+	}
+	return false
 }
 
 // telemetryText says which reporters produce Istio's HTTP and TCP metrics.
@@ -1201,8 +1272,18 @@ func (b *builder) pathsFacet() *facet {
 				}
 			}
 		}
-		for _, w := range wpOrder {
-			f.details = append(f.details, fmt.Sprintf("%s is on %s.", w, plural(wps[w], "path")))
+		if len(wpOrder) <= 4 {
+			for _, w := range wpOrder {
+				f.details = append(f.details, fmt.Sprintf("%s is on %s.", w, plural(wps[w], "path")))
+			}
+		} else {
+			busiest := wpOrder[0]
+			for _, w := range wpOrder {
+				if wps[w] > wps[busiest] {
+					busiest = w
+				}
+			}
+			f.details = append(f.details, fmt.Sprintf("%s are on the paths; the busiest, %s, on %s.", plural(len(wpOrder), "waypoint"), busiest, plural(wps[busiest], "path")))
 		}
 	}
 	if len(p.Status) > 0 {
@@ -1285,4 +1366,13 @@ func failedReqs(n int64) string {
 		return "1 failed request"
 	}
 	return count(n) + " failed requests"
+}
+
+// rps formats a request rate: one decimal below 1,000, whole requests with
+// separators above.
+func rps(v float64) string {
+	if v >= 1000 {
+		return count(int64(v + 0.5))
+	}
+	return fixed(v, 1)
 }

@@ -106,12 +106,25 @@ func (p *pageProblems) listen(ev any) {
 
 // browserCheck is what the browser test asserts about one rendered report.
 type browserCheck struct {
-	Charts   int      `json:"charts"`   // chart containers
-	Rendered int      `json:"rendered"` // containers with a canvas or svg of non-zero size and an echarts instance
-	Headings []string `json:"headings"` // section h2 texts
-	XSS      bool     `json:"xss"`      // any injected script ran
-	Injected int      `json:"injected"` // elements created from names (img, script from data)
-	Tooltips int      `json:"tooltips"` // tooltips of markup-like names shown
+	Charts   int       `json:"charts"`   // chart containers
+	Rendered int       `json:"rendered"` // containers with a canvas or svg of non-zero size and an echarts instance
+	Headings []string  `json:"headings"` // section h2 texts
+	XSS      bool      `json:"xss"`      // any injected script ran
+	Injected int       `json:"injected"` // elements created from names (img, script from data)
+	Tooltips int       `json:"tooltips"` // tooltips of markup-like names shown
+	Answer   answerDOM `json:"answer"`   // the first section's answer as rendered
+}
+
+// answerDOM is what the page shows of the answer: where it sits in the
+// first section and its text as a reader sees it (innerText).
+type answerDOM struct {
+	Section  string  `json:"section"`   // id of the first section
+	Question string  `json:"question"`  // the paragraph after the "Question" heading
+	Lead     string  `json:"lead"`      // the answer's lead
+	Text     string  `json:"text"`      // the whole answer box
+	Index    int     `json:"index"`     // position of the answer box among the section's children (-1: none)
+	FirstBox int     `json:"first_box"` // position of the section's first table or chart (-1: none)
+	LeadTop  float64 `json:"lead_top"`  // the lead's distance from the top of the page, px
 }
 
 // checkJS inspects the page. For every name that contains markup (a "<"),
@@ -155,6 +168,23 @@ const checkJS = `(async () => {
     xss: window.__xss !== undefined,
     injected: Math.max(injected, count()),
     tooltips: tooltips,
+    answer: (() => {
+      const sec = document.querySelector('main > section');
+      if (!sec) return {index: -1, first_box: -1};
+      const kids = [...sec.children];
+      const box = sec.querySelector('.answer');
+      const lead = box ? box.querySelector('.lead') : null;
+      const q = kids.find((e, i) => i > 0 && kids[i - 1].tagName === 'H3' && kids[i - 1].textContent === 'Question');
+      return {
+        section: sec.id,
+        question: q ? q.innerText : '',
+        lead: lead ? lead.innerText : '',
+        text: box ? box.innerText : '',
+        index: box ? kids.indexOf(box) : -1,
+        first_box: kids.findIndex(e => e.matches('.tablewrap, figure')),
+        lead_top: lead ? lead.getBoundingClientRect().top + window.scrollY : -1,
+      };
+    })(),
   };
 })()`
 

@@ -23,8 +23,12 @@
 // (testdata/golden, regenerated with -update), so a change in what a chart
 // shows is a readable diff. Render then writes the page.
 //
-// The sections are: 1 executive summary (question, cost per mode, SLO
-// verdicts, top risks, model profile), 2 topology (call graph coloured by
+// The sections are: 1 executive summary (the question, then the answer
+// in words with its numbers, derived from what the result contains:
+// sweep answers, injected failures per mode, what-if designs, waypoint
+// bypass, policy denials told apart from failures, findings, the modes
+// compared, paths, observed latency; see answer.go; then cost and SLO
+// verdict per mode, top risks, model profile), 2 topology (call graph coloured by
 // dataplane mode, nodes and ztunnels, waypoints and their scope), 3 request
 // paths and policy findings with proofs, 4 latency (percentile bars, CDFs
 // per path category, side-by-side tables), 5 cost (CPU and memory per
@@ -61,4 +65,8 @@
 // Chromium with the network cut off and fails on any JS error, console
 // error, network request, chart without a canvas or missing section. It
 // skips without chromium unless CI=true, where it fails.
+// TestLibraryReportsAnswerFirst does the same for the report of every
+// built-in scenario (testdata/library, written by regenerate.sh there) and
+// asserts on the rendered page that the first section answers the
+// scenario's question before any table or chart.
 package plots
