@@ -66,10 +66,7 @@ func (b *builder) answer() *Answer {
 	if len(fs) == 0 {
 		return &Answer{Lead: "This result holds no simulated modes, paths, failures or sweep, so there is nothing to answer the question with."}
 	}
-	a := &Answer{Lead: fs[0].headline}
-	for _, d := range capped(fs[0].details) {
-		a.Items = append(a.Items, AnswerItem{Text: d})
-	}
+	a := &Answer{Lead: fs[0].headline, Points: capped(fs[0].details)}
 	for _, f := range fs[1:] {
 		a.Items = append(a.Items, AnswerItem{Text: f.headline, Details: capped(f.details)})
 	}
@@ -292,6 +289,7 @@ func (b *builder) failureFacet() *facet {
 	type totals struct {
 		failed, unprotected, bypassed int64
 		services                      map[string]bool
+		recoverS                      float64 // the longest time to recover; -1: not by the end
 	}
 	per := map[string]*totals{}
 	for _, f := range fs {
@@ -309,6 +307,11 @@ func (b *builder) failureFacet() *facet {
 				t.services[svc] = true
 			}
 		}
+		if f.RecoverS < 0 || t.recoverS < 0 {
+			t.recoverS = -1
+		} else {
+			t.recoverS = max(t.recoverS, f.RecoverS)
+		}
 	}
 	f := &facet{}
 	switch {
@@ -316,9 +319,19 @@ func (b *builder) failureFacet() *facet {
 		var parts, unprot []string
 		anyUnprot := false
 		for _, m := range modes {
-			hit := ""
+			var why []string
 			if n := len(per[m].services); n > 0 {
-				hit = " (" + plural(n, "service") + " hit directly)"
+				why = append(why, plural(n, "service")+" hit directly")
+			}
+			switch r := per[m].recoverS; {
+			case r < 0:
+				why = append(why, "still failing at the end of the run")
+			case r > 0:
+				why = append(why, "healthy again "+fixed(r, 1)+" s after the failure began")
+			}
+			hit := ""
+			if len(why) > 0 {
+				hit = " (" + strings.Join(why, ", ") + ")"
 			}
 			parts = append(parts, count(per[m].failed)+" in "+orDash(m)+hit)
 			unprot = append(unprot, count(per[m].unprotected)+" in "+orDash(m))

@@ -118,9 +118,9 @@ func TestBuildSections(t *testing.T) {
 		{"everything", full, Options{Sweep: sweep}, "summary topology paths latency cost failures sweeps readiness reproducibility"},
 		{"no sweep", full, Options{}, "summary topology paths latency cost failures readiness reproducibility"},
 		{"no failures", &noFail, Options{}, "summary topology paths latency cost readiness reproducibility"},
-		{"no modes", &results.Summary{SchemaVersion: 1}, Options{}, "summary readiness reproducibility"},
+		{"no modes", &results.Summary{SchemaVersion: 1}, Options{}, "summary reproducibility"},
 		{"topology only", &results.Summary{SchemaVersion: 1, Topology: full.Topology, Paths: full.Paths}, Options{}, "summary topology paths readiness reproducibility"},
-		{"sweep only", &results.Summary{SchemaVersion: 1}, Options{Sweep: sweep}, "summary sweeps readiness reproducibility"},
+		{"sweep only", &results.Summary{SchemaVersion: 1}, Options{Sweep: sweep}, "summary sweeps reproducibility"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

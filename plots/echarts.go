@@ -65,6 +65,9 @@ func rectOpts(c *Chart, legend []string) []charts.GlobalOpts {
 	if c.Y.Max > 0 {
 		y.Max = finite(c.Y.Max)
 	}
+	if c.Y.Min > 0 {
+		y.Min = finite(c.Y.Min)
+	}
 	if c.Y.Integer {
 		y.MinInterval = 1
 	}
@@ -193,6 +196,9 @@ func barOption(c *Chart) (*charts.BaseConfiguration, error) {
 		so := []charts.SeriesOpts{
 			charts.WithBarChartOpts(opts.BarChart{Stack: s.Stack}),
 			charts.WithItemStyleOpts(opts.ItemStyle{Color: s.Color}),
+		}
+		if c.Labels {
+			so = append(so, charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "top"}))
 		}
 		if i == 0 {
 			so = append(so, markOpts(c)...)

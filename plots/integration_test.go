@@ -213,7 +213,7 @@ func TestPlacementTable(t *testing.T) {
 
 // answerText is an answer's lead, points and details, one per line.
 func answerText(a *Answer) string {
-	lines := []string{a.Lead}
+	lines := append([]string{a.Lead}, a.Points...)
 	for _, it := range a.Items {
 		lines = append(lines, it.Text)
 		lines = append(lines, it.Details...)

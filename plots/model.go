@@ -36,8 +36,9 @@ type Block struct {
 // the result contains (see answer.go): a lead that answers it in words with
 // its numbers, then the points behind it, each with optional details.
 type Answer struct {
-	Lead  string       `json:"lead"`
-	Items []AnswerItem `json:"items,omitempty"`
+	Lead   string       `json:"lead"`
+	Points []string     `json:"points,omitempty"` // the numbers behind the lead
+	Items  []AnswerItem `json:"items,omitempty"`  // the other parts of the answer
 }
 
 // AnswerItem is one point of an answer with the facts that support it.
@@ -96,8 +97,11 @@ type Chart struct {
 	Graph  *Graph   `json:"graph,omitempty"`
 	// MarkX draws vertical lines (e.g. a failure's start and end); MarkY
 	// horizontal lines (e.g. the SLO).
-	MarkX []Mark `json:"mark_x,omitempty"`
-	MarkY []Mark `json:"mark_y,omitempty"`
+	// Labels prints each bar's value on it, so a zero bar reads as zero,
+	// not as missing.
+	Labels bool   `json:"labels,omitempty"`
+	MarkX  []Mark `json:"mark_x,omitempty"`
+	MarkY  []Mark `json:"mark_y,omitempty"`
 }
 
 // Axis describes a chart axis. Type is "category" (then Categories names the
@@ -109,6 +113,9 @@ type Axis struct {
 	// Max fixes the top of a value or log axis (0: automatic), so that
 	// small multiples share one scale and can be compared at a glance.
 	Max float64 `json:"max,omitempty"`
+	// Min fixes the bottom of a value or log axis when positive (a log
+	// axis shared by small multiples).
+	Min float64 `json:"min,omitempty"`
 	// Integer keeps the ticks of a count axis on whole numbers.
 	Integer bool `json:"integer,omitempty"`
 }

@@ -130,6 +130,9 @@ h3{font-size:15px;margin:20px 0 6px}
 .answer ul{margin:4px 0;padding-left:22px}
 .answer li{margin:3px 0}
 .answer li ul{font-size:14px;color:#3b4456}
+.answer ul.points{font-size:15px}
+.answer ul.more{border-top:1px solid #c9d6ee;margin-top:10px;padding-top:8px}
+.answer ul.more>li{margin:6px 0}
 .note{background:#fff8e1;border-left:4px solid #f0b400;padding:6px 10px;font-size:13px}
 .tablewrap{overflow-x:auto;margin:10px 0}
 table{border-collapse:collapse;font-size:13px;min-width:40%}
@@ -169,8 +172,9 @@ footer{font-size:12px;color:#5b6475;max-width:1180px;margin:0 auto;padding:0 32p
 <h3>{{.}}</h3>{{end}}
 {{- with .Answer}}
 <div class="answer">
-<p class="lead">{{.Lead}}</p>{{if .Items}}
-<ul>{{range .Items}}
+<p class="lead">{{.Lead}}</p>{{if .Points}}
+<ul class="points">{{range .Points}}<li>{{.}}</li>{{end}}</ul>{{end}}{{if .Items}}
+<ul class="more">{{range .Items}}
 <li>{{.Text}}{{if .Details}}<ul>{{range .Details}}<li>{{.}}</li>{{end}}</ul>{{end}}</li>{{end}}
 </ul>{{end}}
 </div>{{end}}

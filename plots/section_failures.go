@@ -2,6 +2,7 @@ package plots
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -85,7 +86,7 @@ func (b *builder) failures() []Block {
 				detectText(w.DetectS), recoverText(w.RecoverS), ms(w.P99Ms), cores(w.CPUCores)}})
 		}
 		out = append(out, chart(&Chart{
-			ID: chartID("failures", "whatif"), Kind: ChartBar, HeightPx: 300,
+			ID: chartID("failures", "whatif"), Kind: ChartBar, HeightPx: 300, Labels: true,
 			Title:   "Failed requests per design alternative",
 			Caption: "Lower is better: the design that keeps the most requests succeeding under the same failures. Weigh it against the CPU column of the table.",
 			X:       Axis{Type: "category", Categories: designs},
@@ -212,6 +213,7 @@ func (b *builder) failureCharts(fi int, f results.FailureResult) []Block {
 			for i, ss := range svcs {
 				c.Series = append(c.Series, styled(Series{Name: ss.name, Color: colorFor("", i), Points: pick(ss)}, i))
 			}
+			c.Caption += coincidentNote(c.Series)
 			return chart(c)
 		}
 		out = append(out,
@@ -289,4 +291,49 @@ func partialNote(n int) string {
 		return ""
 	}
 	return " The bucket at the end of the run is left out: it covers less than a second."
+}
+
+// coincidentNote names the lines of a chart that lie on top of each other
+// (every point within 2% of the chart's range), which no dash pattern can
+// show: "Lines that coincide: shop/a = shop/b."
+func coincidentNote(ss []Series) string {
+	lo, hi := 0.0, 0.0
+	for _, s := range ss {
+		for _, p := range s.Points {
+			lo, hi = min(lo, p[1]), max(hi, p[1])
+		}
+	}
+	tol := 0.02 * (hi - lo)
+	same := func(a, b []Point) bool {
+		if len(a) != len(b) || len(a) == 0 {
+			return false
+		}
+		for i := range a {
+			if a[i][0] != b[i][0] || math.Abs(a[i][1]-b[i][1]) > tol {
+				return false
+			}
+		}
+		return true
+	}
+	used := make([]bool, len(ss))
+	var groups []string
+	for i := range ss {
+		if used[i] {
+			continue
+		}
+		g := []string{ss[i].Name}
+		for j := i + 1; j < len(ss); j++ {
+			if !used[j] && same(ss[i].Points, ss[j].Points) {
+				used[j] = true
+				g = append(g, ss[j].Name)
+			}
+		}
+		if len(g) > 1 {
+			groups = append(groups, strings.Join(g, " = "))
+		}
+	}
+	if len(groups) == 0 {
+		return ""
+	}
+	return " Lines that coincide (drawn on top of each other): " + strings.Join(groups, "; ") + "."
 }

@@ -179,16 +179,26 @@ func errorTable(modes []results.ModeResult) *Table {
 		}
 	}
 	sort.Strings(causes)
-	names := []string{"Cause"}
+	names := []string{"Cause", "What it is"}
 	for _, m := range modes {
 		names = append(names, m.Mode)
 	}
-	t := &Table{Caption: "Failed requests by cause", Columns: cols(names...)}
+	t := &Table{Caption: "Failed calls by cause (a request refused by policy is the policy's intended outcome, not a failure of the mesh)", Columns: cols(names...)}
 	for i := range modes {
-		t.Columns[1+i].Numeric = true
+		t.Columns[2+i].Numeric = true
 	}
 	for _, c := range causes {
-		cells := []string{c}
+		what := "failure"
+		switch {
+		case isDenial(c):
+			what = "refused by policy (intended)"
+			if d, ok := denialCauses[c]; ok {
+				what += ": " + d
+			}
+		case c == dependencyCause:
+			what = "follows from a failed downstream call"
+		}
+		cells := []string{c, what}
 		for _, m := range modes {
 			var n int64
 			for _, e := range m.Errors {

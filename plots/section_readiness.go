@@ -10,6 +10,9 @@ import (
 // fail or cannot-tell with its evidence.
 func (b *builder) readiness() []Block {
 	checks := b.s.Readiness
+	if len(checks) == 0 && len(b.s.Modes) == 0 && len(b.s.Paths.Pairs) == 0 && len(b.s.Topology.Services) == 0 {
+		return nil // a sweep's report: nothing was checked, so nothing to say
+	}
 	if len(checks) == 0 {
 		return append([]Block{text("The result carries no readiness checklist (it was produced before the checklist existed, or without a topology).")}, b.telemetryTable()...)
 	}
@@ -54,8 +57,10 @@ func (b *builder) reproducibility() []Block {
 	add("Tool version", s.ToolVersion)
 	add("Result schema version", strconv.Itoa(s.SchemaVersion))
 	add("Profile", strings.TrimSpace(p.Name+" "+p.Version))
-	add("Profile source", p.Source)
-	add("Profile provenance", strings.TrimSpace(p.Provenance+" "+p.Date))
+	if p.Source != "" || len(s.Modes) > 0 {
+		add("Profile source", p.Source)
+		add("Profile provenance", strings.TrimSpace(p.Provenance+" "+p.Date))
+	}
 	if c := calibrationText(p); c != "" {
 		add("Profile calibration", c)
 	}

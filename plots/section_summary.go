@@ -29,10 +29,15 @@ func (b *builder) summary() []Block {
 	}
 
 	risks := b.topRisks(5)
-	out = append(out, heading("Top risks"))
-	if len(risks.Rows) == 0 {
+	checked := len(s.Modes) > 0 || len(s.Paths.Pairs)+len(s.Paths.Findings) > 0 || len(s.Readiness) > 0
+	if checked {
+		out = append(out, heading("Top risks"))
+	}
+	switch {
+	case !checked:
+	case len(risks.Rows) == 0:
 		out = append(out, text("No policy findings, failed readiness checks or unprotected requests."))
-	} else {
+	default:
 		out = append(out, table(risks))
 	}
 
@@ -182,10 +187,19 @@ func (b *builder) topRisks(n int) *Table {
 		if f.Severity == "info" {
 			continue
 		}
-		where := f.Policy
-		if f.Source != "" || f.Destination != "" {
-			where = strings.TrimSpace(where + " " + f.Source + " → " + f.Destination)
+		var parts []string
+		if f.Policy != "" {
+			parts = append(parts, f.Policy)
 		}
+		switch {
+		case f.Source != "" && f.Destination != "":
+			parts = append(parts, f.Source+" → "+f.Destination)
+		case f.Source != "":
+			parts = append(parts, f.Source)
+		case f.Destination != "":
+			parts = append(parts, "→ "+f.Destination)
+		}
+		where := strings.Join(parts, "\n")
 		rs = append(rs, risk{severityRank(f.Severity), orDash(f.Severity), f.Code + ": " + f.Message, orDash(where), f.Fix})
 	}
 	for _, c := range s.Readiness {

@@ -49,11 +49,21 @@ func sloMetric(sw *results.Sweep) (string, func(results.SweepModeStats) results.
 	return "p99", func(m results.SweepModeStats) results.Estimate { return m.P99Ms }
 }
 
+// estimate prints mean ± half-width, the half-width with as many decimals
+// as the mean (378.6 ± 70.1, not 378.6 ± 70.126).
 func estimate(e results.Estimate, f func(float64) string) string {
+	m := f(e.Mean)
 	if e.HalfWidth == 0 {
-		return f(e.Mean)
+		return m
 	}
-	return f(e.Mean) + " ± " + f(e.HalfWidth)
+	if strings.HasSuffix(m, "%") {
+		return m + " ± " + f(e.HalfWidth)
+	}
+	dec := 0
+	if i := strings.LastIndexByte(m, '.'); i >= 0 {
+		dec = len(m) - i - 1
+	}
+	return m + " ± " + fixed(e.HalfWidth, dec)
 }
 
 // sweeps is section 7, present only when RESULTS_DIR holds a sweep.json:
@@ -271,6 +281,23 @@ func (b *builder) sweepCharts(sw *results.Sweep, xName, xUnit, metric string, pi
 		}
 	}
 	yMax := niceCeil(top, yType == "log")
+	// A log axis starts at the power of ten below the smallest mean, in
+	// every chart alike: a confidence band reaching towards zero is cut
+	// there rather than stretching the axis down decades no latency has.
+	yMin := 0.0
+	if yType == "log" {
+		lo := 0.0
+		for _, s := range allLat {
+			for _, v := range s.Values {
+				if v > 0 && (lo == 0 || v < lo) {
+					lo = v
+				}
+			}
+		}
+		if lo > 0 {
+			yMin = math.Pow(10, math.Floor(math.Log10(lo)))
+		}
+	}
 
 	ref := 0
 	if sw.SLO != nil && sw.SLO.Search != nil && sw.SLO.Search.At != nil {
@@ -302,7 +329,7 @@ func (b *builder) sweepCharts(sw *results.Sweep, xName, xUnit, metric string, pi
 		Title:   metric + " latency vs " + xName + at(g),
 		Caption: band + " Where a band crosses the SLO line is the most that mode can take; a band that widens sharply marks saturation." + refWhy,
 		X:       Axis{Name: axisName, Type: "category", Categories: all[ref].ticks},
-		Y:       Axis{Name: metric + " ms", Type: yType, Max: yMax},
+		Y:       Axis{Name: metric + " ms", Type: yType, Max: yMax, Min: yMin},
 		Series:  all[ref].lat,
 		MarkY:   slo,
 	}))
@@ -326,9 +353,9 @@ func (b *builder) sweepCharts(sw *results.Sweep, xName, xUnit, metric string, pi
 		out = append(out, chart(&Chart{
 			ID: chartID("sweeps", "slo", gi), Kind: ChartLine, HeightPx: 260, Half: true,
 			Title:   metric + " vs " + xName + at(g),
-			Caption: "Same scale in every chart of this grid; the dashed red line is the SLO.",
+			Caption: "Same scale in every chart of this grid (bands below the axis are cut); the dashed red line is the SLO.",
 			X:       Axis{Name: axisName, Type: "category", Categories: all[gi].ticks},
-			Y:       Axis{Name: metric + " ms", Type: yType, Max: yMax},
+			Y:       Axis{Name: metric + " ms", Type: yType, Max: yMax, Min: yMin},
 			Series:  all[gi].lat,
 			MarkY:   slo,
 		}))
