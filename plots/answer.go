@@ -1032,7 +1032,8 @@ func (b *builder) singleModeFacet(m results.ModeResult) *facet {
 			f.details = append(f.details, fmt.Sprintf("The %d calls with the highest p99 are shown, of %s; every call is in section Latency.", i, counti(len(edges))))
 			break
 		}
-		f.details = append(f.details, edgeText(e))
+		sp := splitFailures(m)
+		f.details = append(f.details, edgeText(e, sp.denied > 0 && sp.failed == 0))
 	}
 	f.details = append(f.details, splits...)
 	if tel != "" {
@@ -1042,7 +1043,9 @@ func (b *builder) singleModeFacet(m results.ModeResult) *facet {
 	return f
 }
 
-func edgeText(e results.EdgeResult) string {
+// edgeText describes one call edge; refused says the mode's failed calls
+// are all policy denials.
+func edgeText(e results.EdgeResult, refused bool) string {
 	cat := ""
 	if e.Category != "" {
 		cat = " (" + e.Category + ")"
@@ -1054,8 +1057,11 @@ func edgeText(e results.EdgeResult) string {
 	if e.Handshakes > 0 {
 		s += fmt.Sprintf(", %s (%s ms CPU)", plural(int(e.Handshakes), "mTLS handshake"), ms(e.HandshakeCPUMs))
 	}
-	if e.Failed > 0 {
-		s += ", " + failedReqs(e.Failed)
+	switch {
+	case e.Failed > 0 && refused:
+		s += ", " + count(e.Failed) + " refused by policy"
+	case e.Failed > 0:
+		s += ", " + count(e.Failed) + " failed"
 	}
 	return s + "."
 }
