@@ -270,9 +270,10 @@ func costTableAnswer(c *results.CostTable) []string {
 		}
 		out = append(out, fmt.Sprintf("Provisioned mesh cost at %s pods (headroom ×%s): %s.", counti(n), mult(c.Headroom), strings.Join(parts, "; ")))
 	}
-	for m, k := range cheapest {
-		if k == len(sizes) && len(sizes) > 1 {
-			out = append(out, fmt.Sprintf("%s is the cheapest mode in CPU at every cluster size from %s to %s pods.", m, counti(sizes[0]), counti(sizes[len(sizes)-1])))
+	// In the table's mode order, never a map's.
+	for _, r := range bySize[sizes[0]] {
+		if cheapest[r.Mode] == len(sizes) && len(sizes) > 1 {
+			out = append(out, fmt.Sprintf("%s is the cheapest mode in CPU at every cluster size from %s to %s pods.", r.Mode, counti(sizes[0]), counti(sizes[len(sizes)-1])))
 		}
 	}
 	return out
