@@ -387,3 +387,46 @@ func TestOldSummaryAnswers(t *testing.T) {
 		})
 	}
 }
+
+// TestObservedAnswer: a run compared with a cluster's Prometheus says how
+// far prediction and observation are apart, in the answer and in a table.
+func TestObservedAnswer(t *testing.T) {
+	var mc *libraryCase
+	cases := libraryCases(t)
+	for i := range cases {
+		if cases[i].name == "modes-compare" {
+			mc = &cases[i]
+		}
+	}
+	if mc == nil {
+		t.Fatal("no modes-compare fixture")
+	}
+	f := func(v float64) *float64 { return &v }
+	s := *mc.s
+	s.Observed = &results.Observed{Source: "prometheus http://prom:9090", Edges: []results.EdgeComparison{
+		{Mode: "ambient", Source: "loadgen/client", Destination: "shop/frontend", Reporter: "destination", Protocol: "http",
+			ObservedRPS: 500, PredictedRPS: 503.6, RateError: 0.0072, ObservedP99Ms: f(20), PredictedP99Ms: f(17.4)},
+		{Mode: "ambient", Source: "shop/frontend", Destination: "shop/catalog", Reporter: "destination", Protocol: "http",
+			ObservedRPS: 480, PredictedRPS: 503.6, RateError: 0.049, ObservedP99Ms: f(8), PredictedP99Ms: f(8.4)},
+	}}
+	r, err := Build(&s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := answerText(r.Sections[0].Blocks[3].Answer)
+	for _, w := range []string{"Predicted against observed (prometheus http://prom:9090) on 2 edges", "rates within 4.9%",
+		"p99 on 2 edges within 13.0% (worst loadgen/client → shop/frontend in ambient: predicted 17.4 ms, observed 20.0 ms)"} {
+		if !strings.Contains(all, w) {
+			t.Errorf("answer does not say %q:\n%s", w, all)
+		}
+	}
+	var found bool
+	for _, b := range section(t, r, "latency").Blocks {
+		if b.Table != nil && strings.HasPrefix(b.Table.Caption, "Predicted against observed") {
+			found = len(b.Table.Rows) == 2 && b.Table.Rows[0].Cells[1] == "loadgen/client → shop/frontend"
+		}
+	}
+	if !found {
+		t.Error("no predicted-against-observed table in section Latency")
+	}
+}

@@ -229,7 +229,7 @@ footer{font-size:12px;color:#5b6475;max-width:1180px;margin:0 auto;padding:0 32p
 </html>
 `
 
-// hasLongToken reports whether a cell holds a run of more than 30
+// hasLongToken reports whether a cell holds a run of more than 40
 // characters without a space (a JSON list, a URL, a SPIFFE id): only such
 // cells may break anywhere, so that short names never split but a long
 // token cannot push its table past the page.
@@ -241,7 +241,7 @@ func hasLongToken(s string) bool {
 			continue
 		}
 		n++
-		if n > 30 {
+		if n > 40 {
 			return true
 		}
 	}

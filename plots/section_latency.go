@@ -31,7 +31,48 @@ func (b *builder) latency() []Block {
 	if et := errorTable(s.Modes); len(et.Rows) > 0 {
 		out = append(out, table(et))
 	}
+	out = append(out, b.observedTable()...)
 	return out
+}
+
+// observedTable compares the simulation with the cluster's Prometheus,
+// edge by edge, when the scenario carried observations (ambientsim import
+// traffic).
+func (b *builder) observedTable() []Block {
+	o := b.s.Observed
+	if o == nil || len(o.Edges) == 0 {
+		return nil
+	}
+	opt := func(v *float64) string {
+		if v == nil {
+			return "—"
+		}
+		return ms(*v)
+	}
+	caption := "Predicted against observed, per edge and mode"
+	if o.Source != "" {
+		caption += " (observed: " + o.Source + ")"
+	}
+	t := &Table{Caption: caption,
+		Columns: numeric(cols("Mode", "Edge", "Reporter", "Observed rate", "Predicted rate", "Rate error", "Observed p50 (ms)", "Predicted p50 (ms)", "Observed p99 (ms)", "Predicted p99 (ms)", "Predicted from"), 3, 4, 5, 6, 7, 8, 9)}
+	for i, e := range o.Edges {
+		if i == 4*b.opts.TopN {
+			t.Omitted = len(o.Edges) - i
+			break
+		}
+		unit := " rps"
+		if e.Protocol == "tcp" {
+			unit = " conn/s"
+		}
+		tn := ""
+		if e.RateError > 0.1 || e.RateError < -0.1 {
+			tn = "warn"
+		}
+		t.Rows = append(t.Rows, Row{Tone: tn, Cells: []string{e.Mode, e.Source + " → " + e.Destination, orDash(e.Reporter),
+			fixed(e.ObservedRPS, 1) + unit, fixed(e.PredictedRPS, 1) + unit, pct(e.RateError),
+			opt(e.ObservedP50Ms), opt(e.PredictedP50Ms), opt(e.ObservedP99Ms), opt(e.PredictedP99Ms), orDash(e.PredictedFrom)}})
+	}
+	return []Block{heading("Predicted against observed"), table(t)}
 }
 
 // latencyPercentiles is the bar chart of all requests' percentiles, one
