@@ -40,19 +40,26 @@ func (s *Streams) get(name string) stream {
 	if st, ok := s.streams[name]; ok {
 		return st
 	}
-	h := fnv1a64(name)
+	h := HashString(name)
 	// Both PCG words depend on seed and name; the SplitMix64 finaliser makes
 	// neighbouring seeds and similar names yield unrelated states.
-	hi := mix64(s.seed ^ mix64(h))
-	lo := mix64(h ^ mix64(s.seed+0x9e3779b97f4a7c15))
+	hi := Mix64(s.seed ^ Mix64(h))
+	lo := Mix64(h ^ Mix64(s.seed+GoldenGamma))
 	src := rand.NewPCG(hi, lo)
 	st := stream{src: src, rnd: rand.New(src)}
 	s.streams[name] = st
 	return st
 }
 
-// fnv1a64 is the 64-bit FNV-1a hash of name.
-func fnv1a64(name string) uint64 {
+// GoldenGamma is SplitMix64's increment, 2^64 divided by the golden ratio:
+// adding multiples of it before Mix64 spreads consecutive counters
+// (replication numbers, seeds) over the whole 64-bit space.
+const GoldenGamma = 0x9e3779b97f4a7c15
+
+// HashString is the 64-bit FNV-1a hash of name. It is the one string hash
+// that seed derivations use (stream names here, sweep point keys in
+// scenarios/sweep), so the same name always maps to the same seed.
+func HashString(name string) uint64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(name); i++ {
 		h ^= uint64(name[i])
@@ -61,8 +68,9 @@ func fnv1a64(name string) uint64 {
 	return h
 }
 
-// mix64 is the SplitMix64 finaliser, a bijective 64-bit mixer.
-func mix64(x uint64) uint64 {
+// Mix64 is the SplitMix64 finaliser, a bijective 64-bit mixer: nearby inputs
+// give unrelated outputs, and distinct inputs distinct outputs.
+func Mix64(x uint64) uint64 {
 	x ^= x >> 30
 	x *= 0xbf58476d1ce4e5b9
 	x ^= x >> 27

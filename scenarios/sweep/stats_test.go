@@ -131,3 +131,24 @@ func TestSeedFor(t *testing.T) {
 		}
 	}
 }
+
+// TestSeedForPinned holds SeedFor to the values it has always given, so that
+// recorded sweeps (sweep.json, shards of one study run at different times)
+// keep their seeds when the hash or mixer moves.
+func TestSeedForPinned(t *testing.T) {
+	tests := []struct {
+		base uint64
+		key  string
+		rep  int
+		want uint64
+	}{
+		{1, "load=1", 0, 0x16972d145948895f},
+		{42, "replicas=3,rps=500", 4, 0x549bd49a2a84afe0},
+		{0, "", 0, 0x7261e9031e12a9d7},
+	}
+	for _, tt := range tests {
+		if got := SeedFor(tt.base, tt.key, tt.rep); got != tt.want {
+			t.Errorf("SeedFor(%d, %q, %d) = %#x, want %#x", tt.base, tt.key, tt.rep, got, tt.want)
+		}
+	}
+}
