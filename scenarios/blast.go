@@ -19,7 +19,7 @@ import (
 // Blast radius: a failure's run is compared with the same design's run
 // without it, on the same random streams. Before the failure the two runs
 // are identical event for event, so every difference after it is the
-// failure's doing. Definitions (README notes):
+// failure's doing. Definitions (docs/failures.md, "Results"):
 //
 //   - a call is bad when it failed, or succeeded slower than the scenario's
 //     SLO latency (when one is set);

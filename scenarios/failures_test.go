@@ -1,7 +1,7 @@
 package scenarios
 
 // Failure injection and blast radius: the five built-in failure scenarios
-// and their expected outcomes (README notes), exact-answer tests, error
+// and their expected outcomes (docs/failures.md), exact-answer tests, error
 // accounting in every mode and design, determinism, and the parser.
 
 import (

@@ -2,7 +2,7 @@ package scenarios
 
 // Expected outcomes of the built-in scenario library: each test runs a
 // library scenario by name (from the embedded library, as `ambientsim run
-// NAME` does) and checks the verdicts and numbers its README subsection
+// NAME` does) and checks the verdicts and numbers its docs/scenario-library.md section
 // promises. Runs are deterministic (fixed seeds); tolerances on simulated
 // shares are 4 binomial standard deviations of the run's own sample size,
 // so they hold for any seed with probability > 0.9999 and only a change of

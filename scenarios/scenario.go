@@ -33,7 +33,7 @@ var ModeNames = []string{ModeOutOfMesh, ModeAmbient, ModeAmbientWaypoint, ModeSi
 
 // Scenario is a scenario file: a topology, its traffic, the dataplane modes
 // to compare on identical traffic, the cost profile, the simulated time and
-// the outputs. See the README notes for an annotated example.
+// the outputs. docs/scenarios.md has an annotated example of every field.
 type Scenario struct {
 	Name        string   `yaml:"name" json:"name"`
 	Description string   `yaml:"description" json:"description"`
