@@ -298,6 +298,17 @@ func (d dec) checkObjectName(group, kind string, obj *yaml.Node, where string) {
 	}
 }
 
+// appendKeys adds the keys of mapping n to list (once each).
+func appendKeys(list []string, n *yaml.Node) []string {
+	if n = resolve(n); n == nil || n.Kind != yaml.MappingNode {
+		return list
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		list = appendUnique(list, n.Content[i].Value)
+	}
+	return list
+}
+
 // valueOf returns the value of key in mapping n, or nil.
 func valueOf(n *yaml.Node, key string) *yaml.Node {
 	n = resolve(n)
@@ -1352,12 +1363,28 @@ func decodeSidecarResource(d dec, o objectDoc) {
 			r.ExportTo = d.strList(v, p)
 		case "subsets":
 			d.list(v, p, func(it *yaml.Node, ip string) {
+				var name string
+				var labels map[string]string
 				d.fields(it, ip, []string{"name", "labels", "trafficPolicy"}, func(k string, v *yaml.Node, p string) {
-					if k == "name" {
-						r.Subsets = append(r.Subsets, d.str(v, p))
+					switch k {
+					case "name":
+						name = d.str(v, p)
+						r.Subsets = append(r.Subsets, name)
+					case "labels":
+						labels = d.strMap(v, p)
+					case "trafficPolicy":
+						r.TrafficPolicy = appendKeys(r.TrafficPolicy, v)
 					}
 				})
+				if name != "" {
+					if r.SubsetLabels == nil {
+						r.SubsetLabels = map[string]map[string]string{}
+					}
+					r.SubsetLabels[name] = labels
+				}
 			})
+		case "trafficPolicy":
+			r.TrafficPolicy = appendKeys(r.TrafficPolicy, v)
 		case "targetRefs":
 			r.HasTargetRefs = true
 		case "workloadSelector":

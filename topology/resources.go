@@ -201,6 +201,12 @@ type SidecarResource struct {
 	Source        string
 	HasSelector   bool
 	HasTargetRefs bool // EnvoyFilter targetRefs (a waypoint or gateway)
+	// SubsetLabels are a DestinationRule's subsets' labels, by subset name.
+	SubsetLabels map[string]map[string]string
+	// TrafficPolicy lists the DestinationRule traffic policy parts in use
+	// (loadBalancer, connectionPool, outlierDetection, tls, ...), its own
+	// and its subsets'.
+	TrafficPolicy []string
 }
 
 // ID returns "ns/name".

@@ -59,6 +59,19 @@ type WeightedBackend struct {
 	Ref     BackendRef
 	Service *Service // nil when the reference resolves to no Service (a 500 for its share)
 	Weight  int
+	// Pods are the endpoints this backend's share goes to: the Service's
+	// pods, narrowed for a VirtualService subset to those carrying every
+	// label of the DestinationRule subset (Istio's endpoint builder keeps
+	// an endpoint when the subset labels are a subset of its labels:
+	// pilot/pkg/xds/endpoints/endpoint_builder.go). Empty when the Service
+	// has no pods or no DestinationRule defines the subset.
+	Pods []*Pod
+	// SubsetMissing is set when Ref.Subset names a subset no
+	// DestinationRule of the Service defines: the route still points at
+	// the subset's cluster (route.go GetDestinationCluster builds the
+	// name from the subset unconditionally), which does not exist, so the
+	// proxy answers 503 for this share (istioctl analyze IST0101).
+	SubsetMissing bool
 }
 
 // RetryPolicy is the retry policy the proxy applies on a route.

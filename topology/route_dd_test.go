@@ -63,6 +63,18 @@ func describeDecision(rt *RouteTable, dec RouteDecision) string {
 		sub := ""
 		if wb.Ref.Subset != "" {
 			sub = " subset " + wb.Ref.Subset
+			var pods []string
+			for _, p := range wb.Pods {
+				pods = append(pods, p.Name)
+			}
+			switch {
+			case wb.SubsetMissing:
+				sub += " UNDEFINED (503)"
+			case len(pods) == 0:
+				sub += " pods none"
+			default:
+				sub += " pods " + strings.Join(pods, ",")
+			}
 		}
 		fmt.Fprintf(&b, "backend %s:%d%s weight %d/%d (%s)\n", wb.Ref.Name, wb.Ref.Port, sub, wb.Weight, dec.TotalWeight, target)
 	}

@@ -48,7 +48,7 @@ func (t *Topology) serviceRouteTable(rt *RouteTable) {
 	rt.Protocol = sp.ProtocolName()
 	rt.HTTP = !sp.IsTCP() && rt.Protocol != ProtoUDP
 	rt.def = RouteDecision{Rule: -1, Match: -1, Retry: DefaultRetryPolicy(),
-		Backends: []WeightedBackend{{Ref: BackendRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name, Port: port, Weight: 1}, Service: svc, Weight: 1}}, TotalWeight: 1}
+		Backends: []WeightedBackend{{Ref: BackendRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name, Port: port, Weight: 1}, Service: svc, Weight: 1, Pods: t.EndpointsOf(svc)}}, TotalWeight: 1}
 	if !rt.HTTP {
 		rt.Retry0()
 	}
@@ -355,6 +355,9 @@ func (t *Topology) ruleDecision(r *Route, ri, mi int, port int) RouteDecision {
 		}
 		if b.Kind == "" || b.Kind == "Service" {
 			wb.Service = t.Service(refNS(b.Namespace, r.Namespace), b.Name)
+		}
+		if wb.Service != nil {
+			wb.Pods, wb.SubsetMissing = t.subsetPods(wb.Service, b.Subset)
 		}
 		d.Backends = append(d.Backends, wb)
 		d.TotalWeight += b.Weight
