@@ -50,114 +50,13 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 		Example: `  sudo ambientsim validate --backend local --profile models/profiles/my-machine.yaml --out out/validation
   sudo ambientsim validate --quick --out /tmp/val      # calibrates first; under 5 minutes`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if v.GetBool("cleanup") {
-				return runCleanup(cmd)
-			}
-			out := v.GetString("out")
-			if out == "" {
-				return usageErrorf("--out DIR is required")
-			}
-			backend := v.GetString("backend")
-			if backend != "local" && backend != "kind" {
-				return usageErrorf("--backend %q: want local (or kind)", backend)
-			}
-			quick := v.GetBool("quick")
-			w, ew := cmd.OutOrStdout(), cmd.ErrOrStderr()
-			// --out is checked and locked before measuring; everything is
-			// written into a staging directory and appears at the end.
-			dir, err := outdir.Begin(out, outdir.Options{Known: validateOutputs})
-			if err != nil {
-				return err
-			}
-			defer dir.Abort()
-			if rp := v.GetString("replay"); rp != "" {
-				// Recorded measurements, new predictions: no backend, no root.
-				if v.GetString("profile") == "" {
-					return usageErrorf("--replay compares recorded measurements with a profile: give --profile")
-				}
-				start := time.Now()
-				rep, err := crosscheck.Replay(rp, crosscheck.Options{Profile: v.GetString("profile"), Dir: dir.Path(), HostCores: v.GetInt("host-cores")})
-				if err != nil {
-					return err
-				}
-				return finishValidation(w, rep, dir, out, start, v.GetBool("strict"))
-			}
-			// kind checks its own prerequisites (docker, kind, an engine) in Setup.
-			if backend == "local" {
-				if err := harness.CheckPrerequisites(); err != nil {
-					return fmt.Errorf("validate: %w", err)
-				}
-			}
-			// 0700, removed on every exit; after a SIGKILL the next harness
-			// start (or --cleanup) removes it: it holds the mesh's credentials.
-			scratch, removeScratch, err := harness.MakeOwnedTempDir("validate")
-			if err != nil {
-				return err
-			}
-			defer removeScratch() //nolint:errcheck // best effort on the way out
-			bin := v.GetString("meshnode")
-			if bin == "" && backend == "local" { // kind builds meshnode into its image
-				wd, _ := os.Getwd()
-				mod, err := dataplane.FindModule(wd)
-				if err != nil {
-					return fmt.Errorf("validate: %w (or pass --meshnode)", err)
-				}
-				if bin, err = dataplane.Build(cmd.Context(), mod, scratch); err != nil {
-					return fmt.Errorf("validate: %w", err)
-				}
-			}
-			start := time.Now()
-			profile := v.GetString("profile")
-			if profile == "" {
-				size := calibrate.SizeFull
-				if quick {
-					size = calibrate.SizeQuick
-				}
-				fmt.Fprintf(ew, "no --profile: calibrating first (%s design)\n", size)
-				rep, err := calibrate.Run(cmd.Context(), calibrate.Options{Backend: backend, Size: size, Design: validateDesign,
-					Name: "calibrated", Binary: bin, ToolVersion: Version, Scratch: filepath.Join(scratch, "calibrate"),
-					Progress: func(i, n int, o calibrate.Observation) {
-						fmt.Fprintf(ew, "  calibration %2d/%d %s\n", i+1, n, o.Name)
-					}})
-				if err != nil {
-					return err
-				}
-				profile = filepath.Join(dir.Path(), "calibrated.yaml")
-				files, err := rep.WriteFiles(profile)
-				if err != nil {
-					return err
-				}
-				printCalibration(w, rep)
-				for _, f := range files {
-					fmt.Fprintln(w, "staged", shown(dir, out, f))
-				}
-			}
-			b, _, err := calibrate.NewBackend(cmd.Context(), calibrate.BackendOptions{Name: backend, Binary: bin, Dir: filepath.Join(scratch, "validate")})
-			if err != nil {
-				return err
-			}
-			d := 4 * time.Second
-			if quick {
-				d = 2 * time.Second
-			}
-			if validateDuration > 0 {
-				d = validateDuration
-			}
-			repeat := v.GetInt("repeat")
-			if repeat < 1 || repeat > 20 {
-				return usageErrorf("--repeat %d: want 1 to 20 measurements per scenario", repeat)
-			}
-			rep, err := crosscheck.Run(cmd.Context(), b, crosscheck.Options{Profile: profile, Duration: d, Dir: dir.Path(), Repeat: repeat, HostCores: runtime.NumCPU(),
-				Progress: func(i, n int, sc crosscheck.Scenario) {
-					fmt.Fprintf(ew, "  scenario %d/%d %s measured\n", i+1, n, sc.Name)
-				}})
-			if err != nil {
-				return err
-			}
-			return finishValidation(w, rep, dir, out, start, v.GetBool("strict"))
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runValidate(cmd, v) },
 	}
+	addValidateFlags(cmd)
+	return cmd
+}
+
+func addValidateFlags(cmd *cobra.Command) {
 	cmd.Flags().String("out", "", "output directory for validation.json and validation.html")
 	cmd.Flags().String("backend", "local", "harness backend: local (network namespaces; needs root) or kind (a kind cluster; needs docker, kind, kubectl)")
 	cmd.Flags().String("profile", "", "profile under test: built-in name or YAML file (default: calibrate one first)")
@@ -168,7 +67,149 @@ Needs root (network namespaces, cgroups). Ctrl-C tears everything down.`,
 	cmd.Flags().Int("repeat", 1, "measure each scenario N times and compare with the median (rows record each run and the spread)")
 	cmd.Flags().String("meshnode", "", "a built meshnode binary (default: build it from the source tree)")
 	cmd.Flags().Bool("cleanup", false, cleanupUsage)
-	return cmd
+}
+
+// runValidate checks the flags and --out, then either replays recorded
+// measurements or measures the validation scenarios (calibrating a profile
+// first when there is no --profile), and writes the report.
+func runValidate(cmd *cobra.Command, v *viper.Viper) error {
+	if v.GetBool("cleanup") {
+		return runCleanup(cmd)
+	}
+	out := v.GetString("out")
+	if out == "" {
+		return usageErrorf("--out DIR is required")
+	}
+	backend := v.GetString("backend")
+	if backend != "local" && backend != "kind" {
+		return usageErrorf("--backend %q: want local (or kind)", backend)
+	}
+	// --out is checked and locked before measuring; everything is
+	// written into a staging directory and appears at the end.
+	dir, err := outdir.Begin(out, outdir.Options{Known: validateOutputs})
+	if err != nil {
+		return err
+	}
+	defer dir.Abort()
+	if rp := v.GetString("replay"); rp != "" {
+		return replayValidation(cmd.OutOrStdout(), v, rp, dir, out)
+	}
+	// kind checks its own prerequisites (docker, kind, an engine) in Setup.
+	if backend == "local" {
+		if err := harness.CheckPrerequisites(); err != nil {
+			return fmt.Errorf("validate: %w", err)
+		}
+	}
+	// 0700, removed on every exit; after a SIGKILL the next harness
+	// start (or --cleanup) removes it: it holds the mesh's credentials.
+	scratch, removeScratch, err := harness.MakeOwnedTempDir("validate")
+	if err != nil {
+		return err
+	}
+	defer removeScratch() //nolint:errcheck // best effort on the way out
+	bin, err := validationBinary(cmd, v.GetString("meshnode"), backend, scratch)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	profile := v.GetString("profile")
+	if profile == "" {
+		if profile, err = calibrateForValidation(cmd, backend, v.GetBool("quick"), bin, scratch, dir, out); err != nil {
+			return err
+		}
+	}
+	return measureValidation(cmd, v, backend, profile, bin, scratch, dir, out, start)
+}
+
+// replayValidation compares the measurements recorded in rp with the
+// predictions of --profile: no backend, no root.
+func replayValidation(w io.Writer, v *viper.Viper, rp string, dir *outdir.Dir, out string) error {
+	if v.GetString("profile") == "" {
+		return usageErrorf("--replay compares recorded measurements with a profile: give --profile")
+	}
+	start := time.Now()
+	rep, err := crosscheck.Replay(rp, crosscheck.Options{Profile: v.GetString("profile"), Dir: dir.Path(), HostCores: v.GetInt("host-cores")})
+	if err != nil {
+		return err
+	}
+	return finishValidation(w, rep, dir, out, start, v.GetBool("strict"))
+}
+
+// validationBinary is the meshnode binary the local backend runs: bin when
+// given, else one built from the source tree into scratch. kind builds
+// meshnode into its image, so it gets bin as given.
+func validationBinary(cmd *cobra.Command, bin, backend, scratch string) (string, error) {
+	if bin != "" || backend != "local" {
+		return bin, nil
+	}
+	wd, _ := os.Getwd()
+	mod, err := dataplane.FindModule(wd)
+	if err != nil {
+		return "", fmt.Errorf("validate: %w (or pass --meshnode)", err)
+	}
+	if bin, err = dataplane.Build(cmd.Context(), mod, scratch); err != nil {
+		return "", fmt.Errorf("validate: %w", err)
+	}
+	return bin, nil
+}
+
+// calibrateForValidation calibrates a profile (the --quick design or the
+// full one) into the staging directory as calibrated.yaml and returns its
+// path.
+func calibrateForValidation(cmd *cobra.Command, backend string, quick bool, bin, scratch string, dir *outdir.Dir, out string) (string, error) {
+	w, ew := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	size := calibrate.SizeFull
+	if quick {
+		size = calibrate.SizeQuick
+	}
+	fmt.Fprintf(ew, "no --profile: calibrating first (%s design)\n", size)
+	rep, err := calibrate.Run(cmd.Context(), calibrate.Options{Backend: backend, Size: size, Design: validateDesign,
+		Name: "calibrated", Binary: bin, ToolVersion: Version, Scratch: filepath.Join(scratch, "calibrate"),
+		Progress: func(i, n int, o calibrate.Observation) {
+			fmt.Fprintf(ew, "  calibration %2d/%d %s\n", i+1, n, o.Name)
+		}})
+	if err != nil {
+		return "", err
+	}
+	profile := filepath.Join(dir.Path(), "calibrated.yaml")
+	files, err := rep.WriteFiles(profile)
+	if err != nil {
+		return "", err
+	}
+	printCalibration(w, rep)
+	for _, f := range files {
+		fmt.Fprintln(w, "staged", shown(dir, out, f))
+	}
+	return profile, nil
+}
+
+// measureValidation runs the validation scenarios on the backend, --repeat
+// times each, and writes the comparison with profile's predictions.
+func measureValidation(cmd *cobra.Command, v *viper.Viper, backend, profile, bin, scratch string, dir *outdir.Dir, out string, start time.Time) error {
+	b, _, err := calibrate.NewBackend(cmd.Context(), calibrate.BackendOptions{Name: backend, Binary: bin, Dir: filepath.Join(scratch, "validate")})
+	if err != nil {
+		return err
+	}
+	d := 4 * time.Second
+	if v.GetBool("quick") {
+		d = 2 * time.Second
+	}
+	if validateDuration > 0 {
+		d = validateDuration
+	}
+	repeat := v.GetInt("repeat")
+	if repeat < 1 || repeat > 20 {
+		return usageErrorf("--repeat %d: want 1 to 20 measurements per scenario", repeat)
+	}
+	ew := cmd.ErrOrStderr()
+	rep, err := crosscheck.Run(cmd.Context(), b, crosscheck.Options{Profile: profile, Duration: d, Dir: dir.Path(), Repeat: repeat, HostCores: runtime.NumCPU(),
+		Progress: func(i, n int, sc crosscheck.Scenario) {
+			fmt.Fprintf(ew, "  scenario %d/%d %s measured\n", i+1, n, sc.Name)
+		}})
+	if err != nil {
+		return err
+	}
+	return finishValidation(cmd.OutOrStdout(), rep, dir, out, start, v.GetBool("strict"))
 }
 
 // finishValidation writes and prints a report; with strict, a row that
