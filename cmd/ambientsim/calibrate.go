@@ -43,74 +43,13 @@ data-plane revision.`,
   sudo ambientsim calibrate --quick --out /tmp/quick.yaml   # ~1 minute
   ambientsim calibrate --refit my-machine.calibration.json --out my-machine-v2.yaml`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if v.GetBool("cleanup") {
-				return runCleanup(cmd)
-			}
-			out := v.GetString("out")
-			if out == "" {
-				return usageErrorf("--out FILE.yaml is required (the calibrated profile)")
-			}
-			if !strings.HasSuffix(out, ".yaml") && !strings.HasSuffix(out, ".yml") {
-				return usageErrorf("--out %q: the profile file must end in .yaml", out)
-			}
-			backend := v.GetString("backend")
-			if backend != "local" && backend != "kind" {
-				return usageErrorf("--backend %q: want local (or kind)", backend)
-			}
-			// Before measuring: the profile's directory can be written, the
-			// name is not a directory, and no other run writes it.
-			if st, err := os.Stat(out); err == nil && st.IsDir() {
-				return fmt.Errorf("--out %s: is a directory; give the profile FILE.yaml", out)
-			}
-			if err := outdir.CheckWritable(filepath.Dir(out)); err != nil {
-				return err
-			}
-			lock, err := outdir.TryLock(out)
-			if err != nil {
-				return err
-			}
-			defer lock.Unlock()
-			size := calibrate.SizeFull
-			if v.GetBool("quick") {
-				size = calibrate.SizeQuick
-			}
-			name := v.GetString("name")
-			if name == "" {
-				name = strings.TrimSuffix(strings.TrimSuffix(filepath.Base(out), ".yaml"), ".yml")
-			}
-			w := cmd.OutOrStdout()
-			opt := calibrate.Options{
-				Backend: backend, Size: size, Name: name, Base: v.GetString("base"),
-				Binary: v.GetString("meshnode"), ToolVersion: Version,
-				Progress: func(i, n int, o calibrate.Observation) {
-					fmt.Fprintf(cmd.ErrOrStderr(), "[%2d/%d] %-26s p50 %6.3f ms  p99 %7.3f ms  CPU ztunnel %6.1f ms  waypoint %6.1f ms  sidecar %6.1f ms\n",
-						i+1, n, o.Name, o.P50Ms, o.P99Ms, o.CPUSeconds["ztunnel"]*1e3, o.CPUSeconds["waypoint"]*1e3, o.CPUSeconds["sidecar"]*1e3)
-				},
-			}
-			var rep *calibrate.Report
-			if rec := v.GetString("refit"); rec != "" {
-				if cmd.Flags().Changed("quick") || cmd.Flags().Changed("meshnode") {
-					return usageErrorf("--refit fits recorded observations: --quick and --meshnode do not apply")
-				}
-				rep, err = calibrate.Refit(rec, opt)
-			} else {
-				rep, err = calibrate.Run(cmd.Context(), opt)
-			}
-			if err != nil {
-				return err
-			}
-			files, err := rep.WriteFiles(out)
-			if err != nil {
-				return err
-			}
-			printCalibration(w, rep)
-			for _, f := range files {
-				fmt.Fprintln(w, "wrote", f)
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runCalibrate(cmd, v) },
 	}
+	addCalibrateFlags(cmd)
+	return cmd
+}
+
+func addCalibrateFlags(cmd *cobra.Command) {
 	cmd.Flags().String("out", "", "the calibrated profile to write (FILE.yaml; FILE.calibration.json goes next to it)")
 	cmd.Flags().String("backend", "local", "harness backend: local (network namespaces; needs root) or kind (a kind cluster; needs docker, kind, kubectl)")
 	cmd.Flags().Bool("quick", false, "a smaller, shorter design (CI-sized, about a minute)")
@@ -119,7 +58,94 @@ data-plane revision.`,
 	cmd.Flags().String("meshnode", "", "a built meshnode binary (default: build it from the source tree)")
 	cmd.Flags().String("refit", "", "fit again to the observations of an earlier NAME.calibration.json instead of measuring (no root needed)")
 	cmd.Flags().Bool("cleanup", false, cleanupUsage)
-	return cmd
+}
+
+// runCalibrate checks the flags and the profile file, measures (or, with
+// --refit, reads recorded observations), fits and writes the profile.
+func runCalibrate(cmd *cobra.Command, v *viper.Viper) error {
+	if v.GetBool("cleanup") {
+		return runCleanup(cmd)
+	}
+	out := v.GetString("out")
+	backend := v.GetString("backend")
+	if err := checkCalibrateFlags(out, backend); err != nil {
+		return err
+	}
+	lock, err := lockProfileFile(out)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	opt := calibrateOptions(cmd, v, out, backend)
+	var rep *calibrate.Report
+	if rec := v.GetString("refit"); rec != "" {
+		if cmd.Flags().Changed("quick") || cmd.Flags().Changed("meshnode") {
+			return usageErrorf("--refit fits recorded observations: --quick and --meshnode do not apply")
+		}
+		rep, err = calibrate.Refit(rec, opt)
+	} else {
+		rep, err = calibrate.Run(cmd.Context(), opt)
+	}
+	if err != nil {
+		return err
+	}
+	files, err := rep.WriteFiles(out)
+	if err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	printCalibration(w, rep)
+	for _, f := range files {
+		fmt.Fprintln(w, "wrote", f)
+	}
+	return nil
+}
+
+func checkCalibrateFlags(out, backend string) error {
+	if out == "" {
+		return usageErrorf("--out FILE.yaml is required (the calibrated profile)")
+	}
+	if !strings.HasSuffix(out, ".yaml") && !strings.HasSuffix(out, ".yml") {
+		return usageErrorf("--out %q: the profile file must end in .yaml", out)
+	}
+	if backend != "local" && backend != "kind" {
+		return usageErrorf("--backend %q: want local (or kind)", backend)
+	}
+	return nil
+}
+
+// lockProfileFile checks, before measuring, that the profile's directory
+// can be written and the name is not a directory, and locks it so that no
+// other run writes it.
+func lockProfileFile(out string) (*outdir.Lock, error) {
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("--out %s: is a directory; give the profile FILE.yaml", out)
+	}
+	if err := outdir.CheckWritable(filepath.Dir(out)); err != nil {
+		return nil, err
+	}
+	return outdir.TryLock(out)
+}
+
+// calibrateOptions are the calibration's options from the flags; progress
+// goes to stderr, one line per run.
+func calibrateOptions(cmd *cobra.Command, v *viper.Viper, out, backend string) calibrate.Options {
+	size := calibrate.SizeFull
+	if v.GetBool("quick") {
+		size = calibrate.SizeQuick
+	}
+	name := v.GetString("name")
+	if name == "" {
+		name = strings.TrimSuffix(strings.TrimSuffix(filepath.Base(out), ".yaml"), ".yml")
+	}
+	return calibrate.Options{
+		Backend: backend, Size: size, Name: name, Base: v.GetString("base"),
+		Binary: v.GetString("meshnode"), ToolVersion: Version,
+		Progress: func(i, n int, o calibrate.Observation) {
+			fmt.Fprintf(cmd.ErrOrStderr(), "[%2d/%d] %-26s p50 %6.3f ms  p99 %7.3f ms  CPU ztunnel %6.1f ms  waypoint %6.1f ms  sidecar %6.1f ms\n",
+				i+1, n, o.Name, o.P50Ms, o.P99Ms, o.CPUSeconds["ztunnel"]*1e3, o.CPUSeconds["waypoint"]*1e3, o.CPUSeconds["sidecar"]*1e3)
+		},
+	}
 }
 
 func printCalibration(w io.Writer, rep *calibrate.Report) {
