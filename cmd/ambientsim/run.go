@@ -46,101 +46,13 @@ metrics.om too when --metrics-end-time is pinned.`,
   ambientsim run scenarios/library/pooling.yaml --out out/ --seed 7 --duration 10s`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeScenarios(scenarioNames),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			out := v.GetString("out")
-			if out == "" {
-				return usageErrorf("--out DIR is required")
-			}
-			sc, err := loadScenario(args[0])
-			if err != nil {
-				return err
-			}
-			opt := scenarios.Options{Profile: v.GetString("profile"), ToolVersion: Version}
-			seed := sc.Seed
-			if cmd.Flags().Changed("seed") {
-				seed = v.GetUint64("seed")
-				opt.Seed = &seed
-			}
-			opt.Command = regenCommand(cmd, args[0], seed)
-			if opt.MaxEvents, err = maxEvents(v); err != nil {
-				return err
-			}
-			metricsEnd, err := parseTimeFlag("metrics-end-time", v.GetString("metrics-end-time"), time.Now())
-			if err != nil {
-				return err
-			}
-			if d := v.GetString("duration"); d != "" {
-				t, err := models.ParseDuration(d)
-				if err != nil || t <= 0 {
-					return usageErrorf("--duration %q: want a positive duration like 30s", d)
-				}
-				opt.Duration = t
-			}
-			// The output directory is checked and locked before the
-			// simulation, written in a staging directory, committed whole.
-			dir, err := outdir.Begin(out, outdir.Options{Known: runOutputs})
-			if err != nil {
-				return err
-			}
-			defer dir.Abort()
-			var prog *progress
-			if isTerminal(os.Stderr) {
-				prog = newProgress(sc.Modes)
-				opt.Progress = prog.update
-			} else {
-				// Off a terminal: a line with the ETA every 10 s.
-				log := newProgressLog(cmd.ErrOrStderr(), "run "+sc.Name)
-				opt.Progress = func(mode string, frac float64) {
-					i := slices.Index(sc.Modes, mode)
-					log.report((float64(max(i, 0))+frac)/float64(len(sc.Modes)), fmt.Sprintf("mode %d/%d %s", i+1, len(sc.Modes), mode))
-				}
-			}
-			run, err := scenarios.ExecuteContext(cmd.Context(), sc, opt)
-			if prog != nil {
-				prog.finish()
-			}
-			if err != nil {
-				return err
-			}
-			staging, err := run.WriteWith(dir.Path(), scenarios.WriteOptions{MetricsEnd: metricsEnd})
-			if err != nil {
-				return fmt.Errorf("writing %s (left as it was): %w", out, err)
-			}
-			var files []string
-			for _, f := range staging {
-				files = append(files, shown(dir, out, f))
-			}
-			rep := v.GetString("report")
-			if rep != "" && staged(dir, rep) != rep {
-				// A report inside --out appears with the other outputs.
-				if err := writeReport(run, staged(dir, rep)); err != nil {
-					return err
-				}
-			}
-			if err := dir.Commit(); err != nil {
-				return err
-			}
-			if rep != "" {
-				if staged(dir, rep) == rep {
-					if err := writeReport(run, rep); err != nil {
-						return err
-					}
-				}
-				files = append(files, rep)
-			}
-			w := cmd.OutOrStdout()
-			for i, m := range run.Summary.Modes {
-				all := m.Latency[0]
-				fmt.Fprintf(w, "%-18s %8.1f rps  p50 %7.3f ms  p99 %7.3f ms  failed %d  %s  (%d events)\n",
-					m.Mode, m.Requests.ThroughputRPS, all.P50Ms, all.P99Ms, m.Requests.Failed, m.Totals.CostLine(), run.Modes[i].Events)
-			}
-			printObserved(w, run.Summary.Observed)
-			for _, f := range files {
-				fmt.Fprintln(w, "wrote", f)
-			}
-			return nil
-		},
+		RunE:              func(cmd *cobra.Command, args []string) error { return runRun(cmd, v, args[0]) },
 	}
+	addRunFlags(cmd)
+	return cmd
+}
+
+func addRunFlags(cmd *cobra.Command) {
 	cmd.Flags().String("out", "", "output directory (created if missing)")
 	cmd.Flags().Uint64("seed", 0, "random seed (default: the scenario's)")
 	cmd.Flags().String("profile", "", "cost profile: built-in name or YAML file (default: the scenario's)")
@@ -148,7 +60,134 @@ metrics.om too when --metrics-end-time is pinned.`,
 	cmd.Flags().String("report", "", "also write an HTML report to FILE")
 	addMaxEvents(cmd)
 	cmd.Flags().String("metrics-end-time", "now", "wall-clock time the run's end maps to in metrics.om: now, RFC 3339 or unix seconds (pin it for byte-identical metrics.om)")
-	return cmd
+}
+
+// runRun loads the scenario, simulates it with progress on stderr, writes
+// its outputs (and --report) all or nothing, and prints one line per mode.
+func runRun(cmd *cobra.Command, v *viper.Viper, arg string) error {
+	out := v.GetString("out")
+	if out == "" {
+		return usageErrorf("--out DIR is required")
+	}
+	sc, err := loadScenario(arg)
+	if err != nil {
+		return err
+	}
+	opt, metricsEnd, err := runOptions(cmd, v, sc, arg)
+	if err != nil {
+		return err
+	}
+	// The output directory is checked and locked before the
+	// simulation, written in a staging directory, committed whole.
+	dir, err := outdir.Begin(out, outdir.Options{Known: runOutputs})
+	if err != nil {
+		return err
+	}
+	defer dir.Abort()
+	prog := attachProgress(cmd, sc, &opt)
+	run, err := scenarios.ExecuteContext(cmd.Context(), sc, opt)
+	if prog != nil {
+		prog.finish()
+	}
+	if err != nil {
+		return err
+	}
+	files, err := writeRunOutputs(run, dir, out, v.GetString("report"), metricsEnd)
+	if err != nil {
+		return err
+	}
+	printRun(cmd.OutOrStdout(), run, files)
+	return nil
+}
+
+// runOptions are the run's options from the flags (seed, profile, event
+// budget, duration) and the time metrics.om's samples end at.
+func runOptions(cmd *cobra.Command, v *viper.Viper, sc *scenarios.Scenario, arg string) (scenarios.Options, time.Time, error) {
+	opt := scenarios.Options{Profile: v.GetString("profile"), ToolVersion: Version}
+	seed := sc.Seed
+	if cmd.Flags().Changed("seed") {
+		seed = v.GetUint64("seed")
+		opt.Seed = &seed
+	}
+	opt.Command = regenCommand(cmd, arg, seed)
+	var err error
+	if opt.MaxEvents, err = maxEvents(v); err != nil {
+		return opt, time.Time{}, err
+	}
+	metricsEnd, err := parseTimeFlag("metrics-end-time", v.GetString("metrics-end-time"), time.Now())
+	if err != nil {
+		return opt, time.Time{}, err
+	}
+	if d := v.GetString("duration"); d != "" {
+		t, err := models.ParseDuration(d)
+		if err != nil || t <= 0 {
+			return opt, time.Time{}, usageErrorf("--duration %q: want a positive duration like 30s", d)
+		}
+		opt.Duration = t
+	}
+	return opt, metricsEnd, nil
+}
+
+// attachProgress shows the run's progress on stderr: bars on a terminal
+// (returned, to be finished), else a line with the ETA every 10 s.
+func attachProgress(cmd *cobra.Command, sc *scenarios.Scenario, opt *scenarios.Options) *progress {
+	if isTerminal(os.Stderr) {
+		prog := newProgress(sc.Modes)
+		opt.Progress = prog.update
+		return prog
+	}
+	log := newProgressLog(cmd.ErrOrStderr(), "run "+sc.Name)
+	opt.Progress = func(mode string, frac float64) {
+		i := slices.Index(sc.Modes, mode)
+		log.report((float64(max(i, 0))+frac)/float64(len(sc.Modes)), fmt.Sprintf("mode %d/%d %s", i+1, len(sc.Modes), mode))
+	}
+	return nil
+}
+
+// writeRunOutputs writes the run's files into the staging directory,
+// commits it, and writes the report rep (if any): inside --out it appears
+// with the other outputs, elsewhere after them. It returns the files
+// written, by their final names.
+func writeRunOutputs(run *scenarios.Run, dir *outdir.Dir, out, rep string, metricsEnd time.Time) ([]string, error) {
+	staging, err := run.WriteWith(dir.Path(), scenarios.WriteOptions{MetricsEnd: metricsEnd})
+	if err != nil {
+		return nil, fmt.Errorf("writing %s (left as it was): %w", out, err)
+	}
+	var files []string
+	for _, f := range staging {
+		files = append(files, shown(dir, out, f))
+	}
+	if rep != "" && staged(dir, rep) != rep {
+		if err := writeReport(run, staged(dir, rep)); err != nil {
+			return nil, err
+		}
+	}
+	if err := dir.Commit(); err != nil {
+		return nil, err
+	}
+	if rep != "" {
+		if staged(dir, rep) == rep {
+			if err := writeReport(run, rep); err != nil {
+				return nil, err
+			}
+		}
+		files = append(files, rep)
+	}
+	return files, nil
+}
+
+// printRun prints one line per mode, the predicted vs observed table and
+// the files written.
+func printRun(w io.Writer, run *scenarios.Run, files []string) {
+	for i, m := range run.Summary.Modes {
+		all := m.Latency[0]
+		fmt.Fprintf(w, "%-18s %8.1f rps  p50 %7.3f ms  p99 %7.3f ms  failed %d  %s  (%d events)\n",
+			m.Mode, m.Requests.ThroughputRPS, all.P50Ms, all.P99Ms, m.Requests.Failed, m.Totals.CostLine(), run.Modes[i].Events)
+	}
+	printObserved(w, run.Summary.Observed)
+	for _, f := range files {
+		fmt.Fprintln(w, "wrote", f)
+	}
 }
 
 // regenCommand is the command line that regenerates the results: the
