@@ -117,40 +117,17 @@ func runSweep(cmd *cobra.Command, v *viper.Viper, scenario string) error {
 	if err != nil {
 		return err
 	}
-	workers := v.GetInt("workers")
-	if workers < 0 {
-		return usageErrorf("--workers must be positive, got %d", workers)
-	}
-	if workers == 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	if err := checkScenarioArg(scenario, "study", scenarios.Studies()); err != nil {
-		return err
-	}
-	study, err := scenarios.LoadStudy(scenario)
+	workers, err := sweepWorkers(v)
 	if err != nil {
 		return err
 	}
-	if cmd.Flags().Changed("seed") {
-		s := v.GetUint64("seed")
-		study.Spec.Seed = &s
-	}
-	if r := v.GetInt("replications"); r != 0 {
-		if r < 2 || r > 1000 {
-			return usageErrorf("--replications must be between 2 (every figure needs a confidence interval) and 1000, got %d", r)
-		}
-		study.Spec.Replications = r
-	}
-	ropt := scenarios.StudyOptions{ToolVersion: Version}
-	if ropt.MaxEvents, err = maxEvents(v); err != nil {
+	study, err := loadSweepStudy(cmd, v, scenario)
+	if err != nil {
 		return err
 	}
-	if d := v.GetString("duration"); d != "" {
-		t, err := models.ParseDuration(d)
-		if err != nil || t <= 0 {
-			return usageErrorf("--duration %q: want a positive duration like 10s", d)
-		}
-		ropt.Duration = t
+	ropt, err := studyOptions(v)
+	if err != nil {
+		return err
 	}
 	plan, err := study.Plan(ropt)
 	if err != nil {
@@ -177,17 +154,7 @@ func runSweep(cmd *cobra.Command, v *viper.Viper, scenario string) error {
 	}
 
 	opt := sweep.Options{Workers: workers, Shard: index, Shards: shards}
-	var bar *sweepProgress
-	if stderrIsTerminal() {
-		bar = newSweepProgress(os.Stderr)
-		opt.Progress = bar.update
-	} else {
-		// Off a terminal: a line with the ETA every 10 s.
-		log := newProgressLog(cmd.ErrOrStderr(), "sweep "+study.Scenario.Name)
-		opt.Progress = func(done, total int) {
-			log.report(float64(done)/float64(max(total, 1)), fmt.Sprintf("%d/%d tasks", done, total))
-		}
-	}
+	bar := attachSweepProgress(cmd, study.Scenario.Name, &opt)
 	start := time.Now()
 	shard, err := sweep.Execute(cmd.Context(), plan, runner, opt)
 	if bar != nil {
@@ -206,7 +173,86 @@ func runSweep(cmd *cobra.Command, v *viper.Viper, scenario string) error {
 		fmt.Fprintf(w, "shard %d of %d: %d points, %d tasks in %s\nwrote %s\n", index, shards, len(shard.Points), len(shard.Tasks), elapsed.Round(time.Millisecond), path)
 		return nil
 	}
-	res, err := sweep.Merge(shard)
+	return commitSweep(w, dir, out, func(res *results.Sweep) string {
+		return fmt.Sprintf("%s: %d points × %d replications, %d tasks, %d workers, %s",
+			res.Scenario, len(res.Points), res.Replications, len(plan.Tasks), workers, elapsed.Round(time.Millisecond))
+	}, shard)
+}
+
+// sweepWorkers is --workers, GOMAXPROCS by default.
+func sweepWorkers(v *viper.Viper) (int, error) {
+	workers := v.GetInt("workers")
+	if workers < 0 {
+		return 0, usageErrorf("--workers must be positive, got %d", workers)
+	}
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	return workers, nil
+}
+
+// loadSweepStudy loads the study (a file or a built-in name) with --seed
+// and --replications applied.
+func loadSweepStudy(cmd *cobra.Command, v *viper.Viper, scenario string) (*scenarios.Study, error) {
+	if err := checkScenarioArg(scenario, "study", scenarios.Studies()); err != nil {
+		return nil, err
+	}
+	study, err := scenarios.LoadStudy(scenario)
+	if err != nil {
+		return nil, err
+	}
+	if cmd.Flags().Changed("seed") {
+		s := v.GetUint64("seed")
+		study.Spec.Seed = &s
+	}
+	if r := v.GetInt("replications"); r != 0 {
+		if r < 2 || r > 1000 {
+			return nil, usageErrorf("--replications must be between 2 (every figure needs a confidence interval) and 1000, got %d", r)
+		}
+		study.Spec.Replications = r
+	}
+	return study, nil
+}
+
+// studyOptions are each simulation's options from the flags: the event
+// budget and the measured duration.
+func studyOptions(v *viper.Viper) (scenarios.StudyOptions, error) {
+	ropt := scenarios.StudyOptions{ToolVersion: Version}
+	var err error
+	if ropt.MaxEvents, err = maxEvents(v); err != nil {
+		return ropt, err
+	}
+	if d := v.GetString("duration"); d != "" {
+		t, err := models.ParseDuration(d)
+		if err != nil || t <= 0 {
+			return ropt, usageErrorf("--duration %q: want a positive duration like 10s", d)
+		}
+		ropt.Duration = t
+	}
+	return ropt, nil
+}
+
+// attachSweepProgress shows the sweep's progress on stderr: a bar on a
+// terminal (returned, to be finished), else a line with the ETA every 10 s.
+func attachSweepProgress(cmd *cobra.Command, name string, opt *sweep.Options) *sweepProgress {
+	if stderrIsTerminal() {
+		bar := newSweepProgress(os.Stderr)
+		opt.Progress = bar.update
+		return bar
+	}
+	log := newProgressLog(cmd.ErrOrStderr(), "sweep "+name)
+	opt.Progress = func(done, total int) {
+		log.report(float64(done)/float64(max(total, 1)), fmt.Sprintf("%d/%d tasks", done, total))
+	}
+	return nil
+}
+
+// commitSweep merges shards into the sweep's result, writes sweep.json and
+// sweep.csv into the staging directory, commits it, and prints headline's
+// line, the answers and the files written. A whole sweep and "sweep merge"
+// end the same way.
+func commitSweep(w io.Writer, dir *outdir.Dir, out string, headline func(*results.Sweep) string, shards ...*sweep.ShardResult) error {
+	res, err := sweep.Merge(shards...)
 	if err != nil {
 		return err
 	}
@@ -216,8 +262,7 @@ func runSweep(cmd *cobra.Command, v *viper.Viper, scenario string) error {
 	if err := dir.Commit(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%s: %d points × %d replications, %d tasks, %d workers, %s\n",
-		res.Scenario, len(res.Points), res.Replications, len(plan.Tasks), workers, elapsed.Round(time.Millisecond))
+	fmt.Fprintln(w, headline(res))
 	printAnswers(w, res)
 	fmt.Fprintln(w, "wrote", filepath.Join(out, sweep.ResultFile))
 	fmt.Fprintln(w, "wrote", filepath.Join(out, sweep.CSVFile))
@@ -300,68 +345,7 @@ CephFS, EFS, Filestore).`,
   kubectl apply -f job.yaml`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeScenarios(scenarios.Studies),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkScenarioArg(args[0], "study", scenarios.Studies()); err != nil {
-				return err
-			}
-			study, err := scenarios.LoadStudy(args[0])
-			if err != nil {
-				return err
-			}
-			plan, err := study.Plan(scenarios.StudyOptions{ToolVersion: Version})
-			if err != nil {
-				return err
-			}
-			shards := v.GetInt("shards")
-			if shards < 1 {
-				return usageErrorf("--shards N is required (N >= 1)")
-			}
-			if units := plan.Units(); shards > units {
-				return usageErrorf("--shards %d is more than the sweep's %d work units; use at most %d", shards, units, units)
-			}
-			name := v.GetString("name")
-			if name == "" {
-				name = kubeName("ambientsim-sweep-" + study.Scenario.Name)
-			}
-			o := kubejob.Options{
-				Name:                 name,
-				Namespace:            v.GetString("namespace"),
-				Image:                v.GetString("image"),
-				Shards:               shards,
-				Parallelism:          v.GetInt("parallelism"),
-				BackoffLimitPerIndex: v.GetInt("backoff-limit-per-index"),
-				MaxFailedIndexes:     v.GetInt("max-failed-indexes"),
-				PVC:                  v.GetString("pvc"),
-				ScenarioFile:         filepath.Base(study.File),
-				Scenario:             study.Raw,
-				Workers:              v.GetInt("workers"),
-				CPU:                  v.GetString("cpu"),
-				Memory:               v.GetString("memory"),
-			}
-			for _, f := range v.GetStringSlice("file") {
-				data, err := yamlcheck.ReadFile(f, yamlcheck.MaxConfigBytes)
-				if err != nil {
-					return fmt.Errorf("--file: %w", err)
-				}
-				if o.Files == nil {
-					o.Files = map[string][]byte{}
-				}
-				o.Files[filepath.Base(f)] = data
-			}
-			manifests, err := kubejob.Manifests(o)
-			if err != nil {
-				return usageErrorf("%v", err)
-			}
-			if out := v.GetString("out"); out != "" {
-				if err := sweep.WriteFileAtomic(out, manifests); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: Job %s, %d shards of %d work units\n", out, name, shards, plan.Units())
-				return nil
-			}
-			_, err = cmd.OutOrStdout().Write(manifests)
-			return err
-		},
+		RunE:              func(cmd *cobra.Command, args []string) error { return runSweepPlan(cmd, v, args[0]) },
 	}
 	f := cmd.Flags()
 	f.Int("shards", 0, "number of shards (Job completions)")
@@ -378,6 +362,81 @@ CephFS, EFS, Filestore).`,
 	f.StringSlice("file", nil, "extra file the scenario refers to, mounted next to it (repeatable)")
 	f.String("out", "", "write the manifests to FILE instead of stdout")
 	return cmd
+}
+
+// runSweepPlan writes the Kubernetes Indexed Job that runs the study in
+// --shards shards, to --out or stdout.
+func runSweepPlan(cmd *cobra.Command, v *viper.Viper, arg string) error {
+	if err := checkScenarioArg(arg, "study", scenarios.Studies()); err != nil {
+		return err
+	}
+	study, err := scenarios.LoadStudy(arg)
+	if err != nil {
+		return err
+	}
+	plan, err := study.Plan(scenarios.StudyOptions{ToolVersion: Version})
+	if err != nil {
+		return err
+	}
+	shards := v.GetInt("shards")
+	if shards < 1 {
+		return usageErrorf("--shards N is required (N >= 1)")
+	}
+	if units := plan.Units(); shards > units {
+		return usageErrorf("--shards %d is more than the sweep's %d work units; use at most %d", shards, units, units)
+	}
+	o, err := kubejobOptions(v, study, shards)
+	if err != nil {
+		return err
+	}
+	manifests, err := kubejob.Manifests(o)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	if out := v.GetString("out"); out != "" {
+		if err := sweep.WriteFileAtomic(out, manifests); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: Job %s, %d shards of %d work units\n", out, o.Name, shards, plan.Units())
+		return nil
+	}
+	_, err = cmd.OutOrStdout().Write(manifests)
+	return err
+}
+
+// kubejobOptions are the Job's options from the flags, with the scenario
+// and every --file it refers to.
+func kubejobOptions(v *viper.Viper, study *scenarios.Study, shards int) (kubejob.Options, error) {
+	name := v.GetString("name")
+	if name == "" {
+		name = kubeName("ambientsim-sweep-" + study.Scenario.Name)
+	}
+	o := kubejob.Options{
+		Name:                 name,
+		Namespace:            v.GetString("namespace"),
+		Image:                v.GetString("image"),
+		Shards:               shards,
+		Parallelism:          v.GetInt("parallelism"),
+		BackoffLimitPerIndex: v.GetInt("backoff-limit-per-index"),
+		MaxFailedIndexes:     v.GetInt("max-failed-indexes"),
+		PVC:                  v.GetString("pvc"),
+		ScenarioFile:         filepath.Base(study.File),
+		Scenario:             study.Raw,
+		Workers:              v.GetInt("workers"),
+		CPU:                  v.GetString("cpu"),
+		Memory:               v.GetString("memory"),
+	}
+	for _, f := range v.GetStringSlice("file") {
+		data, err := yamlcheck.ReadFile(f, yamlcheck.MaxConfigBytes)
+		if err != nil {
+			return o, fmt.Errorf("--file: %w", err)
+		}
+		if o.Files == nil {
+			o.Files = map[string][]byte{}
+		}
+		o.Files[filepath.Base(f)] = data
+	}
+	return o, nil
 }
 
 // kubeName makes s a valid Job name: lower case, [a-z0-9-], ≤ 52 chars.
@@ -424,22 +483,9 @@ single-process run would have written (byte for byte).`,
 			if err != nil {
 				return err
 			}
-			res, err := sweep.Merge(shards...)
-			if err != nil {
-				return err
-			}
-			if err := sweep.WriteResult(dir.Path(), res); err != nil {
-				return err
-			}
-			if err := dir.Commit(); err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "%s: merged %d shards, %d points × %d replications\n", res.Scenario, len(shards), len(res.Points), res.Replications)
-			printAnswers(w, res)
-			fmt.Fprintln(w, "wrote", filepath.Join(out, sweep.ResultFile))
-			fmt.Fprintln(w, "wrote", filepath.Join(out, sweep.CSVFile))
-			return nil
+			return commitSweep(cmd.OutOrStdout(), dir, out, func(res *results.Sweep) string {
+				return fmt.Sprintf("%s: merged %d shards, %d points × %d replications", res.Scenario, len(shards), len(res.Points), res.Replications)
+			}, shards...)
 		},
 	}
 	cmd.Flags().String("out", "", "output directory for sweep.json and sweep.csv")
