@@ -95,21 +95,9 @@ func parseDurationFlag(name, s string) (time.Duration, error) {
 }
 
 func runImportTraffic(cmd *cobra.Command, v *viper.Viper) error {
-	var o trafficimport.Options
-	var err error
-	if o.Range, err = parseDurationFlag("range", v.GetString("range")); err != nil {
+	o, err := importOptions(v)
+	if err != nil {
 		return err
-	}
-	if o.PeakWindow, err = parseDurationFlag("peak-window", v.GetString("peak-window")); err != nil {
-		return err
-	}
-	if o.End, err = parseTimeFlag("end", v.GetString("end"), time.Now()); err != nil {
-		return err
-	}
-	o.Namespaces = v.GetStringSlice("namespace")
-	o.Selector = v.GetString("selector")
-	if err := o.Validate(); err != nil {
-		return usageErrorf("%v", err)
 	}
 	w := cmd.OutOrStdout()
 	if v.GetBool("print-queries") {
@@ -128,21 +116,12 @@ func runImportTraffic(cmd *cobra.Command, v *viper.Viper) error {
 	if (url == "") == (file == "") {
 		return usageErrorf("give one of --prometheus URL or --from-file FILE")
 	}
-	// -o is checked before querying: not a directory, and writable.
-	if out := v.GetString("output"); out != "" {
-		if st, err := os.Stat(out); err == nil && st.IsDir() {
-			return fmt.Errorf("-o %s: is a directory; give a file", out)
-		}
-		if err := outdir.CheckWritable(filepath.Dir(out)); err != nil {
-			return err
-		}
+	out := v.GetString("output")
+	if err := checkImportOutput(out); err != nil {
+		return err
 	}
-	var src trafficimport.Source
-	if url != "" {
-		if src, err = trafficimport.Prometheus(url); err != nil {
-			return usageErrorf("--prometheus: %v", err)
-		}
-	} else if src, err = trafficimport.ReadResponses(file); err != nil {
+	src, err := importSource(url, file)
+	if err != nil {
 		return err
 	}
 	var rec *trafficimport.Recorder
@@ -155,17 +134,10 @@ func runImportTraffic(cmd *cobra.Command, v *viper.Viper) error {
 		return err
 	}
 	if rec != nil {
-		js, err := json.MarshalIndent(rec.Responses(), "", "  ")
-		if err != nil {
+		if err := saveResponses(cmd, rec, v.GetString("save-responses")); err != nil {
 			return err
 		}
-		p := v.GetString("save-responses")
-		if err := sweep.WriteFileAtomic(p, append(js, '\n')); err != nil {
-			return err
-		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "saved %d query responses to %s\n", len(rec.Responses().Queries), p)
 	}
-	out := v.GetString("output")
 	var data []byte
 	if base := v.GetString("scenario"); base != "" {
 		data, err = res.Scenario(base, out)
@@ -186,5 +158,66 @@ func runImportTraffic(cmd *cobra.Command, v *viper.Viper) error {
 		return err
 	}
 	fmt.Fprintf(w, "imported %d edges from %s over %s ending %s\nwrote %s\n", len(res.Edges), res.Source, o.Range, o.End.UTC().Format(time.RFC3339), out)
+	return nil
+}
+
+// importOptions are the import's options from the flags: the range, its
+// end, the peak-rate window and the filters.
+func importOptions(v *viper.Viper) (trafficimport.Options, error) {
+	var o trafficimport.Options
+	var err error
+	if o.Range, err = parseDurationFlag("range", v.GetString("range")); err != nil {
+		return o, err
+	}
+	if o.PeakWindow, err = parseDurationFlag("peak-window", v.GetString("peak-window")); err != nil {
+		return o, err
+	}
+	if o.End, err = parseTimeFlag("end", v.GetString("end"), time.Now()); err != nil {
+		return o, err
+	}
+	o.Namespaces = v.GetStringSlice("namespace")
+	o.Selector = v.GetString("selector")
+	if err := o.Validate(); err != nil {
+		return o, usageErrorf("%v", err)
+	}
+	return o, nil
+}
+
+// checkImportOutput checks -o before querying: not a directory, and
+// writable. "" is stdout.
+func checkImportOutput(out string) error {
+	if out == "" {
+		return nil
+	}
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		return fmt.Errorf("-o %s: is a directory; give a file", out)
+	}
+	return outdir.CheckWritable(filepath.Dir(out))
+}
+
+// importSource is the Prometheus server at url, else the responses saved
+// in file.
+func importSource(url, file string) (trafficimport.Source, error) {
+	if url == "" {
+		return trafficimport.ReadResponses(file)
+	}
+	src, err := trafficimport.Prometheus(url)
+	if err != nil {
+		return nil, usageErrorf("--prometheus: %v", err)
+	}
+	return src, nil
+}
+
+// saveResponses writes the responses rec recorded to p (--save-responses),
+// for an air-gapped --from-file replay.
+func saveResponses(cmd *cobra.Command, rec *trafficimport.Recorder, p string) error {
+	js, err := json.MarshalIndent(rec.Responses(), "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := sweep.WriteFileAtomic(p, append(js, '\n')); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "saved %d query responses to %s\n", len(rec.Responses().Queries), p)
 	return nil
 }
