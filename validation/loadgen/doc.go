@@ -7,12 +7,14 @@
 // its next request when the previous one is answered (optionally paced, as
 // fortio does). Connections are kept alive or opened per request.
 //
-// Results are written in fortio's JSON result format (RunType, StartTime,
-// RequestedQPS, ActualQPS, ActualDuration, NumThreads, DurationHistogram
-// {Count, Min, Max, Sum, Avg, StdDev, Data[{Start, End, Percent, Count}],
-// Percentiles[{Percentile, Value}]}, RetCodes, Sizes, SocketCount, URL...),
-// with values in seconds and fortio's bucket boundaries and percentile
-// interpolation, so fortio's own tooling and our harness read both alike.
+// Results are written as exactly fortio v1.68.2's HTTP result JSON
+// (fhttp.HTTPRunnerResults: the same field names, types, nesting and
+// order, nothing added), with values in seconds and fortio's bucket
+// boundaries and percentile interpolation, so fortio's own Go type decodes
+// it strictly, fortio's report UI draws it and our harness reads fortio's
+// files alike (validation/interop proves the first two). The load mode is
+// recorded in Labels ("open-loop"/"closed-loop"); an interrupted run sets
+// fortio's error fields.
 //
 // Usage story:
 //

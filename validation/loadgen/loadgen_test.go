@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -64,16 +65,22 @@ func TestRunModes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := open.RetCodes[200]; n < 90 || n > 101 || open.Mode != loadgen.OpenLoop || open.SocketCount != 2 {
-		t.Fatalf("open loop: %d OK, mode %s, sockets %d; want about 100 on 2 sockets", n, open.Mode, open.SocketCount)
+	if n := open.RetCodes[200]; n < 90 || n > 101 || open.Labels != "open-loop" || open.SocketCount != 2 {
+		t.Fatalf("open loop: %d OK, labels %q, sockets %d; want about 100 on 2 sockets, labels open-loop", n, open.Labels, open.SocketCount)
+	}
+	if addr := strings.TrimPrefix(srv.URL, "http://"); open.IPCountMap[addr] != 2 || len(open.IPCountMap) != 1 || open.ConnectionStats.Count != 2 {
+		t.Fatalf("open loop: IPCountMap %v, ConnectionStats count %d; want {%s: 2} and 2", open.IPCountMap, open.ConnectionStats.Count, addr)
 	}
 	closed, err := loadgen.Run(ctx, loadgen.Options{URL: srv.URL, Mode: loadgen.ClosedLoop, Requests: 30, Connections: 3,
-		NewConnectionPerRequest: true, PayloadSize: 1024})
+		NewConnectionPerRequest: true, PayloadSize: 1024, Labels: "exp 1/a"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if closed.DurationHistogram.Count != 30 || closed.RetCodes[200] != 30 || closed.SocketCount != 30 {
 		t.Fatalf("closed loop: %+v codes %v sockets %d; want 30 calls on 30 sockets", closed.DurationHistogram.Count, closed.RetCodes, closed.SocketCount)
+	}
+	if closed.Labels != "exp 1/a , closed-loop" || !strings.HasSuffix(closed.ID, "_exp_1_a_closed_loop") || !closed.DisableKeepAlive || len(closed.Payload) != 1024 {
+		t.Fatalf("closed loop: labels %q, ID %q, DisableKeepAlive %v, payload %d B", closed.Labels, closed.ID, closed.DisableKeepAlive, len(closed.Payload))
 	}
 	path := filepath.Join(t.TempDir(), "r.json")
 	if err := closed.WriteJSON(path); err != nil {
@@ -82,6 +89,26 @@ func TestRunModes(t *testing.T) {
 	back, err := loadgen.ReadJSON(path)
 	if err != nil || back.DurationHistogram.Count != 30 || back.RetCodes[200] != 30 {
 		t.Fatalf("read back: %+v, %v", back, err)
+	}
+}
+
+// An interrupted run returns what it measured, marked as fortio marks a
+// failed run (error, message, exception), so it never reads as complete.
+func TestInterruptedRunIsMarked(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	res, err := loadgen.Run(ctx, loadgen.Options{URL: srv.URL, QPS: 100, Duration: time.Minute})
+	if res == nil {
+		t.Fatalf("interrupted run returned no result (err %v)", err)
+	}
+	if err == nil || !res.Error || res.Message != "run interrupted" || res.Exception == "" {
+		t.Fatalf("interrupted run: err %v, result error %v message %q exception %q", err, res.Error, res.Message, res.Exception)
+	}
+	data, err := res.MarshalIndent()
+	if err != nil || !strings.Contains(string(data), `"error": true`) {
+		t.Fatalf("interrupted result JSON lacks \"error\": true (%v)", err)
 	}
 }
 

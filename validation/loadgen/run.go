@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,17 +51,26 @@ type Options struct {
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
-// Result is a fortio-compatible run result (fhttp.HTTPRunnerResults fields).
+// Result is fortio v1.68.2's HTTP result (fhttp.HTTPRunnerResults) field
+// for field, in fortio's JSON order and with fortio's types, so that a
+// strict decoder of fortio's type (DisallowUnknownFields) and fortio's own
+// report UI read our files; validation/interop proves both. Where fortio's
+// fields describe client features we do not have (TLS to the target, HTTP/2,
+// warm-up) they hold what we did: the zero value. How latency was measured
+// (open or closed loop) goes where fortio puts free-form run facts: Labels.
 type Result struct {
-	RunType                 string
-	Labels                  string
-	StartTime               time.Time
-	RequestedQPS            string
-	RequestedDuration       string
-	ActualQPS               float64
-	ActualDuration          time.Duration
-	NumThreads              int
-	Version                 string
+	// periodic.RunnerResults
+	RunType           string
+	Labels            string
+	StartTime         time.Time
+	RequestedQPS      string
+	RequestedDuration string
+	ActualQPS         float64
+	ActualDuration    time.Duration
+	NumThreads        int
+	Version           string
+	// DurationHistogram holds every call; ErrorsDurationHistogram the calls
+	// that failed (no response, or a status fortio counts as an error).
 	DurationHistogram       *HistogramData
 	ErrorsDurationHistogram *HistogramData
 	Exactly                 int64
@@ -70,19 +80,59 @@ type Result struct {
 	RunID                   int64
 	AccessLoggerInfo        string
 	ID                      string
-	URL                     string
-	RetCodes                map[int]int64
-	Sizes                   *HistogramData
-	HeaderSizes             *HistogramData
-	Sockets                 []int64
-	SocketCount             int64
-	// Not in fortio: how latency was measured, and (open loop) how late
-	// each request left relative to its due time — generator and client
-	// queueing that the open-loop latency includes.
-	Mode                          string
-	CoordinatedOmissionCorrection bool
-	SendDelayHistogram            *HistogramData `json:",omitempty"`
+	// jrpc.ServerReply: set (error true) when the run was interrupted, so a
+	// partial result never reads as a complete one.
+	Error     bool   `json:"error,omitempty"`
+	Message   string `json:"message,omitempty"`
+	Exception string `json:"exception,omitempty"`
+
+	RetCodes   map[int]int64
+	IPCountMap map[string]int // connections opened per remote address
+
+	// fhttp.HTTPOptions (with its TLSOptions first).
+	Insecure          bool
+	MTLS              bool
+	CACert            string
+	Cert              string
+	Key               string
+	UnixDomainSocket  string
+	URL               string
+	NumConnections    int  // connections per thread: 1
+	Compression       bool // false: compression is disabled
+	DisableFastClient bool // true: Go's net/http client, as fortio -stdclient
+	HTTP10            bool
+	H2                bool
+	DisableKeepAlive  bool
+	AllowHalfClose    bool
+	FollowRedirects   bool
+	Resolve           string
+	HTTPReqTimeOut    time.Duration
+	UserCredentials   string
+	ContentType       string
+	Payload           []byte
+	MethodOverride    string
+	LogErrors         bool
+	SequentialWarmup  bool
+	ConnReuseRange    [2]int
+	NoResolveEachConn bool
+	Offset            time.Duration // of ConnectionStats
+	Resolution        float64       // of ConnectionStats, seconds
+
+	Sizes           *HistogramData // response bytes, headers included
+	HeaderSizes     *HistogramData
+	Sockets         []int64 // connections opened per thread
+	SocketCount     int64
+	ConnectionStats *HistogramData // seconds to open each connection
+	AbortOn         int
+
+	// SendDelayHistogram (open loop, in process only: fortio has no such
+	// field) is how late each request left relative to its due time —
+	// generator and client queueing that the open-loop latency includes.
+	SendDelayHistogram *HistogramData `json:"-"`
 }
+
+// ModeLabel is the label Run adds to Result.Labels for a load mode.
+func ModeLabel(mode string) string { return mode + "-loop" }
 
 type worker struct {
 	client  *http.Client
@@ -93,7 +143,12 @@ type worker struct {
 	sizes   *Histogram
 	headers *Histogram
 	codes   map[int]int64
-	sockets atomic.Int64
+
+	// Connections are opened by the transport's own goroutines.
+	connMu  sync.Mutex
+	sockets int64
+	connect *Histogram     // seconds to open a connection
+	remotes map[string]int // connections per remote address
 }
 
 // Run drives load until the duration or request count is reached or ctx ends.
@@ -142,8 +197,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	workers := make([]*worker, o.Connections)
 	for i := range workers {
+		// Size histograms use fortio's dividers (100 B and 5 B).
 		w := &worker{lat: NewHistogram(0, o.Resolution), errLat: NewHistogram(0, o.Resolution), delay: NewHistogram(0, o.Resolution),
-			sizes: NewHistogram(0, 1), headers: NewHistogram(0, 1), codes: map[int]int64{}}
+			sizes: NewHistogram(0, 100), headers: NewHistogram(0, 5), codes: map[int]int64{},
+			connect: NewHistogram(0, o.Resolution), remotes: map[string]int{}}
 		dial := o.Dial
 		if dial == nil {
 			var d net.Dialer
@@ -151,9 +208,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		w.tr = &http.Transport{
 			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				t0 := time.Now()
 				c, err := dial(ctx, network, addr)
 				if err == nil {
-					w.sockets.Add(1)
+					w.connMu.Lock()
+					w.sockets++
+					w.connect.Record(time.Since(t0).Seconds())
+					w.remotes[c.RemoteAddr().String()]++
+					w.connMu.Unlock()
 				}
 				return c, err
 			},
@@ -162,7 +224,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			DisableKeepAlives:   o.NewConnectionPerRequest,
 			DisableCompression:  true,
 		}
-		w.client = &http.Client{Transport: w.tr, Timeout: o.Timeout}
+		// Redirects are measured, not followed (fortio's FollowRedirects false).
+		w.client = &http.Client{Transport: w.tr, Timeout: o.Timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		workers[i] = w
 	}
 	defer func() {
@@ -203,7 +267,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		w.lat.Record(lat)
 		w.delay.Record(late)
-		if code != http.StatusOK {
+		if !codeIsOK(code) {
 			w.errLat.Record(lat)
 		}
 		w.codes[code]++
@@ -294,10 +358,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	elapsed := time.Since(start)
 
 	lat, errLat, delay := NewHistogram(0, o.Resolution), NewHistogram(0, o.Resolution), NewHistogram(0, o.Resolution)
-	sizes, headers := NewHistogram(0, 1), NewHistogram(0, 1)
-	res := &Result{RunType: "HTTP", Labels: o.Labels, StartTime: start, NumThreads: o.Connections, Version: Version,
-		URL: o.URL, RetCodes: map[int]int64{}, Exactly: o.Requests, Mode: o.Mode,
-		CoordinatedOmissionCorrection: o.Mode == OpenLoop, ActualDuration: elapsed}
+	sizes, headers, connect := NewHistogram(0, 100), NewHistogram(0, 5), NewHistogram(0, o.Resolution)
+	labels := ModeLabel(o.Mode)
+	if o.Labels != "" {
+		labels = o.Labels + " , " + labels // fortio joins label parts with " , "
+	}
+	res := &Result{RunType: "HTTP", Labels: labels, StartTime: start, NumThreads: o.Connections, Version: Version,
+		Exactly: o.Requests, ID: runID(start, labels), RetCodes: map[int]int64{}, IPCountMap: map[string]int{},
+		URL: o.URL, NumConnections: 1, DisableFastClient: true, DisableKeepAlive: o.NewConnectionPerRequest,
+		HTTPReqTimeOut: o.Timeout, Payload: payload, MethodOverride: o.Method, Resolution: o.Resolution,
+		ActualDuration: elapsed}
 	for _, w := range workers {
 		lat.Merge(w.lat)
 		errLat.Merge(w.errLat)
@@ -307,9 +377,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		for c, n := range w.codes {
 			res.RetCodes[c] += n
 		}
-		s := w.sockets.Load()
-		res.Sockets = append(res.Sockets, s)
-		res.SocketCount += s
+		w.connMu.Lock()
+		connect.Merge(w.connect)
+		for a, n := range w.remotes {
+			res.IPCountMap[a] += n
+		}
+		res.Sockets = append(res.Sockets, w.sockets)
+		res.SocketCount += w.sockets
+		w.connMu.Unlock()
 	}
 	if o.QPS > 0 {
 		res.RequestedQPS = strconv.FormatFloat(o.QPS, 'f', -1, 64)
@@ -323,16 +398,51 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	res.ActualQPS = float64(lat.Count()) / elapsed.Seconds()
 	res.DurationHistogram = lat.Export(o.Percentiles...)
-	res.ErrorsDurationHistogram = errLat.Export()
+	res.ErrorsDurationHistogram = errLat.Export(o.Percentiles...)
+	res.ConnectionStats = connect.Export(o.Percentiles...)
 	if o.Mode == OpenLoop {
 		res.SendDelayHistogram = delay.Export(o.Percentiles...)
 	}
 	res.Sizes = sizes.Export()
 	res.HeaderSizes = headers.Export()
 	if err := ctx.Err(); err != nil {
+		res.Error, res.Message, res.Exception = true, "run interrupted", err.Error()
 		return res, fmt.Errorf("loadgen: run interrupted: %w", err)
 	}
 	return res, nil
+}
+
+// codeIsOK is fortio's rule for a successful call: a 2xx status or 418.
+func codeIsOK(code int) bool {
+	return (code >= 200 && code <= 299) || code == http.StatusTeapot
+}
+
+// runID is fortio's result ID: the start time as YYYY-MM-DD-HHMMSS, then
+// the labels with every run of non-alphanumerics replaced by one "_",
+// at most 96 bytes.
+func runID(start time.Time, labels string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d-%02d-%02d-%02d%02d%02d", start.Year(), start.Month(), start.Day(), start.Hour(), start.Minute(), start.Second())
+	last := '_'
+	if labels != "" {
+		b.WriteByte('_')
+	}
+	for _, r := range labels {
+		alnum := (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')
+		if !alnum {
+			if last == '_' {
+				continue
+			}
+			r = '_'
+		}
+		last = r
+		b.WriteRune(r)
+	}
+	id := strings.TrimSuffix(b.String(), "_")
+	if len(id) > 96 {
+		id = id[:96]
+	}
+	return id
 }
 
 // spinWindow is how early the dispatcher wakes before an intended send time
@@ -357,17 +467,27 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 	return ctx.Err() == nil
 }
 
-// WriteJSON writes r as indented JSON to path atomically.
-func (r *Result) WriteJSON(path string) error {
+// MarshalIndent is the result file's content: indented JSON (as fortio
+// writes it) and a final newline.
+func (r *Result) MarshalIndent() ([]byte, error) {
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encode result: %w", err)
+		return nil, fmt.Errorf("encode result: %w", err)
+	}
+	return append(data, '\n'), nil
+}
+
+// WriteJSON writes r as indented JSON to path atomically.
+func (r *Result) WriteJSON(path string) error {
+	data, err := r.MarshalIndent()
+	if err != nil {
+		return err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".loadgen-*.json")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
 		return fmt.Errorf("write %s: %w", path, err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -281,7 +280,7 @@ func runLoad(ctx context.Context, args []string) error {
 	payload := fs.Int("payload-size", 0, "request body bytes (POST when > 0)")
 	res := fs.Float64("resolution", 0.0001, "histogram resolution in seconds")
 	out := fs.String("json", "", "write the fortio-format result here (- or /dev/stdout: to standard output)")
-	labels := fs.String("labels", "", "free-form run label")
+	labels := fs.String("labels", "", "free-form run label (the result's Labels: this, then open-loop or closed-loop)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
@@ -303,11 +302,11 @@ func runLoad(ctx context.Context, args []string) error {
 		if *out == "-" || *out == "/dev/stdout" {
 			// On kind the result is read back from the container's log: a
 			// temp file renamed over /dev/stdout would never reach it.
-			data, jerr := json.MarshalIndent(r, "", "  ")
+			data, jerr := r.MarshalIndent()
 			if jerr != nil {
-				return fmt.Errorf("encode result: %w", jerr)
+				return jerr
 			}
-			if _, werr := os.Stdout.Write(append(data, '\n')); werr != nil {
+			if _, werr := os.Stdout.Write(data); werr != nil {
 				return werr
 			}
 		} else if *out != "" {
