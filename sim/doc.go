@@ -57,13 +57,15 @@
 // The queue exploits the fact that simulated time never goes backwards: it
 // is a hierarchical radix queue over the integer time key with 8-bit digits
 // (256-way buckets per level, close kin of a hierarchical timing wheel), ties
-// kept in scheduling order. Queue entries are 24 bytes — time, sequence
-// number and a slot index — so the entries the queue moves are small; the
-// handler and Event wait in a slot table (one 64-byte cache line per slot,
+// kept in scheduling order. Queue entries are 16 bytes — time and a slot
+// index — so the entries the queue moves are small (the queue is stable, so
+// ties need no sequence number in the entry); the handler, Event and
+// sequence number wait in a slot table (one 64-byte cache line per slot,
 // the most recently freed slot reused first, so a handler that schedules its
 // follow-up writes a line that is already hot). The lowest bucket becomes
 // the next run by an insertion sort (few entries) or a counting sort on the
-// time's lowest byte (a level-1 bucket of any size), and when a run starts
+// time's lowest byte (a level-1 bucket of any size); a larger bucket splits
+// into sub-buckets sized in one counting pass, and when a run starts
 // the slot lines of its next 64 events are loaded together, so their cache
 // and TLB misses overlap instead of stalling each pop in turn. Bucket arrays
 // circulate through a pool, so a steady-state run schedules and pops without

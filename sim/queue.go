@@ -1,23 +1,26 @@
 package sim
 
-import (
-	"math/bits"
-	"slices"
-)
+import "math/bits"
 
-// qentry is one scheduled event as the queue sees it: its key (at, seq) and
-// a small payload P (the Sim uses a uint32 slot index, making entries 24
-// bytes: every byte here is moved 3-4 times per event).
+// qentry is one scheduled event as a generic queue sees it: its key (at,
+// seq) and a small payload P. The rejected candidates in the benchmarks use
+// it.
 type qentry[P any] struct {
 	at  Time
 	seq uint64
 	p   P
 }
 
-// wentry is the wheel queue's entry: the payload is the Sim's slot index.
-// The queue is not generic so the compiler specialises and inlines its hot
-// paths.
-type wentry = qentry[uint32]
+// wentry is the wheel queue's entry: the event's time and the Sim's slot
+// index, 16 bytes (every byte here is moved 3-4 times per event). It carries
+// no sequence number: the wheel is stable, so events with equal times leave
+// it in the order they were pushed (see wheelQueue), and the Sim keeps the
+// sequence number for its trace in the slot table. The queue is not generic
+// so the compiler specialises and inlines its hot paths.
+type wentry struct {
+	at Time
+	p  uint32
+}
 
 // The event queue is a hierarchical radix queue with 8-bit digits (a radix
 // heap with 256-way buckets, close kin of hierarchical timing wheels): an
@@ -36,7 +39,8 @@ const (
 	wheelWords       = wheelSize / 64
 )
 
-// wheelQueue is a monotone priority queue of qentry ordered by (at, seq).
+// wheelQueue is a monotone priority queue of wentry ordered by time, ties
+// in push order (it is stable: the order of pushes is the sequence number).
 //
 // Level d, bucket v holds the entries whose time first differs from last in
 // byte d, where it equals v (> last's byte d); the lowest occupied bucket
@@ -50,6 +54,15 @@ const (
 // splitting it into lower levels (each entry moves down at least one
 // level). Buckets are appended in scheduling order, so the sorts rarely move
 // ties. An empty bucket always has zero capacity (add relies on it).
+//
+// Why it is stable without a sequence number in the entry: all pending
+// entries with one time are in one place (the run, or one bucket: a time's
+// bucket depends only on it and last, and last moves only to the lowest
+// bucket's entries, so every other bucket keeps its place); buckets are
+// appended in push order; a split re-adds a bucket's entries in order into
+// lower levels, which are empty at that moment (the bucket is the lowest);
+// both sorts are stable; a push into the run goes after every entry of equal
+// time; rewind and filter keep each place's order.
 //
 // It relies on the simulation's monotonicity: entries are pushed no earlier
 // than the current time, which is >= last except after popping cancelled
@@ -99,8 +112,8 @@ func (q *wheelQueue) push(e *wentry) {
 	q.n++
 }
 
-// insertRun inserts e into the sorted run b0[head:]. e has the highest seq
-// so far, so it goes after every entry with time <= e.at. The shorter side
+// insertRun inserts e into the sorted run b0[head:]. e is the latest push,
+// so it goes after every entry with time <= e.at. The shorter side
 // of the run moves: events scheduled for "now" land near the head and shift
 // the few entries before them into the slot just popped.
 func (q *wheelQueue) insertRun(e *wentry) {
@@ -282,13 +295,11 @@ func (q *wheelQueue) popUntil(limit Time) *wentry {
 		q.lv[d][v] = nil
 		switch {
 		case d == 0:
-			// One time: order by seq.
+			// One time, already in push order.
 			q.b0 = b
 			q.runMax = lo
-			if !sortedBySeq(b) {
-				slices.SortFunc(b, cmpSeq)
-			}
 		default:
+			q.presize(b, uint(d), lo)
 			var b0 []wentry
 			for k := range b {
 				e := &b[k]
@@ -305,9 +316,6 @@ func (q *wheelQueue) popUntil(limit Time) *wentry {
 			q.b0 = b0
 			q.runMax = lo
 			q.release(b)
-			if !sortedBySeq(b0) {
-				slices.SortFunc(b0, cmpSeq)
-			}
 		}
 		q.head = 0
 	} else if q.b0[q.head].at > limit {
@@ -319,8 +327,36 @@ func (q *wheelQueue) popUntil(limit Time) *wentry {
 	return e
 }
 
+// presize gives every bucket of level d-1 that splitting bucket b (level d,
+// new last lo) will fill an array of the right capacity class at once: a
+// split bucket is large (more than wheelSortMax entries), and growing its
+// sub-buckets 8 -> 16 -> 32 -> ... copied each entry about once more. The
+// lower levels are empty while the lowest bucket splits, so each of these
+// buckets is empty too. Arrays come from the pool and return to it like any
+// other, so the steady state still allocates nothing.
+func (q *wheelQueue) presize(b []wentry, d uint, lo Time) {
+	var cnt [wheelSize]uint32
+	sh := (d - 1) * wheelBits
+	for k := range b {
+		// Entries that differ from lo in byte d-1 go to level d-1,
+		// bucket (at >> sh) & 0xff; the rest go lower (add handles them).
+		if uint64(b[k].at^lo)>>sh != 0 {
+			cnt[uint8(uint64(b[k].at)>>sh)]++
+		}
+	}
+	for v, c := range cnt {
+		if c == 0 {
+			continue
+		}
+		bp := &q.lv[d-1][v]
+		*bp = q.fromPool(bits.Len(uint((c - 1) / wheelMinCap)))
+		q.occ[d-1][v/64] |= 1 << (uint(v) % 64)
+		q.lvmask |= 1 << (d - 1)
+	}
+}
+
 // countingSort returns a level-1 bucket's entries, whose times differ only
-// in their lowest byte, sorted by (at, seq) in an array from the pool. A
+// in their lowest byte, sorted stably by time in an array from the pool. A
 // stable counting sort on the byte's top six bits (64 counters, so its fixed
 // cost stays small) leaves entries out of order only within 4 ns groups; an
 // insertion sort on the full key then finishes with few moves.
@@ -346,44 +382,20 @@ func (q *wheelQueue) countingSort(b []wentry) []wentry {
 	return out
 }
 
-// insertionSort sorts a small bucket by (at, seq). Buckets are filled in
-// scheduling order, so entries with equal times are usually already in seq
-// order and the sort only moves entries past later times.
+// insertionSort sorts a small bucket stably by time: entries move only past
+// strictly later times, so ties keep their push order.
 func insertionSort(b []wentry) {
 	for i := 1; i < len(b); i++ {
-		if !keyLess(&b[i], &b[i-1]) {
+		if b[i].at >= b[i-1].at {
 			continue
 		}
 		e := b[i]
 		j := i
-		for ; j > 0 && keyLess(&e, &b[j-1]); j-- {
+		for ; j > 0 && e.at < b[j-1].at; j-- {
 			b[j] = b[j-1]
 		}
 		b[j] = e
 	}
-}
-
-func keyLess(a, b *wentry) bool {
-	return a.at < b.at || (a.at == b.at && a.seq < b.seq)
-}
-
-func sortedBySeq(b []wentry) bool {
-	for i := 1; i < len(b); i++ {
-		if b[i].seq < b[i-1].seq {
-			return false
-		}
-	}
-	return true
-}
-
-func cmpSeq(a, b wentry) int {
-	if a.seq < b.seq {
-		return -1
-	}
-	if a.seq > b.seq {
-		return 1
-	}
-	return 0
 }
 
 // peek returns the least entry's time without changing the queue's shape.

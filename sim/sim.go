@@ -43,7 +43,7 @@ type Timer struct {
 func (t Timer) Valid() bool { return t.idx != 0 }
 
 // payload is an event's handler and Event, kept in the Sim's slot table
-// while the event is queued; the queue itself moves only 24-byte (time, seq,
+// while the event is queued; the queue itself moves only 16-byte (time,
 // slot) entries. A slot is free, live (h != nil) or cancelled (h == nil but
 // still referenced by a queue entry). gen is bumped when the slot is freed,
 // so Timers of earlier occupants no longer match. The struct is padded to
@@ -55,7 +55,7 @@ type payload struct {
 	a, b int64
 	kind int32
 	gen  uint32
-	_    [8]byte
+	seq  uint64 // scheduling order, for the trace (the queue is stable)
 }
 
 // compactMin is the number of cancelled-but-queued events below which the
@@ -148,9 +148,9 @@ func (s *Sim) badAt(t Time, h Handler) {
 func (s *Sim) schedule(t Time, h Handler, ev Event) Timer {
 	i := s.allocSlot()
 	pl := &s.pl[i]
-	pl.h, pl.p, pl.a, pl.b, pl.kind = h, ev.P, ev.A, ev.B, ev.Kind
 	s.seq++
-	s.q.push(&qentry[uint32]{at: t, seq: s.seq, p: i})
+	pl.h, pl.p, pl.a, pl.b, pl.kind, pl.seq = h, ev.P, ev.A, ev.B, ev.Kind, s.seq
+	s.q.push(&wentry{at: t, p: i})
 	s.live++
 	return Timer{idx: i + 1, gen: pl.gen}
 }
@@ -235,7 +235,7 @@ func (s *Sim) Scheduled(t Timer) bool {
 }
 
 func (s *Sim) compact() {
-	s.q.filter(func(e *qentry[uint32]) bool {
+	s.q.filter(func(e *wentry) bool {
 		if s.pl[e.p].h == nil {
 			s.freeSlot(e.p)
 			return false
@@ -276,8 +276,13 @@ func (s *Sim) NextAt() (Time, bool) {
 // false when there is none.
 func (s *Sim) fire(limit Time) bool {
 	for {
-		e := s.q.popUntil(limit)
-		if e == nil {
+		var e *wentry
+		if q := &s.q; q.head < len(q.b0) && q.b0[q.head].at <= limit {
+			// The common case, inline: the next entry of the run.
+			e = &q.b0[q.head]
+			q.head++
+			q.n--
+		} else if e = q.popUntil(limit); e == nil {
 			return false
 		}
 		if s.q.head&(touchBatch-1) == 1 {
@@ -292,12 +297,13 @@ func (s *Sim) fire(limit Time) bool {
 			continue
 		}
 		ev := Event{Kind: pl.kind, A: pl.a, B: pl.b, P: pl.p}
+		seq := pl.seq
 		s.freeSlot(i)
 		s.now = e.at
 		s.live--
 		s.fired++
 		if s.trace != nil {
-			s.trace(e.at, e.seq, ev)
+			s.trace(e.at, seq, ev)
 		}
 		h.Handle(ev)
 		return true
