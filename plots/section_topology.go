@@ -3,6 +3,8 @@ package plots
 import (
 	"sort"
 	"strings"
+
+	"github.com/ambientsim/ambientsim/scenarios/results"
 )
 
 // modeCategories is the legend of the topology graph, coloured by dataplane
@@ -23,14 +25,67 @@ func (b *builder) topology() []Block {
 	if len(t.Nodes)+len(t.Services)+len(t.Waypoints)+len(t.Calls) == 0 {
 		return nil // e.g. a report of a sweep alone
 	}
-	var out []Block
+	out := []Block{clusterGlance(t)}
+	out = append(out, b.topologyGraph()...)
+	out = append(out, modeTable(t))
+	out = append(out, heading("Nodes and ztunnels"), b.nodesTable())
+	if len(t.Nodes) > b.opts.TopN {
+		out = append(out, note("There are "+counti(len(t.Nodes))+" nodes, so they are totalled per zone."))
+	}
+	out = append(out, heading("Waypoints"), b.waypointsBlock())
+	out = append(out, heading("Services"), b.servicesTable())
+	return out
+}
 
+// clusterGlance is the one-row table of the cluster's counts.
+func clusterGlance(t results.TopologySummary) Block {
 	pods := 0
 	zones := map[string]bool{}
 	for _, n := range t.Nodes {
 		pods += n.Pods
 		zones[n.Zone] = true
 	}
+	return table(&Table{
+		Caption: "The cluster at a glance",
+		Columns: numeric(cols("Nodes", "Zones", "Pods", "Services", "Waypoints", "Call edges"), 0, 1, 2, 3, 4, 5),
+		Rows: []Row{{Cells: []string{counti(len(t.Nodes)), counti(len(zones)), counti(pods), counti(len(t.Services)),
+			counti(len(t.Waypoints)), counti(len(t.Calls))}}},
+	})
+}
+
+// topologyGraph is the call graph coloured by dataplane mode, with its
+// note when it was cut down; nothing when there are no services or calls.
+func (b *builder) topologyGraph() []Block {
+	t := b.s.Topology
+	if len(t.Services) == 0 && len(t.Calls) == 0 {
+		return nil
+	}
+	g, gnote := b.callGraph(modeCategories(), func(v vertex) (string, string) {
+		switch v.kind {
+		case vertexWaypoint:
+			return "waypoint", serviceDetail(v)
+		case vertexClient:
+			return "client", serviceDetail(v)
+		}
+		if v.service == nil {
+			return "out-of-mesh", serviceDetail(v)
+		}
+		return v.service.Mode, serviceDetail(v)
+	})
+	out := []Block{chart(&Chart{
+		ID: chartID("topology", "callgraph"), Kind: ChartGraph, HeightPx: 560,
+		Title:   "Services and call graph, coloured by dataplane mode",
+		Caption: "Arrows are calls (width grows with offered rps); dashed lines join a waypoint to the services it serves. Look for ambient-waypoint services called from out-of-mesh or sidecar clients: those paths skip the waypoint.",
+		Graph:   g,
+	})}
+	if gnote != "" {
+		out = append(out, note(gnote))
+	}
+	return out
+}
+
+// modeTable counts services and pods per dataplane mode.
+func modeTable(t results.TopologySummary) Block {
 	modeCount := map[string]int{}
 	modePods := map[string]int{}
 	var modes []string
@@ -41,45 +96,18 @@ func (b *builder) topology() []Block {
 		modeCount[svc.Mode]++
 		modePods[svc.Mode] += svc.Pods
 	}
-	out = append(out, table(&Table{
-		Caption: "The cluster at a glance",
-		Columns: numeric(cols("Nodes", "Zones", "Pods", "Services", "Waypoints", "Call edges"), 0, 1, 2, 3, 4, 5),
-		Rows: []Row{{Cells: []string{counti(len(t.Nodes)), counti(len(zones)), counti(pods), counti(len(t.Services)),
-			counti(len(t.Waypoints)), counti(len(t.Calls))}}},
-	}))
-
-	if len(t.Services) > 0 || len(t.Calls) > 0 {
-		g, gnote := b.callGraph(modeCategories(), func(v vertex) (string, string) {
-			switch v.kind {
-			case vertexWaypoint:
-				return "waypoint", serviceDetail(v)
-			case vertexClient:
-				return "client", serviceDetail(v)
-			}
-			if v.service == nil {
-				return "out-of-mesh", serviceDetail(v)
-			}
-			return v.service.Mode, serviceDetail(v)
-		})
-		out = append(out, chart(&Chart{
-			ID: chartID("topology", "callgraph"), Kind: ChartGraph, HeightPx: 560,
-			Title:   "Services and call graph, coloured by dataplane mode",
-			Caption: "Arrows are calls (width grows with offered rps); dashed lines join a waypoint to the services it serves. Look for ambient-waypoint services called from out-of-mesh or sidecar clients: those paths skip the waypoint.",
-			Graph:   g,
-		}))
-		if gnote != "" {
-			out = append(out, note(gnote))
-		}
-	}
-
 	sort.SliceStable(modes, func(i, j int) bool { return modes[i] < modes[j] })
 	mt := &Table{Caption: "Services per dataplane mode", Columns: numeric(cols("Mode", "Services", "Pods"), 1, 2)}
 	for _, m := range modes {
 		mt.Rows = append(mt.Rows, Row{Cells: []string{orDash(m), counti(modeCount[m]), counti(modePods[m])}})
 	}
-	out = append(out, table(mt))
+	return table(mt)
+}
 
-	out = append(out, heading("Nodes and ztunnels"))
+// nodesTable lists the nodes and their ztunnels, or totals them per zone
+// when there are more than TopN.
+func (b *builder) nodesTable() Block {
+	t := b.s.Topology
 	ztunnels := b.ztunnelNodes()
 	if len(t.Nodes) <= b.opts.TopN {
 		nt := &Table{Caption: "Nodes (ambient runs one ztunnel per node)", Columns: numeric(cols("Node", "Zone", "Pods", "ztunnel"), 2)}
@@ -90,49 +118,54 @@ func (b *builder) topology() []Block {
 			}
 			nt.Rows = append(nt.Rows, Row{Cells: []string{n.Name, orDash(n.Zone), counti(n.Pods), z}})
 		}
-		out = append(out, table(nt))
-	} else {
-		type zoneAgg struct{ nodes, pods, zt int }
-		agg := map[string]*zoneAgg{}
-		var zs []string
-		for _, n := range t.Nodes {
-			a := agg[n.Zone]
-			if a == nil {
-				a = &zoneAgg{}
-				agg[n.Zone] = a
-				zs = append(zs, n.Zone)
-			}
-			a.nodes++
-			a.pods += n.Pods
-			if ztunnels[n.Name] {
-				a.zt++
-			}
-		}
-		sort.Strings(zs)
-		zt := &Table{Caption: "Nodes per zone", Columns: numeric(cols("Zone", "Nodes", "Pods", "ztunnels"), 1, 2, 3)}
-		for _, z := range zs {
-			a := agg[z]
-			zt.Rows = append(zt.Rows, Row{Cells: []string{orDash(z), counti(a.nodes), counti(a.pods), counti(a.zt)}})
-		}
-		out = append(out, table(zt), note("There are "+counti(len(t.Nodes))+" nodes, so they are totalled per zone."))
+		return table(nt)
 	}
+	type zoneAgg struct{ nodes, pods, zt int }
+	agg := map[string]*zoneAgg{}
+	var zs []string
+	for _, n := range t.Nodes {
+		a := agg[n.Zone]
+		if a == nil {
+			a = &zoneAgg{}
+			agg[n.Zone] = a
+			zs = append(zs, n.Zone)
+		}
+		a.nodes++
+		a.pods += n.Pods
+		if ztunnels[n.Name] {
+			a.zt++
+		}
+	}
+	sort.Strings(zs)
+	zt := &Table{Caption: "Nodes per zone", Columns: numeric(cols("Zone", "Nodes", "Pods", "ztunnels"), 1, 2, 3)}
+	for _, z := range zs {
+		a := agg[z]
+		zt.Rows = append(zt.Rows, Row{Cells: []string{orDash(z), counti(a.nodes), counti(a.pods), counti(a.zt)}})
+	}
+	return table(zt)
+}
 
-	out = append(out, heading("Waypoints"))
+// waypointsBlock lists the waypoints, their scope and what they serve (the
+// first TopN).
+func (b *builder) waypointsBlock() Block {
+	t := b.s.Topology
 	if len(t.Waypoints) == 0 {
-		out = append(out, text("No waypoints: every ambient path is L4 only (ztunnel to ztunnel)."))
-	} else {
-		wt := &Table{Caption: "Waypoints, their scope and the services they serve", Columns: numeric(cols("Waypoint", "Scope", "For", "Replicas", "Serves"), 3)}
-		for i, w := range t.Waypoints {
-			if i == b.opts.TopN {
-				wt.Omitted = len(t.Waypoints) - i
-				break
-			}
-			wt.Rows = append(wt.Rows, Row{Cells: []string{w.Name, orDash(w.Scope), orDash(w.For), counti(w.Replicas), listCapped(w.Serves, 10)}})
-		}
-		out = append(out, table(wt))
+		return text("No waypoints: every ambient path is L4 only (ztunnel to ztunnel).")
 	}
+	wt := &Table{Caption: "Waypoints, their scope and the services they serve", Columns: numeric(cols("Waypoint", "Scope", "For", "Replicas", "Serves"), 3)}
+	for i, w := range t.Waypoints {
+		if i == b.opts.TopN {
+			wt.Omitted = len(t.Waypoints) - i
+			break
+		}
+		wt.Rows = append(wt.Rows, Row{Cells: []string{w.Name, orDash(w.Scope), orDash(w.For), counti(w.Replicas), listCapped(w.Serves, 10)}})
+	}
+	return table(wt)
+}
 
-	out = append(out, heading("Services"))
+// servicesTable lists the services (the first TopN).
+func (b *builder) servicesTable() Block {
+	t := b.s.Topology
 	st := &Table{Caption: "Services", Columns: numeric(cols("Service", "Mode", "Pods", "Waypoint"), 2)}
 	for i, svc := range t.Services {
 		if i == b.opts.TopN {
@@ -141,8 +174,7 @@ func (b *builder) topology() []Block {
 		}
 		st.Rows = append(st.Rows, Row{Cells: []string{svc.Name, orDash(svc.Mode), counti(svc.Pods), orDash(svc.Waypoint)}})
 	}
-	out = append(out, table(st))
-	return out
+	return table(st)
 }
 
 // ztunnelNodes returns the nodes on which any mode ran a ztunnel.
