@@ -15,62 +15,68 @@ func (b *builder) cost() []Block {
 	if len(s.Modes) == 0 {
 		return nil
 	}
-	var out []Block
 	modes := make([]string, len(s.Modes))
 	for i, m := range s.Modes {
 		modes[i] = m.Mode
 	}
 	kinds := costKinds(s.Modes) // data-plane kinds only
 	cp := hasControlPlane(s.Modes)
+	out := costCharts(s.Modes, modes, kinds, cp)
+	out = append(out, perInstanceChart(s.Modes, kinds), costTotalsTable(s.Modes, modes, kinds, cp))
+	return append(out, b.busiestComponents()...)
+}
 
+// costCharts are the stacked CPU and memory bars per mode, one series per
+// data-plane kind, and the control plane as its own bar next to each
+// mode's stack: it does not scale with the data plane and is shared.
+func costCharts(ms []results.ModeResult, modes, kinds []string, cp bool) []Block {
 	cpu := make([]Series, 0, len(kinds)+1)
 	mem := make([]Series, 0, len(kinds)+1)
 	for k, kind := range kinds {
-		c := Series{Name: kind, Color: colorFor(kind, k), Stack: "data plane", Values: make([]float64, len(modes))}
-		g := Series{Name: kind, Color: colorFor(kind, k), Stack: "data plane", Values: make([]float64, len(modes))}
-		for i, m := range s.Modes {
-			kc := m.Totals.ByKind[kind]
-			c.Values[i] = round(kc.CPUCores)
-			g.Values[i] = round(kc.MemoryGiB)
-		}
-		cpu, mem = append(cpu, c), append(mem, g)
-	}
-	if cp {
-		// The control plane is its own bar next to each mode's data-plane
-		// stack: it does not scale with the data plane and is shared.
-		c := Series{Name: controlPlaneLabel, Color: controlPlaneColor, Stack: "control plane", Values: make([]float64, len(modes))}
-		g := Series{Name: controlPlaneLabel, Color: controlPlaneColor, Stack: "control plane", Values: make([]float64, len(modes))}
-		for i, m := range s.Modes {
-			kc := m.Totals.ByKind[controlPlaneKind]
-			c.Values[i] = round(kc.CPUCores)
-			g.Values[i] = round(kc.MemoryGiB)
-		}
+		c, g := kindCostSeries(ms, kind, kind, colorFor(kind, k), "data plane")
 		cpu, mem = append(cpu, c), append(mem, g)
 	}
 	cpCaption := ""
 	if cp {
+		c, g := kindCostSeries(ms, controlPlaneKind, controlPlaneLabel, controlPlaneColor, "control plane")
+		cpu, mem = append(cpu, c), append(mem, g)
 		cpCaption = " The separate grey bar is the control plane (istiod), which is not part of the data plane."
 	}
-	out = append(out, chart(&Chart{
+	return []Block{chart(&Chart{
 		ID: chartID("cost", "cpu"), Kind: ChartBar, HeightPx: 340,
 		Title:   "Data plane CPU per mode, by component kind (cores)",
 		Caption: "The stacked bar's height is the data plane's CPU overhead in each mode (proxies only, apps excluded). Sidecar cost grows with pods, ztunnel cost with nodes and traffic, waypoint cost with L7 traffic." + cpCaption,
 		X:       Axis{Type: "category", Categories: modes},
 		Y:       Axis{Name: "cores", Type: "value"},
 		Series:  cpu,
-	}))
-	out = append(out, chart(&Chart{
+	}), chart(&Chart{
 		ID: chartID("cost", "memory"), Kind: ChartBar, HeightPx: 340,
 		Title:   "Data plane memory per mode, by component kind (GiB)",
 		Caption: "The stacked bar's height is the data plane's memory overhead in each mode. Per-pod sidecars dominate sidecar mode; compare the ambient bars to see what per-node ztunnels and shared waypoints save." + cpCaption,
 		X:       Axis{Type: "category", Categories: modes},
 		Y:       Axis{Name: "GiB", Type: "value"},
 		Series:  mem,
-	}))
+	})}
+}
 
-	// Mean cost of one instance of each kind: what scales with what.
-	per := make([]Series, len(s.Modes))
-	for i, m := range s.Modes {
+// kindCostSeries is one component kind's CPU (cores) and memory (GiB)
+// across the modes, as bar series named name in stack.
+func kindCostSeries(ms []results.ModeResult, kind, name, color, stack string) (cpu, mem Series) {
+	cpu = Series{Name: name, Color: color, Stack: stack, Values: make([]float64, len(ms))}
+	mem = Series{Name: name, Color: color, Stack: stack, Values: make([]float64, len(ms))}
+	for i, m := range ms {
+		kc := m.Totals.ByKind[kind]
+		cpu.Values[i] = round(kc.CPUCores)
+		mem.Values[i] = round(kc.MemoryGiB)
+	}
+	return cpu, mem
+}
+
+// perInstanceChart is the mean CPU of one instance of each kind: what
+// scales with what.
+func perInstanceChart(ms []results.ModeResult, kinds []string) Block {
+	per := make([]Series, len(ms))
+	for i, m := range ms {
 		per[i] = Series{Name: m.Mode, Color: colorFor(m.Mode, i), Values: make([]float64, len(kinds))}
 		for k, kind := range kinds {
 			kc := m.Totals.ByKind[kind]
@@ -79,17 +85,20 @@ func (b *builder) cost() []Block {
 			}
 		}
 	}
-	out = append(out, chart(&Chart{
+	return chart(&Chart{
 		ID: chartID("cost", "per-instance"), Kind: ChartBar, HeightPx: 320,
 		Title:   "Mean CPU of one proxy instance (millicores)",
 		Caption: "One ztunnel serves a whole node and one waypoint a whole scope, so each instance costs more than one sidecar; multiply by the instance counts in the table below for the totals.",
 		X:       Axis{Type: "category", Categories: kinds},
 		Y:       Axis{Name: "millicores", Type: "value"},
 		Series:  per,
-	}))
+	})
+}
 
-	// One column per mode, one row per figure: modes are few and figures
-	// many, so the table fits the page however many kinds there are.
+// costTotalsTable has one column per mode and one row per figure: modes
+// are few and figures many, so the table fits the page however many kinds
+// there are.
+func costTotalsTable(ms []results.ModeResult, modes, kinds []string, cp bool) Block {
 	caption := "Cluster totals of the mesh's own overhead per mode: the data plane (proxies only)"
 	if cp {
 		caption += ", the control plane (istiod), and the mesh total (data plane + control plane, the figures the CLI prints)"
@@ -100,7 +109,7 @@ func (b *builder) cost() []Block {
 	}
 	row := func(name string, cell func(m results.ModeResult) string) {
 		r := Row{Cells: []string{name}}
-		for _, m := range s.Modes {
+		for _, m := range ms {
 			r.Cells = append(r.Cells, cell(m))
 		}
 		tt.Rows = append(tt.Rows, r)
@@ -124,10 +133,14 @@ func (b *builder) cost() []Block {
 			tt.Rows[i].Tone = "total"
 		}
 	}
-	out = append(out, table(tt))
+	return table(tt)
+}
 
-	out = append(out, heading("Busiest components"))
-	for _, m := range s.Modes {
+// busiestComponents is each mode's table of its busiest proxies, with the
+// applications summed in a sentence.
+func (b *builder) busiestComponents() []Block {
+	out := []Block{heading("Busiest components")}
+	for _, m := range b.s.Modes {
 		t, apps := b.componentTable(m)
 		if len(t.Rows) == 0 {
 			out = append(out, text("Mode "+m.Mode+" runs no proxies."+apps))
