@@ -79,13 +79,7 @@ func (b *builder) sweeps() []Block {
 	out = append(out, text(fmt.Sprintf("Sweep of %s: %s design points, %d replications each, %s confidence intervals (%s). Warm-up: %s.",
 		orDash(sw.Scenario), counti(len(sw.Points)), sw.Replications, pct(sw.Confidence), orDash(sw.Interval), orDash(sw.Warmup.Description))))
 
-	// The x axis: the first swept parameter with several values, load first.
-	xName, xUnit := "", ""
-	for _, pi := range sw.Parameters {
-		if pi.Name != "mode" && len(pi.Values) > 1 && (xName == "" || pi.Name == "load") {
-			xName, xUnit = pi.Name, pi.Unit
-		}
-	}
+	xName, xUnit := sweepXAxis(sw)
 	metric, pick := sloMetric(sw)
 	var slo []Mark
 	if sw.SLO != nil && sw.SLO.Threshold > 0 && sw.SLO.Metric != "error_rate" {
@@ -94,61 +88,92 @@ func (b *builder) sweeps() []Block {
 	if xName != "" {
 		out = append(out, b.sweepCharts(sw, xName, xUnit, metric, pick, slo)...)
 	}
-
 	if len(sw.Searches) > 0 {
-		t := &Table{Caption: "SLO search: the largest load each mode sustains within the SLO",
-			Columns: numeric(cols("Mode", "At", "Status", "Max load (×)", "Confidently met up to (×)", "First violating (×)", "Throughput at max (rps)", "Answer"), 3, 4, 5, 6)}
-		for _, s := range sw.Searches {
-			tn := ""
-			switch {
-			case s.Status == "violated-at-min":
-				tn = "fail"
-			case s.Uncertain:
-				tn = "warn"
-			}
-			thr := "—"
-			if s.MaxLoad > 0 {
-				thr = estimate(s.ThroughputRPS, func(v float64) string { return fixed(v, 1) })
-			}
-			t.Rows = append(t.Rows, Row{Tone: tn, Cells: []string{s.Mode, orDash(pointLabel(sw, s.At, "load")), s.Status,
-				loadOrNone(s.MaxLoad, "none"), loadOrNone(s.ConfidentMaxLoad, "none"), loadOrNone(s.MinViolatingLoad, "none up to "+mult(searchTop(sw, s))+"×"), thr, s.Note}})
-		}
-		out = append(out, table(t))
+		out = append(out, searchTable(sw))
 	}
 	if len(sw.Sizing) > 0 {
-		t := &Table{Caption: "Sizing: the smallest setting that meets the SLO at the sizing load",
-			Columns: numeric(cols("Mode", "Parameter", "Load (×)", "At", "Status", "Minimal", "Verdict", "Answer"), 2, 5)}
-		for _, s := range sw.Sizing {
-			minimal := "—"
-			if s.Minimal > 0 {
-				minimal = strconv.Itoa(s.Minimal)
-			}
-			t.Rows = append(t.Rows, Row{Tone: tone(s.Status == "not-met", "fail"), Cells: []string{s.Mode, s.Parameter, mult(s.Load),
-				orDash(pointLabel(sw, s.At, "load")), s.Status, minimal, orDash(s.Verdict), s.Note}})
-		}
-		out = append(out, table(t))
+		out = append(out, sizingTable(sw))
 	}
 	if c := sw.Cost; c != nil && len(c.Rows) > 0 {
-		t := &Table{Caption: fmt.Sprintf("Provisioned mesh cost per cluster size (headroom ×%s, %s pods per node)", mult(c.Headroom), mult(c.PodsPerNode)),
-			Columns: numeric(cols("Pods", "Mode", "Nodes", "Proxy instances", "CPU provisioned (cores)", "Memory provisioned (GiB)", "CPU used (cores)", "Memory used (GiB)"), 0, 2, 4, 5, 6, 7)}
-		for i, r := range c.Rows {
-			if i == 4*b.opts.TopN {
-				t.Omitted = len(c.Rows) - i
-				break
-			}
-			var inst []string
-			for _, k := range r.Instances {
-				inst = append(inst, fmt.Sprintf("%s×%d", k.Kind, k.Count))
-			}
-			t.Rows = append(t.Rows, Row{Cells: []string{counti(r.Pods), r.Mode, counti(r.Nodes), orDash(strings.Join(inst, ", ")),
-				estimate(r.CPUCores, cores), estimate(r.MemoryGiB, gib), estimate(r.UsedCPUCores, cores), estimate(r.UsedMemoryGiB, gib)}})
-		}
-		out = append(out, table(t))
+		out = append(out, b.costTable(c))
 		if c.Method != "" {
 			out = append(out, note("Method: "+c.Method))
 		}
 	}
+	return append(out, b.pointsTable(sw, metric, pick))
+}
 
+// sweepXAxis is the charts' x axis: the first swept parameter with several
+// values, load first; "" when no parameter has several values.
+func sweepXAxis(sw *results.Sweep) (name, unit string) {
+	for _, pi := range sw.Parameters {
+		if pi.Name != "mode" && len(pi.Values) > 1 && (name == "" || pi.Name == "load") {
+			name, unit = pi.Name, pi.Unit
+		}
+	}
+	return name, unit
+}
+
+// searchTable is the SLO search's answer per mode.
+func searchTable(sw *results.Sweep) Block {
+	t := &Table{Caption: "SLO search: the largest load each mode sustains within the SLO",
+		Columns: numeric(cols("Mode", "At", "Status", "Max load (×)", "Confidently met up to (×)", "First violating (×)", "Throughput at max (rps)", "Answer"), 3, 4, 5, 6)}
+	for _, s := range sw.Searches {
+		tn := ""
+		switch {
+		case s.Status == "violated-at-min":
+			tn = "fail"
+		case s.Uncertain:
+			tn = "warn"
+		}
+		thr := "—"
+		if s.MaxLoad > 0 {
+			thr = estimate(s.ThroughputRPS, func(v float64) string { return fixed(v, 1) })
+		}
+		t.Rows = append(t.Rows, Row{Tone: tn, Cells: []string{s.Mode, orDash(pointLabel(sw, s.At, "load")), s.Status,
+			loadOrNone(s.MaxLoad, "none"), loadOrNone(s.ConfidentMaxLoad, "none"), loadOrNone(s.MinViolatingLoad, "none up to "+mult(searchTop(sw, s))+"×"), thr, s.Note}})
+	}
+	return table(t)
+}
+
+// sizingTable is the sizing answer per mode.
+func sizingTable(sw *results.Sweep) Block {
+	t := &Table{Caption: "Sizing: the smallest setting that meets the SLO at the sizing load",
+		Columns: numeric(cols("Mode", "Parameter", "Load (×)", "At", "Status", "Minimal", "Verdict", "Answer"), 2, 5)}
+	for _, s := range sw.Sizing {
+		minimal := "—"
+		if s.Minimal > 0 {
+			minimal = strconv.Itoa(s.Minimal)
+		}
+		t.Rows = append(t.Rows, Row{Tone: tone(s.Status == "not-met", "fail"), Cells: []string{s.Mode, s.Parameter, mult(s.Load),
+			orDash(pointLabel(sw, s.At, "load")), s.Status, minimal, orDash(s.Verdict), s.Note}})
+	}
+	return table(t)
+}
+
+// costTable is the provisioned mesh cost per cluster size (the first
+// 4×TopN rows).
+func (b *builder) costTable(c *results.CostTable) Block {
+	t := &Table{Caption: fmt.Sprintf("Provisioned mesh cost per cluster size (headroom ×%s, %s pods per node)", mult(c.Headroom), mult(c.PodsPerNode)),
+		Columns: numeric(cols("Pods", "Mode", "Nodes", "Proxy instances", "CPU provisioned (cores)", "Memory provisioned (GiB)", "CPU used (cores)", "Memory used (GiB)"), 0, 2, 4, 5, 6, 7)}
+	for i, r := range c.Rows {
+		if i == 4*b.opts.TopN {
+			t.Omitted = len(c.Rows) - i
+			break
+		}
+		var inst []string
+		for _, k := range r.Instances {
+			inst = append(inst, fmt.Sprintf("%s×%d", k.Kind, k.Count))
+		}
+		t.Rows = append(t.Rows, Row{Cells: []string{counti(r.Pods), r.Mode, counti(r.Nodes), orDash(strings.Join(inst, ", ")),
+			estimate(r.CPUCores, cores), estimate(r.MemoryGiB, gib), estimate(r.UsedCPUCores, cores), estimate(r.UsedMemoryGiB, gib)}})
+	}
+	return table(t)
+}
+
+// pointsTable lists every point and mode (the first 4×TopN rows) with the
+// SLO metric, errors, throughput, mesh cost and the SLO verdict.
+func (b *builder) pointsTable(sw *results.Sweep, metric string, pick func(results.SweepModeStats) results.Estimate) Block {
 	pt := &Table{Caption: "Every sweep point (mean ± confidence half-width)",
 		Columns: numeric(cols("Point", "Mode", metric+" (ms)", "Error rate", "Throughput (rps)", "Mesh CPU (cores)", "Mesh memory (GiB)", "SLO"), 2, 3, 4, 5, 6)}
 	rows := 0
@@ -168,92 +193,101 @@ func (b *builder) sweeps() []Block {
 				estimate(m.ThroughputRPS, func(v float64) string { return fixed(v, 1) }), estimate(m.MeshCPUCores, cores), estimate(m.MeshMemoryGiB, gib), verdict}})
 		}
 	}
-	out = append(out, table(pt))
-	return out
+	return table(pt)
 }
 
-// sweepCharts draws the SLO metric against xName per mode with its band:
-// full width for the reference combination of the other parameters (the
-// SLO search's, else the first) with mesh CPU beside it, then every
-// combination as small multiples on one shared scale, up to
-// maxSweepGroups.
-func (b *builder) sweepCharts(sw *results.Sweep, xName, xUnit, metric string, pick func(results.SweepModeStats) results.Estimate, slo []Mark) []Block {
-	type cell struct {
-		x    float64
-		xs   string
-		mode results.SweepModeStats
-	}
-	var groups []string
-	byGroup := map[string][]cell{}
-	var modes []string
+// sweepCell is one mode's figures at one point, placed on the x axis.
+type sweepCell struct {
+	x    float64
+	xs   string
+	mode results.SweepModeStats
+}
+
+// sweepGroups are a sweep's points grouped by the combination of the
+// parameters other than the x axis, in first-seen order, with the modes in
+// first-seen order.
+type sweepGroups struct {
+	names   []string
+	byGroup map[string][]sweepCell
+	modes   []string
+}
+
+func groupSweepPoints(sw *results.Sweep, xName string) *sweepGroups {
+	sg := &sweepGroups{byGroup: map[string][]sweepCell{}}
 	seenMode := map[string]bool{}
 	for _, p := range sw.Points {
 		g := pointLabel(sw, p.Point, xName)
-		if _, ok := byGroup[g]; !ok {
-			groups = append(groups, g)
+		if _, ok := sg.byGroup[g]; !ok {
+			sg.names = append(sg.names, g)
 		}
 		xs := p.Point.Get(xName)
 		x, _ := strconv.ParseFloat(xs, 64)
 		for _, m := range p.Modes {
-			byGroup[g] = append(byGroup[g], cell{x: x, xs: xs, mode: m})
+			sg.byGroup[g] = append(sg.byGroup[g], sweepCell{x: x, xs: xs, mode: m})
 			if !seenMode[m.Mode] {
 				seenMode[m.Mode] = true
-				modes = append(modes, m.Mode)
+				sg.modes = append(sg.modes, m.Mode)
 			}
 		}
 	}
-	axisName := xName
-	if xUnit != "" {
-		axisName += " (" + xUnit + ")"
-	}
-	// One series per mode over the group's ticks, band edges clipped at 0:
-	// neither latency nor CPU can be negative.
-	type groupSeries struct {
-		ticks    []string
-		lat, cpu []Series
-	}
-	build := func(g string) groupSeries {
-		cells := byGroup[g]
-		var ticks []string
-		seen := map[string]bool{}
-		sort.SliceStable(cells, func(i, j int) bool { return cells[i].x < cells[j].x })
-		for _, c := range cells {
-			if !seen[c.xs] {
-				seen[c.xs] = true
-				ticks = append(ticks, c.xs)
-			}
+	return sg
+}
+
+// groupSeries is one group's x ticks and its latency and CPU series.
+type groupSeries struct {
+	ticks    []string
+	lat, cpu []Series
+}
+
+// series is one series per mode over the group's ticks, band edges clipped
+// at 0: neither latency nor CPU can be negative.
+func (sg *sweepGroups) series(g string, pick func(results.SweepModeStats) results.Estimate) groupSeries {
+	cells := sg.byGroup[g]
+	var ticks []string
+	seen := map[string]bool{}
+	sort.SliceStable(cells, func(i, j int) bool { return cells[i].x < cells[j].x })
+	for _, c := range cells {
+		if !seen[c.xs] {
+			seen[c.xs] = true
+			ticks = append(ticks, c.xs)
 		}
-		idx := map[string]int{}
-		for i, tk := range ticks {
-			idx[tk] = i
-		}
-		series := func(val func(results.SweepModeStats) results.Estimate) []Series {
-			var ss []Series
-			for mi, m := range modes {
-				s := styled(Series{Name: m, Color: colorFor(m, mi), Values: make([]float64, len(ticks)),
-					Band: &Band{Lower: make([]float64, len(ticks)), Upper: make([]float64, len(ticks))}}, mi)
-				for _, c := range cells {
-					if c.mode.Mode != m {
-						continue
-					}
-					e := val(c.mode)
-					s.Values[idx[c.xs]] = round(e.Mean)
-					s.Band.Lower[idx[c.xs]] = round(max(e.Lo(), 0))
-					s.Band.Upper[idx[c.xs]] = round(e.Hi())
+	}
+	idx := map[string]int{}
+	for i, tk := range ticks {
+		idx[tk] = i
+	}
+	series := func(val func(results.SweepModeStats) results.Estimate) []Series {
+		var ss []Series
+		for mi, m := range sg.modes {
+			s := styled(Series{Name: m, Color: colorFor(m, mi), Values: make([]float64, len(ticks)),
+				Band: &Band{Lower: make([]float64, len(ticks)), Upper: make([]float64, len(ticks))}}, mi)
+			for _, c := range cells {
+				if c.mode.Mode != m {
+					continue
 				}
-				ss = append(ss, s)
+				e := val(c.mode)
+				s.Values[idx[c.xs]] = round(e.Mean)
+				s.Band.Lower[idx[c.xs]] = round(max(e.Lo(), 0))
+				s.Band.Upper[idx[c.xs]] = round(e.Hi())
 			}
-			return ss
+			ss = append(ss, s)
 		}
-		return groupSeries{ticks: ticks, lat: series(pick), cpu: series(func(m results.SweepModeStats) results.Estimate { return m.MeshCPUCores })}
+		return ss
 	}
-	all := make([]groupSeries, len(groups))
+	return groupSeries{ticks: ticks, lat: series(pick), cpu: series(func(m results.SweepModeStats) results.Estimate { return m.MeshCPUCores })}
+}
+
+// sweepYAxis is the latency axis every chart of the sweep shares: linear,
+// or log when the means span orders of magnitude (overload makes the
+// metric jump; a log axis keeps the SLO region readable), from yMin up to
+// a round yMax above every band and the SLO. On a log axis band edges must
+// stay positive, so a lower edge at or below 0 is moved to half the mean.
+func sweepYAxis(all []groupSeries, slo []Mark) (yType string, yMax, yMin float64) {
 	var allLat []Series
 	top := 0.0
-	for gi, g := range groups {
-		all[gi] = build(g)
-		allLat = append(allLat, all[gi].lat...)
-		for _, s := range all[gi].lat {
+	for _, gs := range all {
+		allLat = append(allLat, gs.lat...)
+		for _, s := range gs.lat {
 			for _, v := range s.Band.Upper {
 				top = max(top, v)
 			}
@@ -265,9 +299,7 @@ func (b *builder) sweepCharts(sw *results.Sweep, xName, xUnit, metric string, pi
 	for _, m := range slo {
 		top = max(top, m.Value)
 	}
-	// Overload makes the metric jump by orders of magnitude; a log axis
-	// keeps the SLO region readable. Band edges must then stay positive.
-	yType := "value"
+	yType = "value"
 	if wideRange(allLat) {
 		yType = "log"
 		for _, gs := range all {
@@ -280,25 +312,35 @@ func (b *builder) sweepCharts(sw *results.Sweep, xName, xUnit, metric string, pi
 			}
 		}
 	}
-	yMax := niceCeil(top, yType == "log")
-	// A log axis starts at the power of ten below the smallest mean, in
-	// every chart alike: a confidence band reaching towards zero is cut
-	// there rather than stretching the axis down decades no latency has.
-	yMin := 0.0
+	yMax = niceCeil(top, yType == "log")
 	if yType == "log" {
-		lo := 0.0
-		for _, s := range allLat {
-			for _, v := range s.Values {
-				if v > 0 && (lo == 0 || v < lo) {
-					lo = v
-				}
+		yMin = logAxisFloor(allLat)
+	}
+	return yType, yMax, yMin
+}
+
+// logAxisFloor is where a log axis starts: the power of ten below the
+// smallest mean, in every chart alike, so a confidence band reaching
+// towards zero is cut there rather than stretching the axis down decades
+// no latency has. 0 when no mean is positive.
+func logAxisFloor(ss []Series) float64 {
+	lo := 0.0
+	for _, s := range ss {
+		for _, v := range s.Values {
+			if v > 0 && (lo == 0 || v < lo) {
+				lo = v
 			}
 		}
-		if lo > 0 {
-			yMin = math.Pow(10, math.Floor(math.Log10(lo)))
-		}
 	}
+	if lo > 0 {
+		return math.Pow(10, math.Floor(math.Log10(lo)))
+	}
+	return 0
+}
 
+// sweepRefGroup is the reference combination drawn full width: the one
+// the SLO search ran at, else the first.
+func sweepRefGroup(sw *results.Sweep, groups []string, xName string) int {
 	ref := 0
 	if sw.SLO != nil && sw.SLO.Search != nil && sw.SLO.Search.At != nil {
 		want := pointLabel(sw, sw.SLO.Search.At.Point, xName)
@@ -308,12 +350,35 @@ func (b *builder) sweepCharts(sw *results.Sweep, xName, xUnit, metric string, pi
 			}
 		}
 	}
-	at := func(g string) string {
-		if g == "" {
-			return ""
-		}
-		return " at " + g
+	return ref
+}
+
+// atCombination names a parameter combination in a chart title.
+func atCombination(g string) string {
+	if g == "" {
+		return ""
 	}
+	return " at " + g
+}
+
+// sweepCharts draws the SLO metric against xName per mode with its band:
+// full width for the reference combination of the other parameters (the
+// SLO search's, else the first) with mesh CPU beside it, then every
+// combination as small multiples on one shared scale, up to
+// maxSweepGroups.
+func (b *builder) sweepCharts(sw *results.Sweep, xName, xUnit, metric string, pick func(results.SweepModeStats) results.Estimate, slo []Mark) []Block {
+	sg := groupSweepPoints(sw, xName)
+	groups := sg.names
+	axisName := xName
+	if xUnit != "" {
+		axisName += " (" + xUnit + ")"
+	}
+	all := make([]groupSeries, len(groups))
+	for gi, g := range groups {
+		all[gi] = sg.series(g, pick)
+	}
+	yType, yMax, yMin := sweepYAxis(all, slo)
+	ref := sweepRefGroup(sw, groups, xName)
 	band := fmt.Sprintf("Mean %s over replications with its %s confidence band, per mode (a distinct line and marker per mode).", metric, pct(sw.Confidence))
 	var out []Block
 	g := groups[ref]
@@ -326,7 +391,7 @@ func (b *builder) sweepCharts(sw *results.Sweep, xName, xUnit, metric string, pi
 	}
 	out = append(out, chart(&Chart{
 		ID: chartID("sweeps", "slo"), Kind: ChartLine, HeightPx: 360,
-		Title:   metric + " latency vs " + xName + at(g),
+		Title:   metric + " latency vs " + xName + atCombination(g),
 		Caption: band + " Where a band crosses the SLO line is the most that mode can take; a band that widens sharply marks saturation." + refWhy,
 		X:       Axis{Name: axisName, Type: "category", Categories: all[ref].ticks},
 		Y:       Axis{Name: metric + " ms", Type: yType, Max: yMax, Min: yMin},
@@ -335,7 +400,7 @@ func (b *builder) sweepCharts(sw *results.Sweep, xName, xUnit, metric string, pi
 	}))
 	out = append(out, chart(&Chart{
 		ID: chartID("sweeps", "cpu"), Kind: ChartLine, HeightPx: 320,
-		Title:   "Mesh CPU vs " + xName + at(g),
+		Title:   "Mesh CPU vs " + xName + atCombination(g),
 		Caption: "Mean CPU of all mesh proxies with its band, per mode: how the mesh's cost grows with " + xName + ".",
 		X:       Axis{Name: axisName, Type: "category", Categories: all[ref].ticks},
 		Y:       Axis{Name: "cores", Type: "value"},
@@ -352,7 +417,7 @@ func (b *builder) sweepCharts(sw *results.Sweep, xName, xUnit, metric string, pi
 		}
 		out = append(out, chart(&Chart{
 			ID: chartID("sweeps", "slo", gi), Kind: ChartLine, HeightPx: 260, Half: true,
-			Title:   metric + " vs " + xName + at(g),
+			Title:   metric + " vs " + xName + atCombination(g),
 			Caption: "Same scale in every chart of this grid (bands below the axis are cut); the dashed red line is the SLO.",
 			X:       Axis{Name: axisName, Type: "category", Categories: all[gi].ticks},
 			Y:       Axis{Name: metric + " ms", Type: yType, Max: yMax, Min: yMin},
