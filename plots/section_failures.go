@@ -160,23 +160,32 @@ func tone(cond bool, t string) string {
 // radius graph.
 func (b *builder) failureCharts(fi int, f results.FailureResult) []Block {
 	var out []Block
-	marks := []Mark{{Label: "failure starts", Value: f.AtS}}
-	if f.DurationS > 0 {
-		marks = append(marks, Mark{Label: "failure ends", Value: f.AtS + f.DurationS})
+	svcs, partial, lastTS := failureSeries(f, b.s.DurationS)
+	if len(svcs) > maxSeriesServices {
+		out = append(out, note(fmt.Sprintf("Time series show the %d services hit hardest (by peak error rate, then p99) of %d.", maxSeriesServices, len(svcs))))
+		svcs = svcs[:maxSeriesServices]
 	}
+	if len(svcs) > 0 {
+		out = append(out, failureTimeCharts(fi, f, svcs, partial, lastTS)...)
+	}
+	return append(out, b.blastRadiusGraph(fi, f)...)
+}
 
-	// Group the series by service, keep the services hit hardest.
-	type svcSeries struct {
-		name             string
-		peakErr, peakP99 float64
-		rate, err, p99   []Point
-	}
+// svcSeries is one service's time series around a failure.
+type svcSeries struct {
+	name             string
+	peakErr, peakP99 float64
+	rate, err, p99   []Point
+}
+
+// failureSeries groups a failure's series by service, hardest hit first
+// (peak error rate, then peak p99, then name), leaving out the partial
+// bucket at the end of the run: partial counts the points left out, lastTS
+// is the last bucket drawn.
+func failureSeries(f results.FailureResult, durationS float64) (svcs []*svcSeries, partial int, lastTS float64) {
 	bySvc := map[string]*svcSeries{}
-	var svcs []*svcSeries
-	partial := 0
-	lastTS := 0.0
 	for _, p := range f.Series {
-		if !fullBucket(p.TS, b.s.DurationS) {
+		if !fullBucket(p.TS, durationS) {
 			partial++
 			continue
 		}
@@ -202,34 +211,42 @@ func (b *builder) failureCharts(fi int, f results.FailureResult) []Block {
 		}
 		return svcs[i].name < svcs[j].name
 	})
-	if len(svcs) > maxSeriesServices {
-		out = append(out, note(fmt.Sprintf("Time series show the %d services hit hardest (by peak error rate, then p99) of %d.", maxSeriesServices, len(svcs))))
-		svcs = svcs[:maxSeriesServices]
-	}
-	if len(svcs) > 0 {
-		mk := func(name, title, yname, caption string, pick func(*svcSeries) []Point) Block {
-			c := &Chart{ID: chartID("failures", name, fi), Kind: ChartLine, HeightPx: 280, Title: title, Caption: caption,
-				X: Axis{Name: "s since the measured window began", Type: "value", Max: lastTS}, Y: Axis{Name: yname, Type: "value"}, MarkX: marks}
-			for i, ss := range svcs {
-				c.Series = append(c.Series, styled(Series{Name: ss.name, Color: colorFor("", i), Points: pick(ss)}, i))
-			}
-			c.Caption += coincidentNote(c.Series)
-			return chart(c)
-		}
-		out = append(out,
-			mk("rate", "Request rate around "+f.Name+inMode(f.Mode), "rps",
-				"Requests per second per service in 1-second buckets; the vertical dashed lines mark the failure. A dip that outlasts the failure means slow recovery."+partialNote(partial),
-				func(s *svcSeries) []Point { return s.rate }),
-			mk("errors", "Error rate around "+f.Name+inMode(f.Mode), "failed fraction",
-				"Fraction of each service's requests that failed. Non-zero only inside the window is the expected blast radius; errors on services that do not depend on the target mean the failure spread further.",
-				func(s *svcSeries) []Point { return s.err }),
-			mk("p99", "p99 latency around "+f.Name+inMode(f.Mode), "ms",
-				"Tail latency per service: retries and reconnects show up here before they show up as errors.",
-				func(s *svcSeries) []Point { return s.p99 }),
-		)
-	}
+	return svcs, partial, lastTS
+}
 
-	// Blast radius on the call graph.
+// failureTimeCharts are the rate, error-rate and p99 charts of the
+// services' series, the failure's start and end marked.
+func failureTimeCharts(fi int, f results.FailureResult, svcs []*svcSeries, partial int, lastTS float64) []Block {
+	marks := []Mark{{Label: "failure starts", Value: f.AtS}}
+	if f.DurationS > 0 {
+		marks = append(marks, Mark{Label: "failure ends", Value: f.AtS + f.DurationS})
+	}
+	mk := func(name, title, yname, caption string, pick func(*svcSeries) []Point) Block {
+		c := &Chart{ID: chartID("failures", name, fi), Kind: ChartLine, HeightPx: 280, Title: title, Caption: caption,
+			X: Axis{Name: "s since the measured window began", Type: "value", Max: lastTS}, Y: Axis{Name: yname, Type: "value"}, MarkX: marks}
+		for i, ss := range svcs {
+			c.Series = append(c.Series, styled(Series{Name: ss.name, Color: colorFor("", i), Points: pick(ss)}, i))
+		}
+		c.Caption += coincidentNote(c.Series)
+		return chart(c)
+	}
+	return []Block{
+		mk("rate", "Request rate around "+f.Name+inMode(f.Mode), "rps",
+			"Requests per second per service in 1-second buckets; the vertical dashed lines mark the failure. A dip that outlasts the failure means slow recovery."+partialNote(partial),
+			func(s *svcSeries) []Point { return s.rate }),
+		mk("errors", "Error rate around "+f.Name+inMode(f.Mode), "failed fraction",
+			"Fraction of each service's requests that failed. Non-zero only inside the window is the expected blast radius; errors on services that do not depend on the target mean the failure spread further.",
+			func(s *svcSeries) []Point { return s.err }),
+		mk("p99", "p99 latency around "+f.Name+inMode(f.Mode), "ms",
+			"Tail latency per service: retries and reconnects show up here before they show up as errors.",
+			func(s *svcSeries) []Point { return s.p99 }),
+	}
+}
+
+// blastRadiusGraph draws the failure's blast radius on the call graph:
+// what it hit directly, what failed some requests through its calls, and
+// the rest. Nothing when nothing was hit: an all-grey graph says nothing.
+func (b *builder) blastRadiusGraph(fi int, f results.FailureResult) []Block {
 	direct := map[string]bool{}
 	for _, svc := range f.Services {
 		direct[svc] = true
@@ -245,7 +262,7 @@ func (b *builder) failureCharts(fi int, f results.FailureResult) []Block {
 		trans[a.Workload] = a.FailureFraction
 	}
 	if len(direct)+len(trans) == 0 {
-		return out // nothing hit: an all-grey graph says nothing
+		return nil
 	}
 	cats := []GraphCategory{
 		{Name: "failed", Color: "#d62728"},
@@ -262,16 +279,17 @@ func (b *builder) failureCharts(fi int, f results.FailureResult) []Block {
 		}
 		return "unaffected", d
 	})
-	if len(g.Nodes) > 0 {
-		out = append(out, chart(&Chart{
-			ID: chartID("failures", "blast", fi), Kind: ChartGraph, HeightPx: 480,
-			Title:   "Blast radius of " + f.Name + inMode(f.Mode),
-			Caption: "Red: services and proxies the failure hit directly; orange: workloads that failed some requests through their calls (hover for the fraction). A long orange chain means the failure propagates through the call graph.",
-			Graph:   g,
-		}))
-		if gnote != "" {
-			out = append(out, note(gnote))
-		}
+	if len(g.Nodes) == 0 {
+		return nil
+	}
+	out := []Block{chart(&Chart{
+		ID: chartID("failures", "blast", fi), Kind: ChartGraph, HeightPx: 480,
+		Title:   "Blast radius of " + f.Name + inMode(f.Mode),
+		Caption: "Red: services and proxies the failure hit directly; orange: workloads that failed some requests through their calls (hover for the fraction). A long orange chain means the failure propagates through the call graph.",
+		Graph:   g,
+	})}
+	if gnote != "" {
+		out = append(out, note(gnote))
 	}
 	return out
 }
