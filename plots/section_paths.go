@@ -15,9 +15,18 @@ func (b *builder) paths() []Block {
 	if len(p.Pairs)+len(p.Findings) == 0 && len(b.s.Topology.Services) == 0 {
 		return nil
 	}
-	var out []Block
+	out := pathCategoryBlocks(p.Pairs)
+	out = append(out, heading("Request-path matrix"))
+	out = append(out, b.pathMatrix(p.Pairs)...)
+	out = append(out, b.placements()...)
+	out = append(out, heading("Policy findings"))
+	return append(out, b.findingsBlock(p.Findings))
+}
 
-	cats, perCat, bypass := pathCategories(p.Pairs)
+// pathCategoryBlocks count the pairs per path category, those bypassing a
+// waypoint apart, in a table and (when there are any) a stacked bar chart.
+func pathCategoryBlocks(pairs []results.PathPair) []Block {
+	cats, perCat, bypass := pathCategories(pairs)
 	ct := &Table{Caption: "Source→destination pairs per path category", Columns: numeric(cols("Category", "Pairs", "Bypassing a waypoint"), 1, 2)}
 	direct := make([]float64, len(cats))
 	skipped := make([]float64, len(cats))
@@ -30,61 +39,64 @@ func (b *builder) paths() []Block {
 		direct[i] = float64(perCat[c] - bypass[c])
 		skipped[i] = float64(bypass[c])
 	}
-	out = append(out, table(ct))
-	if len(cats) > 0 {
-		out = append(out, chart(&Chart{
-			ID: chartID("paths", "categories"), Kind: ChartBar, HeightPx: 300,
-			Title:   "Path categories",
-			Caption: "How many source→destination pairs take each kind of path. A red segment is a pair whose destination has a waypoint that this path skips: its L7 policy is not enforced.",
-			X:       Axis{Type: "category", Categories: cats},
-			Y:       Axis{Name: "pairs", Type: "value", Integer: true},
-			Series: []Series{
-				{Name: "through the intended proxies", Color: "#1f77b4", Stack: "pairs", Values: direct},
-				{Name: "bypasses a waypoint", Color: "#d62728", Stack: "pairs", Values: skipped},
-			},
-		}))
-	}
-
-	out = append(out, heading("Request-path matrix"))
-	if len(p.Pairs) == 0 {
-		out = append(out, text("The result has no path matrix."))
-	} else {
-		// Bypassing pairs first: they are what a reviewer must see even when
-		// the matrix is cut to TopN rows.
-		pairs := append([]results.PathPair(nil), p.Pairs...)
-		sort.SliceStable(pairs, func(i, j int) bool { return pairs[i].Bypass && !pairs[j].Bypass })
-		mt := &Table{Caption: "Request path of each source→destination pair (bypassing pairs first)",
-			Columns: numeric(cols("Source", "Destination", "Port", "Category", "Bypass", "Hops"), 2)}
-		limit := 4 * b.opts.TopN
-		for i, pp := range pairs {
-			if i == limit {
-				mt.Omitted = len(pairs) - i
-				break
-			}
-			tone, by := "", "no"
-			if pp.Bypass {
-				tone, by = "fail", "yes"
-			}
-			hops := strings.Join(pp.Hops, " → ")
-			if hops == "" {
-				hops = "direct (no proxy)"
-			}
-			mt.Rows = append(mt.Rows, Row{Tone: tone, Cells: []string{pp.Source, pp.Destination, strconv.Itoa(pp.Port), pp.Category, by, hops}})
-		}
-		out = append(out, table(mt))
-		if mt.Omitted > 0 {
-			out = append(out, note("The matrix has "+counti(len(pairs))+" pairs; the table shows "+counti(limit)+", bypassing pairs first. ambientsim paths --format json prints all of them."))
-		}
-	}
-
-	out = append(out, b.placements()...)
-
-	out = append(out, heading("Policy findings"))
-	if len(p.Findings) == 0 {
-		out = append(out, text("No policy findings: every policy is enforced where it is placed."))
+	out := []Block{table(ct)}
+	if len(cats) == 0 {
 		return out
 	}
-	fs := append([]results.Finding(nil), p.Findings...)
+	return append(out, chart(&Chart{
+		ID: chartID("paths", "categories"), Kind: ChartBar, HeightPx: 300,
+		Title:   "Path categories",
+		Caption: "How many source→destination pairs take each kind of path. A red segment is a pair whose destination has a waypoint that this path skips: its L7 policy is not enforced.",
+		X:       Axis{Type: "category", Categories: cats},
+		Y:       Axis{Name: "pairs", Type: "value", Integer: true},
+		Series: []Series{
+			{Name: "through the intended proxies", Color: "#1f77b4", Stack: "pairs", Values: direct},
+			{Name: "bypasses a waypoint", Color: "#d62728", Stack: "pairs", Values: skipped},
+		},
+	}))
+}
+
+// pathMatrix is the request path of each pair, cut to 4×TopN rows.
+// Bypassing pairs come first: they are what a reviewer must see even when
+// the matrix is cut.
+func (b *builder) pathMatrix(pairs []results.PathPair) []Block {
+	if len(pairs) == 0 {
+		return []Block{text("The result has no path matrix.")}
+	}
+	pairs = append([]results.PathPair(nil), pairs...)
+	sort.SliceStable(pairs, func(i, j int) bool { return pairs[i].Bypass && !pairs[j].Bypass })
+	mt := &Table{Caption: "Request path of each source→destination pair (bypassing pairs first)",
+		Columns: numeric(cols("Source", "Destination", "Port", "Category", "Bypass", "Hops"), 2)}
+	limit := 4 * b.opts.TopN
+	for i, pp := range pairs {
+		if i == limit {
+			mt.Omitted = len(pairs) - i
+			break
+		}
+		tone, by := "", "no"
+		if pp.Bypass {
+			tone, by = "fail", "yes"
+		}
+		hops := strings.Join(pp.Hops, " → ")
+		if hops == "" {
+			hops = "direct (no proxy)"
+		}
+		mt.Rows = append(mt.Rows, Row{Tone: tone, Cells: []string{pp.Source, pp.Destination, strconv.Itoa(pp.Port), pp.Category, by, hops}})
+	}
+	out := []Block{table(mt)}
+	if mt.Omitted > 0 {
+		out = append(out, note("The matrix has "+counti(len(pairs))+" pairs; the table shows "+counti(limit)+", bypassing pairs first. ambientsim paths --format json prints all of them."))
+	}
+	return out
+}
+
+// findingsBlock lists the policy findings, most severe first, each with
+// its proof and fix (the first 4×TopN).
+func (b *builder) findingsBlock(findings []results.Finding) Block {
+	if len(findings) == 0 {
+		return text("No policy findings: every policy is enforced where it is placed.")
+	}
+	fs := append([]results.Finding(nil), findings...)
 	sort.SliceStable(fs, func(i, j int) bool { return severityRank(fs[i].Severity) < severityRank(fs[j].Severity) })
 	ft := &Table{Caption: "Policy findings, most severe first, each with the concrete path that proves it and the fix",
 		Columns: cols("Severity", "Code", "Where", "Finding, proof and fix")}
@@ -105,8 +117,7 @@ func (b *builder) paths() []Block {
 		text := f.Message + "\nProof: " + orDash(f.Proof) + "\nFix: " + orDash(f.Fix)
 		ft.Rows = append(ft.Rows, Row{Tone: severityTone(f.Severity), Cells: []string{orDash(f.Severity), f.Code, orDash(strings.Join(where, "\n")), text}})
 	}
-	out = append(out, table(ft))
-	return out
+	return table(ft)
 }
 
 // placements is the policy placement table: which component enforces each
