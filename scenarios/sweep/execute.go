@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/ambientsim/ambientsim/scenarios/results"
 )
@@ -58,10 +59,35 @@ type Options struct {
 	// replication of a point, or a whole task) with the count done and the
 	// total. Calls are serialised.
 	Progress func(done, total int)
+	// Stats, when set, receives how the workers were used.
+	Stats *Stats
+}
+
+// Stats tell how a shard's simulations kept the workers busy. They are
+// wall-clock figures about this machine, never part of a result.
+type Stats struct {
+	Workers int           // workers in the pool
+	Units   int           // simulations run (replications, of points and of tasks' steps)
+	Busy    time.Duration // summed wall time of the units
+	Wall    time.Duration // wall time of Execute
+}
+
+// Occupancy is Busy / (Wall × Workers): the share of the workers' time the
+// pool kept a simulation running (1 = every worker busy from start to end).
+// On a machine shared with other work, CPU/real time falls below it.
+func (s Stats) Occupancy() float64 {
+	if s.Wall <= 0 || s.Workers == 0 {
+		return 0
+	}
+	return s.Busy.Seconds() / (s.Wall.Seconds() * float64(s.Workers))
 }
 
 // Execute runs the plan's work units that belong to the shard and returns
 // their raw results. The first failing run cancels the rest.
+//
+// Every simulation is a unit of one pool of Workers (see pool): the
+// points' replications, and each step of a search or a sizing task, whose
+// replications run in parallel and go before queued points.
 func Execute(ctx context.Context, plan *Plan, r Runner, o Options) (*ShardResult, error) {
 	shards := max(o.Shards, 1)
 	if o.Shard < 0 || o.Shard >= shards {
@@ -71,10 +97,11 @@ func Execute(ctx context.Context, plan *Plan, r Runner, o Options) (*ShardResult
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	start := time.Now()
 	res := &ShardResult{Format: ShardFormat, Shard: o.Shard, Shards: shards, PlanHash: plan.Hash(), Plan: plan}
 
-	// Items: whole tasks first (each runs its steps in sequence, so start
-	// the long ones early), then one item per replication of each point.
+	// Items, for progress: whole tasks, then one item per replication of
+	// each point.
 	type item struct {
 		task, point, rep int // task >= 0, or point/rep
 	}
@@ -115,53 +142,53 @@ func Execute(ctx context.Context, plan *Plan, r Runner, o Options) (*ShardResult
 		mu.Unlock()
 		cancel()
 	}
-	feed := make(chan item)
-	var wg sync.WaitGroup
-	for w := 0; w < min(workers, max(len(items), 1)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for it := range feed {
-				var err error
-				if it.task >= 0 {
-					var rec TaskRecord
-					rec, err = runTask(ctx, plan, r, it.task)
-					if err == nil {
-						res.Tasks[taskSlot[it.task]] = rec // distinct slots: no lock needed
-					}
-				} else {
-					p := plan.Points[it.point]
-					var rep Replication
-					rep, err = runReplication(ctx, plan, r, p, it.rep)
-					if err == nil {
-						res.Points[pointSlot[it.point]].Replications[it.rep] = rep
-					} else {
-						err = fmt.Errorf("point %d (%s): %w", it.point, p, err)
-					}
-				}
-				if err != nil {
-					fail(err)
-					continue
-				}
-				if o.Progress != nil {
-					mu.Lock()
-					done++
-					o.Progress(done, len(items))
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-send:
-	for _, it := range items {
-		select {
-		case feed <- it:
-		case <-ctx.Done():
-			break send
+	finished := func(err error) {
+		if err != nil {
+			fail(err)
+			return
+		}
+		if o.Progress != nil {
+			mu.Lock()
+			done++
+			o.Progress(done, len(items))
+			mu.Unlock()
 		}
 	}
-	close(feed)
+	pl := newPool(workers)
+	x := &executor{plan: plan, r: r, pool: pl}
+	var wg sync.WaitGroup
+	// Tasks first: their coordinators submit their first steps before the
+	// grid is queued, and their units go first anyway.
+	for _, it := range items {
+		wg.Add(1)
+		if it.task >= 0 {
+			go func() {
+				defer wg.Done()
+				rec, err := x.runTask(ctx, it.task)
+				if err == nil {
+					res.Tasks[taskSlot[it.task]] = rec // distinct slots: no lock needed
+				}
+				finished(err)
+			}()
+			continue
+		}
+		pl.submit(false, func() {
+			defer wg.Done()
+			p := plan.Points[it.point]
+			rep, err := runReplication(ctx, plan, r, p, it.rep)
+			if err == nil {
+				res.Points[pointSlot[it.point]].Replications[it.rep] = rep
+			} else {
+				err = fmt.Errorf("point %d (%s): %w", it.point, p, err)
+			}
+			finished(err)
+		})
+	}
 	wg.Wait()
+	pl.close()
+	if o.Stats != nil {
+		*o.Stats = Stats{Workers: workers, Units: pl.units, Busy: pl.busy, Wall: time.Since(start)}
+	}
 	if firstErr != nil {
 		return nil, firstErr
 	}
@@ -204,31 +231,17 @@ func checkModes(figs []Figures, want []string) error {
 	return nil
 }
 
-// evaluate runs all replications of p one after another (a task holds one
-// worker).
-func evaluate(ctx context.Context, plan *Plan, r Runner, p Point) ([]Replication, error) {
-	reps := make([]Replication, plan.Replications)
-	for i := range reps {
-		rep, err := runReplication(ctx, plan, r, p, i)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		reps[i] = rep
-	}
-	return reps, nil
-}
-
-func runTask(ctx context.Context, plan *Plan, r Runner, t int) (TaskRecord, error) {
-	task := plan.Tasks[t]
+func (x *executor) runTask(ctx context.Context, t int) (TaskRecord, error) {
+	task := x.plan.Tasks[t]
 	rec := TaskRecord{Index: t}
 	var err error
 	switch task.Kind {
 	case "slo-search":
-		rec.Search, err = searchLoad(ctx, plan, r, task)
+		rec.Search, err = x.searchLoad(ctx, task)
 	case "sizing":
-		rec.Sizing, err = searchSize(ctx, plan, r, task)
+		rec.Sizing, err = x.searchSize(ctx, task)
 	case "cost-reference":
-		rec.Replications, err = evaluate(ctx, plan, r, task.At)
+		rec.Replications, err = x.evaluate(ctx, task.At)
 	default:
 		err = errors.New("unknown task kind " + task.Kind)
 	}

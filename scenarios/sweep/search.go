@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/ambientsim/ambientsim/scenarios/results"
 )
@@ -58,37 +59,48 @@ func meets(verdict string, v Estimate, threshold float64) bool {
 }
 
 // searchLoad bisects the load multiplier for the largest load at which the
-// task's mode meets the SLO, assuming the SLO metric grows with load.
-func searchLoad(ctx context.Context, plan *Plan, r Runner, t Task) (*results.SLOSearchResult, error) {
+// task's mode meets the SLO, assuming the SLO metric grows with load. The
+// two ends of the range are evaluated at once; the top end's step is kept
+// only when the serial search would have taken it (the bottom end meets the
+// SLO), so the result is the serial search's.
+func (x *executor) searchLoad(ctx context.Context, t Task) (*results.SLOSearchResult, error) {
+	plan := x.plan
 	q, slo := plan.SLO.Search, plan.SLO
 	res := &results.SLOSearchResult{Mode: t.Mode, At: t.At}
-	eval := func(load float64) (results.SearchStep, error) {
+	point := func(load float64) Point {
 		p := clonePoint(t.At)
 		p.Load = load
 		p.Modes = []string{t.Mode}
-		reps, err := evaluate(ctx, plan, r, p)
-		if err != nil {
-			return results.SearchStep{}, err
-		}
+		return p
+	}
+	step := func(load float64, reps []Replication) results.SearchStep {
 		j := judge(reps, 0, plan)
 		tput := column(reps, 0, func(f Figures) float64 { return f.ThroughputRPS })
 		st := results.SearchStep{Load: load, Value: j.Value, Verdict: j.Verdict, Saturated: j.Saturated, ThroughputRPS: MeanCI(tput, plan.Confidence)}
 		res.Steps = append(res.Steps, st)
-		return st, nil
+		return st
 	}
-	lo, err := eval(q.From)
+	eval := func(load float64) (results.SearchStep, error) {
+		reps, err := x.evaluate(ctx, point(load))
+		if err != nil {
+			return results.SearchStep{}, err
+		}
+		return step(load, reps), nil
+	}
+	ends, err := x.evaluateEnds(ctx, point(q.From), point(q.To))
 	if err != nil {
 		return nil, err
 	}
+	lo := step(q.From, ends[0])
 	if !meets(lo.Verdict, lo.Value, slo.Threshold) {
 		res.Status, res.MinViolatingLoad, res.Uncertain = "violated-at-min", lo.Load, lo.Verdict == Uncertain
 		res.Note = fmt.Sprintf("%s: the SLO (%s) is not met even at the lowest load searched, %.4g×", t.Mode, slo.describe(), q.From)
 		return res, nil
 	}
-	hi, err := eval(q.To)
-	if err != nil {
-		return nil, err
+	if ends[1] == nil {
+		return nil, ends1Err(ctx, x, point(q.To))
 	}
+	hi := step(q.To, ends[1])
 	if meets(hi.Verdict, hi.Value, slo.Threshold) {
 		res.Status, res.MaxLoad, res.Uncertain, res.ThroughputRPS = "holds-at-max", hi.Load, hi.Verdict == Uncertain, hi.ThroughputRPS
 		res.ConfidentMaxLoad = confidentMax(res.Steps, math.Inf(1))
@@ -118,6 +130,47 @@ func searchLoad(ctx context.Context, plan *Plan, r Runner, t Task) (*results.SLO
 			plan.Confidence*100, res.ConfidentMaxLoad)
 	}
 	return res, nil
+}
+
+// evaluateEnds evaluates a search's first step and, speculatively, its
+// second at once. The first's error is returned; the second's replications
+// are nil when it failed, and ends1Err re-runs it serially to report that
+// failure only if the search needs the step.
+func (x *executor) evaluateEnds(ctx context.Context, first, second Point) ([][]Replication, error) {
+	sub, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg   sync.WaitGroup
+		reps [2][]Replication
+		errs [2]error
+	)
+	for i, p := range []Point{first, second} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := ctx
+			if i == 1 {
+				c = sub // a failing speculation must not cancel the search
+			}
+			reps[i], errs[i] = x.evaluate(c, p)
+		}()
+	}
+	wg.Wait()
+	if errs[0] != nil {
+		return nil, errs[0]
+	}
+	return reps[:], nil
+}
+
+// ends1Err reports the error of a speculative second step the search needs
+// after all, by evaluating it again (a pure function of point and seed, so
+// it fails the same way).
+func ends1Err(ctx context.Context, x *executor, p Point) error {
+	_, err := x.evaluate(ctx, p)
+	if err == nil {
+		return fmt.Errorf("%s: a run failed and then succeeded on the same seed (the runner is not deterministic)", p)
+	}
+	return err
 }
 
 // confidentMax is the largest step load below limit whose verdict is Holds.
@@ -152,27 +205,47 @@ func column(reps []Replication, mi int, get func(Figures) float64) []float64 {
 }
 
 // searchSize bisects an integer parameter for the smallest value meeting the
-// SLO, assuming more replicas or threads never hurt.
-func searchSize(ctx context.Context, plan *Plan, r Runner, t Task) (*results.SizingResult, error) {
+// SLO, assuming more replicas or threads never hurt. The largest value and
+// the cheapest (1, the serial search's next step) are evaluated at once; the
+// cheapest's step is kept only when the serial search would have taken it.
+func (x *executor) searchSize(ctx context.Context, t Task) (*results.SizingResult, error) {
+	plan := x.plan
 	z, slo := plan.Sizing, plan.SLO
 	res := &results.SizingResult{Mode: t.Mode, Parameter: t.Parameter, Load: t.At.Load, At: t.At}
 	memo := map[int]results.SizingStep{}
+	pending := map[int][]Replication{} // speculative results not yet taken
+	point := func(v int) Point {
+		p := clonePoint(t.At)
+		p.Modes = []string{t.Mode}
+		setParam(&p, t.Parameter, results.FormatNumber(float64(v)))
+		return p
+	}
 	eval := func(v int) (results.SizingStep, error) {
 		if s, ok := memo[v]; ok {
 			return s, nil
 		}
-		p := clonePoint(t.At)
-		p.Modes = []string{t.Mode}
-		setParam(&p, t.Parameter, results.FormatNumber(float64(v)))
-		reps, err := evaluate(ctx, plan, r, p)
-		if err != nil {
-			return results.SizingStep{}, err
+		reps, ok := pending[v]
+		if !ok {
+			var err error
+			if reps, err = x.evaluate(ctx, point(v)); err != nil {
+				return results.SizingStep{}, err
+			}
 		}
 		j := judge(reps, 0, plan)
 		s := results.SizingStep{Value: v, SLOValue: j.Value, Verdict: j.Verdict, Saturated: j.Saturated}
 		memo[v] = s
 		res.Steps = append(res.Steps, s)
 		return s, nil
+	}
+	if z.Max > 1 {
+		ends, err := x.evaluateEnds(ctx, point(z.Max), point(1))
+		if err != nil {
+			return nil, err
+		}
+		pending[z.Max] = ends[0]
+		if ends[1] != nil {
+			pending[1] = ends[1] // else eval(1) runs it again and reports its error
+		}
 	}
 	top, err := eval(z.Max)
 	if err != nil {
