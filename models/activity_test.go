@@ -8,67 +8,6 @@ import (
 	"github.com/ambientsim/ambientsim/sim"
 )
 
-// TestStationActivity walks the activity model through its cases on a
-// one-server station: off-path work holds the server without delaying the
-// job, and a job pays the fraction 1 − exp(−gap/τ) of the wake-up costs,
-// gap being the time since the station's last work ended.
-func TestStationActivity(t *testing.T) {
-	us := sim.Microsecond
-	st := NewStation("s", 1)
-	const tau = 1000.0 // µs
-	st.SetActivity(Activity{PathFraction: 0.25, WakeupCPU: 40 * us, WakeupLatency: 30 * us, SleepTimeConstant: tau * us})
-	depth := func(gapUS float64) float64 { return 1 - math.Exp(-gapUS/tau) }
-	round := func(v float64) sim.Time { return sim.Time(v*1e3 + 0.5) } // µs → ns, as the station rounds
-	var busy, lastEnd sim.Time
-	var wakes float64
-	steps := []struct{ at, demand float64 }{
-		{5000, 100},  // idle since 0: deep sleep
-		{5100, 100},  // queues behind the first job's hold: no wake
-		{6500, 100},  // a short gap: shallow sleep
-		{20000, 100}, // a long gap again
-	}
-	for i, s := range steps {
-		at, demand := round(s.at), round(s.demand)
-		start, f := max(at, lastEnd), 0.0
-		if gap := at - lastEnd; gap > 0 {
-			f = depth(float64(gap) / 1e3)
-		}
-		wakeLat, wakeCPU := round(f*30), round(f*40)
-		on := round(0.25 * s.demand)
-		wantFin := start + wakeLat + on
-		if got := st.Arrive(at, demand); got != wantFin {
-			t.Errorf("job %d: finishes at %v, want %v", i, got, wantFin)
-		}
-		lastEnd = wantFin + demand - on + wakeCPU
-		busy += demand + wakeCPU
-		wakes += f
-		if st.BusyTime() != busy || math.Abs(st.Wakeups()-wakes) > 1e-9 {
-			t.Errorf("job %d: busy %v wakes %.4f, want %v and %.4f", i, st.BusyTime(), st.Wakeups(), busy, wakes)
-		}
-	}
-	if st.Wakeups() < 2.5 || st.Wakeups() > 3 {
-		t.Errorf("wake-ups %.3f: want two deep ones, one shallow and one none", st.Wakeups())
-	}
-}
-
-// TestStationActivityNeutral: the neutral activity (path fraction 1, no
-// parking) is exactly the plain station.
-func TestStationActivityNeutral(t *testing.T) {
-	a, b := NewStation("a", 2), NewStation("b", 2)
-	b.SetActivity(Activity{PathFraction: 1})
-	at := sim.Time(0)
-	for i := 0; i < 1000; i++ {
-		at += sim.Time(37+i%13) * sim.Microsecond
-		d := sim.Time(50+i%29) * sim.Microsecond
-		if fa, fb := a.Arrive(at, d), b.Arrive(at, d); fa != fb {
-			t.Fatalf("job %d: %v vs %v", i, fa, fb)
-		}
-	}
-	if a.BusyTime() != b.BusyTime() || a.MeanWait() != b.MeanWait() {
-		t.Fatal("statistics differ")
-	}
-}
-
 // ambientCall runs one ambient call client → server at rate on nodes
 // nodes (keep-alive, 4 connections, 1 KiB each way, 10 s after 1 s of
 // warm-up) and returns the ztunnels' CPU cores and the calls per second.
@@ -204,10 +143,10 @@ namespaces:
 		}
 		return s
 	}
-	firstCPU := func(second bool, hosts []HostConfig) float64 {
+	firstCPU := func(second bool, hosts []MachineConfig) float64 {
 		top := mustTopology(t, spec(second))
 		cfg := Config{Topology: top, Profile: activityProfile(t), Mode: "ambient", Seed: 11, Duration: 10 * sim.Second, Warmup: sim.Second,
-			Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 4, ReqSize: kib1, RespSize: kib1}), Hosts: hosts}
+			Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 4, ReqSize: kib1, RespSize: kib1}), Machines: hosts}
 		// Load A's pods' nodes (the spec places pods round-robin).
 		nodes := map[string]bool{}
 		for _, p := range top.Pods {
@@ -234,7 +173,7 @@ namespaces:
 	for _, n := range mustTopology(t, spec(true)).Nodes {
 		names = append(names, n.Name)
 	}
-	all := []HostConfig{{Name: "vm", Cores: 2, Nodes: names}}
+	all := []MachineConfig{{Name: "vm", Machine: Machine{Cores: 2, Speed: 1, SMT: 1}, Nodes: names}}
 	alone, busy := firstCPU(false, all), firstCPU(true, all)
 	t.Logf("shared 2-core host: load A's ztunnels %.4f cores alone, %.4f next to load B", alone, busy)
 	if !(busy < 0.9*alone) {
@@ -245,18 +184,21 @@ namespaces:
 	}
 }
 
-func TestHostConfigErrors(t *testing.T) {
+func TestMachineConfigErrors(t *testing.T) {
 	top := mustTopology(t, "nodes: {count: 2, zones: [z]}\nnamespaces:\n  - {name: a, mode: ambient, workloads: [{name: c}], services: [{name: s}]}\ncalls:\n  - {from: a/c, to: a/s, rate: 10}\n")
+	two := Machine{Cores: 2, Speed: 1, SMT: 1}
 	for _, tc := range []struct {
-		hosts []HostConfig
+		hosts []MachineConfig
 		want  string
 	}{
-		{[]HostConfig{{Name: "vm", Cores: 0, Nodes: []string{"node-1"}}}, "0 cores"},
-		{[]HostConfig{{Name: "vm", Cores: 2, Nodes: []string{"node-9"}}}, `node "node-9" is not in the topology`},
-		{[]HostConfig{{Name: "a", Cores: 2, Nodes: []string{"node-1"}}, {Name: "b", Cores: 2, Nodes: []string{"node-1"}}}, "on two hosts"},
+		{[]MachineConfig{{Name: "vm", Machine: Machine{Cores: 0, Speed: 1}, Nodes: []string{"node-1"}}}, "0 cores"},
+		{[]MachineConfig{{Name: "vm", Machine: Machine{Cores: 2, Speed: 0}, Nodes: []string{"node-1"}}}, "speed 0"},
+		{[]MachineConfig{{Name: "vm", Machine: Machine{Cores: 2, Speed: 1, SMT: 2, SMTYield: 3}, Nodes: []string{"node-1"}}}, "SMT yield 3"},
+		{[]MachineConfig{{Name: "vm", Machine: two, Nodes: []string{"node-9"}}}, `node "node-9" is not in the topology`},
+		{[]MachineConfig{{Name: "a", Machine: two, Nodes: []string{"node-1"}}, {Name: "b", Machine: two, Nodes: []string{"node-1"}}}, "on two machines"},
 	} {
 		_, err := NewMesh(Config{Topology: top, Profile: activityProfile(t), Mode: "ambient", Duration: sim.Second,
-			Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 1}), Hosts: tc.hosts})
+			Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 1}), Machines: tc.hosts})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("hosts %+v: error %v, want %q", tc.hosts, err, tc.want)
 		}

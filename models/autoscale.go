@@ -69,7 +69,7 @@ func (m *Mesh) scale() {
 		serving, pending := 0, 0
 		var busy sim.Time
 		for _, r := range w.reps {
-			b := m.reps[r].st.BusyTime()
+			b := m.reps[r].st.g.CPUTime()
 			switch {
 			case f.activeFrom[r] <= now:
 				serving++

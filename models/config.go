@@ -100,25 +100,45 @@ type Config struct {
 	// every Service: ztunnel, waypoints and sidecars pick an endpoint in
 	// the picking proxy's zone when there is one.
 	PreferClose bool
-	// Hosts groups nodes whose processes share one machine's CPU cores
-	// (a kind cluster, the local validation harness, VMs pinned to one
-	// hypervisor's cores). They matter only with a profile's activity
-	// model: a wake-up is as deep as the process's own sleep times that of
-	// its host's longest-idle core. A node in no host is a machine of its
-	// own whose cores are always asleep when its process is (the wake-up
-	// depends on the process alone).
-	Hosts []HostConfig
 	// MaxEvents, if > 0, stops the run with an *EventBudgetError once it
 	// has handled this many events (checked every CheckEvents events, when
 	// Run's context is checked too). 0 means no limit.
 	MaxEvents uint64
+	// Machines puts nodes on machines: every container of a node (apps,
+	// load generators, sidecars, ztunnel, waypoint replicas) runs on its
+	// machine's cores. A machine listing several nodes is a host they
+	// share (a kind cluster, the local validation harness). A node no
+	// entry lists gets DefaultMachine to itself.
+	Machines []MachineConfig
+	// Ztunnel, Waypoint and Sidecar override the profile's container CPU
+	// resources and worker threads.
+	Ztunnel, Waypoint, Sidecar ProxyConfig
 }
 
-// HostConfig is one machine: its cores and the topology nodes on it.
-type HostConfig struct {
-	Name  string
-	Cores int
-	Nodes []string
+// MachineConfig is one machine and the topology nodes on it.
+type MachineConfig struct {
+	Name    string // for errors and reports ("" = named after its node)
+	Machine Machine
+	// NICGbps is each of its nodes' NIC bandwidth (0: the profile's
+	// network.nic_bandwidth).
+	NICGbps float64
+	Nodes   []string
+}
+
+// DefaultMachine is the machine of a node the scenario gives none: eight
+// cores of the profile's reference speed, no SMT.
+var DefaultMachine = Machine{Type: "reference-8", Cores: 8, Speed: 1, SMT: 1, Source: "default: 8 cores of the profile's reference speed"}
+
+// ProxyConfig overrides a proxy kind's container resources and workers.
+type ProxyConfig struct {
+	// Resources, if set, replace the profile's cpu_request and cpu_limit.
+	Resources *Resources
+	// Workers, if > 0, is the worker thread count (ztunnel worker
+	// threads, Envoy concurrency). Otherwise the profile's
+	// worker_threads, except that an Envoy with a CPU limit runs
+	// ceil(limit) workers, as pilot-agent sets concurrency from
+	// ISTIO_CPU_LIMIT.
+	Workers int
 }
 
 // EdgeConfig is one call-graph edge's traffic.
@@ -146,10 +166,40 @@ type EdgeConfig struct {
 	Retries   int          // retries on reset/503/timeout by the client side
 	Method    string       // for L7 policy (default GET)
 	Path      string       // for L7 policy (default /)
+	// Generator, if set, replaces the open-loop arrivals at Rate by a
+	// load generator's (closed-loop connections, an external client).
+	Generator *Generator
+}
+
+// Generator is a load generator as users run one (fortio, oha, iperf): N
+// connections, each sending its next request when the previous one is
+// answered (closed loop), at a target rate or as fast as it can.
+type Generator struct {
+	// Connections is the number of connections (fortio/oha -c, iperf -P);
+	// each has Window requests outstanding at most.
+	Connections int
+	// Window is the requests in flight per connection (1 for HTTP/1.1
+	// load; a bulk stream keeps its TCP window of chunks in flight).
+	Window int
+	// QPS is the total target rate (fortio -qps, oha -q), spread evenly
+	// over the connections; a connection that falls behind sends its next
+	// request at once. 0 = as fast as responses allow (fortio -qps 0).
+	QPS float64
+	// External puts the client outside the cluster: it uses no node CPU
+	// and every request pays RTT on top of the path.
+	External bool
+	RTT      sim.Time
 }
 
 // AppConfig is one workload's application behaviour.
 type AppConfig struct {
-	ServiceTime sim.DistSpec // ns of CPU/worker time per request
+	ServiceTime sim.DistSpec // ns a worker thread holds a request
 	Concurrency int          // worker threads per pod
+	// CPUFraction, if set, is the share of the service time computed on
+	// the node's CPU (the rest is waiting without a core); default the
+	// profile's app.cpu_fraction.
+	CPUFraction *float64
+	// Resources, if set, are the app container's CPU request and limit;
+	// default the profile's app.cpu_request and no limit.
+	Resources *Resources
 }

@@ -1,7 +1,10 @@
 package models
 
 import (
+	"math"
 	"time"
+
+	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/ambientsim/ambientsim/sim"
 )
@@ -16,7 +19,8 @@ type costs struct {
 	ztByteNs                                      float64
 	ztCrossMsg                                    sim.Time // extra per message on a cross-node leg
 	ztMemBase, ztMemPod, ztMemConn, ztMemStream   float64  // MiB
-	ztCPUReq, ztMemReq                            float64
+	ztCPUReq, ztMemReq, ztCPULim                  float64
+	ztLatD                                        latDist
 
 	// HBONE pool (hbone.go)
 	maxStreamsZT, maxStreamsWP int32
@@ -31,6 +35,7 @@ type costs struct {
 	sameNode, crossNode, crossZone sim.Time
 	nicNsPerByte                   float64
 	tcpRTTs                        float64
+	tcpCPU                         sim.Time // kernel CPU per TCP connection, each side
 
 	// activity (station.go): ztunnel, waypoint, sidecar and app stations
 	ztAct, wpAct, scAct, appAct Activity
@@ -40,10 +45,61 @@ type costs struct {
 	appCV   float64
 	appConc int
 	appMem  float64
+	appReq  float64 // cores
+	appFrac float64 // share of the service time on the CPU
+
+	// load generators
+	lgReq    sim.Time
+	lgByteNs float64
+	lgCPUReq float64
+
+	// refSpeed is the per-vCPU speed of the machine the costs were measured
+	// on, relative to the machine table's reference core.
+	refSpeed float64
+}
+
+// latDist is a per-crossing added latency: a constant, or lognormal with
+// the given mean and standard deviation. A lognormal draw is a lookup in a
+// table of its quantiles at the midpoints of latTableSize equal steps of
+// probability (a draw costs a random index, not an exp): exact in the
+// body, the tail cut at the 1 − 1/(2·latTableSize) quantile, the table's
+// mean rescaled to the exact mean.
+type latDist struct {
+	mean  sim.Time
+	sigma float64    // of the underlying normal; 0 = constant
+	q     []sim.Time // quantile table, nil for a constant
+}
+
+const latTableSize = 4096
+
+func newLatDist(mean, sd sim.Time) latDist {
+	d := latDist{mean: mean}
+	if sd <= 0 || mean <= 0 {
+		return d
+	}
+	cv := float64(sd) / float64(mean)
+	s2 := math.Log1p(cv * cv)
+	d.sigma = math.Sqrt(s2)
+	mu := math.Log(float64(mean)) - s2/2
+	norm := distuv.UnitNormal
+	q := make([]float64, latTableSize)
+	var sum float64
+	for i := range q {
+		q[i] = math.Exp(mu + d.sigma*norm.Quantile((float64(i)+0.5)/latTableSize))
+		sum += q[i]
+	}
+	scale := float64(mean) * latTableSize / sum
+	d.q = make([]sim.Time, latTableSize)
+	for i, v := range q {
+		d.q[i] = sim.Time(v*scale + 0.5)
+	}
+	return d
 }
 
 type envoyCosts struct {
 	reqHalf, hs, lat, upIdle sim.Time
+	latD                     latDist
+	cpuLim                   float64
 	inHalf                   sim.Time // half the inbound-role extra (sidecars)
 	byteNs                   float64
 	memBase, memSvc, memEP   float64 // MiB
@@ -65,7 +121,8 @@ func deriveCosts(p *Profile) costs {
 		ztByteNs: z.PerByteCPU.Value, ztCrossMsg: z.CrossNodeMessageCPU.Micros(),
 		ztMemBase: z.MemoryBase.Value, ztMemPod: z.MemoryPerPod.Value * kib,
 		ztMemConn: z.MemoryPerConn.Value * kib, ztMemStream: z.MemoryPerStream.Value * kib,
-		ztCPUReq: z.CPURequest.Value, ztMemReq: z.MemoryRequest.Value,
+		ztCPUReq: z.CPURequest.Value, ztMemReq: z.MemoryRequest.Value, ztCPULim: z.CPULimit.Value,
+		ztLatD: newLatDist(z.AddedLatency.Micros(), z.AddedLatencySD.Micros()),
 
 		maxStreamsZT:   int32(min(p.HBONE.MaxStreamsPerConn.Int(1), p.HBONE.PeerMaxStreams.Int(1))),
 		maxStreamsWP:   int32(min(p.HBONE.MaxStreamsPerConn.Int(1), p.HBONE.WaypointMaxStream.Int(1))),
@@ -77,9 +134,18 @@ func deriveCosts(p *Profile) costs {
 
 		sameNode: p.Network.SameNode.Micros(), crossNode: p.Network.CrossNode.Micros(),
 		crossZone: p.Network.CrossZone.Micros(), tcpRTTs: p.Network.TCPHandshakes.Value,
+		tcpCPU: p.Network.TCPHandshakeCPU.Micros(),
 
 		appMean: p.App.ServiceTimeMean.Micros(), appCV: p.App.ServiceTimeCV.Value,
 		appConc: p.App.Concurrency.Int(1), appMem: p.App.MemoryBase.Value,
+		appReq: p.App.CPURequest.Value, appFrac: p.App.CPUFraction.Value,
+
+		lgReq: p.LoadGen.PerRequestCPU.Micros(), lgByteNs: p.LoadGen.PerByteCPU.Value,
+		lgCPUReq: p.LoadGen.CPURequest.Value,
+		refSpeed: p.Node.ReferenceSpeed.Value,
+	}
+	if c.refSpeed <= 0 {
+		c.refSpeed = 1
 	}
 	c.ztAct = activityFrom(z.Activity)
 	c.wpAct = activityFrom(p.Waypoint.Activity)
@@ -102,7 +168,8 @@ func envoyFrom(e EnvoyCosts) envoyCosts {
 		upIdle: e.UpstreamIdleTTL.SecondsT(), byteNs: e.PerByteCPU.Value,
 		memBase: e.MemoryBase.Value, memSvc: e.MemoryPerSvc.Value * kib, memEP: e.MemoryPerEP.Value * kib,
 		memRoute: e.MemoryPerRoute.Value * kib, memConn: e.MemoryPerConn.Value * kib,
-		cpuReq: e.CPURequest.Value, memReq: e.MemoryRequest.Value,
+		cpuReq: e.CPURequest.Value, memReq: e.MemoryRequest.Value, cpuLim: e.CPULimit.Value,
+		latD: newLatDist(e.AddedLatency.Micros(), e.AddedLatencySD.Micros()),
 	}
 }
 

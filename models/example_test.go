@@ -58,32 +58,24 @@ calls:
 	// [destination (ztunnel) source (ztunnel)] []
 }
 
-// A proxy that sleeps when idle: a message after a long gap pays the full
-// wake-up (20 µs late, 40 µs more CPU after it); one arriving 30 µs after
-// the proxy's last work pays 1 − e^(−30/1000) ≈ 3 % of it. Half of each
-// message's CPU holds the worker after the message has left.
-func ExampleStation_SetActivity() {
-	us := sim.Microsecond
-	st := models.NewStation("ztunnel/node-1", 1)
-	st.SetActivity(models.Activity{PathFraction: 0.5, WakeupCPU: 40 * us, WakeupLatency: 20 * us, SleepTimeConstant: 1000 * us})
-	first := st.Arrive(10*sim.Millisecond, 60*us) // idle for 10 ms: asleep
-	fmt.Printf("after 10 ms idle: done in %.1f µs\n", (first - 10*sim.Millisecond).Microseconds())
-	// The worker stays busy 30 µs of bookkeeping + 40 µs of wake-up after
-	// the first message: the second arrives 30 µs after that.
-	at := first + 100*us
-	second := st.Arrive(at, 60*us)
-	fmt.Printf("30 µs after:      done in %.1f µs\n", (second - at).Microseconds())
-	fmt.Printf("CPU %.1f µs for 2 messages, %.2f wake-ups\n", st.BusyTime().Microseconds(), st.Wakeups())
+// Nodes on machines: an instance type from the built-in table, and two
+// nodes sharing one 2-core host (kind, the validation harness), whose
+// containers compete for its cores.
+func ExampleLookupMachine() {
+	m5, _ := models.LookupMachine("m5.2xlarge")
+	c6i, _ := models.LookupMachine("c6i.2xlarge")
+	fmt.Printf("%s: %.0f vCPUs, speed %.2f, SMT %d\n", m5.Type, m5.Cores, m5.Speed, m5.SMT)
+	fmt.Printf("%s: %.0f vCPUs, speed %.2f, SMT %d\n", c6i.Type, c6i.Cores, c6i.Speed, c6i.SMT)
+	_, err := models.LookupMachine("m5.3xlarge")
+	fmt.Println(err)
+	cfg := models.Config{Machines: []models.MachineConfig{
+		{Name: "kind", Machine: models.Machine{Cores: 2, Speed: 1, SMT: 1}, Nodes: []string{"node-a", "node-b"}},
+		{Machine: m5, Nodes: []string{"node-c"}},
+	}}
+	fmt.Println(len(cfg.Machines), "machines")
 	// Output:
-	// after 10 ms idle: done in 50.0 µs
-	// 30 µs after:      done in 30.6 µs
-	// CPU 161.2 µs for 2 messages, 1.03 wake-ups
-}
-
-// Two nodes on one 2-core machine: their processes share its cores, so a
-// scenario's wake-ups are shallower when another node's process just ran.
-func ExampleHostConfig() {
-	cfg := models.Config{Hosts: []models.HostConfig{{Name: "kind", Cores: 2, Nodes: []string{"node-a", "node-b"}}}}
-	fmt.Println(cfg.Hosts[0].Name, cfg.Hosts[0].Cores, cfg.Hosts[0].Nodes)
-	// Output: kind 2 [node-a node-b]
+	// m5.2xlarge: 8 vCPUs, speed 1.00, SMT 2
+	// c6i.2xlarge: 8 vCPUs, speed 1.33, SMT 2
+	// instance type "m5.3xlarge": m5 has no 12-vCPU size (have 2, 4, 8, 16, 32, 48, 64, 96 vCPUs)
+	// 2 machines
 }

@@ -18,6 +18,9 @@ const (
 	kSnapshot              // record metrics for the timestamped file
 	kProgress              // report progress
 	kMeasure               // the warm-up ends: reset statistics
+	kCPU                   // a proxy finished its work on a call (P = *call)
+	kAppCPU                // the destination app finished its work (P = *call)
+	kGen                   // a load generator's connection sends (A = edge, B = user)
 )
 
 // Outcomes of an attempt / a call.
@@ -87,9 +90,15 @@ type call struct {
 	failAt     int8 // visit a failure ended this attempt at (c.n: the destination)
 
 	kinds   [maxVisits]uint8
-	sts     [maxVisits]*Station
+	sts     [maxVisits]*sim.Station
 	locs    [maxVisits + 2]int32
 	respDem [maxVisits]sim.Time
+
+	ck    uint32   // the app connection's key (worker pinning)
+	wpWk  uint32   // the waypoint worker its HBONE connection is pinned to
+	user  int32    // closed-loop generator user + 1 (0: open loop or fan-out)
+	ready sim.Time // when the pooled connection this visit uses is ready
+	stamp int64    // this attempt's number: CPU completions of older ones are ignored
 
 	start, attemptStart sim.Time
 	connAt              sim.Time // when the app connection this attempt uses was opened
@@ -178,6 +187,20 @@ func (m *Mesh) Handle(ev sim.Event) {
 		}
 	case kMeasure:
 		m.resetStats()
+	case kCPU, kAppCPU:
+		c := ev.P.(*call)
+		if c.stamp != ev.A {
+			// The attempt ended (a failure reset it, or it was released)
+			// while its work was on a CPU: the work was done for nothing.
+			return
+		}
+		if ev.Kind == kCPU {
+			m.cpuDone(c)
+		} else {
+			m.appCPUDone(c)
+		}
+	case kGen:
+		m.generate(int32(ev.A), int32(ev.B))
 	}
 }
 
@@ -197,7 +220,7 @@ func (m *Mesh) arrive(ei int32) {
 			}
 		}
 		if !m.failOn || m.srcLive(e.src[srcL], now) {
-			m.startCall(ei, srcL, nil)
+			m.startCall(ei, srcL, nil, 0)
 		}
 	}
 	var gap sim.Time
@@ -220,11 +243,12 @@ func (m *Mesh) arrive(ei int32) {
 	}
 }
 
-// startCall begins a call on edge ei from source pod srcL (local index).
-func (m *Mesh) startCall(ei, srcL int32, parent *call) {
+// startCall begins a call on edge ei from source pod srcL (local index),
+// for a generator's user (user + 1; 0 for none).
+func (m *Mesh) startCall(ei, srcL int32, parent *call, user int32) {
 	c := m.alloc()
 	now := m.s.Now()
-	c.ei, c.srcL, c.parent, c.start = ei, srcL, parent, now
+	c.ei, c.srcL, c.parent, c.start, c.user = ei, srcL, parent, now, user
 	c.measured = now >= m.measure
 	if parent != nil {
 		parent.pending++
@@ -255,6 +279,8 @@ func (m *Mesh) attempt(c *call) {
 	now := m.s.Now()
 	c.attemptStart = now
 	c.attempts++
+	m.stampSeq++
+	c.stamp = m.stampSeq
 	c.outcome, c.ztSlot, c.upSlot, c.conn, c.repL = outOK, -1, -1, -1, -1
 	c.wpDur, c.dstDur = 0, 0
 	c.leg1New, c.leg2New, c.leg2Stream = false, false, false
@@ -289,7 +315,11 @@ func (m *Mesh) attempt(c *call) {
 	var ac *appConn
 	if e.cfg.KeepAlive {
 		base := c.srcL * int32(e.cfg.Pool)
-		if e.cfg.Protocol == HTTP2 || e.cfg.Protocol == GRPC {
+		if c.user > 0 {
+			// A generator's connection: its own, whatever the protocol.
+			k := base + e.userConn(c.user-1)
+			ac, c.conn = &e.conns[k], k
+		} else if e.cfg.Protocol == HTTP2 || e.cfg.Protocol == GRPC {
 			k := base + int32(e.connRR%uint32(e.cfg.Pool))
 			e.connRR++
 			ac, c.conn = &e.conns[k], k
@@ -313,10 +343,18 @@ func (m *Mesh) attempt(c *call) {
 			} else {
 				ac.opened, ac.tgt, ac.pinned, ac.rep = true, int16(ti), -1, -1
 				ac.openedAt = now
+				ac.key = m.newConnKey(c.ei)
 			}
 			ac.inflight++
 			c.connAt = ac.openedAt
 		}
+	}
+	if ac != nil {
+		c.ck = ac.key
+		c.wpWk = ac.wk
+	} else {
+		c.ck = m.newConnKey(c.ei)
+		c.wpWk = connKey(uint64(c.ck), 5)
 	}
 	l7 := tg.wp >= 0 || tg.src == vScSrc
 	srcNode := m.pods[srcPod].node
@@ -370,28 +408,30 @@ func (m *Mesh) attempt(c *call) {
 	if m.failOn && len(m.flt.nets)+len(m.flt.bypass) > 0 {
 		srcBy, dstBy = m.bypassed(c, tg, srcNode, dstNode, now)
 	}
+	// Each proxy's worker: the one the app connection (ztunnel, sidecar)
+	// or the HBONE connection (waypoint, chosen at the visit) is pinned to.
 	if tg.src != 255 && !srcBy {
 		c.kinds[n] = tg.src
 		if tg.src == vZtSrc {
-			c.sts[n] = m.nodes[srcNode].zt
+			c.sts[n] = m.nodes[srcNode].zt.pick(connKey(uint64(c.ck), 1))
 		} else {
-			c.sts[n] = m.pods[srcPod].sc
+			c.sts[n] = m.pods[srcPod].sc.pick(connKey(uint64(c.ck), 3))
 		}
 		c.locs[n+1] = srcNode
 		n++
 	}
 	if tg.wp >= 0 && !srcBy {
 		r := m.wps[tg.wp].reps[c.repL]
-		c.kinds[n], c.sts[n] = vWP, m.reps[r].st
+		c.kinds[n], c.sts[n] = vWP, nil
 		c.locs[n+1] = m.reps[r].node
 		n++
 	}
 	if tg.dstK != 255 && !dstBy {
 		c.kinds[n] = tg.dstK
 		if tg.dstK == vZtDst {
-			c.sts[n] = m.nodes[dstNode].zt
+			c.sts[n] = m.nodes[dstNode].zt.pick(connKey(uint64(c.ck), 2))
 		} else {
-			c.sts[n] = m.pods[dstPod].sc
+			c.sts[n] = m.pods[dstPod].sc.pick(connKey(uint64(c.ck), 4))
 		}
 		c.locs[n+1] = dstNode
 		n++
@@ -424,15 +464,46 @@ func (m *Mesh) attempt(c *call) {
 		m.s.At(now+m.c.connectTimeout, m, sim.Event{Kind: kDrop, P: c})
 		return
 	}
+	m.clientCPU(c, e, srcPod)
+	out := now + e.extHalf // an external client's request reaches the cluster
 	if n == 0 {
-		d := m.net(srcNode, dstNode, c.reqB)
 		if c.newStream {
-			d += sim.Time(m.c.tcpRTTs * float64(2*m.oneWay(srcNode, dstNode)))
+			out += sim.Time(m.c.tcpRTTs * float64(2*m.oneWay(srcNode, dstNode)))
 		}
-		m.s.At(now+d, m, sim.Event{Kind: kApp, P: c})
+		m.s.At(out+m.net(srcNode, dstNode, c.reqB, out), m, sim.Event{Kind: kApp, P: c})
 		return
 	}
-	m.s.At(now+m.c.sameNode, m, sim.Event{Kind: kVisit, P: c})
+	if c.newStream && tg.src != 255 && !srcBy {
+		// The app's TCP handshake with its local capture (in-pod ztunnel
+		// listener or the sidecar's iptables redirect).
+		out += sim.Time(m.c.tcpRTTs * float64(2*m.c.sameNode))
+	}
+	m.s.At(out+m.c.sameNode, m, sim.Event{Kind: kVisit, P: c})
+}
+
+// clientCPU charges the source's CPU for sending c, off the request's path:
+// a load generator's per-request and per-byte work (external traffic
+// only), and the kernel's connect for a new connection.
+func (m *Mesh) clientCPU(c *call, e *edgeRT, srcPod int32) {
+	if e.external {
+		return
+	}
+	var d sim.Time
+	if c.parent == nil {
+		d = m.c.lgReq + bytesCost(m.c.lgByteNs, c.reqB+c.respB)
+	}
+	if c.newStream {
+		d += m.c.tcpCPU
+	}
+	if d > 0 {
+		m.pods[srcPod].app.workers[0].Submit(d, nil, sim.Event{})
+	}
+}
+
+// newConnKey returns a fresh key for a new app connection on edge ei.
+func (m *Mesh) newConnKey(ei int32) uint32 {
+	m.connSeq++
+	return connKey(m.connSeq, uint64(ei))
 }
 
 // findVisit returns the index of the first visit of kind k, or the last
@@ -471,32 +542,60 @@ func (m *Mesh) respDemand(c *call, j int8, b int32) sim.Time {
 	}
 }
 
-// visitReq handles a call reaching visit c.i in the request direction.
+// visitReq handles a call reaching visit c.i in the request direction: the
+// proxy works out what the request costs it (pools, handshakes, policy)
+// and its worker thread does the work; cpuDone continues.
 func (m *Mesh) visitReq(c *call) {
 	now := m.s.Now()
 	e := &m.edges[c.ei]
 	tg := &e.tgts[c.ti]
 	i := c.i
-	st := c.sts[i]
-	var fin, next sim.Time
 	from, to := c.locs[i+1], c.locs[i+2]
-	switch c.kinds[i] {
-	case vWP:
-		c.wpAt = now
-	case vScDst:
-		c.dstAt = now
-	}
+	var demand sim.Time
 	switch c.kinds[i] {
 	case vZtSrc:
-		fin, next = m.ztOutbound(c, e, tg, now, st, from, to)
+		demand = m.ztOutbound(c, tg, now, from, to)
+		if c.conn >= 0 && c.newStream {
+			e.conns[c.conn].wk = c.wpWk
+		}
 	case vWP:
-		fin, next = m.waypointRequest(c, tg, now, st, from, to)
+		c.wpAt = now
+		demand = m.waypointRequest(c, tg, now, from, to)
+		c.sts[i] = m.reps[m.wps[tg.wp].reps[c.repL]].st.pick(c.wpWk)
 	case vZtDst:
-		fin, next = m.ztInbound(c, tg, now, st)
+		demand = m.ztInbound(c, tg, now)
 	case vScSrc:
-		fin, next = m.sidecarOutbound(c, tg, now, st, from, to)
+		demand = m.sidecarOutbound(c, tg, now, from, to)
 	case vScDst:
-		fin, next = m.sidecarInbound(c, tg, now, st)
+		c.dstAt = now
+		demand = m.sidecarInbound(c, tg, now)
+	}
+	c.sts[i].Submit(demand, m, sim.Event{Kind: kCPU, A: c.stamp, P: c})
+}
+
+// cpuDone continues a call whose proxy at visit c.i finished its work now.
+func (m *Mesh) cpuDone(c *call) {
+	fin := m.s.Now()
+	if c.dir == dirResp {
+		m.visitRespDone(c, fin)
+		return
+	}
+	e := &m.edges[c.ei]
+	tg := &e.tgts[c.ti]
+	i := c.i
+	from, to := c.locs[i+1], c.locs[i+2]
+	var next sim.Time
+	switch c.kinds[i] {
+	case vZtSrc:
+		next = m.ztOutboundNext(c, fin, from, to)
+	case vWP:
+		next = m.waypointNext(c, fin, from, to)
+	case vZtDst:
+		next = m.ztInboundNext(c, fin)
+	case vScSrc:
+		next = m.sidecarOutboundNext(c, tg, fin, from, to)
+	case vScDst:
+		next = m.sidecarInboundNext(c, fin)
 	}
 	if c.outcome == outTLS {
 		// The handshake failed here: the app's connection is reset.
@@ -547,29 +646,60 @@ func (m *Mesh) turnAround(c *call, t sim.Time, i int8) {
 		c.dstDur = t - c.dstAt
 	}
 	if i == 0 {
-		m.complete(c, t+m.latOf(c.kinds[0])+m.c.sameNode)
+		m.complete(c, m.toClient(c, t+m.latAt(c, 0)+m.c.sameNode))
 		return
 	}
 	c.i = i - 1
-	d := m.latOf(c.kinds[i]) + m.net(c.locs[i+1], c.locs[i], c.respB)
+	d := m.latAt(c, i)
+	d += m.net(c.locs[i+1], c.locs[i], c.respB, t+d)
 	m.s.At(t+d, m, sim.Event{Kind: kVisit, P: c})
 }
 
-func (m *Mesh) latOf(k uint8) sim.Time {
-	switch k {
+// latAt draws the added (non-CPU) latency of a crossing of visit i.
+func (m *Mesh) latAt(c *call, i int8) sim.Time {
+	switch c.kinds[i] {
 	case vZtSrc, vZtDst:
-		return m.c.ztLat
+		return m.addedLat(0, c.locs[i+1])
 	case vWP:
-		return m.c.wp.lat
+		return m.addedLat(1, c.locs[i+1])
 	}
-	return m.c.sc.lat
+	return m.addedLat(2, c.locs[i+1])
 }
 
-// visitResp handles the response crossing visit c.i on its way back.
+// addedLat draws the added latency of a crossing of a proxy of kind k (0
+// ztunnel, 1 waypoint, 2 sidecar) on node: lognormal with the profile's
+// mean and CV, from the node's stream for that kind, or the constant mean.
+func (m *Mesh) addedLat(k int, node int32) sim.Time {
+	var d *latDist
+	switch k {
+	case 0:
+		d = &m.c.ztLatD
+	case 1:
+		d = &m.c.wp.latD
+	default:
+		d = &m.c.sc.latD
+	}
+	if d.q == nil {
+		return d.mean
+	}
+	return d.q[m.nodes[node].latR[k].Uint64()&(latTableSize-1)]
+}
+
+// toClient is when the answer leaving the cluster at t reaches its client:
+// t itself, or half the round trip later for an external one.
+func (m *Mesh) toClient(c *call, t sim.Time) sim.Time {
+	return t + m.edges[c.ei].extHalf
+}
+
+// visitResp handles the response crossing visit c.i on its way back: the
+// proxy's worker does the response's work, then visitRespDone.
 func (m *Mesh) visitResp(c *call) {
-	now := m.s.Now()
+	c.sts[c.i].Submit(c.respDem[c.i], m, sim.Event{Kind: kCPU, A: c.stamp, P: c})
+}
+
+// visitRespDone continues a response the proxy at visit c.i finished at fin.
+func (m *Mesh) visitRespDone(c *call, fin sim.Time) {
 	i := c.i
-	fin := c.sts[i].Arrive(now, c.respDem[i])
 	switch c.kinds[i] {
 	case vWP:
 		m.waypointResponse(c)
@@ -580,15 +710,18 @@ func (m *Mesh) visitResp(c *call) {
 		c.dstDur = fin - c.dstAt
 	}
 	if i == 0 {
-		m.complete(c, fin+m.latOf(c.kinds[0])+m.c.sameNode)
+		m.complete(c, m.toClient(c, fin+m.latAt(c, 0)+m.c.sameNode))
 		return
 	}
 	c.i = i - 1
-	d := m.latOf(c.kinds[i]) + m.net(c.locs[i+1], c.locs[i], c.respB)
+	d := m.latAt(c, i)
+	d += m.net(c.locs[i+1], c.locs[i], c.respB, fin+d)
 	m.s.At(fin+d, m, sim.Event{Kind: kVisit, P: c})
 }
 
-// appArrive: the request reaches the destination app.
+// appArrive: the request reaches the destination app, whose worker pool
+// serves it: it blocks for the non-CPU share of its service time, then
+// computes the rest on the node's CPU.
 func (m *Mesh) appArrive(c *call) {
 	now := m.s.Now()
 	e := &m.edges[c.ei]
@@ -598,15 +731,30 @@ func (m *Mesh) appArrive(c *call) {
 	if demand < 0 {
 		demand = 0
 	}
-	fin := p.app.Arrive(now, demand)
 	if now >= m.measure {
 		p.appReqs++
 	}
+	cpu := demand
+	if p.cpuFrac < 1 {
+		cpu = sim.Time(float64(demand)*p.cpuFrac + 0.5)
+	}
+	p.app.workers[0].SubmitBlocked(demand-cpu, cpu, m, sim.Event{Kind: kAppCPU, A: c.stamp, P: c})
+}
+
+// appCPUDone: the app finished the request's work now: fan out to its own
+// calls, or answer.
+func (m *Mesh) appCPUDone(c *call) {
+	e := &m.edges[c.ei]
+	tg := &e.tgts[c.ti]
+	p := &m.pods[tg.dst[c.dstL]]
 	if p.wl >= 0 && len(m.wls[p.wl].out) > 0 {
-		m.s.At(fin, m, sim.Event{Kind: kAppDone, P: c})
+		if m.failOn && m.failCheck(c) {
+			return
+		}
+		m.appDone(c)
 		return
 	}
-	m.respond(c, fin)
+	m.respond(c, m.s.Now())
 }
 
 // appDone fans the request out to the destination workload's own calls.
@@ -617,6 +765,9 @@ func (m *Mesh) appDone(c *call) {
 	w := &m.wls[p.wl]
 	c.childMax = m.s.Now()
 	spawned := false
+	// A guard: a child that finishes at once (no endpoint, refused) must
+	// not resume c before its siblings have started.
+	c.pending++
 	for _, oi := range w.out {
 		oe := &m.edges[oi]
 		k := oe.fanInt
@@ -624,12 +775,16 @@ func (m *Mesh) appDone(c *call) {
 			k++
 		}
 		for j := 0; j < k; j++ {
-			m.startCall(oi, p.wlLocal, c)
+			m.startCall(oi, p.wlLocal, c, 0)
 			spawned = true
 		}
 	}
-	if !spawned {
+	c.pending--
+	switch {
+	case !spawned:
 		m.respond(c, m.s.Now())
+	case c.pending == 0:
+		m.s.At(max(c.childMax, m.s.Now()), m, sim.Event{Kind: kResume, P: c})
 	}
 }
 
@@ -640,7 +795,7 @@ func (m *Mesh) respond(c *call, t sim.Time) {
 	}
 	c.dir = dirResp
 	if c.n == 0 {
-		m.complete(c, t+m.net(c.locs[1], c.locs[0], c.respB))
+		m.complete(c, m.toClient(c, t+m.net(c.locs[1], c.locs[0], c.respB, t)))
 		return
 	}
 	c.i = c.n - 1
@@ -721,6 +876,9 @@ func (m *Mesh) finalize(c *call, t sim.Time, out uint8) {
 				m.stats.failed++
 			}
 		}
+	}
+	if c.user > 0 {
+		m.userDone(c.ei, c.user-1, t)
 	}
 	if p := c.parent; p != nil {
 		p.pending--

@@ -58,7 +58,10 @@ func TestPoolingWarmPool(t *testing.T) {
 // TestPoolingStreamCap: with more than 100 concurrent streams on one key,
 // saturated connections leave the pool and new ones are dialled.
 func TestPoolingStreamCap(t *testing.T) {
-	slow := AppConfig{ServiceTime: sim.DistSpec{Kind: sim.DistConstant, Mean: float64(500 * sim.Millisecond)}, Concurrency: 10000}
+	// The app waits 0.5 s per request without computing (cpu_fraction 0):
+	// 200 requests in progress must not need 200 cores.
+	io := 0.0
+	slow := AppConfig{ServiceTime: sim.DistSpec{Kind: sim.DistConstant, Mean: float64(500 * sim.Millisecond)}, Concurrency: 10000, CPUFraction: &io}
 	// 400 rps × 0.5 s ≈ 200 streams open at once on one key.
 	_, res := poolRun(t, EdgeConfig{Rate: 400, KeepAlive: false}, slow, 10*sim.Second)
 	e := res.Measured.Edges[0]

@@ -43,8 +43,10 @@ type Mesh struct {
 	ztPool []hboneSlot // ztunnel HBONE pool slots (src pod, next hop)
 	upPool []envoySlot // Envoy upstream pool slots (waypoint replica or sidecar, dst pod)
 
-	free   []*call // recycled calls
-	genSeq int32   // HBONE connection generations
+	free     []*call // recycled calls
+	genSeq   int32   // HBONE connection generations
+	connSeq  uint64  // app connections opened (worker pinning keys)
+	stampSeq int64   // attempts started (call stamps)
 
 	tel     *telemetry
 	stats   runStats
@@ -71,10 +73,15 @@ type Mesh struct {
 type nodeRT struct {
 	name    string
 	zone    int32
-	zt      *Station
-	pods    int   // ambient pods captured on the node
-	conns   int64 // HBONE connections currently open (client + server side)
-	streams int64 // HBONE streams currently open
+	mach    *sim.Machine
+	machine Machine       // its type, CPUs and speed
+	zt      *container    // the node's ztunnel
+	nicFree sim.Time      // when the NIC's transmit queue empties
+	nicNs   float64       // NIC serialisation, ns per byte
+	latR    [3]*rand.Rand // added-latency draws: ztunnel, waypoint, sidecar crossings here
+	pods    int           // ambient pods captured on the node
+	conns   int64         // HBONE connections currently open (client + server side)
+	streams int64         // HBONE streams currently open
 	maxConn int64
 	maxStr  int64
 	opened  int64 // HBONE connections dialled by this ztunnel (measured)
@@ -88,11 +95,12 @@ type podRT struct {
 	node    int32
 	wl      int32
 	mode    topology.Mode
-	app     *Station
-	sc      *Station // sidecar (sidecar mode only)
+	app     *container
+	sc      *container // sidecar (sidecar mode only)
 	svcTime sim.Dist
-	out     int32 // outstanding requests (least-request LB)
-	scConns int64 // sidecar upstream+downstream mTLS connections open
+	cpuFrac float64 // share of the service time on the CPU
+	out     int32   // outstanding requests (least-request LB)
+	scConns int64   // sidecar upstream+downstream mTLS connections open
 	scReqs  int64
 	scHS    int64
 	appReqs int64
@@ -122,8 +130,9 @@ type repRT struct {
 	wp    int32
 	name  string
 	node  int32
-	st    *Station
-	conns int64 // HBONE connections open (downstream + upstream)
+	st    *container
+	rrWk  uint32 // next worker for a new downstream HBONE connection (ExactBalance)
+	conns int64  // HBONE connections open (downstream + upstream)
 	maxC  int64
 	hs    int64
 	reqs  int64
@@ -143,7 +152,8 @@ type hboneSlot struct {
 	retired  int32    // retired connections still open
 	retStrms int32    // streams on retired connections
 	srcNode  int32
-	dstNode  int32 // node of the next hop (ztunnel or waypoint replica's node)
+	dstNode  int32  // node of the next hop (ztunnel or waypoint replica's node)
+	wk       uint32 // the waypoint worker the current connection is pinned to
 }
 
 // envoySlot is an Envoy upstream pool toward one pod (waypoint replica →
@@ -188,11 +198,13 @@ type target struct {
 }
 
 type appConn struct {
+	key      uint32 // identity for worker pinning (set when opened)
 	inflight int32
 	opened   bool
 	openedAt sim.Time // when the client opened it (failures reset older ones)
 	pinned   int32    // destination pod local index (L4 paths), -1 unset
 	rep      int32    // waypoint replica local index, -1 unset
+	wk       uint32   // waypoint worker of the HBONE connection its stream is on
 	tgt      int16
 }
 
@@ -226,6 +238,15 @@ type edgeRT struct {
 	// bypassed counts measured calls that succeeded on a path skipping the
 	// waypoint that serves their destination (unchecked by its policies).
 	bypassed int64
+
+	// Load generator (loadgen.go).
+	external bool       // the client is outside the cluster
+	extHalf  sim.Time   // half its round trip, each way
+	users    int32      // closed-loop request slots (connections × window)
+	window   int32      // requests in flight per connection
+	period   sim.Time   // per slot between requests (0: as fast as answered)
+	userNext []sim.Time // each slot's next scheduled send
+	bytes    int64      // request and response bytes of measured successful calls
 }
 
 // NewMesh builds the runtime model of cfg.Topology in the mode its pods are
@@ -245,6 +266,10 @@ func NewMesh(cfg Config) (*Mesh, error) {
 	m.wlIdx = make(map[*topology.Workload]int32, len(m.top.Workloads))
 	m.wpIdx = make(map[*topology.Waypoint]int32, len(m.top.Waypoints))
 
+	pl, err := newPlacement(cfg.Machines, m.top)
+	if err != nil {
+		return nil, err
+	}
 	zones := map[string]int32{}
 	nodeIdx := make(map[string]int32, len(m.top.Nodes))
 	for _, n := range m.top.Nodes {
@@ -254,8 +279,7 @@ func NewMesh(cfg Config) (*Mesh, error) {
 			zones[n.Zone] = z
 		}
 		nodeIdx[n.Name] = int32(len(m.nodes))
-		m.nodes = append(m.nodes, nodeRT{name: n.Name, zone: z,
-			zt: newStation(m.strm, "ztunnel/"+n.Name, m.c.ztWorkers, m.c.ztAct)})
+		m.nodes = append(m.nodes, m.newNode(pl, n.Name, z))
 	}
 	nodeOf := func(name string) int32 {
 		if i, ok := nodeIdx[name]; ok {
@@ -264,7 +288,7 @@ func NewMesh(cfg Config) (*Mesh, error) {
 		// A pod on a node the topology does not list: add it.
 		i := int32(len(m.nodes))
 		nodeIdx[name] = i
-		m.nodes = append(m.nodes, nodeRT{name: name, zt: newStation(m.strm, "ztunnel/"+name, m.c.ztWorkers, m.c.ztAct)})
+		m.nodes = append(m.nodes, m.newNode(pl, name, 0))
 		return i
 	}
 	for _, w := range m.top.Workloads {
@@ -299,9 +323,19 @@ func NewMesh(cfg Config) (*Mesh, error) {
 		if conc <= 0 {
 			conc = m.c.appConc
 		}
-		pr := podRT{p: p, node: nodeOf(p.Node), wl: wl, wlLocal: wlLocal, mode: p.Mode, app: newStation(m.strm, "app/"+p.ID(), conc, m.c.appAct), svcTime: d}
+		node := nodeOf(p.Node)
+		res := Resources{Request: m.c.appReq}
+		if app.Resources != nil {
+			res = *app.Resources
+		}
+		pr := podRT{p: p, node: node, wl: wl, wlLocal: wlLocal, mode: p.Mode, svcTime: d, cpuFrac: m.c.appFrac,
+			app: newContainer(m.nodes[node].mach, m.strm, "app/"+p.ID(), res, conc, false, m.c.appAct)}
+		if app.CPUFraction != nil {
+			pr.cpuFrac = *app.CPUFraction
+		}
 		if p.Mode == topology.Sidecar || (p.Workload != nil && p.Workload.Ingress) {
-			pr.sc = newStation(m.strm, "sidecar/"+p.ID(), m.c.scWorkers, m.c.scAct)
+			res, workers := m.envoyResources(m.cfg.Sidecar, &m.c.sc, m.c.scWorkers)
+			pr.sc = newContainer(m.nodes[node].mach, m.strm, "sidecar/"+p.ID(), res, workers, true, m.c.scAct)
 		}
 		if p.Mode == topology.Ambient {
 			m.nodes[pr.node].pods++
@@ -324,11 +358,13 @@ func NewMesh(cfg Config) (*Mesh, error) {
 				node = nodeOf(reps[r].Node)
 			}
 			wr.reps = append(wr.reps, int32(len(m.reps)))
-			m.reps = append(m.reps, repRT{wp: wi, name: name, node: node, st: newStation(m.strm, name, m.c.wpWorkers, m.c.wpAct)})
+			res, workers := m.envoyResources(m.cfg.Waypoint, &m.c.wp, m.c.wpWorkers)
+			m.reps = append(m.reps, repRT{wp: wi, name: name, node: node,
+				st: newContainer(m.nodes[node].mach, m.strm, name, res, workers, true, m.c.wpAct)})
 		}
 		m.wps = append(m.wps, wr)
 	}
-	if err := m.attachHosts(nodeIdx); err != nil {
+	if err := pl.check(nodeIdx); err != nil {
 		return nil, err
 	}
 	for _, s := range m.top.Services {
@@ -466,6 +502,9 @@ func (m *Mesh) addEdge(ec *EdgeConfig, ztKeys map[[2]int32]int32, upKeys map[[3]
 		e.cum = 1
 		e.tgts[0].weight = 1
 	}
+	if ec.Generator != nil {
+		e.setupGenerator(ec.Generator)
+	}
 	if err := checkEdge(id, len(e.src), e.cfg.Pool, 0); err != nil {
 		return err
 	}
@@ -473,7 +512,7 @@ func (m *Mesh) addEdge(ec *EdgeConfig, ztKeys map[[2]int32]int32, upKeys map[[3]
 	for i := range e.conns {
 		e.conns[i].pinned, e.conns[i].rep = -1, -1
 	}
-	if ec.Rate > 0 {
+	if ec.Rate > 0 && e.users == 0 {
 		e.rateNs = 1e9 / ec.Rate
 	}
 	ei := int32(len(m.edges))
@@ -635,49 +674,4 @@ func sortedStrings[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// attachHosts puts every station of the nodes of cfg.Hosts on its host.
-func (m *Mesh) attachHosts(nodeIdx map[string]int32) error {
-	if len(m.cfg.Hosts) == 0 {
-		return nil
-	}
-	hostOf := make([]*Host, len(m.nodes))
-	owner := map[int32]string{}
-	for _, hc := range m.cfg.Hosts {
-		if hc.Cores < 1 {
-			return fmt.Errorf("models: host %q: %d cores, want at least 1", hc.Name, hc.Cores)
-		}
-		h := NewHost(hc.Cores)
-		for _, name := range hc.Nodes {
-			i, ok := nodeIdx[name]
-			if !ok {
-				return fmt.Errorf("models: host %q: node %q is not in the topology", hc.Name, name)
-			}
-			if prev, dup := owner[i]; dup {
-				return fmt.Errorf("models: node %q is on two hosts, %q and %q", name, prev, hc.Name)
-			}
-			owner[i] = hc.Name
-			hostOf[i] = h
-		}
-	}
-	for i := range m.nodes {
-		if h := hostOf[i]; h != nil {
-			m.nodes[i].zt.SetHost(h)
-		}
-	}
-	for i := range m.pods {
-		if h := hostOf[m.pods[i].node]; h != nil {
-			m.pods[i].app.SetHost(h)
-			if m.pods[i].sc != nil {
-				m.pods[i].sc.SetHost(h)
-			}
-		}
-	}
-	for i := range m.reps {
-		if h := hostOf[m.reps[i].node]; h != nil {
-			m.reps[i].st.SetHost(h)
-		}
-	}
-	return nil
 }

@@ -26,15 +26,24 @@ calls:
 		node[m.nodes[i].name] = int32(i)
 	}
 	p := mustProfile(t).Network
-	same := m.net(node["a1"], node["a1"], 1500)
-	cross := m.net(node["a1"], node["a2"], 1500)
-	zone := m.net(node["a1"], node["b1"], 1500)
+	same := m.net(node["a1"], node["a1"], 1500, 0)
+	cross := m.net(node["a1"], node["a2"], 1500, 0)
+	zone := m.net(node["b1"], node["a1"], 1500, 0)
 	ser := sim.Time(1500 * 8 / p.NICBandwidth.Value) // ns at Gbit/s
 	if same != p.SameNode.Micros() || cross != p.CrossNode.Micros()+ser || zone != p.CrossZone.Micros()+ser {
 		t.Errorf("same %v cross %v zone %v (serialisation %v)", same, cross, zone, ser)
 	}
 	if !(same < cross && cross < zone) {
 		t.Error("latency must grow with distance")
+	}
+	// The NIC is a FIFO queue per node: a second message sent at the same
+	// instant waits for the first's serialisation; one sent later, after
+	// the queue drained, does not.
+	if again := m.net(node["a1"], node["b1"], 1500, 0); again != p.CrossZone.Micros()+2*ser {
+		t.Errorf("second message at once: %v, want %v", again, p.CrossZone.Micros()+2*ser)
+	}
+	if later := m.net(node["a1"], node["a2"], 1500, sim.Millisecond); later != p.CrossNode.Micros()+ser {
+		t.Errorf("message after the queue drained: %v, want %v", later, p.CrossNode.Micros()+ser)
 	}
 }
 

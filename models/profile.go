@@ -57,6 +57,8 @@ type Profile struct {
 	Sidecar      EnvoyCosts        `yaml:"sidecar"`
 	Network      NetworkCosts      `yaml:"network"`
 	App          AppDefaults       `yaml:"app"`
+	LoadGen      LoadGenCosts      `yaml:"loadgen"`
+	Node         NodeParams        `yaml:"node"`
 	ControlPlane ControlPlaneCosts `yaml:"control_plane"`
 
 	// Calibration records how a calibrated profile was measured (metadata:
@@ -89,12 +91,20 @@ type ZtunnelCosts struct {
 	HandshakeServerCPU Quantity `yaml:"handshake_server_cpu" unit:"us"`
 	AuthzCPU           Quantity `yaml:"authz_cpu" unit:"us"`     // one L4 RBAC decision (per connection)
 	AddedLatency       Quantity `yaml:"added_latency" unit:"us"` // non-CPU delay per crossing (wake-ups, socket hops)
-	MemoryBase         Quantity `yaml:"memory_base" unit:"MiB"`
-	MemoryPerPod       Quantity `yaml:"memory_per_pod" unit:"KiB"` // workload state per captured pod on the node
-	MemoryPerConn      Quantity `yaml:"memory_per_connection" unit:"KiB"`
-	MemoryPerStream    Quantity `yaml:"memory_per_stream" unit:"KiB"`
-	CPURequest         Quantity `yaml:"cpu_request" unit:"cores"`
-	MemoryRequest      Quantity `yaml:"memory_request" unit:"MiB"`
+	// AddedLatencySD is the standard deviation of the added latency: each
+	// crossing draws it from a lognormal with mean AddedLatency (with a
+	// zero mean a crossing adds nothing). Optional (absent = 0: a
+	// constant delay).
+	AddedLatencySD  Quantity `yaml:"added_latency_sd" unit:"us" optional:"0"`
+	MemoryBase      Quantity `yaml:"memory_base" unit:"MiB"`
+	MemoryPerPod    Quantity `yaml:"memory_per_pod" unit:"KiB"` // workload state per captured pod on the node
+	MemoryPerConn   Quantity `yaml:"memory_per_connection" unit:"KiB"`
+	MemoryPerStream Quantity `yaml:"memory_per_stream" unit:"KiB"`
+	CPURequest      Quantity `yaml:"cpu_request" unit:"cores"`
+	// CPULimit is the container's CPU limit (a CFS quota); optional,
+	// absent = 0 = no limit.
+	CPULimit      Quantity `yaml:"cpu_limit" unit:"cores" optional:"0"`
+	MemoryRequest Quantity `yaml:"memory_request" unit:"MiB"`
 	// Activity is how the proxy's CPU behaves between and across messages
 	// (optional section; absent means every CPU microsecond is on the
 	// request's path and a proxy never parks).
@@ -159,14 +169,20 @@ type EnvoyCosts struct {
 	PerByteCPU        Quantity `yaml:"per_byte_cpu" unit:"ns/B"`
 	HandshakeCPU      Quantity `yaml:"handshake_cpu" unit:"us"` // one mTLS handshake, either side
 	AddedLatency      Quantity `yaml:"added_latency" unit:"us"` // non-CPU delay per crossing
-	MemoryBase        Quantity `yaml:"memory_base" unit:"MiB"`
-	MemoryPerSvc      Quantity `yaml:"memory_per_service" unit:"KiB"`  // per service in its xDS config
-	MemoryPerEP       Quantity `yaml:"memory_per_endpoint" unit:"KiB"` // per endpoint in its xDS config
-	MemoryPerRoute    Quantity `yaml:"memory_per_route" unit:"KiB"`
-	MemoryPerConn     Quantity `yaml:"memory_per_connection" unit:"KiB"`
-	CPURequest        Quantity `yaml:"cpu_request" unit:"cores"`
-	MemoryRequest     Quantity `yaml:"memory_request" unit:"MiB"`
-	UpstreamIdleTTL   Quantity `yaml:"upstream_idle_timeout" unit:"s"`
+	// AddedLatencySD: see ZtunnelCosts.AddedLatencySD.
+	AddedLatencySD Quantity `yaml:"added_latency_sd" unit:"us" optional:"0"`
+	MemoryBase     Quantity `yaml:"memory_base" unit:"MiB"`
+	MemoryPerSvc   Quantity `yaml:"memory_per_service" unit:"KiB"`  // per service in its xDS config
+	MemoryPerEP    Quantity `yaml:"memory_per_endpoint" unit:"KiB"` // per endpoint in its xDS config
+	MemoryPerRoute Quantity `yaml:"memory_per_route" unit:"KiB"`
+	MemoryPerConn  Quantity `yaml:"memory_per_connection" unit:"KiB"`
+	CPURequest     Quantity `yaml:"cpu_request" unit:"cores"`
+	// CPULimit is the container's CPU limit (a CFS quota; Envoy's
+	// concurrency follows it, rounded up, when worker_threads is not
+	// overridden); optional, absent = 0 = no limit.
+	CPULimit        Quantity `yaml:"cpu_limit" unit:"cores" optional:"0"`
+	MemoryRequest   Quantity `yaml:"memory_request" unit:"MiB"`
+	UpstreamIdleTTL Quantity `yaml:"upstream_idle_timeout" unit:"s"`
 	// Activity: see ActivityCosts (optional section).
 	Activity ActivityCosts `yaml:"activity"`
 
@@ -182,6 +198,10 @@ type NetworkCosts struct {
 	CrossZone     Quantity `yaml:"cross_zone_latency" unit:"us"`
 	NICBandwidth  Quantity `yaml:"nic_bandwidth" unit:"Gbit/s"`
 	TCPHandshakes Quantity `yaml:"tcp_handshake_rtts" unit:"RTT"` // added for a new plain TCP connection
+	// TCPHandshakeCPU is the kernel CPU of one TCP connection set-up and
+	// tear-down on one side (connect or accept, close), charged to the
+	// process on that side. Optional (absent = 0).
+	TCPHandshakeCPU Quantity `yaml:"tcp_handshake_cpu" unit:"us" optional:"0"`
 }
 
 // AppDefaults are used for workloads the scenario does not describe.
@@ -196,6 +216,35 @@ type AppDefaults struct {
 	// delayed by (1 − exp(−g/SleepTimeConstant)) × WakeupLatency.
 	WakeupLatency     Quantity `yaml:"wakeup_latency" unit:"us" optional:"0"`
 	SleepTimeConstant Quantity `yaml:"sleep_time_constant" unit:"us" optional:"0"`
+	// CPURequest is an app container's CPU request when the scenario
+	// gives none (its weight on a contended node). Optional (absent = 0:
+	// BestEffort, the minimal weight).
+	CPURequest Quantity `yaml:"cpu_request" unit:"cores" optional:"0"`
+	// CPUFraction is the share of the service time the app computes on
+	// its node's CPU; the rest it waits (I/O) without using a core.
+	// Optional (absent = 1: a CPU-bound app).
+	CPUFraction Quantity `yaml:"cpu_fraction" unit:"ratio" optional:"1" max:"1"`
+}
+
+// LoadGenCosts are a load generator's costs (fortio, oha, iperf, or the
+// source pods of open-loop traffic): CPU on its node per request and per
+// byte. The work is charged to the generator's container off the
+// request's path (it competes for the node's cores; its on-path part is
+// inside the measured app and network latencies). Every field is optional
+// (absent = 0: generators cost nothing).
+type LoadGenCosts struct {
+	PerRequestCPU Quantity `yaml:"per_request_cpu" unit:"us" optional:"0"`
+	PerByteCPU    Quantity `yaml:"per_byte_cpu" unit:"ns/B" optional:"0"`
+	CPURequest    Quantity `yaml:"cpu_request" unit:"cores" optional:"0"`
+}
+
+// NodeParams describe the machine the profile's costs were measured on.
+type NodeParams struct {
+	// ReferenceSpeed is the per-vCPU speed of the cores the profile's
+	// CPU costs were measured on, relative to the machine table's
+	// reference core (models.MachineTypes): costs are divided by
+	// node speed / ReferenceSpeed. Optional (absent = 1).
+	ReferenceSpeed Quantity `yaml:"reference_speed" unit:"ratio" optional:"1"`
 }
 
 // ControlPlaneCosts describe istiod: config pushes and workload certificates.

@@ -36,7 +36,8 @@ func TestProfileErrors(t *testing.T) {
 		{"wrong unit", "value: 27.952\n    unit: us", "value: 27.952\n    unit: ms", []string{"ztunnel.per_message_cpu", `unit "ms", want "us"`, "x.yaml:"}},
 		{"unknown field", "  per_byte_cpu:\n    value: 2\n", "  per_byte_cpu:\n    valeu: 2\n", []string{"x.yaml", "valeu"}},
 		{"missing source", `source: "assumed: AES-GCM + copy in rustls/tokio, order of 0.5 GB/s per core; Istio publishes no per-byte split"`, "source: \"\"", []string{"ztunnel.per_byte_cpu", "source"}},
-		{"negative", "value: 300\n    unit: us\n    source: \"assumed: TLS 1.3 full handshake, ECDSA P-256 sign", "value: -300\n    unit: us\n    source: \"assumed: TLS 1.3 full handshake, ECDSA P-256 sign", []string{"handshake_server_cpu", "negative"}},
+		{"negative", "  handshake_server_cpu:\n    value: 335\n", "  handshake_server_cpu:\n    value: -335\n", []string{"handshake_server_cpu", "negative"}},
+		{"fraction above 1", "  cpu_fraction:\n    value: 1\n", "  cpu_fraction:\n    value: 1.5\n", []string{"app.cpu_fraction", "above its maximum"}},
 		// One source per number (provenance.go).
 		{"undeclared source", `source: "[istio-1.24-perf] ztunnel 0.06 vCPU per 1000 rps"`, `source: "[istio-1.25-perf] ztunnel 0.06 vCPU per 1000 rps"`, []string{"x.yaml:", "ztunnel.per_message_cpu.source", "[istio-1.25-perf] is not a declared source"}},
 		{"no convention", `source: "[istio-1.24-perf] ztunnel 0.06 vCPU per 1000 rps"`, `source: "Istio perf docs"`, []string{"ztunnel.per_message_cpu.source", "start it with [source-id]"}},

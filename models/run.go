@@ -40,7 +40,13 @@ type RunResult struct {
 	Failures []FailureImpact
 }
 
-func (m *Mesh) resetStats() {}
+// resetStats starts the measured window: every container's CPU and its
+// workers' statistics count from now.
+func (m *Mesh) resetStats() {
+	for _, c := range m.containers() {
+		c.startMeasure()
+	}
+}
 
 // Run simulates warm-up plus duration and returns the measured results.
 // ctx is checked every CheckEvents handled events (a fraction of a
@@ -66,9 +72,9 @@ func (m *Mesh) Run(ctx context.Context) (*RunResult, error) {
 	for i := range m.stats.byCat {
 		m.stats.byCat[i] = sim.NewHistogram()
 	}
-	for _, st := range m.stations() {
-		st.ResetStats(m.measure)
-	}
+	// The window opens before anything else happens at its first instant.
+	m.s.At(m.measure, m, sim.Event{Kind: kMeasure})
+	m.startGenerators()
 	for i := range m.edges {
 		e := &m.edges[i]
 		if e.rateNs <= 0 || len(e.src) == 0 {
@@ -109,8 +115,8 @@ func (m *Mesh) Run(ctx context.Context) (*RunResult, error) {
 	return m.result(), nil
 }
 
-func (m *Mesh) stations() []*Station {
-	var out []*Station
+func (m *Mesh) containers() []*container {
+	var out []*container
 	for i := range m.nodes {
 		out = append(out, m.nodes[i].zt)
 	}
@@ -227,7 +233,7 @@ func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost, ControlPlaneU
 			n := &m.nodes[i]
 			mem := m.ztunnelMemory(i)
 			add(ComponentUsage{Kind: "ztunnel", Instance: "ztunnel/" + n.name, Node: n.name,
-				CPUCores: round6(n.zt.Cores(d)), Utilisation: round6(n.zt.Utilisation(d)), QueueWaitMs: round6(n.zt.MeanWait().Milliseconds()),
+				CPUCores: round6(n.zt.cores(d)), Utilisation: round6(n.zt.utilisation()), QueueWaitMs: round6(n.zt.meanWait().Milliseconds()),
 				MemoryMiB: round3(mem), Connections: n.opened, Handshakes: n.hs, RequestsSeen: n.msgs})
 		}
 	}
@@ -238,7 +244,7 @@ func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost, ControlPlaneU
 		r := &m.reps[i]
 		mem := m.waypointMemory(i)
 		add(ComponentUsage{Kind: "waypoint", Instance: r.name, Node: m.nodes[r.node].name,
-			CPUCores: round6(r.st.Cores(d)), Utilisation: round6(r.st.Utilisation(d)), QueueWaitMs: round6(r.st.MeanWait().Milliseconds()),
+			CPUCores: round6(r.st.cores(d)), Utilisation: round6(r.st.utilisation()), QueueWaitMs: round6(r.st.meanWait().Milliseconds()),
 			MemoryMiB: round3(mem), Connections: r.maxC, Handshakes: r.hs, RequestsSeen: r.reqs})
 	}
 	for i := range m.pods {
@@ -248,14 +254,14 @@ func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost, ControlPlaneU
 		}
 		mem := m.sidecarMemory(i)
 		add(ComponentUsage{Kind: "sidecar", Instance: "sidecar/" + p.p.ID(), Node: m.nodes[p.node].name,
-			CPUCores: round6(p.sc.Cores(d)), Utilisation: round6(p.sc.Utilisation(d)), QueueWaitMs: round6(p.sc.MeanWait().Milliseconds()),
+			CPUCores: round6(p.sc.cores(d)), Utilisation: round6(p.sc.utilisation()), QueueWaitMs: round6(p.sc.meanWait().Milliseconds()),
 			MemoryMiB: round3(mem), Connections: p.scConns, Handshakes: p.scHS, RequestsSeen: p.scReqs})
 	}
 	if len(m.pods) <= MaxAppRows {
 		for i := range m.pods {
 			p := &m.pods[i]
 			add(ComponentUsage{Kind: "app", Instance: "app/" + p.p.ID(), Node: m.nodes[p.node].name,
-				CPUCores: round6(p.app.Cores(d)), Utilisation: round6(p.app.Utilisation(d)), QueueWaitMs: round6(p.app.MeanWait().Milliseconds()),
+				CPUCores: round6(p.app.cores(d)), Utilisation: round6(p.app.utilisation()), QueueWaitMs: round6(p.app.meanWait().Milliseconds()),
 				MemoryMiB: round3(m.c.appMem), RequestsSeen: p.appReqs})
 		}
 	}

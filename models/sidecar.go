@@ -13,13 +13,17 @@ import "github.com/ambientsim/ambientsim/sim"
 // sidecar is told about) unless scoped (see Config.SidecarScope).
 
 // sidecarOutbound: the client's sidecar routes the request (L7 load
-// balancing) and sends it over an idle or new upstream connection.
-func (m *Mesh) sidecarOutbound(c *call, tg *target, now sim.Time, st *Station, from, to int32) (fin, next sim.Time) {
+// balancing) and sends it over an idle or new upstream connection. It
+// returns the sidecar's CPU; sidecarOutboundNext says when the request
+// reaches the next hop.
+func (m *Mesh) sidecarOutbound(c *call, tg *target, now sim.Time, from, to int32) sim.Time {
 	demand := m.c.sc.reqHalf + bytesCost(m.c.sc.byteNs, c.reqB)
+	if c.newStream {
+		demand += m.c.tcpCPU // accepting the app's connection (iptables redirect)
+	}
 	e := &m.edges[c.ei]
 	src := &m.pods[e.src[c.srcL]]
 	measured := now >= m.measure
-	newConn := false
 	if tg.up != nil {
 		nd := int32(len(tg.dst))
 		slot := tg.up[c.srcL*nd+c.dstL]
@@ -41,7 +45,7 @@ func (m *Mesh) sidecarOutbound(c *call, tg *target, now sim.Time, st *Station, f
 		if u.idle > 0 {
 			u.idle--
 		} else {
-			demand += m.c.sc.hs
+			demand += m.c.sc.hs + m.c.tcpCPU
 			if measured {
 				src.scHS++
 			}
@@ -52,34 +56,41 @@ func (m *Mesh) sidecarOutbound(c *call, tg *target, now sim.Time, st *Station, f
 			}
 			if !m.cp.certValid(m.holderPod(e.src[c.srcL]), now) || !m.cp.certValid(peer, now) {
 				c.outcome = outTLS
-				fin = st.Arrive(now, demand)
-				return fin, fin + 2*m.oneWay(from, to)
+				return demand
 			}
 			u.open++
-			newConn = true
 			c.leg1New = true
 			src.scConns++
 		}
 		u.lastUse = now
 	}
-	fin = st.Arrive(now, demand)
 	if measured {
 		src.scReqs++
 	}
+	return demand
+}
+
+// sidecarOutboundNext is when a request the client sidecar finished at fin
+// reaches the next hop.
+func (m *Mesh) sidecarOutboundNext(c *call, tg *target, fin sim.Time, from, to int32) sim.Time {
 	rtt := 2 * m.oneWay(from, to)
+	if c.outcome == outTLS {
+		return fin + rtt
+	}
 	start := fin
 	switch {
-	case newConn:
+	case c.leg1New:
 		start += sim.Time((m.c.tcpRTTs + m.c.hsRTTs - 1) * float64(rtt)) // TCP + TLS 1.3
 	case tg.up == nil && c.newStream:
 		start += sim.Time(m.c.tcpRTTs * float64(rtt)) // plaintext to an out-of-mesh pod
 	}
-	return fin, start + m.c.sc.lat + m.net(from, to, c.reqB)
+	start += m.addedLat(2, from)
+	return start + m.net(from, to, c.reqB, start)
 }
 
 // sidecarInbound: the server's sidecar terminates mTLS, authorises and
-// hands the request to the app over localhost.
-func (m *Mesh) sidecarInbound(c *call, tg *target, now sim.Time, st *Station) (fin, next sim.Time) {
+// hands the request to the app over localhost. It returns its CPU.
+func (m *Mesh) sidecarInbound(c *call, tg *target, now sim.Time) sim.Time {
 	demand := m.c.sc.reqHalf + m.c.sc.inHalf + bytesCost(m.c.sc.byteNs, c.reqB)
 	dst := &m.pods[tg.dst[c.dstL]]
 	inNew := c.leg1New
@@ -89,17 +100,22 @@ func (m *Mesh) sidecarInbound(c *call, tg *target, now sim.Time, st *Station) (f
 		inNew = c.leg1New
 	}
 	if inNew {
-		demand += m.c.sc.hs
+		demand += m.c.sc.hs + m.c.tcpCPU
 		dst.scConns++
 		if now >= m.measure {
 			dst.scHS++
 		}
 	}
-	fin = st.Arrive(now, demand)
 	if now >= m.measure {
 		dst.scReqs++
 	}
-	return fin, fin + m.c.sc.lat + m.c.sameNode
+	return demand
+}
+
+// sidecarInboundNext is when the request reaches the app after the
+// server's sidecar finished with it at fin.
+func (m *Mesh) sidecarInboundNext(c *call, fin sim.Time) sim.Time {
+	return fin + m.addedLat(2, c.locs[c.i+1]) + m.c.sameNode
 }
 
 // sidecarResponse returns the upstream connection to the client sidecar's

@@ -48,13 +48,15 @@ func (m *Mesh) pickReplica(wp int32, srcNode int32, e *edgeRT) int32 {
 
 // waypointRequest: the waypoint takes the request from the downstream HBONE
 // stream, routes it to the chosen pod over its upstream pool, and forwards.
-func (m *Mesh) waypointRequest(c *call, tg *target, now sim.Time, st *Station, from, to int32) (fin, next sim.Time) {
+// It returns the waypoint's CPU; waypointNext says when the request
+// reaches the destination's ztunnel.
+func (m *Mesh) waypointRequest(c *call, tg *target, now sim.Time, from, to int32) sim.Time {
 	demand := m.c.wp.reqHalf + bytesCost(m.c.wp.byteNs, c.reqB)
 	r := m.wps[tg.wp].reps[c.repL]
 	rep := &m.reps[r]
 	measured := now >= m.measure
 	if c.leg1New {
-		demand += m.c.wp.hs
+		demand += m.c.wp.hs + m.c.tcpCPU
 		rep.conns++
 		if measured {
 			rep.hs++
@@ -73,7 +75,7 @@ func (m *Mesh) waypointRequest(c *call, tg *target, now sim.Time, st *Station, f
 		rep.conns--
 	}
 	if !u.up {
-		demand += m.c.wp.hs
+		demand += m.c.wp.hs + m.c.tcpCPU
 		if measured {
 			rep.hs++
 		}
@@ -84,13 +86,14 @@ func (m *Mesh) waypointRequest(c *call, tg *target, now sim.Time, st *Station, f
 		}
 		if !m.cp.certValid(m.holderRep(r), now) || !m.cp.certValid(peer, now) {
 			c.outcome = outTLS
-			fin = st.Arrive(now, demand)
-			return fin, fin + 2*m.oneWay(from, to)
+			return demand
 		}
 		u.up = true
 		u.dialAt = now
 		c.leg2New = true
 		rep.conns++
+		// Estimated from the dialling CPU at full speed (see ztOutbound).
+		u.readyAt = now + m.atSpeed(rep.node, demand) + sim.Time(m.c.hsRTTs*float64(2*m.oneWay(from, to)))
 	}
 	if rep.conns > rep.maxC {
 		rep.maxC = rep.conns
@@ -102,22 +105,31 @@ func (m *Mesh) waypointRequest(c *call, tg *target, now sim.Time, st *Station, f
 		c.leg2Stream = true
 	}
 	u.lastUse = now
-	fin = st.Arrive(now, demand)
+	c.ready = u.readyAt
 	if measured {
 		rep.reqs++
 	}
+	return demand
+}
+
+// waypointNext is when a request the waypoint finished at fin reaches the
+// next hop.
+func (m *Mesh) waypointNext(c *call, fin sim.Time, from, to int32) sim.Time {
 	rtt := 2 * m.oneWay(from, to)
+	if c.outcome == outTLS {
+		return fin + rtt
+	}
 	start := fin
 	if c.leg2New {
-		u.readyAt = fin + sim.Time(m.c.hsRTTs*float64(rtt))
-	}
-	if u.readyAt > start {
-		start = u.readyAt
+		start = fin + sim.Time(m.c.hsRTTs*float64(rtt))
+	} else if c.ready > start {
+		start = c.ready
 	}
 	if c.leg2Stream {
 		start += rtt // CONNECT → 200
 	}
-	return fin, start + m.c.wp.lat + m.net(from, to, c.reqB)
+	start += m.addedLat(1, from)
+	return start + m.net(from, to, c.reqB, start)
 }
 
 // waypointResponse returns the upstream stream to the pool (or drops it if

@@ -13,14 +13,17 @@ import "github.com/ambientsim/ambientsim/sim"
 // ztOutbound is the source pod's ztunnel taking the request: it checks out
 // an HBONE connection from the pod's pool (dialling one if needed), opens a
 // CONNECT stream for a new app connection, and forwards the bytes. It
-// returns when the ztunnel is done and when the request reaches the next hop.
-func (m *Mesh) ztOutbound(c *call, e *edgeRT, tg *target, now sim.Time, st *Station, from, to sim32) (fin, next sim.Time) {
+// returns the CPU the ztunnel spends; ztOutboundNext says when the
+// request reaches the next hop once that work is done.
+func (m *Mesh) ztOutbound(c *call, tg *target, now sim.Time, from, to sim32) sim.Time {
 	demand := m.c.ztMsg + bytesCost(m.c.ztByteNs, c.reqB)
 	if from != to {
 		demand += m.c.ztCrossMsg
 	}
-	var ready sim.Time
-	newConn := false
+	if c.newStream {
+		demand += m.c.tcpCPU // accepting the app's connection (in-pod listener)
+	}
+	c.ready = 0
 	if c.newStream && tg.hs == 1 && tg.zt != nil {
 		hop := c.dstL
 		if tg.wp >= 0 {
@@ -34,15 +37,21 @@ func (m *Mesh) ztOutbound(c *call, e *edgeRT, tg *target, now sim.Time, st *Stat
 		if m.failOn {
 			m.failHBONESlot(slot, tg, hop, now)
 		}
-		newConn, ready = m.checkoutHBONE(slot, now, maxS)
+		newConn, ready := m.checkoutHBONE(slot, now, maxS)
 		c.ztSlot, c.ztGen = slot, m.ztPool[slot].gen
+		c.ready = ready
 		demand += m.c.ztStream
 		if newConn {
-			demand += m.c.ztHSc
+			demand += m.c.ztHSc + m.c.tcpCPU
 			c.leg1New = true
 			peer := m.holderNode(m.pods[tg.dst[c.dstL]].node)
 			if tg.wp >= 0 {
-				peer = m.holderRep(m.wps[tg.wp].reps[c.repL])
+				r := m.wps[tg.wp].reps[c.repL]
+				peer = m.holderRep(r)
+				// The waypoint's HBONE listener balances connections
+				// exactly over its workers.
+				m.ztPool[slot].wk = m.reps[r].rrWk
+				m.reps[r].rrWk++
 			} else if tg.dstK == vScDst {
 				peer = m.holderPod(tg.dst[c.dstL])
 			}
@@ -50,42 +59,55 @@ func (m *Mesh) ztOutbound(c *call, e *edgeRT, tg *target, now sim.Time, st *Stat
 				m.failHBONE(slot)
 				c.ztSlot = -1
 				c.outcome = outTLS
+			} else {
+				// TCP connect + TLS 1.3 before the pool has the connection;
+				// everyone else needing this key waits for it (one dial per
+				// key). Its end is estimated now, from the dialling CPU at
+				// the node's full speed: queueing of this worker is not
+				// added for the waiters.
+				rtt := 2 * m.oneWay(from, to)
+				c.ready = now + m.atSpeed(from, demand) + sim.Time(m.c.hsRTTs*float64(rtt))
+				m.ztPool[slot].readyAt = c.ready
 			}
 		}
+		if c.ztSlot >= 0 && tg.wp >= 0 {
+			c.wpWk = m.ztPool[slot].wk
+		}
 	}
-	fin = st.Arrive(now, demand)
 	n := &m.nodes[from]
 	measured := now >= m.measure
 	n.msgsAdd(measured)
-	rtt := 2 * m.oneWay(from, to)
-	start := fin
-	if c.outcome == outTLS {
-		return fin, fin + rtt // the TLS alert comes back after one round trip
+	if c.leg1New && c.outcome != outTLS && measured {
+		n.opened++
+		n.hs++
 	}
+	return demand
+}
+
+// ztOutboundNext is when a request the source ztunnel finished at fin
+// reaches the next hop.
+func (m *Mesh) ztOutboundNext(c *call, fin sim.Time, from, to sim32) sim.Time {
+	rtt := 2 * m.oneWay(from, to)
+	if c.outcome == outTLS {
+		return fin + rtt // the TLS alert comes back after one round trip
+	}
+	start := fin
 	if c.newStream && c.ztSlot >= 0 {
-		if newConn {
-			// TCP connect + TLS 1.3 before the pool has the connection;
-			// everyone else needing this key waits for it (one dial per key).
-			ready = fin + sim.Time(m.c.hsRTTs*float64(rtt))
-			m.ztPool[c.ztSlot].readyAt = ready
-			if measured {
-				n.opened++
-				n.hs++
-			}
-		}
-		if ready > start {
-			start = ready
+		if c.leg1New {
+			start = fin + sim.Time(m.c.hsRTTs*float64(rtt))
+		} else if c.ready > start {
+			start = c.ready
 		}
 		start += rtt // CONNECT → 200 before bytes flow
 	}
-	next = start + m.c.ztLat + m.net(from, to, c.reqB)
-	return fin, next
+	start += m.addedLat(0, from)
+	return start + m.net(from, to, c.reqB, start)
 }
 
 // ztInbound is the destination pod's ztunnel: it terminates HBONE (or takes
 // plaintext from an out-of-mesh source), authorises new connections and
-// delivers the bytes to the pod.
-func (m *Mesh) ztInbound(c *call, tg *target, now sim.Time, st *Station) (fin, next sim.Time) {
+// delivers the bytes to the pod. It returns its CPU.
+func (m *Mesh) ztInbound(c *call, tg *target, now sim.Time) sim.Time {
 	demand := m.c.ztMsg + bytesCost(m.c.ztByteNs, c.reqB) + m.ztCross(c, c.i)
 	inNew, inStream := c.leg1New, c.newStream
 	if tg.wp >= 0 {
@@ -94,22 +116,31 @@ func (m *Mesh) ztInbound(c *call, tg *target, now sim.Time, st *Station) (fin, n
 		inStream = c.leg1New // a sidecar's new mTLS connection
 	}
 	if inNew {
-		demand += m.c.ztHSs
+		demand += m.c.ztHSs + m.c.tcpCPU
 	}
 	if inStream {
-		demand += m.c.ztAuthz
+		// Authorise, then dial the app (a TCP connection per app
+		// connection); a plaintext source's connection is accepted too.
+		demand += m.c.ztAuthz + m.c.tcpCPU
 		if tg.hs != 0 {
 			demand += m.c.ztStream
+		} else {
+			demand += m.c.tcpCPU
 		}
 	}
-	fin = st.Arrive(now, demand)
 	node := c.locs[c.i+1]
 	measured := now >= m.measure
 	m.nodes[node].msgsAdd(measured)
 	if inNew && measured {
 		m.nodes[node].hs++
 	}
-	return fin, fin + m.c.ztLat + m.c.sameNode
+	return demand
+}
+
+// ztInboundNext is when the request reaches the pod after the destination
+// ztunnel finished with it at fin.
+func (m *Mesh) ztInboundNext(c *call, fin sim.Time) sim.Time {
+	return fin + m.addedLat(0, c.locs[c.i+1]) + m.c.sameNode
 }
 
 // ztCross is the extra CPU of a ztunnel message whose leg crosses nodes:

@@ -26,15 +26,18 @@ func (sc *Scenario) compile(top *topology.Topology, prof *models.Profile, mode s
 	if sc.OpenMetricsEnabled() {
 		cfg.SnapshotInterval = sc.Interval()
 	}
-	if err := sc.hostConfig(&cfg, top); err != nil {
+	if err := sc.machineConfig(&cfg, top); err != nil {
 		return cfg, err
 	}
+	cfg.Ztunnel = proxyConfig(sc.Mesh.Ztunnel, models.Resources{Request: prof.Ztunnel.CPURequest.Value})
+	cfg.Waypoint = proxyConfig(sc.Mesh.Waypoint, models.Resources{Request: prof.Waypoint.CPURequest.Value})
+	cfg.Sidecar = proxyConfig(sc.Mesh.Sidecar, models.Resources{Request: prof.Sidecar.CPURequest.Value})
 	edges, err := sc.compileEdges(top)
 	if err != nil {
 		return cfg, err
 	}
 	cfg.Edges = edges
-	cfg.Apps = sc.compileApps(top)
+	cfg.Apps = sc.compileApps(top, prof)
 	if err := sc.churnConfig(&cfg, top); err != nil {
 		return cfg, err
 	}
@@ -127,6 +130,13 @@ func (sc *Scenario) compileEdges(top *topology.Topology) ([]models.EdgeConfig, e
 				e.apply(t)
 			}
 		}
+		if e.load != nil {
+			if e.Rate > 0 {
+				return nil, &FieldError{File: sc.file, Field: "traffic", Msg: fmt.Sprintf("edge %s -> %s has an open-loop rate of %g/s (topology calls or traffic) and a load generator: set its rate to 0, or drop the load section", c.From.ID(), c.To.ID(), e.Rate)}
+			}
+			e.Generator = e.load.generator(&e.EdgeConfig, e.sizeSet)
+			e.Generator.QPS *= sc.loadScale()
+		}
 		e.Rate *= sc.loadScale()
 		if e.Arrival == models.ArrivalOnOff && e.Rate > 0 && (e.On <= 0 || e.Off <= 0) {
 			return nil, &FieldError{File: sc.file, Field: "traffic", Msg: fmt.Sprintf("edge %s -> %s: on-off arrivals need on_period and off_period, e.g. on_period: 2s, off_period: 8s", c.From.ID(), c.To.ID())}
@@ -137,10 +147,20 @@ func (sc *Scenario) compileEdges(top *topology.Topology) ([]models.EdgeConfig, e
 }
 
 // edgeConfig is a model edge being compiled from the scenario's traffic.
-type edgeConfig struct{ models.EdgeConfig }
+type edgeConfig struct {
+	models.EdgeConfig
+	load    *LoadSpec // the last matching load section
+	sizeSet bool      // a request size was given
+}
 
 // apply overrides the edge with the fields a traffic entry sets.
 func (e *edgeConfig) apply(t *EdgeTraffic) {
+	if t.Load != nil {
+		e.load = t.Load
+	}
+	if t.RequestSize != nil {
+		e.sizeSet = true
+	}
 	if t.Rate != nil {
 		e.Rate = *t.Rate
 	}
@@ -196,7 +216,7 @@ func (e *edgeConfig) apply(t *EdgeTraffic) {
 
 // compileApps gives every workload its app behaviour (the last matching
 // apps entry wins per field; none: the profile's defaults).
-func (sc *Scenario) compileApps(top *topology.Topology) map[*topology.Workload]models.AppConfig {
+func (sc *Scenario) compileApps(top *topology.Topology, prof *models.Profile) map[*topology.Workload]models.AppConfig {
 	out := map[*topology.Workload]models.AppConfig{}
 	for _, w := range top.Workloads {
 		var ac models.AppConfig
@@ -207,6 +227,12 @@ func (sc *Scenario) compileApps(top *topology.Topology) map[*topology.Workload]m
 				}
 				if a.Concurrency > 0 {
 					ac.Concurrency = a.Concurrency
+				}
+				if a.CPUFraction != nil {
+					ac.CPUFraction = a.CPUFraction
+				}
+				if a.Resources != nil {
+					ac.Resources = a.Resources.resources(models.Resources{Request: prof.App.CPURequest.Value})
 				}
 			}
 		}
@@ -238,31 +264,6 @@ func (sc *Scenario) failureConfig(cfg *models.Config, top *topology.Topology) er
 	}
 	cfg.Failures = fs
 	cfg.Series = true
-	return nil
-}
-
-// hostConfig passes topology.hosts to the model, checking each node
-// exists in the topology the scenario built.
-func (sc *Scenario) hostConfig(cfg *models.Config, top *topology.Topology) error {
-	have := map[string]bool{}
-	for _, n := range top.Nodes {
-		have[n.Name] = true
-	}
-	for _, p := range top.Pods {
-		have[p.Node] = true
-	}
-	for i, h := range sc.Topology.Hosts {
-		for j, n := range h.Nodes {
-			if !have[n] {
-				field := fmt.Sprintf("topology.hosts[%d].nodes[%d]", i, j)
-				var doc yaml.Node
-				_ = yaml.Unmarshal(sc.raw, &doc) // it parsed once already
-				return &FieldError{File: sc.file, Line: lineOf(&doc, field), Field: field,
-					Msg: fmt.Sprintf("host %q: node %q is not in the topology (its nodes: %s)", h.Name, n, strings.Join(sortedKeys(have), ", "))}
-			}
-		}
-		cfg.Hosts = append(cfg.Hosts, models.HostConfig{Name: h.Name, Cores: h.Cores, Nodes: h.Nodes})
-	}
 	return nil
 }
 

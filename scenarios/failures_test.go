@@ -271,18 +271,21 @@ func TestLibraryWaypointChokepoint(t *testing.T) {
 	if !slices.Equal(dedicated.Workloads, []string{"loadgen/crawler"}) {
 		t.Errorf("dedicated waypoints: affected %v, want only crawler", dedicated.Workloads)
 	}
-	// The HPA scales the shared waypoint out once (to 2 of 4), 8 s into
-	// the surge; keep-alive connections stay on the saturated replica,
-	// so it helps little.
+	// The HPA sees the saturated replica's CPU capped at its two workers
+	// and scales out once (to 2 of 4), as the surge ends; keep-alive
+	// connections stay on the saturated replica: no improvement.
 	hpa := whatIf(t, run, "shared waypoint + HPA")
 	reps := 0
 	for _, c := range run.Designs[1].Measured.Components {
 		if c.Kind == "waypoint" {
 			reps++
+			if c.CPUCores > 2 {
+				t.Errorf("%s used %.3f cores; it has two workers", c.Instance, c.CPUCores)
+			}
 		}
 	}
-	if reps != 2 || hpa.Failed >= shared.Failed || hpa.Failed < shared.Failed*9/10 {
-		t.Errorf("HPA: %d waypoint replicas served, failed %d vs %d without; want 2 and a small improvement", reps, hpa.Failed, shared.Failed)
+	if reps != 2 || hpa.Failed > shared.Failed || hpa.Failed < shared.Failed*9/10 {
+		t.Errorf("HPA: %d waypoint replicas served, failed %d vs %d without; want 2 and about as many", reps, hpa.Failed, shared.Failed)
 	}
 	f := failureIn(t, run, "search-surge", ModeAmbientWaypoint)
 	if !slices.Equal(f.Instances, []string{"waypoint/shop/waypoint/0"}) {

@@ -41,26 +41,32 @@ func TestHostsSection(t *testing.T) {
 	if _, err := Execute(sc, Options{}); err == nil || !strings.Contains(err.Error(), `small.yaml:8: topology.hosts[0].nodes[1]: host "vm": node "node-7" is not in the topology`) {
 		t.Errorf("unknown node: %v", err)
 	}
-	// A valid section runs, and without an activity model changes nothing.
-	sc, err = Parse("small.yaml", with("  hosts: [{name: vm, cores: 2, nodes: [node-1, node-2]}]\n"))
-	if err != nil {
-		t.Fatal(err)
+	// The nodes of a host share its cores: a host with cores to spare
+	// changes nothing (no thread ever waits for a core), a one-core host
+	// makes every container wait for the others.
+	run := func(hosts string) *Run {
+		sc, err := Parse("small.yaml", with(hosts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Execute(sc, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
 	}
-	plain, err := Parse("small.yaml", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := Execute(sc, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := Execute(plain, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ja, _ := json.Marshal(a.Summary.Modes)
-	jb, _ := json.Marshal(b.Summary.Modes)
+	plain := run("")
+	roomy := run("  hosts: [{name: vm, cores: 64, nodes: [node-1, node-2]}]\n")
+	tight := run("  hosts: [{name: vm, cores: 1, nodes: [node-1, node-2]}]\n")
+	ja, _ := json.Marshal(plain.Summary.Modes)
+	jb, _ := json.Marshal(roomy.Summary.Modes)
 	if string(ja) != string(jb) {
-		t.Errorf("hosts without an activity model changed the results")
+		t.Errorf("a host with cores to spare changed the results")
+	}
+	for i, m := range tight.Summary.Modes {
+		p, q := plain.Summary.Modes[i].Latency[0], m.Latency[0]
+		if !(q.MeanMs > p.MeanMs) {
+			t.Errorf("%s: mean latency %.3f ms on a one-core host, %.3f ms on machines of their own: want slower", m.Mode, q.MeanMs, p.MeanMs)
+		}
 	}
 }

@@ -85,17 +85,24 @@ type Topology struct {
 	// Manifests are Kubernetes/Istio/Gateway-API files or directories,
 	// relative to the scenario file.
 	Manifests []string `yaml:"manifests,omitempty" json:"manifests,omitempty"`
+	// Machines give nodes their machines: an instance type, or cores
+	// and speed. Every container of a node runs on its machine's cores.
+	Machines []MachineSpec `yaml:"machines,omitempty" json:"machines,omitempty"`
 	// Hosts groups nodes that share one machine's CPU cores (kind, a
-	// lab on one VM). Only a profile's activity model reads it: a wake-up
-	// is shallower when another process on the host just used a core.
+	// lab on one VM): their containers all compete for the host's cores.
 	Hosts []HostSpec `yaml:"hosts,omitempty" json:"hosts,omitempty"`
 }
 
-// HostSpec is one machine: a name, its cores and the nodes it runs.
+// HostSpec is one machine several nodes share: a name, its cores (or
+// instance type) and the nodes it runs.
 type HostSpec struct {
-	Name  string   `yaml:"name" json:"name"`
-	Cores int      `yaml:"cores" json:"cores" range:"[1,4096]" unit:"CPU cores"`
-	Nodes []string `yaml:"nodes" json:"nodes"`
+	Name         string   `yaml:"name" json:"name"`
+	Cores        float64  `yaml:"cores" json:"cores" range:"[0,4096]" unit:"vCPUs"`
+	Nodes        []string `yaml:"nodes" json:"nodes"`
+	InstanceType string   `yaml:"instance_type,omitempty" json:"instance_type,omitempty"`
+	Speed        float64  `yaml:"speed,omitempty" json:"speed,omitempty" range:"[0,100]" unit:"relative to the reference core"`
+	SMT          int      `yaml:"smt,omitempty" json:"smt,omitempty" range:"[0,2]" unit:"hardware threads per core"`
+	SMTYield     float64  `yaml:"smt_yield,omitempty" json:"smt_yield,omitempty" range:"[0,2]" unit:"relative throughput"`
 }
 
 // Traffic describes load on the call graph's edges.
@@ -154,6 +161,9 @@ type EdgeTraffic struct {
 	Retries       *int      `yaml:"retries,omitempty" json:"retries,omitempty" range:"[0,100]" unit:"attempts after the first"`
 	Method        string    `yaml:"method,omitempty" json:"method,omitempty"`
 	Path          string    `yaml:"path,omitempty" json:"path,omitempty"`
+	// Load drives the edge with a load generator (fortio, oha, iperf)
+	// instead of open-loop arrivals at rate.
+	Load *LoadSpec `yaml:"load,omitempty" json:"load,omitempty"`
 }
 
 // App is the behaviour of the workloads matching Workload (ns/name glob).
@@ -161,6 +171,11 @@ type App struct {
 	Workload    string    `yaml:"workload" json:"workload"`
 	ServiceTime *TimeDist `yaml:"service_time,omitempty" json:"service_time,omitempty"`
 	Concurrency int       `yaml:"concurrency,omitempty" json:"concurrency,omitempty" range:"[1,100000]" unit:"requests served at once per pod" why:"the model keeps a slot per worker"`
+	// CPUFraction is the share of the service time computed on the node's
+	// CPU (default the profile's app.cpu_fraction, 1: CPU-bound).
+	CPUFraction *float64 `yaml:"cpu_fraction,omitempty" json:"cpu_fraction,omitempty" range:"[0,1]" unit:"share of the service time"`
+	// Resources are the app container's CPU request and limit.
+	Resources *ResourcesSpec `yaml:"resources,omitempty" json:"resources,omitempty"`
 }
 
 // MeshOpts are mesh-wide options.
@@ -189,6 +204,11 @@ type MeshOpts struct {
 	// TrafficDistribution PreferClose makes every proxy prefer endpoints
 	// in its own zone (Kubernetes trafficDistribution).
 	TrafficDistribution string `yaml:"traffic_distribution,omitempty" json:"traffic_distribution,omitempty"`
+	// Ztunnel, Waypoint and Sidecar override the proxies' containers: CPU
+	// requests and limits, worker threads (ztunnel) or concurrency (Envoy).
+	Ztunnel  *ProxySpec `yaml:"ztunnel,omitempty" json:"ztunnel,omitempty"`
+	Waypoint *ProxySpec `yaml:"waypoint,omitempty" json:"waypoint,omitempty"`
+	Sidecar  *ProxySpec `yaml:"sidecar,omitempty" json:"sidecar,omitempty"`
 }
 
 // Outputs selects the files run writes.
@@ -309,7 +329,7 @@ func (s *Scenario) validate(doc *yaml.Node) error {
 		s.Seed = 1
 	}
 	for _, check := range []func(func(field, format string, a ...any) error) error{
-		s.validateTraffic, s.validateProfile, s.validateMesh, s.validateObserved, s.validateFailures,
+		s.validateTraffic, s.validateProfile, s.validateMesh, s.validateMachines, s.validateObserved, s.validateFailures,
 	} {
 		if err := check(ferr); err != nil {
 			return err
@@ -352,8 +372,8 @@ func (s *Scenario) validateHosts(ferr func(field, format string, a ...any) error
 			return ferr(f+".name", "a host needs a name")
 		case hostNames[h.Name]:
 			return ferr(f+".name", "host %q listed twice", h.Name)
-		case h.Cores < 1:
-			return ferr(f+".cores", "host %q: %d cores; give the machine's CPU count (at least 1)", h.Name, h.Cores)
+		case h.Cores <= 0 && h.InstanceType == "":
+			return ferr(f+".cores", "host %q: %v cores; give the machine's CPU count (> 0) or its instance_type", h.Name, h.Cores)
 		case len(h.Nodes) == 0:
 			return ferr(f+".nodes", "host %q lists no nodes", h.Name)
 		}

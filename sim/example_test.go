@@ -86,6 +86,35 @@ func ExampleMachine() {
 	// app CPU 160ms throttled 224.8ms in 3 periods
 }
 
+// A proxy that sleeps when idle: a message after a long gap pays the full
+// wake-up (20 µs late, 40 µs more CPU after it); one arriving 30 µs after
+// the proxy's last work pays 1 − e^(−30/1000) ≈ 3 % of it. Half of each
+// message's CPU holds the worker after the message has left.
+func ExampleStation_SetActivity() {
+	us := sim.Microsecond
+	s := sim.New()
+	st := sim.NewStation(s, "ztunnel/node-1", 1, 0)
+	st.SetActivity(sim.Activity{PathFraction: 0.5, WakeupCPU: 40 * us, WakeupLatency: 20 * us, SleepTimeConstant: 1000 * us})
+	send := func(at sim.Time, what string) {
+		s.At(at, sim.HandlerFunc(func(sim.Event) {
+			st.Submit(60*us, sim.HandlerFunc(func(sim.Event) {
+				fmt.Printf("%s: done in %.1f µs\n", what, (s.Now() - at).Microseconds())
+			}), sim.Event{})
+		}), sim.Event{})
+	}
+	send(10*sim.Millisecond, "after 10 ms idle") // asleep: 20 µs wake + 30 µs on path
+	// The worker stays busy 30 µs of bookkeeping + 40 µs of wake-up after
+	// the first message (done at 10.05 ms): the second arrives 30 µs after
+	// that.
+	send(10*sim.Millisecond+150*us, "30 µs after")
+	s.Run()
+	fmt.Printf("busy %.1f µs for 2 messages, %.2f wake-ups\n", st.BusyTime().Microseconds(), st.Wakeups())
+	// Output:
+	// after 10 ms idle: done in 50.0 µs
+	// 30 µs after: done in 30.6 µs
+	// busy 181.8 µs for 2 messages, 1.03 wake-ups
+}
+
 // Recording latencies and reading percentiles.
 func ExampleHistogram() {
 	h := sim.NewHistogram()

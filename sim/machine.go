@@ -412,12 +412,12 @@ func (m *Machine) next() (Time, bool) {
 	at, ok := MaxTime, false
 	if len(m.heap) > 0 && m.rate > 0 {
 		g := m.heap[0]
-		if !math.IsInf(g.key, 1) {
-			dt := math.Max(0, math.Ceil((g.key-m.v)/m.rate))
-			if dt < float64(MaxTime-now) {
-				at, ok = now+Time(dt), true
-			}
+		if dt := (g.key - m.v) / m.rate; dt < float64(MaxTime-now) {
+			at, ok = now+Time(max(0, math.Ceil(dt))), true
 		}
+	}
+	if len(m.binding) == 0 {
+		return at, ok
 	}
 	boundary := false
 	for _, g := range m.binding {
@@ -471,12 +471,14 @@ func (h *machineTimer) Handle(Event) {
 	now := m.s.Now()
 	m.advance(now)
 	m.dispatching = true
-	if now%m.period == 0 {
+	if len(m.binding) > 0 && now%m.period == 0 {
 		m.refill(now)
 	}
 	// Jobs due now finish before a quota used up now throttles their group.
 	m.complete()
-	m.throttleSpent(now)
+	if len(m.binding) > 0 {
+		m.throttleSpent(now)
+	}
 	// Callbacks run with the machine consistent; their submissions are
 	// settled once, after the last.
 	for i := 0; i < len(m.done); i++ {

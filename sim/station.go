@@ -10,7 +10,7 @@ import (
 type job struct {
 	demand  Time // work on the job's path (reference-core ns)
 	hold    Time // work after the job is done (off its path)
-	wake    Time // wake-up delay before the work (no CPU)
+	wake    Time // blocked (I/O) and wake-up delay before the work (no CPU)
 	arrived Time
 	done    Handler
 	ev      Event
@@ -65,6 +65,9 @@ type Station struct {
 	capacity Gauge // threads configured
 	queue    Gauge // jobs waiting (not on a thread)
 	wait     Histogram
+	noHist   bool // keep only the waits' sum and count
+	waitSum  Time
+	waitN    int64
 	served   int64
 	rejected int64
 
@@ -145,11 +148,18 @@ func (st *Station) Group() *Group { return st.g }
 // done.Handle(ev) runs when the job is done (done may be nil). A negative
 // demand panics.
 func (st *Station) Submit(demand Time, done Handler, ev Event) bool {
-	if demand < 0 {
-		panic(fmt.Sprintf("sim: Station %q: negative demand %v", st.name, demand))
+	return st.SubmitBlocked(0, demand, done, ev)
+}
+
+// SubmitBlocked offers a job that, once a thread takes it, first blocks
+// for blocked (waiting on I/O: the thread is held, no CPU is used) and then
+// needs demand of work. Otherwise it is Submit.
+func (st *Station) SubmitBlocked(blocked, demand Time, done Handler, ev Event) bool {
+	if demand < 0 || blocked < 0 {
+		panic(fmt.Sprintf("sim: Station %q: negative demand %v or blocked time %v", st.name, demand, blocked))
 	}
 	now := st.sim.now
-	j := job{demand: demand, arrived: now, done: done, ev: ev}
+	j := job{demand: demand, wake: blocked, arrived: now, done: done, ev: ev}
 	if st.nbusy < st.servers && st.qlen == 0 {
 		st.startNew(j)
 		return true
@@ -205,7 +215,7 @@ func (st *Station) split(j *job, now Time, wasIdle bool) {
 	if st.rng != nil && lat > 0 {
 		lat *= st.rng.ExpFloat64()
 	}
-	j.wake = Time(lat + 0.5)
+	j.wake += Time(lat + 0.5)
 	j.hold += Time(depth*float64(st.wakeCPU) + 0.5)
 	st.wakes += depth
 }
@@ -224,7 +234,7 @@ func (st *Station) startNew(j job) {
 	}
 	st.nbusy++
 	st.busy.Add(now, 1)
-	st.wait.Record(now - j.arrived)
+	st.recordWait(now - j.arrived)
 	st.split(&j, now, wasIdle)
 	t := &st.th[idx]
 	t.j = j
@@ -281,9 +291,14 @@ func (st *Station) finished(th int32, vgEnd float64) {
 		st.head = (st.head + 1) % len(st.ring)
 		st.qlen--
 		st.queue.Set(now, float64(st.qlen))
-		st.wait.Record(now - j.arrived)
+		st.recordWait(now - j.arrived)
 		st.split(&j, now, false)
 		t.j = j
+		if j.wake > 0 {
+			t.phase = thWaking
+			st.sim.After(j.wake, (*stationWake)(st), Event{A: int64(th)})
+			return
+		}
 		t.phase = thRunning
 		st.g.continueWith(st, th, vgEnd, float64(j.demand))
 		return
@@ -315,6 +330,28 @@ func (st *Station) startWaiting() {
 		st.queue.Set(st.sim.now, float64(st.qlen))
 		st.startNew(j)
 	}
+}
+
+// recordWait records a job's wait for a thread.
+func (st *Station) recordWait(w Time) {
+	st.waitSum += w
+	st.waitN++
+	if !st.noHist {
+		st.wait.Record(w)
+	}
+}
+
+// SetWaitHistogram turns the waiting-time histogram on (the default) or
+// off; MeanWait is kept either way.
+func (st *Station) SetWaitHistogram(on bool) { st.noHist = !on }
+
+// MeanWait returns the mean wait for a thread of the jobs that started
+// since the last ResetStats.
+func (st *Station) MeanWait() Time {
+	if st.waitN == 0 {
+		return 0
+	}
+	return st.waitSum / Time(st.waitN)
 }
 
 // Servers returns the configured number of threads.
@@ -376,7 +413,8 @@ func (st *Station) Served() int64 { return st.served }
 func (st *Station) Rejected() int64 { return st.rejected }
 
 // Wait returns the histogram of queueing delays (ns from Submit to a
-// thread taking the job) of jobs that started.
+// thread taking the job) of jobs that started (empty when turned off by
+// SetWaitHistogram).
 func (st *Station) Wait() *Histogram { return &st.wait }
 
 // Wakeups returns the jobs' wake-ups since the last ResetStats, each
@@ -392,5 +430,6 @@ func (st *Station) ResetStats() {
 	st.queue.Reset(now)
 	st.capacity.Reset(now)
 	st.wait.Reset()
+	st.waitSum, st.waitN = 0, 0
 	st.served, st.rejected, st.wakes = 0, 0, 0
 }
