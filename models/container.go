@@ -15,6 +15,7 @@ type container struct {
 	g       *sim.Group
 	workers []*sim.Station
 	cpu0    sim.Time // CPU time at the start of the measured window
+	thr0    sim.Time // throttled time at the start of the measured window
 }
 
 // Resources are a container's CPU request and limit, in cores (0 limit =
@@ -71,6 +72,7 @@ func (c *container) pick(k uint32) *sim.Station {
 // stations' statistics are reset.
 func (c *container) startMeasure() {
 	c.cpu0 = c.g.CPUTime()
+	c.thr0, _ = c.g.Throttled()
 	for _, w := range c.workers {
 		w.ResetStats()
 	}
@@ -82,6 +84,12 @@ func (c *container) cores(d sim.Time) float64 {
 		return 0
 	}
 	return float64(c.g.CPUTime()-c.cpu0) / float64(d)
+}
+
+// throttled returns the time its CPU limit throttled it in the window.
+func (c *container) throttled() sim.Time {
+	t, _ := c.g.Throttled()
+	return t - c.thr0
 }
 
 // utilisation returns the busy fraction of the container's worker threads

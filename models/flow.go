@@ -863,8 +863,11 @@ func (m *Mesh) finalize(c *call, t sim.Time, out uint8) {
 		e.calls++
 		if out != outOK {
 			e.failed++
-		} else if tg.bypass {
-			e.bypassed++
+		} else {
+			e.bytes += int64(c.reqB) + int64(c.respB)
+			if tg.bypass {
+				e.bypassed++
+			}
 		}
 		m.stats.causes[out]++
 		if c.parent == nil {

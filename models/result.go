@@ -23,6 +23,21 @@ type Measurement struct {
 	ControlPlane ControlPlaneUsage
 	Telemetry    TelemetrySplit
 	Edges        []EdgeStats // sorted by source, then destination
+	// Machines is how busy each machine's cores were (a node's own, or a
+	// host several nodes share), sorted by name.
+	Machines []MachineUsage
+}
+
+// MachineUsage is how much of a machine's CPU every container on it (apps,
+// load generators, proxies) used over the window.
+type MachineUsage struct {
+	Name        string
+	Type        string   // instance type, "reference-8" or "custom"
+	Nodes       []string // sorted
+	Cores       float64  // vCPUs
+	Speed       float64  // per-vCPU speed relative to the reference core
+	CPUCores    float64  // mean vCPUs its containers used
+	Utilisation float64  // CPUCores / Cores
 }
 
 // RequestCounts reconciles: Offered = Succeeded + Failed + InFlight
@@ -75,6 +90,7 @@ type ComponentUsage struct {
 	Connections  int64 // HBONE/mTLS connections opened
 	Handshakes   int64
 	RequestsSeen int64
+	ThrottledS   float64 // seconds its CPU limit throttled it (CFS)
 }
 
 // MeshCost totals the mesh's own overhead (apps excluded), defined once and
@@ -190,4 +206,5 @@ type EdgeStats struct {
 	Handshakes        int64   // mTLS connections dialled for these calls
 	HandshakeCPUMs    float64 // CPU both sides spent on those handshakes
 	Bypassed          int64   // successful calls that skipped the waypoint serving their destination
+	ThroughputMbps    float64 // payload of the successful calls per second, Mbit/s
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/ambientsim/ambientsim/sim"
 	"github.com/ambientsim/ambientsim/topology"
@@ -197,6 +198,7 @@ func (m *Mesh) result() *RunResult {
 	mr.ControlPlane = cpu
 	mr.Telemetry = m.telemetrySplit()
 	mr.Edges = m.edgeResults(d)
+	mr.Machines = m.machineUsage(d)
 	var calls int64
 	for i := range st.byCat {
 		calls += st.byCat[i].Count()
@@ -234,6 +236,7 @@ func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost, ControlPlaneU
 			mem := m.ztunnelMemory(i)
 			add(ComponentUsage{Kind: "ztunnel", Instance: "ztunnel/" + n.name, Node: n.name,
 				CPUCores: round6(n.zt.cores(d)), Utilisation: round6(n.zt.utilisation()), QueueWaitMs: round6(n.zt.meanWait().Milliseconds()),
+				ThrottledS: round6(n.zt.throttled().Seconds()),
 				MemoryMiB: round3(mem), Connections: n.opened, Handshakes: n.hs, RequestsSeen: n.msgs})
 		}
 	}
@@ -245,6 +248,7 @@ func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost, ControlPlaneU
 		mem := m.waypointMemory(i)
 		add(ComponentUsage{Kind: "waypoint", Instance: r.name, Node: m.nodes[r.node].name,
 			CPUCores: round6(r.st.cores(d)), Utilisation: round6(r.st.utilisation()), QueueWaitMs: round6(r.st.meanWait().Milliseconds()),
+			ThrottledS: round6(r.st.throttled().Seconds()),
 			MemoryMiB: round3(mem), Connections: r.maxC, Handshakes: r.hs, RequestsSeen: r.reqs})
 	}
 	for i := range m.pods {
@@ -255,6 +259,7 @@ func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost, ControlPlaneU
 		mem := m.sidecarMemory(i)
 		add(ComponentUsage{Kind: "sidecar", Instance: "sidecar/" + p.p.ID(), Node: m.nodes[p.node].name,
 			CPUCores: round6(p.sc.cores(d)), Utilisation: round6(p.sc.utilisation()), QueueWaitMs: round6(p.sc.meanWait().Milliseconds()),
+			ThrottledS: round6(p.sc.throttled().Seconds()),
 			MemoryMiB: round3(mem), Connections: p.scConns, Handshakes: p.scHS, RequestsSeen: p.scReqs})
 	}
 	if len(m.pods) <= MaxAppRows {
@@ -262,6 +267,7 @@ func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost, ControlPlaneU
 			p := &m.pods[i]
 			add(ComponentUsage{Kind: "app", Instance: "app/" + p.p.ID(), Node: m.nodes[p.node].name,
 				CPUCores: round6(p.app.cores(d)), Utilisation: round6(p.app.utilisation()), QueueWaitMs: round6(p.app.meanWait().Milliseconds()),
+				ThrottledS: round6(p.app.throttled().Seconds()),
 				MemoryMiB: round3(m.c.appMem), RequestsSeen: p.appReqs})
 		}
 	}
@@ -344,7 +350,7 @@ func (m *Mesh) edgeResults(d sim.Time) []EdgeStats {
 		r := EdgeStats{Source: c.From.ID(), Destination: c.To.ID(), Category: string(e.tgts[0].cat),
 			Calls: e.calls, Failed: e.failed, RateRPS: round3(float64(e.started) / d.Seconds()),
 			ConnectionsOpened: e.streams, Handshakes: e.hs, HandshakeCPUMs: round3(e.hsCPU.Milliseconds()),
-			Bypassed: e.bypassed}
+			Bypassed: e.bypassed, ThroughputMbps: round3(float64(e.bytes) * 8 / 1e6 / d.Seconds())}
 		lat := sim.NewHistogram()
 		for j := range e.tgts {
 			lat.Merge(e.tgts[j].lat)
@@ -379,4 +385,64 @@ func (m *Mesh) batches() []float64 {
 		out[i] = prev
 	}
 	return out
+}
+
+// machineUsage sums every container's CPU per machine (a node's own, or a
+// host several nodes share), sorted by machine name.
+func (m *Mesh) machineUsage(d sim.Time) []MachineUsage {
+	idx := map[*sim.Machine]int{}
+	var out []MachineUsage
+	row := func(node int32) *MachineUsage {
+		n := &m.nodes[node]
+		i, ok := idx[n.mach]
+		if !ok {
+			i = len(out)
+			idx[n.mach] = i
+			out = append(out, MachineUsage{Name: strings.TrimPrefix(n.mach.Name(), "machine/"), Type: n.machine.Type,
+				Cores: n.machine.Cores, Speed: round6(n.machine.Speed)})
+		}
+		return &out[i]
+	}
+	for i := range m.nodes {
+		r := row(int32(i))
+		r.Nodes = append(r.Nodes, m.nodes[i].name)
+		r.CPUCores += m.nodes[i].zt.cores(d)
+	}
+	for i := range m.pods {
+		p := &m.pods[i]
+		r := row(p.node)
+		r.CPUCores += p.app.cores(d)
+		if p.sc != nil {
+			r.CPUCores += p.sc.cores(d)
+		}
+	}
+	for i := range m.reps {
+		if m.neverServed(i) {
+			continue
+		}
+		row(m.reps[i].node).CPUCores += m.reps[i].st.cores(d)
+	}
+	for i := range out {
+		sort.Strings(out[i].Nodes)
+		out[i].Utilisation = round6(out[i].CPUCores / out[i].Cores)
+		out[i].CPUCores = round6(out[i].CPUCores)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// EdgeLatency returns edge i's (Config.Edges order) latency quantile q over
+// its measured calls, and its calls started, failed and succeeded in the
+// window.
+func (r *RunResult) EdgeLatency(i int, q float64) (lat sim.Time, started, failed, succeeded int64) {
+	m := r.Metrics.m
+	e := &m.edges[i]
+	h := sim.NewHistogram()
+	for j := range e.tgts {
+		h.Merge(e.tgts[j].lat)
+	}
+	if h.Count() > 0 {
+		lat = h.Quantile(q)
+	}
+	return lat, e.started, e.failed, e.calls - e.failed
 }

@@ -22,15 +22,26 @@ import (
 const DefaultMaxEvents = 200_000_000
 
 // Events per call of the model's request flow: a call visits each proxy
-// on its path twice (request and response) and the app once on each side
-// of its service time, plus its start and end; an external request adds
-// its arrival. Measured on the built-in library (TestEventEstimate keeps
-// estimates within a factor of two of the events the runs handle).
+// on its path twice (request and response), each visit an arrival and the
+// end of its CPU work on a node's cores, and the app once (arrival and
+// CPU), plus its start and end; an external request adds its arrival.
+// Measured on the built-in library (TestEventEstimate keeps estimates
+// within a factor of two of the events the runs handle).
 const (
-	eventsPerHop     = 2
-	eventsPerCall    = 3
+	eventsPerHop     = 4
+	eventsPerCall    = 4
 	eventsPerArrival = 1
 )
+
+// generatorRate is a closed-loop load generator's request rate for the
+// estimate: its qps, or, as fast as answers come (qps 0), one request per
+// millisecond per request slot (an upper guess: answers within 1 ms).
+func generatorRate(g *models.Generator) float64 {
+	if g.QPS > 0 {
+		return g.QPS
+	}
+	return float64(g.Connections*max(g.Window, 1)) * 1000
+}
 
 // maxCycleWorkloads bounds the workloads of one call-graph cycle solved
 // exactly (a dense solve, O(n³)).
@@ -126,6 +137,9 @@ func EstimateEvents(cfg models.Config) (EventEstimate, error) {
 			continue
 		}
 		ext[i] = e.Rate * surge(e)
+		if g := e.Generator; g != nil && g.Connections > 0 {
+			ext[i] = generatorRate(g)
+		}
 		est.ExternalRPS += ext[i]
 		from, ok := wlIdx[e.Call.From]
 		for _, p := range shareOf(e.Call.To) {

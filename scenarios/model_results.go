@@ -20,6 +20,7 @@ func modeResult(r *models.RunResult) results.ModeResult {
 		Totals:     clusterCost(m.Totals),
 		Telemetry:  results.TelemetrySplit(m.Telemetry),
 		Edges:      convertAll(m.Edges, func(e models.EdgeStats) results.EdgeResult { return results.EdgeResult(e) }),
+		Machines:   convertAll(m.Machines, func(u models.MachineUsage) results.MachineUsage { return results.MachineUsage(u) }),
 	}
 	if c := m.ControlPlane; c.Active() {
 		out.ControlPlane = &results.ControlPlaneUsage{XDSClients: results.XDSClients(c.XDSClients),

@@ -216,6 +216,13 @@ func (x *execution) finish() error {
 		sum.WhatIf = wi
 		run.Designs = designs
 	}
+	if sc.Capacity != nil {
+		cr, err := sc.capacity(x.ctx, x.prof, x.seed, x.dur, x.warm, x.opt.MaxEvents)
+		if err != nil {
+			return err
+		}
+		sum.Capacity = cr
+	}
 	shown := x.shown
 	sum.Topology = TopologySummaryResult(shown.Summary(), edgeRates(run))
 	report := shown.Paths()

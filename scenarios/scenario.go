@@ -53,6 +53,9 @@ type Scenario struct {
 	Outputs  Outputs  `yaml:"outputs,omitempty" json:"outputs,omitempty"`                                       // which files to write
 	// SLO makes slow calls count as bad in blast-radius results.
 	SLO *SLO `yaml:"slo,omitempty" json:"slo,omitempty"`
+	// Capacity asks for the largest load an edge sustains within a
+	// latency bound (summary.json "capacity").
+	Capacity *CapacitySpec `yaml:"capacity,omitempty" json:"capacity,omitempty"`
 	// Failures are scheduled component failures; each gets a blast-radius
 	// result per mode (summary.json "failures").
 	Failures []FailureSpec `yaml:"failures,omitempty" json:"failures,omitempty"`
@@ -329,7 +332,7 @@ func (s *Scenario) validate(doc *yaml.Node) error {
 		s.Seed = 1
 	}
 	for _, check := range []func(func(field, format string, a ...any) error) error{
-		s.validateTraffic, s.validateProfile, s.validateMesh, s.validateMachines, s.validateObserved, s.validateFailures,
+		s.validateTraffic, s.validateProfile, s.validateMesh, s.validateMachines, s.validateCapacity, s.validateObserved, s.validateFailures,
 	} {
 		if err := check(ferr); err != nil {
 			return err

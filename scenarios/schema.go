@@ -62,6 +62,8 @@ var enums = map[string][]string{
 	"SLOSpec.metric":                  {"p50", "p90", "p99", "p999", "error_rate"},
 	"ObservedEdge.reporter":           ObservedReporters,
 	"ObservedEdge.protocol":           ObservedProtocols,
+	"LoadSpec.tool":                   {"fortio", "oha", "iperf"},
+	"CapacitySpec.quantile":           {"p50", "p90", "p99", "p999"},
 }
 
 // docs gives descriptions, keyed "Type.field".
@@ -158,6 +160,46 @@ var docs = map[string]string{
 	"AutoscaleSpec.target_utilisation": "Target busy fraction of the waypoint's worker threads (default 0.7).",
 	"AutoscaleSpec.delay":              "From the scaling decision until the new replica serves (default 10s).",
 	"AutoscaleSpec.period":             "Controller sync period (default 15s).",
+	"Topology.machines":                "Machines of the nodes: an instance type (m5.2xlarge, n2-standard-8, Standard_D8s_v5, ...) or cores and speed; later entries win. Default: 8 reference cores per node.",
+	"Topology.hosts":                   "Nodes sharing one machine's cores (kind, a lab VM): every container on them competes for the host's cores.",
+	"MachineSpec.nodes":                "Node names or globs (default every node).",
+	"MachineSpec.instance_type":        "Instance type from the built-in table (ambientsim docs: capacity.md): its vCPUs, per-vCPU speed and SMT.",
+	"MachineSpec.cores":                "vCPUs (overrides the instance type's).",
+	"MachineSpec.speed":                "Per-vCPU speed relative to the reference core (an AWS m5 vCPU is 1).",
+	"MachineSpec.smt":                  "Hardware threads per physical core: 1, or 2 (hyperthreads; cloud vCPUs usually are).",
+	"MachineSpec.smt_yield":            "Throughput of a physical core with both hyperthreads busy, relative to one (default 1.25).",
+	"MachineSpec.nic_gbps":             "NIC bandwidth of each node, Gbit/s (default: the profile's network.nic_bandwidth).",
+	"HostSpec.name":                    "Host name.",
+	"HostSpec.cores":                   "The host's vCPUs (or give instance_type).",
+	"HostSpec.nodes":                   "Nodes on the host.",
+	"HostSpec.instance_type":           "The host's instance type (sets cores, speed and SMT).",
+	"HostSpec.speed":                   "Per-vCPU speed relative to the reference core.",
+	"App.cpu_fraction":                 "Share of the service time computed on the node's CPU; the rest the app waits (I/O). Default the profile's app.cpu_fraction (1).",
+	"App.resources":                    "The app container's CPU request (its share of a contended node) and limit (CFS quota), as in a Pod spec.",
+	"MeshOpts.ztunnel":                 "ztunnel's container: resources (default request 200m, no limit) and worker_threads.",
+	"MeshOpts.waypoint":                "Waypoint replicas' container: resources (default request 100m, limit 2) and Envoy concurrency (default: the CPU limit rounded up).",
+	"MeshOpts.sidecar":                 "Sidecars' container: resources (default request 100m, limit 2) and Envoy concurrency (default: the CPU limit rounded up).",
+	"ProxySpec.resources":              "CPU requests and limits, as in a Pod spec: {requests: {cpu: 200m}, limits: {cpu: 2}}.",
+	"ProxySpec.worker_threads":         "ztunnel worker threads (ZTUNNEL_WORKER_THREADS); a connection stays on one.",
+	"ProxySpec.concurrency":            "Envoy worker threads (proxy concurrency); a connection stays on one.",
+	"ResourcesSpec.requests":           "Requests: the container's weight on a contended node (CFS shares).",
+	"ResourcesSpec.limits":             "Limits: a CPU limit throttles the container per 100-ms CFS period.",
+	"ResourceList.cpu":                 "CPU in cores (2, 0.5) or millicores (\"500m\").",
+	"EdgeTraffic.load":                 "A load generator drives the edge instead of open-loop arrivals: fortio/oha connections and qps, or iperf streams; optionally outside the cluster.",
+	"LoadSpec.tool":                    "fortio (default: -c 8 -qps 8), oha (-c 50, no rate limit) or iperf (one stream, 128KiB writes, 256KiB in flight).",
+	"LoadSpec.connections":             "fortio/oha -c: connections, each with one request outstanding (closed loop).",
+	"LoadSpec.qps":                     "fortio -qps / oha -q: total target rate; 0 = as fast as responses allow.",
+	"LoadSpec.streams":                 "iperf -P: parallel TCP streams.",
+	"LoadSpec.window":                  "iperf: bytes a stream keeps in flight (default 256KiB); request_size is its write size.",
+	"LoadSpec.external":                "The client runs outside the cluster: no node CPU, plus rtt per request.",
+	"LoadSpec.rtt":                     "An external client's round trip to the cluster, e.g. 20ms.",
+	"Scenario.capacity":                "Find the largest load an edge sustains within a latency bound (bisection over its rate; summary.json capacity).",
+	"CapacitySpec.from":                "Source workload ns/name (glob matching one edge).",
+	"CapacitySpec.to":                  "Destination service ns/name (glob).",
+	"CapacitySpec.quantile":            "Latency quantile held to the bound (default p99).",
+	"CapacitySpec.latency":             "The bound, e.g. 10ms.",
+	"CapacitySpec.max_qps":             "Top of the search (default 64× the edge's rate).",
+	"CapacitySpec.max_error_ratio":     "A point fails when more than this fraction of its calls fail or do not finish (default 0.001).",
 }
 
 var (
@@ -165,6 +207,7 @@ var (
 	sizeT     = reflect.TypeOf(Size(0))
 	timeDistT = reflect.TypeOf(TimeDist{})
 	sizeDistT = reflect.TypeOf(SizeDist{})
+	cpuT      = reflect.TypeOf(CPU(0))
 )
 
 const durationPattern = `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
@@ -203,6 +246,8 @@ func schemaOf(t reflect.Type, key string) map[string]any {
 	sizeValue := map[string]any{"type": []string{"string", "integer"}, "pattern": `^[0-9.]+\s*(B|KB|MB|GB|KiB|MiB|GiB)?$`}
 	durValue := map[string]any{"type": "string", "pattern": durationPattern}
 	switch t {
+	case cpuT:
+		return map[string]any{"type": []string{"string", "number"}, "pattern": `^[0-9.]+m?$`}
 	case durationT:
 		return durValue
 	case sizeT:

@@ -31,6 +31,9 @@ type Summary struct {
 	Comparison []CompareRow    `json:"comparison"` // side-by-side table across modes
 	Failures   []FailureResult `json:"failures,omitempty"`
 	WhatIf     []WhatIfResult  `json:"what_if,omitempty"`
+	// Capacity is the largest load each mode's path sustains within the
+	// scenario's latency bound (its `capacity:` section).
+	Capacity []CapacityResult `json:"capacity,omitempty"`
 
 	// Observed compares predicted and observed rates and latencies per
 	// edge when the scenario has an `observed:` section.
@@ -266,6 +269,25 @@ type ModeResult struct {
 	// Edges is one row per call-graph edge (source workload → destination
 	// service), sorted by source then destination.
 	Edges []EdgeResult `json:"edges,omitempty"`
+	// Machines is one row per machine the nodes run on (a node's own, or a
+	// host several nodes share), sorted by name: how busy its cores were.
+	Machines []MachineUsage `json:"machines,omitempty"`
+}
+
+// MachineUsage is how much of a machine's CPU every container on it (apps,
+// load generators, proxies) used.
+type MachineUsage struct {
+	Name  string   `json:"name"`
+	Type  string   `json:"type"` // instance type, "reference-8" or "custom"
+	Nodes []string `json:"nodes"`
+	// Cores are its vCPUs and Speed their per-vCPU speed relative to the
+	// reference core (before SMT sharing).
+	Cores float64 `json:"cores"`
+	Speed float64 `json:"speed"`
+	// CPUCores is the mean CPU its containers used (vCPUs) and
+	// Utilisation that over Cores.
+	CPUCores    float64 `json:"cpu_cores"`
+	Utilisation float64 `json:"utilisation"`
 }
 
 // EdgeResult is one call-graph edge's outcome in one mode: its latency and
@@ -292,6 +314,9 @@ type EdgeResult struct {
 	// ingress gateway without ingress-use-waypoint): no waypoint policy
 	// checked them.
 	Bypassed int64 `json:"bypassed,omitempty"`
+	// ThroughputMbps is the payload (request + response bytes) of the
+	// calls that succeeded, per second (Mbit/s): a bulk stream's goodput.
+	ThroughputMbps float64 `json:"throughput_mbps,omitempty"`
 }
 
 // RequestCounts reconciles: Offered = Succeeded + Failed + InFlight.
@@ -339,6 +364,9 @@ type ComponentUsage struct {
 	Connections  int64   `json:"connections,omitempty"` // HBONE/mTLS connections opened
 	Handshakes   int64   `json:"handshakes,omitempty"`
 	RequestsSeen int64   `json:"requests_seen,omitempty"`
+	// ThrottledS is how long its CPU limit throttled it (CFS periods it
+	// waited out; cpu.stat throttled_time) in the window, in seconds.
+	ThrottledS float64 `json:"throttled_s,omitempty"`
 }
 
 // ClusterCost totals the mesh's own overhead (apps excluded), defined once
@@ -495,4 +523,24 @@ type WhatIfResult struct {
 	Reachable  int `json:"reachable_services,omitempty"`
 	// Failures are the per-failure results in this design.
 	Failures []FailureResult `json:"failures,omitempty"`
+}
+
+// CapacityResult is the largest load one mode sustains on an edge with its
+// latency quantile within a bound, found by bisection over the edge's
+// offered rate (each point a full run on the same random streams).
+type CapacityResult struct {
+	Mode        string  `json:"mode"`
+	Source      string  `json:"source"`      // ns/workload
+	Destination string  `json:"destination"` // ns/service
+	Quantile    string  `json:"quantile"`    // p50 | p90 | p99 | p999
+	BoundMs     float64 `json:"bound_ms"`
+	// MaxQPS is the largest offered rate (requests/s) that met the bound;
+	// 0 when even the lowest tried did not.
+	MaxQPS float64 `json:"max_qps"`
+	// LatencyMs is the quantile at MaxQPS, and ThroughputRPS the calls
+	// per second that succeeded there.
+	LatencyMs     float64 `json:"latency_ms"`
+	ThroughputRPS float64 `json:"throughput_rps"`
+	// Runs is the number of simulations the search made.
+	Runs int `json:"runs"`
 }
