@@ -237,7 +237,7 @@ func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost, ControlPlaneU
 			add(ComponentUsage{Kind: "ztunnel", Instance: "ztunnel/" + n.name, Node: n.name,
 				CPUCores: round6(n.zt.cores(d)), Utilisation: round6(n.zt.utilisation()), QueueWaitMs: round6(n.zt.meanWait().Milliseconds()),
 				ThrottledS: round6(n.zt.throttled().Seconds()),
-				MemoryMiB: round3(mem), Connections: n.opened, Handshakes: n.hs, RequestsSeen: n.msgs})
+				MemoryMiB:  round3(mem), Connections: n.opened, Handshakes: n.hs, RequestsSeen: n.msgs})
 		}
 	}
 	for i := range m.reps {
@@ -249,7 +249,7 @@ func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost, ControlPlaneU
 		add(ComponentUsage{Kind: "waypoint", Instance: r.name, Node: m.nodes[r.node].name,
 			CPUCores: round6(r.st.cores(d)), Utilisation: round6(r.st.utilisation()), QueueWaitMs: round6(r.st.meanWait().Milliseconds()),
 			ThrottledS: round6(r.st.throttled().Seconds()),
-			MemoryMiB: round3(mem), Connections: r.maxC, Handshakes: r.hs, RequestsSeen: r.reqs})
+			MemoryMiB:  round3(mem), Connections: r.maxC, Handshakes: r.hs, RequestsSeen: r.reqs})
 	}
 	for i := range m.pods {
 		p := &m.pods[i]
@@ -260,7 +260,7 @@ func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost, ControlPlaneU
 		add(ComponentUsage{Kind: "sidecar", Instance: "sidecar/" + p.p.ID(), Node: m.nodes[p.node].name,
 			CPUCores: round6(p.sc.cores(d)), Utilisation: round6(p.sc.utilisation()), QueueWaitMs: round6(p.sc.meanWait().Milliseconds()),
 			ThrottledS: round6(p.sc.throttled().Seconds()),
-			MemoryMiB: round3(mem), Connections: p.scConns, Handshakes: p.scHS, RequestsSeen: p.scReqs})
+			MemoryMiB:  round3(mem), Connections: p.scConns, Handshakes: p.scHS, RequestsSeen: p.scReqs})
 	}
 	if len(m.pods) <= MaxAppRows {
 		for i := range m.pods {
@@ -268,7 +268,7 @@ func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost, ControlPlaneU
 			add(ComponentUsage{Kind: "app", Instance: "app/" + p.p.ID(), Node: m.nodes[p.node].name,
 				CPUCores: round6(p.app.cores(d)), Utilisation: round6(p.app.utilisation()), QueueWaitMs: round6(p.app.meanWait().Milliseconds()),
 				ThrottledS: round6(p.app.throttled().Seconds()),
-				MemoryMiB: round3(m.c.appMem), RequestsSeen: p.appReqs})
+				MemoryMiB:  round3(m.c.appMem), RequestsSeen: p.appReqs})
 		}
 	}
 	var cpu ControlPlaneUsage

@@ -32,7 +32,7 @@ func ExampleExecute_failures() {
 	// loadgen/client 16% [loadgen/client shop/frontend]
 	// shop/catalog 24% [shop/catalog shop/db]
 	// shop/frontend 24% [shop/frontend]
-	// detect 1 s, recover 5 s, 952 requests failed
-	// scenario (ambient): 952 failed, 3 workloads affected
+	// detect 1 s, recover 5 s, 953 requests failed
+	// scenario (ambient): 953 failed, 3 workloads affected
 	// sidecar: 0 failed, 0 workloads affected
 }

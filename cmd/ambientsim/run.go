@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
@@ -60,6 +61,24 @@ func addRunFlags(cmd *cobra.Command) {
 	cmd.Flags().String("report", "", "also write an HTML report to FILE")
 	addMaxEvents(cmd)
 	cmd.Flags().String("metrics-end-time", "now", "wall-clock time the run's end maps to in metrics.om: now, RFC 3339 or unix seconds (pin it for byte-identical metrics.om)")
+	cmd.Flags().String("cpuprofile", "", "write a Go CPU profile of the run to FILE (go tool pprof FILE)")
+}
+
+// startCPUProfile profiles the process into path until the returned stop
+// is called (the profile is written then).
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile %s: %w", path, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // runRun loads the scenario, simulates it with progress on stderr, writes
@@ -84,6 +103,13 @@ func runRun(cmd *cobra.Command, v *viper.Viper, arg string) error {
 		return err
 	}
 	defer dir.Abort()
+	if path := v.GetString("cpuprofile"); path != "" {
+		stop, err := startCPUProfile(path)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	prog := attachProgress(cmd, sc, &opt)
 	run, err := scenarios.ExecuteContext(cmd.Context(), sc, opt)
 	if prog != nil {

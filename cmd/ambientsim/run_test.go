@@ -79,6 +79,22 @@ func TestRunCostLineMatchesSummary(t *testing.T) {
 	}
 }
 
+// TestRunCPUProfile: --cpuprofile writes a pprof profile; an unwritable
+// path is an error before anything runs.
+func TestRunCPUProfile(t *testing.T) {
+	dir := t.TempDir()
+	prof := filepath.Join(dir, "cpu.prof")
+	if _, code := runCLI(t, "run", "modes-compare", "--out", filepath.Join(dir, "o"), "--duration", "1s", "--cpuprofile", prof); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if fi, err := os.Stat(prof); err != nil || fi.Size() == 0 {
+		t.Errorf("cpu profile: %v", err)
+	}
+	if _, code := runCLI(t, "run", "modes-compare", "--out", filepath.Join(dir, "p"), "--cpuprofile", filepath.Join(dir, "no", "such", "dir", "x.prof")); code != 1 {
+		t.Errorf("unwritable profile: exit %d, want 1", code)
+	}
+}
+
 func TestRunUsageErrors(t *testing.T) {
 	if _, code := runCLI(t, "run", "modes-compare"); code != 2 {
 		t.Errorf("missing --out: exit %d, want 2", code)
