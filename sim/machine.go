@@ -545,7 +545,12 @@ func (m *Machine) complete() {
 		g := m.heap[0]
 		g.sync(now)
 		lim := g.vg + g.phi*eps
-		for len(g.jobs) > 0 && g.jobs[0].tag <= lim {
+		// The heap says g's first job is due: finish it even if rounding
+		// of the group's virtual time leaves it a hair short (a tiny share
+		// φ makes φ·eps smaller than the rounding of a large vg).
+		first := true
+		for len(g.jobs) > 0 && (first || g.jobs[0].tag <= lim) {
+			first = false
 			e := g.jobs[0]
 			vgEnd := e.tag
 			g.pop()
