@@ -474,7 +474,7 @@ func (b *builder) workloadPods(pl *placer, w *Workload, real []*rawPod) {
 	}
 	for i := 0; i < w.Replicas; i++ {
 		name := fmt.Sprintf("%s-%d", w.Name, i)
-		node := ""
+		node := w.NodeName
 		if w.Kind == KindDaemonSet {
 			node = t.Nodes[i].Name
 			name = w.Name + "-" + node

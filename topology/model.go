@@ -145,6 +145,7 @@ type Workload struct {
 	Waypoint       *Waypoint // resolved workload waypoint (for workload/all), nil if none
 	Ingress        bool      // an ingress gateway (Envoy with a mesh identity)
 	Egress         bool      // a sidecar-era egress gateway (istio=egressgateway): Envoy with a mesh identity, never a source
+	NodeName       string    // every generated replica runs on this node ("" = spread)
 	System         bool      // mesh infrastructure (istiod, ztunnel, CNI, egress gateways): never a source in the matrix
 	Source         string    // file:line it came from, or "spec"
 	// Status is an exported workload's status (nil when the input has

@@ -86,6 +86,7 @@ type ServiceSpec struct {
 	ServiceAccount     string            `yaml:"serviceAccount"`
 	Labels             map[string]string `yaml:"labels"` // extra pod labels
 	IngressUseWaypoint bool              `yaml:"ingressUseWaypoint"`
+	NodeName           string            `yaml:"nodeName"` // run every replica on this node (default: spread)
 }
 
 // WorkloadSpec is a workload without a Service.
@@ -98,7 +99,8 @@ type WorkloadSpec struct {
 	Waypoint       string            `yaml:"waypoint"` // workload waypoint (for workload/all), or none
 	ServiceAccount string            `yaml:"serviceAccount"`
 	Labels         map[string]string `yaml:"labels"`
-	Ingress        bool              `yaml:"ingress"` // an ingress gateway
+	Ingress        bool              `yaml:"ingress"`  // an ingress gateway
+	NodeName       string            `yaml:"nodeName"` // run every replica on this node (a load generator on a node of its own)
 }
 
 // PortSpec is a Service port; TargetPort defaults to Port.
@@ -511,8 +513,11 @@ func (sb *specBuild) service(inst nsInstance, sfield string, ss *ServiceSpec, wp
 		if replicas == 0 {
 			replicas = 1
 		}
+		if ss.NodeName != "" && !sb.b.nodeSeen[ss.NodeName] {
+			return sb.ferr(field+".nodeName", "no node %q in nodes", ss.NodeName)
+		}
 		sb.b.addWorkload(&Workload{Namespace: inst.name, Name: name, Kind: kind, ServiceAccount: sa,
-			Replicas: replicas, Labels: podLabels, Source: sb.file})
+			Replicas: replicas, Labels: podLabels, NodeName: ss.NodeName, Source: sb.file})
 		sb.b.addService(&Service{Namespace: inst.name, Name: name, Labels: svcLabels,
 			Selector: map[string]string{"app": name}, Ports: svcPorts, Source: sb.file})
 	}
@@ -556,8 +561,11 @@ func (sb *specBuild) workload(inst nsInstance, wfield string, ws *WorkloadSpec) 
 		if replicas == 0 || kind == KindPod {
 			replicas = 1
 		}
+		if ws.NodeName != "" && !sb.b.nodeSeen[ws.NodeName] {
+			return sb.ferr(wfield+".nodeName", "no node %q in nodes", ws.NodeName)
+		}
 		sb.b.addWorkload(&Workload{Namespace: inst.name, Name: name, Kind: kind, ServiceAccount: sa,
-			Replicas: replicas, Labels: podLabels, Ingress: ws.Ingress, Source: sb.file})
+			Replicas: replicas, Labels: podLabels, Ingress: ws.Ingress, NodeName: ws.NodeName, Source: sb.file})
 	}
 	return nil
 }
