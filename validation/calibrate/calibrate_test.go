@@ -15,7 +15,7 @@ import (
 // truth is the profile the synthetic observations are generated from.
 var truth = map[string]float64{
 	"ztunnel.per_message_cpu": 80, "ztunnel.cross_node_message_cpu": 25, "ztunnel.per_byte_cpu": 3, "ztunnel.stream_open_cpu": 40,
-	"ztunnel.handshake_server_cpu": 400, "ztunnel.handshake_client_cpu": 400 * 250.0 / 300, // the base profile's ratio
+	"ztunnel.handshake_server_cpu": 400, "ztunnel.handshake_client_cpu": 400 * 553.0 / 335, // the base profile's ratio
 	"waypoint.per_request_cpu": 300, "waypoint.per_byte_cpu": 4,
 	"sidecar.per_request_cpu": 250, "sidecar.inbound_request_cpu": 30, "sidecar.per_byte_cpu": 6,
 	"app.service_time_mean": 300, "app.service_time_cv": 0.5, "network.cross_node_latency": 30,
@@ -123,9 +123,13 @@ func TestFitProfileRecoversKnownParameters(t *testing.T) {
 		f := res.CPU[k.kind]
 		for _, name := range k.params {
 			e, _ := f.Param(name)
-			// Wake-up CPU depends on the idle gaps, which move with the
-			// latency parameters fitted to histogram medians: ±5%.
-			tol := 0.01
+			// The processes, apps and load generators share the host's two
+			// cores, so CPU parameters move the timing (queueing for a
+			// core) and with it the wake-ups: the fit's two linearisation
+			// passes get within 2.5%. Wake-up CPU depends on the idle gaps,
+			// which also move with the latency parameters fitted to
+			// histogram medians: ±5%.
+			tol := 0.025
 			if isWakeParam(name) {
 				tol = 0.05
 			}
