@@ -661,3 +661,30 @@ func TestLibraryNodeVsSidecar(t *testing.T) {
 		}
 	}
 }
+
+// TestLibraryNodeSaturation: at fortio's 100 qps nothing is busy; the
+// capacity search finds the knee where productpage's 2-vCPU node
+// saturates, and sidecars, which spend more of its cores, reach it first.
+func TestLibraryNodeSaturation(t *testing.T) {
+	run := runLibrary(t, "node-saturation")
+	for _, m := range run.Summary.Modes {
+		if r := m.Edges[0].RateRPS; math.Abs(r-100) > 2 {
+			t.Errorf("%s: fortio -c 32 -qps 100 sent %.1f/s", m.Mode, r)
+		}
+		for _, u := range m.Machines {
+			if u.Type != "m5.large" || u.Cores != 2 || u.Utilisation > 0.2 {
+				t.Errorf("%s: machine %+v: want an m5.large well below saturation at 100 qps", m.Mode, u)
+			}
+		}
+	}
+	c := run.Summary.Capacity
+	if len(c) != 2 || c[0].Mode != ModeAmbient || c[1].Mode != ModeSidecar {
+		t.Fatalf("capacity %+v", c)
+	}
+	// productpage's node: 1 ms of app CPU per request on one physical core
+	// with two hyperthreads (1.25 cores of work when both are busy) caps
+	// it near 1,000/s; the proxies' CPU comes off that.
+	if !(c[0].MaxQPS > 600 && c[0].MaxQPS < 1100 && c[1].MaxQPS > 300 && c[1].MaxQPS < c[0].MaxQPS) {
+		t.Errorf("max qps within p99 25 ms: ambient %.0f, sidecar %.0f; want ambient in (600, 1100) and sidecar lower", c[0].MaxQPS, c[1].MaxQPS)
+	}
+}

@@ -26,6 +26,8 @@ import (
 //	waypointScope     BuildTopology: the scope of every namespace's waypoint
 //	                  (one is declared for each namespace with services)
 //	workerThreads     Execute: ztunnel worker threads of the loaded profile
+//	instanceType      compile: every node not on a host gets that machine
+//	                  (as a last topology.machines entry)
 //	profile           the scenario's profile
 //	mode              the scenario's modes, all run on the same seed
 
@@ -51,6 +53,12 @@ func (sc *Scenario) WithPoint(p sweep.Point) (*Scenario, error) {
 	}
 	if p.WaypointReplicas > 0 {
 		c.Mesh.WaypointReplicas = p.WaypointReplicas
+	}
+	if p.InstanceType != "" {
+		if _, err := models.LookupMachine(p.InstanceType); err != nil {
+			return nil, fmt.Errorf("scenario with %s: instanceType: %w", p, err)
+		}
+		c.Topology.Machines = append(c.Topology.Machines, MachineSpec{InstanceType: p.InstanceType})
 	}
 	if err := c.validate(doc); err != nil {
 		return nil, fmt.Errorf("scenario with %s: %w", p, err)

@@ -262,6 +262,7 @@ type SweepPoint struct {
 	WaypointReplicas int     `json:"waypointReplicas,omitempty"`
 	WaypointScope    string  `json:"waypointScope,omitempty"`
 	WorkerThreads    int     `json:"workerThreads,omitempty"`
+	InstanceType     string  `json:"instanceType,omitempty"`
 	Profile          string  `json:"profile,omitempty"`
 	// Modes are run together, on the same seed, in one replication. Empty
 	// means the scenario's own modes.
@@ -270,7 +271,7 @@ type SweepPoint struct {
 
 // SweepParameterNames are the sweepable parameters in canonical order: the
 // order of a point's key and of sweep.json's parameters.
-var SweepParameterNames = []string{"load", "nodes", "podsPerService", "waypointReplicas", "waypointScope", "workerThreads", "profile", "mode"}
+var SweepParameterNames = []string{"load", "nodes", "podsPerService", "waypointReplicas", "waypointScope", "workerThreads", "instanceType", "profile", "mode"}
 
 // Get returns the canonical text of the named parameter, "" when unset
 // (numbers with at most 12 significant digits, modes joined with "/").
@@ -294,6 +295,8 @@ func (p SweepPoint) Get(name string) string {
 		return p.WaypointScope
 	case "workerThreads":
 		return num(float64(p.WorkerThreads))
+	case "instanceType":
+		return p.InstanceType
 	case "profile":
 		return p.Profile
 	case "mode":

@@ -39,6 +39,7 @@ var paramDefs = []paramDef{
 	{name: "waypointReplicas", unit: "replicas", desc: "replicas of every waypoint", kind: kindInt, min: 1, max: 1000},
 	{name: "waypointScope", desc: "scope of the namespaces' waypoints", kind: kindString, allowed: []string{"namespace", "per-service", "service-account"}},
 	{name: "workerThreads", unit: "threads", desc: "ztunnel worker threads per node (the ztunnel CPU request in cores)", kind: kindInt, min: 1, max: 1024},
+	{name: "instanceType", desc: "machine of every node (an instance type of the built-in table, e.g. m5.2xlarge)", kind: kindString},
 	{name: "profile", desc: "cost profile name", kind: kindString},
 	{name: "mode", desc: "dataplane mode; all modes of a replication run on identical traffic (common random numbers)", kind: kindString, allowed: Modes},
 }
@@ -122,6 +123,8 @@ func setParam(p *Point, name, v string) {
 		p.WaypointScope = v
 	case "workerThreads":
 		p.WorkerThreads = int(f)
+	case "instanceType":
+		p.InstanceType = v
 	case "profile":
 		p.Profile = v
 	case "mode":
