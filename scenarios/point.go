@@ -32,8 +32,8 @@ import (
 //	mode              the scenario's modes, all run on the same seed
 
 // WithPoint returns a copy of the scenario with the sweep point's
-// parameters applied and without its sweep section (each run of a sweep is
-// a plain scenario). The copy passes the same validation as a file; a
+// parameters applied and without its sweep and capacity sections (each run
+// of a sweep is a plain scenario). The copy passes the same validation as a file; a
 // parameter the scenario cannot take (nodes on an explicit node list, a
 // topology parameter on a manifest topology) is an error naming the point.
 func (sc *Scenario) WithPoint(p sweep.Point) (*Scenario, error) {
@@ -43,6 +43,7 @@ func (sc *Scenario) WithPoint(p sweep.Point) (*Scenario, error) {
 	}
 	c.embedded = sc.embedded
 	c.Sweep = yaml.Node{}
+	c.Capacity = nil // a sweep point is one run per mode, not a capacity search
 	c.point = p
 	c.point.Modes = slices.Clone(p.Modes)
 	if len(p.Modes) > 0 {
