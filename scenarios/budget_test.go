@@ -158,7 +158,7 @@ func TestEventBudgetRefusal(t *testing.T) {
 	}
 	_, err = Execute(sc, Options{})
 	var be *BudgetError
-	if !errors.As(err, &be) || !strings.Contains(err.Error(), "b.yaml:3: duration: mode ambient: the run would handle about 3.89e+09 events (100 external requests/s × 2 calls each × 2.592e+06 s simulated") {
+	if !errors.As(err, &be) || !strings.Contains(err.Error(), "b.yaml:3: duration: mode ambient: the run would handle about 6.48e+09 events (100 external requests/s × 2 calls each × 2.592e+06 s simulated") {
 		t.Fatalf("got %v", err)
 	}
 	if _, err := Execute(sc, Options{MaxEvents: 6e9, Duration: sim.Second}); err != nil {

@@ -16,15 +16,15 @@ import (
 // rate, or its load generator's qps) in every mode, each point a full run
 // on the same random streams, and reports summary.json `capacity`.
 type CapacitySpec struct {
-	From     string   `yaml:"from" json:"from"`                             // source workload ns/name (glob matching one edge)
-	To       string   `yaml:"to" json:"to"`                                 // destination service ns/name (glob)
-	Quantile string   `yaml:"quantile,omitempty" json:"quantile,omitempty"` // p50 | p90 | p99 (default) | p999
-	Latency  Duration `yaml:"latency" json:"latency"`                       // the bound, e.g. 10ms
+	From     string   `yaml:"from" json:"from"`                                            // source workload ns/name (glob matching one edge)
+	To       string   `yaml:"to" json:"to"`                                                // destination service ns/name (glob)
+	Quantile string   `yaml:"quantile,omitempty" json:"quantile,omitempty"`                // p50 | p90 | p99 (default) | p999
+	Latency  Duration `yaml:"latency" json:"latency" range:"(0s,1h]" unit:"latency bound"` // the bound, e.g. 10ms
 	// MaxQPS is the top of the search (default 64× the edge's rate).
-	MaxQPS float64 `yaml:"max_qps,omitempty" json:"max_qps,omitempty"`
+	MaxQPS float64 `yaml:"max_qps,omitempty" json:"max_qps,omitempty" range:"[0,1000000]" unit:"requests/s (0 = 64× the edge's rate)"`
 	// MaxErrorRatio fails a point whose failed/started calls exceed it
 	// (default 0.001).
-	MaxErrorRatio float64 `yaml:"max_error_ratio,omitempty" json:"max_error_ratio,omitempty"`
+	MaxErrorRatio float64 `yaml:"max_error_ratio,omitempty" json:"max_error_ratio,omitempty" range:"[0,1)" unit:"failed / started calls"`
 }
 
 var capacityQuantiles = map[string]float64{"p50": 0.5, "p90": 0.9, "p99": 0.99, "p999": 0.999}

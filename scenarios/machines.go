@@ -20,11 +20,11 @@ type MachineSpec struct {
 	// Nodes are node names or globs (default every node); later entries win.
 	Nodes        []string `yaml:"nodes,omitempty" json:"nodes,omitempty"`
 	InstanceType string   `yaml:"instance_type,omitempty" json:"instance_type,omitempty"`
-	Cores        float64  `yaml:"cores,omitempty" json:"cores,omitempty"`
-	Speed        float64  `yaml:"speed,omitempty" json:"speed,omitempty"`
-	SMT          int      `yaml:"smt,omitempty" json:"smt,omitempty"`
-	SMTYield     float64  `yaml:"smt_yield,omitempty" json:"smt_yield,omitempty"`
-	NICGbps      float64  `yaml:"nic_gbps,omitempty" json:"nic_gbps,omitempty"`
+	Cores        float64  `yaml:"cores,omitempty" json:"cores,omitempty" range:"[0,4096]" unit:"vCPUs (0 = the instance type's)"`
+	Speed        float64  `yaml:"speed,omitempty" json:"speed,omitempty" range:"[0,100]" unit:"per-vCPU speed relative to the reference core"`
+	SMT          int      `yaml:"smt,omitempty" json:"smt,omitempty" range:"[0,2]" unit:"hardware threads per core"`
+	SMTYield     float64  `yaml:"smt_yield,omitempty" json:"smt_yield,omitempty" range:"[0,2]" unit:"relative throughput"`
+	NICGbps      float64  `yaml:"nic_gbps,omitempty" json:"nic_gbps,omitempty" range:"[0,10000]" unit:"Gbit/s (0 = the instance type's)"`
 }
 
 // ProxySpec overrides a proxy kind's container: CPU requests and limits
@@ -32,8 +32,8 @@ type MachineSpec struct {
 // Envoy concurrency).
 type ProxySpec struct {
 	Resources     *ResourcesSpec `yaml:"resources,omitempty" json:"resources,omitempty"`
-	WorkerThreads int            `yaml:"worker_threads,omitempty" json:"worker_threads,omitempty"`
-	Concurrency   int            `yaml:"concurrency,omitempty" json:"concurrency,omitempty"`
+	WorkerThreads int            `yaml:"worker_threads,omitempty" json:"worker_threads,omitempty" range:"[0,1024]" unit:"threads (0 = the default)"`
+	Concurrency   int            `yaml:"concurrency,omitempty" json:"concurrency,omitempty" range:"[0,1024]" unit:"Envoy worker threads (0 = from the CPU limit)"`
 }
 
 // ResourcesSpec is a container's resources, as in a Pod spec (CPU only).
@@ -44,7 +44,7 @@ type ResourcesSpec struct {
 
 // ResourceList is a resource quantity list (CPU only).
 type ResourceList struct {
-	CPU *CPU `yaml:"cpu,omitempty" json:"cpu,omitempty"`
+	CPU *CPU `yaml:"cpu,omitempty" json:"cpu,omitempty" range:"[0,4096]" unit:"cores"`
 }
 
 // CPU is a Kubernetes CPU quantity in cores: 2, 0.5, "500m".
@@ -84,18 +84,18 @@ type LoadSpec struct {
 	Tool string `yaml:"tool,omitempty" json:"tool,omitempty"`
 	// Connections is fortio/oha -c: connections, each one request at a
 	// time (default fortio 8, oha 50).
-	Connections int `yaml:"connections,omitempty" json:"connections,omitempty"`
+	Connections int `yaml:"connections,omitempty" json:"connections,omitempty" range:"[0,100000]" unit:"connections (0 = the tool's default)" why:"the model keeps state per connection"`
 	// QPS is the total target rate (fortio -qps, oha -q); 0 = as fast as
 	// responses allow (default fortio 8, oha 0).
-	QPS *float64 `yaml:"qps,omitempty" json:"qps,omitempty"`
+	QPS *float64 `yaml:"qps,omitempty" json:"qps,omitempty" range:"[0,1000000]" unit:"requests/s (0 = as fast as responses allow)" why:"every request is simulated; the event budget bounds qps × duration"`
 	// Streams is iperf -P: parallel TCP streams (default 1).
-	Streams int `yaml:"streams,omitempty" json:"streams,omitempty"`
+	Streams int `yaml:"streams,omitempty" json:"streams,omitempty" range:"[0,10000]" unit:"parallel TCP streams (0 = 1)"`
 	// Window is the bytes an iperf stream keeps in flight (default 256KiB);
 	// request_size is its write size (default 128KiB).
-	Window *Size `yaml:"window,omitempty" json:"window,omitempty"`
+	Window *Size `yaml:"window,omitempty" json:"window,omitempty" range:"(0,1GiB]" unit:"bytes in flight per stream"`
 	// External puts the client outside the cluster, RTT away from it.
 	External bool     `yaml:"external,omitempty" json:"external,omitempty"`
-	RTT      Duration `yaml:"rtt,omitempty" json:"rtt,omitempty"`
+	RTT      Duration `yaml:"rtt,omitempty" json:"rtt,omitempty" range:"[0s,10s]" unit:"client round trip"`
 }
 
 // Load generator defaults, as the tools have them.

@@ -29,7 +29,7 @@ func TestMachineFieldErrors(t *testing.T) {
 		{"unknown family", "  machines: [{instance_type: z9.large}]\n", "", "known families: "},
 		{"neither", "  machines: [{nodes: [node-1]}]\n", "", "topology.machines[0]: give instance_type"},
 		{"negative speed", "  machines: [{cores: 4, speed: -1}]\n", "", "topology.machines[0].speed"},
-		{"smt", "  machines: [{cores: 4, smt: 3}]\n", "", "topology.machines[0].smt: 3; want 1"},
+		{"smt", "  machines: [{cores: 4, smt: 3}]\n", "", "topology.machines[0].smt: 3 is out of range; want an integer in [0,2]"},
 		{"yield", "  machines: [{cores: 4, smt: 2, smt_yield: 2.5}]\n", "", "topology.machines[0].smt_yield"},
 		{"misspelt", "  machines: [{instance_typ: m5.large}]\n", "", `did you mean "instance_type"`},
 		{"host type", "  hosts: [{name: vm, instance_type: m5.huge, nodes: [node-1]}]\n", "", "topology.hosts[0].instance_type"},
@@ -58,12 +58,12 @@ func TestMachineFieldErrors(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"cpu_fraction", edit("concurrency: 4}", "concurrency: 4, cpu_fraction: 1.5}"), "apps[0].cpu_fraction: 1.5, want within [0, 1]"},
+		{"cpu_fraction", edit("concurrency: 4}", "concurrency: 4, cpu_fraction: 1.5}"), "apps[0].cpu_fraction: 1.5 is out of range; want a value in [0,1]"},
 		{"tool", edit("connections: keep-alive, pool: 2}", "connections: keep-alive, pool: 2, load: {tool: wrk}}"), `traffic.defaults.load.tool: unknown tool "wrk"`},
 		{"iperf with qps", edit("connections: keep-alive, pool: 2}", "connections: keep-alive, pool: 2, load: {tool: iperf, qps: 10}}"), "traffic.defaults.load.connections: iperf runs streams"},
 		{"fortio with streams", edit("connections: keep-alive, pool: 2}", "connections: keep-alive, pool: 2, load: {streams: 2}}"), "streams and window are iperf's"},
 		{"rtt without external", edit("connections: keep-alive, pool: 2}", "connections: keep-alive, pool: 2, load: {rtt: 20ms}}"), "load.rtt: rtt is the round trip of an external client"},
-		{"negative qps", edit("connections: keep-alive, pool: 2}", "connections: keep-alive, pool: 2, load: {qps: -1}}"), "load.qps: negative"},
+		{"negative qps", edit("connections: keep-alive, pool: 2}", "connections: keep-alive, pool: 2, load: {qps: -1}}"), "load.qps: -1 is out of range; want a value in [0,1000000]"},
 		{"capacity quantile", append(append([]byte{}, base...), "capacity: {from: web/client, to: web/front, quantile: p95, latency: 5ms}\n"...), `capacity.quantile: unknown quantile "p95"`},
 		{"capacity bound", append(append([]byte{}, base...), "capacity: {from: web/client, to: web/front}\n"...), "capacity.latency: give the latency bound"},
 	} {
