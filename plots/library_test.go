@@ -167,6 +167,7 @@ var wantByScenario = map[string]struct{ lead, anywhere, not []string }{
 	"bookinfo-import":              {lead: []string{"p99"}, anywhere: []string{"request paths", "bookinfo/reviews"}},
 	"large-cluster":                {lead: []string{"p99", "data plane"}},
 	"capacity":                     {lead: []string{"Largest load within p99"}, anywhere: []string{"Sizing:", "Provisioned mesh cost at 100,000 pods"}},
+	"node-saturation":              {lead: []string{"Largest load within p99", "instanceType=m5.large", "ambient up to", "sidecar up to"}},
 }
 
 // neverInAnswer are the old report's non-answers.
