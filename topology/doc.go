@@ -127,6 +127,27 @@
 // count, then oldest route, namespace/name, rule and match order);
 // VirtualServices keep list order. DefaultRetryPolicy is Istio's policy for
 // routes that set none. A VirtualService destination's subset is in
-// Backends[i].Ref.Subset; the pods it selects are the DestinationRule's
-// subset labels applied to the Service's endpoints.
+// Backends[i].Ref.Subset; the pods it selects (Backends[i].Pods) are the
+// Service's endpoints that carry every label of the DestinationRule subset;
+// a subset no DestinationRule defines is SubsetMissing (a 503).
+//
+// # Migration
+//
+// Migrate plans moving a topology's sidecar-mode namespaces to ambient (or
+// ambient ones back to sidecars): an item per object saying what happens
+// to it, the steps in order (each a kubectl command and the ObjectEdit it
+// makes), the generated manifests (waypoint Gateways, targetRefs
+// AuthorizationPolicies and RequestAuthentications, HTTPRoutes converted
+// from VirtualServices with per-version Services for their subsets,
+// NetworkPolicies admitting HBONE, and the waypoint-only lock applied
+// last) and the rollback:
+//
+//	m, _ := top.Migrate(topology.Ambient)
+//	_ = m.WriteTable(os.Stdout)              // items, COMMANDS, ROLLBACK, manifests
+//	f, _ := m.Files(paths, topology.LoadOptions{})
+//	_ = f.After                              // the manifests after every step: Load them to check the plan
+//
+// Files applies the steps to the input manifests, so the cluster after the
+// plan, and after its rollback, can be loaded and audited like any other;
+// docs/migrate.md shows the round trip.
 package topology

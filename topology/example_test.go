@@ -59,3 +59,41 @@ policies:
 	// Output:
 	// allow=false by=ztunnel/node-1 layer=L4 policy=shop/cart-get
 }
+
+func ExampleTopology_Migrate() {
+	top, _, _ := topology.ParseManifests("sidecar.yaml", []byte(`
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cart, namespace: shop}
+spec:
+  selector: {matchLabels: {app: cart}}
+  template: {metadata: {labels: {app: cart}}, spec: {containers: [{name: cart, image: cart}]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: cart, namespace: shop}
+spec: {selector: {app: cart}, ports: [{name: http, port: 8080}]}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: cart-get, namespace: shop}
+spec:
+  selector: {matchLabels: {app: cart}}
+  rules: [{to: [{operation: {methods: ["GET"]}}]}]
+`), topology.LoadOptions{DefaultNamespace: "default"})
+	m, _ := top.Migrate(topology.Ambient)
+	for _, c := range m.Commands() {
+		fmt.Println(c)
+	}
+	// Output:
+	// kubectl apply -f migration.yaml   # the generated manifests; nothing changes behaviour before the switch
+	// kubectl label service -n shop cart istio.io/use-waypoint=waypoint
+	// kubectl delete authorizationpolicy -n shop cart-get   # right before the switch: ztunnel would drop its HTTP rules or see the waypoint's identity
+	// kubectl label namespace shop istio-injection- istio.io/dataplane-mode=ambient
+	// kubectl rollout restart deployment,statefulset,daemonset -n shop   # restart without sidecars; istio-cni captures the new pods
+	// kubectl apply -f migration-lock.yaml   # once no pod of shop runs an istio-proxy container any more
+}

@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,6 +38,27 @@ func FuzzParseManifests(f *testing.F) {
 		}
 		for _, g := range top.Gateways {
 			top.RouteTable(RouteParent{Kind: "Gateway", Namespace: g.Namespace, Name: g.Name}).Match(RouteRequest{Method: "GET", Path: "/"})
+		}
+		// The migration plans either way, renders, and rewrites the input
+		// (an error is fine, a panic is not).
+		var file string
+		for _, to := range []Mode{Ambient, Sidecar} {
+			m, err := top.Migrate(to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = m.WriteTable(io.Discard)
+			_ = m.WriteMarkdown(io.Discard)
+			if len(m.Steps) == 0 {
+				continue
+			}
+			if file == "" {
+				file = filepath.Join(t.TempDir(), "fuzz.yaml")
+				if err := os.WriteFile(file, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, _ = m.Files([]string{file}, LoadOptions{})
 		}
 	})
 }

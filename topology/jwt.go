@@ -19,6 +19,8 @@ type RequestAuthentication struct {
 	TargetRefs []TargetRef
 	Issuers    []string
 	Source     string
+
+	jwtRules *yaml.Node // spec.jwtRules as written, for the migration to copy
 }
 
 // ID returns "ns/name".
@@ -61,6 +63,8 @@ func decodeRequestAuthentication(d dec, o objectDoc) {
 		case "targetRefs":
 			d.list(v, p, targetRef)
 		case "jwtRules":
+			budget := 10000
+			ra.jwtRules = copyResolved(v, &budget)
 			d.list(v, p, func(it *yaml.Node, ip string) {
 				d.fields(it, ip, []string{"issuer", "audiences", "jwksUri", "jwks", "fromHeaders", "fromParams", "outputPayloadToHeader",
 					"forwardOriginalToken", "outputClaimToHeaders", "fromCookies", "timeout"}, func(k string, v *yaml.Node, p string) {

@@ -54,12 +54,14 @@ func ParseManifests(filename string, data []byte, opts LoadOptions) (*Topology, 
 	return t, rep, nil
 }
 
-func (b *builder) loadPaths(paths []string) error {
+// manifestFiles lists the files the paths name: files as given, directories
+// walked for *.yaml, *.yml and *.json (hidden directories skipped), sorted.
+func manifestFiles(paths []string) ([]string, error) {
 	var files []string
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			return fmt.Errorf("reading manifests: %w", err)
+			return nil, fmt.Errorf("reading manifests: %w", err)
 		}
 		if !st.IsDir() {
 			files = append(files, p)
@@ -83,13 +85,21 @@ func (b *builder) loadPaths(paths []string) error {
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("reading manifests: %w", err)
+			return nil, fmt.Errorf("reading manifests: %w", err)
 		}
 		sort.Strings(found)
 		if len(found) == 0 {
-			return fmt.Errorf("reading manifests: no *.yaml, *.yml or *.json files under %s", p)
+			return nil, fmt.Errorf("reading manifests: no *.yaml, *.yml or *.json files under %s", p)
 		}
 		files = append(files, found...)
+	}
+	return files, nil
+}
+
+func (b *builder) loadPaths(paths []string) error {
+	files, err := manifestFiles(paths)
+	if err != nil {
+		return err
 	}
 	budget := yamlcheck.NewBudget(yamlcheck.MaxTotalBytes, yamlcheck.MaxFileBytes)
 	for _, f := range files {

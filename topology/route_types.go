@@ -55,6 +55,13 @@ type RouteRule struct {
 	BackendTimeout string      // timeouts.backendRequest / retries.perTryTimeout, "" = none
 	Retry          *RouteRetry // nil = the proxy's default policy
 
+	// VSFields lists the VirtualService http route fields that have no
+	// Gateway API counterpart (fault, corsPolicy, delegate,
+	// directResponse, and matches on sourceLabels, sourceNamespace,
+	// withoutHeaders, ignoreUriCase, authority, scheme, gateways): the
+	// migration to HTTPRoute cannot carry them.
+	VSFields []string
+
 	tcp bool // a VirtualService tcp/tls rule
 }
 

@@ -66,10 +66,22 @@ func (d dec) vsHTTPRoute(n *yaml.Node, path, ns string) RouteRule {
 	var mirror *BackendRef
 	d.fields(n, path, vsHTTPFields, func(k string, v *yaml.Node, p string) {
 		switch k {
+		case "fault", "corsPolicy", "delegate", "directResponse":
+			rr.VSFields = appendUnique(rr.VSFields, k)
+		}
+		switch k {
 		case "name":
 			rr.Name = d.str(v, p)
 		case "match":
-			d.list(v, p, func(mt *yaml.Node, mp string) { rr.Matches = append(rr.Matches, d.vsMatch(mt, mp)) })
+			d.list(v, p, func(mt *yaml.Node, mp string) {
+				m := d.vsMatch(mt, mp)
+				for _, f := range []string{"sourceLabels", "sourceNamespace", "withoutHeaders", "ignoreUriCase", "authority", "scheme", "gateways"} {
+					if valueOf(mt, f) != nil {
+						rr.VSFields = appendUnique(rr.VSFields, "match."+f)
+					}
+				}
+				rr.Matches = append(rr.Matches, m)
+			})
 		case "route":
 			rr.BackendRefs = d.vsDestinations(v, p, ns)
 		case "timeout":
