@@ -1,17 +1,13 @@
 package scenarios
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
 
 	"github.com/ambientsim/ambientsim/models"
 )
@@ -60,56 +56,26 @@ func (r *Run) WriteWith(dir string, o WriteOptions) ([]string, error) {
 		set = append(set, m.Metrics)
 	}
 	if r.Scenario.MetricsEnabled() {
-		reg, err := set.Registry()
-		if err != nil {
-			return nil, fmt.Errorf("metrics: %w", err)
-		}
 		p := filepath.Join(dir, MetricsFile)
-		if err := prometheus.WriteToTextfile(p, reg); err != nil {
-			return nil, fmt.Errorf("writing %s: %w", p, err)
+		if err := writeAtomicFunc(p, set.WriteText); err != nil {
+			return nil, fmt.Errorf("metrics: %w", err)
 		}
 		written = append(written, p)
 	}
 	if r.Scenario.OpenMetricsEnabled() {
-		fams, err := set.Timestamped()
-		if err != nil {
-			return nil, fmt.Errorf("metrics: %w", err)
-		}
+		var shiftMs int64
 		if !o.MetricsEnd.IsZero() {
 			end := models.Epoch.Add(time.Duration(math.Round((r.Summary.WarmupS + r.Summary.DurationS) * 1e9)))
-			shiftTimestamps(fams, o.MetricsEnd.Sub(end).Milliseconds())
-		}
-		var buf bytes.Buffer
-		enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeOpenMetrics))
-		for _, f := range fams {
-			if err := enc.Encode(f); err != nil {
-				return nil, fmt.Errorf("encoding OpenMetrics: %w", err)
-			}
-		}
-		if c, ok := enc.(expfmt.Closer); ok {
-			if err := c.Close(); err != nil {
-				return nil, err
-			}
+			shiftMs = o.MetricsEnd.Sub(end).Milliseconds()
 		}
 		p := filepath.Join(dir, OpenMetricsFile)
-		if err := writeAtomic(p, buf.Bytes()); err != nil {
-			return nil, err
+		err := writeAtomicFunc(p, func(w io.Writer) error { return set.WriteOpenMetrics(w, shiftMs) })
+		if err != nil {
+			return nil, fmt.Errorf("metrics: %w", err)
 		}
 		written = append(written, p)
 	}
 	return written, nil
-}
-
-// shiftTimestamps moves every sample's timestamp by deltaMs.
-func shiftTimestamps(fams []*dto.MetricFamily, deltaMs int64) {
-	for _, f := range fams {
-		for _, m := range f.Metric {
-			if m.TimestampMs != nil {
-				ts := *m.TimestampMs + deltaMs
-				m.TimestampMs = &ts
-			}
-		}
-	}
 }
 
 // SummaryJSON renders the summary as indented JSON with a final newline.
@@ -122,12 +88,21 @@ func SummaryJSON(r *Run) ([]byte, error) {
 }
 
 func writeAtomic(path string, data []byte) error {
+	return writeAtomicFunc(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeAtomicFunc streams write's output into a temp file in path's
+// directory and renames it to path, so a reader never sees a partial file.
+func writeAtomicFunc(path string, write func(io.Writer) error) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
 		os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", path, err)
