@@ -69,6 +69,14 @@ type Config struct {
 	// SnapshotInterval, if > 0, records the metrics every interval of
 	// simulated time (for the OpenMetrics file with timestamps).
 	SnapshotInterval sim.Time
+	// MetricsDetail is how finely the Istio metrics are split:
+	// MetricsByWorkload (the default, "" too) keeps Istio's standard
+	// labels, one series per workload pair, reporter and outcome;
+	// MetricsByPod adds a "pod" label naming the reporting proxy's pod
+	// (the sidecar's pod, the waypoint replica, or ztunnel-<node>), one
+	// series per reporting instance, as a real Prometheus scraping every
+	// proxy records them.
+	MetricsDetail string
 	// Progress, if set, is called about every 1/100 of the run with the
 	// simulated time reached.
 	Progress func(now, end sim.Time)

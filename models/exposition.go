@@ -21,10 +21,12 @@ import (
 
 // seriesKey identifies a run series.
 type seriesKey struct {
-	edge int32
-	tgt  int16
-	rep  uint8
-	code uint8 // HTTP code or TCP flag
+	edge     int32
+	tgt      int16
+	rep      uint8
+	code     uint8 // HTTP code or TCP flag
+	instKind uint8 // pod detail: the reporting instance
+	inst     int32
 }
 
 // labelGroups maps one mode's series to their label groups.
@@ -47,13 +49,19 @@ func (g *labelGroups) group(k seriesKey) int32 {
 	if gi, ok := g.byKey[k]; ok {
 		return gi
 	}
-	l := g.x.labels(k.edge, k.tgt, k.rep, g.http, k.code)
+	l := g.x.labels(k.edge, k.tgt, k.rep, g.http, k.code, k.instKind, k.inst)
 	j := strings.Join(l, "\x00")
 	gi, ok := g.byLabels[j]
 	if !ok {
 		names := httpLabelNames
 		if !g.http {
 			names = tcpLabelNames
+		}
+		if g.x.byPod() {
+			names = httpPodLabelNames
+			if !g.http {
+				names = tcpPodLabelNames
+			}
 		}
 		ls, err := exposition.NewLabelSet(names, l)
 		if err != nil {
@@ -83,7 +91,7 @@ func (g *labelGroups) sumHTTP(hs []httpSeries) []httpAgg {
 	out := make([]httpAgg, 0, len(g.sets))
 	for i := range hs {
 		h := &hs[i]
-		gi := g.group(seriesKey{h.edge, h.tgt, h.rep, h.code})
+		gi := g.group(seriesKey{h.edge, h.tgt, h.rep, h.code, h.instKind, h.inst})
 		for int(gi) >= len(out) {
 			out = append(out, httpAgg{})
 		}
@@ -106,7 +114,7 @@ func (g *labelGroups) sumTCP(ts []tcpSeries) []tcpAgg {
 	out := make([]tcpAgg, 0, len(g.sets))
 	for i := range ts {
 		s := &ts[i]
-		gi := g.group(seriesKey{s.edge, s.tgt, s.rep, s.flag})
+		gi := g.group(seriesKey{s.edge, s.tgt, s.rep, s.flag, s.instKind, s.inst})
 		for int(gi) >= len(out) {
 			out = append(out, tcpAgg{})
 		}

@@ -256,6 +256,11 @@ func NewMesh(cfg Config) (*Mesh, error) {
 	if cfg.Topology == nil || cfg.Profile == nil {
 		return nil, fmt.Errorf("models: NewMesh needs a topology and a profile")
 	}
+	switch cfg.MetricsDetail {
+	case "", MetricsByWorkload, MetricsByPod:
+	default:
+		return nil, fmt.Errorf("models: metrics detail %q: want %q or %q", cfg.MetricsDetail, MetricsByWorkload, MetricsByPod)
+	}
 	m := &Mesh{cfg: cfg, top: cfg.Topology, s: sim.New(), strm: sim.NewStreams(cfg.Seed)}
 	m.c = deriveCosts(cfg.Profile)
 	if err := m.checkSizes(); err != nil {

@@ -76,10 +76,35 @@ type tgtTel struct {
 	tcp  [nReporters][nTCPFlags]int32
 }
 
+// Metrics detail levels (Config.MetricsDetail).
+const (
+	MetricsByWorkload = "workload"
+	MetricsByPod      = "pod"
+)
+
+// Reporting instance kinds at pod detail (the inst fields of a series).
+const (
+	instNone     uint8 = iota // workload detail: no pod label
+	instPod                   // a sidecar: the pod (global index)
+	instZtunnel               // ztunnel: the node (index)
+	instWaypoint              // a waypoint replica (index into reps)
+)
+
+// podKey is a series' key at pod detail.
+type podKey struct {
+	edge      int32
+	tgt       int16
+	rep, code uint8
+	kind      uint8
+	inst      int32
+}
+
 type httpSeries struct {
 	edge            int32
 	tgt             int16
 	rep, code       uint8
+	instKind        uint8
+	inst            int32
 	n               uint64
 	durSum          float64
 	reqSum, respSum float64
@@ -90,6 +115,8 @@ type tcpSeries struct {
 	edge                         int32
 	tgt                          int16
 	rep, flag                    uint8
+	instKind                     uint8
+	inst                         int32
 	opened, closed, sent, recved uint64
 }
 
@@ -103,9 +130,18 @@ type telemetry struct {
 	http  []httpSeries
 	tcp   []tcpSeries
 	snaps []snapshot
+	// byPod indexes the series at pod detail (nil at workload detail,
+	// where the per-target arrays of tgtTel do).
+	byPod map[podKey]int32
 }
 
-func newTelemetry(m *Mesh) *telemetry { return &telemetry{} }
+func newTelemetry(m *Mesh) *telemetry {
+	t := &telemetry{}
+	if m.cfg.MetricsDetail == MetricsByPod {
+		t.byPod = map[podKey]int32{}
+	}
+	return t
+}
 
 func (t *telemetry) newTarget() tgtTel { return tgtTel{} }
 
@@ -113,9 +149,28 @@ func (t *telemetry) reset() {
 	t.http = t.http[:0]
 	t.tcp = t.tcp[:0]
 	t.snaps = nil
+	if t.byPod != nil {
+		clear(t.byPod)
+	}
 }
 
-func (t *telemetry) httpAt(tg *target, ei int32, ti int16, rep, code uint8) *httpSeries {
+// inst is a reporting instance at pod detail: its kind and index.
+type inst struct {
+	kind uint8
+	i    int32
+}
+
+func (t *telemetry) httpAt(tg *target, ei int32, ti int16, rep, code uint8, in inst) *httpSeries {
+	if t.byPod != nil {
+		pk := podKey{ei, ti, rep, code, in.kind, in.i}
+		k, ok := t.byPod[pk]
+		if !ok {
+			t.http = append(t.http, httpSeries{edge: ei, tgt: ti, rep: rep, code: code, instKind: in.kind, inst: in.i})
+			k = int32(len(t.http))
+			t.byPod[pk] = k
+		}
+		return &t.http[k-1]
+	}
 	k := tg.tel.http[rep][code]
 	if k == 0 {
 		t.http = append(t.http, httpSeries{edge: ei, tgt: ti, rep: rep, code: code})
@@ -125,7 +180,17 @@ func (t *telemetry) httpAt(tg *target, ei int32, ti int16, rep, code uint8) *htt
 	return &t.http[k-1]
 }
 
-func (t *telemetry) tcpAt(tg *target, ei int32, ti int16, rep, flag uint8) *tcpSeries {
+func (t *telemetry) tcpAt(tg *target, ei int32, ti int16, rep, flag uint8, in inst) *tcpSeries {
+	if t.byPod != nil {
+		pk := podKey{ei, ti, rep, 128 | flag, in.kind, in.i} // 128: TCP, apart from HTTP codes
+		k, ok := t.byPod[pk]
+		if !ok {
+			t.tcp = append(t.tcp, tcpSeries{edge: ei, tgt: ti, rep: rep, flag: flag, instKind: in.kind, inst: in.i})
+			k = int32(len(t.tcp))
+			t.byPod[pk] = k
+		}
+		return &t.tcp[k-1]
+	}
 	k := tg.tel.tcp[rep][flag]
 	if k == 0 {
 		t.tcp = append(t.tcp, tcpSeries{edge: ei, tgt: ti, rep: rep, flag: flag})
@@ -201,15 +266,20 @@ func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time
 	}
 	durMs := (end - c.attemptStart).Milliseconds()
 	code := codeOf(c.outcome)
+	// The reporting instances, at pod detail only.
+	var srcIn, wpIn, dstIn inst
+	if t.byPod != nil {
+		srcIn, wpIn, dstIn = reportingInstances(m, c, e, tg)
+	}
 	if e.cfg.Protocol != TCP {
 		if tg.src == vScSrc {
-			t.httpAt(tg, ei, ti, repSource, code).observe(durMs, c.reqB, c.respB)
+			t.httpAt(tg, ei, ti, repSource, code, srcIn).observe(durMs, c.reqB, c.respB)
 		}
 		if tg.wp >= 0 && reached(vWP) {
-			t.httpAt(tg, ei, ti, repWaypoint, code).observe(c.wpDur.Milliseconds(), c.reqB, c.respB)
+			t.httpAt(tg, ei, ti, repWaypoint, code, wpIn).observe(c.wpDur.Milliseconds(), c.reqB, c.respB)
 		}
 		if tg.dstK == vScDst && reached(vScDst) {
-			t.httpAt(tg, ei, ti, repDestination, code).observe(c.dstDur.Milliseconds(), c.reqB, c.respB)
+			t.httpAt(tg, ei, ti, repDestination, code, dstIn).observe(c.dstDur.Milliseconds(), c.reqB, c.respB)
 		}
 	}
 	flag := tfNone
@@ -220,30 +290,72 @@ func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time
 		flag = tfConnect
 	}
 	// ztunnel (always TCP metrics) and Envoy for raw TCP.
-	tcpRep := func(rep uint8, opened bool, sent, recv int32, close bool) {
-		s := t.tcpAt(tg, ei, ti, rep, tfNone)
+	tcpRep := func(rep uint8, opened bool, sent, recv int32, close bool, in inst) {
+		s := t.tcpAt(tg, ei, ti, rep, tfNone, in)
 		if opened {
 			s.opened++
 		}
 		s.sent += uint64(sent)
 		s.recved += uint64(recv)
 		if close {
-			t.tcpAt(tg, ei, ti, rep, flag).closed++
+			t.tcpAt(tg, ei, ti, rep, flag, in).closed++
 		}
 	}
 	if tg.src == vZtSrc || (tg.src == vScSrc && e.cfg.Protocol == TCP) {
-		tcpRep(repSource, c.newStream, c.reqB, c.respB, closed)
+		tcpRep(repSource, c.newStream, c.reqB, c.respB, closed, srcIn)
 	}
 	if tg.wp >= 0 && e.cfg.Protocol == TCP && reached(vWP) {
-		tcpRep(repWaypoint, c.newStream, c.respB, c.reqB, closed)
+		tcpRep(repWaypoint, c.newStream, c.respB, c.reqB, closed, wpIn)
 	}
 	if (tg.dstK == vZtDst && reached(vZtDst)) || (tg.dstK == vScDst && e.cfg.Protocol == TCP && reached(vScDst)) {
 		opened, cl := c.newStream, closed
 		if tg.wp >= 0 {
 			opened, cl = c.leg2Stream, c.outcome == outL4Denied
 		}
-		tcpRep(repDestination, opened, c.respB, c.reqB, cl)
+		tcpRep(repDestination, opened, c.respB, c.reqB, cl, dstIn)
 	}
+}
+
+// reportingInstances are the instances that report a call at pod detail: the
+// source side (its sidecar's pod, or the ztunnel of its node), the
+// waypoint replica, and the destination side (sidecar pod or ztunnel).
+func reportingInstances(m *Mesh, c *call, e *edgeRT, tg *target) (src, wp, dst inst) {
+	if c.srcL >= 0 && int(c.srcL) < len(e.src) {
+		p := e.src[c.srcL]
+		if tg.src == vZtSrc {
+			src = inst{instZtunnel, m.pods[p].node}
+		} else {
+			src = inst{instPod, p}
+		}
+	}
+	if tg.wp >= 0 && c.repL >= 0 && int(c.repL) < len(m.wps[tg.wp].reps) {
+		wp = inst{instWaypoint, m.wps[tg.wp].reps[c.repL]}
+	}
+	if c.dstL >= 0 && int(c.dstL) < len(tg.dst) {
+		p := tg.dst[c.dstL]
+		if tg.dstK == vZtDst {
+			dst = inst{instZtunnel, m.pods[p].node}
+		} else {
+			dst = inst{instPod, p}
+		}
+	}
+	return src, wp, dst
+}
+
+// podName is the pod label of a reporting instance.
+func (x *Metrics) podName(kind uint8, i int32) string {
+	m := x.m
+	switch kind {
+	case instPod:
+		return m.pods[i].p.Name
+	case instZtunnel:
+		return "ztunnel-" + m.nodes[i].name
+	case instWaypoint:
+		// <waypoint>-<replica>, like a Deployment's pods.
+		r := m.reps[i].name
+		return m.wps[m.reps[i].wp].w.Name + "-" + r[strings.LastIndexByte(r, '/')+1:]
+	}
+	return istiometric.Unknown
 }
 
 func (t *telemetry) snapshot(at sim.Time) {
@@ -263,6 +375,23 @@ var httpLabelNames = append(istiometric.HTTPLabels(), "mode")
 // The simulated ztunnel reports its TCP metrics with Envoy's TCP labels
 // (no locality labels); the exposition sorts labels by name.
 var tcpLabelNames = append(istiometric.EnvoyTCPLabels(), "mode")
+
+// At pod detail every series also names its reporting pod.
+var (
+	httpPodLabelNames = append(append([]string(nil), httpLabelNames...), "pod")
+	tcpPodLabelNames  = append(append([]string(nil), tcpLabelNames...), "pod")
+	descReqsPod       = prometheus.NewDesc(istiometric.RequestsTotal, "Requests processed by an Istio proxy (simulated).", httpPodLabelNames, nil)
+	descDurPod        = prometheus.NewDesc(istiometric.RequestDuration, "Request duration in milliseconds (simulated).", httpPodLabelNames, nil)
+	descReqBPod       = prometheus.NewDesc(istiometric.RequestBytes, "HTTP request body sizes (simulated).", httpPodLabelNames, nil)
+	descRespBPod      = prometheus.NewDesc(istiometric.ResponseBytes, "HTTP response body sizes (simulated).", httpPodLabelNames, nil)
+	descOpenedPod     = prometheus.NewDesc(istiometric.TCPOpened, "TCP connections opened (simulated).", tcpPodLabelNames, nil)
+	descClosedPod     = prometheus.NewDesc(istiometric.TCPClosed, "TCP connections closed (simulated).", tcpPodLabelNames, nil)
+	descSentPod       = prometheus.NewDesc(istiometric.TCPSent, "Bytes sent during TCP connections (simulated).", tcpPodLabelNames, nil)
+	descReceivedPod   = prometheus.NewDesc(istiometric.TCPReceived, "Bytes received during TCP connections (simulated).", tcpPodLabelNames, nil)
+)
+
+// byPod reports whether the run's metrics carry the pod label.
+func (x *Metrics) byPod() bool { return x.m.tel.byPod != nil }
 
 var (
 	descReqs     = prometheus.NewDesc(istiometric.RequestsTotal, "Requests processed by an Istio proxy (simulated).", httpLabelNames, nil)
@@ -320,7 +449,7 @@ func waypointPeer(w *topology.Waypoint, td string) peer {
 		principal: w.Identity(td), app: "unknown", version: "unknown", cluster: "Kubernetes"}
 }
 
-func (x *Metrics) labels(edge int32, ti int16, rep uint8, http bool, code uint8) []string {
+func (x *Metrics) labels(edge int32, ti int16, rep uint8, http bool, code uint8, instKind uint8, in int32) []string {
 	m := x.m
 	e := &m.edges[edge]
 	tg := &e.tgts[ti]
@@ -377,12 +506,25 @@ func (x *Metrics) labels(edge int32, ti int16, rep uint8, http bool, code uint8)
 	} else {
 		out = append(out, tcpFlag[code], secure, x.mode)
 	}
+	if x.byPod() {
+		out = append(out, x.podName(instKind, in))
+	}
 	return out
+}
+
+// descs are the run's metric descriptors: with the pod label at pod
+// detail.
+func (x *Metrics) descs() (reqs, dur, reqB, respB, opened, closed, sent, received *prometheus.Desc) {
+	if x.byPod() {
+		return descReqsPod, descDurPod, descReqBPod, descRespBPod, descOpenedPod, descClosedPod, descSentPod, descReceivedPod
+	}
+	return descReqs, descDur, descReqB, descRespB, descOpened, descClosed, descSent, descReceived
 }
 
 // Describe implements prometheus.Collector.
 func (x *Metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descReqs, descDur, descReqB, descRespB, descOpened, descClosed, descSent, descReceived} {
+	a, b, c, d, e, f, g, h := x.descs()
+	for _, d := range []*prometheus.Desc{a, b, c, d, e, f, g, h} {
 		ch <- d
 	}
 }
@@ -422,7 +564,7 @@ func (x *Metrics) collect(ch chan<- prometheus.Metric, hs []httpSeries, ts []tcp
 	hm := map[string]*hAgg{}
 	for i := range hs {
 		h := &hs[i]
-		l := x.labels(h.edge, h.tgt, h.rep, true, h.code)
+		l := x.labels(h.edge, h.tgt, h.rep, true, h.code, h.instKind, h.inst)
 		k := strings.Join(l, "\x00")
 		a := hm[k]
 		if a == nil {
@@ -439,6 +581,7 @@ func (x *Metrics) collect(ch chan<- prometheus.Metric, hs []httpSeries, ts []tcp
 			a.s.resp[b] += h.resp[b]
 		}
 	}
+	descReqs, descDur, descReqB, descRespB, descOpened, descClosed, descSent, descReceived := x.descs()
 	for _, k := range sortedStrings(hm) {
 		a := hm[k]
 		h, l := &a.s, a.labels
@@ -450,7 +593,7 @@ func (x *Metrics) collect(ch chan<- prometheus.Metric, hs []httpSeries, ts []tcp
 	tm := map[string]*tAgg{}
 	for i := range ts {
 		s := &ts[i]
-		l := x.labels(s.edge, s.tgt, s.rep, false, s.flag)
+		l := x.labels(s.edge, s.tgt, s.rep, false, s.flag, s.instKind, s.inst)
 		k := strings.Join(l, "\x00")
 		a := tm[k]
 		if a == nil {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,13 +75,17 @@ func TestStreamingExportMatchesRegistry(t *testing.T) {
 	if testing.Short() {
 		names = names[:2]
 	}
+	for _, tc := range []struct{ name, detail string }{{names[0], "pod"}, {names[1], "pod"}} {
+		names = append(names, tc.name+"@"+tc.detail)
+	}
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
+			name, detail, _ := strings.Cut(name, "@")
 			sc, err := Load(name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			run, err := Execute(sc, Options{Duration: 12 * sim.Second})
+			run, err := Execute(sc, Options{Duration: 12 * sim.Second, MetricsDetail: detail})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,3 +131,69 @@ func firstDiff(got, want []byte) string {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestMetricsDetailPod: at pod detail every series names its reporting
+// pod, the totals are the workload detail's split by pod, and summary.json
+// is unchanged.
+func TestMetricsDetailPod(t *testing.T) {
+	sc, err := Load("modes-compare")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(detail string) (summary, prom []byte) {
+		run, err := Execute(sc, Options{Duration: 5 * sim.Second, MetricsDetail: detail})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		if _, err := run.Write(dir); err != nil {
+			t.Fatal(err)
+		}
+		summary, _ = os.ReadFile(filepath.Join(dir, SummaryFile))
+		prom, _ = os.ReadFile(filepath.Join(dir, MetricsFile))
+		return summary, prom
+	}
+	sumW, promW := write("")
+	sumP, promP := write("pod")
+	if !bytes.Equal(sumW, sumP) {
+		t.Error("summary.json depends on the metrics detail")
+	}
+	total := func(prom []byte, metric string) (sum float64, series int, withPod int) {
+		for _, line := range strings.Split(string(prom), "\n") {
+			if !strings.HasPrefix(line, metric+"{") {
+				continue
+			}
+			series++
+			if strings.Contains(line, `,pod="`) {
+				withPod++
+			}
+			v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			sum += v
+		}
+		return sum, series, withPod
+	}
+	for _, metric := range []string{"istio_requests_total", "istio_tcp_sent_bytes_total", "istio_tcp_connections_opened_total"} {
+		w, ws, wp := total(promW, metric)
+		p, ps, pp := total(promP, metric)
+		if ws == 0 || w != p {
+			t.Errorf("%s: workload total %g over %d series, pod total %g", metric, w, ws, p)
+		}
+		if wp != 0 || pp != ps {
+			t.Errorf("%s: %d of %d workload series and %d of %d pod series have a pod label", metric, wp, ws, pp, ps)
+		}
+		if ps <= ws {
+			t.Errorf("%s: %d series at pod detail, not more than workload's %d", metric, ps, ws)
+		}
+	}
+	for _, pod := range []string{`pod="frontend-0"`, `pod="ztunnel-node-1"`, `pod="waypoint-0"`} {
+		if !bytes.Contains(promP, []byte(pod)) {
+			t.Errorf("no series reported by %s", pod)
+		}
+	}
+	if _, err := Execute(sc, Options{Duration: sim.Second, MetricsDetail: "node"}); err == nil || !strings.Contains(err.Error(), "metrics detail") {
+		t.Errorf("bad detail: error %v", err)
+	}
+}

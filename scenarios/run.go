@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -37,7 +38,15 @@ type Options struct {
 	// DefaultMaxEvents): one estimated above it is refused before it
 	// starts with a *BudgetError, one reaching it is stopped.
 	MaxEvents uint64
+	// MetricsDetail is how finely metrics.prom and metrics.om split the
+	// Istio metrics: "workload" (the default, "" too: Istio's standard
+	// labels) or "pod" (a pod label naming each reporting proxy's pod;
+	// models.Config.MetricsDetail). summary.json does not depend on it.
+	MetricsDetail string
 }
+
+// MetricsDetails are the values Options.MetricsDetail accepts.
+var MetricsDetails = []string{models.MetricsByWorkload, models.MetricsByPod}
 
 // Run is one scenario run: the summary and, per mode, the raw results.
 type Run struct {
@@ -63,6 +72,9 @@ func Execute(sc *Scenario, opt Options) (*Run, error) {
 // simulation checks ctx once per simulated second and the run returns an
 // error wrapping ctx.Err().
 func ExecuteContext(ctx context.Context, sc *Scenario, opt Options) (*Run, error) {
+	if opt.MetricsDetail != "" && !slices.Contains(MetricsDetails, opt.MetricsDetail) {
+		return nil, fmt.Errorf("metrics detail %q: want one of %v", opt.MetricsDetail, MetricsDetails)
+	}
 	prof, err := sc.loadProfile(opt.Profile)
 	if err != nil {
 		return nil, err
@@ -162,6 +174,7 @@ func (x *execution) runMode(mode string) error {
 	if err != nil {
 		return err
 	}
+	cfg.MetricsDetail = opt.MetricsDetail
 	est, err := sc.admit(&cfg, opt.MaxEvents)
 	if err != nil {
 		return err

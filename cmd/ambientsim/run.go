@@ -60,6 +60,7 @@ func addRunFlags(cmd *cobra.Command) {
 	cmd.Flags().String("duration", "", "measured simulated duration, e.g. 30s (default: the scenario's)")
 	cmd.Flags().String("report", "", "also write an HTML report to FILE")
 	addMaxEvents(cmd)
+	cmd.Flags().String("metrics-detail", "workload", "metrics.prom/metrics.om series: workload (Istio's standard labels) or pod (adds the reporting proxy's pod label; one series per proxy instance)")
 	cmd.Flags().String("metrics-end-time", "now", "wall-clock time the run's end maps to in metrics.om: now, RFC 3339 or unix seconds (pin it for byte-identical metrics.om)")
 	cmd.Flags().String("cpuprofile", "", "write a Go CPU profile of the run to FILE (go tool pprof FILE)")
 }
@@ -139,6 +140,10 @@ func runOptions(cmd *cobra.Command, v *viper.Viper, sc *scenarios.Scenario, arg 
 	var err error
 	if opt.MaxEvents, err = maxEvents(v); err != nil {
 		return opt, time.Time{}, err
+	}
+	opt.MetricsDetail = v.GetString("metrics-detail")
+	if !slices.Contains(scenarios.MetricsDetails, opt.MetricsDetail) {
+		return opt, time.Time{}, usageErrorf("--metrics-detail %q: want workload or pod", opt.MetricsDetail)
 	}
 	metricsEnd, err := parseTimeFlag("metrics-end-time", v.GetString("metrics-end-time"), time.Now())
 	if err != nil {
