@@ -70,13 +70,19 @@ func BenchmarkCapacityGrid(b *testing.B) {
 // time over real time of at least 1.8 (both cores busy).
 const goalSweepCPUPerReal = 1.8
 
-// BenchmarkSweepCores runs a reduced capacity study — 40 grid points, 2
-// replications, 2 simulated seconds per run, with its SLO searches, sizing
-// and cost reference — on GOMAXPROCS workers and reports how busy it kept
-// them: CPU/real (process CPU time over wall time; on an otherwise idle
-// 2-core machine the goal is >= 1.8), occupancy (the pool's own measure:
-// summed simulation wall time over wall time × workers, which other
-// people's load on a shared machine does not lower), and runs/s.
+// BenchmarkSweepCores runs two reductions of the capacity study (2
+// replications, 2 simulated seconds per run) on GOMAXPROCS workers and
+// reports how busy it kept them:
+//
+//   - grid: 40 grid points with all the study's searches, sizing and cost
+//     reference;
+//   - one-search: one grid point and a single SLO search, the case where
+//     a search holding one worker left the other idle.
+//
+// CPU/real is process CPU time over wall time (on an otherwise idle 2-core
+// machine the goal is >= 1.8); occupancy is the pool's own measure (summed
+// simulation wall time over wall time × workers), which other people's
+// load on a shared machine does not lower.
 //
 //	go test -run '^$' -bench SweepCores -benchtime 1x ./scenarios/
 func BenchmarkSweepCores(b *testing.B) {
@@ -85,30 +91,46 @@ func BenchmarkSweepCores(b *testing.B) {
 		b.Fatal(err)
 	}
 	opt := StudyOptions{Duration: 2 * sim.Second}
-	plan, err := s.Plan(opt)
-	if err != nil {
-		b.Fatal(err)
-	}
-	plan.Points = plan.Points[:min(40, len(plan.Points))]
-	plan.Replications = 2
-	r := NewStudyRunner(s, opt)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		var st sweep.Stats
-		start, cpu0 := time.Now(), cpuSeconds()
-		// Execute, not Run: the cut grid lacks the point Merge's cost table
-		// refers to, and merging is not what is measured.
-		if _, err := sweep.Execute(context.Background(), plan, r, sweep.Options{Stats: &st}); err != nil {
-			b.Fatal(err)
-		}
-		wall, cpu := time.Since(start).Seconds(), cpuSeconds()-cpu0
-		b.ReportMetric(cpu/wall, "CPU/real")
-		b.ReportMetric(st.Occupancy(), "occupancy")
-		b.ReportMetric(float64(st.Units)/wall, "runs/s")
-		b.ReportMetric(float64(st.Units), "runs")
-		b.ReportMetric(float64(len(plan.Tasks)), "tasks")
-		b.ReportMetric(float64(st.Workers), "workers")
-		b.ReportMetric(goalSweepCPUPerReal, "goal-CPU/real")
+	for _, tc := range []struct {
+		name   string
+		points int
+		search bool // a single SLO search instead of every task
+	}{{"grid", 40, false}, {"one-search", 1, true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			plan, err := s.Plan(opt)
+			if err != nil {
+				b.Fatal(err)
+			}
+			plan.Points = plan.Points[:min(tc.points, len(plan.Points))]
+			plan.Replications = 2
+			if tc.search {
+				for _, t := range plan.Tasks {
+					if t.Kind == "slo-search" {
+						plan.Tasks = []sweep.Task{t}
+						break
+					}
+				}
+			}
+			r := NewStudyRunner(s, opt)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				var st sweep.Stats
+				start, cpu0 := time.Now(), cpuSeconds()
+				// Execute, not Run: the cut grid lacks the point Merge's
+				// cost table refers to, and merging is not what is measured.
+				if _, err := sweep.Execute(context.Background(), plan, r, sweep.Options{Stats: &st}); err != nil {
+					b.Fatal(err)
+				}
+				wall, cpu := time.Since(start).Seconds(), cpuSeconds()-cpu0
+				b.ReportMetric(cpu/wall, "CPU/real")
+				b.ReportMetric(st.Occupancy(), "occupancy")
+				b.ReportMetric(float64(st.Units)/wall, "runs/s")
+				b.ReportMetric(float64(st.Units), "runs")
+				b.ReportMetric(float64(len(plan.Tasks)), "tasks")
+				b.ReportMetric(float64(st.Workers), "workers")
+				b.ReportMetric(goalSweepCPUPerReal, "goal-CPU/real")
+			}
+		})
 	}
 }
 
