@@ -150,7 +150,14 @@ func (s *Sim) schedule(t Time, h Handler, ev Event) Timer {
 	pl := &s.pl[i]
 	s.seq++
 	pl.h, pl.p, pl.a, pl.b, pl.kind, pl.seq = h, ev.P, ev.A, ev.B, ev.Kind, s.seq
-	s.q.push(&wentry{at: t, p: i})
+	if q := &s.q; t > q.last && (q.head == len(q.b0) || t > q.runMax) {
+		// The common case, without push's other checks: the event goes
+		// into a bucket (not the run, no rewind, not a new run).
+		q.add(&wentry{at: t, p: i}, uint64(t^q.last))
+		q.n++
+	} else {
+		q.push(&wentry{at: t, p: i})
+	}
 	s.live++
 	return Timer{idx: i + 1, gen: pl.gen}
 }
