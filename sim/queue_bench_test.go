@@ -245,6 +245,38 @@ func BenchmarkScheduler(b *testing.B) {
 	}
 }
 
+// BenchmarkSchedulerGoal is BenchmarkScheduler/100000 with 3 M events per
+// op, so it measures something even at -benchtime 1x and can run in one
+// `go test -bench` with the scenario benchmarks (docs/performance.md):
+//
+//	go test -run '^$' -bench 'SchedulerGoal|LargeCluster|Scale|SweepCores' -benchtime 1x ./sim ./scenarios/
+func BenchmarkSchedulerGoal(b *testing.B) {
+	const n, events = 100000, 3000000
+	s := New()
+	h := &holdHandler{s: s, rng: rand.New(rand.NewPCG(3, 4))}
+	for i := 0; i < n; i++ {
+		s.After(Time(h.rng.ExpFloat64()*1e6), h, Event{A: int64(i)})
+	}
+	for i := 0; i < 2*n; i++ {
+		s.Step()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	for i := 0; i < b.N; i++ {
+		for k := 0; k < events; k++ {
+			s.Step()
+		}
+	}
+	cpu := cpuSeconds() - cpu0
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)*events/b.Elapsed().Seconds(), "events/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(b.N)*events/cpu, "events/CPU-s")
+	}
+	b.ReportMetric(schedulerGoal, "goal-events/CPU-s")
+}
+
 // TestQueueCandidatesAgree checks every candidate pops the same sequence.
 func TestQueueCandidatesAgree(t *testing.T) {
 	qs := []benchQueue{&stdHeap{}, &heap4{}, &radixBench{}, &wheelBench{}}
