@@ -74,58 +74,102 @@ func (f *Fit) Param(name string) (Estimate, bool) {
 // problem or a rank-deficient design (a parameter the observations cannot
 // tell apart from the others), naming the parameter.
 func Solve(p Problem) (*Fit, error) {
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	xw, yw, err := p.weighted()
+	if err != nil {
+		return nil, err
+	}
+	beta, free, err := p.activeSet(xw, yw)
+	if err != nil {
+		return nil, err
+	}
+	f := &Fit{N: len(p.Y), Labels: p.Labels}
+	f.goodness(p, xw, yw, beta, free)
+	cov, err := covariance(xw, free)
+	for j, name := range p.Names {
+		e := Estimate{Name: name, Value: beta[j], AtBound: !free[j], SE: math.NaN()}
+		switch {
+		case !free[j]:
+			e.SE = 0
+		case err == nil && f.DOF > 0:
+			e.SE = f.Sigma * math.Sqrt(cov[j])
+		}
+		f.Params = append(f.Params, e)
+	}
+	return f, nil
+}
+
+// check rejects a malformed problem: no parameters, fewer observations
+// than parameters, ragged or non-finite rows, or a weight per observation
+// missing.
+func (p Problem) check() error {
 	n, k := len(p.Y), len(p.Names)
 	if k == 0 {
-		return nil, errors.New("calibrate: fit: no parameters")
+		return errors.New("calibrate: fit: no parameters")
 	}
 	if len(p.X) != n {
-		return nil, fmt.Errorf("calibrate: fit: %d rows of X for %d observations", len(p.X), n)
+		return fmt.Errorf("calibrate: fit: %d rows of X for %d observations", len(p.X), n)
 	}
 	if n < k {
-		return nil, fmt.Errorf("calibrate: fit: %d observations for %d parameters (%v); the design needs at least as many runs as parameters", n, k, p.Names)
+		return fmt.Errorf("calibrate: fit: %d observations for %d parameters (%v); the design needs at least as many runs as parameters", n, k, p.Names)
 	}
 	for i, row := range p.X {
 		if len(row) != k {
-			return nil, fmt.Errorf("calibrate: fit: row %d has %d columns, want %d", i, len(row), k)
+			return fmt.Errorf("calibrate: fit: row %d has %d columns, want %d", i, len(row), k)
 		}
 		for _, v := range append(append([]float64(nil), row...), p.Y[i]) {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("calibrate: fit: row %d holds %v", i, v)
+				return fmt.Errorf("calibrate: fit: row %d holds %v", i, v)
 			}
 		}
 	}
 	if p.Weights != nil && len(p.Weights) != n {
-		return nil, fmt.Errorf("calibrate: fit: %d weights for %d observations", len(p.Weights), n)
+		return fmt.Errorf("calibrate: fit: %d weights for %d observations", len(p.Weights), n)
 	}
-	// xw, yw are the rows scaled by their weights.
-	xw, yw := p.X, p.Y
-	if p.Weights != nil {
-		xw, yw = make([][]float64, n), make([]float64, n)
-		for i, row := range p.X {
-			w := p.Weights[i]
-			if !(w > 0) || math.IsInf(w, 0) {
-				return nil, fmt.Errorf("calibrate: fit: weight %d is %v, want a positive number", i, w)
-			}
-			xw[i] = make([]float64, k)
-			for j, v := range row {
-				xw[i][j] = v * w
-			}
-			yw[i] = p.Y[i] * w
+	return nil
+}
+
+// weighted returns the rows scaled by their weights (X and Y themselves
+// without weights).
+func (p Problem) weighted() (xw [][]float64, yw []float64, err error) {
+	if p.Weights == nil {
+		return p.X, p.Y, nil
+	}
+	n, k := len(p.Y), len(p.Names)
+	xw, yw = make([][]float64, n), make([]float64, n)
+	for i, row := range p.X {
+		w := p.Weights[i]
+		if !(w > 0) || math.IsInf(w, 0) {
+			return nil, nil, fmt.Errorf("calibrate: fit: weight %d is %v, want a positive number", i, w)
 		}
+		xw[i] = make([]float64, k)
+		for j, v := range row {
+			xw[i][j] = v * w
+		}
+		yw[i] = p.Y[i] * w
 	}
+	return xw, yw, nil
+}
+
+// activeSet solves the weighted problem under the NonNegative constraints
+// by an active set: drop the most negative constrained parameter, refit;
+// then try to release held parameters whose gradient says they would
+// grow. At most 3k rounds (each changes the set). free says which
+// parameters ended free (the others are held at 0).
+func (p Problem) activeSet(xw [][]float64, yw []float64) (beta []float64, free []bool, err error) {
+	k := len(p.Names)
 	nonneg := func(j int) bool { return j < len(p.NonNegative) && p.NonNegative[j] }
-	free := make([]bool, k)
+	free = make([]bool, k)
 	for j := range free {
 		free[j] = true
 	}
-	beta := make([]float64, k)
-	// Active set: drop the most negative constrained parameter, refit;
-	// then try to release held parameters whose gradient says they would
-	// grow. At most 3k rounds (each changes the set).
+	beta = make([]float64, k)
 	for round := 0; round < 3*k+3; round++ {
 		b, err := lsq(xw, yw, free)
 		if err != nil {
-			return nil, fmt.Errorf("calibrate: fit: %w (parameters %v)", err, p.Names)
+			return nil, nil, fmt.Errorf("calibrate: fit: %w (parameters %v)", err, p.Names)
 		}
 		worst, worstV := -1, 0.0
 		for j := range b {
@@ -138,23 +182,7 @@ func Solve(p Problem) (*Fit, error) {
 			continue
 		}
 		copy(beta, b)
-		// KKT: a held parameter whose column correlates positively with
-		// the residual would lower the error if released.
-		res := residuals(xw, yw, beta)
-		release := -1
-		best := 1e-12
-		for j := range free {
-			if free[j] {
-				continue
-			}
-			g := 0.0
-			for i := range res {
-				g += xw[i][j] * res[i]
-			}
-			if g > best {
-				best, release = g, j
-			}
-		}
+		release := releasable(xw, yw, beta, free)
 		if release < 0 {
 			break
 		}
@@ -165,7 +193,35 @@ func Solve(p Problem) (*Fit, error) {
 			break
 		}
 	}
-	f := &Fit{N: n, Labels: p.Labels}
+	return beta, free, nil
+}
+
+// releasable is the held parameter whose column correlates most
+// positively with the residual (KKT: releasing it would lower the error),
+// or -1.
+func releasable(xw [][]float64, yw, beta []float64, free []bool) int {
+	res := residuals(xw, yw, beta)
+	release := -1
+	best := 1e-12
+	for j := range free {
+		if free[j] {
+			continue
+		}
+		g := 0.0
+		for i := range res {
+			g += xw[i][j] * res[i]
+		}
+		if g > best {
+			best, release = g, j
+		}
+	}
+	return release
+}
+
+// goodness fills in the fit's residuals, fitted values, R², RMS, degrees
+// of freedom and the weighted residual standard error Sigma.
+func (f *Fit) goodness(p Problem, xw [][]float64, yw, beta []float64, free []bool) {
+	n := len(p.Y)
 	f.Residuals = residuals(p.X, p.Y, beta)
 	f.Fitted = make([]float64, n)
 	var ss, mean, tot float64
@@ -197,18 +253,6 @@ func Solve(p Problem) (*Fit, error) {
 		}
 		f.Sigma = math.Sqrt(ssw / float64(f.DOF))
 	}
-	cov, err := covariance(xw, free)
-	for j, name := range p.Names {
-		e := Estimate{Name: name, Value: beta[j], AtBound: !free[j], SE: math.NaN()}
-		switch {
-		case !free[j]:
-			e.SE = 0
-		case err == nil && f.DOF > 0:
-			e.SE = f.Sigma * math.Sqrt(cov[j])
-		}
-		f.Params = append(f.Params, e)
-	}
-	return f, nil
 }
 
 // columns returns the indices of the free columns.
