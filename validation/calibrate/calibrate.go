@@ -166,12 +166,7 @@ func Measure(ctx context.Context, newBackend BackendFactory, d Design, progress 
 // the runs cannot tell them apart. A kind's wake-up CPU is fitted only
 // when the processes sleep (a sleep time constant > 0): its column is zero
 // otherwise.
-var cpuParams = []struct {
-	kind   string
-	params []string
-	delta  []float64
-	tied   map[string]string // tied parameter → the fitted one it follows
-}{
+var cpuParams = []cpuKind{
 	{"ztunnel", []string{"ztunnel.per_message_cpu", "ztunnel.cross_node_message_cpu", "ztunnel.per_byte_cpu", "ztunnel.stream_open_cpu", "ztunnel.handshake_server_cpu", "ztunnel.activity.wakeup_cpu"}, []float64{10, 10, 1, 10, 50, 20},
 		map[string]string{"ztunnel.handshake_client_cpu": "ztunnel.handshake_server_cpu"}},
 	{"waypoint", []string{"waypoint.per_request_cpu", "waypoint.per_byte_cpu", "waypoint.activity.wakeup_cpu"}, []float64{10, 1, 20}, nil},
@@ -446,23 +441,9 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 	var cpuNI, latNI []string // parameters the runs cannot move
 	tauIdx := -1
 	for round := 0; round < 2; round++ {
-		// CPU: one linear fit per kind at each sleep time constant (in
-		// round two, the first round's choice and its grid neighbours).
-		latVals := lf.latencyValues()
 		var best *cpuFit
-		res.SleepSSE = nil
-		for i, tau := range grid {
-			if round > 0 && (i < tauIdx-1 || i > tauIdx+1) {
-				continue
-			}
-			cf, err := fitCPU(ev, base, res.Tied, obs, lf.labels, tau, latVals)
-			if err != nil {
-				return nil, fmt.Errorf("calibrate: sleep time constant %g µs: %w", tau, err)
-			}
-			res.SleepSSE = append(res.SleepSSE, SleepCandidate{TauUS: tau, SSE: cf.sse})
-			if best == nil || cf.sse < best.sse {
-				best, tauIdx = cf, i
-			}
+		if best, tauIdx, err = bestSleepFit(ev, base, res, obs, lf.latencyValues(), grid, round, tauIdx); err != nil {
+			return nil, err
 		}
 		res.CPU, cpuNI, res.SleepTimeConstantUS = best.fits, best.notIdentified, best.tau
 		lf.values = best.values
@@ -470,21 +451,8 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 			lf.values[name] = best.tau
 		}
 		lf.values["app.service_time_cv"] = res.AppCV
-		// Latency: Gauss–Newton on the simulator. Without sleeping the
-		// wake-up latencies have no effect and are left out.
-		if err := lf.params(best.tau); err != nil {
+		if fit, latNI, err = lf.fit(best.tau, res); err != nil {
 			return nil, err
-		}
-		for it := 1; it <= 5; it++ {
-			var moved float64
-			var err error
-			if fit, latNI, moved, err = lf.step(it); err != nil {
-				return nil, err
-			}
-			res.LatencyIterations = it
-			if moved < 0.02 { // 1 µs, or 0.002 of a fraction
-				break
-			}
 		}
 	}
 	for j := range fit.Params {
@@ -501,6 +469,50 @@ func FitProfile(obs []Observation, d Design, o FitOptions) (*FitResult, error) {
 	res.Latency = fit
 	res.Profile = final
 	return res, nil
+}
+
+// bestSleepFit fits the CPU, one linear fit per kind, at each sleep time
+// constant of grid (in round two, only the first round's choice, tauIdx,
+// and its grid neighbours), records each candidate's weighted SSE in
+// res.SleepSSE and returns the best fit and its index in grid.
+func bestSleepFit(ev *evaluator, base *models.Profile, res *FitResult, obs []Observation, latVals map[string]float64, grid []float64, round, tauIdx int) (*cpuFit, int, error) {
+	var best *cpuFit
+	res.SleepSSE = nil
+	for i, tau := range grid {
+		if round > 0 && (i < tauIdx-1 || i > tauIdx+1) {
+			continue
+		}
+		cf, err := fitCPU(ev, base, res.Tied, obs, tau, latVals)
+		if err != nil {
+			return nil, 0, fmt.Errorf("calibrate: sleep time constant %g µs: %w", tau, err)
+		}
+		res.SleepSSE = append(res.SleepSSE, SleepCandidate{TauUS: tau, SSE: cf.sse})
+		if best == nil || cf.sse < best.sse {
+			best, tauIdx = cf, i
+		}
+	}
+	return best, tauIdx, nil
+}
+
+// fit fits the latency parameters by Gauss–Newton on the simulator, at
+// most five steps, until they move less than 0.02 (1 µs, or 0.002 of a
+// fraction). Without sleeping (tau 0) the wake-up latencies have no
+// effect and are left out.
+func (lf *latencyFit) fit(tau float64, res *FitResult) (fit *Fit, notIdentified []string, err error) {
+	if err := lf.params(tau); err != nil {
+		return nil, nil, err
+	}
+	for it := 1; it <= 5; it++ {
+		var moved float64
+		if fit, notIdentified, moved, err = lf.step(it); err != nil {
+			return nil, nil, err
+		}
+		res.LatencyIterations = it
+		if moved < 0.02 {
+			break
+		}
+	}
+	return fit, notIdentified, nil
 }
 
 // tiesOf returns the tied parameters: the CPU ties at the base profile's
@@ -825,6 +837,15 @@ func withTies(ties map[string]Tie, vals map[string]float64) map[string]float64 {
 	return out
 }
 
+// cpuKind is one proxy kind's fitted CPU parameters, the perturbation of
+// each that measures its column, and its tied parameters.
+type cpuKind struct {
+	kind   string
+	params []string
+	delta  []float64
+	tied   map[string]string // tied parameter → the fitted one it follows
+}
+
 // cpuFit is the CPU fits at one sleep time constant.
 type cpuFit struct {
 	notIdentified []string // parameters no run charges
@@ -839,7 +860,7 @@ type cpuFit struct {
 // pass's values: the model is linear in its CPU costs up to requests
 // crossing the window's edges as they slow down, and wake-ups moving as
 // the off-path work changes when a proxy's last work ends.
-func fitCPU(ev *evaluator, base *models.Profile, ties map[string]Tie, obs []Observation, labels []string, tau float64, latVals map[string]float64) (*cpuFit, error) {
+func fitCPU(ev *evaluator, base *models.Profile, ties map[string]Tie, obs []Observation, tau float64, latVals map[string]float64) (*cpuFit, error) {
 	values := map[string]float64{}
 	for name, v := range latVals {
 		values[name] = v
@@ -864,106 +885,155 @@ func fitCPU(ev *evaluator, base *models.Profile, ties map[string]Tie, obs []Obse
 			}
 		}
 		out.sse = 0
+		cp := &cpuPass{ev: ev, base: base, ties: ties, obs: obs, tau: tau, pass: pass, values: values, cur: cur, at0: at0, out: out}
 		for _, k := range cpuParams {
-			prob := Problem{Labels: labels}
-			var params []string
-			var delta []float64
-			perProc := len(obs) > 0 && len(cpuRows(obs[:1], k.kind)) > 0 && cpuRows(obs[:1], k.kind)[0].proc != ""
-			for j, name := range k.params {
-				if tau == 0 && isWakeParam(name) {
-					continue
-				}
-				if needsPerProcess(name) && !perProc {
-					// Summed per kind, a role's extra cost moves with the
-					// per-request cost: only per-process rows separate them.
-					if pass == 1 {
-						out.notIdentified = append(out.notIdentified, name)
-					}
-					continue
-				}
-				params = append(params, name)
-				delta = append(delta, k.delta[j])
-			}
-			cols := make([][]simOut, len(params))
-			for j, name := range params {
-				q, err := quantity(cur, name)
-				if err != nil {
-					return nil, err
-				}
-				vals := map[string]float64{}
-				for n, v := range values {
-					vals[n] = v
-				}
-				vals[name] = q.Value + delta[j]
-				pp, err := withValues(base, withTies(ties, vals))
-				if err != nil {
-					return nil, err
-				}
-				if cols[j], err = ev.run(pp); err != nil {
-					return nil, err
-				}
-				prob.Names = append(prob.Names, name)
-				prob.NonNegative = append(prob.NonNegative, true)
-			}
-			prob.Names = append(prob.Names, IdleParam(k.kind))
-			prob.NonNegative = append(prob.NonNegative, true)
-			rows := cpuRows(obs, k.kind)
-			var measured []float64
-			prob.Labels = nil
-			for _, r := range rows {
-				i, ob := r.obs, obs[r.obs]
-				sim0 := func(o simOut) float64 {
-					if r.proc == "" {
-						return o.cpu[k.kind]
-					}
-					return o.proc[r.proc]
-				}
-				row := make([]float64, 0, len(params)+1)
-				y := r.cpu - sim0(at0[i])
-				for j, name := range params {
-					x := (sim0(cols[j][i]) - sim0(at0[i])) / delta[j]
-					q, _ := quantity(cur, name)
-					y += x * q.Value
-					row = append(row, x)
-				}
-				row = append(row, ob.WindowS*float64(r.procs))
-				prob.X = append(prob.X, row)
-				prob.Y = append(prob.Y, y)
-				prob.Labels = append(prob.Labels, r.label)
-				measured = append(measured, r.cpu)
-			}
-			prob.Weights = relativeWeightsOf(measured)
-			// A parameter no run charges (a kind the design does not
-			// exercise) cannot be estimated: it keeps its value and is
-			// reported as not identified.
-			prob, dropped := dropZeroColumns(prob, len(params))
-			for _, name := range dropped {
-				q, _ := quantity(cur, name)
-				next[name] = q.Value
-				if pass == 1 {
-					out.notIdentified = append(out.notIdentified, name)
-				}
-			}
-			f, err := Solve(prob)
-			if err != nil {
-				return nil, fmt.Errorf("%s CPU: %w", k.kind, err)
-			}
-			for i, r := range f.Residuals {
-				out.sse += (r * prob.Weights[i]) * (r * prob.Weights[i])
-			}
-			// Residuals and R² against the measured CPU itself.
-			rescore(f, measured)
-			out.fits[k.kind] = f
-			for _, e := range f.Params {
-				if e.Name != IdleParam(k.kind) {
-					next[e.Name] = e.Value
-				}
+			if err := cp.fitKind(k, next); err != nil {
+				return nil, err
 			}
 		}
 		values = withTies(ties, next)
 	}
 	out.values = values
 	return out, nil
+}
+
+// cpuPass is one pass of fitCPU: the profile it linearises at (cur, with
+// values) and the simulated runs there (at0).
+type cpuPass struct {
+	ev     *evaluator
+	base   *models.Profile
+	ties   map[string]Tie
+	obs    []Observation
+	tau    float64
+	pass   int
+	values map[string]float64
+	cur    *models.Profile
+	at0    []simOut
+	out    *cpuFit
+}
+
+// fitKind fits one kind's CPU parameters and its idle term, adds the fit
+// to the result and its values to next.
+func (cp *cpuPass) fitKind(k cpuKind, next map[string]float64) error {
+	params, delta := cp.kindParams(k)
+	cols, err := cp.perturbed(params, delta)
+	if err != nil {
+		return err
+	}
+	prob, measured := cp.problem(k, params, delta, cols)
+	// A parameter no run charges (a kind the design does not
+	// exercise) cannot be estimated: it keeps its value and is
+	// reported as not identified.
+	prob, dropped := dropZeroColumns(prob, len(params))
+	for _, name := range dropped {
+		q, _ := quantity(cp.cur, name)
+		next[name] = q.Value
+		if cp.pass == 1 {
+			cp.out.notIdentified = append(cp.out.notIdentified, name)
+		}
+	}
+	f, err := Solve(prob)
+	if err != nil {
+		return fmt.Errorf("%s CPU: %w", k.kind, err)
+	}
+	for i, r := range f.Residuals {
+		cp.out.sse += (r * prob.Weights[i]) * (r * prob.Weights[i])
+	}
+	// Residuals and R² against the measured CPU itself.
+	rescore(f, measured)
+	cp.out.fits[k.kind] = f
+	for _, e := range f.Params {
+		if e.Name != IdleParam(k.kind) {
+			next[e.Name] = e.Value
+		}
+	}
+	return nil
+}
+
+// kindParams are the kind's parameters this pass can fit, with their
+// perturbations: no wake-up CPU without sleeping, and a role's extra cost
+// only from per-process rows (summed per kind it moves with the
+// per-request cost; it is then reported as not identified).
+func (cp *cpuPass) kindParams(k cpuKind) (params []string, delta []float64) {
+	obs := cp.obs
+	perProc := len(obs) > 0 && len(cpuRows(obs[:1], k.kind)) > 0 && cpuRows(obs[:1], k.kind)[0].proc != ""
+	for j, name := range k.params {
+		if cp.tau == 0 && isWakeParam(name) {
+			continue
+		}
+		if needsPerProcess(name) && !perProc {
+			if cp.pass == 1 {
+				cp.out.notIdentified = append(cp.out.notIdentified, name)
+			}
+			continue
+		}
+		params = append(params, name)
+		delta = append(delta, k.delta[j])
+	}
+	return params, delta
+}
+
+// perturbed runs the simulator once per parameter, that parameter raised
+// by its delta: the design matrix's columns.
+func (cp *cpuPass) perturbed(params []string, delta []float64) ([][]simOut, error) {
+	cols := make([][]simOut, len(params))
+	for j, name := range params {
+		q, err := quantity(cp.cur, name)
+		if err != nil {
+			return nil, err
+		}
+		vals := map[string]float64{}
+		for n, v := range cp.values {
+			vals[n] = v
+		}
+		vals[name] = q.Value + delta[j]
+		pp, err := withValues(cp.base, withTies(cp.ties, vals))
+		if err != nil {
+			return nil, err
+		}
+		if cols[j], err = cp.ev.run(pp); err != nil {
+			return nil, err
+		}
+	}
+	return cols, nil
+}
+
+// problem is the kind's linear least-squares problem: one row per measured
+// CPU row (per kind, or per process), the columns the simulated CPU's
+// growth per unit of each parameter plus the idle term, y the measured CPU
+// less the simulated CPU at cur plus the columns at cur's values; rows
+// weighted relatively. measured is the measured CPU seconds of each row.
+func (cp *cpuPass) problem(k cpuKind, params []string, delta []float64, cols [][]simOut) (prob Problem, measured []float64) {
+	for _, name := range params {
+		prob.Names = append(prob.Names, name)
+		prob.NonNegative = append(prob.NonNegative, true)
+	}
+	prob.Names = append(prob.Names, IdleParam(k.kind))
+	prob.NonNegative = append(prob.NonNegative, true)
+	for _, r := range cpuRows(cp.obs, k.kind) {
+		i, ob := r.obs, cp.obs[r.obs]
+		sim0 := func(o simOut) float64 {
+			if r.proc == "" {
+				return o.cpu[k.kind]
+			}
+			return o.proc[r.proc]
+		}
+		row := make([]float64, 0, len(params)+1)
+		y := r.cpu - sim0(cp.at0[i])
+		for j, name := range params {
+			x := (sim0(cols[j][i]) - sim0(cp.at0[i])) / delta[j]
+			q, _ := quantity(cp.cur, name)
+			y += x * q.Value
+			row = append(row, x)
+		}
+		row = append(row, ob.WindowS*float64(r.procs))
+		prob.X = append(prob.X, row)
+		prob.Y = append(prob.Y, y)
+		prob.Labels = append(prob.Labels, r.label)
+		measured = append(measured, r.cpu)
+	}
+	prob.Weights = relativeWeightsOf(measured)
+	return prob, measured
 }
 
 // rescore restates a CPU fit's fitted values and R² in terms of the
