@@ -195,6 +195,31 @@ func ProfileYAML(res *FitResult, name string, prov Provenance) ([]byte, *models.
 	p.Date = date
 	p.Provenance = "calibrated on " + prov.Machine.String()
 	src := fmt.Sprintf("calibrated: ambientsim calibrate, %s design on %s", res.Design.Name, prov.Machine)
+	if err := setFittedValues(p, res, src, date); err != nil {
+		return nil, nil, err
+	}
+	sec, err := Section(res, p, prov)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.Calibration = sec
+	body, err := yaml.Marshal(p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("calibrate: render profile: %w", err)
+	}
+	var b bytes.Buffer
+	writeProfileHeader(&b, name, prov, res, sec)
+	b.Write(body)
+	parsed, err := models.ParseProfile(name+".yaml", b.Bytes())
+	if err != nil {
+		return nil, nil, fmt.Errorf("calibrate: the calibrated profile does not load: %w", err)
+	}
+	return b.Bytes(), parsed, nil
+}
+
+// setFittedValues writes every fitted parameter (CPU, tied, latency, the
+// app's CV) into p with its source src, date and derivation.
+func setFittedValues(p *models.Profile, res *FitResult, src, date string) error {
 	for _, kind := range sortedKinds(res.CPU) {
 		f := res.CPU[kind]
 		for _, e := range f.Params {
@@ -203,7 +228,7 @@ func ProfileYAML(res *FitResult, name string, prov Provenance) ([]byte, *models.
 			}
 			q, err := quantity(p, e.Name)
 			if err != nil {
-				return nil, nil, err
+				return err
 			}
 			q.Value = round(e.Value)
 			q.Source, q.Date = src, date
@@ -215,11 +240,11 @@ func ProfileYAML(res *FitResult, name string, prov Provenance) ([]byte, *models.
 		t := res.Tied[tied]
 		q, err := quantity(p, tied)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		of, err := quantity(p, t.Of)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		q.Value = round(of.Value * t.Ratio)
 		q.Source, q.Date = src, date
@@ -229,7 +254,7 @@ func ProfileYAML(res *FitResult, name string, prov Provenance) ([]byte, *models.
 		for _, e := range res.Latency.Params {
 			q, err := quantity(p, e.Name)
 			if err != nil {
-				return nil, nil, err
+				return err
 			}
 			q.Value = round(q.Value) // the fitted value, after the lower bound of the app time
 			q.Source, q.Date = src, date
@@ -241,39 +266,28 @@ func ProfileYAML(res *FitResult, name string, prov Provenance) ([]byte, *models.
 	q.Value = round(res.AppCV)
 	q.Source, q.Date = src, date
 	q.Derivation = appCVMethod
+	return nil
+}
 
-	sec, err := Section(res, p, prov)
-	if err != nil {
-		return nil, nil, err
-	}
-	p.Calibration = sec
-	body, err := yaml.Marshal(p)
-	if err != nil {
-		return nil, nil, fmt.Errorf("calibrate: render profile: %w", err)
-	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "# Calibrated cost profile %q, written by `ambientsim calibrate`.\n#\n", name)
-	fmt.Fprintf(&b, "# machine:     %s (nproc %d, CPU %q, kernel %s, %s)\n", prov.Machine, prov.Machine.NProc, prov.Machine.CPUModel, prov.Machine.Kernel, prov.Machine.GoVersion)
-	fmt.Fprintf(&b, "# date:        %s\n", prov.Date.UTC().Format(time.RFC3339))
-	fmt.Fprintf(&b, "# data plane:  %s, revision %s (ambientsim %s)\n", sec.DataPlane.Binary, orUnknown(prov.Revision), prov.ToolVersion)
-	fmt.Fprintf(&b, "# design:      %q, %d runs of %v on backend %s\n", res.Design.Name, len(res.Observations), res.Design.Duration, prov.Backend)
+// writeProfileHeader writes the profile's comment header for people:
+// machine, date, data plane, design and each fit's quality.
+func writeProfileHeader(b *bytes.Buffer, name string, prov Provenance, res *FitResult, sec *models.Calibration) {
+	fmt.Fprintf(b, "# Calibrated cost profile %q, written by `ambientsim calibrate`.\n#\n", name)
+	fmt.Fprintf(b, "# machine:     %s (nproc %d, CPU %q, kernel %s, %s)\n", prov.Machine, prov.Machine.NProc, prov.Machine.CPUModel, prov.Machine.Kernel, prov.Machine.GoVersion)
+	fmt.Fprintf(b, "# date:        %s\n", prov.Date.UTC().Format(time.RFC3339))
+	fmt.Fprintf(b, "# data plane:  %s, revision %s (ambientsim %s)\n", sec.DataPlane.Binary, orUnknown(prov.Revision), prov.ToolVersion)
+	fmt.Fprintf(b, "# design:      %q, %d runs of %v on backend %s\n", res.Design.Name, len(res.Observations), res.Design.Duration, prov.Backend)
 	b.WriteString("# fits:\n")
 	for _, f := range sec.Fits {
 		r2 := "n/a"
 		if f.R2 != nil {
 			r2 = fmt.Sprintf("%.4f", *f.R2)
 		}
-		fmt.Fprintf(&b, "#   %-14s R² %s, residual RMS %.4g %s, %d runs, %d dof\n", f.Name, r2, f.ResidualRMS, f.Unit, f.Observations, f.DOF)
+		fmt.Fprintf(b, "#   %-14s R² %s, residual RMS %.4g %s, %d runs, %d dof\n", f.Name, r2, f.ResidualRMS, f.Unit, f.Observations, f.DOF)
 	}
 	b.WriteString("# The `calibration:` section at the end is the machine-readable record (the source of\n")
 	b.WriteString("# truth): every fitted parameter with its standard error, the tied ones, Residuals per run,\n")
 	b.WriteString("# and the parameters not calibrated (kept from the base profile) with the reason.\n\n")
-	b.Write(body)
-	parsed, err := models.ParseProfile(name+".yaml", b.Bytes())
-	if err != nil {
-		return nil, nil, fmt.Errorf("calibrate: the calibrated profile does not load: %w", err)
-	}
-	return b.Bytes(), parsed, nil
 }
 
 const appCVMethod = "median stddev/mean of the out-of-mesh runs' latency (the echo app plus the kernel and the load generator)"
@@ -292,123 +306,157 @@ const (
 // the calibrated profile (its values are the section's values, so the two
 // agree after rounding).
 func Section(res *FitResult, p *models.Profile, prov Provenance) (*models.Calibration, error) {
+	c := sectionHeader(res, prov)
+	sb := newSectionBuilder(res, p)
+	for _, kind := range sortedKinds(res.CPU) {
+		f := res.CPU[kind]
+		cf, err := sb.fit(kind+CPUFitSuffix, "non-negative weighted least squares of the measured CPU seconds (relative weights; design matrix from the simulator)", "CPU-s", f)
+		if err != nil {
+			return nil, err
+		}
+		c.Fits = append(c.Fits, cf)
+		sb.addResiduals(cf.Name, f)
+	}
+	if res.Latency != nil {
+		cf, err := sb.fit(LatencyFitName, fmt.Sprintf("Gauss-Newton through the simulator on the pooled runs' measured median latency (%d iterations, relative weights, non-negative)", res.LatencyIterations), "ms", res.Latency)
+		if err != nil {
+			return nil, err
+		}
+		c.Fits = append(c.Fits, cf)
+		sb.addResiduals(cf.Name, res.Latency)
+	}
+	for _, tied := range sortedTies(res.Tied) {
+		if !sb.placed[tied] {
+			return nil, fmt.Errorf("calibrate: %s is tied to %s, which no fit sets", tied, res.Tied[tied].Of)
+		}
+	}
+	c.Derived = append(c.Derived, models.DerivedParameter{Parameter: "app.service_time_cv", Value: p.App.ServiceTimeCV.Value,
+		Unit: p.App.ServiceTimeCV.Unit, Method: appCVMethod})
+	sb.set["app.service_time_cv"] = true
+	for _, run := range sb.runs {
+		c.Residuals = append(c.Residuals, models.RunResiduals{Run: run, Values: sb.resid[run]})
+	}
+	c.NotCalibrated = notCalibrated(sb.set, res.NotIdentified)
+	return c, nil
+}
+
+// sectionHeader is the calibration section's provenance: tool, date,
+// backend, machine, data plane and design.
+func sectionHeader(res *FitResult, prov Provenance) *models.Calibration {
 	bin := prov.Binary
 	if bin == "" {
 		bin = "validation/cmd/meshnode"
 	}
-	c := &models.Calibration{
+	return &models.Calibration{
 		Tool: "ambientsim calibrate", ToolVersion: prov.ToolVersion, Date: prov.Date.UTC().Format(time.RFC3339), Backend: prov.Backend,
 		Machine: models.CalibrationMachine{CPUModel: prov.Machine.CPUModel, Cores: prov.Machine.NProc, MemoryMiB: prov.Machine.MemoryMiB,
 			Kernel: prov.Machine.Kernel, GoVersion: prov.Machine.GoVersion, Cgroup: prov.Machine.Cgroup, Notes: prov.Machine.Notes},
 		DataPlane: models.CalibrationDataPlane{Revision: orUnknown(prov.Revision), Binary: bin},
 		Design:    models.CalibrationDesign{Name: res.Design.Name, Steps: len(res.Design.Steps), StepDuration: res.Design.Duration.String()},
 	}
-	set := map[string]bool{}
-	// ties lists, per fitted parameter, the parameters tied to it.
-	ties := map[string][]string{}
-	for _, tied := range sortedTies(res.Tied) {
-		ties[res.Tied[tied].Of] = append(ties[res.Tied[tied].Of], tied)
-	}
-	placed := map[string]bool{}
-	section := func(name, method, unit string, f *Fit) (models.CalibrationFit, error) {
-		cf := models.CalibrationFit{Name: name, Method: method, Observations: f.N, DOF: f.DOF, ResidualRMS: round(f.RMS), Unit: unit, R2: finite(f.R2)}
-		for _, e := range f.Params {
-			fp := models.FittedParam{Name: e.Name, Value: round(e.Value), Unit: "cores", AtBound: e.AtBound}
-			if !e.AtBound {
-				fp.SE = finite(e.SE)
-			}
-			if !strings.HasSuffix(e.Name, models.NuisanceSuffix) {
-				q, err := quantity(p, e.Name)
-				if err != nil {
-					return cf, err
-				}
-				fp.Value, fp.Unit = q.Value, q.Unit
-				set[e.Name] = true
-			}
-			cf.Params = append(cf.Params, fp)
-			for _, tied := range ties[e.Name] {
-				q, err := quantity(p, tied)
-				if err != nil {
-					return cf, err
-				}
-				r := res.Tied[tied].Ratio
-				tp := models.FittedParam{Name: tied, Value: q.Value, Unit: q.Unit, TiedTo: e.Name, Ratio: round(r)}
-				if fp.SE != nil {
-					tp.SE = finite(*fp.SE * r)
-				}
-				cf.Params = append(cf.Params, tp)
-				set[tied], placed[tied] = true, true
-			}
-		}
-		return cf, nil
-	}
+}
+
+// sectionBuilder gathers the calibration section's fits: which profile
+// parameters they set, which tied parameters they placed, and the
+// residuals per run.
+type sectionBuilder struct {
+	res    *FitResult
+	p      *models.Profile
+	set    map[string]bool
+	ties   map[string][]string // per fitted parameter, the parameters tied to it
+	placed map[string]bool
 	// Residuals are grouped by the fits' row labels (a run, or a run and
 	// process when a fit has one row per process), in order of first
 	// appearance.
-	var obsNames []string
-	for _, ob := range res.Observations {
-		obsNames = append(obsNames, ob.Name)
-	}
-	var runs []string
-	resid := map[string]map[string]float64{}
-	addResiduals := func(name string, f *Fit) {
-		labels := f.Labels
-		if len(labels) != len(f.Residuals) {
-			labels = obsNames
-		}
-		if len(labels) != len(f.Residuals) {
-			return
-		}
-		for i, r := range f.Residuals {
-			v := finite(r)
-			if v == nil {
-				continue
-			}
-			if resid[labels[i]] == nil {
-				resid[labels[i]] = map[string]float64{}
-				runs = append(runs, labels[i])
-			}
-			resid[labels[i]][name] = *v
-		}
-	}
-	for _, kind := range sortedKinds(res.CPU) {
-		f := res.CPU[kind]
-		cf, err := section(kind+CPUFitSuffix, "non-negative weighted least squares of the measured CPU seconds (relative weights; design matrix from the simulator)", "CPU-s", f)
-		if err != nil {
-			return nil, err
-		}
-		c.Fits = append(c.Fits, cf)
-		addResiduals(cf.Name, f)
-	}
-	if res.Latency != nil {
-		cf, err := section(LatencyFitName, fmt.Sprintf("Gauss-Newton through the simulator on the pooled runs' measured median latency (%d iterations, relative weights, non-negative)", res.LatencyIterations), "ms", res.Latency)
-		if err != nil {
-			return nil, err
-		}
-		c.Fits = append(c.Fits, cf)
-		addResiduals(cf.Name, res.Latency)
-	}
+	obsNames []string
+	runs     []string
+	resid    map[string]map[string]float64
+}
+
+func newSectionBuilder(res *FitResult, p *models.Profile) *sectionBuilder {
+	sb := &sectionBuilder{res: res, p: p, set: map[string]bool{}, ties: map[string][]string{}, placed: map[string]bool{},
+		resid: map[string]map[string]float64{}}
 	for _, tied := range sortedTies(res.Tied) {
-		if !placed[tied] {
-			return nil, fmt.Errorf("calibrate: %s is tied to %s, which no fit sets", tied, res.Tied[tied].Of)
+		sb.ties[res.Tied[tied].Of] = append(sb.ties[res.Tied[tied].Of], tied)
+	}
+	for _, ob := range res.Observations {
+		sb.obsNames = append(sb.obsNames, ob.Name)
+	}
+	return sb
+}
+
+// fit is one fit of the section: each estimate with the profile's value
+// and unit (a nuisance parameter keeps the fit's), followed by the
+// parameters tied to it.
+func (sb *sectionBuilder) fit(name, method, unit string, f *Fit) (models.CalibrationFit, error) {
+	cf := models.CalibrationFit{Name: name, Method: method, Observations: f.N, DOF: f.DOF, ResidualRMS: round(f.RMS), Unit: unit, R2: finite(f.R2)}
+	for _, e := range f.Params {
+		fp := models.FittedParam{Name: e.Name, Value: round(e.Value), Unit: "cores", AtBound: e.AtBound}
+		if !e.AtBound {
+			fp.SE = finite(e.SE)
+		}
+		if !strings.HasSuffix(e.Name, models.NuisanceSuffix) {
+			q, err := quantity(sb.p, e.Name)
+			if err != nil {
+				return cf, err
+			}
+			fp.Value, fp.Unit = q.Value, q.Unit
+			sb.set[e.Name] = true
+		}
+		cf.Params = append(cf.Params, fp)
+		for _, tied := range sb.ties[e.Name] {
+			q, err := quantity(sb.p, tied)
+			if err != nil {
+				return cf, err
+			}
+			r := sb.res.Tied[tied].Ratio
+			tp := models.FittedParam{Name: tied, Value: q.Value, Unit: q.Unit, TiedTo: e.Name, Ratio: round(r)}
+			if fp.SE != nil {
+				tp.SE = finite(*fp.SE * r)
+			}
+			cf.Params = append(cf.Params, tp)
+			sb.set[tied], sb.placed[tied] = true, true
 		}
 	}
-	c.Derived = append(c.Derived, models.DerivedParameter{Parameter: "app.service_time_cv", Value: p.App.ServiceTimeCV.Value,
-		Unit: p.App.ServiceTimeCV.Unit, Method: appCVMethod})
-	set["app.service_time_cv"] = true
-	for _, run := range runs {
-		c.Residuals = append(c.Residuals, models.RunResiduals{Run: run, Values: resid[run]})
+	return cf, nil
+}
+
+// addResiduals files fit name's residuals under their rows' labels (the
+// observations' names when the fit has no labels of its own).
+func (sb *sectionBuilder) addResiduals(name string, f *Fit) {
+	labels := f.Labels
+	if len(labels) != len(f.Residuals) {
+		labels = sb.obsNames
 	}
+	if len(labels) != len(f.Residuals) {
+		return
+	}
+	for i, r := range f.Residuals {
+		v := finite(r)
+		if v == nil {
+			continue
+		}
+		if sb.resid[labels[i]] == nil {
+			sb.resid[labels[i]] = map[string]float64{}
+			sb.runs = append(sb.runs, labels[i])
+		}
+		sb.resid[labels[i]][name] = *v
+	}
+}
+
+// notCalibrated lists every profile parameter no fit set, with the reason.
+func notCalibrated(set map[string]bool, notIdentified []string) []models.NotCalibrated {
+	var out []models.NotCalibrated
 	for _, pp := range models.ProfileParameters() {
 		if !set[pp.Path] {
 			reason := notCalibratedReason(pp.Path)
-			if slices.Contains(res.NotIdentified, pp.Path) {
+			if slices.Contains(notIdentified, pp.Path) {
 				reason = "not identified: no run of this design moves it (its column in the fit was zero), so it keeps the base profile's value"
 			}
-			c.NotCalibrated = append(c.NotCalibrated, models.NotCalibrated{Parameter: pp.Path, Reason: reason})
+			out = append(out, models.NotCalibrated{Parameter: pp.Path, Reason: reason})
 		}
 	}
-	return c, nil
+	return out
 }
 
 // notCalibratedReason says why the design leaves a parameter at the base
