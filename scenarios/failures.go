@@ -195,19 +195,58 @@ func (t *FailureTarget) String() string {
 	return strings.Join(parts, " ")
 }
 
-func (s *Scenario) validateFailures(ferr func(field, format string, a ...any) error) error {
-	if slo := s.SLO; slo != nil {
-		switch {
-		case slo.Latency < 0:
-			return ferr("slo.latency", "want a positive duration, e.g. latency: 500ms")
-		case slo.P99 < 0:
-			return ferr("slo.p99", "want a positive duration, e.g. p99: 25ms")
-		case slo.ErrorRatio != nil && !(*slo.ErrorRatio > 0 && *slo.ErrorRatio <= 1):
-			return ferr("slo.error_ratio", "want a fraction above 0 and at most 1, e.g. error_ratio: 0.001")
-		case slo.Latency == 0 && slo.P99 == 0 && slo.ErrorRatio == nil:
-			return ferr("slo.latency", "want a positive duration, e.g. latency: 500ms (or set p99 / error_ratio)")
+// fieldErr reports a scenario error at a field path (the validators'
+// ferr).
+type fieldErr = func(field, format string, a ...any) error
+
+func (s *Scenario) validateFailures(ferr fieldErr) error {
+	if err := s.validateSLO(ferr); err != nil {
+		return err
+	}
+	if err := s.validateMeshOptions(ferr); err != nil {
+		return err
+	}
+	names := map[string]bool{}
+	for i := range s.Failures {
+		if err := s.validateFailure(i, names, ferr); err != nil {
+			return err
 		}
 	}
+	wnames := map[string]bool{}
+	for i := range s.WhatIf {
+		if err := s.validateWhatIf(i, wnames, ferr); err != nil {
+			return err
+		}
+	}
+	if len(s.WhatIf) > 0 && len(s.Failures) == 0 {
+		return ferr("what_if", "what-if designs compare failures; add a failures: list")
+	}
+	return nil
+}
+
+// validateSLO checks slo: positive latencies, an error ratio in (0, 1],
+// and at least one of them.
+func (s *Scenario) validateSLO(ferr fieldErr) error {
+	slo := s.SLO
+	if slo == nil {
+		return nil
+	}
+	switch {
+	case slo.Latency < 0:
+		return ferr("slo.latency", "want a positive duration, e.g. latency: 500ms")
+	case slo.P99 < 0:
+		return ferr("slo.p99", "want a positive duration, e.g. p99: 25ms")
+	case slo.ErrorRatio != nil && !(*slo.ErrorRatio > 0 && *slo.ErrorRatio <= 1):
+		return ferr("slo.error_ratio", "want a fraction above 0 and at most 1, e.g. error_ratio: 0.001")
+	case slo.Latency == 0 && slo.P99 == 0 && slo.ErrorRatio == nil:
+		return ferr("slo.latency", "want a positive duration, e.g. latency: 500ms (or set p99 / error_ratio)")
+	}
+	return nil
+}
+
+// validateMeshOptions checks the mesh's resilience options: retry budget,
+// proxy retries, waypoint autoscaling and traffic distribution.
+func (s *Scenario) validateMeshOptions(ferr fieldErr) error {
 	if s.Mesh.RetryBudget < 0 || s.Mesh.RetryBudget > 1 {
 		return ferr("mesh.retry_budget", "want a fraction between 0 and 1, e.g. 0.2")
 	}
@@ -220,114 +259,128 @@ func (s *Scenario) validateFailures(ferr func(field, format string, a ...any) er
 	if td := s.Mesh.TrafficDistribution; td != "" && td != "PreferClose" {
 		return ferr("mesh.traffic_distribution", "want PreferClose (or leave it out), got %q", td)
 	}
-	names := map[string]bool{}
-	for i := range s.Failures {
-		f := &s.Failures[i]
-		p := fmt.Sprintf("failures[%d]", i)
-		if !slices.Contains(FailureKinds, f.Kind) {
-			msg := fmt.Sprintf("unknown failure kind %q; want one of %s", f.Kind, strings.Join(FailureKinds, ", "))
-			if c := yamlcheck.DidYouMean(f.Kind, FailureKinds); c != "" {
-				msg = fmt.Sprintf("unknown failure kind %q%s", f.Kind, c)
-			}
-			return ferr(p+".kind", "%s", msg)
-		}
-		if f.Name == "" {
-			f.Name = fmt.Sprintf("%s-%d", f.Kind, i+1)
-		}
-		if names[f.Name] {
-			return ferr(p+".name", "failure name %q used twice; names must be unique", f.Name)
-		}
-		names[f.Name] = true
-		if f.At < 0 || f.Duration < 0 {
-			return ferr(p+".at", "negative time")
-		}
-		if f.Kind != FailNodeCompromise && f.At >= s.Duration {
-			return ferr(p+".at", "starts at %v, after the measured window (%v) ends; schedule it earlier", f.At.T(), s.Duration.T())
-		}
-		t := &f.Target
-		nodeSel := t.Node != "" || len(t.Nodes) > 0 || t.Zone != "" || t.Service != ""
-		switch f.Kind {
-		case models.FailZtunnelCrash, models.FailNodeLoss, models.FailCNIBypass, FailNodeCompromise:
-			if !nodeSel {
-				return ferr(p+".target", "%s needs nodes: target: {node: node-1} (or nodes, zone, or service for the node of its first pod)", f.Kind)
-			}
-		case models.FailNetwork:
-			if !nodeSel {
-				return ferr(p+".target", "network needs one side: target: {zone: zone-a} (peer defaults to every other node)")
-			}
-			if f.Latency <= 0 && f.Loss <= 0 && !f.Partition {
-				return ferr(p, "network needs latency, loss or partition: true")
-			}
-			if f.Loss < 0 || f.Loss > 1 {
-				return ferr(p+".loss", "want a probability between 0 and 1")
-			}
-		case models.FailWaypointCrash, models.FailWaypointRollout:
-			if t.Waypoint == "" && t.Service == "" {
-				return ferr(p+".target", "%s needs target: {waypoint: ns/name} or {service: ns/name} (the waypoint serving it)", f.Kind)
-			}
-		case models.FailSidecarCrash:
-			if t.Pod == "" && t.Service == "" {
-				return ferr(p+".target", "sidecar-crash needs target: {pod: ns/name} or {service: ns/name} (its first pod)")
-			}
-		case models.FailIstiodOutage:
-			if f.Duration <= 0 {
-				return ferr(p+".duration", "istiod-outage needs a duration > 0")
-			}
-		case models.FailTrafficSurge:
-			if f.Factor <= 0 {
-				return ferr(p+".factor", "traffic-surge needs factor > 0, e.g. factor: 5")
-			}
-			if f.From == "" && f.To == "" {
-				return ferr(p, "traffic-surge needs from and/or to (edge globs), e.g. to: shop/search")
-			}
-		}
-		for _, r := range t.Replicas {
-			if r < 0 {
-				return ferr(p+".target.replicas", "negative replica index")
-			}
+	return nil
+}
+
+// unknownName words a name that is not one of valid: `unknown what "got"
+// (did you mean "x"?)`, or with the valid names listed when none is close.
+func unknownName(what, got string, valid []string) string {
+	if c := yamlcheck.DidYouMean(got, valid); c != "" {
+		return fmt.Sprintf("unknown %s %q%s", what, got, c)
+	}
+	return fmt.Sprintf("unknown %s %q; want one of %s", what, got, strings.Join(valid, ", "))
+}
+
+// validateFailure checks failures[i] (names holds the names seen so far;
+// an unnamed failure is named kind-N): a known kind, a unique name, a start
+// inside the measured window, and the target and fields its kind needs.
+func (s *Scenario) validateFailure(i int, names map[string]bool, ferr fieldErr) error {
+	f := &s.Failures[i]
+	p := fmt.Sprintf("failures[%d]", i)
+	if !slices.Contains(FailureKinds, f.Kind) {
+		return ferr(p+".kind", "%s", unknownName("failure kind", f.Kind, FailureKinds))
+	}
+	if f.Name == "" {
+		f.Name = fmt.Sprintf("%s-%d", f.Kind, i+1)
+	}
+	if names[f.Name] {
+		return ferr(p+".name", "failure name %q used twice; names must be unique", f.Name)
+	}
+	names[f.Name] = true
+	if f.At < 0 || f.Duration < 0 {
+		return ferr(p+".at", "negative time")
+	}
+	if f.Kind != FailNodeCompromise && f.At >= s.Duration {
+		return ferr(p+".at", "starts at %v, after the measured window (%v) ends; schedule it earlier", f.At.T(), s.Duration.T())
+	}
+	if err := validateFailureKind(f, p, ferr); err != nil {
+		return err
+	}
+	for _, r := range f.Target.Replicas {
+		if r < 0 {
+			return ferr(p+".target.replicas", "negative replica index")
 		}
 	}
-	wnames := map[string]bool{}
-	for i := range s.WhatIf {
-		w := &s.WhatIf[i]
-		p := fmt.Sprintf("what_if[%d]", i)
-		if w.Name == "" {
-			return ferr(p+".name", "every what-if design needs a name")
+	return nil
+}
+
+// validateFailureKind checks the target and fields failure f's kind
+// needs; p is its field path.
+func validateFailureKind(f *FailureSpec, p string, ferr fieldErr) error {
+	t := &f.Target
+	nodeSel := t.Node != "" || len(t.Nodes) > 0 || t.Zone != "" || t.Service != ""
+	switch f.Kind {
+	case models.FailZtunnelCrash, models.FailNodeLoss, models.FailCNIBypass, FailNodeCompromise:
+		if !nodeSel {
+			return ferr(p+".target", "%s needs nodes: target: {node: node-1} (or nodes, zone, or service for the node of its first pod)", f.Kind)
 		}
-		if wnames[w.Name] {
-			return ferr(p+".name", "design name %q used twice", w.Name)
+	case models.FailNetwork:
+		if !nodeSel {
+			return ferr(p+".target", "network needs one side: target: {zone: zone-a} (peer defaults to every other node)")
 		}
-		wnames[w.Name] = true
-		if w.Mode != "" && !slices.Contains(ModeNames, w.Mode) {
-			msg := fmt.Sprintf("unknown mode %q; want one of %s", w.Mode, strings.Join(ModeNames, ", "))
-			if c := yamlcheck.DidYouMean(w.Mode, ModeNames); c != "" {
-				msg = fmt.Sprintf("unknown mode %q%s", w.Mode, c)
-			}
-			return ferr(p+".mode", "%s", msg)
+		if f.Latency <= 0 && f.Loss <= 0 && !f.Partition {
+			return ferr(p, "network needs latency, loss or partition: true")
 		}
-		if s.spec == nil && w.Mode != "" && w.Mode != ModeAsManifests {
-			return ferr(p+".mode", "a manifest topology runs only as-manifests")
+		if f.Loss < 0 || f.Loss > 1 {
+			return ferr(p+".loss", "want a probability between 0 and 1")
 		}
-		if s.spec == nil && (w.WaypointScope != "" || w.WaypointReplicas != 0 || w.WaypointAutoscale != nil) {
-			return ferr(p, "waypoint_scope, waypoint_replicas and waypoint_autoscale rewrite a generative topology.spec; edit the manifests for a manifest topology")
+	case models.FailWaypointCrash, models.FailWaypointRollout:
+		if t.Waypoint == "" && t.Service == "" {
+			return ferr(p+".target", "%s needs target: {waypoint: ns/name} or {service: ns/name} (the waypoint serving it)", f.Kind)
 		}
-		switch w.WaypointScope {
-		case "", "namespace", "per-service":
-		default:
-			return ferr(p+".waypoint_scope", "want namespace or per-service, got %q", w.WaypointScope)
+	case models.FailSidecarCrash:
+		if t.Pod == "" && t.Service == "" {
+			return ferr(p+".target", "sidecar-crash needs target: {pod: ns/name} or {service: ns/name} (its first pod)")
 		}
-		if w.WaypointReplicas < 0 {
-			return ferr(p+".waypoint_replicas", "negative replicas")
+	case models.FailIstiodOutage:
+		if f.Duration <= 0 {
+			return ferr(p+".duration", "istiod-outage needs a duration > 0")
 		}
-		if err := w.WaypointAutoscale.validate(p+".waypoint_autoscale", ferr); err != nil {
-			return err
+	case models.FailTrafficSurge:
+		if f.Factor <= 0 {
+			return ferr(p+".factor", "traffic-surge needs factor > 0, e.g. factor: 5")
 		}
-		if td := w.TrafficDistribution; td != "" && td != "PreferClose" {
-			return ferr(p+".traffic_distribution", "want PreferClose (or leave it out), got %q", td)
+		if f.From == "" && f.To == "" {
+			return ferr(p, "traffic-surge needs from and/or to (edge globs), e.g. to: shop/search")
 		}
 	}
-	if len(s.WhatIf) > 0 && len(s.Failures) == 0 {
-		return ferr("what_if", "what-if designs compare failures; add a failures: list")
+	return nil
+}
+
+// validateWhatIf checks what_if[i] (wnames holds the names seen so far): a
+// unique name, a known mode, and changes its topology can take.
+func (s *Scenario) validateWhatIf(i int, wnames map[string]bool, ferr fieldErr) error {
+	w := &s.WhatIf[i]
+	p := fmt.Sprintf("what_if[%d]", i)
+	if w.Name == "" {
+		return ferr(p+".name", "every what-if design needs a name")
+	}
+	if wnames[w.Name] {
+		return ferr(p+".name", "design name %q used twice", w.Name)
+	}
+	wnames[w.Name] = true
+	if w.Mode != "" && !slices.Contains(ModeNames, w.Mode) {
+		return ferr(p+".mode", "%s", unknownName("mode", w.Mode, ModeNames))
+	}
+	if s.spec == nil && w.Mode != "" && w.Mode != ModeAsManifests {
+		return ferr(p+".mode", "a manifest topology runs only as-manifests")
+	}
+	if s.spec == nil && (w.WaypointScope != "" || w.WaypointReplicas != 0 || w.WaypointAutoscale != nil) {
+		return ferr(p, "waypoint_scope, waypoint_replicas and waypoint_autoscale rewrite a generative topology.spec; edit the manifests for a manifest topology")
+	}
+	switch w.WaypointScope {
+	case "", "namespace", "per-service":
+	default:
+		return ferr(p+".waypoint_scope", "want namespace or per-service, got %q", w.WaypointScope)
+	}
+	if w.WaypointReplicas < 0 {
+		return ferr(p+".waypoint_replicas", "negative replicas")
+	}
+	if err := w.WaypointAutoscale.validate(p+".waypoint_autoscale", ferr); err != nil {
+		return err
+	}
+	if td := w.TrafficDistribution; td != "" && td != "PreferClose" {
+		return ferr(p+".traffic_distribution", "want PreferClose (or leave it out), got %q", td)
 	}
 	return nil
 }
