@@ -96,23 +96,46 @@ func blastRadius(in blastInput) results.FailureResult {
 	if len(fs.Edges) > 0 {
 		nb = len(fs.Edges[0].Buckets)
 	}
-	// Transitive: callers with more bad calls than without the failure.
-	type wl struct {
-		excess, calls int64
-		hit           []string // services it calls with excess bad calls
-	}
-	byWl := map[string]*wl{}
 	svcHit := map[string]bool{}
 	for _, s := range r.Services {
 		svcHit[s] = true
 	}
+	byWl := excessByWorkload(fs, bs, atB, nb, sloMs, svcHit)
+	r.Transitive = append(r.Transitive, transitive(in, byWl, sloMs)...)
+	firstBad, lastBad := serviceSeries(&r, f, fs, bs, sortedKeys(svcHit), atB, nb, sloMs)
+	at := f.At.T().Seconds()
+	switch {
+	case firstBad < 0:
+		r.DetectS, r.RecoverS = -1, 0
+	default:
+		r.DetectS = round3(float64(firstBad+1) - at)
+		r.RecoverS = round3(float64(lastBad+1) - at)
+		if lastBad == nb-1 {
+			r.RecoverS = -1
+		}
+	}
+	return r
+}
+
+// workloadExcess is one calling workload's bad calls beyond those without
+// the failure.
+type workloadExcess struct {
+	excess, calls int64
+	hit           []string // services it calls with excess bad calls
+}
+
+// excessByWorkload compares each edge's bad calls from the failure's
+// start with and without the failure, per calling workload; a called
+// service with excess bad calls beyond noise is added to svcHit.
+func excessByWorkload(fs, bs *models.Series, atB, nb int, sloMs float64, svcHit map[string]bool) map[string]*workloadExcess {
+	byWl := map[string]*workloadExcess{}
 	for i := range fs.Edges {
 		fe, be := &fs.Edges[i], &bs.Edges[i]
 		badF, _, callsF := edgeBad(fe, atB, nb, sloMs)
 		badB, _, _ := edgeBad(be, atB, nb, sloMs)
 		w := byWl[fe.From]
 		if w == nil {
-			w = &wl{}
+			w = &workloadExcess{}
 			byWl[fe.From] = w
 		}
 		w.excess += badF - badB
@@ -122,6 +145,14 @@ func blastRadius(in blastInput) results.FailureResult {
 			w.hit = append(w.hit, fe.To)
 		}
 	}
+	return byWl
+}
+
+// transitive lists the callers with more bad calls than without the
+// failure (beyond noise), by name, each with the chain of calls that
+// reaches what failed.
+func transitive(in blastInput, byWl map[string]*workloadExcess, sloMs float64) []results.Affected {
+	var out []results.Affected
 	direct := directWorkloads(in.top, in.impact)
 	g := newCallGraph(in.top)
 	for _, name := range sortedKeysOf(byWl) {
@@ -136,17 +167,24 @@ func blastRadius(in blastInput) results.FailureResult {
 			sort.Strings(w.hit)
 			a.Chain = append(a.Chain, w.hit...)
 		}
-		r.Transitive = append(r.Transitive, a)
+		out = append(out, a)
 	}
-	// Series and health per affected service.
-	svcs := sortedKeys(svcHit)
+	return out
+}
+
+// serviceSeries adds each affected service's time series around failure
+// f to r (from seriesBefore buckets before it to seriesAfter after it
+// ends, at most seriesMaxSpan) and returns the first and last bucket from
+// the failure's start in which any of them was unhealthy, -1 when none
+// was.
+func serviceSeries(r *results.FailureResult, f *FailureSpec, fs, bs *models.Series, svcs []string, atB, nb int, sloMs float64) (firstBad, lastBad int) {
 	lo := max(atB-seriesBefore, 0)
 	end := nb
 	if f.Duration > 0 {
 		end = min(nb, int((f.At.T()+f.Duration.T()+sim.Second-1)/sim.Second)+seriesAfter)
 	}
 	end = min(end, lo+seriesMaxSpan)
-	firstBad, lastBad := -1, -1
+	firstBad, lastBad = -1, -1
 	into := map[string][]int{} // service → edges calling it
 	for i := range fs.Edges {
 		into[fs.Edges[i].To] = append(into[fs.Edges[i].To], i)
@@ -169,18 +207,7 @@ func blastRadius(in blastInput) results.FailureResult {
 			}
 		}
 	}
-	at := f.At.T().Seconds()
-	switch {
-	case firstBad < 0:
-		r.DetectS, r.RecoverS = -1, 0
-	default:
-		r.DetectS = round3(float64(firstBad+1) - at)
-		r.RecoverS = round3(float64(lastBad+1) - at)
-		if lastBad == nb-1 {
-			r.RecoverS = -1
-		}
-	}
-	return r
+	return firstBad, lastBad
 }
 
 // tolerance is how many more bad calls than without the failure are noise.
@@ -434,37 +461,59 @@ func compromise(f *FailureSpec, top *topology.Topology, design string) results.F
 		on[n] = true
 	}
 	r.Nodes = nodes
+	c := credentialsOn(top, on)
+	sort.Strings(c.pods)
+	r.Pods = nonNil(c.pods)
+	r.Instances = sortedKeys(c.inst)
+	r.Services = sortedKeys(servicesOf(top, c.pods))
+	r.Identities = sortedKeysOf(c.ids)
+	r.Reachable = sortedKeys(reachableBy(top, c.ids))
+	return r
+}
+
+// nodeCredentials are the mesh credentials on a set of nodes.
+type nodeCredentials struct {
+	ids  map[string]*topology.Pod // identity → a pod holding it
+	inst map[string]bool          // proxy instances holding them
+	pods []string                 // meshed pods on the nodes
+}
+
+// credentialsOn collects the credentials on the nodes in on: each meshed
+// pod's (held by ztunnel/<node>, sidecar/<ns>/<pod> or, for an ingress
+// gateway, gateway/<ns>/<pod>) and each waypoint replica's there.
+func credentialsOn(top *topology.Topology, on map[string]bool) nodeCredentials {
 	td := top.TrustDomain
-	ids := map[string]*topology.Pod{} // identity → a pod holding it
-	inst := map[string]bool{}
-	svcs := map[string]bool{}
-	var pods []string
+	c := nodeCredentials{ids: map[string]*topology.Pod{}, inst: map[string]bool{}}
 	for _, p := range top.Pods {
 		if !on[p.Node] || (p.Workload != nil && p.Workload.System) {
 			continue
 		}
-		// The proxy holding the pod's credential: ztunnel/<node>, sidecar/<ns>/<pod>
-		// or, for an ingress gateway, gateway/<ns>/<pod>.
 		in := p.Instance()
 		if in == "" {
 			continue // no mesh credential
 		}
-		inst[in] = true
-		pods = append(pods, p.ID())
-		if _, ok := ids[p.Identity(td)]; !ok {
-			ids[p.Identity(td)] = p
+		c.inst[in] = true
+		c.pods = append(c.pods, p.ID())
+		if _, ok := c.ids[p.Identity(td)]; !ok {
+			c.ids[p.Identity(td)] = p
 		}
 	}
 	for _, w := range top.Waypoints {
 		for i, p := range w.Pods {
 			if on[p.Node] {
-				inst[w.Instance()+"/"+strconv.Itoa(i)] = true
-				if _, ok := ids[w.Identity(td)]; !ok {
-					ids[w.Identity(td)] = p
+				c.inst[w.Instance()+"/"+strconv.Itoa(i)] = true
+				if _, ok := c.ids[w.Identity(td)]; !ok {
+					c.ids[w.Identity(td)] = p
 				}
 			}
 		}
 	}
+	return c
+}
+
+// servicesOf is the set of services with an endpoint among pods.
+func servicesOf(top *topology.Topology, pods []string) map[string]bool {
+	svcs := map[string]bool{}
 	for _, s := range top.Services {
 		for _, p := range top.EndpointsOf(s) {
 			for _, id := range pods {
@@ -474,6 +523,12 @@ func compromise(f *FailureSpec, top *topology.Topology, design string) results.F
 			}
 		}
 	}
+	return svcs
+}
+
+// reachableBy is the set of services one of the identities may call
+// (GET / on the service's first port) under the policies in force.
+func reachableBy(top *topology.Topology, ids map[string]*topology.Pod) map[string]bool {
 	reach := map[string]bool{}
 	for _, id := range sortedKeysOf(ids) {
 		src := ids[id]
@@ -492,11 +547,5 @@ func compromise(f *FailureSpec, top *topology.Topology, design string) results.F
 			}
 		}
 	}
-	sort.Strings(pods)
-	r.Pods = nonNil(pods)
-	r.Instances = sortedKeys(inst)
-	r.Services = sortedKeys(svcs)
-	r.Identities = sortedKeysOf(ids)
-	r.Reachable = sortedKeys(reach)
-	return r
+	return reach
 }
