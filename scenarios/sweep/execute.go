@@ -100,60 +100,12 @@ func Execute(ctx context.Context, plan *Plan, r Runner, o Options) (*ShardResult
 	start := time.Now()
 	res := &ShardResult{Format: ShardFormat, Shard: o.Shard, Shards: shards, PlanHash: plan.Hash(), Plan: plan}
 
-	// Items, for progress: whole tasks, then one item per replication of
-	// each point.
-	type item struct {
-		task, point, rep int // task >= 0, or point/rep
-	}
-	var items []item
-	for t := range plan.Tasks {
-		if InShard(len(plan.Points)+t, o.Shard, shards) {
-			items = append(items, item{task: t})
-			res.Tasks = append(res.Tasks, TaskRecord{Index: t})
-		}
-	}
-	taskSlot := map[int]int{}
-	for i, tr := range res.Tasks {
-		taskSlot[tr.Index] = i
-	}
-	pointSlot := map[int]int{}
-	for pi := range plan.Points {
-		if InShard(pi, o.Shard, shards) {
-			pointSlot[pi] = len(res.Points)
-			res.Points = append(res.Points, PointRecord{Index: pi, Replications: make([]Replication, plan.Replications)})
-			for rep := 0; rep < plan.Replications; rep++ {
-				items = append(items, item{task: -1, point: pi, rep: rep})
-			}
-		}
-	}
+	items, taskSlot, pointSlot := shardItems(plan, res, o.Shard, shards)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var (
-		mu       sync.Mutex
-		firstErr error
-		done     int
-	)
-	fail := func(err error) {
-		mu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		mu.Unlock()
-		cancel()
-	}
-	finished := func(err error) {
-		if err != nil {
-			fail(err)
-			return
-		}
-		if o.Progress != nil {
-			mu.Lock()
-			done++
-			o.Progress(done, len(items))
-			mu.Unlock()
-		}
-	}
+	tr := &tracker{cancel: cancel, progress: o.Progress, total: len(items)}
+	finished := tr.finished
 	pl := newPool(workers)
 	x := &executor{plan: plan, r: r, pool: pl}
 	var wg sync.WaitGroup
@@ -189,13 +141,80 @@ func Execute(ctx context.Context, plan *Plan, r Runner, o Options) (*ShardResult
 	if o.Stats != nil {
 		*o.Stats = Stats{Workers: workers, Units: pl.units, Busy: pl.busy, Wall: time.Since(start)}
 	}
-	if firstErr != nil {
-		return nil, firstErr
+	if tr.firstErr != nil {
+		return nil, tr.firstErr
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("sweep interrupted: %w", err)
 	}
 	return res, nil
+}
+
+// execItem is a unit of progress: a whole task (task >= 0), or one
+// replication of a point.
+type execItem struct {
+	task, point, rep int
+}
+
+// shardItems lists the shard's items, whole tasks first, and adds a record
+// for each of the shard's tasks and points to res; taskSlot and pointSlot
+// map a task's and a point's plan index to its record.
+func shardItems(plan *Plan, res *ShardResult, shard, shards int) (items []execItem, taskSlot, pointSlot map[int]int) {
+	for t := range plan.Tasks {
+		if InShard(len(plan.Points)+t, shard, shards) {
+			items = append(items, execItem{task: t})
+			res.Tasks = append(res.Tasks, TaskRecord{Index: t})
+		}
+	}
+	taskSlot = map[int]int{}
+	for i, tr := range res.Tasks {
+		taskSlot[tr.Index] = i
+	}
+	pointSlot = map[int]int{}
+	for pi := range plan.Points {
+		if InShard(pi, shard, shards) {
+			pointSlot[pi] = len(res.Points)
+			res.Points = append(res.Points, PointRecord{Index: pi, Replications: make([]Replication, plan.Replications)})
+			for rep := 0; rep < plan.Replications; rep++ {
+				items = append(items, execItem{task: -1, point: pi, rep: rep})
+			}
+		}
+	}
+	return items, taskSlot, pointSlot
+}
+
+// tracker counts finished items for progress and keeps the first error,
+// cancelling the rest of the sweep on it.
+type tracker struct {
+	mu       sync.Mutex
+	firstErr error
+	done     int
+	total    int
+	cancel   context.CancelFunc
+	progress func(done, total int)
+}
+
+func (t *tracker) fail(err error) {
+	t.mu.Lock()
+	if t.firstErr == nil {
+		t.firstErr = err
+	}
+	t.mu.Unlock()
+	t.cancel()
+}
+
+// finished records an item's end: its error, or one more done.
+func (t *tracker) finished(err error) {
+	if err != nil {
+		t.fail(err)
+		return
+	}
+	if t.progress != nil {
+		t.mu.Lock()
+		t.done++
+		t.progress(t.done, t.total)
+		t.mu.Unlock()
+	}
 }
 
 // runReplication runs replication rep of point p and keeps its figures.
