@@ -423,6 +423,36 @@ func (s *Spec) validate(lines map[string]int) error {
 	if err := s.checkFinite(ferr); err != nil {
 		return err
 	}
+	if err := s.validateDesign(ferr); err != nil {
+		return err
+	}
+	if err := s.validateStatistics(ferr); err != nil {
+		return err
+	}
+	if s.SLO != nil {
+		if err := s.SLO.validate(ferr); err != nil {
+			return err
+		}
+	}
+	if s.Sizing != nil {
+		if s.SLO == nil {
+			return ferr("sizing", "sizing needs an slo section: the sizes found are the smallest meeting it")
+		}
+		if err := s.Sizing.validate(ferr); err != nil {
+			return err
+		}
+	}
+	if s.Cost != nil {
+		if err := s.Cost.validate(ferr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateDesign checks (and defaults) the replications and the design:
+// cartesian over parameters or a list of points, within maxPoints.
+func (s *Spec) validateDesign(ferr func(field, format string, a ...any) error) error {
 	if s.Replications == 0 {
 		s.Replications = 5
 	}
@@ -454,6 +484,12 @@ func (s *Spec) validate(lines map[string]int) error {
 	if n := s.designSize(); n > maxPoints {
 		return ferr("parameters", "the design has %d points, more than %d; narrow the ranges or use design: list", n, maxPoints)
 	}
+	return nil
+}
+
+// validateStatistics checks (and defaults) the confidence level and the
+// warm-up rule.
+func (s *Spec) validateStatistics(ferr func(field, format string, a ...any) error) error {
 	if s.Confidence == 0 {
 		s.Confidence = 0.95
 	}
@@ -467,41 +503,32 @@ func (s *Spec) validate(lines map[string]int) error {
 	default:
 		return ferr("warmup", "%s", yamlcheck.Unknown("warm-up rule", s.Warmup, []string{"mser5", "scenario"}))
 	}
-	if s.SLO != nil {
-		if err := s.SLO.validate(ferr); err != nil {
-			return err
+	return nil
+}
+
+// validate checks (and defaults) the sizing section: a positive load, the
+// sized parameters (waypoint replicas and worker threads by default), the
+// largest size, and an "at" that fixes only the other parameters.
+func (z *SizingSpec) validate(ferr func(field, format string, a ...any) error) error {
+	if z.Load <= 0 {
+		return ferr("sizing.load", "must be a load multiplier > 0, got %g", z.Load)
+	}
+	if len(z.Parameters) == 0 {
+		z.Parameters = []string{"waypointReplicas", "workerThreads"}
+	}
+	for i, p := range z.Parameters {
+		if p != "waypointReplicas" && p != "workerThreads" {
+			return ferr(fmt.Sprintf("sizing.parameters[%d]", i), "%s", yamlcheck.Unknown("sizing parameter", p, []string{"waypointReplicas", "workerThreads"}))
 		}
 	}
-	if s.Sizing != nil {
-		z := s.Sizing
-		if s.SLO == nil {
-			return ferr("sizing", "sizing needs an slo section: the sizes found are the smallest meeting it")
-		}
-		if z.Load <= 0 {
-			return ferr("sizing.load", "must be a load multiplier > 0, got %g", z.Load)
-		}
-		if len(z.Parameters) == 0 {
-			z.Parameters = []string{"waypointReplicas", "workerThreads"}
-		}
-		for i, p := range z.Parameters {
-			if p != "waypointReplicas" && p != "workerThreads" {
-				return ferr(fmt.Sprintf("sizing.parameters[%d]", i), "%s", yamlcheck.Unknown("sizing parameter", p, []string{"waypointReplicas", "workerThreads"}))
-			}
-		}
-		if z.Max == 0 {
-			z.Max = 16
-		}
-		if z.Max < 1 || z.Max > 1024 {
-			return ferr("sizing.max", "must be between 1 and 1024, got %d", z.Max)
-		}
-		if z.At != nil && (z.At.Point.Load != 0 || len(z.At.Point.Modes) > 0 || z.At.Point.WaypointReplicas != 0 || z.At.Point.WorkerThreads != 0) {
-			return ferr("sizing.at", "sizing sets load and the sized parameters and runs every mode; fix only the others")
-		}
+	if z.Max == 0 {
+		z.Max = 16
 	}
-	if s.Cost != nil {
-		if err := s.Cost.validate(ferr); err != nil {
-			return err
-		}
+	if z.Max < 1 || z.Max > 1024 {
+		return ferr("sizing.max", "must be between 1 and 1024, got %d", z.Max)
+	}
+	if z.At != nil && (z.At.Point.Load != 0 || len(z.At.Point.Modes) > 0 || z.At.Point.WaypointReplicas != 0 || z.At.Point.WorkerThreads != 0) {
+		return ferr("sizing.at", "sizing sets load and the sized parameters and runs every mode; fix only the others")
 	}
 	return nil
 }
