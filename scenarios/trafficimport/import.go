@@ -155,24 +155,65 @@ func Import(ctx context.Context, src Source, o Options) (*Result, error) {
 		}
 		rows[q.ID] = parseVector(vec)
 	}
-	res := &Result{Options: o, Source: src.Describe()}
-	secs := o.Range.Seconds()
-	keep := func(k edgeKey) bool {
-		if len(o.Namespaces) == 0 {
+	im := &importer{o: o, rows: rows, secs: o.Range.Seconds(), res: &Result{Options: o, Source: src.Describe()},
+		skipped: map[string]int{}, edges: map[edgeKey]*Edge{}, inbound: map[string]float64{}}
+	chosen, tcpChosen := chooseReporters(rows)
+	for k, rep := range chosen {
+		if unknownRef(k.from) || unknownRef(k.to) {
+			im.skipped["HTTP edges with an unknown source workload or destination service"]++
+			continue
+		}
+		if im.keep(k) {
+			im.httpEdge(k, rep)
+		}
+	}
+	for k, rep := range tcpChosen {
+		if unknownRef(k.from) || unknownRef(k.to) {
+			im.skipped["TCP edges with an unknown source workload or destination service (out-of-mesh clients seen by the destination ztunnel)"]++
+			continue
+		}
+		if im.keep(k) {
+			im.tcpEdge(k, rep)
+		}
+	}
+	res := im.finish()
+	if len(res.Edges) == 0 {
+		return res, fmt.Errorf("%s: no Istio traffic in the %s before %s (selector %s); check --range, --end and --selector", src.Describe(), o.Range, o.End.Format(time.RFC3339), o.selector())
+	}
+	return res, nil
+}
+
+// importer builds the edges from the query results.
+type importer struct {
+	o       Options
+	rows    map[string][]series // query ID → its series
+	secs    float64             // the range in seconds
+	res     *Result
+	skipped map[string]int // why → how many edges
+	edges   map[edgeKey]*Edge
+	inbound map[string]float64 // calls/s served by each destination workload
+}
+
+// keep reports whether the edge passes the namespace filter.
+func (im *importer) keep(k edgeKey) bool {
+	if len(im.o.Namespaces) == 0 {
+		return true
+	}
+	fns, _, _ := strings.Cut(k.from, "/")
+	tns, _, _ := strings.Cut(k.to, "/")
+	for _, n := range im.o.Namespaces {
+		if n == fns || n == tns {
 			return true
 		}
-		fns, _, _ := strings.Cut(k.from, "/")
-		tns, _, _ := strings.Cut(k.to, "/")
-		for _, n := range o.Namespaces {
-			if n == fns || n == tns {
-				return true
-			}
-		}
-		return false
 	}
-	skipped := map[string]int{}
+	return false
+}
 
-	// HTTP edges: pick the reporter, then sum its rows.
+// chooseReporters picks each edge's reporter: HTTP edges by httpPreference;
+// TCP-only edges (not HTTP, not from a waypoint, with traffic) by
+// tcpPreference. A waypoint is the destination workload ztunnel's source
+// reporter names on an edge whose HTTP metrics come from a waypoint.
+func chooseReporters(rows map[string][]series) (chosen, tcpChosen map[edgeKey]string) {
 	httpReps := map[edgeKey]map[string]bool{}
 	for _, r := range rows[QRequests] {
 		k := edgeKey{r.from, r.to}
@@ -181,17 +222,7 @@ func Import(ctx context.Context, src Source, o Options) (*Result, error) {
 		}
 		httpReps[k][r.reporter] = true
 	}
-	chosen := map[edgeKey]string{}
-	for k, reps := range httpReps {
-		for _, p := range httpPreference {
-			if reps[p] {
-				chosen[k] = p
-				break
-			}
-		}
-	}
-	// Waypoints: the destination workload ztunnel's source reporter names
-	// on edges whose HTTP metrics come from a waypoint.
+	chosen = preferred(httpReps, httpPreference)
 	waypoints := map[string]bool{}
 	for _, r := range rows[QTCPOpened] {
 		if r.reporter == "source" && chosen[edgeKey{r.from, r.to}] == "waypoint" {
@@ -211,112 +242,115 @@ func Import(ctx context.Context, src Source, o Options) (*Result, error) {
 			tcpReps[k][r.reporter] = true
 		}
 	}
-	tcpChosen := map[edgeKey]string{}
-	for k, reps := range tcpReps {
-		for _, p := range tcpPreference {
-			if reps[p] {
-				tcpChosen[k] = p
+	return chosen, preferred(tcpReps, tcpPreference)
+}
+
+// preferred picks, per edge, the first reporter of pref that reported it.
+func preferred(reps map[edgeKey]map[string]bool, pref []string) map[edgeKey]string {
+	chosen := map[edgeKey]string{}
+	for k, rs := range reps {
+		for _, p := range pref {
+			if rs[p] {
+				chosen[k] = p
 				break
 			}
 		}
 	}
+	return chosen
+}
 
-	edges := map[edgeKey]*Edge{}
-	inbound := map[string]float64{} // calls/s served by each destination workload
-	for k, rep := range chosen {
-		if unknownRef(k.from) || unknownRef(k.to) {
-			skipped["HTTP edges with an unknown source workload or destination service"]++
+// httpEdge builds HTTP edge k from reporter rep's rows: rate, errors,
+// protocol, peak, latency quantiles, sizes and the request mix.
+func (im *importer) httpEdge(k edgeKey, rep string) {
+	rows := im.rows
+	e := &Edge{Observed: scenarios.ObservedEdge{From: k.from, To: k.to, Reporter: rep, Protocol: "http"}}
+	var total, errs float64
+	mix := map[[2]string]float64{}
+	protos := map[string]float64{}
+	for _, r := range rows[QRequests] {
+		if r.from != k.from || r.to != k.to || r.reporter != rep {
 			continue
 		}
-		if !keep(k) {
-			continue
+		total += r.v
+		if strings.HasPrefix(r.code, "5") {
+			errs += r.v
 		}
-		e := &Edge{Observed: scenarios.ObservedEdge{From: k.from, To: k.to, Reporter: rep, Protocol: "http"}}
-		var total, errs float64
-		mix := map[[2]string]float64{}
-		protos := map[string]float64{}
-		for _, r := range rows[QRequests] {
-			if r.from != k.from || r.to != k.to || r.reporter != rep {
-				continue
-			}
-			total += r.v
-			if strings.HasPrefix(r.code, "5") {
-				errs += r.v
-			}
-			mix[[2]string{r.method, r.path}] += r.v
-			protos[r.protocol] += r.v
-			if !unknownRef(r.dstWorkload) {
-				inbound[r.dstWorkload] += r.v / secs
-			}
+		mix[[2]string{r.method, r.path}] += r.v
+		protos[r.protocol] += r.v
+		if !unknownRef(r.dstWorkload) {
+			im.inbound[r.dstWorkload] += r.v / im.secs
 		}
-		if total <= 0 {
-			continue
-		}
-		if protos["grpc"] > protos["http"] {
-			e.Observed.Protocol = "grpc"
-		}
-		e.Observed.MeanRPS = total / secs
-		e.Observed.ErrorRatio = round(errs/total, 6)
-		e.Observed.PeakRPS = peakOf(rows[QRequestsPeak], k, rep)
-		lat := bucketsOf(rows[QDuration], k, rep)
-		e.Observed.P50Ms = quantilePtr(0.5, lat)
-		e.Observed.P99Ms = quantilePtr(0.99, lat)
-		e.RequestSize = fitSize(bucketsOf(rows[QRequestBytes], k, rep), sumOf(rows[QRequestBytesS], k, rep))
-		e.ResponseSize = fitSize(bucketsOf(rows[QResponseBytes], k, rep), sumOf(rows[QResponseBytesS], k, rep))
-		e.Observed.RequestBytes = round(e.RequestSize.Mean, 1)
-		e.Observed.ResponseBytes = round(e.ResponseSize.Mean, 1)
-		e.Method, e.Path, e.Observed.Mix = requestMix(mix, total)
-		edges[k] = e
 	}
-	for k, rep := range tcpChosen {
-		if unknownRef(k.from) || unknownRef(k.to) {
-			skipped["TCP edges with an unknown source workload or destination service (out-of-mesh clients seen by the destination ztunnel)"]++
-			continue
-		}
-		if !keep(k) {
-			continue
-		}
-		opened := sumOf(rows[QTCPOpened], k, rep)
-		sent, recv := sumOf(rows[QTCPSent], k, rep), sumOf(rows[QTCPReceived], k, rep)
-		req, resp := sent, recv
-		if rep != "source" { // the server side sends the responses
-			req, resp = recv, sent
-		}
-		e := &Edge{Observed: scenarios.ObservedEdge{From: k.from, To: k.to, Reporter: rep, Protocol: "tcp",
-			MeanRPS: opened / secs, PeakRPS: peakOf(rows[QTCPOpenedPeak], k, rep)}, Connections: "per-request"}
-		if opened <= 0 {
-			// Bytes over connections opened before the range: L4 metrics
-			// carry no request count, so the edge keeps its call at rate 0.
-			res.Warnings = append(res.Warnings, fmt.Sprintf("%s -> %s: %.0f bytes/s over long-lived connections and none opened in the range; "+
-				"ztunnel's metrics carry no request rate: set the edge's rate by hand, or observe it through a waypoint", k.from, k.to, (req+resp)/secs))
-			edges[k] = e
-			continue
-		}
-		e.RequestSize = sizeFit{Mean: req / opened}
-		e.ResponseSize = sizeFit{Mean: resp / opened}
-		e.Observed.RequestBytes = round(e.RequestSize.Mean, 1)
-		e.Observed.ResponseBytes = round(e.ResponseSize.Mean, 1)
-		for _, r := range rows[QTCPOpened] {
-			if r.from == k.from && r.to == k.to && r.reporter == rep && !unknownRef(r.dstWorkload) {
-				inbound[r.dstWorkload] += r.v / secs
-			}
-		}
-		edges[k] = e
+	if total <= 0 {
+		return
 	}
-	// A workload that serves requests makes its calls per served request
-	// (fan-out); the others are open-loop clients at their mean rate.
-	for _, e := range edges {
+	if protos["grpc"] > protos["http"] {
+		e.Observed.Protocol = "grpc"
+	}
+	e.Observed.MeanRPS = total / im.secs
+	e.Observed.ErrorRatio = round(errs/total, 6)
+	e.Observed.PeakRPS = peakOf(rows[QRequestsPeak], k, rep)
+	lat := bucketsOf(rows[QDuration], k, rep)
+	e.Observed.P50Ms = quantilePtr(0.5, lat)
+	e.Observed.P99Ms = quantilePtr(0.99, lat)
+	e.RequestSize = fitSize(bucketsOf(rows[QRequestBytes], k, rep), sumOf(rows[QRequestBytesS], k, rep))
+	e.ResponseSize = fitSize(bucketsOf(rows[QResponseBytes], k, rep), sumOf(rows[QResponseBytesS], k, rep))
+	e.Observed.RequestBytes = round(e.RequestSize.Mean, 1)
+	e.Observed.ResponseBytes = round(e.ResponseSize.Mean, 1)
+	e.Method, e.Path, e.Observed.Mix = requestMix(mix, total)
+	im.edges[k] = e
+}
+
+// tcpEdge builds TCP edge k from reporter rep's rows: one call per
+// connection opened, the bytes each way per connection.
+func (im *importer) tcpEdge(k edgeKey, rep string) {
+	rows, secs := im.rows, im.secs
+	opened := sumOf(rows[QTCPOpened], k, rep)
+	sent, recv := sumOf(rows[QTCPSent], k, rep), sumOf(rows[QTCPReceived], k, rep)
+	req, resp := sent, recv
+	if rep != "source" { // the server side sends the responses
+		req, resp = recv, sent
+	}
+	e := &Edge{Observed: scenarios.ObservedEdge{From: k.from, To: k.to, Reporter: rep, Protocol: "tcp",
+		MeanRPS: opened / secs, PeakRPS: peakOf(rows[QTCPOpenedPeak], k, rep)}, Connections: "per-request"}
+	if opened <= 0 {
+		// Bytes over connections opened before the range: L4 metrics
+		// carry no request count, so the edge keeps its call at rate 0.
+		im.res.Warnings = append(im.res.Warnings, fmt.Sprintf("%s -> %s: %.0f bytes/s over long-lived connections and none opened in the range; "+
+			"ztunnel's metrics carry no request rate: set the edge's rate by hand, or observe it through a waypoint", k.from, k.to, (req+resp)/secs))
+		im.edges[k] = e
+		return
+	}
+	e.RequestSize = sizeFit{Mean: req / opened}
+	e.ResponseSize = sizeFit{Mean: resp / opened}
+	e.Observed.RequestBytes = round(e.RequestSize.Mean, 1)
+	e.Observed.ResponseBytes = round(e.ResponseSize.Mean, 1)
+	for _, r := range rows[QTCPOpened] {
+		if r.from == k.from && r.to == k.to && r.reporter == rep && !unknownRef(r.dstWorkload) {
+			im.inbound[r.dstWorkload] += r.v / secs
+		}
+	}
+	im.edges[k] = e
+}
+
+// finish sets each edge's rate: a workload that serves requests makes its
+// calls per served request (fan-out); the others are open-loop clients at
+// their mean rate. It returns the result with the edges and warnings
+// sorted.
+func (im *importer) finish() *Result {
+	res := im.res
+	for _, e := range im.edges {
 		e.Observed.MeanRPS = round(e.Observed.MeanRPS, 6)
 		e.Observed.PeakRPS = round(e.Observed.PeakRPS, 6)
-		if in := inbound[e.Observed.From]; in > 0 {
+		if in := im.inbound[e.Observed.From]; in > 0 {
 			f := round(e.Observed.MeanRPS/in, 6)
 			e.FanOut = &f
 			continue
 		}
 		e.Rate = e.Observed.MeanRPS
 	}
-	for k := range edges {
-		res.Edges = append(res.Edges, *edges[k])
+	for k := range im.edges {
+		res.Edges = append(res.Edges, *im.edges[k])
 	}
 	sort.Slice(res.Edges, func(i, j int) bool {
 		a, b := res.Edges[i].Observed, res.Edges[j].Observed
@@ -325,14 +359,11 @@ func Import(ctx context.Context, src Source, o Options) (*Result, error) {
 		}
 		return a.To < b.To
 	})
-	for why, n := range skipped {
+	for why, n := range im.skipped {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("skipped %d %s", n, why))
 	}
 	sort.Strings(res.Warnings)
-	if len(res.Edges) == 0 {
-		return res, fmt.Errorf("%s: no Istio traffic in the %s before %s (selector %s); check --range, --end and --selector", src.Describe(), o.Range, o.End.Format(time.RFC3339), o.selector())
-	}
-	return res, nil
+	return res
 }
 
 func peakOf(rows []series, k edgeKey, rep string) float64 {
