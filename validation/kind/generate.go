@@ -349,9 +349,28 @@ func (g *generator) volumes() []Volume {
 	return v
 }
 
+// manifestSet collects the generated objects and the processes they run.
+type manifestSet struct {
+	docs  []any
+	procs []Process
+}
+
 func (g *generator) manifests() ([]byte, []Process, error) {
+	ms := &manifestSet{docs: g.namespaceDocs()}
+	for _, step := range []func(*manifestSet) error{g.controlPlaneDocs, g.nodeProxyDocs, g.waypointDocs, g.workloadDocs} {
+		if err := step(ms); err != nil {
+			return nil, nil, err
+		}
+	}
+	out, err := marshalDocs(ms.docs...)
+	return out, ms.procs, err
+}
+
+// namespaceDocs are the namespaces the plan uses (the system namespace
+// first; "default" exists already) and, in each, the config files'
+// ConfigMap.
+func (g *generator) namespaceDocs() []any {
 	var docs []any
-	var procs []Process
 	sys := g.opts.SystemNamespace
 	namespaces := []string{sys}
 	seen := map[string]bool{sys: true}
@@ -375,40 +394,50 @@ func (g *generator) manifests() ([]byte, []Process, error) {
 			docs = append(docs, ConfigMap{TypeMeta: TypeMeta{"v1", "ConfigMap"}, Metadata: g.meta(ConfigMapName, ns, nil), Data: g.opts.ConfigFiles})
 		}
 	}
-	zero := int64(0)
-	grace := int64(5)
-	root := int64(0)
+	return docs
+}
 
-	// The control plane (the CA): a Deployment and a Service on its node.
-	if cp := g.plan.ControlPlane; cp != "" {
-		spec := harness.ProcessSpec{Kind: harness.KindControlPlane, Owner: cp, Node: cp}
-		c, mport, mpath, err := g.container("controlplane", spec)
-		if err != nil {
-			return nil, nil, err
-		}
-		c.Resources = ResourceRequirements{Requests: map[string]string{"cpu": "100m", "memory": "128Mi"}}
-		pname := harness.ProcessName(harness.KindControlPlane, cp)
-		podLabels := map[string]string{LabelProcess: ProcessLabel(pname), LabelPod: "controlplane"}
-		docs = append(docs, g.deployment("controlplane", sys, cp, podLabels, []Container{c}, &grace))
-		docs = append(docs, g.service("controlplane", sys, map[string]string{LabelPod: "controlplane"}, c.Ports, false))
-		procs = append(procs, Process{Name: pname, Kind: harness.KindControlPlane, Node: cp, Namespace: sys,
-			MetricsPort: mport, MetricsPath: mpath, Controller: "deployment/controlplane"})
+// controlPlaneDocs: the control plane (the CA), a Deployment and a Service
+// on its node.
+func (g *generator) controlPlaneDocs(ms *manifestSet) error {
+	cp := g.plan.ControlPlane
+	if cp == "" {
+		return nil
 	}
+	sys := g.opts.SystemNamespace
+	grace := int64(5)
+	spec := harness.ProcessSpec{Kind: harness.KindControlPlane, Owner: cp, Node: cp}
+	c, mport, mpath, err := g.container("controlplane", spec)
+	if err != nil {
+		return err
+	}
+	c.Resources = ResourceRequirements{Requests: map[string]string{"cpu": "100m", "memory": "128Mi"}}
+	pname := harness.ProcessName(harness.KindControlPlane, cp)
+	podLabels := map[string]string{LabelProcess: ProcessLabel(pname), LabelPod: "controlplane"}
+	ms.docs = append(ms.docs, g.deployment("controlplane", sys, cp, podLabels, []Container{c}, &grace))
+	ms.docs = append(ms.docs, g.service("controlplane", sys, map[string]string{LabelPod: "controlplane"}, c.Ports, false))
+	ms.procs = append(ms.procs, Process{Name: pname, Kind: harness.KindControlPlane, Node: cp, Namespace: sys,
+		MetricsPort: mport, MetricsPath: mpath, Controller: "deployment/controlplane"})
+	return nil
+}
 
-	// Node proxies: one DaemonSet per node, pinned by the node label, so
-	// each keeps the plan's node name (kind names its nodes itself).
+// nodeProxyDocs: one DaemonSet per node proxy, pinned by the node label,
+// so each keeps the plan's node name (kind names its nodes itself).
+func (g *generator) nodeProxyDocs(ms *manifestSet) error {
+	sys := g.opts.SystemNamespace
+	grace, root := int64(5), int64(0)
 	for _, np := range g.plan.NodeProxies {
 		name := "nodeproxy-" + np.Node
 		spec := harness.ProcessSpec{Kind: harness.KindNodeProxy, Owner: np.Node, Node: np.Node}
 		c, mport, mpath, err := g.container("nodeproxy", spec)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		c.Resources = ResourceRequirements{Requests: map[string]string{"cpu": "200m", "memory": "512Mi"}}
 		c.SecurityContext = &SecurityContext{Capabilities: &Capabilities{Add: []string{"NET_ADMIN"}}, RunAsUser: &root}
 		pname := harness.ProcessName(harness.KindNodeProxy, np.Node)
 		podLabels := map[string]string{LabelProcess: ProcessLabel(pname), "app": "nodeproxy"}
-		docs = append(docs, DaemonSet{
+		ms.docs = append(ms.docs, DaemonSet{
 			TypeMeta: TypeMeta{"apps/v1", "DaemonSet"},
 			Metadata: g.meta(name, sys, nil),
 			Spec: DaemonSetSpec{
@@ -427,17 +456,21 @@ func (g *generator) manifests() ([]byte, []Process, error) {
 				},
 			},
 		})
-		procs = append(procs, Process{Name: pname, Kind: harness.KindNodeProxy, Node: np.Node, Namespace: sys,
+		ms.procs = append(ms.procs, Process{Name: pname, Kind: harness.KindNodeProxy, Node: np.Node, Namespace: sys,
 			MetricsPort: mport, MetricsPath: mpath, Controller: "daemonset/" + name})
 	}
+	return nil
+}
 
-	// Waypoints: a Deployment and a Service each.
+// waypointDocs: a Deployment and a Service per waypoint.
+func (g *generator) waypointDocs(ms *manifestSet) error {
+	grace := int64(5)
 	for _, w := range g.plan.Waypoints {
 		ns := orDefault(w.Namespace, "default")
 		spec := harness.ProcessSpec{Kind: harness.KindWaypoint, Owner: w.Name, Node: w.Node}
 		c, mport, mpath, err := g.container("waypoint", spec)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		c.Resources = ResourceRequirements{
 			Requests: map[string]string{"cpu": "100m", "memory": "128Mi"},
@@ -445,7 +478,7 @@ func (g *generator) manifests() ([]byte, []Process, error) {
 		}
 		pname := harness.ProcessName(harness.KindWaypoint, w.Name)
 		podLabels := map[string]string{LabelProcess: ProcessLabel(pname), LabelPod: w.Name, "gateway.networking.k8s.io/gateway-name": w.Name}
-		docs = append(docs, g.deployment(w.Name, ns, w.Node, podLabels, []Container{c}, &grace))
+		ms.docs = append(ms.docs, g.deployment(w.Name, ns, w.Node, podLabels, []Container{c}, &grace))
 		// The waypoint is reached at its ClusterIP, port 15008 (HBONE),
 		// whatever port the pod listens on (the ready port).
 		ports := append([]ContainerPort(nil), c.Ports...)
@@ -453,47 +486,37 @@ func (g *generator) manifests() ([]byte, []Process, error) {
 		if len(c.Ports) > 0 && c.Ports[0].Name == "ready" {
 			svc.Spec.Ports[0].Name, svc.Spec.Ports[0].Port = "hbone", harness.HBONEPort
 		}
-		docs = append(docs, svc)
-		procs = append(procs, Process{Name: pname, Kind: harness.KindWaypoint, Node: w.Node, Namespace: ns,
+		ms.docs = append(ms.docs, svc)
+		ms.procs = append(ms.procs, Process{Name: pname, Kind: harness.KindWaypoint, Node: w.Node, Namespace: ns,
 			MetricsPort: mport, MetricsPath: mpath, Controller: "deployment/" + w.Name})
 	}
+	return nil
+}
 
-	// Workloads: one Deployment per pod with an echo app or a sidecar
-	// (pure load-generator pods exist only as Jobs, during Run).
+// workloadDocs: one Deployment per pod with an echo app or a sidecar (pure
+// load-generator pods exist only as Jobs, during Run), every pod's DNS
+// Service, and a Service per echo service.
+func (g *generator) workloadDocs(ms *manifestSet) error {
+	zero := int64(0)
 	services := map[string][]ContainerPort{}
 	var serviceOrder []string
 	for _, p := range g.plan.Pods {
 		ns := orDefault(p.Namespace, "default")
-		var containers []Container
-		for _, role := range []struct {
-			role harness.Role
-			kind harness.ProcessKind
-		}{{harness.RoleEcho, harness.KindEcho}, {harness.RoleSidecar, harness.KindSidecar}} {
-			if !p.HasRole(role.role) {
-				continue
+		containers, err := g.podContainers(ms, p, ns, func(svc string, ports []ContainerPort) {
+			key := ns + "/" + svc
+			if _, ok := services[key]; !ok {
+				serviceOrder = append(serviceOrder, key)
 			}
-			spec := harness.ProcessSpec{Kind: role.kind, Owner: p.Name, Node: p.Node}
-			c, mport, mpath, err := g.container(string(role.kind), spec)
-			if err != nil {
-				return nil, nil, err
-			}
-			c.Resources = ResourceRequirements{Requests: map[string]string{"cpu": "50m", "memory": "32Mi"}}
-			containers = append(containers, c)
-			procs = append(procs, Process{Name: harness.ProcessName(role.kind, p.Name), Kind: role.kind, Node: p.Node, Namespace: ns,
-				MetricsPort: mport, MetricsPath: mpath, Controller: "deployment/" + p.Name})
-			if role.kind == harness.KindEcho && p.Service != "" {
-				key := ns + "/" + p.Service
-				if _, ok := services[key]; !ok {
-					serviceOrder = append(serviceOrder, key)
-				}
-				services[key] = c.Ports
-			}
+			services[key] = ports
+		})
+		if err != nil {
+			return err
 		}
 		// Every plan pod gets its DNS name; a pure load-generator pod's
 		// Service selects its Jobs' pods while a load runs.
 		// (Plan validation limits pod names to 42 characters, so
 		// pod-<name> fits a Service name's 63.)
-		docs = append(docs, g.podService(p.Name, ns))
+		ms.docs = append(ms.docs, g.podService(p.Name, ns))
 		if len(containers) == 0 {
 			continue
 		}
@@ -504,14 +527,41 @@ func (g *generator) manifests() ([]byte, []Process, error) {
 		if p.HasRole(harness.RoleSidecar) {
 			podLabels["sidecar.istio.io/inject"] = "false" // our own sidecar, not Istio's
 		}
-		docs = append(docs, g.deployment(p.Name, ns, p.Node, podLabels, containers, &zero))
+		ms.docs = append(ms.docs, g.deployment(p.Name, ns, p.Node, podLabels, containers, &zero))
 	}
 	for _, key := range serviceOrder {
 		ns, name, _ := strings.Cut(key, "/")
-		docs = append(docs, g.service(name, ns, map[string]string{LabelService: name}, services[key], true))
+		ms.docs = append(ms.docs, g.service(name, ns, map[string]string{LabelService: name}, services[key], true))
 	}
-	out, err := marshalDocs(docs...)
-	return out, procs, err
+	return nil
+}
+
+// podContainers are the echo and sidecar containers of plan pod p, their
+// processes added to ms; an echo app's ports are handed to echoService
+// when the pod backs a service.
+func (g *generator) podContainers(ms *manifestSet, p harness.Pod, ns string, echoService func(svc string, ports []ContainerPort)) ([]Container, error) {
+	var containers []Container
+	for _, role := range []struct {
+		role harness.Role
+		kind harness.ProcessKind
+	}{{harness.RoleEcho, harness.KindEcho}, {harness.RoleSidecar, harness.KindSidecar}} {
+		if !p.HasRole(role.role) {
+			continue
+		}
+		spec := harness.ProcessSpec{Kind: role.kind, Owner: p.Name, Node: p.Node}
+		c, mport, mpath, err := g.container(string(role.kind), spec)
+		if err != nil {
+			return nil, err
+		}
+		c.Resources = ResourceRequirements{Requests: map[string]string{"cpu": "50m", "memory": "32Mi"}}
+		containers = append(containers, c)
+		ms.procs = append(ms.procs, Process{Name: harness.ProcessName(role.kind, p.Name), Kind: role.kind, Node: p.Node, Namespace: ns,
+			MetricsPort: mport, MetricsPath: mpath, Controller: "deployment/" + p.Name})
+		if role.kind == harness.KindEcho && p.Service != "" {
+			echoService(p.Service, c.Ports)
+		}
+	}
+	return containers, nil
 }
 
 func (g *generator) deployment(name, ns, node string, podLabels map[string]string, cs []Container, grace *int64) Deployment {
