@@ -928,6 +928,7 @@ func (mg *migration) toSidecar() {
 	for _, ap := range t.sortedPolicies() {
 		mg.sidecarPolicy(ap, wpPrincipals)
 	}
+	mg.sidecarClosesBypasses()
 	for _, ra := range t.RequestAuthentications {
 		if len(ra.TargetRefs) == 0 || !mg.inScope(ra.Namespace) {
 			continue
@@ -942,7 +943,8 @@ func (mg *migration) toSidecar() {
 				gen = append(gen, mg.manifest("RequestAuthentication", s.Namespace, ra.Name+"-"+s.Name, obj, requestAuthSelectorYAML(ra, s)))
 			}
 		}
-		mg.item(MigrateRewrite, obj, "targetRefs are applied only by waypoints: sidecars would validate no token", "a selector RequestAuthentication on the Service's pods (generated)", gen...)
+		mg.retireTargetRefs("RequestAuthentication", ra.Namespace, ra.Name, gen)
+		mg.item(MigrateRewrite, obj, "targetRefs are applied only by waypoints: sidecars would validate no token", "a selector RequestAuthentication on the Service's pods (generated); delete it once the sidecars run", gen...)
 	}
 	for _, r := range t.gatewayAPIRoutes() {
 		for _, pr := range r.ParentRefs {
@@ -1048,8 +1050,9 @@ func (mg *migration) sidecarPolicy(ap *AuthorizationPolicy, wpPrincipals map[str
 		mg.item(MigrateBreaks, obj, "targetRefs are applied only by waypoints and gateways: "+strings.Join(manual, "; "),
 			"an egress gateway with the policy on it, or accept the loss", gen...)
 	case len(gen) > 0:
+		mg.retireTargetRefs("AuthorizationPolicy", ap.Namespace, ap.Name, gen)
 		mg.item(MigrateRewrite, obj, "targetRefs are applied only by waypoints: with sidecars its rules would be enforced nowhere",
-			"apply the selector policies (generated; same rules, enforced by each destination's sidecar) before the rollback", gen...)
+			"apply the selector policies (generated; same rules, enforced by each destination's sidecar) before the rollback, delete it once the sidecars run", gen...)
 	default:
 		mg.item(MigrateMoves, obj, "attached to an ingress Gateway, which keeps enforcing it", "")
 	}
@@ -1108,4 +1111,42 @@ func (t *Topology) gatewayVSUsesSubsets(s *Service) string {
 		}
 	}
 	return ""
+}
+
+// retireTargetRefs deletes a targetRefs policy after the switch back to
+// sidecars (its waypoint enforces it until then), unless a generated
+// selector policy replaces it in place.
+func (mg *migration) retireTargetRefs(kind, ns, name string, gen []string) {
+	if len(gen) == 0 || contains(gen, kind+" "+ns+"/"+name) {
+		return
+	}
+	mg.step(phaseCleanup, fmt.Sprintf("kubectl delete %s -n %s %s   # after the workloads run with sidecars: only a waypoint applied it", strings.ToLower(kind), ns, name),
+		ObjectEdit{Op: EditDelete, Kind: kind, Namespace: ns, Name: name})
+}
+
+// sidecarClosesBypasses: traffic that reaches a Service's pods without its
+// waypoint today (an ingress without istio.io/ingress-use-waypoint, a
+// second Service over the same pods) escapes the waypoint's policies; the
+// selector copies the rollback generates are enforced by each pod's
+// sidecar whatever the caller addressed, so those callers are checked
+// from now on, and may be denied.
+func (mg *migration) sidecarClosesBypasses() {
+	per := map[string][]string{}
+	for _, g := range mg.t.FindingGroups() {
+		if g.Code != CodeWaypointBypass && g.Code != CodeServiceAliasBypass {
+			continue
+		}
+		g.Each(func(f Finding) {
+			ns, _, _ := strings.Cut(f.Destination, "/")
+			if f.Policy == "" || !mg.inScope(ns) {
+				return
+			}
+			key := "AuthorizationPolicy " + f.Policy
+			per[key] = appendUnique(per[key], f.Source+" -> "+f.Destination)
+		})
+	}
+	for _, obj := range sortedKeys(per) {
+		mg.item(MigrateBreaks, obj+" (bypass closed)", fmt.Sprintf("%s (and callers alike) reach its pods without the waypoint today (%s); the sidecars will apply its selector copy to them", joinCapped(per[obj], 4), "WAYPOINT_BYPASS / SERVICE_ALIAS_BYPASS"),
+			"check that these callers are meant to pass its rules, or widen the rules before the rollback")
+	}
 }

@@ -188,12 +188,20 @@ func (s *objectSet) apply(e ObjectEdit, gen map[string][]*objDoc) ([]*objDoc, er
 		}
 		return []*objDoc{&old}, nil
 	case EditLabel:
+		// Every document of the object (a Namespace is often declared in
+		// several files; the loader merges their labels).
 		k := objKey{e.Kind, scopeNS(e.Kind, e.Namespace), e.Name}
-		d := s.find(k)
-		if d == nil {
+		found := false
+		for i, d := range s.docs {
+			if d.deleted || d.key != k {
+				continue
+			}
+			s.docs[i].node = relabel(d.node, e.Set, e.Remove)
+			found = true
+		}
+		if !found {
 			return nil, fmt.Errorf("%s %s is not in the input manifests (an object the loader assumed must be written out to be labelled)", k.kind, k.id())
 		}
-		d.node = relabel(d.node, e.Set, e.Remove)
 		return nil, nil
 	case EditRestart:
 		for _, d := range s.docs {

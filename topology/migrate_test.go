@@ -316,3 +316,79 @@ func TestOrderInversion(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateRoundTripToSidecar: the plan back to sidecars, fed to the
+// path analysis, keeps every verdict except on rows to a destination the
+// ambient cluster let callers reach without its waypoint (the plan's
+// "bypass closed" items): there the sidecar enforces the policy, so a
+// verdict may only become stricter. No targetRefs policy is left
+// unenforced and the rollback of the plan restores the ambient matrix.
+func TestMigrateRoundTripToSidecar(t *testing.T) {
+	c := migrateCases[1]
+	before := loadFiles(t, c.files)
+	m, err := before.Migrate(Sidecar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := m.Files(c.files, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := loadFiles(t, []string{writeSet(t, f.After)})
+	restored := loadFiles(t, []string{writeSet(t, f.Restored)})
+
+	bypassed := map[string]bool{}
+	for _, g := range before.FindingGroups() {
+		if g.Code == CodeWaypointBypass || g.Code == CodeServiceAliasBypass {
+			bypassed[g.Destination] = true
+		}
+	}
+	closed := 0
+	for _, it := range m.Items {
+		if strings.HasSuffix(it.Object, "(bypass closed)") {
+			closed++
+		}
+	}
+	if len(bypassed) == 0 || closed == 0 {
+		t.Fatalf("the ambient corpus has bypassed destinations %v and the plan %d bypass-closed items: want both", bypassed, closed)
+	}
+	for _, g := range after.FindingGroups() {
+		switch g.Code {
+		case CodePolicyUnenforced, CodeWaypointNotApplied, CodeJWTWithoutWaypoint:
+			t.Errorf("after the plan: %s %s", g.Code, g.Message)
+		}
+	}
+	afterRows := map[string]PathPair{}
+	for _, p := range after.Matrix().Pairs() {
+		afterRows[rowKey(p)] = p
+		if p.Source != ExternalClient && p.Path.Category != CatSidecar && p.Source.Mode == Sidecar {
+			t.Errorf("%s: category %s after the plan", rowKey(p), p.Path.Category)
+		}
+	}
+	for _, p := range before.Matrix().Pairs() {
+		a, ok := afterRows[rowKey(p)]
+		if !ok {
+			t.Errorf("%s: row missing after the plan", rowKey(p))
+			continue
+		}
+		bv, av := verdicts(before, p), verdicts(after, a)
+		for i := range bv {
+			switch {
+			case bv[i] == av[i]:
+			case bypassed[p.Destination.ID()] && bv[i] == "allow" && av[i] == "deny":
+			default:
+				t.Errorf("%s: %v before, %v after the plan", rowKey(p), bv, av)
+			}
+		}
+	}
+	var want, got bytes.Buffer
+	if err := before.Paths().WriteTable(&want, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := restored.Paths().WriteTable(&got, nil); err != nil {
+		t.Fatal(err)
+	}
+	if want.String() != got.String() {
+		t.Errorf("after the rollback the path report differs from the original:\n%s", golden.FirstDiff(want.String(), got.String()))
+	}
+}
