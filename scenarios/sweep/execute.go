@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -244,7 +245,7 @@ func checkModes(figs []Figures, want []string) error {
 	for i, f := range figs {
 		got[i] = f.Mode
 	}
-	if !sameModes(got, want) {
+	if !slices.Equal(got, want) {
 		return fmt.Errorf("runner returned modes %v, want %v", got, want)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 
 	"github.com/ambientsim/ambientsim/scenarios/results"
 )
@@ -167,23 +168,11 @@ func (p *Plan) costRef() Point {
 // reference run ref (same parameters, all of its modes), or -1.
 func (p *Plan) costPoint(ref Point) int {
 	for i, q := range p.Points {
-		if q.Key() == ref.Key() && sameModes(q.Modes, ref.Modes) {
+		if q.Key() == ref.Key() && slices.Equal(q.Modes, ref.Modes) {
 			return i
 		}
 	}
 	return -1
-}
-
-func sameModes(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Units is the number of work units: points, then tasks.
