@@ -2,6 +2,7 @@ package topology
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -663,7 +664,7 @@ func (m *Matrix) destClasses() {
 		}
 		var found *dclass
 		for _, d := range byFP[string(key)] {
-			if equalInt32(d.fp, fp) {
+			if slices.Equal(d.fp, fp) {
 				found = d
 				break
 			}
@@ -703,18 +704,6 @@ func (m *Matrix) destClasses() {
 	for _, d := range m.DestClasses {
 		d.Traits = t.destTraits(d.Units[0])
 	}
-}
-
-func equalInt32(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // countRows fills cell row counts, shape totals and the Cells list.
