@@ -240,20 +240,7 @@ func Manifests(o Options) ([]byte, error) {
 		"app.kubernetes.io/instance":  o.Name,
 	}
 	cmName := o.Name + "-scenario"
-	cm := configMap{
-		APIVersion: "v1",
-		Kind:       "ConfigMap",
-		Metadata:   objectMeta{Name: cmName, Namespace: o.Namespace, Labels: labels},
-		Data:       map[string]string{o.ScenarioFile: string(o.Scenario)},
-	}
-	names := make([]string, 0, len(o.Files))
-	for n := range o.Files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		cm.Data[n] = string(o.Files[n])
-	}
+	cm := scenarioConfigMap(o, cmName, labels)
 	j := job{
 		APIVersion: "batch/v1",
 		Kind:       "Job",
@@ -274,26 +261,7 @@ func Manifests(o Options) ([]byte, error) {
 				Metadata: objectMeta{Labels: labels},
 				Spec: podSpec{
 					RestartPolicy: "Never", // required by backoffLimitPerIndex
-					Containers: []container{{
-						Name:  ContainerName,
-						Image: o.Image,
-						Args: []string{
-							"sweep", MountDir + "/" + o.ScenarioFile,
-							"--out", ResultsDir + "/" + o.Name,
-							"--workers", strconv.Itoa(o.Workers),
-						},
-						// The controller sets JOB_COMPLETION_INDEX; the
-						// shard count is not exposed to pods, so pass it.
-						Env: []envVar{{Name: "AMBIENTSIM_SHARD_COUNT", Value: strconv.Itoa(o.Shards)}},
-						Resources: resources{
-							Requests: map[string]string{"cpu": o.CPU, "memory": o.Memory},
-							Limits:   map[string]string{"memory": o.Memory},
-						},
-						VolumeMounts: []volumeMount{
-							{Name: "scenario", MountPath: MountDir, ReadOnly: true},
-							{Name: "results", MountPath: ResultsDir},
-						},
-					}},
+					Containers:    []container{sweepContainer(o)},
 					Volumes: []volume{
 						{Name: "scenario", ConfigMap: &configMapRef{Name: cmName}},
 						{Name: "results", PersistentVolumeClaim: &claimRef{ClaimName: o.PVC}},
@@ -316,4 +284,49 @@ func Manifests(o Options) ([]byte, error) {
 		return nil, fmt.Errorf("encoding manifests: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// scenarioConfigMap holds the scenario file and the files it refers to
+// (by name), mounted at MountDir.
+func scenarioConfigMap(o Options, name string, labels map[string]string) configMap {
+	cm := configMap{
+		APIVersion: "v1",
+		Kind:       "ConfigMap",
+		Metadata:   objectMeta{Name: name, Namespace: o.Namespace, Labels: labels},
+		Data:       map[string]string{o.ScenarioFile: string(o.Scenario)},
+	}
+	names := make([]string, 0, len(o.Files))
+	for n := range o.Files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		cm.Data[n] = string(o.Files[n])
+	}
+	return cm
+}
+
+// sweepContainer runs one shard: ambientsim sweep on the mounted scenario,
+// writing into the results volume.
+func sweepContainer(o Options) container {
+	return container{
+		Name:  ContainerName,
+		Image: o.Image,
+		Args: []string{
+			"sweep", MountDir + "/" + o.ScenarioFile,
+			"--out", ResultsDir + "/" + o.Name,
+			"--workers", strconv.Itoa(o.Workers),
+		},
+		// The controller sets JOB_COMPLETION_INDEX; the
+		// shard count is not exposed to pods, so pass it.
+		Env: []envVar{{Name: "AMBIENTSIM_SHARD_COUNT", Value: strconv.Itoa(o.Shards)}},
+		Resources: resources{
+			Requests: map[string]string{"cpu": o.CPU, "memory": o.Memory},
+			Limits:   map[string]string{"memory": o.Memory},
+		},
+		VolumeMounts: []volumeMount{
+			{Name: "scenario", MountPath: MountDir, ReadOnly: true},
+			{Name: "results", MountPath: ResultsDir},
+		},
+	}
 }
