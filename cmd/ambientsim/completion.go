@@ -14,6 +14,12 @@ import (
 var flagValues = map[string][]string{
 	"format":  {"table", "json", "markdown"},
 	"backend": {"local", "kind"},
+	"to":      {"ambient", "sidecar"},
+}
+
+// commandFlagValues overrides flagValues for one command's flag.
+var commandFlagValues = map[string]map[string][]string{
+	"migrate": {"format": {"table", "markdown"}},
 }
 
 // registerCompletions adds value completion to the flags of every command
@@ -23,6 +29,9 @@ func registerCompletions(c *cobra.Command) {
 	f := c.LocalNonPersistentFlags()
 	for name, values := range flagValues {
 		if f.Lookup(name) != nil {
+			if v, ok := commandFlagValues[c.Name()][name]; ok {
+				values = v
+			}
 			_ = c.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
 		}
 	}
