@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -51,73 +52,7 @@ that is found (exit 3). Codes:
   ambientsim paths ./manifests --namespace payments --format markdown
   ambientsim paths topology.yaml --format json --fail-on WAYPOINT_BYPASS,POLICY_UNENFORCED`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			format := v.GetString("format")
-			switch format {
-			case "table", "json", "markdown":
-			default:
-				return usageErrorf("--format: unknown value %q (want table, json, markdown)", format)
-			}
-			failOn, err := parseFailOn(v.GetString("fail-on"))
-			if err != nil {
-				return err
-			}
-			t, rep, err := topology.Load(args, topology.LoadOptions{
-				DefaultNamespace: v.GetString("namespace"),
-				TrustDomain:      v.GetString("trust-domain"),
-			})
-			if err != nil {
-				return fmt.Errorf("loading topology: %w", err)
-			}
-			stderr := cmd.ErrOrStderr()
-			if rep != nil {
-				for _, w := range rep.Warnings {
-					fmt.Fprintln(stderr, "warning:", w)
-				}
-				if len(rep.Skipped) > 0 {
-					kinds := make([]string, 0, len(rep.Skipped))
-					for k, n := range rep.Skipped {
-						kinds = append(kinds, fmt.Sprintf("%s x%d", k, n))
-					}
-					sort.Strings(kinds)
-					fmt.Fprintf(stderr, "note: skipped kinds not modelled: %s\n", strings.Join(kinds, ", "))
-				}
-				if rep.SyntheticNodes {
-					fmt.Fprintf(stderr, "note: no Node objects in the input; synthesised %d nodes (node-1..) and placed pods round-robin\n", len(t.Nodes))
-				}
-			}
-			var in topology.ReadinessInputs
-			if dir := v.GetString("results"); dir != "" {
-				if in.Run, err = readRunEvidence(dir); err != nil {
-					return err
-				}
-			}
-			report := &topology.Report{Matrix: t.Matrix(), Groups: t.FindingGroups(), Placements: t.Placements(),
-				Status: append(t.GatewayStatuses(), t.RouteStatuses()...)}
-			report.Readiness = topology.ReadinessOf(t, report.Groups, in)
-			expand, classes := v.GetBool("expand"), v.GetBool("classes")
-			if expand && classes {
-				return usageErrorf("--expand and --classes exclude each other")
-			}
-			out := cmd.OutOrStdout()
-			switch format {
-			case "json":
-				err = writePathsJSON(out, t, report, expand, classes)
-			case "markdown":
-				err = report.WriteMarkdown(out, t, expand, classes)
-			default:
-				err = report.WriteTable(out, t, expand, classes)
-			}
-			if err != nil {
-				return fmt.Errorf("writing report: %w", err)
-			}
-			for _, g := range report.Groups {
-				if failOn[g.Code] {
-					return &exitError{exitFindings, fmt.Errorf("found %s (--fail-on)", g.Code)}
-				}
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runPathsCmd(cmd, v, args) },
 	}
 	f := cmd.Flags()
 	f.String("format", "table", "output format: table, json or markdown")
@@ -128,6 +63,83 @@ that is found (exit 3). Codes:
 	f.Bool("classes", false, "show the matrix as equivalence classes even when it is small")
 	f.String("results", "", "a run's output directory (or its summary.json) for the performance and waypoint-path checks of the readiness checklist")
 	return cmd
+}
+
+// runPathsCmd loads the topology, builds the report (matrix, findings,
+// placements, status, readiness) and writes it in --format; a finding
+// named by --fail-on makes it exit 3.
+func runPathsCmd(cmd *cobra.Command, v *viper.Viper, args []string) error {
+	format := v.GetString("format")
+	switch format {
+	case "table", "json", "markdown":
+	default:
+		return usageErrorf("--format: unknown value %q (want table, json, markdown)", format)
+	}
+	failOn, err := parseFailOn(v.GetString("fail-on"))
+	if err != nil {
+		return err
+	}
+	t, rep, err := topology.Load(args, topology.LoadOptions{
+		DefaultNamespace: v.GetString("namespace"),
+		TrustDomain:      v.GetString("trust-domain"),
+	})
+	if err != nil {
+		return fmt.Errorf("loading topology: %w", err)
+	}
+	printLoadNotes(cmd.ErrOrStderr(), rep, len(t.Nodes))
+	var in topology.ReadinessInputs
+	if dir := v.GetString("results"); dir != "" {
+		if in.Run, err = readRunEvidence(dir); err != nil {
+			return err
+		}
+	}
+	report := &topology.Report{Matrix: t.Matrix(), Groups: t.FindingGroups(), Placements: t.Placements(),
+		Status: append(t.GatewayStatuses(), t.RouteStatuses()...)}
+	report.Readiness = topology.ReadinessOf(t, report.Groups, in)
+	expand, classes := v.GetBool("expand"), v.GetBool("classes")
+	if expand && classes {
+		return usageErrorf("--expand and --classes exclude each other")
+	}
+	out := cmd.OutOrStdout()
+	switch format {
+	case "json":
+		err = writePathsJSON(out, t, report, expand, classes)
+	case "markdown":
+		err = report.WriteMarkdown(out, t, expand, classes)
+	default:
+		err = report.WriteTable(out, t, expand, classes)
+	}
+	if err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
+	for _, g := range report.Groups {
+		if failOn[g.Code] {
+			return &exitError{exitFindings, fmt.Errorf("found %s (--fail-on)", g.Code)}
+		}
+	}
+	return nil
+}
+
+// printLoadNotes prints the loader's warnings, the kinds it skipped and
+// whether it synthesised the nodes (nodes of them).
+func printLoadNotes(stderr io.Writer, rep *topology.LoadReport, nodes int) {
+	if rep == nil {
+		return
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	if len(rep.Skipped) > 0 {
+		kinds := make([]string, 0, len(rep.Skipped))
+		for k, n := range rep.Skipped {
+			kinds = append(kinds, fmt.Sprintf("%s x%d", k, n))
+		}
+		sort.Strings(kinds)
+		fmt.Fprintf(stderr, "note: skipped kinds not modelled: %s\n", strings.Join(kinds, ", "))
+	}
+	if rep.SyntheticNodes {
+		fmt.Fprintf(stderr, "note: no Node objects in the input; synthesised %d nodes (node-1..) and placed pods round-robin\n", nodes)
+	}
 }
 
 func parseFailOn(s string) (map[string]bool, error) {
