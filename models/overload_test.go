@@ -39,7 +39,7 @@ calls:
 			// ztunnel 4 cores of work.
 			prof.Ztunnel.PerMessageCPU.Value = 5000
 			cfg := Config{Topology: top, Profile: prof, Mode: "ambient", Seed: 2, Duration: 10 * sim.Second, Warmup: sim.Second,
-				Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 64, ReqSize: kib1, RespSize: kib1}),
+				Edges:   edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 64, ReqSize: kib1, RespSize: kib1}),
 				Ztunnel: ProxyConfig{Workers: 2, Resources: &Resources{Request: 0.2, Limit: tc.limit}}}
 			_, res := runMesh(t, cfg)
 			for _, node := range []string{"node-1", "node-2"} {
