@@ -216,11 +216,7 @@ func (im *importer) keep(k edgeKey) bool {
 func chooseReporters(rows map[string][]series) (chosen, tcpChosen map[edgeKey]string) {
 	httpReps := map[edgeKey]map[string]bool{}
 	for _, r := range rows[QRequests] {
-		k := edgeKey{r.from, r.to}
-		if httpReps[k] == nil {
-			httpReps[k] = map[string]bool{}
-		}
-		httpReps[k][r.reporter] = true
+		addReporter(httpReps, edgeKey{r.from, r.to}, r.reporter)
 	}
 	chosen = preferred(httpReps, httpPreference)
 	waypoints := map[string]bool{}
@@ -236,13 +232,18 @@ func chooseReporters(rows map[string][]series) (chosen, tcpChosen map[edgeKey]st
 			if _, isHTTP := httpReps[k]; isHTTP || waypoints[r.from] || r.v == 0 {
 				continue
 			}
-			if tcpReps[k] == nil {
-				tcpReps[k] = map[string]bool{}
-			}
-			tcpReps[k][r.reporter] = true
+			addReporter(tcpReps, k, r.reporter)
 		}
 	}
 	return chosen, preferred(tcpReps, tcpPreference)
+}
+
+// addReporter records that rep reported edge k.
+func addReporter(reps map[edgeKey]map[string]bool, k edgeKey, rep string) {
+	if reps[k] == nil {
+		reps[k] = map[string]bool{}
+	}
+	reps[k][rep] = true
 }
 
 // preferred picks, per edge, the first reporter of pref that reported it.
