@@ -158,24 +158,8 @@ func Import(ctx context.Context, src Source, o Options) (*Result, error) {
 	im := &importer{o: o, rows: rows, secs: o.Range.Seconds(), res: &Result{Options: o, Source: src.Describe()},
 		skipped: map[string]int{}, edges: map[edgeKey]*Edge{}, inbound: map[string]float64{}}
 	chosen, tcpChosen := chooseReporters(rows)
-	for k, rep := range chosen {
-		if unknownRef(k.from) || unknownRef(k.to) {
-			im.skipped["HTTP edges with an unknown source workload or destination service"]++
-			continue
-		}
-		if im.keep(k) {
-			im.httpEdge(k, rep)
-		}
-	}
-	for k, rep := range tcpChosen {
-		if unknownRef(k.from) || unknownRef(k.to) {
-			im.skipped["TCP edges with an unknown source workload or destination service (out-of-mesh clients seen by the destination ztunnel)"]++
-			continue
-		}
-		if im.keep(k) {
-			im.tcpEdge(k, rep)
-		}
-	}
+	im.addEdges(chosen, "HTTP edges with an unknown source workload or destination service", im.httpEdge)
+	im.addEdges(tcpChosen, "TCP edges with an unknown source workload or destination service (out-of-mesh clients seen by the destination ztunnel)", im.tcpEdge)
 	res := im.finish()
 	if len(res.Edges) == 0 {
 		return res, fmt.Errorf("%s: no Istio traffic in the %s before %s (selector %s); check --range, --end and --selector", src.Describe(), o.Range, o.End.Format(time.RFC3339), o.selector())
@@ -192,6 +176,20 @@ type importer struct {
 	skipped map[string]int // why → how many edges
 	edges   map[edgeKey]*Edge
 	inbound map[string]float64 // calls/s served by each destination workload
+}
+
+// addEdges builds each chosen edge that passes the namespace filter with
+// build; an edge with an unknown end is counted as skipped, for why.
+func (im *importer) addEdges(chosen map[edgeKey]string, why string, build func(k edgeKey, rep string)) {
+	for k, rep := range chosen {
+		if unknownRef(k.from) || unknownRef(k.to) {
+			im.skipped[why]++
+			continue
+		}
+		if im.keep(k) {
+			build(k, rep)
+		}
+	}
 }
 
 // keep reports whether the edge passes the namespace filter.
