@@ -14,19 +14,23 @@ import (
 )
 
 func TestCalibrateValidateUsageErrors(t *testing.T) {
+	// Paths of this test's own: a fixed /tmp path is locked by whichever
+	// run (another package's, another engineer's) reaches it first.
+	tmp := t.TempDir()
+	v, x, js, rec := filepath.Join(tmp, "v"), filepath.Join(tmp, "x.yaml"), filepath.Join(tmp, "x.json"), filepath.Join(tmp, "r.calibration.json")
 	tests := []struct {
 		name string
 		args []string
 	}{
 		{"calibrate without --out", []string{"calibrate"}},
-		{"calibrate --out not yaml", []string{"calibrate", "--out", "/tmp/x.json"}},
-		{"calibrate bad backend", []string{"calibrate", "--out", "/tmp/x.yaml", "--backend", "docker"}},
-		{"calibrate extra argument", []string{"calibrate", "extra", "--out", "/tmp/x.yaml"}},
+		{"calibrate --out not yaml", []string{"calibrate", "--out", js}},
+		{"calibrate bad backend", []string{"calibrate", "--out", x, "--backend", "docker"}},
+		{"calibrate extra argument", []string{"calibrate", "extra", "--out", x}},
 		{"validate without --out", []string{"validate"}},
-		{"validate bad backend", []string{"validate", "--out", "/tmp/v", "--backend", "docker"}},
-		{"validate unknown flag", []string{"validate", "--out", "/tmp/v", "--no-such-flag"}},
-		{"calibrate --refit with --quick", []string{"calibrate", "--refit", "/tmp/r.calibration.json", "--quick", "--out", "/tmp/x.yaml"}},
-		{"validate --repeat 0", []string{"validate", "--out", "/tmp/v", "--profile", "istio-1.24-published", "--repeat", "0"}},
+		{"validate bad backend", []string{"validate", "--out", v, "--backend", "docker"}},
+		{"validate unknown flag", []string{"validate", "--out", v, "--no-such-flag"}},
+		{"calibrate --refit with --quick", []string{"calibrate", "--refit", rec, "--quick", "--out", x}},
+		{"validate --repeat 0", []string{"validate", "--out", v, "--profile", "istio-1.24-published", "--repeat", "0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
