@@ -421,10 +421,10 @@ func (m *Mesh) addEdge(ec *EdgeConfig, ztKeys map[[2]int32]int32, upKeys map[[3]
 	if rs.Kind == "" {
 		rs = sim.DistSpec{Kind: sim.DistConstant, Mean: 1024}
 	}
-	if e.reqSz, err = rq.New(m.strm.Source("reqsize/" + id)); err != nil {
+	if e.reqSz, err = sizeDist(rq, m.strm.Source("reqsize/"+id)); err != nil {
 		return fmt.Errorf("edge %s request size: %w", id, err)
 	}
-	if e.respSz, err = rs.New(m.strm.Source("respsize/" + id)); err != nil {
+	if e.respSz, err = sizeDist(rs, m.strm.Source("respsize/"+id)); err != nil {
 		return fmt.Errorf("edge %s response size: %w", id, err)
 	}
 	e.lbR = m.strm.Rand("lb/" + id)
@@ -680,3 +680,19 @@ func sortedStrings[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// sizeDist is a message size distribution: a constant of 0 bytes is an
+// empty message (a bulk stream's bare acknowledgement), which sim's
+// distributions refuse as a mean.
+func sizeDist(d sim.DistSpec, src rand.Source) (sim.Dist, error) {
+	if d.Kind == sim.DistConstant && d.Mean == 0 {
+		return emptySize{}, nil
+	}
+	return d.New(src)
+}
+
+// emptySize always draws 0 bytes.
+type emptySize struct{}
+
+func (emptySize) Rand() float64 { return 0 }
+func (emptySize) Mean() float64 { return 0 }

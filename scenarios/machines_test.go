@@ -176,3 +176,52 @@ func TestLoadAndCapacity(t *testing.T) {
 		t.Errorf("ambient sustains %.0f/s, sidecar %.0f/s: the sidecar's per-request CPU should cost it capacity", a.MaxQPS, s.MaxQPS)
 	}
 }
+
+// TestIperfRuns: an iperf load (TCP writes, bare acknowledgements) runs end
+// to end in every mode and moves bytes, more of them with more streams.
+func TestIperfRuns(t *testing.T) {
+	doc := `name: bulk
+modes: [out-of-mesh, ambient]
+duration: 2s
+warmup: 200ms
+topology:
+  spec:
+    nodes: {count: 2, zones: [z]}
+    namespaces:
+      - name: b
+        workloads: [{name: iperf, nodeName: node-1}]
+        services: [{name: sink, nodeName: node-2}]
+    calls: [{from: b/iperf, to: b/sink, rate: 0}]
+traffic:
+  edges: [{from: b/iperf, to: b/sink, load: {tool: iperf, streams: STREAMS}}]
+apps: [{workload: b/sink, service_time: 10us, concurrency: 64}]
+`
+	mbps := func(streams string) []float64 {
+		sc, err := Parse("bulk.yaml", []byte(strings.Replace(doc, "STREAMS", streams, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		run, err := Execute(sc, Options{})
+		if err != nil {
+			t.Fatalf("iperf -P %s: %v", streams, err)
+		}
+		var out []float64
+		for _, m := range run.Summary.Modes {
+			out = append(out, m.Edges[0].ThroughputMbps)
+		}
+		return out
+	}
+	one, four := mbps("1"), mbps("4")
+	t.Logf("Mbit/s out-of-mesh, ambient: -P 1 %v, -P 4 %v", one, four)
+	// The sending node's 10 Gbit/s NIC caps every mode; one ambient stream
+	// is pinned to one ztunnel worker, whose per-byte CPU caps it well
+	// below the NIC, and four streams spread over the workers.
+	for i := range one {
+		if !(one[i] > 100 && four[i] >= one[i] && four[i] <= 10000.5) {
+			t.Errorf("mode %d: -P 1 %.0f Mbit/s, -P 4 %.0f: want bytes moving, more streams moving no less, within the 10 Gbit/s NIC", i, one[i], four[i])
+		}
+	}
+	if !(one[1] < 0.5*one[0] && four[1] > 1.5*one[1]) {
+		t.Errorf("ambient -P 1 %.0f Mbit/s vs out of mesh %.0f, -P 4 %.0f: want one stream capped by its ztunnel worker, more streams more", one[1], one[0], four[1])
+	}
+}
