@@ -26,6 +26,10 @@ var validateDesign *calibrate.Design
 // validateDuration lets tests shorten the validation scenarios.
 var validateDuration time.Duration
 
+// validateSleepGrid lets tests fit fewer sleep time constants than
+// calibrate.SleepGrid (each candidate is a round of simulations).
+var validateSleepGrid []float64
+
 func newValidateCmd(v *viper.Viper) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate",
@@ -163,7 +167,7 @@ func calibrateForValidation(cmd *cobra.Command, backend string, quick bool, bin,
 		size = calibrate.SizeQuick
 	}
 	fmt.Fprintf(ew, "no --profile: calibrating first (%s design)\n", size)
-	rep, err := calibrate.Run(cmd.Context(), calibrate.Options{Backend: backend, Size: size, Design: validateDesign,
+	rep, err := calibrate.Run(cmd.Context(), calibrate.Options{Backend: backend, Size: size, Design: validateDesign, SleepGrid: validateSleepGrid,
 		Name: "calibrated", Binary: bin, ToolVersion: Version, Scratch: filepath.Join(scratch, "calibrate"),
 		Progress: func(i, n int, o calibrate.Observation) {
 			fmt.Fprintf(ew, "  calibration %2d/%d %s\n", i+1, n, o.Name)

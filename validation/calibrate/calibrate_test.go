@@ -86,19 +86,33 @@ var (
 	exactOnce sync.Once
 	exactRes  *FitResult
 	exactErr  error
+
+	obsOnce  sync.Once
+	exactObs []Observation
 )
+
+// exactObservations are the noise-free synthetic observations of the tiny
+// design, simulated once for every test that needs them (each simulation
+// of the design takes a minute under -race on a busy 2-core machine).
+func exactObservations(t *testing.T) (Design, []Observation) {
+	t.Helper()
+	d, err := NewDesign(SizeTiny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obsOnce.Do(func() { exactObs = synthesize(t, d, nil) })
+	if exactObs == nil {
+		t.Fatal("synthesizing the tiny design failed in an earlier test")
+	}
+	return d, exactObs
+}
 
 // exactFit is the fit of noise-free synthetic observations of the tiny
 // design (shared: a fit runs the simulator a few hundred times).
 func exactFit(t *testing.T) *FitResult {
 	t.Helper()
 	exactOnce.Do(func() {
-		d, err := NewDesign(SizeTiny)
-		if err != nil {
-			exactErr = err
-			return
-		}
-		obs := synthesize(t, d, nil)
+		d, obs := exactObservations(t)
 		dir, err := os.MkdirTemp("", "calibrate-test-")
 		if err != nil {
 			exactErr = err
@@ -341,18 +355,16 @@ func TestFitWithoutAPathReportsNotIdentified(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fits a profile to many simulated runs; the full suite (go test ./...) runs it")
 	}
-	d, err := NewDesign(SizeTiny)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, all := exactObservations(t)
 	var steps []Step
-	for _, s := range d.Steps {
+	var obs []Observation
+	for i, s := range d.Steps {
 		if s.Path != PathSidecar {
 			steps = append(steps, s)
+			obs = append(obs, all[i])
 		}
 	}
 	d.Steps = steps
-	obs := synthesize(t, d, nil)
 	res, err := FitProfile(obs, d, FitOptions{Scratch: t.TempDir(), SleepGrid: []float64{truth["app.sleep_time_constant"]}})
 	if err != nil {
 		t.Fatalf("a design without sidecar runs: %v", err)

@@ -16,11 +16,7 @@ func TestRefit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fits a profile to many simulated runs; the full suite (go test ./...) runs it")
 	}
-	d, err := NewDesign(SizeTiny)
-	if err != nil {
-		t.Fatal(err)
-	}
-	obs := synthesize(t, d, nil)
+	d, obs := exactObservations(t)
 	rec := &Report{Fit: &FitResult{Design: d, Observations: obs},
 		Provenance: Provenance{ToolVersion: "0.0.1", Revision: "abc", Backend: "local",
 			Date: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), Machine: Machine{NProc: 2, CPUModel: "Test CPU", Kernel: "6.0"}},
