@@ -172,8 +172,12 @@ type EdgeConfig struct {
 	LB        string       // round-robin | least-request | random (L7 proxies)
 	Timeout   sim.Time     // 0 = none (an HTTPRoute timeout applies at an L7 proxy)
 	Retries   int          // retries on reset/503/timeout by the client side
-	Method    string       // for L7 policy (default GET)
-	Path      string       // for L7 policy (default /)
+	Method    string       // the request when Requests is empty (default GET)
+	Path      string       // the request when Requests is empty (default /)
+	// Requests is the edge's request mix: each call is one of them, drawn
+	// by weight, and routed by the L7 proxy that routes the edge
+	// (routing.go). Empty: one request, Method and Path.
+	Requests []RequestClass
 	// Generator, if set, replaces the open-loop arrivals at Rate by a
 	// load generator's (closed-loop connections, an external client).
 	Generator *Generator

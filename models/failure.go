@@ -152,7 +152,7 @@ type faults struct {
 	surges []surge
 	moves  []relocation
 
-	bypassDec map[[4]int32]uint8 // policy decisions for identity-less (bypassing) sources
+	bypassDec map[[5]int32]uint8 // policy decisions for identity-less (bypassing) sources
 	ztOn      []bool             // nodes running a ztunnel with ambient pods (at the start)
 
 	// Waypoint autoscaling: a replica serves from activeFrom (never:
@@ -209,7 +209,7 @@ func (m *Mesh) newFailureSetup() *failureSetup {
 	f := &faults{
 		node: make([][]window, len(m.nodes)), rep: make([][]window, len(m.reps)),
 		sc: make([][]window, len(m.pods)), pod: make([][]window, len(m.pods)), bypass: make([][]window, len(m.nodes)),
-		bypassDec:   map[[4]int32]uint8{},
+		bypassDec:   map[[5]int32]uint8{},
 		unprotected: make([]int64, len(fs)), policyBypassed: make([]int64, len(fs)),
 	}
 	m.flt = f
@@ -797,12 +797,12 @@ func (m *Mesh) refuse(c *call, tg *target, now sim.Time) (at int8, after sim.Tim
 // bypassDecision is the policy decision for a request whose source skips
 // ztunnel (no identity, plaintext) and/or whose destination ztunnel is
 // skipped.
-func (m *Mesh) bypassDecision(ei int32, tg *target, ti int16, srcL, dstL int32, dstBy bool) uint8 {
+func (m *Mesh) bypassDecision(ei int32, tg *target, ti, rq int16, srcL, dstL int32, dstBy bool) uint8 {
 	e := &m.edges[ei]
 	if dstBy {
 		return decAllow // nothing on the destination side enforces
 	}
-	k := [4]int32{ei, int32(ti), srcL, dstL}
+	k := [5]int32{ei, int32(ti), int32(rq), srcL, dstL}
 	if d, ok := m.flt.bypassDec[k]; ok {
 		return d
 	}
@@ -811,9 +811,10 @@ func (m *Mesh) bypassDecision(ei int32, tg *target, ti int16, srcL, dstL int32, 
 		src := *m.pods[e.src[srcL]].p // a copy, without its identity
 		src.Mode = topology.OutOfMesh
 		dst := m.pods[tg.dst[dstL]].p
-		req := e.req
-		req.Service = m.svcs[tg.svc].s
-		dec := m.top.Evaluate(&src, dst, nil, m.svcs[tg.svc].s.TargetPort(e.port), req)
+		// No waypoint on the bypassing path: the destination sees the
+		// request as the router (if any) forwarded it.
+		req := e.routes[rq].fwd
+		dec := m.top.Evaluate(&src, dst, nil, m.svcs[tg.svc].s.TargetPort(tg.port), req)
 		if !dec.Allow {
 			d = decDenyZtunnel
 			if dec.Layer == "L3" || dec.By == "networkpolicy" {
@@ -1077,7 +1078,7 @@ func (m *Mesh) bypassed(c *call, tg *target, srcNode, dstNode int32, now sim.Tim
 	}
 	// Without the source's ztunnel the app's connection goes straight
 	// to the pod (kube-proxy), in plaintext, skipping any waypoint.
-	d := m.bypassDecision(c.ei, tg, c.ti, c.srcL, c.dstL, dstBy)
+	d := m.bypassDecision(c.ei, tg, c.ti, c.rq, c.srcL, c.dstL, dstBy)
 	if !srcBy && tg.wp >= 0 && c.dec == decDenyWaypoint {
 		d = c.dec // the waypoint still sees it
 	}
@@ -1093,29 +1094,6 @@ func (m *Mesh) bypassed(c *call, tg *target, srcNode, dstNode int32, now sim.Tim
 	}
 	c.dec = d
 	return
-}
-
-// mayRetry reports whether a failed attempt is retried: the client's
-// retries, plus an L7 proxy's on failure-caused outcomes, within the
-// edge's retry budget.
-func (m *Mesh) mayRetry(c *call, e *edgeRT, tg *target) bool {
-	limit := e.cfg.Retries
-	if !m.failOn {
-		return int(c.attempts) <= limit
-	}
-	if failureOutcome(c.outcome) && m.beyondL7(c) {
-		limit += m.cfg.ProxyRetries // the L7 proxy retries its upstream
-	}
-	if int(c.attempts) > limit {
-		return false
-	}
-	if b := m.cfg.RetryBudget; b > 0 && c.attemptStart >= m.measure {
-		if float64(m.retries[c.ei]) >= b*float64(e.started)+3 {
-			return false
-		}
-		m.retries[c.ei]++
-	}
-	return true
 }
 
 // beyondL7 reports whether a failure ended c's attempt beyond an L7 proxy

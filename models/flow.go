@@ -36,11 +36,14 @@ const (
 	outRefused           // a proxy on the path is down: connection refused (fail-closed)
 	outReset             // a failure reset the connection mid-request (crash, drain deadline)
 	outConnTimeout       // the peer is gone (node lost, partition): connect timeout
+	outNotFound          // 404 from the routing proxy: no route rule matches
+	outBadBackend        // 500 from the routing proxy: the backend share resolves to no Service
+	outNoCluster         // 503 NC from the routing proxy: the route names a subset no DestinationRule defines
 	nOutcomes
 )
 
 var outcomeCause = [nOutcomes]string{"", "l4_denied_reset", "l7_denied_403", "dependency_failed_500", "no_healthy_upstream_503", "timeout_504", "network_policy_drop", "tls_handshake_failed",
-	"connection_refused", "connection_reset", "connect_timeout"}
+	"connection_refused", "connection_reset", "connect_timeout", "route_not_found_404", "invalid_backend_500", "no_cluster_503"}
 
 // failureOutcome reports whether an outcome is caused by a failed
 // component (what proxies retry on connect-failure / reset).
@@ -61,23 +64,31 @@ const dirReq, dirResp = 0, 1
 // call is one request from a source pod to a service, through retries, with
 // its position on the path. Calls are recycled through Mesh.free.
 type call struct {
-	ei       int32
-	ti       int16
-	srcL     int32
-	dstL     int32
-	repL     int32
-	conn     int32 // index in edge.conns, or -1 for a one-off connection
-	ztSlot   int32 // HBONE pool slot carrying this call's stream, -1 none
-	ztGen    int32
-	upSlot   int32 // Envoy upstream slot, -1 none
-	reqB     int32
-	respB    int32
-	n, i     int8
-	dir      int8
-	denyAt   int8
-	dec      uint8
-	outcome  uint8
-	attempts int8
+	ei          int32
+	ti          int16 // target: the backend picked once per request (routing.go)
+	rq          int16 // request class
+	bi          int16 // backend index in the request class, -1 none
+	ans         uint8 // what the routing proxy answers itself (outOK: forwards)
+	answer      bool  // the routing proxy answers (404, 500, 503 NC, redirect)
+	routeAt     int8  // visit index of the routing proxy, -1 none
+	tries       int8  // attempts within the current client attempt (proxy retries + 1)
+	clientTries int8  // client attempts made
+	repick      bool  // a client retry: the next attempt draws the backend anew
+	srcL        int32
+	dstL        int32
+	repL        int32
+	conn        int32 // index in edge.conns, or -1 for a one-off connection
+	ztSlot      int32 // HBONE pool slot carrying this call's stream, -1 none
+	ztGen       int32
+	upSlot      int32 // Envoy upstream slot, -1 none
+	reqB        int32
+	respB       int32
+	n, i        int8
+	dir         int8
+	denyAt      int8
+	dec         uint8
+	outcome     uint8
+	attempts    int8
 
 	newStream  bool // this attempt opens an app connection (HBONE stream / TCP)
 	leg1New    bool // first secured leg dialled a new mTLS connection
@@ -260,14 +271,16 @@ func (m *Mesh) startCall(ei, srcL int32, parent *call, user int32) {
 	if c.measured {
 		e.started++
 	}
-	if e.cfg.Timeout > 0 || e.tgts[0].timeout > 0 {
-		to := e.cfg.Timeout
-		if t := e.tgts[0].timeout; t > 0 && (e.tgts[0].wp >= 0 || e.tgts[0].src == vScSrc) {
-			to = t // the HTTPRoute timeout, enforced by the L7 proxy
-		}
-		if to > 0 {
-			c.timer = m.s.At(now+to, m, sim.Event{Kind: kTimeout, P: c})
-		}
+	c.rq = e.pickRequest()
+	c.repick = true
+	// The client's timeout, and the route's, enforced by the L7 proxy
+	// that routes the request: the first to expire ends the call.
+	to := e.cfg.Timeout
+	if rt := e.routes[c.rq].timeout; rt > 0 && (to == 0 || rt < to) {
+		to = rt
+	}
+	if to > 0 {
+		c.timer = m.s.At(now+to, m, sim.Event{Kind: kTimeout, P: c})
 	}
 	m.attempt(c)
 }
@@ -287,18 +300,21 @@ func (m *Mesh) attempt(c *call) {
 	c.reqB = sizeOf(e.reqSz)
 	c.respB = sizeOf(e.respSz)
 
-	ti := 0
-	if len(e.tgts) > 1 {
-		x := e.lbR.IntN(e.cum)
-		for ti = 0; ti < len(e.tgts)-1 && x >= e.tgts[ti].weight; ti++ {
-			x -= e.tgts[ti].weight
-		}
+	if c.repick {
+		// A new request (not a proxy retry): the backend is drawn once
+		// and kept for the proxy's retries.
+		c.bi, c.ti, c.ans = e.pickBackend(c.rq)
+		c.answer = c.ans != outOK || e.routes[c.rq].redirect != 0
+		c.repick = false
+		c.clientTries++
+		c.tries = 0
 	}
-	c.ti = int16(ti)
+	c.tries++
+	ti := int(c.ti)
 	tg := &e.tgts[ti]
 	srcPod := e.src[c.srcL]
 	nd := int32(len(tg.dst))
-	if nd == 0 {
+	if nd == 0 && !c.answer {
 		c.n, c.dstL = 0, -1
 		c.outcome = outNoUpstream
 		m.complete(c, now+m.c.sameNode)
@@ -368,6 +384,10 @@ func (m *Mesh) attempt(c *call) {
 			}
 		}
 	}
+	if c.answer {
+		m.answerAttempt(c, e, tg, srcPod, srcNode, now)
+		return
+	}
 	switch {
 	case !l7 && ac != nil && ac.pinned >= 0:
 		c.dstL = ac.pinned
@@ -398,7 +418,7 @@ func (m *Mesh) attempt(c *call) {
 	}
 	dstPod := tg.dst[c.dstL]
 	m.pods[dstPod].out++
-	c.dec = m.decide(e, tg, c.srcL, c.dstL)
+	c.dec = m.decide(e, tg, c.rq, c.srcL, c.dstL)
 
 	// Lay out the proxies crossed.
 	n := int8(0)
@@ -442,6 +462,7 @@ func (m *Mesh) attempt(c *call) {
 	}
 	c.n, c.i, c.dir = n, 0, dirReq
 	c.denyAt = -1
+	c.routeAt = m.routedAt(c, e)
 	if m.failOn {
 		if at, after, out, ok := m.refuse(c, tg, now); ok {
 			c.outcome, c.i, c.respB, c.failAt = out, at, 0, at+1
@@ -550,6 +571,10 @@ func (m *Mesh) visitReq(c *call) {
 	e := &m.edges[c.ei]
 	tg := &e.tgts[c.ti]
 	i := c.i
+	if c.answer && i == c.routeAt {
+		m.answerVisit(c, e, tg, now)
+		return
+	}
 	from, to := c.locs[i+1], c.locs[i+2]
 	var demand sim.Time
 	switch c.kinds[i] {
@@ -583,6 +608,10 @@ func (m *Mesh) cpuDone(c *call) {
 	e := &m.edges[c.ei]
 	tg := &e.tgts[c.ti]
 	i := c.i
+	if c.answer && i == c.routeAt {
+		m.answered(c, fin)
+		return
+	}
 	from, to := c.locs[i+1], c.locs[i+2]
 	var next sim.Time
 	switch c.kinds[i] {
@@ -626,6 +655,9 @@ func (m *Mesh) cpuDone(c *call) {
 		}
 		m.turnAround(c, fin, i)
 		return
+	}
+	if i == c.routeAt && len(e.routes[c.rq].mirrors) > 0 {
+		m.mirror(c, e, i, fin)
 	}
 	if i+1 < c.n {
 		c.i = i + 1
@@ -829,9 +861,11 @@ func (m *Mesh) complete(c *call, t sim.Time) {
 		m.tel.record(m, c, e, tg, t, closed)
 		m.countConnections(c, e, tg)
 	}
-	if !c.finalized && c.outcome != outOK && c.outcome != outL7Denied && c.outcome != outDependency && m.mayRetry(c, e, tg) {
-		m.s.At(max(t, m.s.Now()), m, sim.Event{Kind: kRetry, P: c})
-		return
+	if !c.finalized && c.outcome != outOK {
+		if retry, after := m.mayRetry(c, e, tg); retry {
+			m.s.At(max(t, m.s.Now())+after, m, sim.Event{Kind: kRetry, P: c})
+			return
+		}
 	}
 	if c.finalized {
 		m.release(c) // finished earlier by its timeout
@@ -860,6 +894,7 @@ func (m *Mesh) finalize(c *call, t sim.Time, out uint8) {
 	if c.measured {
 		lat := t - c.start
 		tg.lat.Record(lat)
+		e.routes[c.rq].count(c.bi, c.answer, out)
 		e.calls++
 		if out != outOK {
 			e.failed++
@@ -901,9 +936,11 @@ func (m *Mesh) finalize(c *call, t sim.Time, out uint8) {
 	}
 }
 
-// decide returns the cached policy decision for (source, destination pod).
-func (m *Mesh) decide(e *edgeRT, tg *target, srcL, dstL int32) uint8 {
-	k := srcL*int32(len(tg.dst)) + dstL
+// decide returns the cached policy decision for (request class, source,
+// destination pod).
+func (m *Mesh) decide(e *edgeRT, tg *target, rq int16, srcL, dstL int32) uint8 {
+	nd := int32(len(tg.dst))
+	k := (int32(rq)*int32(len(e.src))+srcL)*nd + dstL
 	if d := tg.decisions[k]; d != decUnknown {
 		return d
 	}
@@ -915,10 +952,8 @@ func (m *Mesh) decide(e *edgeRT, tg *target, srcL, dstL int32) uint8 {
 		}
 		src := m.pods[e.src[srcL]].p
 		dst := m.pods[tg.dst[dstL]].p
-		req := e.req
-		req.Service = m.svcs[tg.svc].s
-		port := m.svcs[tg.svc].s.TargetPort(e.port)
-		dec := m.top.Evaluate(src, dst, via, port, req)
+		port := m.svcs[tg.svc].s.TargetPort(tg.port)
+		dec := m.evaluate(e, rq, src, dst, via, port)
 		if !dec.Allow {
 			switch {
 			case dec.Layer == "L3" || dec.By == "networkpolicy":

@@ -230,11 +230,15 @@ func (m *Mesh) sidecarScope(st *memState, p *podRT, sc *topology.SidecarConfig, 
 			c.endpoints += len(m.svcs[i].pods)
 		}
 	}
-	for _, r := range m.top.Routes {
-		for i := range m.svcs {
-			if in[i] && routeParents(r, m.svcs[i].s) {
-				c.routes += max(len(r.Rules), 1)
-				break
+	seen := make([]bool, len(m.top.Routes))
+	for i := range m.svcs {
+		if !in[i] {
+			continue
+		}
+		for _, ri := range m.routesOf(int32(i)) {
+			if !seen[ri] {
+				seen[ri] = true
+				c.routes += max(len(m.top.Routes[ri].Rules), 1)
 			}
 		}
 	}
@@ -279,10 +283,8 @@ func (m *Mesh) waypointScope(w *topology.Waypoint) scopeCount {
 		served[s] = true
 		c.services++
 		c.endpoints += len(m.top.EndpointsOf(s))
-		for _, r := range m.top.Routes {
-			if routeParents(r, s) {
-				c.routes += max(len(r.Rules), 1)
-			}
+		for _, ri := range m.routesOf(m.svcIdx[s]) {
+			c.routes += max(len(m.top.Routes[ri].Rules), 1)
 		}
 	}
 	for _, ap := range m.top.AuthorizationPolicies {

@@ -64,6 +64,11 @@ type Mesh struct {
 	batchN   []int64
 	retries  []int64 // per edge: retries made (retry budget)
 
+	// Route tables' sources per Service (routesOf), for config sizes.
+	svcRoutes     [][]int
+	svcRoutesDone []bool
+	routeIdx      map[string]int
+
 	podIdx map[*topology.Pod]int32
 	svcIdx map[*topology.Service]int32
 	wlIdx  map[*topology.Workload]int32
@@ -170,7 +175,7 @@ type envoySlot struct {
 
 type target struct {
 	svc    int32
-	weight int
+	port   int     // the backend's Service port
 	dst    []int32 // destination pods (global index)
 	cat    topology.Category
 	catIdx int
@@ -178,8 +183,9 @@ type target struct {
 	wp     int32 // waypoint, or -1
 	dstK   uint8 // vZtDst, vScDst, or 255 (none)
 	hs     uint8 // how the first leg is secured: 0 plaintext, 1 HBONE pool, 2 Envoy mTLS pool
-	// decisions caches policy outcomes per (source pod, destination pod);
-	// the request attributes are per edge constants, so the cache is exact.
+	// decisions caches policy outcomes per (request class, source pod,
+	// destination pod); the request attributes are constants of the class,
+	// so the cache is exact.
 	decisions []uint8
 	// zt: ztunnel pool slot per (src local, next hop local); next hop is a
 	// waypoint replica (len(reps)) or a destination pod.
@@ -188,7 +194,6 @@ type target struct {
 	// the waypoint replica or the source pod's sidecar.
 	up        []int32
 	nextHops  int
-	timeout   sim.Time
 	tel       tgtTel
 	lat       *sim.Histogram // latency of measured calls to this backend
 	enforceAt [4]int8        // per decision value: visit index that enforces it
@@ -212,9 +217,8 @@ type edgeRT struct {
 	cfg     EdgeConfig
 	id      string
 	from    int32
-	src     []int32 // source pods
-	tgts    []target
-	cum     int // total target weight
+	src     []int32  // source pods
+	tgts    []target // target 0: the addressed Service
 	conns   []appConn
 	rr      uint32 // next source pod for external arrivals
 	connRR  uint32 // next multiplexed app connection (HTTP/2)
@@ -225,16 +229,20 @@ type edgeRT struct {
 	rateNs  float64 // mean inter-arrival (ns) while on
 	on      bool
 	onUntil sim.Time
-	req     topology.Request
 	port    int
-	fanInt  int
-	fanFrac float64
-	started int64 // calls started in the measured window
-	calls   int64 // measured calls finished
-	failed  int64
-	streams int64    // app connections opened (measured)
-	hs      int64    // mTLS handshakes caused (measured)
-	hsCPU   sim.Time // their CPU, both sides
+	// Routing (routing.go): who routes, the request classes, their draws.
+	router         uint8
+	routes         []routeRT
+	rqCum          float64
+	rqR, beR, mirR *rand.Rand
+	fanInt         int
+	fanFrac        float64
+	started        int64 // calls started in the measured window
+	calls          int64 // measured calls finished
+	failed         int64
+	streams        int64    // app connections opened (measured)
+	hs             int64    // mTLS handshakes caused (measured)
+	hsCPU          sim.Time // their CPU, both sides
 	// bypassed counts measured calls that succeeded on a path skipping the
 	// waypoint that serves their destination (unchecked by its policies).
 	bypassed int64
@@ -436,76 +444,11 @@ func (m *Mesh) addEdge(ec *EdgeConfig, ztKeys map[[2]int32]int32, upKeys map[[3]
 	}
 	e.fanInt = int(math.Floor(ec.FanOut))
 	e.fanFrac = ec.FanOut - float64(e.fanInt)
-	method, path := ec.Method, ec.Path
-	if method == "" {
-		method = "GET"
-	}
-	if path == "" {
-		path = "/"
-	}
-	e.req = topology.Request{Method: method, Path: path, Host: call.To.Name + "." + call.To.Namespace + ".svc.cluster.local", Service: call.To}
 	if e.port == 0 && len(call.To.Ports) > 0 {
 		e.port = call.To.Ports[0].Port
 	}
-
-	// Targets: the addressed service, or an HTTPRoute's weighted backends
-	// (applied only where an L7 proxy routes: sidecar or waypoint).
-	type wt struct {
-		svc     *topology.Service
-		w       int
-		timeout sim.Time
-	}
-	tgts := []wt{{svc: call.To, w: 1}}
-	for _, r := range m.top.Routes {
-		if !routeParents(r, call.To) {
-			continue
-		}
-		for _, rule := range r.Rules {
-			var bs []wt
-			to := parseTimeout(rule.Timeout)
-			for _, b := range rule.BackendRefs {
-				ns := b.Namespace
-				if ns == "" {
-					ns = r.Namespace
-				}
-				if s := m.top.Service(ns, b.Name); s != nil {
-					w := b.Weight
-					if w < 0 {
-						w = 0
-					}
-					bs = append(bs, wt{svc: s, w: w, timeout: to})
-				}
-			}
-			if len(bs) > 0 {
-				tgts = bs
-			} else if to > 0 {
-				tgts[0].timeout = to
-			}
-			break // first rule: the simulated requests all match it
-		}
-		break
-	}
-	for ti, t := range tgts {
-		tg, err := m.buildTarget(&e, t.svc, ztKeys, upKeys)
-		if err != nil {
-			return err
-		}
-		tg.weight = t.w
-		e.cum += t.w
-		tg.timeout = t.timeout
-		if tg.src == 255 && tg.wp < 0 && ti > 0 {
-			// No L7 proxy routes this edge: the route does not apply.
-			break
-		}
-		e.tgts = append(e.tgts, tg)
-	}
-	if len(e.tgts) > 1 && e.tgts[0].wp < 0 && e.tgts[0].src != vScSrc {
-		e.tgts = e.tgts[:1]
-		e.cum = e.tgts[0].weight
-	}
-	if e.cum <= 0 {
-		e.cum = 1
-		e.tgts[0].weight = 1
+	if err := m.routeEdge(&e, ec, ztKeys, upKeys); err != nil {
+		return err
 	}
 	if ec.Generator != nil {
 		e.setupGenerator(ec.Generator)
@@ -526,43 +469,19 @@ func (m *Mesh) addEdge(ec *EdgeConfig, ztKeys map[[2]int32]int32, upKeys map[[3]
 	return nil
 }
 
-func routeParents(r *topology.Route, s *topology.Service) bool {
-	for _, p := range r.ParentRefs {
-		ns := p.Namespace
-		if ns == "" {
-			ns = r.Namespace
-		}
-		if (p.Kind == "Service" || p.Kind == "") && p.Group == "" && ns == s.Namespace && p.Name == s.Name {
-			return true
-		}
-	}
-	return false
-}
-
-func parseTimeout(s string) sim.Time {
-	if s == "" {
-		return 0
-	}
-	d, err := ParseDuration(s)
-	if err != nil {
-		return 0
-	}
-	return d
-}
-
-// buildTarget resolves the path shape, endpoints and pool slots of one
-// destination service of an edge.
-func (m *Mesh) buildTarget(e *edgeRT, svc *topology.Service, ztKeys map[[2]int32]int32, upKeys map[[3]int32]int32) (target, error) {
+// buildTarget resolves the path shape and pool slots of one backend of an
+// edge: the pods dst of Service svc on port, reached on the path the
+// addressed Service's request takes (its waypoint, when one routes it).
+func (m *Mesh) buildTarget(e *edgeRT, svc *topology.Service, dst []int32, port int, path topology.Path, ztKeys map[[2]int32]int32, upKeys map[[3]int32]int32) (target, error) {
 	si := m.svcIdx[svc]
-	if err := checkEdge(e.id, len(e.src), 0, max(len(m.svcs[si].pods), len(m.reps))); err != nil {
+	if err := checkEdge(e.id, len(e.src), 0, max(len(dst), len(m.reps))); err != nil {
 		return target{}, err
 	}
-	tg := target{svc: si, dst: m.svcs[si].pods, wp: -1, src: 255, dstK: 255}
+	tg := target{svc: si, dst: dst, port: port, wp: -1, src: 255, dstK: 255}
 	var srcPod *topology.Pod
 	if len(e.src) > 0 {
 		srcPod = m.pods[e.src[0]].p
 	}
-	path := m.top.PathFrom(srcPod, svc, e.port)
 	tg.cat = path.Category
 	tg.bypass = path.Bypass
 	tg.catIdx = categoryIndex(path.Category)
@@ -653,7 +572,6 @@ func (m *Mesh) buildTarget(e *edgeRT, svc *topology.Service, ztKeys map[[2]int32
 			}
 		}
 	}
-	tg.decisions = make([]uint8, len(e.src)*nd)
 	tg.tel = m.tel.newTarget()
 	tg.lat = sim.NewHistogram()
 	return tg, nil

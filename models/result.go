@@ -207,4 +207,8 @@ type EdgeStats struct {
 	HandshakeCPUMs    float64 // CPU both sides spent on those handshakes
 	Bypassed          int64   // successful calls that skipped the waypoint serving their destination
 	ThroughputMbps    float64 // payload of the successful calls per second, Mbit/s
+	// Routes is what each request of the edge's mix did: the route rule it
+	// matched and the calls per weighted backend (routing.go). Nil when
+	// no L7 proxy routes the edge and it has a single request.
+	Routes []RouteStats
 }

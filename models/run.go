@@ -350,7 +350,7 @@ func (m *Mesh) edgeResults(d sim.Time) []EdgeStats {
 		r := EdgeStats{Source: c.From.ID(), Destination: c.To.ID(), Category: string(e.tgts[0].cat),
 			Calls: e.calls, Failed: e.failed, RateRPS: round3(float64(e.started) / d.Seconds()),
 			ConnectionsOpened: e.streams, Handshakes: e.hs, HandshakeCPUMs: round3(e.hsCPU.Milliseconds()),
-			Bypassed: e.bypassed, ThroughputMbps: round3(float64(e.bytes) * 8 / 1e6 / d.Seconds())}
+			Bypassed: e.bypassed, ThroughputMbps: round3(float64(e.bytes) * 8 / 1e6 / d.Seconds()), Routes: m.routeStats(e)}
 		lat := sim.NewHistogram()
 		for j := range e.tgts {
 			lat.Merge(e.tgts[j].lat)

@@ -55,11 +55,15 @@ const (
 	hc503UF
 	hc503UH
 	hc504UT
+	hc404NR
+	hc503NC
+	hc301
+	hc302
 	nHTTPCodes
 )
 
-var httpCode = [nHTTPCodes]string{"200", "403", "500", "503", "503", "504"}
-var httpFlag = [nHTTPCodes]string{"-", "-", "-", "UF", "UH", "UT"}
+var httpCode = [nHTTPCodes]string{"200", "403", "500", "503", "503", "504", "404", "503", "301", "302"}
+var httpFlag = [nHTTPCodes]string{"-", "-", "-", "UF", "UH", "UT", "NR", "NC", "-", "-"}
 
 // TCP response flags.
 const (
@@ -237,6 +241,12 @@ func codeOf(out uint8) uint8 {
 		return hc503UH
 	case outTimeout:
 		return hc504UT
+	case outNotFound:
+		return hc404NR
+	case outBadBackend:
+		return hc500
+	case outNoCluster:
+		return hc503NC
 	}
 	return hc503UF
 }
@@ -266,6 +276,12 @@ func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time
 	}
 	durMs := (end - c.attemptStart).Milliseconds()
 	code := codeOf(c.outcome)
+	if c.answer && c.outcome == outOK {
+		code = hc302 // a redirect answered by the routing proxy
+		if e.routes[c.rq].redirect == 301 {
+			code = hc301
+		}
+	}
 	// The reporting instances, at pod detail only.
 	var srcIn, wpIn, dstIn inst
 	if t.byPod != nil {

@@ -212,6 +212,12 @@ func (e *edgeConfig) apply(t *EdgeTraffic) {
 	if t.Path != "" {
 		e.Path = t.Path
 	}
+	if len(t.Requests) > 0 {
+		e.Requests = make([]models.RequestClass, len(t.Requests))
+		for i, r := range t.Requests {
+			e.Requests[i] = models.RequestClass{Name: r.Name, Weight: r.Weight, Method: r.Method, Path: r.Path, Host: r.Host, Headers: r.Headers, Token: r.Token}
+		}
+	}
 }
 
 // compileApps gives every workload its app behaviour (the last matching

@@ -19,7 +19,7 @@ func modeResult(r *models.RunResult) results.ModeResult {
 		Components: convertAll(m.Components, func(c models.ComponentUsage) results.ComponentUsage { return results.ComponentUsage(c) }),
 		Totals:     clusterCost(m.Totals),
 		Telemetry:  results.TelemetrySplit(m.Telemetry),
-		Edges:      convertAll(m.Edges, func(e models.EdgeStats) results.EdgeResult { return results.EdgeResult(e) }),
+		Edges:      convertAll(m.Edges, edgeResult),
 		Machines:   convertAll(m.Machines, func(u models.MachineUsage) results.MachineUsage { return results.MachineUsage(u) }),
 	}
 	if c := m.ControlPlane; c.Active() {
@@ -30,6 +30,17 @@ func modeResult(r *models.RunResult) results.ModeResult {
 			CertificatesPerSec: c.CertificatesPerSec, CPUCores: c.CPUCores, MemoryMiB: c.MemoryMiB}
 	}
 	return out
+}
+
+func edgeResult(e models.EdgeStats) results.EdgeResult {
+	return results.EdgeResult{Source: e.Source, Destination: e.Destination, Category: e.Category, Calls: e.Calls, Failed: e.Failed,
+		RateRPS: e.RateRPS, MeanMs: e.MeanMs, P50Ms: e.P50Ms, P99Ms: e.P99Ms, ConnectionsOpened: e.ConnectionsOpened,
+		Handshakes: e.Handshakes, HandshakeCPUMs: e.HandshakeCPUMs, Bypassed: e.Bypassed, ThroughputMbps: e.ThroughputMbps,
+		Routes: convertAll(e.Routes, func(r models.RouteStats) results.RouteResult {
+			return results.RouteResult{Request: r.Request, Route: r.Route, Rule: r.Rule, Match: r.Match, Answered: r.Answered,
+				AnsweredCalls: r.AnsweredCalls, Mirrored: r.Mirrored,
+				Backends: convertAll(r.Backends, func(b models.BackendStats) results.BackendResult { return results.BackendResult(b) })}
+		})}
 }
 
 func latencyRows(rows []models.LatencyRow) []results.LatencyRow {

@@ -167,6 +167,24 @@ type EdgeTraffic struct {
 	// Load drives the edge with a load generator (fortio, oha, iperf)
 	// instead of open-loop arrivals at rate.
 	Load *LoadSpec `yaml:"load,omitempty" json:"load,omitempty"`
+	// Requests is the edge's request mix: each call is one of them, drawn
+	// by weight, routed by the L7 proxy that routes the edge (its route
+	// rules, weighted backends, retries, timeouts, mirrors) and checked by
+	// L7 policies. Replaces method/path when given.
+	Requests []RequestSpec `yaml:"requests,omitempty" json:"requests,omitempty"`
+}
+
+// RequestSpec is one request of an edge's mix.
+type RequestSpec struct {
+	Name    string            `yaml:"name,omitempty" json:"name,omitempty"`                                                                   // label in results (default "METHOD path")
+	Weight  float64           `yaml:"weight,omitempty" json:"weight,omitempty" range:"[0,1000000]" unit:"relative share of the edge's calls"` // default 1
+	Method  string            `yaml:"method,omitempty" json:"method,omitempty"`                                                               // default GET
+	Path    string            `yaml:"path,omitempty" json:"path,omitempty"`                                                                   // path with an optional ?query; default /
+	Host    string            `yaml:"host,omitempty" json:"host,omitempty"`                                                                   // Host header; default the service's cluster-local name
+	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
+	// Token: the request carries a valid JWT (the issuer of the
+	// RequestAuthentication applied on its path).
+	Token bool `yaml:"token,omitempty" json:"token,omitempty"`
 }
 
 // App is the behaviour of the workloads matching Workload (ns/name glob).
@@ -442,6 +460,20 @@ func (s *Scenario) validateTraffic(ferr func(field, format string, a ...any) err
 		}
 		if e.FanOut != nil && *e.FanOut < 0 {
 			return ferr(path+".fanout", "negative fanout")
+		}
+		if e.Path != "" && !strings.HasPrefix(e.Path, "/") {
+			return ferr(path+".path", "path %q must start with /", e.Path)
+		}
+		for i, r := range e.Requests {
+			f := fmt.Sprintf("%s.requests[%d]", path, i)
+			switch {
+			case r.Weight < 0:
+				return ferr(f+".weight", "negative weight")
+			case r.Path != "" && !strings.HasPrefix(r.Path, "/"):
+				return ferr(f+".path", "path %q must start with /, e.g. /reviews/1?user=alice", r.Path)
+			case r.Method != "" && strings.ToUpper(r.Method) != r.Method:
+				return ferr(f+".method", "method %q: HTTP methods are upper case (%s)", r.Method, strings.ToUpper(r.Method))
+			}
 		}
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -526,4 +527,86 @@ topology:
 			t.Errorf("%s: %T is not a FieldError", tt.name, err)
 		}
 	}
+}
+
+// TestRoutesScenario runs testdata/routes.yaml end to end and checks the
+// split per match against the hand-computed expectations in its header,
+// then pins its summary.json (go test ./scenarios/ -run TestRoutesScenario -update).
+func TestRoutesScenario(t *testing.T) {
+	sc, err := Load("testdata/routes.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := Execute(sc, Options{Command: "ambientsim run testdata/routes.yaml --out OUT"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := SummaryJSON(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum results.Summary
+	if err := json.Unmarshal(js, &sum); err != nil {
+		t.Fatal(err)
+	}
+	edges := sum.Modes[0].Edges
+	if len(edges) != 1 || len(edges[0].Routes) != 3 {
+		t.Fatalf("edges = %+v", edges)
+	}
+	byName := map[string]results.RouteResult{}
+	for _, r := range edges[0].Routes {
+		byName[r.Request] = r
+	}
+	share := func(r results.RouteResult, backend string) (float64, int64) {
+		var tot, n, failed int64
+		for _, b := range r.Backends {
+			tot += b.Calls
+			if b.Backend == backend {
+				n, failed = b.Calls, b.Failed
+			}
+		}
+		if tot == 0 {
+			t.Fatalf("%s: no calls", r.Request)
+		}
+		return float64(n) / float64(tot), failed
+	}
+	calls := float64(edges[0].Calls)
+	for _, c := range []struct {
+		req, backend string
+		rule         int
+		want, tol    float64 // share of the request's calls
+		mix          float64 // share of the edge's calls
+		allFail      bool
+	}{
+		{"beta", "shop/reviews-v2", 0, 1, 0, 0.25, false},
+		{"api", "shop/reviews-v1", 1, 0.5, 0.05, 0.5, false},
+		{"other", "shop/reviews-v1", 2, 0.9, 0.04, 0.25, false},
+		{"other", "shop/reviews-v3", 2, 0.1, 0.04, 0.25, true},
+	} {
+		r := byName[c.req]
+		if r.Rule != c.rule || r.Route != "HTTPRoute/shop/reviews" {
+			t.Errorf("%s: route %s rule %d, want rule %d", c.req, r.Route, r.Rule, c.rule)
+		}
+		got, failed := share(r, c.backend)
+		if math.Abs(got-c.want) > c.tol {
+			t.Errorf("%s -> %s: share %.3f, want %.2f ± %.2f", c.req, c.backend, got, c.want, c.tol)
+		}
+		var n int64
+		for _, b := range r.Backends {
+			n += b.Calls
+		}
+		if m := float64(n) / calls; math.Abs(m-c.mix) > 0.04 {
+			t.Errorf("%s: %.3f of the edge's calls, want %.2f", c.req, m, c.mix)
+		}
+		if c.allFail {
+			for _, b := range r.Backends {
+				if b.Backend == c.backend && (b.Failed != b.Calls || b.Calls == 0) {
+					t.Errorf("%s -> %s: %d of %d failed; the canary has no pods, every call drawn to it must fail", c.req, c.backend, b.Failed, b.Calls)
+				}
+			}
+		} else if failed != 0 {
+			t.Errorf("%s -> %s: %d failed", c.req, c.backend, failed)
+		}
+	}
+	golden.Check(t, filepath.Join("testdata", "routes.summary.json"), js)
 }

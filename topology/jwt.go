@@ -171,3 +171,44 @@ func (t *Topology) auditJWT() []Finding {
 	}
 	return fs
 }
+
+// JWTIssuer returns the issuer of the first RequestAuthentication whose
+// tokens an Envoy validates on a request to dst addressed to svc: at the
+// waypoint via (nil = none) when the RequestAuthentication targets via's
+// Gateway or a Service via serves (svc, when svc is given), or at dst's
+// sidecar when it selects dst. "" when no Envoy on the path validates
+// tokens (ztunnel never does): a request's token then gives it no request
+// principal. The simulator uses it to give requests that carry a token
+// their principal ("<issuer>/<subject>").
+func (t *Topology) JWTIssuer(via *Waypoint, svc *Service, dst *Pod) string {
+	for _, ra := range t.RequestAuthentications {
+		if len(ra.Issuers) == 0 {
+			continue
+		}
+		if len(ra.TargetRefs) > 0 {
+			if via == nil {
+				continue
+			}
+			for _, ref := range ra.TargetRefs {
+				if t.targetWaypoint(ra.Namespace, ref) != via {
+					continue
+				}
+				if ref.Kind == "Service" && svc != nil && (refNS(ref.Namespace, ra.Namespace) != svc.Namespace || ref.Name != svc.Name) {
+					continue
+				}
+				return ra.Issuers[0]
+			}
+			continue
+		}
+		if dst == nil || dst.Mode != Sidecar {
+			continue
+		}
+		if ra.Namespace != dst.Namespace && ra.Namespace != t.RootNamespace {
+			continue
+		}
+		if ra.Selector == nil || labelsMatch(ra.Selector, dst.Labels) {
+			return ra.Issuers[0]
+		}
+	}
+	return ""
+}

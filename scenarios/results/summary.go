@@ -317,6 +317,39 @@ type EdgeResult struct {
 	// ThroughputMbps is the payload (request + response bytes) of the
 	// calls that succeeded, per second (Mbit/s): a bulk stream's goodput.
 	ThroughputMbps float64 `json:"throughput_mbps,omitempty"`
+	// Routes says what each request of the edge's mix did at the L7 proxy
+	// that routes the edge (sidecar, waypoint or ingress gateway): the
+	// route rule it matched and the calls each weighted backend received.
+	// Absent when no L7 proxy routes the edge and it has one request.
+	Routes []RouteResult `json:"routes,omitempty"`
+}
+
+// RouteResult is one request of an edge's mix, routed.
+type RouteResult struct {
+	Request string `json:"request"` // the request's name (default "METHOD path")
+	// Route is the matched route as Kind/namespace/name; empty when no route
+	// is attached and the request goes to the addressed Service.
+	Route string `json:"route,omitempty"`
+	Rule  int    `json:"rule"`  // index of the matched rule, -1 = none
+	Match int    `json:"match"` // index of the matched match, -1 = none
+	// Answered is what the routing proxy answers itself instead of
+	// forwarding: "404" (no rule matches), "500" (no valid backend),
+	// "503 NC" (undefined subset) or a redirect's status; empty when it
+	// forwards.
+	Answered      string `json:"answered,omitempty"`
+	AnsweredCalls int64  `json:"answered_calls,omitempty"` // calls it answered itself
+	// Backends are the rule's weighted backends with the calls each got
+	// (the backend is drawn once per request and kept for retries).
+	Backends []BackendResult `json:"backends,omitempty"`
+	Mirrored int64           `json:"mirrored,omitempty"` // mirrored copies sent (responses dropped)
+}
+
+// BackendResult is the calls one weighted backend of a route received.
+type BackendResult struct {
+	Backend string `json:"backend"` // namespace/service, "#subset" appended for a subset
+	Weight  int    `json:"weight"`
+	Calls   int64  `json:"calls"`
+	Failed  int64  `json:"failed"`
 }
 
 // RequestCounts reconciles: Offered = Succeeded + Failed + InFlight.
