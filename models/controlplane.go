@@ -87,7 +87,7 @@ func (m *Mesh) holderName(h int) string {
 	case h < len(m.nodes)+len(m.reps):
 		return m.reps[h-len(m.nodes)].name
 	}
-	return "sidecar/" + m.pods[h-len(m.nodes)-len(m.reps)].p.ID()
+	return m.envoyInstance(int32(h - len(m.nodes) - len(m.reps)))
 }
 
 func fnv32(s string) uint32 {

@@ -891,13 +891,13 @@ func (m *Mesh) failureImpacts() []FailureImpact {
 	}
 	for p := range f.sc {
 		for _, w := range f.sc[p] {
-			inst[w.fi]["sidecar/"+m.pods[p].p.ID()] = true
+			inst[w.fi][m.envoyInstance(int32(p))] = true
 			podSet[w.fi][int32(p)] = true
 		}
 		for _, w := range f.pod[p] {
 			podSet[w.fi][int32(p)] = true
 			if m.pods[p].sc != nil {
-				inst[w.fi]["sidecar/"+m.pods[p].p.ID()] = true
+				inst[w.fi][m.envoyInstance(int32(p))] = true
 			}
 		}
 	}
@@ -952,7 +952,7 @@ func (m *Mesh) failureImpacts() []FailureImpact {
 				default:
 					p := int32(h - len(m.nodes) - len(m.reps))
 					if m.pods[p].sc != nil {
-						inst[i]["sidecar/"+m.pods[p].p.ID()] = true
+						inst[i][m.envoyInstance(int32(p))] = true
 						podSet[i][p] = true
 					}
 				}

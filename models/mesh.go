@@ -348,7 +348,7 @@ func NewMesh(cfg Config) (*Mesh, error) {
 		}
 		if p.Mode == topology.Sidecar || (p.Workload != nil && p.Workload.Ingress) {
 			res, workers := m.envoyResources(m.cfg.Sidecar, &m.c.sc, m.c.scWorkers)
-			pr.sc = newContainer(m.nodes[node].mach, m.strm, "sidecar/"+p.ID(), res, workers, true, m.c.scAct)
+			pr.sc = newContainer(m.nodes[node].mach, m.strm, podEnvoyName(p), res, workers, true, m.c.scAct)
 		}
 		if p.Mode == topology.Ambient {
 			m.nodes[pr.node].pods++

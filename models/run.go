@@ -257,7 +257,7 @@ func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost, ControlPlaneU
 			continue
 		}
 		mem := m.sidecarMemory(i)
-		add(ComponentUsage{Kind: "sidecar", Instance: "sidecar/" + p.p.ID(), Node: m.nodes[p.node].name,
+		add(ComponentUsage{Kind: "sidecar", Instance: m.envoyInstance(int32(i)), Node: m.nodes[p.node].name,
 			CPUCores: round6(p.sc.cores(d)), Utilisation: round6(p.sc.utilisation()), QueueWaitMs: round6(p.sc.meanWait().Milliseconds()),
 			ThrottledS: round6(p.sc.throttled().Seconds()),
 			MemoryMiB:  round3(mem), Connections: p.scConns, Handshakes: p.scHS, RequestsSeen: p.scReqs})

@@ -1,6 +1,9 @@
 package models
 
-import "github.com/ambientsim/ambientsim/sim"
+import (
+	"github.com/ambientsim/ambientsim/sim"
+	"github.com/ambientsim/ambientsim/topology"
+)
 
 // Sidecar: an Envoy in every sidecar-mode pod, with WorkerThreads workers
 // (a station). A request crosses the client's sidecar outbound and the
@@ -131,4 +134,15 @@ func (m *Mesh) sidecarResponse(c *call) {
 	}
 	u.idle++
 	u.lastUse = m.s.Now()
+}
+
+// envoyInstance names pod p's Envoy as paths does (topology.Pod.Instance):
+// gateway/<ns>/<pod> for an ingress gateway, sidecar/<ns>/<pod> otherwise.
+func (m *Mesh) envoyInstance(p int32) string { return podEnvoyName(m.pods[p].p) }
+
+func podEnvoyName(p *topology.Pod) string {
+	if p.Workload != nil && p.Workload.Ingress {
+		return "gateway/" + p.ID()
+	}
+	return "sidecar/" + p.ID()
 }

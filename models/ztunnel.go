@@ -44,7 +44,7 @@ func (m *Mesh) ztOutbound(c *call, tg *target, now sim.Time, from, to sim32) sim
 		if newConn {
 			demand += m.c.ztHSc + m.c.tcpCPU
 			c.leg1New = true
-			peer := m.holderNode(m.pods[tg.dst[c.dstL]].node)
+			var peer int
 			if tg.wp >= 0 {
 				r := m.wps[tg.wp].reps[c.repL]
 				peer = m.holderRep(r)
@@ -54,6 +54,8 @@ func (m *Mesh) ztOutbound(c *call, tg *target, now sim.Time, from, to sim32) sim
 				m.reps[r].rrWk++
 			} else if tg.dstK == vScDst {
 				peer = m.holderPod(tg.dst[c.dstL])
+			} else {
+				peer = m.holderNode(m.pods[tg.dst[c.dstL]].node)
 			}
 			if !m.cp.certValid(m.holderNode(from), now) || !m.cp.certValid(peer, now) {
 				m.failHBONE(slot)
