@@ -129,3 +129,100 @@ func TestRouting(t *testing.T) {
 		t.Errorf("errors %v", res.Measured.Errors)
 	}
 }
+
+// TestL7RulesOnTCPDenyInRun: an ALLOW policy whose rules all use HTTP
+// fields, on a TCP port of a Service behind a waypoint, denies every
+// connection in run (the waypoint's TCP chain cannot match HTTP rules) —
+// what paths reports as L7_RULES_ON_TCP; the same policy on an HTTP port
+// admits a matching GET and refuses a POST per request.
+func TestL7RulesOnTCPDenyInRun(t *testing.T) {
+	for _, c := range []struct {
+		port, method string
+		wantFailed   bool
+	}{
+		{"tcp-db", "GET", true},
+		{"http", "GET", false},
+		{"http", "POST", true},
+	} {
+		top := mustTopology(t, `
+nodes: {count: 2}
+namespaces:
+  - name: shop
+    mode: ambient
+    waypoint: {name: waypoint}
+    workloads: [{name: client}]
+policies:
+  - apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: db, namespace: shop}
+    spec: {selector: {matchLabels: {app: db}}, template: {metadata: {labels: {app: db}}, spec: {containers: [{name: db, image: db}]}}}
+  - apiVersion: v1
+    kind: Service
+    metadata: {name: db, namespace: shop}
+    spec: {selector: {app: db}, ports: [{name: `+c.port+`, port: 5432}]}
+  - apiVersion: security.istio.io/v1
+    kind: AuthorizationPolicy
+    metadata: {name: db-get, namespace: shop}
+    spec:
+      targetRefs: [{kind: Service, group: "", name: db}]
+      action: ALLOW
+      rules: [{to: [{operation: {methods: [GET]}}]}]
+calls:
+  - {from: shop/client, to: shop/db, rate: 200}
+`)
+		proto := HTTP1
+		if c.port == "tcp-db" {
+			proto = TCP
+		}
+		cfg := Config{Topology: top, Profile: mustProfile(t), Mode: "ambient", Seed: 1, Duration: sim.Second, Warmup: 100 * sim.Millisecond,
+			Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 2, Protocol: proto, Method: c.method})}
+		_, res := runMesh(t, cfg)
+		e := res.Measured.Edges[0]
+		if e.Calls == 0 || (e.Failed == e.Calls) != c.wantFailed || (!c.wantFailed && e.Failed != 0) {
+			t.Errorf("port %s %s: %d of %d failed, want all failed = %v (errors %v)", c.port, c.method, e.Failed, e.Calls, c.wantFailed, res.Measured.Errors)
+		}
+	}
+}
+
+// TestJWTAtWaypoint: with a RequestAuthentication and an ALLOW policy
+// requiring a request principal on the waypoint, requests carrying a token
+// pass and requests without one are refused (403); the request mix says
+// which carry one.
+func TestJWTAtWaypoint(t *testing.T) {
+	top := mustTopology(t, `
+nodes: {count: 2}
+namespaces:
+  - name: shop
+    mode: ambient
+    waypoint: {name: waypoint}
+    services: [{name: api, replicas: 1}]
+    workloads: [{name: client}]
+policies:
+  - apiVersion: security.istio.io/v1
+    kind: RequestAuthentication
+    metadata: {name: jwt, namespace: shop}
+    spec:
+      targetRefs: [{kind: Service, group: "", name: api}]
+      jwtRules: [{issuer: "https://issuer.example"}]
+  - apiVersion: security.istio.io/v1
+    kind: AuthorizationPolicy
+    metadata: {name: need-token, namespace: shop}
+    spec:
+      targetRefs: [{kind: Service, group: "", name: api}]
+      rules: [{from: [{source: {requestPrincipals: ["https://issuer.example/*"]}}]}]
+calls:
+  - {from: shop/client, to: shop/api, rate: 400}
+`)
+	cfg := Config{Topology: top, Profile: mustProfile(t), Mode: "ambient", Seed: 1, Duration: sim.Second, Warmup: 100 * sim.Millisecond,
+		Edges: edgesOf(top, EdgeConfig{KeepAlive: true, Pool: 2, Requests: []RequestClass{{Name: "signed", Token: true}, {Name: "anonymous"}}})}
+	_, res := runMesh(t, cfg)
+	for _, r := range res.Measured.Edges[0].Routes {
+		b := r.Backends[0]
+		if want := r.Request == "anonymous"; b.Calls == 0 || (b.Failed == b.Calls) != want || (!want && b.Failed != 0) {
+			t.Errorf("%s: %d of %d failed", r.Request, b.Failed, b.Calls)
+		}
+	}
+	if len(res.Measured.Errors) != 1 || res.Measured.Errors[0].Cause != "l7_denied_403" {
+		t.Errorf("errors %v, want only l7_denied_403", res.Measured.Errors)
+	}
+}
