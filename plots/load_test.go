@@ -101,3 +101,34 @@ func TestLoadDir(t *testing.T) {
 		t.Errorf("empty dir: err = %v, want one naming %s", err, SummaryFile)
 	}
 }
+
+// TestSweepOnlyProfileNamed: a sweep records only its profile's name, so the
+// report of a sweep alone names it and says where the rest is, instead of a
+// row of dashes that would read like a profile without a source.
+func TestSweepOnlyProfileNamed(t *testing.T) {
+	seen := 0
+	for _, c := range libraryCases(t) {
+		if c.sweep == nil || c.s.Profile.Source != "" {
+			continue // a run's summary.json carries the whole profile
+		}
+		seen++
+		r, err := Build(c.s, Options{Sweep: c.sweep})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		if err := Render(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		page := b.String()
+		if !strings.Contains(page, "Cost profile "+c.s.Profile.Name+" (sweep.json records its name only") {
+			t.Errorf("%s: report does not name the sweep's profile %q and say what the sweep records", c.name, c.s.Profile.Name)
+		}
+		if strings.Contains(page, "where its numbers come from") {
+			t.Errorf("%s: report still renders the profile table of dashes for a sweep", c.name)
+		}
+	}
+	if seen == 0 {
+		t.Fatal("no sweep-only fixture in the library: the test checks nothing")
+	}
+}

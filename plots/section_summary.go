@@ -43,6 +43,12 @@ func (b *builder) summary() []Block {
 
 	out = append(out, heading("Model profile"))
 	p := s.Profile
+	if p.Version == "" && p.Source == "" && p.Date == "" && p.Provenance == "" && p.Name != "" {
+		// A sweep records only the profile's name: say so rather than
+		// print a row of dashes that reads like a profile without a source.
+		out = append(out, text("Cost profile "+p.Name+" (sweep.json records its name only; the summary.json of any `ambientsim run` with it lists its version, source, date and provenance)."))
+		return out
+	}
 	out = append(out, table(&Table{
 		Caption: "Cost profile the simulation used, and where its numbers come from",
 		Columns: cols("Profile", "Version", "Source", "Date", "Provenance"),
