@@ -277,7 +277,7 @@ func relabel(n *yaml.Node, set map[string]string, remove []string) *yaml.Node {
 	labels := valueOf(meta, "labels")
 	if labels == nil || labels.Kind != yaml.MappingNode {
 		labels = &yaml.Node{Kind: yaml.MappingNode}
-		setKey(meta, "labels", labels)
+		yamlcheck.SetMapValue(meta, "labels", labels)
 	}
 	var kept []*yaml.Node
 	for i := 0; i+1 < len(labels.Content); i += 2 {
@@ -296,17 +296,6 @@ func relabel(n *yaml.Node, set map[string]string, remove []string) *yaml.Node {
 	labels.Content = kept
 	labels.Style = 0
 	return c
-}
-
-// setKey sets key in mapping m to v.
-func setKey(m *yaml.Node, key string, v *yaml.Node) {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			m.Content[i+1] = v
-			return
-		}
-	}
-	m.Content = append(m.Content, ystr(key), v)
 }
 
 // readObjects reads every object of the input manifests (List items one

@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"github.com/ambientsim/ambientsim/scenarios"
 )
 
@@ -149,12 +150,12 @@ func (r *Result) Scenario(base, outPath string) ([]byte, error) {
 		return nil, err
 	}
 	traffic.HeadComment = strings.TrimSuffix(r.header(), "\n")
-	setMapValue(root, "traffic", &traffic)
+	yamlcheck.SetMapValue(root, "traffic", &traffic)
 	var obs yaml.Node
 	if err := obs.Encode(r.observed()); err != nil {
 		return nil, err
 	}
-	setMapValue(root, "observed", &obs)
+	yamlcheck.SetMapValue(root, "observed", &obs)
 	if err := rebaseManifests(root, sc, base, outPath); err != nil {
 		return nil, err
 	}
@@ -226,14 +227,4 @@ func mapValue(m *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
-}
-
-func setMapValue(m *yaml.Node, key string, v *yaml.Node) {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			m.Content[i+1] = v
-			return
-		}
-	}
-	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v)
 }
