@@ -145,6 +145,44 @@ func (t *Topology) EgressPathPort(src *Pod, se *ServiceEntry, port int) Path {
 	return p
 }
 
+// ServiceEntryHost returns the path-matrix destination (AsService) of the
+// ServiceEntry in namespace ns that declares host, or nil when none does.
+// A call-graph edge names an external host this way: ns/<host>, as the
+// path matrix names the row. The first declaring ServiceEntry wins.
+func (t *Topology) ServiceEntryHost(ns, host string) *Service {
+	for _, s := range t.ServiceEntries {
+		if s.Namespace != ns {
+			continue
+		}
+		for _, h := range s.Hosts {
+			if strings.EqualFold(h, host) {
+				return s.AsService()
+			}
+		}
+	}
+	return nil
+}
+
+// ServiceEntryHosts lists every ServiceEntry host as ns/<host>, for
+// errors that suggest what a call may name.
+func (t *Topology) ServiceEntryHosts() []string {
+	var out []string
+	for _, s := range t.ServiceEntries {
+		for _, h := range s.Hosts {
+			out = append(out, s.Namespace+"/"+h)
+		}
+	}
+	return out
+}
+
+// IsHostRef reports whether ref (ns/name) names an external host rather
+// than a Service: Service names are DNS labels without dots, hosts have
+// them.
+func IsHostRef(ref string) bool {
+	_, name, _ := strings.Cut(ref, "/")
+	return strings.Contains(name, ".")
+}
+
 // ServiceEntry returns the ServiceEntry ns/name, or nil.
 func (t *Topology) ServiceEntry(ns, name string) *ServiceEntry {
 	for _, s := range t.ServiceEntries {

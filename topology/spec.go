@@ -115,7 +115,10 @@ type PortSpec struct {
 // CallSpec is a call-graph edge. From names a workload and To a service as
 // ns/name; either may be a %d pattern naming every generated member. When
 // both namespaces are the same %d pattern, edges stay within one generated
-// namespace; otherwise the expansion is a cross product.
+// namespace; otherwise the expansion is a cross product. To may instead
+// name an external host as ns/<host> (a name with a dot): the ServiceEntry
+// in namespace ns whose spec.hosts lists it, as the path matrix names the
+// egress row.
 type CallSpec struct {
 	From    string  `yaml:"from"`
 	To      string  `yaml:"to"`
@@ -598,8 +601,21 @@ func (sb *specBuild) calls(t *Topology) error {
 		if err != nil {
 			return sb.ferr(field+".from", "%v", err)
 		}
-		tos, err := matchIDs(c.To, t.Services, func(s *Service) (string, string) { return s.Namespace, s.Name })
-		if err != nil {
+		var tos []*Service
+		if IsHostRef(c.To) {
+			// An external host: ns/<host> of a ServiceEntry (the row
+			// name the path matrix gives it).
+			ns, host, _ := strings.Cut(c.To, "/")
+			to := t.ServiceEntryHost(ns, host)
+			if to == nil {
+				known := "none declared"
+				if hs := t.ServiceEntryHosts(); len(hs) > 0 {
+					known = strings.Join(hs, ", ")
+				}
+				return sb.ferr(field+".to", "no ServiceEntry in namespace %q declares host %q (a call to an external host names it namespace/host, the ServiceEntry's namespace and one of its spec.hosts; hosts: %s)", ns, host, known)
+			}
+			tos = []*Service{to}
+		} else if tos, err = matchIDs(c.To, t.Services, func(s *Service) (string, string) { return s.Namespace, s.Name }); err != nil {
 			return sb.ferr(field+".to", "%v", err)
 		}
 		fromNSPat, _, _ := strings.Cut(c.From, "/")

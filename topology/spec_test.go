@@ -20,6 +20,8 @@ func TestSpecErrors(t *testing.T) {
 		{"type error", "nodes: {count: many}\n", `s.yaml:1: nodes.count: cannot unmarshal !!str`},
 		{"call to nothing", "namespaces:\n  - name: a\n    services: [{name: s}]\ncalls:\n  - {from: a/s, to: a/nope}\n",
 			`s.yaml:5: calls[0].to: "a/nope" matches nothing`},
+		{"call to an undeclared host", "namespaces:\n  - name: a\n    services: [{name: s}]\npolicies:\n  - apiVersion: networking.istio.io/v1\n    kind: ServiceEntry\n    metadata: {name: ext, namespace: a}\n    spec: {hosts: [api.example.com], ports: [{number: 80, protocol: HTTP}]}\ncalls:\n  - {from: a/s, to: a/api.example.org}\n",
+			`s.yaml:10: calls[0].to: no ServiceEntry in namespace "a" declares host "api.example.org" (a call to an external host names it namespace/host, the ServiceEntry's namespace and one of its spec.hosts; hosts: a/api.example.com)`},
 		{"call bad port", "namespaces:\n  - name: a\n    services: [{name: s}]\ncalls:\n  - {from: a/s, to: a/s, port: 81}\n",
 			`calls[0].port: service a/s has no port 81`},
 		{"bad waypoint scope", "namespaces:\n  - name: a\n    waypoint: {scope: global}\n",
@@ -268,4 +270,26 @@ policies:
 	b.ReportMetric(float64(len(r.Pairs)), "pairs")
 	b.ReportMetric(float64(len(r.Findings)), "findings")
 	b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/report")
+}
+
+// TestSpecCallToServiceEntryHost: a call naming ns/<host> resolves to the
+// ServiceEntry's path-matrix destination, on its first port by default.
+func TestSpecCallToServiceEntryHost(t *testing.T) {
+	doc := "namespaces:\n  - name: a\n    mode: ambient\n    services: [{name: s}]\npolicies:\n  - apiVersion: networking.istio.io/v1\n    kind: ServiceEntry\n    metadata: {name: ext, namespace: a}\n    spec: {hosts: [api.example.com, api2.example.com], ports: [{number: 443, protocol: TLS}, {number: 80, protocol: HTTP}]}\ncalls:\n  - {from: a/s, to: a/api2.example.com}\n  - {from: a/s, to: a/api.example.com, port: 80}\n"
+	top, err := ParseSpec("s.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(top.Calls) != 2 {
+		t.Fatalf("%d calls, want 2", len(top.Calls))
+	}
+	for i, want := range []struct {
+		id   string
+		port int
+	}{{"a/api.example.com", 443}, {"a/api.example.com", 80}} {
+		c := top.Calls[i]
+		if c.To.ID() != want.id || c.Port != want.port || c.To.Entry() == nil {
+			t.Errorf("call %d: to %s port %d (entry %v), want %s port %d of the ServiceEntry", i, c.To.ID(), c.Port, c.To.Entry() != nil, want.id, want.port)
+		}
+	}
 }
