@@ -57,6 +57,11 @@ type Config struct {
 	// Apps gives per-workload app behaviour; workloads missing from it use
 	// the profile's app defaults.
 	Apps map[*topology.Workload]AppConfig
+	// External gives the servers outside the cluster behind ServiceEntry
+	// hosts (calls whose To is a ServiceEntry's AsService view) their
+	// service time and round trip; hosts missing from it use
+	// DefaultExternalRTT and the profile's app service time.
+	External map[*topology.ServiceEntry]ExternalConfig
 	// SidecarScope is what a sidecar's config contains: "mesh" (every
 	// service, the default), "namespace" (its own namespace) or "calls"
 	// (only the services its workload calls, as a tight Sidecar resource).
@@ -202,6 +207,19 @@ type Generator struct {
 	External bool
 	RTT      sim.Time
 }
+
+// ExternalConfig is a server outside the cluster (a ServiceEntry host):
+// it answers after its service time, a round trip away from the proxy
+// (or pod) that sends to it. It has no CPU the model accounts for and no
+// concurrency limit (its capacity is not ours to simulate).
+type ExternalConfig struct {
+	ServiceTime sim.DistSpec // ns the server takes to answer; zero Kind: the profile's app service time
+	RTT         sim.Time     // ns round trip between the cluster and the server; 0: DefaultExternalRTT
+}
+
+// DefaultExternalRTT is the round trip to an external host a scenario does
+// not describe: 20 ms, a nearby region over the internet.
+const DefaultExternalRTT = 20 * sim.Millisecond
 
 // AppConfig is one workload's application behaviour.
 type AppConfig struct {

@@ -18,6 +18,10 @@ import (
 // Evaluate and the route table — a GET / an L7 policy refuses (Evaluate
 // says so) fails every call, and a GET / the ingress gateway's routes do
 // not match is answered 404; a bypass row's calls all count as bypassed.
+// Egress rows (ServiceEntry hosts) are run too: a DENIED row (a broken
+// egress gateway route) fails every call, a GET / the egress waypoint
+// refuses (EvaluateEgress) fails every call, a bypass row (skipping the
+// egress waypoint or gateway) counts every call bypassed.
 func TestPathsAgreeWithRun(t *testing.T) {
 	f, err := os.Open("../topology/testdata/cases/upstream.txt")
 	if err != nil {
@@ -25,7 +29,7 @@ func TestPathsAgreeWithRun(t *testing.T) {
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
-	n := 0
+	n, egress := 0, 0
 	for sc.Scan() {
 		line := sc.Text()
 		if !strings.HasPrefix(line, "load ") {
@@ -38,14 +42,19 @@ func TestPathsAgreeWithRun(t *testing.T) {
 			}
 		}
 		n++
-		t.Run(strings.Join(paths, "+"), func(t *testing.T) { checkPathsAgree(t, paths) })
+		t.Run(strings.Join(paths, "+"), func(t *testing.T) { egress += checkPathsAgree(t, paths) })
 	}
 	if n == 0 {
 		t.Fatal("no corpus case found")
 	}
+	if egress == 0 {
+		t.Fatal("no egress (ServiceEntry host) row was run")
+	}
 }
 
-func checkPathsAgree(t *testing.T, paths []string) {
+// checkPathsAgree runs one case and returns how many of its rows were
+// egress rows (calls to ServiceEntry hosts).
+func checkPathsAgree(t *testing.T, paths []string) int {
 	top, _, err := topology.Load(paths, topology.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -59,8 +68,12 @@ func checkPathsAgree(t *testing.T, paths []string) {
 	rows := map[string]row{}
 	var edges []EdgeConfig
 	for _, p := range rep.Pairs {
-		if p.Source == nil || p.Destination == nil || top.Service(p.Destination.Namespace, p.Destination.Name) != p.Destination || len(top.EndpointsOf(p.Destination)) == 0 {
-			continue // external clients, egress hosts, Services without pods
+		if p.Source == nil || p.Destination == nil {
+			continue
+		}
+		se := p.Destination.Entry()
+		if se == nil && (top.Service(p.Destination.Namespace, p.Destination.Name) != p.Destination || len(top.EndpointsOf(p.Destination)) == 0) {
+			continue // Services without pods
 		}
 		id := p.Source.ID() + "->" + p.Destination.ID()
 		if _, dup := rows[id]; dup {
@@ -74,7 +87,11 @@ func checkPathsAgree(t *testing.T, paths []string) {
 			continue
 		}
 		r := row{denied: p.Path.Denied, bypass: p.Path.Bypass}
-		if ep := p.Path.Endpoint; ep != nil && r.denied == "" {
+		if se != nil && r.denied == "" {
+			// Egress: the egress waypoint's policies, per request.
+			d := top.EvaluateEgress(srcPodOf(top, p.Source), se, topology.Request{Method: "GET", Path: "/", Host: p.Destination.Name})
+			r.l7deny = !d.Allow
+		} else if ep := p.Path.Endpoint; ep != nil && r.denied == "" {
 			d := top.Evaluate(srcPodOf(top, p.Source), ep, p.Path.Waypoint, p.Destination.TargetPort(p.Port),
 				topology.Request{Method: "GET", Path: "/", Host: p.Destination.Name + "." + p.Destination.Namespace + ".svc.cluster.local", Service: p.Destination})
 			r.l7deny = !d.Allow && d.Layer == "L7"
@@ -84,6 +101,12 @@ func checkPathsAgree(t *testing.T, paths []string) {
 	}
 	if len(edges) == 0 {
 		t.Skip("no runnable rows")
+	}
+	egress := 0
+	for _, ec := range edges {
+		if ec.Call.To.Entry() != nil {
+			egress++
+		}
 	}
 	var nd, nl7, nby int
 	for _, r := range rows {
@@ -125,6 +148,7 @@ func checkPathsAgree(t *testing.T, paths []string) {
 			t.Errorf("%s: paths says no bypass, run counted %d bypassed", id, e.Bypassed)
 		}
 	}
+	return egress
 }
 
 func srcPodOf(top *topology.Topology, w *topology.Workload) *topology.Pod {

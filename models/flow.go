@@ -313,7 +313,7 @@ func (m *Mesh) attempt(c *call) {
 	ti := int(c.ti)
 	tg := &e.tgts[ti]
 	srcPod := e.src[c.srcL]
-	nd := int32(len(tg.dst))
+	nd := tg.nDst()
 	if nd == 0 && !c.answer {
 		c.n, c.dstL = 0, -1
 		c.outcome = outNoUpstream
@@ -389,6 +389,8 @@ func (m *Mesh) attempt(c *call) {
 		return
 	}
 	switch {
+	case tg.ext >= 0:
+		c.dstL = 0 // the one external host
 	case !l7 && ac != nil && ac.pinned >= 0:
 		c.dstL = ac.pinned
 	case !l7:
@@ -416,14 +418,17 @@ func (m *Mesh) attempt(c *call) {
 		m.complete(c, now+m.c.sameNode)
 		return
 	}
-	dstPod := tg.dst[c.dstL]
-	m.pods[dstPod].out++
+	dstPod, dstNode := int32(-1), srcNode
+	if tg.ext < 0 {
+		dstPod = tg.dst[c.dstL]
+		m.pods[dstPod].out++
+		dstNode = m.pods[dstPod].node
+	}
 	c.dec = m.decide(e, tg, c.rq, c.srcL, c.dstL)
 
 	// Lay out the proxies crossed.
 	n := int8(0)
 	c.locs[0] = srcNode
-	dstNode := m.pods[dstPod].node
 	srcBy, dstBy := false, false
 	if m.failOn && len(m.flt.nets)+len(m.flt.bypass) > 0 {
 		srcBy, dstBy = m.bypassed(c, tg, srcNode, dstNode, now)
@@ -445,6 +450,17 @@ func (m *Mesh) attempt(c *call) {
 		c.kinds[n], c.sts[n] = vWP, nil
 		c.locs[n+1] = m.reps[r].node
 		n++
+	}
+	if tg.egw >= 0 && !srcBy {
+		c.kinds[n] = vEgw
+		c.sts[n] = m.pods[tg.egw].sc.pick(connKey(uint64(c.ck), 6))
+		c.locs[n+1] = m.pods[tg.egw].node
+		n++
+	}
+	if tg.ext >= 0 {
+		// The host is reached from the last proxy (or the source pod):
+		// its round trip is added when the request gets there.
+		dstNode = c.locs[n]
 	}
 	if tg.dstK != 255 && !dstBy {
 		c.kinds[n] = tg.dstK
@@ -484,6 +500,9 @@ func (m *Mesh) attempt(c *call) {
 		c.n = 0
 		m.s.At(now+m.c.connectTimeout, m, sim.Event{Kind: kDrop, P: c})
 		return
+	}
+	if tg.egwOut != outOK && c.denyAt < 0 {
+		c.denyAt = m.findVisit(c, vEgw) // the egress gateway cannot send it on
 	}
 	m.clientCPU(c, e, srcPod)
 	out := now + e.extHalf // an external client's request reaches the cluster
@@ -594,6 +613,8 @@ func (m *Mesh) visitReq(c *call) {
 	case vScDst:
 		c.dstAt = now
 		demand = m.sidecarInbound(c, tg, now)
+	case vEgw:
+		demand = m.egressGatewayRequest(c, tg, now)
 	}
 	c.sts[i].Submit(demand, m, sim.Event{Kind: kCPU, A: c.stamp, P: c})
 }
@@ -625,6 +646,9 @@ func (m *Mesh) cpuDone(c *call) {
 		next = m.sidecarOutboundNext(c, tg, fin, from, to)
 	case vScDst:
 		next = m.sidecarInboundNext(c, fin)
+	case vEgw:
+		start := fin + m.addedLat(2, from)
+		next = start + m.net(from, to, c.reqB, start)
 	}
 	if c.outcome == outTLS {
 		// The handshake failed here: the app's connection is reset.
@@ -639,6 +663,14 @@ func (m *Mesh) cpuDone(c *call) {
 		switch c.kinds[i] {
 		case vZtDst, vZtSrc:
 			c.outcome = outL4Denied
+		case vEgw:
+			// A broken egress gateway route: no listener (the connection
+			// is refused, a connect failure its client retries) or no
+			// route on (404).
+			c.outcome = tg.egwOut
+			if c.outcome == outRefused {
+				c.failAt = i
+			}
 		default:
 			if e.cfg.Protocol == TCP {
 				c.outcome = outL4Denied
@@ -758,6 +790,10 @@ func (m *Mesh) appArrive(c *call) {
 	now := m.s.Now()
 	e := &m.edges[c.ei]
 	tg := &e.tgts[c.ti]
+	if tg.ext >= 0 {
+		m.externalAnswer(c, tg, now)
+		return
+	}
 	p := &m.pods[tg.dst[c.dstL]]
 	demand := sim.Time(p.svcTime.Rand())
 	if demand < 0 {
@@ -778,6 +814,10 @@ func (m *Mesh) appArrive(c *call) {
 func (m *Mesh) appCPUDone(c *call) {
 	e := &m.edges[c.ei]
 	tg := &e.tgts[c.ti]
+	if tg.ext >= 0 {
+		m.respond(c, m.s.Now()) // an external host calls nothing in the mesh
+		return
+	}
 	p := &m.pods[tg.dst[c.dstL]]
 	if p.wl >= 0 && len(m.wls[p.wl].out) > 0 {
 		if m.failOn && m.failCheck(c) {
@@ -939,13 +979,21 @@ func (m *Mesh) finalize(c *call, t sim.Time, out uint8) {
 // decide returns the cached policy decision for (request class, source,
 // destination pod).
 func (m *Mesh) decide(e *edgeRT, tg *target, rq int16, srcL, dstL int32) uint8 {
-	nd := int32(len(tg.dst))
+	nd := tg.nDst()
 	k := (int32(rq)*int32(len(e.src))+srcL)*nd + dstL
 	if d := tg.decisions[k]; d != decUnknown {
 		return d
 	}
 	d := decAllow
-	if len(m.top.AuthorizationPolicies) > 0 || len(m.top.PeerAuthentications) > 0 || len(m.top.NetworkPolicies) > 0 {
+	if tg.ext >= 0 {
+		// Only the egress waypoint checks policy on a ServiceEntry host
+		// (topology.EvaluateEgress).
+		if tg.wp >= 0 && len(m.top.AuthorizationPolicies) > 0 {
+			if dec := m.top.EvaluateEgress(m.pods[e.src[srcL]].p, m.exts[tg.ext].se, e.routes[rq].req); !dec.Allow {
+				d = decDenyWaypoint
+			}
+		}
+	} else if len(m.top.AuthorizationPolicies) > 0 || len(m.top.PeerAuthentications) > 0 || len(m.top.NetworkPolicies) > 0 {
 		var via *topology.Waypoint
 		if tg.wp >= 0 {
 			via = m.wps[tg.wp].w
@@ -998,9 +1046,9 @@ func (m *Mesh) countConnections(c *call, e *edgeRT, tg *target) {
 			e.hsCPU += 2 * m.c.sc.hs
 		}
 	}
-	if c.leg2New {
+	if c.leg2New && !tg.plainUpstream() {
 		e.hs++
-		if tg.dstK == vScDst {
+		if tg.dstK == vScDst || tg.egw >= 0 {
 			e.hsCPU += m.c.wp.hs + m.c.sc.hs
 		} else {
 			e.hsCPU += m.c.wp.hs + m.c.ztHSs

@@ -216,7 +216,9 @@ func (m *Mesh) sidecarScope(st *memState, p *podRT, sc *topology.SidecarConfig, 
 		if p.wl >= 0 {
 			for _, ei := range m.wls[p.wl].out {
 				for _, tg := range m.edges[ei].tgts {
-					in[tg.svc] = st.svcOK[tg.svc]
+					if tg.svc >= 0 { // not a ServiceEntry host
+						in[tg.svc] = st.svcOK[tg.svc]
+					}
 				}
 			}
 		}

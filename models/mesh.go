@@ -18,6 +18,7 @@ const (
 	vWP                    // a waypoint replica
 	vScSrc                 // the source pod's sidecar (outbound) or an ingress gateway
 	vScDst                 // the destination pod's sidecar (inbound)
+	vEgw                   // a sidecar-era egress gateway pod's Envoy (egress to a ServiceEntry host)
 	maxVisits = 4
 )
 
@@ -37,6 +38,7 @@ type Mesh struct {
 	wls   []wlRT
 	svcs  []svcRT
 	wps   []wpRT
+	exts  []extRT // servers outside the cluster (ServiceEntry hosts called)
 	reps  []repRT
 	edges []edgeRT
 
@@ -73,6 +75,16 @@ type Mesh struct {
 	svcIdx map[*topology.Service]int32
 	wlIdx  map[*topology.Workload]int32
 	wpIdx  map[*topology.Waypoint]int32
+	extIdx map[*topology.Service]int32
+}
+
+// extRT is a server outside the cluster behind a ServiceEntry host.
+type extRT struct {
+	svc  *topology.Service // the ServiceEntry's AsService view
+	se   *topology.ServiceEntry
+	st   sim.Dist // service time, ns
+	half sim.Time // half the round trip, each way
+	reqs int64    // requests answered (measured)
 }
 
 type nodeRT struct {
@@ -200,6 +212,23 @@ type target struct {
 	// bypass: a waypoint serves this service but the path skips it
 	// (topology.Path.Bypass); successful calls count as bypassed.
 	bypass bool
+	// ext: the server outside the cluster (index in Mesh.exts) when the
+	// backend is a ServiceEntry host, else -1; dst is then empty.
+	ext int32
+	// egw: the egress gateway pod the path crosses before the host, -1
+	// none; egwOut: what it answers when it cannot send the request on
+	// (outRefused: no listener; outNotFound: no route), outOK otherwise.
+	egw    int32
+	egwOut uint8
+}
+
+// nDst is how many destinations the target's per-destination tables
+// (pool slots, policy decisions) hold: its pods, or the one external host.
+func (tg *target) nDst() int32 {
+	if tg.ext >= 0 {
+		return 1
+	}
+	return int32(len(tg.dst))
 }
 
 type appConn struct {
@@ -278,6 +307,7 @@ func NewMesh(cfg Config) (*Mesh, error) {
 	m.svcIdx = make(map[*topology.Service]int32, len(m.top.Services))
 	m.wlIdx = make(map[*topology.Workload]int32, len(m.top.Workloads))
 	m.wpIdx = make(map[*topology.Waypoint]int32, len(m.top.Waypoints))
+	m.extIdx = map[*topology.Service]int32{}
 
 	pl, err := newPlacement(cfg.Machines, m.top)
 	if err != nil {
@@ -413,6 +443,9 @@ func (m *Mesh) addEdge(ec *EdgeConfig, ztKeys map[[2]int32]int32, upKeys map[[3]
 		return fmt.Errorf("models: edge without a resolved call")
 	}
 	id := call.From.ID() + "->" + call.To.ID()
+	if call.To.Entry() != nil && len(m.cfg.Failures) > 0 {
+		return fmt.Errorf("models: edge %s calls an external host: failures are not simulated together with egress edges (drop the failures, or the call to the ServiceEntry host)", id)
+	}
 	e := edgeRT{cfg: *ec, id: id, from: m.wlIdx[call.From], port: call.Port}
 	e.src = m.wls[e.from].pods
 	if ec.Pool < 1 {
@@ -473,11 +506,24 @@ func (m *Mesh) addEdge(ec *EdgeConfig, ztKeys map[[2]int32]int32, upKeys map[[3]
 // edge: the pods dst of Service svc on port, reached on the path the
 // addressed Service's request takes (its waypoint, when one routes it).
 func (m *Mesh) buildTarget(e *edgeRT, svc *topology.Service, dst []int32, port int, path topology.Path, ztKeys map[[2]int32]int32, upKeys map[[3]int32]int32) (target, error) {
-	si := m.svcIdx[svc]
+	si, ok := m.svcIdx[svc]
+	if !ok {
+		si = -1 // a ServiceEntry host
+	}
 	if err := checkEdge(e.id, len(e.src), 0, max(len(dst), len(m.reps))); err != nil {
 		return target{}, err
 	}
-	tg := target{svc: si, dst: dst, port: port, wp: -1, src: 255, dstK: 255}
+	tg := target{svc: si, dst: dst, port: port, wp: -1, src: 255, dstK: 255, ext: -1, egw: -1}
+	if se := svc.Entry(); se != nil {
+		x, err := m.external(svc, se)
+		if err != nil {
+			return target{}, fmt.Errorf("edge %s: %w", e.id, err)
+		}
+		tg.ext = x
+		if err := m.egressGateway(&tg, se, port, path); err != nil {
+			return target{}, fmt.Errorf("edge %s: %w", e.id, err)
+		}
+	}
 	var srcPod *topology.Pod
 	if len(e.src) > 0 {
 		srcPod = m.pods[e.src[0]].p
@@ -507,14 +553,30 @@ func (m *Mesh) buildTarget(e *edgeRT, svc *topology.Service, dst []int32, port i
 		}
 	}
 	switch {
+	case tg.src == vZtSrc && tg.ext >= 0 && tg.wp < 0:
+		// ztunnel passes egress without a waypoint straight out: no HBONE.
 	case tg.src == vZtSrc:
 		tg.hs = 1
-	case tg.src == vScSrc && tg.dstK != 255:
-		tg.hs = 2
+	case tg.src == vScSrc && (tg.dstK != 255 || tg.egw >= 0):
+		tg.hs = 2 // Istio mTLS to the destination's proxy, or the egress gateway
 	}
 	nd := len(tg.dst)
+	// The upstream key of each destination: its pod, the egress gateway
+	// pod, or the external host (a negative key).
+	upKey := func(di int) int32 {
+		switch {
+		case tg.egw >= 0:
+			return tg.egw
+		case tg.ext >= 0:
+			return -1 - tg.ext
+		}
+		return tg.dst[di]
+	}
+	if tg.ext >= 0 {
+		nd = 1
+	}
 	// Next hops of the source ztunnel's pool.
-	if tg.src == vZtSrc {
+	if tg.hs == 1 {
 		if tg.wp >= 0 {
 			tg.nextHops = len(m.wps[tg.wp].reps)
 		} else {
@@ -546,8 +608,8 @@ func (m *Mesh) buildTarget(e *edgeRT, svc *topology.Service, dst []int32, port i
 		reps := m.wps[tg.wp].reps
 		tg.up = make([]int32, len(reps)*nd)
 		for ri, r := range reps {
-			for di, dp := range tg.dst {
-				k := [3]int32{1, r, dp}
+			for di := 0; di < nd; di++ {
+				k := [3]int32{1, r, upKey(di)}
 				slot, ok := upKeys[k]
 				if !ok {
 					slot = int32(len(m.upPool))
@@ -557,11 +619,11 @@ func (m *Mesh) buildTarget(e *edgeRT, svc *topology.Service, dst []int32, port i
 				tg.up[ri*nd+di] = slot
 			}
 		}
-	} else if tg.src == vScSrc && tg.dstK != 255 {
+	} else if tg.hs == 2 {
 		tg.up = make([]int32, len(e.src)*nd)
 		for si, sp := range e.src {
-			for di, dp := range tg.dst {
-				k := [3]int32{2, sp, dp}
+			for di := 0; di < nd; di++ {
+				k := [3]int32{2, sp, upKey(di)}
 				slot, ok := upKeys[k]
 				if !ok {
 					slot = int32(len(m.upPool))
@@ -578,7 +640,7 @@ func (m *Mesh) buildTarget(e *edgeRT, svc *topology.Service, dst []int32, port i
 }
 
 // Categories in result order.
-var categories = []topology.Category{topology.CatOutOfMesh, topology.CatAmbientL4, topology.CatAmbientWaypoint, topology.CatSidecar, topology.CatMixed}
+var categories = []topology.Category{topology.CatOutOfMesh, topology.CatAmbientL4, topology.CatAmbientWaypoint, topology.CatSidecar, topology.CatMixed, topology.CatExternal}
 
 func categoryIndex(c topology.Category) int {
 	for i, x := range categories {
@@ -586,7 +648,7 @@ func categoryIndex(c topology.Category) int {
 			return i
 		}
 	}
-	return len(categories) - 1
+	return 4 // CatMixed
 }
 
 // sortedStrings returns the keys of m sorted.

@@ -126,6 +126,10 @@ func (m *Mesh) routeEdge(e *edgeRT, ec *EdgeConfig, ztKeys map[[2]int32]int32, u
 		srcPod = m.pods[e.src[0]].p
 	}
 	parent := m.top.PathFrom(srcPod, call.To, e.port)
+	se := call.To.Entry()
+	if se != nil {
+		parent = m.top.EgressPathPort(srcPod, se, e.port) // egress.go
+	}
 	e.router = routerNone
 	var rt *topology.RouteTable
 	switch {
@@ -144,11 +148,19 @@ func (m *Mesh) routeEdge(e *edgeRT, ec *EdgeConfig, ztKeys map[[2]int32]int32, u
 	case parent.Waypoint != nil:
 		e.router = routerWaypoint
 	}
-	if rt == nil && e.router != routerNone {
+	if se != nil {
+		// Egress: the path (egress waypoint, egress gateway) is the
+		// routing paths reports; no route table is applied to the host.
+		rt = nil
+	} else if rt == nil && e.router != routerNone {
 		rt = m.top.RouteTable(topology.RouteParent{Kind: "Service", Namespace: call.To.Namespace, Name: call.To.Name, Port: e.port})
 	}
 	// Target 0: the addressed Service.
-	tg0, err := m.buildTarget(e, call.To, m.svcs[m.svcIdx[call.To]].pods, e.port, parent, ztKeys, upKeys)
+	var pods0 []int32
+	if se == nil {
+		pods0 = m.svcs[m.svcIdx[call.To]].pods
+	}
+	tg0, err := m.buildTarget(e, call.To, pods0, e.port, parent, ztKeys, upKeys)
 	if err != nil {
 		return err
 	}
@@ -164,6 +176,9 @@ func (m *Mesh) routeEdge(e *edgeRT, ec *EdgeConfig, ztKeys map[[2]int32]int32, u
 		classes = []RequestClass{{Method: ec.Method, Path: ec.Path}}
 	}
 	fqdn := call.To.Name + "." + call.To.Namespace + ".svc.cluster.local"
+	if se != nil {
+		fqdn = call.To.Name // the external host itself
+	}
 	for _, rc := range classes {
 		r := routeRT{name: rc.label(), weight: rc.Weight, token: rc.Token, rule: -1, match: -1}
 		if r.weight <= 0 {
@@ -274,7 +289,7 @@ func (m *Mesh) routeEdge(e *edgeRT, ec *EdgeConfig, ztKeys map[[2]int32]int32, u
 	n := len(e.routes)
 	for i := range e.tgts {
 		tg := &e.tgts[i]
-		tg.decisions = make([]uint8, n*len(e.src)*len(tg.dst))
+		tg.decisions = make([]uint8, n*len(e.src)*int(tg.nDst()))
 	}
 	return nil
 }

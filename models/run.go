@@ -18,7 +18,7 @@ type runStats struct {
 	// InFlight checks the accounting rather than defining it.
 	live   int64
 	causes [nOutcomes]int64
-	byCat  [5]*sim.Histogram // per-call latency by path category (merged at the end)
+	byCat  [6]*sim.Histogram // per-call latency by path category (merged at the end)
 	e2e    *sim.Histogram    // successful external requests, end to end
 }
 
@@ -321,6 +321,7 @@ func (m *Mesh) telemetrySplit() TelemetrySplit {
 		topology.CatAmbientWaypoint: "ambient-waypoint paths: istio_requests_total and duration with reporter=waypoint; ztunnel istio_tcp_* on both HBONE legs, naming the waypoint as the peer",
 		topology.CatSidecar:         "sidecar paths: istio_requests_total with reporter=source and reporter=destination",
 		topology.CatMixed:           "mixed paths: each side reports what its proxy can (sidecar: HTTP; ztunnel: TCP)",
+		topology.CatExternal:        "external paths (ServiceEntry hosts): the source's proxy and the egress waypoint report (destination_service the host, destination workload unknown); nothing reports from outside the cluster, and the egress gateway's own metrics are not simulated",
 	}
 	for _, c := range categories {
 		if seen[c] {

@@ -28,7 +28,7 @@ func (m *Mesh) sidecarOutbound(c *call, tg *target, now sim.Time, from, to int32
 	src := &m.pods[e.src[c.srcL]]
 	measured := now >= m.measure
 	if tg.up != nil {
-		nd := int32(len(tg.dst))
+		nd := tg.nDst()
 		slot := tg.up[c.srcL*nd+c.dstL]
 		c.upSlot = slot
 		u := &m.upPool[slot]
@@ -52,10 +52,14 @@ func (m *Mesh) sidecarOutbound(c *call, tg *target, now sim.Time, from, to int32
 			if measured {
 				src.scHS++
 			}
-			dst := tg.dst[c.dstL]
-			peer := m.holderPod(dst)
-			if tg.dstK == vZtDst {
-				peer = m.holderNode(m.pods[dst].node)
+			var peer int
+			switch {
+			case tg.egw >= 0:
+				peer = m.holderPod(tg.egw)
+			case tg.dstK == vZtDst:
+				peer = m.holderNode(m.pods[tg.dst[c.dstL]].node)
+			default:
+				peer = m.holderPod(tg.dst[c.dstL])
 			}
 			if !m.cp.certValid(m.holderPod(e.src[c.srcL]), now) || !m.cp.certValid(peer, now) {
 				c.outcome = outTLS
@@ -141,7 +145,7 @@ func (m *Mesh) sidecarResponse(c *call) {
 func (m *Mesh) envoyInstance(p int32) string { return podEnvoyName(m.pods[p].p) }
 
 func podEnvoyName(p *topology.Pod) string {
-	if p.Workload != nil && p.Workload.Ingress {
+	if p.Workload != nil && (p.Workload.Ingress || p.Workload.Egress) {
 		return "gateway/" + p.ID()
 	}
 	return "sidecar/" + p.ID()

@@ -476,7 +476,14 @@ func (x *Metrics) labels(edge int32, ti int16, rep uint8, http bool, code uint8,
 	srcW := m.wls[e.from].w
 	srcMesh := tg.src != 255
 	src := workloadPeer(srcW, td, srcMesh)
-	svc := m.svcs[tg.svc].s
+	svc := e.cfg.Call.To // an external target is always the addressed host
+	if tg.svc >= 0 {
+		svc = m.svcs[tg.svc].s
+	}
+	svcFQDN := svc.Name + "." + svc.Namespace + ".svc." + td
+	if svc.Entry() != nil {
+		svcFQDN = svc.Name // Istio reports a ServiceEntry host as itself
+	}
 	var dstW *topology.Workload
 	if len(tg.dst) > 0 {
 		dstW = m.pods[tg.dst[0]].p.Workload
@@ -508,7 +515,7 @@ func (x *Metrics) labels(edge int32, ti int16, rep uint8, http bool, code uint8,
 	out := []string{reporterName[rep],
 		src.workload, src.canonical, src.revision, src.namespace, src.principal, src.app, src.version, src.cluster,
 		dst.workload, dst.namespace, dst.principal, dst.app, dst.version,
-		svc.Name + "." + svc.Namespace + ".svc." + td, dst.canonical, dst.revision, svc.Name, svc.Namespace, dst.cluster,
+		svcFQDN, dst.canonical, dst.revision, svc.Name, svc.Namespace, dst.cluster,
 		proto}
 	if http {
 		grpc := ""

@@ -62,7 +62,7 @@ func (m *Mesh) waypointRequest(c *call, tg *target, now sim.Time, from, to int32
 			rep.hs++
 		}
 	}
-	nd := int32(len(tg.dst))
+	nd := tg.nDst()
 	slot := tg.up[c.repL*nd+c.dstL]
 	c.upSlot = slot
 	u := &m.upPool[slot]
@@ -74,15 +74,26 @@ func (m *Mesh) waypointRequest(c *call, tg *target, now sim.Time, from, to int32
 		u.up, u.idle, u.open = false, 0, 0
 		rep.conns--
 	}
-	if !u.up {
+	if !u.up && tg.plainUpstream() {
+		// A plain TCP connection to the external host (its connect is
+		// timed where the host is reached, externalAnswer).
+		demand += m.c.tcpCPU
+		u.up, u.dialAt, u.readyAt = true, now, now
+		c.leg2New = true
+		rep.conns++
+	} else if !u.up {
 		demand += m.c.wp.hs + m.c.tcpCPU
 		if measured {
 			rep.hs++
 		}
-		dst := tg.dst[c.dstL]
-		peer := m.holderNode(m.pods[dst].node)
-		if tg.dstK == vScDst {
-			peer = m.holderPod(dst)
+		var peer int
+		switch {
+		case tg.egw >= 0:
+			peer = m.holderPod(tg.egw)
+		case tg.dstK == vScDst:
+			peer = m.holderPod(tg.dst[c.dstL])
+		default:
+			peer = m.holderNode(m.pods[tg.dst[c.dstL]].node)
 		}
 		if !m.cp.certValid(m.holderRep(r), now) || !m.cp.certValid(peer, now) {
 			c.outcome = outTLS
@@ -120,6 +131,10 @@ func (m *Mesh) waypointNext(c *call, fin sim.Time, from, to int32) sim.Time {
 		return fin + rtt
 	}
 	start := fin
+	if tg := &m.edges[c.ei].tgts[c.ti]; tg.plainUpstream() {
+		start += m.addedLat(1, from)
+		return start + m.net(from, to, c.reqB, start)
+	}
 	if c.leg2New {
 		start = fin + sim.Time(m.c.hsRTTs*float64(rtt))
 	} else if c.ready > start {

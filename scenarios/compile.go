@@ -38,6 +38,9 @@ func (sc *Scenario) compile(top *topology.Topology, prof *models.Profile, mode s
 	}
 	cfg.Edges = edges
 	cfg.Apps = sc.compileApps(top, prof)
+	if err := sc.compileExternal(&cfg, top); err != nil {
+		return cfg, err
+	}
 	if err := sc.churnConfig(&cfg, top); err != nil {
 		return cfg, err
 	}
@@ -245,6 +248,56 @@ func (sc *Scenario) compileApps(top *topology.Topology, prof *models.Profile) ma
 		out[w] = ac
 	}
 	return out
+}
+
+// compileExternal gives the ServiceEntry hosts the call graph names their
+// external server (the last matching external_hosts entry wins per
+// field). An entry matching no ServiceEntry host is an error.
+func (sc *Scenario) compileExternal(cfg *models.Config, top *topology.Topology) error {
+	if len(sc.ExternalHosts) == 0 {
+		return nil
+	}
+	hosts := top.ServiceEntryHosts()
+	for i, x := range sc.ExternalHosts {
+		n := 0
+		for _, h := range hosts {
+			if matchGlob(x.Host, h) {
+				n++
+			}
+		}
+		if n == 0 {
+			field := fmt.Sprintf("external_hosts[%d].host", i)
+			var doc yaml.Node
+			_ = yaml.Unmarshal(sc.raw, &doc) // it parsed once already
+			known := "none: the topology declares no ServiceEntry"
+			if len(hosts) > 0 {
+				known = strings.Join(hosts, ", ")
+			}
+			return &FieldError{File: sc.file, Line: lineOf(&doc, field), Field: field,
+				Msg: fmt.Sprintf("%q matches no ServiceEntry host (name it namespace/host; hosts: %s)", x.Host, known)}
+		}
+	}
+	cfg.External = map[*topology.ServiceEntry]models.ExternalConfig{}
+	for _, se := range top.ServiceEntries {
+		var xc models.ExternalConfig
+		for _, x := range sc.ExternalHosts {
+			hit := false
+			for _, h := range se.Hosts {
+				hit = hit || matchGlob(x.Host, se.Namespace+"/"+h)
+			}
+			if !hit {
+				continue
+			}
+			if x.ServiceTime != nil {
+				xc.ServiceTime = x.ServiceTime.Spec
+			}
+			if x.RTT > 0 {
+				xc.RTT = x.RTT.T()
+			}
+		}
+		cfg.External[se] = xc
+	}
+	return nil
 }
 
 // failureConfig adds the scenario's failures and retry settings to a

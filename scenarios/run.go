@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/ambientsim/ambientsim/internal/yamlcheck"
 	"github.com/ambientsim/ambientsim/models"
 	"github.com/ambientsim/ambientsim/scenarios/results"
@@ -367,12 +369,22 @@ func (sc *Scenario) addTrafficCalls(t *topology.Topology) error {
 				to = s
 			}
 		}
+		if topology.IsHostRef(e.To) {
+			ns, host, _ := strings.Cut(e.To, "/")
+			to = t.ServiceEntryHost(ns, host)
+		}
 		field := fmt.Sprintf("traffic.edges[%d]", i)
 		if from == nil {
 			return &FieldError{File: sc.file, Field: field + ".from", Msg: fmt.Sprintf("no workload %q in the topology", e.From)}
 		}
 		if to == nil {
-			return &FieldError{File: sc.file, Field: field + ".to", Msg: fmt.Sprintf("no service %q in the topology", e.To)}
+			what := "service"
+			if topology.IsHostRef(e.To) {
+				what = "ServiceEntry host (namespace/host)"
+			}
+			var doc yaml.Node
+			_ = yaml.Unmarshal(sc.raw, &doc) // it parsed once already
+			return &FieldError{File: sc.file, Line: lineOf(&doc, field+".to"), Field: field + ".to", Msg: fmt.Sprintf("no %s %q in the topology", what, e.To)}
 		}
 		exists := false
 		for _, c := range t.Calls {

@@ -49,8 +49,11 @@ type Scenario struct {
 	Seed     uint64   `yaml:"seed,omitempty" json:"seed,omitempty" range:"any"`                                 // default 1
 	Traffic  Traffic  `yaml:"traffic" json:"traffic"`                                                           // per-edge traffic
 	Apps     []App    `yaml:"apps,omitempty" json:"apps,omitempty"`                                             // per-workload app behaviour
-	Mesh     MeshOpts `yaml:"mesh,omitempty" json:"mesh,omitempty"`                                             // mesh-wide options
-	Outputs  Outputs  `yaml:"outputs,omitempty" json:"outputs,omitempty"`                                       // which files to write
+	// ExternalHosts describe the servers outside the cluster behind
+	// ServiceEntry hosts that calls name (ns/<host>).
+	ExternalHosts []ExternalHost `yaml:"external_hosts,omitempty" json:"external_hosts,omitempty"`
+	Mesh          MeshOpts       `yaml:"mesh,omitempty" json:"mesh,omitempty"`       // mesh-wide options
+	Outputs       Outputs        `yaml:"outputs,omitempty" json:"outputs,omitempty"` // which files to write
 	// SLO makes slow calls count as bad in blast-radius results.
 	SLO *SLO `yaml:"slo,omitempty" json:"slo,omitempty"`
 	// Capacity asks for the largest load an edge sustains within a
@@ -197,6 +200,19 @@ type App struct {
 	CPUFraction *float64 `yaml:"cpu_fraction,omitempty" json:"cpu_fraction,omitempty" range:"[0,1]" unit:"share of the service time"`
 	// Resources are the app container's CPU request and limit.
 	Resources *ResourcesSpec `yaml:"resources,omitempty" json:"resources,omitempty"`
+}
+
+// ExternalHost is a server outside the cluster behind ServiceEntry hosts:
+// Host names them as ns/<host> ('*' globs; the last matching entry wins
+// per field). Without an entry a host answers after the profile's app
+// service time, 20 ms away.
+type ExternalHost struct {
+	Host        string    `yaml:"host" json:"host"`
+	ServiceTime *TimeDist `yaml:"service_time,omitempty" json:"service_time,omitempty"`
+	// RTT is the round trip between the cluster and the host (default
+	// 20ms): each request crosses it once, plus once for a TCP connect on
+	// a new connection.
+	RTT Duration `yaml:"rtt,omitempty" json:"rtt,omitempty" range:"[0s,10s]" unit:"round-trip time"`
 }
 
 // MeshOpts are mesh-wide options.
