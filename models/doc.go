@@ -25,6 +25,9 @@
 //	waypoint.go     Envoy waypoint replicas: per-request and per-byte CPU,
 //	                upstream HBONE pool, zone-preferring replica choice
 //	sidecar.go      Envoy sidecars on both ends, mTLS upstream pool
+//	egress.go       calls to ServiceEntry hosts on paths' egress row (egress
+//	                waypoint, sidecar-era egress gateway); the host is a
+//	                server outside the cluster (service time, round trip)
 //	memory.go       memory that grows with the mesh: ztunnel (every workload,
 //	                service, endpoint, policy cluster-wide; its node's pods,
 //	                identities, connections), sidecars (their scope: Sidecar
