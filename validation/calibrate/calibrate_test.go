@@ -132,6 +132,9 @@ func TestFitProfileRecoversKnownParameters(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fits a profile to many simulated runs; the full suite (go test ./...) runs it")
 	}
+	if raceEnabled {
+		t.Skip("a long fit: .ci/run runs it without -race (go test -count=1 ./validation/calibrate)")
+	}
 	res := exactFit(t)
 	for _, k := range cpuParams {
 		f := res.CPU[k.kind]
@@ -202,6 +205,9 @@ func TestFitProfileRecoversKnownParameters(t *testing.T) {
 func TestFitStandardErrorsCoverTheTruth(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fits a profile to many simulated runs; the full suite (go test ./...) runs it")
+	}
+	if raceEnabled {
+		t.Skip("a long fit: .ci/run runs it without -race (go test -count=1 ./validation/calibrate)")
 	}
 	d, err := NewDesign(SizeTiny)
 	if err != nil {

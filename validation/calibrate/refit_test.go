@@ -16,6 +16,9 @@ func TestRefit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fits a profile to many simulated runs; the full suite (go test ./...) runs it")
 	}
+	if raceEnabled {
+		t.Skip("a long fit: .ci/run runs it without -race (go test -count=1 ./validation/calibrate)")
+	}
 	d, obs := exactObservations(t)
 	rec := &Report{Fit: &FitResult{Design: d, Observations: obs},
 		Provenance: Provenance{ToolVersion: "0.0.1", Revision: "abc", Backend: "local",
