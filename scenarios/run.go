@@ -512,7 +512,9 @@ func assumptions(sc *Scenario, prof *models.Profile) []string {
 		"Apps release their worker after their own service time and call downstream services in parallel; a failed downstream call fails the request (500).",
 		"L4 paths (kube-proxy, ztunnel) pick an endpoint at random per connection, so keep-alive connections stay on one pod; sidecars and waypoints balance per request.",
 		"HBONE pools follow ztunnel: per source pod and next hop, at most min(100, peer limit) streams per connection, one dial per key, idle release after 5 minutes.",
-		"NIC serialisation delay is added per cross-node transfer; NIC queueing is not modelled.",
+		"Every container (apps, proxies, load generators) draws CPU from its node's cores: the machine type's cores at its speed over the profile's reference speed, shared by CPU request, CPU limits throttled in 100 ms CFS periods; a connection stays on one proxy worker (docs/capacity.md).",
+		"Each node's NIC is a FIFO transmit queue: a cross-node message pays serialisation and waits behind the node's earlier messages; traffic between pods of one node never touches it.",
+		"L7 proxies (sidecar, waypoint, ingress gateway) route each request with the mesh's route tables; a weighted backend is drawn once per request and kept across the proxy's retries, which follow the route's retry policy or Istio's defaults.",
 		"Memory and istiod load are closed-form laws of counts (docs/capacity.md): ztunnel memory grows with every workload and service cluster-wide, sidecar memory with its configuration scope; istiod CPU with connected proxies, debounced pushes for config changes and pod churn, and certificates; churn loads the control plane only (the simulated pods stay).",
 		"A service's destination_workload label is its first endpoint's workload.",
 	}
