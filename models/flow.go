@@ -436,13 +436,7 @@ func (m *Mesh) attempt(c *call) {
 	// Each proxy's worker: the one the app connection (ztunnel, sidecar)
 	// or the HBONE connection (waypoint, chosen at the visit) is pinned to.
 	if tg.src != 255 && !srcBy {
-		c.kinds[n] = tg.src
-		if tg.src == vZtSrc {
-			c.sts[n] = m.nodes[srcNode].zt.pick(connKey(uint64(c.ck), 1))
-		} else {
-			c.sts[n] = m.pods[srcPod].sc.pick(connKey(uint64(c.ck), 3))
-		}
-		c.locs[n+1] = srcNode
+		m.sourceVisit(c, tg, srcPod, srcNode, n)
 		n++
 	}
 	if tg.wp >= 0 && !srcBy {
@@ -1070,4 +1064,16 @@ func (e *edgeRT) nextOnOff(t sim.Time) sim.Time {
 		e.onUntil = start + sim.Time(e.arrR.ExpFloat64()*float64(e.cfg.On))
 		t = start
 	}
+}
+
+// sourceVisit lays out visit n as the source's proxy (its node's ztunnel or
+// its sidecar) on the worker the app connection is pinned to.
+func (m *Mesh) sourceVisit(c *call, tg *target, srcPod, srcNode int32, n int8) {
+	c.kinds[n] = tg.src
+	if tg.src == vZtSrc {
+		c.sts[n] = m.nodes[srcNode].zt.pick(connKey(uint64(c.ck), 1))
+	} else {
+		c.sts[n] = m.pods[srcPod].sc.pick(connKey(uint64(c.ck), 3))
+	}
+	c.locs[n+1] = srcNode
 }

@@ -725,13 +725,7 @@ func (m *Mesh) answerAttempt(c *call, e *edgeRT, tg *target, srcPod, srcNode int
 	c.dstL = -1
 	c.dec = decAllow
 	if tg.src != 255 {
-		c.kinds[n] = tg.src
-		if tg.src == vZtSrc {
-			c.sts[n] = m.nodes[srcNode].zt.pick(connKey(uint64(c.ck), 1))
-		} else {
-			c.sts[n] = m.pods[srcPod].sc.pick(connKey(uint64(c.ck), 3))
-		}
-		c.locs[n+1] = srcNode
+		m.sourceVisit(c, tg, srcPod, srcNode, n)
 		n++
 	}
 	if e.router == routerWaypoint && tg.wp >= 0 {
