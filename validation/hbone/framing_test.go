@@ -26,6 +26,14 @@ func (c *writeCounter) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
+// count is the writes so far, read under the lock Write takes (the
+// connection's flush goroutine writes concurrently with the test).
+func (c *writeCounter) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.writes
+}
+
 // TestFirstStreamUsesLargeFrames guards the SETTINGS wait in the client: the
 // first stream on a new connection must send DATA frames sized by the
 // server's SETTINGS_MAX_FRAME_SIZE (1 MiB, capped at 512 KiB by x/net), not
@@ -59,8 +67,9 @@ func TestFirstStreamUsesLargeFrames(t *testing.T) {
 	drained := make(chan int64, 1)
 	go func() { n, _ := hbone.CopyCounted(discard{}, s, nil); drained <- n }()
 	mu.Lock()
-	before := wc.writes
+	counter := wc
 	mu.Unlock()
+	before := counter.count()
 	chunk := make([]byte, 1<<20)
 	for range mib {
 		if _, err := s.Write(chunk); err != nil {
@@ -73,9 +82,7 @@ func TestFirstStreamUsesLargeFrames(t *testing.T) {
 	if n := <-drained; n != mib<<20 {
 		t.Fatalf("echoed %d bytes, want %d", n, mib<<20)
 	}
-	mu.Lock()
-	writes := wc.writes - before
-	mu.Unlock()
+	writes := counter.count() - before
 	// 64 full records per MiB, plus a small record per frame and the
 	// occasional WINDOW_UPDATE for the echoed direction.
 	perMiB := float64(writes) / mib
