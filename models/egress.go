@@ -101,17 +101,7 @@ func (m *Mesh) egressGatewayRequest(c *call, tg *target, now sim.Time) sim.Time 
 	if tg.wp >= 0 {
 		inNew = c.leg2New
 	}
-	if inNew {
-		demand += m.c.sc.hs + m.c.tcpCPU
-		p.scConns++
-		if now >= m.measure {
-			p.scHS++
-		}
-	}
-	if now >= m.measure {
-		p.scReqs++
-	}
-	return demand
+	return demand + m.envoyInbound(p, inNew, now)
 }
 
 // externalAnswer schedules the external host's answer to c: the request

@@ -106,17 +106,7 @@ func (m *Mesh) sidecarInbound(c *call, tg *target, now sim.Time) sim.Time {
 	} else if tg.src == vZtSrc {
 		inNew = c.leg1New
 	}
-	if inNew {
-		demand += m.c.sc.hs + m.c.tcpCPU
-		dst.scConns++
-		if now >= m.measure {
-			dst.scHS++
-		}
-	}
-	if now >= m.measure {
-		dst.scReqs++
-	}
-	return demand
+	return demand + m.envoyInbound(dst, inNew, now)
 }
 
 // sidecarInboundNext is when the request reaches the app after the
@@ -149,4 +139,23 @@ func podEnvoyName(p *topology.Pod) string {
 		return "gateway/" + p.ID()
 	}
 	return "sidecar/" + p.ID()
+}
+
+// envoyInbound is what an Envoy terminating Istio mTLS adds for one request:
+// the TLS and TCP handshake CPU when the request opened its connection, and
+// the pod's connection, handshake and request counters (counted once the
+// measured window began).
+func (m *Mesh) envoyInbound(p *podRT, inNew bool, now sim.Time) sim.Time {
+	var demand sim.Time
+	if inNew {
+		demand = m.c.sc.hs + m.c.tcpCPU
+		p.scConns++
+		if now >= m.measure {
+			p.scHS++
+		}
+	}
+	if now >= m.measure {
+		p.scReqs++
+	}
+	return demand
 }
