@@ -235,7 +235,7 @@ func failureTimeCharts(fi int, f results.FailureResult, svcs []*svcSeries, parti
 			"Requests per second per service in 1-second buckets; the vertical dashed lines mark the failure. A dip that outlasts the failure means slow recovery."+partialNote(partial),
 			func(s *svcSeries) []Point { return s.rate }),
 		mk("errors", "Error rate around "+f.Name+inMode(f.Mode), "failed fraction",
-			"Fraction of each service's requests that failed. Non-zero only inside the window is the expected blast radius; errors on services that do not depend on the target mean the failure spread further.",
+			errorsCaption(f, svcs),
 			func(s *svcSeries) []Point { return s.err }),
 		mk("p99", "p99 latency around "+f.Name+inMode(f.Mode), "ms",
 			"Tail latency per service: retries and reconnects show up here before they show up as errors.",
@@ -309,6 +309,59 @@ func partialNote(n int) string {
 		return ""
 	}
 	return " The bucket at the end of the run is left out: it covers less than a second."
+}
+
+// errorsCaption explains the error-rate chart from what its series show. A
+// service that already fails before the window (policy refusals, a broken
+// route) is not blast radius, and one whose errors fall inside the window
+// lost something that was refusing its requests: the failure bypassed
+// enforcement rather than breaking traffic (cni-bypass is the example).
+func errorsCaption(f results.FailureResult, svcs []*svcSeries) string {
+	const caption = "Fraction of each service's requests that failed."
+	end := math.Inf(1)
+	if f.DurationS > 0 {
+		end = f.AtS + f.DurationS
+	}
+	var standing, falling []string
+	for _, ss := range svcs {
+		before, inside := meanWhere(ss.err, func(ts float64) bool { return ts+1 <= f.AtS }),
+			meanWhere(ss.err, func(ts float64) bool { return ts >= f.AtS && ts+1 <= end })
+		if math.IsNaN(before) || before < 0.001 {
+			continue
+		}
+		standing = append(standing, ss.name)
+		if !math.IsNaN(inside) && inside < before/2 {
+			falling = append(falling, ss.name)
+		}
+	}
+	if len(standing) == 0 {
+		return caption + " Non-zero only inside the window is the expected blast radius; errors on services that do not depend on the target mean the failure spread further."
+	}
+	verb := " already fail"
+	if len(standing) == 1 {
+		verb = " already fails"
+	}
+	out := caption + " " + listCapped(standing, 4) + verb + " before the failure starts: errors it did not cause (a policy refusing requests, a broken route), so read the change at the window, not the level."
+	if len(falling) > 0 {
+		out += " The error rate falls inside the window on " + listCapped(falling, 4) + ": the failure removed what was refusing those requests, so enforcement was bypassed while it lasted."
+	}
+	return out
+}
+
+// meanWhere is the mean of the points whose timestamp satisfies in (NaN
+// when none does).
+func meanWhere(ps []Point, in func(ts float64) bool) float64 {
+	sum, n := 0.0, 0
+	for _, p := range ps {
+		if in(p[0]) && !math.IsNaN(p[1]) {
+			sum += p[1]
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
 }
 
 // coincidentNote names the lines of a chart that lie on top of each other
