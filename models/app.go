@@ -22,7 +22,7 @@ func (m *Mesh) pickL7(e *edgeRT, tg *target) int32 {
 	case LBLeastRequest:
 		// Envoy's least-request: power of two choices.
 		a, b := e.lbR.IntN(n), e.lbR.IntN(n)
-		if m.pods[tg.dst[b]].out < m.pods[tg.dst[a]].out {
+		if m.podHot[tg.dst[b]].out < m.podHot[tg.dst[a]].out {
 			a = b
 		}
 		return int32(a)

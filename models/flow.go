@@ -62,55 +62,64 @@ const (
 const dirReq, dirResp = 0, 1
 
 // call is one request from a source pod to a service, through retries, with
-// its position on the path. Calls are recycled through Mesh.free.
+// its position on the path. Calls live in a slab (Mesh.calls) and are
+// recycled through Mesh.free.
+//
+// Layout: the fields every event of a call reads (its place on the path,
+// the visit kinds and nodes, the stamp) share the first cache line, and the
+// visit's station and response CPU the second; what only the attempt's start
+// and its end read comes after. The size is a multiple of the cache line
+// (TestCallLayout), so in a slab chunk every call starts on a line.
 type call struct {
-	ei          int32
-	ti          int16 // target: the backend picked once per request (routing.go)
-	rq          int16 // request class
-	bi          int16 // backend index in the request class, -1 none
-	ans         uint8 // what the routing proxy answers itself (outOK: forwards)
-	answer      bool  // the routing proxy answers (404, 500, 503 NC, redirect)
-	routeAt     int8  // visit index of the routing proxy, -1 none
-	tries       int8  // attempts within the current client attempt (proxy retries + 1)
-	clientTries int8  // client attempts made
-	repick      bool  // a client retry: the next attempt draws the backend anew
+	// Line 0: read by every event.
+	stamp     int64 // this attempt's number: CPU completions of older ones are ignored
+	ei        int32
+	dstL      int32
+	ti        int16 // target: the backend picked once per request (routing.go)
+	n, i      int8
+	dir       int8
+	kinds     [maxVisits]uint8
+	answer    bool // the routing proxy answers (404, 500, 503 NC, redirect)
+	routeAt   int8 // visit index of the routing proxy, -1 none
+	denyAt    int8
+	outcome   uint8
+	newStream bool // this attempt opens an app connection (HBONE stream / TCP)
+	leg1New   bool // first secured leg dialled a new mTLS connection
+	leg2New   bool // waypoint dialled a new upstream HBONE connection
+	locs      [maxVisits + 2]int32
+	reqB      int32
+	respB     int32
+
+	// Line 1: the visit's worker and the response's CPU per visit.
+	sts     [maxVisits]*sim.Station
+	respDem [maxVisits]sim.Time
+
+	// Line 2: the pools and connections the visits use.
+	ready       sim.Time // when the pooled connection this visit uses is ready
 	srcL        int32
-	dstL        int32
 	repL        int32
 	conn        int32 // index in edge.conns, or -1 for a one-off connection
 	ztSlot      int32 // HBONE pool slot carrying this call's stream, -1 none
 	ztGen       int32
-	upSlot      int32 // Envoy upstream slot, -1 none
-	reqB        int32
-	respB       int32
-	n, i        int8
-	dir         int8
-	denyAt      int8
+	upSlot      int32  // Envoy upstream slot, -1 none
+	ck          uint32 // the app connection's key (worker pinning)
+	wpWk        uint32 // the waypoint worker its HBONE connection is pinned to
+	rq          int16  // request class
+	bi          int16  // backend index in the request class, -1 none
+	leg2Stream  bool   // waypoint opened a new upstream stream
+	measured    bool
+	finalized   bool
+	childFail   bool
+	parked      bool // hung by a failure: only its timeout ends it
+	failAt      int8 // visit a failure ended this attempt at (c.n: the destination)
 	dec         uint8
-	outcome     uint8
+	ans         uint8 // what the routing proxy answers itself (outOK: forwards)
+	tries       int8  // attempts within the current client attempt (proxy retries + 1)
+	clientTries int8  // client attempts made
+	repick      bool  // a client retry: the next attempt draws the backend anew
 	attempts    int8
 
-	newStream  bool // this attempt opens an app connection (HBONE stream / TCP)
-	leg1New    bool // first secured leg dialled a new mTLS connection
-	leg2New    bool // waypoint dialled a new upstream HBONE connection
-	leg2Stream bool // waypoint opened a new upstream stream
-	measured   bool
-	finalized  bool
-	childFail  bool
-	parked     bool // hung by a failure: only its timeout ends it
-	failAt     int8 // visit a failure ended this attempt at (c.n: the destination)
-
-	kinds   [maxVisits]uint8
-	sts     [maxVisits]*sim.Station
-	locs    [maxVisits + 2]int32
-	respDem [maxVisits]sim.Time
-
-	ck    uint32   // the app connection's key (worker pinning)
-	wpWk  uint32   // the waypoint worker its HBONE connection is pinned to
-	user  int32    // closed-loop generator user + 1 (0: open loop or fan-out)
-	ready sim.Time // when the pooled connection this visit uses is ready
-	stamp int64    // this attempt's number: CPU completions of older ones are ignored
-
+	// The attempt's and the call's times, the parent.
 	start, attemptStart sim.Time
 	connAt              sim.Time // when the app connection this attempt uses was opened
 	// When the request reached the waypoint / destination sidecar, and
@@ -118,10 +127,22 @@ type call struct {
 	// request durations.
 	wpAt, wpDur, dstAt, dstDur sim.Time
 	parent                     *call
-	pending                    int32
 	childMax                   sim.Time
+	pending                    int32
+	user                       int32 // closed-loop generator user + 1 (0: open loop or fan-out)
 	timer                      sim.Timer
+	_                          [cacheLine - 16]byte // pads the call to whole cache lines
 }
+
+// cacheLine is the CPU's cache line (bytes) the hot structures are laid
+// out for.
+const cacheLine = 64
+
+// callChunk is how many calls one slab chunk holds: a chunk is one large
+// allocation (page-aligned by the Go allocator), never moved or freed
+// while the mesh runs, so a *call stays valid and calls handed out one
+// after another sit next to each other in memory.
+const callChunk = 256
 
 func (m *Mesh) alloc() *call {
 	if n := len(m.free); n > 0 {
@@ -129,7 +150,13 @@ func (m *Mesh) alloc() *call {
 		m.free = m.free[:n-1]
 		return c
 	}
-	return new(call)
+	if m.slabUsed == len(m.slab) {
+		m.slab = new([callChunk]call)[:]
+		m.slabUsed = 0
+	}
+	c := &m.slab[m.slabUsed]
+	m.slabUsed++
+	return c
 }
 
 func (m *Mesh) release(c *call) {
@@ -421,8 +448,9 @@ func (m *Mesh) attempt(c *call) {
 	dstPod, dstNode := int32(-1), srcNode
 	if tg.ext < 0 {
 		dstPod = tg.dst[c.dstL]
-		m.pods[dstPod].out++
-		dstNode = m.pods[dstPod].node
+		ph := &m.podHot[dstPod]
+		ph.out++
+		dstNode = ph.node
 	}
 	c.dec = m.decide(e, tg, c.rq, c.srcL, c.dstL)
 
@@ -530,7 +558,7 @@ func (m *Mesh) clientCPU(c *call, e *edgeRT, srcPod int32) {
 		d += m.c.tcpCPU
 	}
 	if d > 0 {
-		m.pods[srcPod].app.workers[0].Submit(d, nil, sim.Event{})
+		m.pods[srcPod].appSt.Submit(d, nil, sim.Event{})
 	}
 }
 
@@ -789,7 +817,7 @@ func (m *Mesh) appArrive(c *call) {
 		return
 	}
 	p := &m.pods[tg.dst[c.dstL]]
-	demand := sim.Time(p.svcTime.Rand())
+	demand := sim.Time(p.serviceTime())
 	if demand < 0 {
 		demand = 0
 	}
@@ -800,7 +828,7 @@ func (m *Mesh) appArrive(c *call) {
 	if p.cpuFrac < 1 {
 		cpu = sim.Time(float64(demand)*p.cpuFrac + 0.5)
 	}
-	p.app.workers[0].SubmitBlocked(demand-cpu, cpu, m, sim.Event{Kind: kAppCPU, A: c.stamp, P: c})
+	p.appSt.SubmitBlocked(demand-cpu, cpu, m, sim.Event{Kind: kAppCPU, A: c.stamp, P: c})
 }
 
 // appCPUDone: the app finished the request's work now: fan out to its own
@@ -812,8 +840,7 @@ func (m *Mesh) appCPUDone(c *call) {
 		m.respond(c, m.s.Now()) // an external host calls nothing in the mesh
 		return
 	}
-	p := &m.pods[tg.dst[c.dstL]]
-	if p.wl >= 0 && len(m.wls[p.wl].out) > 0 {
+	if m.podHot[tg.dst[c.dstL]].fanWl >= 0 {
 		if m.failOn && m.failCheck(c) {
 			return
 		}
@@ -827,8 +854,12 @@ func (m *Mesh) appCPUDone(c *call) {
 func (m *Mesh) appDone(c *call) {
 	e := &m.edges[c.ei]
 	tg := &e.tgts[c.ti]
-	p := &m.pods[tg.dst[c.dstL]]
-	w := &m.wls[p.wl]
+	p := &m.podHot[tg.dst[c.dstL]]
+	if p.fanWl < 0 {
+		m.respond(c, m.s.Now()) // its workload calls nothing
+		return
+	}
+	w := &m.wls[p.fanWl]
 	c.childMax = m.s.Now()
 	spawned := false
 	// A guard: a child that finishes at once (no endpoint, refused) must
@@ -874,7 +905,7 @@ func (m *Mesh) complete(c *call, t sim.Time) {
 	e := &m.edges[c.ei]
 	tg := &e.tgts[c.ti]
 	if len(tg.dst) > 0 && c.dstL >= 0 && int(c.dstL) < len(tg.dst) {
-		m.pods[tg.dst[c.dstL]].out--
+		m.podHot[tg.dst[c.dstL]].out--
 	}
 	closed := false
 	if c.conn >= 0 {

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 
+	"gonum.org/v1/gonum/stat/distuv"
+
 	"github.com/ambientsim/ambientsim/sim"
 	"github.com/ambientsim/ambientsim/topology"
 )
@@ -35,17 +37,21 @@ type Mesh struct {
 
 	nodes []nodeRT
 	pods  []podRT
-	wls   []wlRT
-	svcs  []svcRT
-	wps   []wpRT
-	exts  []extRT // servers outside the cluster (ServiceEntry hosts called)
-	reps  []repRT
-	edges []edgeRT
+	// podHot: per pod, what the per-call path reads (podHot's comment).
+	podHot []podHot
+	wls    []wlRT
+	svcs   []svcRT
+	wps    []wpRT
+	exts   []extRT // servers outside the cluster (ServiceEntry hosts called)
+	reps   []repRT
+	edges  []edgeRT
 
 	ztPool []hboneSlot // ztunnel HBONE pool slots (src pod, next hop)
 	upPool []envoySlot // Envoy upstream pool slots (waypoint replica or sidecar, dst pod)
 
 	free     []*call // recycled calls
+	slab     []call  // the newest slab chunk of calls (flow.go alloc)
+	slabUsed int     // calls of slab handed out
 	genSeq   int32   // HBONE connection generations
 	connSeq  uint64  // app connections opened (worker pinning keys)
 	stampSeq int64   // attempts started (call stamps)
@@ -91,14 +97,17 @@ type nodeRT struct {
 	name    string
 	zone    int32
 	mach    *sim.Machine
-	machine Machine       // its type, CPUs and speed
-	zt      *container    // the node's ztunnel
-	nicFree sim.Time      // when the NIC's transmit queue empties
-	nicNs   float64       // NIC serialisation, ns per byte
-	latR    [3]*rand.Rand // added-latency draws: ztunnel, waypoint, sidecar crossings here
-	pods    int           // ambient pods captured on the node
-	conns   int64         // HBONE connections currently open (client + server side)
-	streams int64         // HBONE streams currently open
+	machine Machine    // its type, CPUs and speed
+	zt      *container // the node's ztunnel
+	nicFree sim.Time   // when the NIC's transmit queue empties
+	nicNs   float64    // NIC serialisation, ns per byte
+	// latR: the added-latency draws of ztunnel, waypoint and sidecar
+	// crossings here: each its own stream's state, held in the node (no
+	// pointer chase per draw; rand.Rand.Uint64 is the source's Uint64).
+	latR    [3]rand.PCG
+	pods    int   // ambient pods captured on the node
+	conns   int64 // HBONE connections currently open (client + server side)
+	streams int64 // HBONE streams currently open
 	maxConn int64
 	maxStr  int64
 	opened  int64 // HBONE connections dialled by this ztunnel (measured)
@@ -108,20 +117,47 @@ type nodeRT struct {
 }
 
 type podRT struct {
+	// What the app's request (appArrive) reads, together.
+	appSt   *sim.Station // the app's request workers (app.workers[0])
+	svcTime sim.Dist     // service time; nil when svcExp
+	// svcExp: the service time is exponential, drawn inline from the
+	// pod's own stream state svcPCG (the draws distuv.Exponential makes
+	// from that stream, without its pointer chase).
+	svcExp  bool
+	svcRate float64
+	svcPCG  rand.PCG
+	cpuFrac float64 // share of the service time on the CPU
+	appReqs int64
+
 	p       *topology.Pod
 	node    int32
 	wl      int32
 	mode    topology.Mode
 	app     *container
 	sc      *container // sidecar (sidecar mode only)
-	svcTime sim.Dist
-	cpuFrac float64 // share of the service time on the CPU
-	out     int32   // outstanding requests (least-request LB)
-	scConns int64   // sidecar upstream+downstream mTLS connections open
+	scConns int64      // sidecar upstream+downstream mTLS connections open
 	scReqs  int64
 	scHS    int64
-	appReqs int64
 	wlLocal int32 // index among its workload's pods (= index in an edge's sources)
+}
+
+// podHot is what a call's attempt, its completion and its fan-out read of
+// a pod, dense (Mesh.podHot, by pod index): 16 bytes a pod, so the table
+// of a 10,000-pod cluster stays in the core's cache where podRT would not.
+type podHot struct {
+	node    int32
+	out     int32 // outstanding requests (least-request LB)
+	fanWl   int32 // its workload when that calls services (fan-out), else -1
+	wlLocal int32 // index among its workload's pods (= index in an edge's sources)
+}
+
+// serviceTime draws the pod's app service time (ns).
+func (p *podRT) serviceTime() float64 {
+	if p.svcExp {
+		// Exactly distuv.Exponential's draw: rand.New(src).ExpFloat64() / Rate.
+		return rand.New(&p.svcPCG).ExpFloat64() / p.svcRate
+	}
+	return p.svcTime.Rand()
 }
 
 type wlRT struct {
@@ -373,6 +409,13 @@ func NewMesh(cfg Config) (*Mesh, error) {
 		}
 		pr := podRT{p: p, node: node, wl: wl, wlLocal: wlLocal, mode: p.Mode, svcTime: d, cpuFrac: m.c.appFrac,
 			app: newContainer(m.nodes[node].mach, m.strm, "app/"+p.ID(), res, conc, false, m.c.appAct)}
+		pr.appSt = pr.app.workers[0]
+		if ex, ok := d.(distuv.Exponential); ok {
+			if src, ok := ex.Src.(*rand.PCG); ok {
+				// The stream is the pod's own: its state moves into the pod.
+				pr.svcExp, pr.svcRate, pr.svcPCG, pr.svcTime = true, ex.Rate, *src, nil
+			}
+		}
 		if app.CPUFraction != nil {
 			pr.cpuFrac = *app.CPUFraction
 		}
@@ -427,6 +470,14 @@ func NewMesh(cfg Config) (*Mesh, error) {
 	for i := range cfg.Edges {
 		if err := m.addEdge(&cfg.Edges[i], ztKeys, upKeys); err != nil {
 			return nil, err
+		}
+	}
+	m.podHot = make([]podHot, len(m.pods))
+	for i := range m.pods {
+		p := &m.pods[i]
+		m.podHot[i] = podHot{node: p.node, fanWl: -1, wlLocal: p.wlLocal}
+		if p.wl >= 0 && len(m.wls[p.wl].out) > 0 {
+			m.podHot[i].fanWl = p.wl
 		}
 	}
 	m.mem = m.newMemState()

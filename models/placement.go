@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 
 	"github.com/ambientsim/ambientsim/sim"
 	"github.com/ambientsim/ambientsim/topology"
@@ -101,13 +102,13 @@ func (m *Mesh) newNode(pl *placement, name string, zone int32) nodeRT {
 	}
 	n.zt = newContainer(mach, m.strm, "ztunnel/"+name, res, workers, true, m.c.ztAct)
 	if m.c.ztLatD.sigma > 0 {
-		n.latR[0] = m.strm.Rand("latency/ztunnel/" + name)
+		n.latR[0] = streamState(m.strm, "latency/ztunnel/"+name)
 	}
 	if m.c.wp.latD.sigma > 0 {
-		n.latR[1] = m.strm.Rand("latency/waypoint/" + name)
+		n.latR[1] = streamState(m.strm, "latency/waypoint/"+name)
 	}
 	if m.c.sc.latD.sigma > 0 {
-		n.latR[2] = m.strm.Rand("latency/sidecar/" + name)
+		n.latR[2] = streamState(m.strm, "latency/sidecar/"+name)
 	}
 	return n
 }
@@ -144,4 +145,11 @@ func (m *Mesh) envoyResources(pc ProxyConfig, e *envoyCosts, profileWorkers int)
 		workers = pc.Workers
 	}
 	return res, max(workers, 1)
+}
+
+// streamState is a copy of the named stream's state, for a stream only its
+// holder draws from: the holder keeps it inline and draws exactly what the
+// stream would have given.
+func streamState(strm *sim.Streams, name string) rand.PCG {
+	return *strm.Source(name).(*rand.PCG)
 }

@@ -550,7 +550,7 @@ func (m *Mesh) mirror(c *call, e *edgeRT, i int8, now sim.Time) {
 				m.spend(p.sc.pick(k), 2*(m.c.sc.reqHalf+m.c.sc.inHalf)+bytesCost(m.c.sc.byteNs, c.reqB+c.respB))
 			}
 		}
-		m.spend(p.app.pick(k), max(sim.Time(p.svcTime.Rand()), 0))
+		m.spend(p.app.pick(k), max(sim.Time(p.serviceTime()), 0))
 	}
 }
 
