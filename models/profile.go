@@ -307,11 +307,7 @@ func LoadProfile(nameOrPath string) (*Profile, error) {
 	if !strings.ContainsAny(nameOrPath, `/\`) && !strings.HasSuffix(nameOrPath, ".yaml") && !strings.HasSuffix(nameOrPath, ".yml") {
 		data, err := profileFS.ReadFile(path.Join("profiles", nameOrPath+".yaml"))
 		if err != nil {
-			var names []string
-			for _, p := range embeddedNames() {
-				names = append(names, p)
-			}
-			return nil, fmt.Errorf("profile %q: no such built-in profile (have %s); give a file path to load your own", nameOrPath, strings.Join(names, ", "))
+			return nil, fmt.Errorf("profile %q: no such built-in profile (have %s); give a file path to load your own", nameOrPath, strings.Join(ProfileNames(), ", "))
 		}
 		return ParseProfile(nameOrPath+".yaml", data)
 	}
@@ -322,7 +318,9 @@ func LoadProfile(nameOrPath string) (*Profile, error) {
 	return ParseProfile(nameOrPath, data)
 }
 
-func embeddedNames() []string {
+// ProfileNames lists the built-in profiles' names, sorted, without parsing
+// them (Profiles also reads each description).
+func ProfileNames() []string {
 	entries, _ := fs.ReadDir(profileFS, "profiles")
 	var names []string
 	for _, e := range entries {

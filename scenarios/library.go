@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // The library's scenarios and the manifests they reference (relative to
@@ -25,7 +27,12 @@ type LibraryEntry struct {
 }
 
 // Library lists the built-in scenarios, sorted by name.
-func Library() []LibraryEntry {
+func Library() []LibraryEntry { return slices.Clone(library()) }
+
+// library parses the embedded scenarios once per process: every command
+// line lists them (completion, "did you mean", the sweep command's help),
+// and parsing all of them costs tens of milliseconds.
+var library = sync.OnceValue(func() []LibraryEntry {
 	entries, _ := fs.ReadDir(libraryFS, "library")
 	var out []LibraryEntry
 	for _, e := range entries {
@@ -44,7 +51,7 @@ func Library() []LibraryEntry {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
-}
+})
 
 // libraryFile returns a built-in scenario's bytes by name ("modes-compare"
 // or "modes-compare.yaml" or "scenarios/library/modes-compare.yaml").

@@ -519,10 +519,7 @@ func (s *Scenario) validateTraffic(ferr func(field, format string, a ...any) err
 // it is loaded).
 func (s *Scenario) validateProfile(ferr func(field, format string, a ...any) error) error {
 	if s.Profile != "" && !isFile(s.Profile) {
-		var names []string
-		for _, p := range models.Profiles() {
-			names = append(names, p.Name)
-		}
+		names := models.ProfileNames()
 		if !slices.Contains(names, s.Profile) {
 			msg := fmt.Sprintf("no built-in profile %q (have %s); give a .yaml file for your own", s.Profile, strings.Join(names, ", "))
 			if c := yamlcheck.DidYouMean(s.Profile, names); c != "" {
