@@ -57,39 +57,40 @@ type GroupSpec struct {
 // Threads belong to Stations (NewStation on a Group). Statistics are per
 // group (CPU time used, as the kernel accounts it) and per station.
 type Machine struct {
-	s      *Sim
+	// What a job's start and end touch: the first two cache lines (the
+	// struct is 256 bytes, a size class of whole lines).
+	s        *Sim
+	v        float64 // machine virtual time: work done by a thread at full share since 0
+	tv       Time    // when v was last advanced
+	rate     float64 // dv/dt: work per ns of a thread with a whole CPU
+	cores    float64
+	seq      uint64
+	runnable int // threads running or waiting for a CPU, over unthrottled groups
+
+	contended   bool // runnable > cores: shares below 1 (water-filling in force)
+	needFull    bool // shares must be recomputed before the next event
+	dispatching bool
+	trackCore   bool
+	smt2        bool // SMT 2: the rate depends on the busy CPUs (else it is speed)
+
+	heap    []*Group // active groups (runnable threads, not throttled), min key first
+	binding []*Group // groups whose limit can bind
+	timer   Timer    // the one pending event, zero when none
+	timerAt Time
+
 	name   string
-	cores  float64
 	speed  float64
 	smt    int
 	yield  float64
 	period Time
-
-	v    float64 // machine virtual time: work done by a thread at full share since 0
-	tv   Time    // when v was last advanced
-	rate float64 // dv/dt: work per ns of a thread with a whole CPU
-
-	runnable  int  // threads running or waiting for a CPU, over unthrottled groups
-	contended bool // runnable > cores: shares below 1 (water-filling in force)
-	needFull  bool // shares must be recomputed before the next event
-
-	groups  []*Group
-	heap    []*Group // active groups (runnable threads, not throttled), min key first
-	binding []*Group // groups whose limit can bind
-
-	timer   Timer
-	timerAt Time
-
-	seq         uint64
-	dispatching bool
-	done        []pendingDone // callbacks of the event being handled
+	groups []*Group
 
 	// Per-CPU end times for wake-up depth (stations with an activity
 	// model): the CPU idle longest is where a waking thread runs.
-	coreEnds  []Time
-	trackCore bool
+	coreEnds []Time
 
 	scratch []*Group
+	_       [8]byte // to 256 bytes
 }
 
 type pendingDone struct {
@@ -100,31 +101,38 @@ type pendingDone struct {
 // Group is a CPU group on a Machine (a container's cgroup): a weight, an
 // optional quota, and the threads of its stations.
 type Group struct {
-	m      *Machine
-	name   string
-	idx    int
-	weight float64
-	limit  float64
-	quota  float64 // CPU-ns per period (limit × period)
-	budget float64 // CPU-ns left in the current period
-	bind   bool    // limit < threads: the quota can bind
-	inBind int     // position in m.binding, -1 when not there
+	// A job's start and end touch the first two cache lines only (the
+	// struct is 256 bytes, a size class of whole lines), and a group
+	// running one job keeps it in jobs0, on the second line: simulations
+	// with thousands of groups find each one cold.
+	m    *Machine
+	vg   float64 // group virtual time at vu
+	vu   float64 // machine virtual time of the last sync
+	tu   Time    // real time of the last sync
+	phi  float64 // share of a CPU each running thread gets (≤ 1)
+	key  float64 // machine virtual time at which the min job finishes
+	cpu  float64 // CPU-ns used since the last ResetStats
+	n    int32   // running threads (holding a job, awake)
+	hpos int32   // position in m.heap, -1 when inactive
 
-	threads   int // servers over the group's stations
-	n         int // running threads (holding a job, awake)
+	jobs      []runEntry  // running jobs, min tag first (in jobs0 or spare)
+	jobs0     [1]runEntry // jobs' array while it holds at most one
+	idx       int32
+	bind      bool // limit < threads: the quota can bind
 	throttled bool
-	phi       float64 // share of a CPU each running thread gets (≤ 1)
-	vg        float64 // group virtual time at vu
-	vu        float64 // machine virtual time of the last sync
-	tu        Time    // real time of the last sync
-	cpu       float64 // CPU-ns used since the last ResetStats
-	thrTime   Time    // time throttled since the last ResetStats
-	thrAt     Time    // when the current throttle began
-	periods   int64   // periods in which the group was throttled (since reset)
 
-	jobs []runEntry // running jobs, min tag first
-	hpos int        // position in m.heap, -1 when inactive
-	key  float64    // machine virtual time at which the min job finishes
+	budget  float64 // CPU-ns left in the current period
+	name    string
+	weight  float64
+	limit   float64
+	quota   float64    // CPU-ns per period (limit × period)
+	inBind  int        // position in m.binding, -1 when not there
+	threads int        // servers over the group's stations
+	thrTime Time       // time throttled since the last ResetStats
+	thrAt   Time       // when the current throttle began
+	periods int64      // periods in which the group was throttled (since reset)
+	spare   []runEntry // an array for jobs when more than one runs, kept when idle
+	_       [16]byte   // to 256 bytes
 }
 
 // runEntry is a running job in its group's heap: the group virtual time at
@@ -152,6 +160,7 @@ func NewMachine(s *Sim, name string, spec MachineSpec) *Machine {
 		m.period = 100 * Millisecond
 	}
 	m.rate = m.speed
+	m.smt2 = m.smt >= 2
 	return m
 }
 
@@ -169,8 +178,9 @@ func (m *Machine) NewGroup(name string, spec GroupSpec) *Group {
 	if !(spec.Weight > 0) || spec.Limit < 0 {
 		panic(fmt.Sprintf("sim: NewGroup(%q, %+v): invalid spec", name, spec))
 	}
-	g := &Group{m: m, name: name, idx: len(m.groups), weight: spec.Weight, limit: spec.Limit,
+	g := &Group{m: m, name: name, idx: int32(len(m.groups)), weight: spec.Weight, limit: spec.Limit,
 		hpos: -1, inBind: -1, phi: 1, tu: m.s.Now(), vu: m.v}
+	g.jobs = g.jobs0[:0]
 	if spec.Limit > 0 {
 		g.quota = spec.Limit * float64(m.period)
 		g.budget = g.quota
@@ -325,11 +335,13 @@ func (m *Machine) touch(g *Group) {
 		m.needFull = true
 		return
 	}
-	m.rate = m.effRate(float64(m.runnable))
+	if m.smt2 {
+		m.rate = m.effRate(float64(m.runnable))
+	}
 	if g.hpos >= 0 {
 		g.phi = 1
 		g.rekey()
-		m.heapFix(g.hpos)
+		m.heapFix(int(g.hpos))
 	}
 }
 
@@ -449,7 +461,9 @@ func (m *Machine) next() (Time, bool) {
 // schedule keeps the machine's one pending event at next().
 func (m *Machine) schedule() {
 	at, ok := m.next()
-	if m.s.Scheduled(m.timer) {
+	// m.timer is zero when no event is pending (the handler clears it), so
+	// this needs no look at the event's slot, a cache miss.
+	if m.timer.Valid() {
 		if ok && at == m.timerAt {
 			return
 		}
@@ -471,6 +485,7 @@ func (h *machineTimer) Handle(Event) {
 	now := m.s.Now()
 	m.advance(now)
 	m.dispatching = true
+	base := len(m.s.done) // 0: machines' handlers do not nest
 	if len(m.binding) > 0 && now%m.period == 0 {
 		m.refill(now)
 	}
@@ -481,12 +496,13 @@ func (h *machineTimer) Handle(Event) {
 	}
 	// Callbacks run with the machine consistent; their submissions are
 	// settled once, after the last.
-	for i := 0; i < len(m.done); i++ {
-		d := m.done[i]
-		m.done[i] = pendingDone{}
+	s := m.s
+	for i := base; i < len(s.done); i++ {
+		d := s.done[i]
+		s.done[i] = pendingDone{}
 		d.h.Handle(d.ev)
 	}
-	m.done = m.done[:0]
+	s.done = s.done[:base]
 	m.dispatching = false
 	m.timer = Timer{}
 	m.settle()
@@ -519,7 +535,7 @@ func (m *Machine) throttleSpent(now Time) {
 		g.thrAt = now
 		g.periods++
 		m.heapRemove(g)
-		m.runnable -= g.n
+		m.runnable -= int(g.n)
 		m.needFull = true
 	}
 }
@@ -530,7 +546,7 @@ func (m *Machine) unthrottle(g *Group) {
 	g.thrTime += now - g.thrAt
 	g.vu, g.tu = m.v, now
 	if g.n > 0 {
-		m.runnable += g.n
+		m.runnable += int(g.n)
 		m.heapPush(g)
 	}
 	m.needFull = true
@@ -563,12 +579,13 @@ func (m *Machine) complete() {
 		} else {
 			g.rekey()
 			if g.hpos >= 0 {
-				m.heapFix(g.hpos)
+				m.heapFix(int(g.hpos))
 			}
 		}
 		if m.contended || float64(m.runnable) > m.cores {
 			m.needFull = true
-		} else {
+		} else if m.smt2 {
+			// Without SMT the rate is the speed whatever is busy.
 			m.rate = m.effRate(float64(m.runnable))
 		}
 	}
@@ -602,6 +619,9 @@ func (g *Group) less(i, j int) bool {
 }
 
 func (g *Group) push(e runEntry) {
+	if len(g.jobs) == cap(g.jobs) {
+		g.growJobs()
+	}
 	g.jobs = append(g.jobs, e)
 	i := len(g.jobs) - 1
 	for i > 0 {
@@ -619,6 +639,10 @@ func (g *Group) pop() {
 	g.jobs[0] = g.jobs[n]
 	g.jobs[n] = runEntry{}
 	g.jobs = g.jobs[:n]
+	if n == 0 && cap(g.jobs) > len(g.jobs0) {
+		// Back to the inline array, keeping the larger one for later.
+		g.spare, g.jobs = g.jobs, g.jobs0[:0]
+	}
 	i := 0
 	for {
 		l := 2*i + 1
@@ -637,6 +661,18 @@ func (g *Group) pop() {
 	}
 }
 
+// growJobs makes room for one more running job: the spare array if it
+// has room, else a new array of twice the size.
+func (g *Group) growJobs() {
+	n := len(g.jobs)
+	a := g.spare
+	g.spare = nil
+	if cap(a) <= n {
+		a = make([]runEntry, 0, max(4, 2*n))
+	}
+	g.jobs = append(a[:0], g.jobs...)
+}
+
 // Machine heap of active groups (min key, then group index).
 
 func (m *Machine) hless(i, j int) bool {
@@ -646,20 +682,20 @@ func (m *Machine) hless(i, j int) bool {
 
 func (m *Machine) hswap(i, j int) {
 	m.heap[i], m.heap[j] = m.heap[j], m.heap[i]
-	m.heap[i].hpos = i
-	m.heap[j].hpos = j
+	m.heap[i].hpos = int32(i)
+	m.heap[j].hpos = int32(j)
 }
 
 func (m *Machine) heapPush(g *Group) {
 	g.vu, g.tu = m.v, m.tv
-	g.hpos = len(m.heap)
+	g.hpos = int32(len(m.heap))
 	m.heap = append(m.heap, g)
 	g.rekey()
-	m.heapUp(g.hpos)
+	m.heapUp(int(g.hpos))
 }
 
 func (m *Machine) heapRemove(g *Group) {
-	i := g.hpos
+	i := int(g.hpos)
 	if i < 0 {
 		return
 	}
@@ -714,7 +750,7 @@ func (m *Machine) heapDown(i0 int) bool {
 
 func (m *Machine) heapInit() {
 	for i, g := range m.heap {
-		g.hpos = i
+		g.hpos = int32(i)
 	}
 	for i := len(m.heap)/2 - 1; i >= 0; i-- {
 		m.heapDown(i)

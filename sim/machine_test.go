@@ -475,7 +475,7 @@ func TestMachineDueJobFinishes(t *testing.T) {
 	m.dispatching = true
 	m.complete()
 	m.dispatching = false
-	if !done && len(m.done) == 0 {
+	if !done && len(s.done) == 0 {
 		t.Fatal("a due job was left unfinished")
 	}
 }

@@ -80,6 +80,7 @@ type Sim struct {
 	fired   uint64
 	touched uint32 // sink for touchAhead's loads
 	stopped bool
+	done    []pendingDone // callbacks of the machine event being handled
 	trace   func(at Time, seq uint64, ev Event)
 	// Interrupt hook (SetInterrupt): check is called once fired reaches
 	// checkAt, then every checkEvery events.

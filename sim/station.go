@@ -3,10 +3,11 @@ package sim
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 )
 
-// job is a unit of work at a Station.
+// job is a unit of work waiting at a Station.
 type job struct {
 	demand  Time // work on the job's path (reference-core ns)
 	hold    Time // work after the job is done (off its path)
@@ -24,11 +25,21 @@ const (
 	thHolding       // off-path work after the job was done
 )
 
+// thread is a station's thread and the job it holds: what is left of the
+// job once it started (80 bytes; the arrival time and blocked time are
+// spent by then).
 type thread struct {
-	j     job
-	phase uint8
-	core  int32 // the machine CPU it woke on (activity model), -1 none
+	demand Time // on-path work (read when a wake-up ends)
+	hold   Time // off-path work after the job is done
+	done   Handler
+	ev     Event
+	phase  uint8
+	core   int32 // the machine CPU it woke on (activity model), -1 none
 }
+
+// freeBits is how many of a station's threads an idle bit mask covers;
+// threads beyond it wait idle on a stack.
+const freeBits = 64
 
 // Station is a FIFO queue in front of a pool of threads: the worker threads
 // of a ztunnel or an Envoy, the request workers of an app, a pinned worker
@@ -48,36 +59,48 @@ type thread struct {
 // served and rejected counts (CPU time is the group's). It allocates
 // nothing per job in steady state.
 type Station struct {
-	sim     *Sim
-	name    string
-	g       *Group
-	servers int
-	limit   int // queue limit; 0 = unlimited
-
-	ring       []job
-	head, qlen int
-
-	th    []thread
-	free  []int32
-	nbusy int
-
-	busy     Gauge // threads holding a job
-	capacity Gauge // threads configured
-	queue    Gauge // jobs waiting (not on a thread)
-	wait     Histogram
-	noHist   bool // keep only the waits' sum and count
+	// What a job that finds an idle thread touches comes first: the
+	// first two cache lines, then thread 0 (an idle station's jobs run on
+	// its lowest idle thread, so mostly on thread 0). A simulation with
+	// thousands of stations finds each one cold: these lines are loaded
+	// together, where a pointer to a separate thread array or free list
+	// would be loaded only after the station (see docs/performance.md).
+	sim      *Sim
+	m        *Machine // g.m, one load closer
+	g        *Group
+	servers  int
+	nbusy    int
+	qlen     int
+	freeMask uint64 // idle threads among 0..63 (bit i: thread i)
+	busy     Gauge  // threads holding a job
 	waitSum  Time
 	waitN    int64
 	served   int64
+	idleAt   Time  // when the last thread went idle
+	nth      int32 // threads created (lazily, up to servers)
+	act      bool
+	noHist   bool // keep only the waits' sum and count
+
+	th0 thread   // thread 0
+	thx []thread // threads 1, 2, ...
+	hi  []int32  // idle threads >= freeBits
+
+	name  string
+	limit int // queue limit; 0 = unlimited
+
+	ring []job
+	head int
+
+	capacity Gauge      // threads configured
+	queue    Gauge      // jobs waiting (not on a thread)
+	wait     *Histogram // made on first use
 	rejected int64
 
-	act      bool
 	pathFrac float64
 	wakeCPU  Time
 	wakeLat  Time
 	tau      float64
 	rng      *rand.Rand
-	idleAt   Time // when the last thread went idle
 	wakes    float64
 }
 
@@ -97,7 +120,8 @@ func (g *Group) NewStation(name string, servers, queueLimit int) *Station {
 		panic(fmt.Sprintf("sim: NewStation(%q, servers=%d, queueLimit=%d): negative size", name, servers, queueLimit))
 	}
 	s := g.m.s
-	st := &Station{sim: s, name: name, g: g, servers: servers, limit: queueLimit, idleAt: s.Now()}
+	st := &Station{sim: s, m: g.m, name: name, g: g, servers: servers, limit: queueLimit, idleAt: s.Now()}
+	st.th0.core = -1
 	now := s.Now()
 	st.busy.Reset(now)
 	st.queue.Reset(now)
@@ -132,7 +156,7 @@ func (st *Station) SetActivity(a Activity) {
 	st.act = a.PathFraction != 1 || a.SleepTimeConstant > 0
 	st.pathFrac = a.PathFraction
 	st.wakeCPU, st.wakeLat, st.tau, st.rng = a.WakeupCPU, a.WakeupLatency, float64(a.SleepTimeConstant), a.Rand
-	if a.SleepTimeConstant > 0 && st.g.m.cores < math.MaxInt32 {
+	if a.SleepTimeConstant > 0 && st.m.cores < math.MaxInt32 {
 		st.g.m.trackCore = true
 	}
 }
@@ -156,12 +180,11 @@ func (st *Station) Submit(demand Time, done Handler, ev Event) bool {
 // needs demand of work. Otherwise it is Submit.
 func (st *Station) SubmitBlocked(blocked, demand Time, done Handler, ev Event) bool {
 	if demand < 0 || blocked < 0 {
-		panic(fmt.Sprintf("sim: Station %q: negative demand %v or blocked time %v", st.name, demand, blocked))
+		st.badSubmit(blocked, demand)
 	}
 	now := st.sim.now
-	j := job{demand: demand, wake: blocked, arrived: now, done: done, ev: ev}
 	if st.nbusy < st.servers && st.qlen == 0 {
-		st.startNew(j)
+		st.startNew(&job{demand: demand, wake: blocked, arrived: now, done: done, ev: ev})
 		return true
 	}
 	if st.limit > 0 && st.qlen >= st.limit {
@@ -171,10 +194,16 @@ func (st *Station) SubmitBlocked(blocked, demand Time, done Handler, ev Event) b
 	if st.qlen == len(st.ring) {
 		st.grow()
 	}
-	st.ring[(st.head+st.qlen)%len(st.ring)] = j
+	st.ring[(st.head+st.qlen)%len(st.ring)] = job{demand: demand, wake: blocked, arrived: now, done: done, ev: ev}
 	st.qlen++
 	st.queue.Set(now, float64(st.qlen))
 	return true
+}
+
+// badSubmit panics for a negative demand or blocked time; out of line to
+// keep SubmitBlocked small.
+func (st *Station) badSubmit(blocked, demand Time) {
+	panic(fmt.Sprintf("sim: Station %q: negative demand %v or blocked time %v", st.name, demand, blocked))
 }
 
 func (st *Station) grow() {
@@ -186,12 +215,50 @@ func (st *Station) grow() {
 	st.ring, st.head = r, 0
 }
 
+// thread returns thread i.
+func (st *Station) thread(i int32) *thread {
+	if i == 0 {
+		return &st.th0
+	}
+	return &st.thx[i-1]
+}
+
+// takeThread returns an idle thread: the lowest-numbered idle one of the
+// first 64 (so a lightly loaded station keeps using thread 0, which lies
+// next to its hot fields), else the last freed of the others, else a new
+// one.
+// Which thread runs a job is not observable: threads are alike.
+func (st *Station) takeThread() int32 {
+	if st.freeMask != 0 {
+		i := bits.TrailingZeros64(st.freeMask)
+		st.freeMask &= st.freeMask - 1
+		return int32(i)
+	}
+	if n := len(st.hi); n > 0 {
+		i := st.hi[n-1]
+		st.hi = st.hi[:n-1]
+		return i
+	}
+	i := st.nth
+	st.nth++
+	if i > 0 {
+		st.thx = append(st.thx, thread{core: -1})
+	}
+	return i
+}
+
+// releaseThread makes thread i idle.
+func (st *Station) releaseThread(i int32) {
+	if i < freeBits {
+		st.freeMask |= 1 << uint(i)
+		return
+	}
+	st.hi = append(st.hi, i)
+}
+
 // split applies the activity model to a job starting service now: its
 // on-path and held work, and (when the station was asleep) its wake-up.
 func (st *Station) split(j *job, now Time, wasIdle bool) {
-	if !st.act {
-		return
-	}
 	on := Time(float64(j.demand)*st.pathFrac + 0.5)
 	j.hold = j.demand - on
 	j.demand = on
@@ -203,7 +270,7 @@ func (st *Station) split(j *job, now Time, wasIdle bool) {
 		return
 	}
 	depth := -math.Expm1(-float64(gap) / st.tau)
-	m := st.g.m
+	m := st.m
 	if m.trackCore {
 		// A thread wakes on the machine's longest-idle CPU: a CPU another
 		// process used a moment ago is not asleep.
@@ -220,25 +287,20 @@ func (st *Station) split(j *job, now Time, wasIdle bool) {
 	st.wakes += depth
 }
 
-// startNew puts job j on a free thread now.
-func (st *Station) startNew(j job) {
+// startNew puts job j on an idle thread now.
+func (st *Station) startNew(j *job) {
 	now := st.sim.now
 	wasIdle := st.nbusy == 0
-	var idx int32
-	if n := len(st.free); n > 0 {
-		idx = st.free[n-1]
-		st.free = st.free[:n-1]
-	} else {
-		idx = int32(len(st.th))
-		st.th = append(st.th, thread{core: -1})
-	}
+	idx := st.takeThread()
 	st.nbusy++
 	st.busy.Add(now, 1)
 	st.recordWait(now - j.arrived)
-	st.split(&j, now, wasIdle)
-	t := &st.th[idx]
-	t.j = j
-	m := st.g.m
+	if st.act {
+		st.split(j, now, wasIdle)
+	}
+	t := st.thread(idx)
+	t.demand, t.hold, t.done, t.ev = j.demand, j.hold, j.done, j.ev
+	m := st.m
 	m.advance(now)
 	if m.trackCore {
 		t.core = m.idlestCore()
@@ -259,28 +321,28 @@ type stationWake Station
 
 func (w *stationWake) Handle(ev Event) {
 	st := (*Station)(w)
-	t := &st.th[ev.A]
+	t := st.thread(int32(ev.A))
 	t.phase = thRunning
-	m := st.g.m
+	m := st.m
 	m.advance(st.sim.now)
-	st.g.start(st, int32(ev.A), float64(t.j.demand))
+	st.g.start(st, int32(ev.A), float64(t.demand))
 	m.settle()
 }
 
 // finished is called by the machine when thread th's current phase ended
 // at group virtual time vgEnd.
 func (st *Station) finished(th int32, vgEnd float64) {
-	t := &st.th[th]
-	m := st.g.m
+	t := st.thread(th)
 	if t.phase == thRunning {
 		st.served++
-		if t.j.done != nil {
-			m.done = append(m.done, pendingDone{h: t.j.done, ev: t.j.ev})
+		if t.done != nil {
+			s := st.sim
+			s.done = append(s.done, pendingDone{h: t.done, ev: t.ev})
 		}
-		t.j.done, t.j.ev = nil, Event{}
-		if t.j.hold > 0 {
+		t.done, t.ev = nil, Event{}
+		if t.hold > 0 {
 			t.phase = thHolding
-			st.g.continueWith(st, th, vgEnd, float64(t.j.hold))
+			st.g.continueWith(st, th, vgEnd, float64(t.hold))
 			return
 		}
 	}
@@ -292,8 +354,10 @@ func (st *Station) finished(th int32, vgEnd float64) {
 		st.qlen--
 		st.queue.Set(now, float64(st.qlen))
 		st.recordWait(now - j.arrived)
-		st.split(&j, now, false)
-		t.j = j
+		if st.act {
+			st.split(&j, now, false)
+		}
+		t.demand, t.hold, t.done, t.ev = j.demand, j.hold, j.done, j.ev
 		if j.wake > 0 {
 			t.phase = thWaking
 			st.sim.After(j.wake, (*stationWake)(st), Event{A: int64(th)})
@@ -304,12 +368,12 @@ func (st *Station) finished(th int32, vgEnd float64) {
 		return
 	}
 	t.phase = thIdle
-	t.j = job{}
+	t.demand, t.hold = 0, 0
 	if t.core >= 0 {
-		m.coreEnds[t.core] = now
+		st.m.coreEnds[t.core] = now
 		t.core = -1
 	}
-	st.free = append(st.free, th)
+	st.releaseThread(th)
 	st.nbusy--
 	st.busy.Add(now, -1)
 	if st.nbusy == 0 {
@@ -328,7 +392,7 @@ func (st *Station) startWaiting() {
 		st.head = (st.head + 1) % len(st.ring)
 		st.qlen--
 		st.queue.Set(st.sim.now, float64(st.qlen))
-		st.startNew(j)
+		st.startNew(&j)
 	}
 }
 
@@ -337,8 +401,17 @@ func (st *Station) recordWait(w Time) {
 	st.waitSum += w
 	st.waitN++
 	if !st.noHist {
-		st.wait.Record(w)
+		st.waitHist().Record(w)
 	}
+}
+
+// waitHist returns the waiting-time histogram, making it on first use: most
+// stations in a large simulation never record one.
+func (st *Station) waitHist() *Histogram {
+	if st.wait == nil {
+		st.wait = new(Histogram)
+	}
+	return st.wait
 }
 
 // SetWaitHistogram turns the waiting-time histogram on (the default) or
@@ -415,7 +488,7 @@ func (st *Station) Rejected() int64 { return st.rejected }
 // Wait returns the histogram of queueing delays (ns from Submit to a
 // thread taking the job) of jobs that started (empty when turned off by
 // SetWaitHistogram).
-func (st *Station) Wait() *Histogram { return &st.wait }
+func (st *Station) Wait() *Histogram { return st.waitHist() }
 
 // Wakeups returns the jobs' wake-ups since the last ResetStats, each
 // weighted by the depth of the sleep it ended (1 after a long idle gap).
@@ -429,7 +502,9 @@ func (st *Station) ResetStats() {
 	st.busy.Reset(now)
 	st.queue.Reset(now)
 	st.capacity.Reset(now)
-	st.wait.Reset()
+	if st.wait != nil {
+		st.wait.Reset()
+	}
 	st.waitSum, st.waitN = 0, 0
 	st.served, st.rejected, st.wakes = 0, 0, 0
 }
