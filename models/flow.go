@@ -302,7 +302,7 @@ func (m *Mesh) startCall(ei, srcL int32, parent *call, user int32) {
 	c.repick = true
 	// The client's timeout, and the route's, enforced by the L7 proxy
 	// that routes the request: the first to expire ends the call.
-	to := e.cfg.Timeout
+	to := e.timeout
 	if rt := e.routes[c.rq].timeout; rt > 0 && (to == 0 || rt < to) {
 		to = rt
 	}
@@ -356,18 +356,18 @@ func (m *Mesh) attempt(c *call) {
 	c.newStream = true
 	c.connAt = now
 	var ac *appConn
-	if e.cfg.KeepAlive {
-		base := c.srcL * int32(e.cfg.Pool)
+	if e.keepAlive {
+		base := c.srcL * e.pool
 		if c.user > 0 {
 			// A generator's connection: its own, whatever the protocol.
 			k := base + e.userConn(c.user-1)
 			ac, c.conn = &e.conns[k], k
-		} else if e.cfg.Protocol == HTTP2 || e.cfg.Protocol == GRPC {
-			k := base + int32(e.connRR%uint32(e.cfg.Pool))
+		} else if e.mux {
+			k := base + int32(e.connRR%uint32(e.pool))
 			e.connRR++
 			ac, c.conn = &e.conns[k], k
 		} else {
-			for k := base; k < base+int32(e.cfg.Pool); k++ {
+			for k := base; k < base+e.pool; k++ {
 				if e.conns[k].inflight == 0 {
 					ac, c.conn = &e.conns[k], k
 					break
@@ -694,7 +694,7 @@ func (m *Mesh) cpuDone(c *call) {
 				c.failAt = i
 			}
 		default:
-			if e.cfg.Protocol == TCP {
+			if e.tcp {
 				c.outcome = outL4Denied
 			} else {
 				c.outcome = outL7Denied
@@ -958,7 +958,7 @@ func (m *Mesh) finalize(c *call, t sim.Time, out uint8) {
 	}
 	if c.measured {
 		lat := t - c.start
-		tg.lat.Record(lat)
+		tg.lat.record(lat)
 		e.routes[c.rq].count(c.bi, c.answer, out)
 		e.calls++
 		if out != outOK {

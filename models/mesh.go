@@ -222,32 +222,9 @@ type envoySlot struct {
 }
 
 type target struct {
-	svc    int32
-	port   int     // the backend's Service port
-	dst    []int32 // destination pods (global index)
-	cat    topology.Category
-	catIdx int
-	src    uint8 // vZtSrc, vScSrc, or 255 (none)
-	wp     int32 // waypoint, or -1
-	dstK   uint8 // vZtDst, vScDst, or 255 (none)
-	hs     uint8 // how the first leg is secured: 0 plaintext, 1 HBONE pool, 2 Envoy mTLS pool
-	// decisions caches policy outcomes per (request class, source pod,
-	// destination pod); the request attributes are constants of the class,
-	// so the cache is exact.
-	decisions []uint8
-	// zt: ztunnel pool slot per (src local, next hop local); next hop is a
-	// waypoint replica (len(reps)) or a destination pod.
-	zt []int32
-	// up: Envoy upstream slot per (proxy local, dst local); the proxy is
-	// the waypoint replica or the source pod's sidecar.
-	up        []int32
-	nextHops  int
-	tel       tgtTel
-	lat       *sim.Histogram // latency of measured calls to this backend
-	enforceAt [4]int8        // per decision value: visit index that enforces it
-	// bypass: a waypoint serves this service but the path skips it
-	// (topology.Path.Bypass); successful calls count as bypassed.
-	bypass bool
+	// The path shape and tables each visit reads, first (one cache line).
+	svc int32
+	wp  int32 // waypoint, or -1
 	// ext: the server outside the cluster (index in Mesh.exts) when the
 	// backend is a ServiceEntry host, else -1; dst is then empty.
 	ext int32
@@ -256,6 +233,30 @@ type target struct {
 	// (outRefused: no listener; outNotFound: no route), outOK otherwise.
 	egw    int32
 	egwOut uint8
+	src    uint8 // vZtSrc, vScSrc, or 255 (none)
+	dstK   uint8 // vZtDst, vScDst, or 255 (none)
+	hs     uint8 // how the first leg is secured: 0 plaintext, 1 HBONE pool, 2 Envoy mTLS pool
+	// bypass: a waypoint serves this service but the path skips it
+	// (topology.Path.Bypass); successful calls count as bypassed.
+	bypass   bool
+	nextHops int
+	dst      []int32 // destination pods (global index)
+	// zt: ztunnel pool slot per (src local, next hop local); next hop is a
+	// waypoint replica (len(reps)) or a destination pod.
+	zt []int32
+	// up: Envoy upstream slot per (proxy local, dst local); the proxy is
+	// the waypoint replica or the source pod's sidecar.
+	up []int32
+	// decisions caches policy outcomes per (request class, source pod,
+	// destination pod); the request attributes are constants of the class,
+	// so the cache is exact.
+	decisions []uint8
+	tel       tgtTel
+	lat       latRec  // latency of measured calls to this backend
+	enforceAt [4]int8 // per decision value: visit index that enforces it
+	port      int     // the backend's Service port
+	cat       topology.Category
+	catIdx    int
 }
 
 // nDst is how many destinations the target's per-destination tables
@@ -279,47 +280,56 @@ type appConn struct {
 }
 
 type edgeRT struct {
-	cfg     EdgeConfig
+	// What a call's events read and count, first (they share a few cache
+	// lines; EdgeConfig, which the run rarely reads, is last).
+	tgts      []target // target 0: the addressed Service
+	src       []int32  // source pods
+	conns     []appConn
+	routes    []routeRT // Routing (routing.go): the request classes
+	reqSz     sim.Dist
+	respSz    sim.Dist
+	lbR       *rand.Rand
+	extHalf   sim.Time // an external client's half round trip, each way
+	connRR    uint32   // next multiplexed app connection (HTTP/2)
+	pool      int32    // cfg.Pool (app connections per source pod), as set up
+	keepAlive bool     // cfg.KeepAlive
+	mux       bool     // cfg.Protocol multiplexes requests (HTTP/2, gRPC)
+	tcp       bool     // cfg.Protocol is TCP
+	router    uint8    // who routes (routing.go)
+	timeout   sim.Time // cfg.Timeout
+	started   int64    // calls started in the measured window
+	calls     int64    // measured calls finished
+	failed    int64
+	bytes     int64 // request and response bytes of measured successful calls
+	fanInt    int
+	fanFrac   float64
+	streams   int64    // app connections opened (measured)
+	hs        int64    // mTLS handshakes caused (measured)
+	hsCPU     sim.Time // their CPU, both sides
+	// bypassed counts measured calls that succeeded on a path skipping the
+	// waypoint that serves their destination (unchecked by its policies).
+	bypassed int64
+
 	id      string
 	from    int32
-	src     []int32  // source pods
-	tgts    []target // target 0: the addressed Service
-	conns   []appConn
 	rr      uint32 // next source pod for external arrivals
-	connRR  uint32 // next multiplexed app connection (HTTP/2)
-	lbR     *rand.Rand
-	reqSz   sim.Dist
-	respSz  sim.Dist
 	arrR    *rand.Rand
 	rateNs  float64 // mean inter-arrival (ns) while on
 	on      bool
 	onUntil sim.Time
 	port    int
-	// Routing (routing.go): who routes, the request classes, their draws.
-	router         uint8
-	routes         []routeRT
+	// Routing draws.
 	rqCum          float64
 	rqR, beR, mirR *rand.Rand
-	fanInt         int
-	fanFrac        float64
-	started        int64 // calls started in the measured window
-	calls          int64 // measured calls finished
-	failed         int64
-	streams        int64    // app connections opened (measured)
-	hs             int64    // mTLS handshakes caused (measured)
-	hsCPU          sim.Time // their CPU, both sides
-	// bypassed counts measured calls that succeeded on a path skipping the
-	// waypoint that serves their destination (unchecked by its policies).
-	bypassed int64
 
 	// Load generator (loadgen.go).
 	external bool       // the client is outside the cluster
-	extHalf  sim.Time   // half its round trip, each way
 	users    int32      // closed-loop request slots (connections × window)
 	window   int32      // requests in flight per connection
 	period   sim.Time   // per slot between requests (0: as fast as answered)
 	userNext []sim.Time // each slot's next scheduled send
-	bytes    int64      // request and response bytes of measured successful calls
+
+	cfg EdgeConfig
 }
 
 // NewMesh builds the runtime model of cfg.Topology in the mode its pods are
@@ -540,6 +550,9 @@ func (m *Mesh) addEdge(ec *EdgeConfig, ztKeys map[[2]int32]int32, upKeys map[[3]
 	if err := checkEdge(id, len(e.src), e.cfg.Pool, 0); err != nil {
 		return err
 	}
+	e.pool, e.keepAlive, e.timeout = int32(e.cfg.Pool), e.cfg.KeepAlive, e.cfg.Timeout
+	e.mux = e.cfg.Protocol == HTTP2 || e.cfg.Protocol == GRPC
+	e.tcp = e.cfg.Protocol == TCP
 	e.conns = make([]appConn, len(e.src)*e.cfg.Pool)
 	for i := range e.conns {
 		e.conns[i].pinned, e.conns[i].rep = -1, -1
@@ -686,7 +699,7 @@ func (m *Mesh) buildTarget(e *edgeRT, svc *topology.Service, dst []int32, port i
 		}
 	}
 	tg.tel = m.tel.newTarget()
-	tg.lat = sim.NewHistogram()
+	tg.lat = newLatRec()
 	return tg, nil
 }
 

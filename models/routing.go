@@ -70,28 +70,30 @@ const (
 
 // routeRT is one request class of an edge, routed.
 type routeRT struct {
-	name   string
-	weight float64
-	// req is what the routing proxy (and the waypoint's policies) see;
-	// fwd what proxies after it see: rewritten, header modifiers applied.
-	req, fwd topology.Request
-	token    bool
+	// What each call reads and counts, first.
 	// status is the outcome when the routing proxy answers the request
 	// itself (outOK: it forwards); redirect marks a 3xx answer.
 	status   uint8
+	token    bool
 	redirect int
-	backs    []routeBack
-	total    int
-	retry    retryRT
 	timeout  sim.Time // the route's request timeout, 0 = none
+	total    int
+	backs    []routeBack
 	mirrors  []mirrorRT
-	route    string // Kind/ns/name of the matched route, "" = none
-	rule     int
-	match    int
 	// Measured counts (the window).
 	calls, failed []int64 // per backend
 	answered      int64   // answered by the routing proxy
 	mirrored      int64
+	weight        float64
+
+	name string
+	// req is what the routing proxy (and the waypoint's policies) see;
+	// fwd what proxies after it see: rewritten, header modifiers applied.
+	req, fwd topology.Request
+	retry    retryRT
+	route    string // Kind/ns/name of the matched route, "" = none
+	rule     int
+	match    int
 }
 
 // routeBack is one weighted backend of a request class.

@@ -175,7 +175,7 @@ func (m *Mesh) result() *RunResult {
 	for i := range m.edges {
 		for j := range m.edges[i].tgts {
 			tg := &m.edges[i].tgts[j]
-			st.byCat[tg.catIdx].Merge(tg.lat)
+			st.byCat[tg.catIdx].Merge(tg.lat.hist())
 		}
 	}
 	mr.Latency = append(mr.Latency, latencyRow("all", st.e2e))
@@ -354,7 +354,7 @@ func (m *Mesh) edgeResults(d sim.Time) []EdgeStats {
 			Bypassed: e.bypassed, ThroughputMbps: round3(float64(e.bytes) * 8 / 1e6 / d.Seconds()), Routes: m.routeStats(e)}
 		lat := sim.NewHistogram()
 		for j := range e.tgts {
-			lat.Merge(e.tgts[j].lat)
+			lat.Merge(e.tgts[j].lat.hist())
 		}
 		if lat.Count() > 0 {
 			r.MeanMs = round3(lat.Mean() / 1e6)
@@ -440,7 +440,7 @@ func (r *RunResult) EdgeLatency(i int, q float64) (lat sim.Time, started, failed
 	e := &m.edges[i]
 	h := sim.NewHistogram()
 	for j := range e.tgts {
-		h.Merge(e.tgts[j].lat)
+		h.Merge(e.tgts[j].lat.hist())
 	}
 	if h.Count() > 0 {
 		lat = h.Quantile(q)

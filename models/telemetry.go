@@ -287,7 +287,7 @@ func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time
 	if t.byPod != nil {
 		srcIn, wpIn, dstIn = reportingInstances(m, c, e, tg)
 	}
-	if e.cfg.Protocol != TCP {
+	if !e.tcp {
 		if tg.src == vScSrc {
 			t.httpAt(tg, ei, ti, repSource, code, srcIn).observe(durMs, c.reqB, c.respB)
 		}
@@ -317,13 +317,13 @@ func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time
 			t.tcpAt(tg, ei, ti, rep, flag, in).closed++
 		}
 	}
-	if tg.src == vZtSrc || (tg.src == vScSrc && e.cfg.Protocol == TCP) {
+	if tg.src == vZtSrc || (tg.src == vScSrc && e.tcp) {
 		tcpRep(repSource, c.newStream, c.reqB, c.respB, closed, srcIn)
 	}
-	if tg.wp >= 0 && e.cfg.Protocol == TCP && reached(vWP) {
+	if tg.wp >= 0 && e.tcp && reached(vWP) {
 		tcpRep(repWaypoint, c.newStream, c.respB, c.reqB, closed, wpIn)
 	}
-	if (tg.dstK == vZtDst && reached(vZtDst)) || (tg.dstK == vScDst && e.cfg.Protocol == TCP && reached(vScDst)) {
+	if (tg.dstK == vZtDst && reached(vZtDst)) || (tg.dstK == vScDst && e.tcp && reached(vScDst)) {
 		opened, cl := c.newStream, closed
 		if tg.wp >= 0 {
 			opened, cl = c.leg2Stream, c.outcome == outL4Denied
