@@ -70,25 +70,27 @@ func TestEveryProfileQuantityHasARange(t *testing.T) {
 		if r.Lo > 0 || r.LoOpen {
 			bad = append(bad, "0")
 		}
+		with := profileEditor(t, pub, q.path, unit)
 		for _, v := range bad {
-			doc, line := profileWith(t, pub, q.path, unit, v)
+			doc, line := with(v)
 			_, err := ParseProfile("p.yaml", doc)
 			want := fmt.Sprintf("p.yaml:%d: %s: ", line, q.path)
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("%s = %s: got %v, want %s…", q.path, v, err, want)
 			}
 		}
-		doc, _ := profileWith(t, pub, q.path, unit, strconv.FormatFloat(math.Max(r.Lo, math.Min(r.Hi, 1)), 'g', -1, 64))
+		doc, _ := with(strconv.FormatFloat(math.Max(r.Lo, math.Min(r.Hi, 1)), 'g', -1, 64))
 		if _, err := ParseProfile("p.yaml", doc); err != nil && strings.Contains(err.Error(), q.path+": value") {
 			t.Errorf("%s: a value in range refused: %v", q.path, err)
 		}
 	}
 }
 
-// profileWith sets the value of the Quantity at path in the profile text
-// (adding the Quantity when the profile leaves it out) and returns the new
-// text and the line of the Quantity's key.
-func profileWith(t *testing.T, text []byte, path, unit, value string) ([]byte, int) {
+// profileEditor parses the profile text once and returns a function that
+// writes it back with the Quantity at path set to value (adding the
+// Quantity when the profile leaves it out), with the line of the
+// Quantity's key: one parse for every value tried on a field.
+func profileEditor(t *testing.T, text []byte, path, unit string) func(value string) ([]byte, int) {
 	t.Helper()
 	var doc yaml.Node
 	if err := yaml.Unmarshal(text, &doc); err != nil {
@@ -108,17 +110,23 @@ func profileWith(t *testing.T, text []byte, path, unit, value string) ([]byte, i
 		}
 		n = next
 	}
-	var q yaml.Node
-	if err := yaml.Unmarshal([]byte(fmt.Sprintf("{value: %s, unit: %q, source: test, date: 2025-01-01}", value, unit)), &q); err != nil {
-		t.Fatal(err)
+	line := -1
+	return func(value string) ([]byte, int) {
+		t.Helper()
+		var q yaml.Node
+		if err := yaml.Unmarshal([]byte(fmt.Sprintf("{value: %s, unit: %q, source: test, date: 2025-01-01}", value, unit)), &q); err != nil {
+			t.Fatal(err)
+		}
+		*n = *q.Content[0]
+		out, err := yaml.Marshal(&doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if line < 0 { // the same for every value: only the scalar changes
+			line, _ = nodeLine(mustNode(t, out), path)
+		}
+		return out, line
 	}
-	*n = *q.Content[0]
-	out, err := yaml.Marshal(&doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	line, _ := nodeLine(mustNode(t, out), path)
-	return out, line
 }
 
 func mustNode(t *testing.T, text []byte) *yaml.Node {
