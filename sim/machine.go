@@ -319,11 +319,26 @@ func (g *Group) start(st *Station, th int32, work float64) {
 	m.seq++
 	g.push(runEntry{tag: g.vg + work, seq: m.seq, st: st, th: th})
 	g.n++
-	if !g.throttled {
-		m.runnable++
-		if g.hpos < 0 {
-			m.heapPush(g)
+	if g.throttled {
+		m.touch(g)
+		return
+	}
+	m.runnable++
+	if g.hpos < 0 && !m.contended && float64(m.runnable) <= m.cores {
+		// The common case, an idle group on an uncontended machine:
+		// heapPush and touch in one, keying the group once at share 1.
+		if m.smt2 {
+			m.rate = m.effRate(float64(m.runnable))
 		}
+		g.phi = 1
+		g.rekey()
+		g.hpos = int32(len(m.heap))
+		m.heap = append(m.heap, g)
+		m.heapUp(int(g.hpos))
+		return
+	}
+	if g.hpos < 0 {
+		m.heapPush(g)
 	}
 	m.touch(g)
 }
@@ -350,6 +365,10 @@ func (m *Machine) touch(g *Group) {
 func (g *Group) rekey() {
 	if len(g.jobs) == 0 || g.phi <= 0 {
 		g.key = math.Inf(1)
+		return
+	}
+	if g.phi == 1 { // x/1 == x exactly: skip the division
+		g.key = g.vu + (g.jobs[0].tag - g.vg)
 		return
 	}
 	g.key = g.vu + (g.jobs[0].tag-g.vg)/g.phi
@@ -424,7 +443,11 @@ func (m *Machine) next() (Time, bool) {
 	at, ok := MaxTime, false
 	if len(m.heap) > 0 && m.rate > 0 {
 		g := m.heap[0]
-		if dt := (g.key - m.v) / m.rate; dt < float64(MaxTime-now) {
+		dt := g.key - m.v
+		if m.rate != 1 { // x/1 == x exactly: skip the division
+			dt /= m.rate
+		}
+		if dt < float64(MaxTime-now) {
 			at, ok = now+Time(max(0, math.Ceil(dt))), true
 		}
 	}
