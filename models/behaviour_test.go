@@ -108,9 +108,9 @@ func TestHTTPRouteWeights(t *testing.T) {
 			for i := range m.pods {
 				switch m.pods[i].p.Workload.Name {
 				case "reviews":
-					v1 += float64(m.pods[i].appReqs)
+					v1 += float64(m.podHot[i].appReqs)
 				case "reviews-v2":
-					v2 += float64(m.pods[i].appReqs)
+					v2 += float64(m.podHot[i].appReqs)
 				}
 			}
 			if got := v2 / (v1 + v2); math.Abs(got-tc.wantV2) > 0.02 {

@@ -400,7 +400,7 @@ func (m *Mesh) attempt(c *call) {
 		c.wpWk = connKey(uint64(c.ck), 5)
 	}
 	l7 := tg.wp >= 0 || tg.src == vScSrc
-	srcNode := m.pods[srcPod].node
+	srcNode := m.podHot[srcPod].node
 	if tg.wp >= 0 {
 		if ac != nil && ac.rep >= 0 && (!m.failOn || !m.repOut(m.wps[tg.wp].reps[ac.rep], now)) {
 			c.repL = ac.rep
@@ -558,7 +558,7 @@ func (m *Mesh) clientCPU(c *call, e *edgeRT, srcPod int32) {
 		d += m.c.tcpCPU
 	}
 	if d > 0 {
-		m.pods[srcPod].appSt.Submit(d, nil, sim.Event{})
+		m.podHot[srcPod].appSt.Submit(d, nil, sim.Event{})
 	}
 }
 
@@ -816,8 +816,9 @@ func (m *Mesh) appArrive(c *call) {
 		m.externalAnswer(c, tg, now)
 		return
 	}
-	p := &m.pods[tg.dst[c.dstL]]
-	demand := sim.Time(p.serviceTime())
+	pi := tg.dst[c.dstL]
+	demand := sim.Time(m.serviceTime(pi))
+	p := &m.podHot[pi]
 	if demand < 0 {
 		demand = 0
 	}
@@ -1004,6 +1005,9 @@ func (m *Mesh) finalize(c *call, t sim.Time, out uint8) {
 // decide returns the cached policy decision for (request class, source,
 // destination pod).
 func (m *Mesh) decide(e *edgeRT, tg *target, rq int16, srcL, dstL int32) uint8 {
+	if tg.allowAll {
+		return decAllow // no policy applies to the target's path
+	}
 	nd := tg.nDst()
 	k := (int32(rq)*int32(len(e.src))+srcL)*nd + dstL
 	if d := tg.decisions[k]; d != decUnknown {
@@ -1046,6 +1050,16 @@ func (m *Mesh) decide(e *edgeRT, tg *target, rq int16, srcL, dstL int32) uint8 {
 	}
 	tg.decisions[k] = d
 	return d
+}
+
+// noPolicyFor reports whether no policy can apply to target tg: decide then
+// allows every request without evaluating (or caching) anything, the
+// outcome it would reach for each.
+func (m *Mesh) noPolicyFor(tg *target) bool {
+	if tg.ext >= 0 {
+		return tg.wp < 0 || len(m.top.AuthorizationPolicies) == 0
+	}
+	return len(m.top.AuthorizationPolicies) == 0 && len(m.top.PeerAuthentications) == 0 && len(m.top.NetworkPolicies) == 0
 }
 
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }

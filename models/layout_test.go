@@ -27,3 +27,10 @@ func TestCallLayout(t *testing.T) {
 		t.Errorf("call.respDem ends at byte %d: want it in the second cache line", off)
 	}
 }
+
+// TestPodHotLine: a pod's per-call fields are one cache line.
+func TestPodHotLine(t *testing.T) {
+	if s := unsafe.Sizeof(podHot{}); s != cacheLine {
+		t.Errorf("podHot is %d bytes: want one %d-byte cache line", s, cacheLine)
+	}
+}

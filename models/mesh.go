@@ -117,18 +117,7 @@ type nodeRT struct {
 }
 
 type podRT struct {
-	// What the app's request (appArrive) reads, together.
-	appSt   *sim.Station // the app's request workers (app.workers[0])
-	svcTime sim.Dist     // service time; nil when svcExp
-	// svcExp: the service time is exponential, drawn inline from the
-	// pod's own stream state svcPCG (the draws distuv.Exponential makes
-	// from that stream, without its pointer chase).
-	svcExp  bool
-	svcRate float64
-	svcPCG  rand.PCG
-	cpuFrac float64 // share of the service time on the CPU
-	appReqs int64
-
+	svcTime sim.Dist // service time; nil when podHot.svcRate > 0
 	p       *topology.Pod
 	node    int32
 	wl      int32
@@ -141,23 +130,32 @@ type podRT struct {
 	wlLocal int32 // index among its workload's pods (= index in an edge's sources)
 }
 
-// podHot is what a call's attempt, its completion and its fan-out read of
-// a pod, dense (Mesh.podHot, by pod index): 16 bytes a pod, so the table
-// of a 10,000-pod cluster stays in the core's cache where podRT would not.
+// podHot is what a call reads of a pod (its attempt, its app's request and
+// fan-out, its completion), in one cache line a pod, dense (Mesh.podHot, by
+// pod index): one line brought in serves every step of a call at that pod.
 type podHot struct {
 	node    int32
-	out     int32 // outstanding requests (least-request LB)
-	fanWl   int32 // its workload when that calls services (fan-out), else -1
-	wlLocal int32 // index among its workload's pods (= index in an edge's sources)
+	out     int32        // outstanding requests (least-request LB)
+	fanWl   int32        // its workload when that calls services (fan-out), else -1
+	wlLocal int32        // index among its workload's pods (= index in an edge's sources)
+	appSt   *sim.Station // the app's request workers (app.workers[0])
+	// svcRate > 0: the service time is exponential at this rate, drawn
+	// inline from the pod's own stream state svcPCG (the draws
+	// distuv.Exponential makes from that stream, without its pointer
+	// chase); else podRT.svcTime draws it.
+	svcRate float64
+	svcPCG  rand.PCG
+	cpuFrac float64 // share of the service time on the CPU
+	appReqs int64   // requests its app served (measured)
 }
 
-// serviceTime draws the pod's app service time (ns).
-func (p *podRT) serviceTime() float64 {
-	if p.svcExp {
+// serviceTime draws pod pi's app service time (ns).
+func (m *Mesh) serviceTime(pi int32) float64 {
+	if ph := &m.podHot[pi]; ph.svcRate > 0 {
 		// Exactly distuv.Exponential's draw: rand.New(src).ExpFloat64() / Rate.
-		return rand.New(&p.svcPCG).ExpFloat64() / p.svcRate
+		return rand.New(&ph.svcPCG).ExpFloat64() / ph.svcRate
 	}
-	return p.svcTime.Rand()
+	return m.pods[pi].svcTime.Rand()
 }
 
 type wlRT struct {
@@ -239,6 +237,7 @@ type target struct {
 	// bypass: a waypoint serves this service but the path skips it
 	// (topology.Path.Bypass); successful calls count as bypassed.
 	bypass   bool
+	allowAll bool // no policy applies: every decision is decAllow (noPolicyFor)
 	nextHops int
 	dst      []int32 // destination pods (global index)
 	// zt: ztunnel pool slot per (src local, next hop local); next hop is a
@@ -417,17 +416,17 @@ func NewMesh(cfg Config) (*Mesh, error) {
 		if app.Resources != nil {
 			res = *app.Resources
 		}
-		pr := podRT{p: p, node: node, wl: wl, wlLocal: wlLocal, mode: p.Mode, svcTime: d, cpuFrac: m.c.appFrac,
+		pr := podRT{p: p, node: node, wl: wl, wlLocal: wlLocal, mode: p.Mode, svcTime: d,
 			app: newContainer(m.nodes[node].mach, m.strm, "app/"+p.ID(), res, conc, false, m.c.appAct)}
-		pr.appSt = pr.app.workers[0]
-		if ex, ok := d.(distuv.Exponential); ok {
+		ph := podHot{node: node, fanWl: -1, wlLocal: wlLocal, appSt: pr.app.workers[0], cpuFrac: m.c.appFrac}
+		if ex, ok := d.(distuv.Exponential); ok && ex.Rate > 0 {
 			if src, ok := ex.Src.(*rand.PCG); ok {
 				// The stream is the pod's own: its state moves into the pod.
-				pr.svcExp, pr.svcRate, pr.svcPCG, pr.svcTime = true, ex.Rate, *src, nil
+				ph.svcRate, ph.svcPCG, pr.svcTime = ex.Rate, *src, nil
 			}
 		}
 		if app.CPUFraction != nil {
-			pr.cpuFrac = *app.CPUFraction
+			ph.cpuFrac = *app.CPUFraction
 		}
 		if p.Mode == topology.Sidecar || (p.Workload != nil && p.Workload.Ingress) {
 			res, workers := m.envoyResources(m.cfg.Sidecar, &m.c.sc, m.c.scWorkers)
@@ -437,6 +436,7 @@ func NewMesh(cfg Config) (*Mesh, error) {
 			m.nodes[pr.node].pods++
 		}
 		m.pods = append(m.pods, pr)
+		m.podHot = append(m.podHot, ph)
 	}
 	for _, w := range m.top.Waypoints {
 		wi := int32(len(m.wps))
@@ -482,11 +482,8 @@ func NewMesh(cfg Config) (*Mesh, error) {
 			return nil, err
 		}
 	}
-	m.podHot = make([]podHot, len(m.pods))
 	for i := range m.pods {
-		p := &m.pods[i]
-		m.podHot[i] = podHot{node: p.node, fanWl: -1, wlLocal: p.wlLocal}
-		if p.wl >= 0 && len(m.wls[p.wl].out) > 0 {
+		if p := &m.pods[i]; p.wl >= 0 && len(m.wls[p.wl].out) > 0 {
 			m.podHot[i].fanWl = p.wl
 		}
 	}

@@ -68,8 +68,8 @@ calls:
 		var total float64
 		for i := range m.pods {
 			if m.pods[i].p.Workload.Name == "server" {
-				out = append(out, float64(m.pods[i].appReqs))
-				total += float64(m.pods[i].appReqs)
+				out = append(out, float64(m.podHot[i].appReqs))
+				total += float64(m.podHot[i].appReqs)
 			}
 		}
 		for i := range out {

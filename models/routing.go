@@ -278,8 +278,10 @@ func (m *Mesh) routeEdge(e *edgeRT, ec *EdgeConfig, ztKeys map[[2]int32]int32, u
 				}
 			}
 		}
-		r.calls = make([]int64, len(r.backs))
-		r.failed = make([]int64, len(r.backs))
+		// Both counts in one allocation: a call touches one line of them.
+		nb := len(r.backs)
+		cnt := make([]int64, 2*nb)
+		r.calls, r.failed = cnt[:nb:nb], cnt[nb:]
 		e.routes = append(e.routes, r)
 	}
 	for i := range e.routes {
@@ -292,6 +294,7 @@ func (m *Mesh) routeEdge(e *edgeRT, ec *EdgeConfig, ztKeys map[[2]int32]int32, u
 	for i := range e.tgts {
 		tg := &e.tgts[i]
 		tg.decisions = make([]uint8, n*len(e.src)*int(tg.nDst()))
+		tg.allowAll = m.noPolicyFor(tg)
 	}
 	return nil
 }
@@ -552,7 +555,7 @@ func (m *Mesh) mirror(c *call, e *edgeRT, i int8, now sim.Time) {
 				m.spend(p.sc.pick(k), 2*(m.c.sc.reqHalf+m.c.sc.inHalf)+bytesCost(m.c.sc.byteNs, c.reqB+c.respB))
 			}
 		}
-		m.spend(p.app.pick(k), max(sim.Time(p.serviceTime()), 0))
+		m.spend(p.app.pick(k), max(sim.Time(m.serviceTime(pi)), 0))
 	}
 }
 

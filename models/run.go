@@ -268,7 +268,7 @@ func (m *Mesh) components(d sim.Time) ([]ComponentUsage, MeshCost, ControlPlaneU
 			add(ComponentUsage{Kind: "app", Instance: "app/" + p.p.ID(), Node: m.nodes[p.node].name,
 				CPUCores: round6(p.app.cores(d)), Utilisation: round6(p.app.utilisation()), QueueWaitMs: round6(p.app.meanWait().Milliseconds()),
 				ThrottledS: round6(p.app.throttled().Seconds()),
-				MemoryMiB:  round3(m.c.appMem), RequestsSeen: p.appReqs})
+				MemoryMiB:  round3(m.c.appMem), RequestsSeen: m.podHot[i].appReqs})
 		}
 	}
 	var cpu ControlPlaneUsage
