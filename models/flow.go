@@ -348,11 +348,42 @@ func (m *Mesh) attempt(c *call) {
 		return
 	}
 
-	// The app's connection: a keep-alive pool of Pool connections per
-	// client pod, or a new connection per request. HTTP/2 and gRPC
-	// multiplex requests over the pool; HTTP/1.1 and TCP need an idle
-	// connection and open a one-off one when all are busy (as Go's
-	// http.Transport does beyond MaxIdleConnsPerHost).
+	ac := m.appConnection(c, e, tg, now)
+	srcNode := m.podHot[srcPod].node
+	if tg.wp >= 0 {
+		m.replicaFor(c, e, tg, ac, srcNode, now)
+	}
+	if c.answer {
+		m.answerAttempt(c, e, tg, srcPod, srcNode, now)
+		return
+	}
+	m.pickEndpoint(c, e, tg, ac, nd, srcNode)
+	if m.failOn && !m.failPick(c, tg, ac, now) {
+		c.outcome = outNoUpstream
+		c.dstL = -1
+		m.complete(c, now+m.c.sameNode)
+		return
+	}
+	dstPod, dstNode := int32(-1), srcNode
+	if tg.ext < 0 {
+		dstPod = tg.dst[c.dstL]
+		ph := &m.podHot[dstPod]
+		ph.out++
+		dstNode = ph.node
+	}
+	c.dec = m.decide(e, tg, c.rq, c.srcL, c.dstL)
+	n, srcBy, dstNode := m.layOut(c, tg, srcPod, srcNode, dstPod, dstNode, now)
+	m.send(c, e, tg, n, srcBy, srcPod, srcNode, dstNode, now)
+}
+
+// appConnection takes the app's connection for attempt c now: a keep-alive
+// pool of Pool connections per client pod, or a new connection per
+// request (nil). It sets c.conn, c.newStream, c.connAt, c.ck and c.wpWk.
+func (m *Mesh) appConnection(c *call, e *edgeRT, tg *target, now sim.Time) *appConn {
+	ti := int(c.ti)
+	// HTTP/2 and gRPC multiplex requests over the pool; HTTP/1.1 and TCP
+	// need an idle connection and open a one-off one when all are busy (as
+	// Go's http.Transport does beyond MaxIdleConnsPerHost).
 	c.newStream = true
 	c.connAt = now
 	var ac *appConn
@@ -399,22 +430,28 @@ func (m *Mesh) attempt(c *call) {
 		c.ck = m.newConnKey(c.ei)
 		c.wpWk = connKey(uint64(c.ck), 5)
 	}
-	l7 := tg.wp >= 0 || tg.src == vScSrc
-	srcNode := m.podHot[srcPod].node
-	if tg.wp >= 0 {
-		if ac != nil && ac.rep >= 0 && (!m.failOn || !m.repOut(m.wps[tg.wp].reps[ac.rep], now)) {
-			c.repL = ac.rep
-		} else {
-			c.repL = m.pickReplica(tg.wp, srcNode, e)
-			if ac != nil {
-				ac.rep = c.repL
-			}
+	return ac
+}
+
+// replicaFor sets c.repL, the waypoint replica of the attempt: its app
+// connection's, or a new pick (kept on the connection).
+func (m *Mesh) replicaFor(c *call, e *edgeRT, tg *target, ac *appConn, srcNode int32, now sim.Time) {
+	if ac != nil && ac.rep >= 0 && (!m.failOn || !m.repOut(m.wps[tg.wp].reps[ac.rep], now)) {
+		c.repL = ac.rep
+	} else {
+		c.repL = m.pickReplica(tg.wp, srcNode, e)
+		if ac != nil {
+			ac.rep = c.repL
 		}
 	}
-	if c.answer {
-		m.answerAttempt(c, e, tg, srcPod, srcNode, now)
-		return
-	}
+}
+
+// pickEndpoint sets c.dstL, the destination of the attempt: the external
+// host, the pod its L4 connection is pinned to, or a new pick (at random
+// per connection for kube-proxy and ztunnel, by the edge's load balancing
+// for an L7 proxy), moved closer with PreferClose.
+func (m *Mesh) pickEndpoint(c *call, e *edgeRT, tg *target, ac *appConn, nd int32, srcNode int32) {
+	l7 := tg.wp >= 0 || tg.src == vScSrc
 	switch {
 	case tg.ext >= 0:
 		c.dstL = 0 // the one external host
@@ -439,22 +476,12 @@ func (m *Mesh) attempt(c *call) {
 			c.dstL = m.preferClose(e, tg, c.dstL, from)
 		}
 	}
-	if m.failOn && !m.failPick(c, tg, ac, now) {
-		c.outcome = outNoUpstream
-		c.dstL = -1
-		m.complete(c, now+m.c.sameNode)
-		return
-	}
-	dstPod, dstNode := int32(-1), srcNode
-	if tg.ext < 0 {
-		dstPod = tg.dst[c.dstL]
-		ph := &m.podHot[dstPod]
-		ph.out++
-		dstNode = ph.node
-	}
-	c.dec = m.decide(e, tg, c.rq, c.srcL, c.dstL)
+}
 
-	// Lay out the proxies crossed.
+// layOut lays out the proxies attempt c crosses (c.kinds, c.sts, c.locs
+// and the response CPU per visit) and returns how many, whether a failure
+// bypasses the source side, and the node the request ends at.
+func (m *Mesh) layOut(c *call, tg *target, srcPod, srcNode, dstPod, dstNode int32, now sim.Time) (int8, bool, int32) {
 	n := int8(0)
 	c.locs[0] = srcNode
 	srcBy, dstBy := false, false
@@ -498,6 +525,13 @@ func (m *Mesh) attempt(c *call) {
 	for j := int8(0); j < n; j++ {
 		c.respDem[j] = m.respDemand(c, j, c.respB)
 	}
+	return n, srcBy, dstNode
+}
+
+// send starts attempt c, laid out over n visits: refused by a failure,
+// denied or dropped by policy, or on its way to its first proxy (or the
+// app when it crosses none).
+func (m *Mesh) send(c *call, e *edgeRT, tg *target, n int8, srcBy bool, srcPod, srcNode, dstNode int32, now sim.Time) {
 	c.n, c.i, c.dir = n, 0, dirReq
 	c.denyAt = -1
 	c.routeAt = m.routedAt(c, e)
@@ -682,32 +716,7 @@ func (m *Mesh) cpuDone(c *call) {
 		return
 	}
 	if i == c.denyAt {
-		switch c.kinds[i] {
-		case vZtDst, vZtSrc:
-			c.outcome = outL4Denied
-		case vEgw:
-			// A broken egress gateway route: no listener (the connection
-			// is refused, a connect failure its client retries) or no
-			// route on (404).
-			c.outcome = tg.egwOut
-			if c.outcome == outRefused {
-				c.failAt = i
-			}
-		default:
-			if e.tcp {
-				c.outcome = outL4Denied
-			} else {
-				c.outcome = outL7Denied
-			}
-		}
-		c.respB = 0
-		if c.outcome == outL7Denied {
-			c.respB = 19 // "RBAC: access denied"
-		}
-		for j := int8(0); j < i; j++ {
-			c.respDem[j] = m.respDemand(c, j, c.respB)
-		}
-		m.turnAround(c, fin, i)
+		m.deniedAt(c, e, tg, i, fin)
 		return
 	}
 	if i == c.routeAt && len(e.routes[c.rq].mirrors) > 0 {
@@ -719,6 +728,38 @@ func (m *Mesh) cpuDone(c *call) {
 		return
 	}
 	m.s.At(next, m, sim.Event{Kind: kApp, P: c})
+}
+
+// deniedAt turns attempt c around at visit i, whose proxy finished it at fin
+// and refuses it: ztunnel resets (L4), an L7 proxy answers 403 (or resets
+// raw TCP), a broken egress gateway route refuses or answers 404.
+func (m *Mesh) deniedAt(c *call, e *edgeRT, tg *target, i int8, fin sim.Time) {
+	switch c.kinds[i] {
+	case vZtDst, vZtSrc:
+		c.outcome = outL4Denied
+	case vEgw:
+		// A broken egress gateway route: no listener (the connection
+		// is refused, a connect failure its client retries) or no
+		// route on (404).
+		c.outcome = tg.egwOut
+		if c.outcome == outRefused {
+			c.failAt = i
+		}
+	default:
+		if e.tcp {
+			c.outcome = outL4Denied
+		} else {
+			c.outcome = outL7Denied
+		}
+	}
+	c.respB = 0
+	if c.outcome == outL7Denied {
+		c.respB = 19 // "RBAC: access denied"
+	}
+	for j := int8(0); j < i; j++ {
+		c.respDem[j] = m.respDemand(c, j, c.respB)
+	}
+	m.turnAround(c, fin, i)
 }
 
 // turnAround sends the answer back from visit i (denied there), leaving it
