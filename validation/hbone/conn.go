@@ -113,11 +113,12 @@ type conn struct {
 	done         chan struct{} // closed once the connection is dead
 
 	// Frame reader state (reader goroutine only).
-	rbuf   []byte
-	hdec   *hpack.Decoder
-	fields []hpack.HeaderField
-	hsize  uint32
-	hblock []byte
+	lendTimer *time.Timer // bounds waitLend
+	rbuf      []byte
+	hdec      *hpack.Decoder
+	fields    []hpack.HeaderField
+	hsize     uint32
+	hblock    []byte
 }
 
 func newConn(nc net.Conn, cfg connConfig) *conn {
@@ -540,6 +541,34 @@ func (c *conn) readLoop() {
 		}
 	}
 	c.fail(err)
+}
+
+// lendWait bounds how long the frame reader holds a DATA payload back for a
+// stream's reader that is busy with what it read last (stream.receive). It
+// is far above the time a reader takes to pass 1 MiB on, and far below
+// anything another stream or a PING would notice.
+const lendWait = 500 * time.Microsecond
+
+// waitLend waits up to lendWait for s's reader to lend a buffer and reports
+// whether it may have (false: timed out, or the stream or connection
+// ended). Frame reader only.
+func (c *conn) waitLend(s *stream) bool {
+	if c.lendTimer == nil {
+		c.lendTimer = time.NewTimer(lendWait)
+	} else {
+		c.lendTimer.Reset(lendWait)
+	}
+	defer c.lendTimer.Stop()
+	select {
+	case <-s.lend:
+		return true
+	case <-s.done:
+		return false
+	case <-c.done:
+		return false
+	case <-c.lendTimer.C:
+		return false
+	}
 }
 
 // payload reads a non-DATA frame's payload into the reader's scratch buffer.

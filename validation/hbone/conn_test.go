@@ -448,3 +448,110 @@ func FuzzServerFrames(f *testing.F) {
 		}
 	})
 }
+
+// pattern returns n bytes that differ at every offset modulo a prime, so
+// that a lost, duplicated or reordered chunk shows.
+func pattern(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i % 251)
+	}
+	return b
+}
+
+// The frame reader delivers DATA straight into a waiting reader's buffer,
+// waits up to lendWait for a reader busy with its last bytes, and buffers
+// otherwise: whatever mix a reader's pace causes, the bytes arrive whole and
+// in order.
+func TestConnDeliveryKeepsOrder(t *testing.T) {
+	const total = 6 << 20
+	want := pattern(total)
+	for _, tc := range []struct {
+		name       string
+		readSize   int
+		pauseEvery int           // pause after every pauseEvery-th read, 0: never
+		pause      time.Duration // longer than lendWait: the frame reader buffers
+	}{
+		{"waiting reader, large buffer", 256 << 10, 0, 0},
+		{"small reads", 1000, 0, 0},
+		{"reader slower than lendWait", 64 << 10, 3, 3 * lendWait},
+		{"reader always late", 300 << 10, 1, 2 * lendWait},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cli := connPair(t, func(s *stream, _ *rawRequest) {
+				_ = s.respond(http.StatusOK, nil, false)
+				for p := want; len(p) > 0; {
+					n := min(len(p), 100_003) // frames that do not align with TLS records or chunks
+					if _, err := s.write(p[:n]); err != nil {
+						return
+					}
+					p = p[n:]
+				}
+				s.closeServer()
+			})
+			s := open(t, cli)
+			defer s.closeClient()
+			got := make([]byte, 0, total)
+			buf := make([]byte, tc.readSize)
+			for reads := 1; ; reads++ {
+				n, err := s.read(buf)
+				got = append(got, buf[:n]...)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatalf("read after %d bytes: %v", len(got), err)
+				}
+				if tc.pauseEvery > 0 && reads%tc.pauseEvery == 0 {
+					time.Sleep(tc.pause)
+				}
+			}
+			if !bytes.Equal(got, want) {
+				i := 0
+				for i < min(len(got), len(want)) && got[i] == want[i] {
+					i++
+				}
+				t.Fatalf("received %d bytes, want %d; first difference at offset %d", len(got), len(want), i)
+			}
+		})
+	}
+}
+
+// A stream whose reader stops reading costs the connection's other streams
+// one lendWait, not one per frame: its DATA is buffered (within its window)
+// after the first wait expires, and a second stream moves 8 MiB meanwhile.
+func TestConnStalledReaderDoesNotHoldOthers(t *testing.T) {
+	const bulk = 8 << 20
+	cli := connPair(t, func(s *stream, _ *rawRequest) {
+		_ = s.respond(http.StatusOK, nil, false)
+		chunk := make([]byte, 256<<10)
+		for sent := 0; sent < bulk; sent += len(chunk) {
+			if _, err := s.write(chunk); err != nil {
+				return
+			}
+		}
+		s.closeServer()
+	})
+	stalled := open(t, cli)
+	defer stalled.closeClient()
+	// One read, so that the stream counts as read, then nothing more.
+	if _, err := stalled.read(make([]byte, 64<<10)); err != nil {
+		t.Fatal(err)
+	}
+	other := open(t, cli)
+	defer other.closeClient()
+	n, err := io.Copy(io.Discard, readerFunc(other.read))
+	if err != nil || n != bulk {
+		t.Fatalf("second stream: %d bytes, %v; want %d", n, err, bulk)
+	}
+	stalled.mu.Lock()
+	backoff, buffered := stalled.lendBackoff, stalled.buf.n
+	stalled.mu.Unlock()
+	if backoff > 1 {
+		// 0: its DATA was buffered before the reader lent a buffer, no wait.
+		t.Errorf("the frame reader waited for the stalled reader again and again (backoff %d), want at most once", backoff)
+	}
+	if buffered == 0 {
+		t.Error("nothing buffered for the stalled stream: its DATA was held back, not buffered")
+	}
+}

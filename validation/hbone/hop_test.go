@@ -305,51 +305,101 @@ func processCPU(tb testing.TB) time.Duration {
 //
 //	MB/s        bytes delivered per wall second (all bytes arrived at the sink)
 //	cpu-ns/B    process CPU (both ends, user+system) per byte
-//	allocs/MiB  heap allocations per MiB, both ends (fails above the budget)
-//	cpu-x-tls   (HBONE only) cpu-ns/B over the TLS figure of the same run
+//	allocs/MiB  heap allocations per MiB, both ends (flagged above the budget)
+//	cpu-x-tls   (HBONE only) cpu-ns/B over plain TLS's, measured interleaved
 //
-// The TLS case of a path runs right before its HBONE case, so the ratio
-// compares two measurements taken under the same machine load. For the
+// The HBONE case runs a plain TLS hop of the same path next to its own and
+// alternates between them every few MiB (hopSlice), TLS first in one round
+// and HBONE first in the next; cpu-x-tls and allocs-over-tls/MiB compare the
+// two sums. Both tunnels thus see the same machine load, including under
+// -count, where the separate TLS case ran count times before the HBONE case
+// and a ratio to it would compare against one of those runs only. For the
 // idle-core figure run with GOMAXPROCS=1.
 func BenchmarkHop(b *testing.B) {
 	for _, p := range []hopPath{pathUp, pathDown, pathProxy} {
-		var tlsCPU, tlsAllocs float64
 		for _, k := range []hopKind{kindTLS, kindHBONE} {
 			b.Run(fmt.Sprintf("%s/%s", p, k), func(b *testing.B) {
 				h := startHop(b, k, p)
+				var base *hop // the interleaved plain TLS hop of an HBONE case
+				if k == kindHBONE {
+					base = startHop(b, kindTLS, p)
+				}
 				chunk := make([]byte, mib)
 				h.push(b, chunk, 32) // warm flow-control windows, copy buffers and pools
-				var ms0, ms1 runtime.MemStats
-				runtime.ReadMemStats(&ms0)
-				cpu0, t0 := processCPU(b), time.Now()
+				if base != nil {
+					base.push(b, chunk, 32)
+				}
+				var m, mb hopMeter
 				b.ResetTimer()
-				h.push(b, chunk, b.N)
+				for done, round := 0, 0; done < b.N; round++ {
+					n := min(hopSlice, b.N-done)
+					if base != nil && round%2 == 0 {
+						b.StopTimer()
+						mb.measure(b, base, chunk, n)
+						b.StartTimer()
+					}
+					m.measure(b, h, chunk, n)
+					if base != nil && round%2 == 1 {
+						b.StopTimer()
+						mb.measure(b, base, chunk, n)
+						b.StartTimer()
+					}
+					done += n
+				}
 				b.StopTimer()
-				wall, cpu := time.Since(t0), processCPU(b)-cpu0
-				runtime.ReadMemStats(&ms1)
-				bytes := float64(b.N) * mib
-				cpuPerByte := float64(cpu.Nanoseconds()) / bytes
-				allocs := float64(ms1.Mallocs-ms0.Mallocs) / float64(b.N)
-				b.ReportMetric(bytes/wall.Seconds()/1e6, "MB/s")
-				b.ReportMetric(cpuPerByte, "cpu-ns/B")
-				b.ReportMetric(allocs, "allocs/MiB")
-				if k == kindTLS {
-					tlsCPU, tlsAllocs = cpuPerByte, allocs
-				} else if tlsCPU > 0 {
-					ratio := cpuPerByte / tlsCPU
+				b.ReportMetric(m.bytes/m.wall.Seconds()/1e6, "MB/s")
+				b.ReportMetric(m.cpuPerByte(), "cpu-ns/B")
+				b.ReportMetric(m.allocsPerMiB(), "allocs/MiB")
+				if base != nil {
+					ratio := m.cpuPerByte() / mb.cpuPerByte()
 					b.ReportMetric(ratio, "cpu-x-tls")
-					b.ReportMetric(allocs-tlsAllocs, "allocs-over-tls/MiB")
-					if ratio > cpuGoalVsTLS {
+					b.ReportMetric(m.allocsPerMiB()-mb.allocsPerMiB(), "allocs-over-tls/MiB")
+					if ratio > cpuGoalVsTLS && b.N >= 16 {
 						b.Logf("CPU per byte %.2f× plain TLS, goal ≤ %.1f× (load-sensitive; compare medians)", ratio, cpuGoalVsTLS)
 					}
 				}
-				if b.N >= 16 && allocs > allocBudgetPerMiB {
-					b.Errorf("%.1f allocations per MiB, budget %d", allocs, allocBudgetPerMiB)
+				if b.N >= 16 && m.allocsPerMiB() > allocBudgetPerMiB {
+					// Flagged, not failed: under load plain TLS alone passes the
+					// budget (more, smaller socket reads, one allocation each), and
+					// a failed benchmark prints no figures. TestHopAllocBudget
+					// enforces the budgets.
+					b.Logf("%.1f allocations per MiB, over the budget of %d (TestHopAllocBudget enforces it)", m.allocsPerMiB(), allocBudgetPerMiB)
 				}
 			})
 		}
 	}
 }
+
+// hopSlice is how many MiB an HBONE case pushes through one tunnel before
+// switching to the other: small enough that both see the same load, large
+// enough that switching costs nothing measurable.
+const hopSlice = 8
+
+// hopMeter sums what pushes through one hop cost.
+type hopMeter struct {
+	bytes  float64
+	wall   time.Duration
+	cpu    time.Duration
+	allocs uint64
+}
+
+// measure pushes n MiB through h and adds their wall time, process CPU and
+// heap allocations.
+func (m *hopMeter) measure(tb testing.TB, h *hop, chunk []byte, n int) {
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	cpu0, t0 := processCPU(tb), time.Now()
+	h.push(tb, chunk, n)
+	wall, cpu := time.Since(t0), processCPU(tb)-cpu0
+	runtime.ReadMemStats(&ms1)
+	m.bytes += float64(n) * mib
+	m.wall += wall
+	m.cpu += cpu
+	m.allocs += ms1.Mallocs - ms0.Mallocs
+}
+
+func (m *hopMeter) cpuPerByte() float64   { return float64(m.cpu.Nanoseconds()) / m.bytes }
+func (m *hopMeter) allocsPerMiB() float64 { return float64(m.allocs) / (m.bytes / mib) }
 
 // TestHopAllocBudget enforces the allocation budgets on every path: at most
 // allocBudgetPerMiB per MiB in all, and HBONE at most allocBudgetOverTLS per

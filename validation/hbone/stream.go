@@ -48,6 +48,21 @@ type stream struct {
 	rdst       []byte     // lent by the blocked Read, nil otherwise
 	directBusy bool       // the frame reader is filling rdst
 	directN    int        // bytes delivered into the lent buffer
+	// DATA that arrives while the reader is away (busy with what it read
+	// last, or draining the buffer) waits up to lendWait for it to come
+	// back and lend its buffer, instead of being buffered and copied once
+	// more; the socket holds the bytes meanwhile, as it does for a plain
+	// TLS reader. A reader that does not come back in time is not waited
+	// for again during the next lendSkip drains of its buffer (1, 2, 4...
+	// up to maxLendSkip after consecutive misses), so a slow reader costs
+	// the connection's other streams one such wait now and then, not one
+	// per frame.
+	lend        chan struct{} // the reader lent a buffer or drained it (or the stream ended)
+	lendWaiting bool          // the frame reader waits on lend
+	lentEver    bool          // a Read has lent a buffer: someone reads this stream
+	inRead      bool          // a Read is running (it drains the buffer without blocking)
+	lendSkip    int           // drains to go before waiting again
+	lendBackoff int           // lendSkip of the last miss, 0 once the reader came back in time
 
 	headersIn chan struct{} // client: closed when the response headers arrived or the stream failed
 	done      chan struct{} // closed when the stream is finished both ways or reset
@@ -66,6 +81,7 @@ func newStream(c *conn, id uint32, peerWindow int32) *stream {
 		recvWindow: int64(c.cfg.streamWindow),
 		sendWindow: int64(peerWindow),
 		rwake:      make(chan struct{}, 1),
+		lend:       make(chan struct{}, 1),
 		wwake:      make(chan struct{}, 1),
 		rdl:        newDeadline(),
 		wdl:        newDeadline(),
@@ -100,6 +116,7 @@ func (s *stream) receive(n int, extra int64, end bool) error {
 		return nil
 	}
 	s.unacked += extra
+	missed := false
 	for n > 0 {
 		if s.discarding || s.resetSent || s.resetRecv {
 			s.mu.Unlock()
@@ -127,24 +144,46 @@ func (s *stream) receive(n int, extra int64, end bool) error {
 			wake(s.rwake)
 			continue
 		}
+		if s.waitForReader() && !missed {
+			// The reader is busy with what it read or is draining the
+			// buffer: give it lendWait to come back with its buffer.
+			s.lendWaiting = true
+			s.mu.Unlock()
+			ok := c.waitLend(s)
+			s.mu.Lock()
+			s.lendWaiting = false
+			if !ok && !(s.buf.n == 0 && s.rdst != nil) {
+				s.missedLend()
+				missed = true // buffer at least one read before waiting again
+			}
+			continue
+		}
+		// No reader waiting: buffer what one socket read brings (at most the
+		// rest of one TLS record), then look again, so that a reader that
+		// comes back finds little to copy and lends its buffer for the rest.
 		dst := s.buf.space()
-		k := min(n, len(dst))
 		s.writing = true
 		s.mu.Unlock()
-		_, err := io.ReadFull(c.nc, dst[:k])
+		k, err := c.nc.Read(dst[:min(n, len(dst))])
 		s.mu.Lock()
 		s.writing = false
+		missed = false
+		if k > 0 {
+			if s.discarding {
+				c.returnConnCredit(int64(k))
+			} else {
+				s.buf.commit(k)
+				wake(s.rwake)
+			}
+			n -= k
+		}
 		if err != nil {
 			s.mu.Unlock()
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
 			return err
 		}
-		if s.discarding {
-			c.returnConnCredit(int64(k))
-		} else {
-			s.buf.commit(k)
-			wake(s.rwake)
-		}
-		n -= k
 	}
 	if end {
 		s.remoteEnd = true
@@ -158,6 +197,37 @@ func (s *stream) receive(n int, extra int64, end bool) error {
 		s.maybeFinish()
 	}
 	return nil
+}
+
+// maxLendSkip caps how many drains of its buffer a reader that keeps missing
+// lendWait goes without being waited for.
+const maxLendSkip = 64
+
+// waitForReader reports whether the frame reader, holding DATA for s that
+// it cannot deliver into a lent buffer now, should wait for the reader
+// rather than buffer it: someone reads the stream, has not missed recently,
+// and either drained the buffer or is draining it right now. s.mu is held.
+func (s *stream) waitForReader() bool {
+	if !s.lentEver || s.lendSkip > 0 || s.discarding {
+		return false
+	}
+	return s.buf.n == 0 || s.inRead
+}
+
+// drained records that the reader emptied the buffer. s.mu is held.
+func (s *stream) drained() {
+	if s.lendSkip > 0 {
+		s.lendSkip--
+	}
+	if s.lendWaiting {
+		wake(s.lend)
+	}
+}
+
+// missedLend records a lendWait that expired. s.mu is held.
+func (s *stream) missedLend() {
+	s.lendBackoff = min(max(1, 2*s.lendBackoff), maxLendSkip)
+	s.lendSkip = s.lendBackoff
 }
 
 // onHeaders records the response (client role).
@@ -249,6 +319,7 @@ func (s *stream) finishLocked() {
 	s.finished = true
 	close(s.done)
 	wake(s.rwake)
+	wake(s.lend)
 	wake(s.wwake)
 	if s.onFinish != nil {
 		s.onFinish()
@@ -325,7 +396,9 @@ func (s *stream) read(p []byte) (int, error) {
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
 	s.mu.Lock()
+	s.inRead = true
 	n, err := s.readLocked(p)
+	s.inRead = false
 	s.rdst = nil // not lent any more (the frame reader clears it when it takes it)
 	if n == 0 {
 		s.mu.Unlock()
@@ -359,7 +432,11 @@ func (s *stream) readLocked(p []byte) (int, error) {
 				return 0, os.ErrDeadlineExceeded
 			}
 			if s.buf.n > 0 {
-				return s.buf.read(p, s.writing), nil
+				n := s.buf.read(p, s.writing)
+				if s.buf.n == 0 {
+					s.drained()
+				}
+				return n, nil
 			}
 			if s.remoteEnd || s.discarding {
 				return 0, io.EOF
@@ -371,6 +448,11 @@ func (s *stream) readLocked(p []byte) (int, error) {
 				return 0, nil
 			}
 			s.rdst = p
+			s.lentEver = true
+			if s.lendWaiting {
+				s.lendBackoff = 0 // came back in time
+				wake(s.lend)
+			}
 		}
 		rw, dl := s.rwake, s.rdl.wait()
 		s.mu.Unlock()
@@ -490,6 +572,7 @@ func (s *stream) stopReading() {
 	dropped := s.buf.n
 	s.buf.release(s.writing)
 	wake(s.rwake)
+	wake(s.lend)
 	s.mu.Unlock()
 	s.c.returnConnCredit(int64(dropped))
 }
