@@ -27,8 +27,10 @@ import (
 //   - Write frames the caller's bytes in place: the frame header and the
 //     first bytes of a frame share one full TLS record, the rest is handed to
 //     tls.Conn.Write directly (no pipe, no framer buffer).
-//   - The frame reader decrypts DATA payloads straight into the stream's
-//     pooled receive chunks; Read copies them out (the one added copy).
+//   - The frame reader decrypts DATA payloads straight into the buffer of a
+//     waiting Read, waiting up to lendWait for a reader busy with what it
+//     read last; only otherwise into the stream's pooled receive chunks,
+//     which Read copies out (the one added copy).
 //   - Flow-control windows are ztunnel's (4 MiB stream, 16 MiB connection,
 //     1 MiB frames) and are replenished once a quarter of a window was read,
 //     so a bulk stream sends about one WINDOW_UPDATE per MiB.

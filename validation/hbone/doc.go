@@ -22,8 +22,9 @@
 // keepalive, RST_STREAM, GOAWAY; HPACK from golang.org/x/net), built so that
 // the data path copies no byte a plain TLS 1.3 proxy would not copy: Write
 // frames the caller's bytes in place (no pipe, no framer buffer), the frame
-// reader decrypts DATA straight into a blocked Read's buffer or into pooled
-// chunks, and windows are ztunnel's (4 MiB stream, 16 MiB connection, 1 MiB
+// reader decrypts DATA straight into a blocked Read's buffer (waiting up to
+// 500 µs for a reader busy with its last bytes) or else into pooled chunks,
+// and windows are ztunnel's (4 MiB stream, 16 MiB connection, 1 MiB
 // frames) refreshed per quarter window. In steady state it allocates
 // nothing per byte; what remains (about 32 allocations per MiB) is Go's
 // crypto/tls record reader. BenchmarkHop measures throughput, CPU per byte
