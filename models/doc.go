@@ -52,7 +52,15 @@
 //
 // Policy is decided by topology.Evaluate, cached per (edge, source pod,
 // destination pod) — the request attributes are per-edge constants, so the
-// cache is exact. A request denied at L4 is reset by the enforcing ztunnel;
+// cache is exact; a target no policy can apply to skips the table.
+//
+// The per-event path is laid out for the cache (docs/decisions/071): calls
+// live in a slab of cache-line-aligned chunks with the fields every event
+// reads in their first line; a pod's per-call fields are one 64-byte line of
+// Mesh.podHot; edges, targets and routes keep their hot fields first; a
+// backend's latencies are buffered (latrec.go) and recorded into its
+// histogram in batches; exponential service times and added-latency draws
+// come from stream state held inline (the same draws, no pointer chase). A request denied at L4 is reset by the enforcing ztunnel;
 // one denied at L7 gets a 403 from the waypoint or sidecar.
 //
 // Usage:
