@@ -110,6 +110,13 @@
 // S/(1−ρ), proportional to the job's size), the M/M/c knee, exact CFS
 // throttling delays and weighted splits.
 //
+// Large simulations find each station and group cold when a job
+// arrives, so the fast path is laid out for cache misses. A station hands
+// a job to its lowest idle thread, and thread 0 is stored inside the
+// Station. A group's first running job is stored inside the Group. The
+// fields a job touches come first in each struct. None of this is
+// observable: threads are alike.
+//
 // NewStation(s, ...) gives a station a machine of its own where each thread
 // always has a reference core: the classic FIFO c-server queue. A
 // station's optional Activity model charges what a thread costs beyond its
