@@ -1001,7 +1001,7 @@ func (m *Mesh) finalize(c *call, t sim.Time, out uint8) {
 	if c.measured {
 		lat := t - c.start
 		tg.lat.record(lat)
-		e.routes[c.rq].count(c.bi, c.answer, out)
+		e.routes[c.rq].count(c.bi, c.answer && c.dec != decDenyWaypoint, out)
 		e.calls++
 		if out != outOK {
 			e.failed++

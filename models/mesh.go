@@ -320,6 +320,10 @@ type edgeRT struct {
 	// Routing draws.
 	rqCum          float64
 	rqR, beR, mirR *rand.Rand
+	// wpDec caches the routing waypoint's decision on the requests it
+	// answers itself, per (request class, source pod) (routerDecision);
+	// nil until first needed. Cold: only answered requests read it.
+	wpDec []uint8
 
 	// Load generator (loadgen.go).
 	external bool       // the client is outside the cluster

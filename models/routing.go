@@ -572,7 +572,8 @@ type RouteStats struct {
 	Rule     int    // rule index, -1 = none
 	Match    int    // match index, -1 = none
 	Answered string // what the routing proxy answers itself ("" = it forwards): "404", "500", "503 NC", "30x"
-	// AnsweredCalls are the calls the proxy answered itself.
+	// AnsweredCalls are the calls the proxy answered itself; calls a
+	// waypoint's policies refused before routing (403) are not among them.
 	AnsweredCalls int64
 	Backends      []BackendStats
 	Mirrored      int64 // mirrored copies sent
@@ -675,7 +676,9 @@ func (m *Mesh) pastRouter(c *call) bool {
 	return false
 }
 
-// count records a finished measured call of this request class.
+// count records a finished measured call of this request class; answered:
+// the routing proxy answered it (a waypoint's policy refusal before routing
+// is not an answer of the route: Envoy's router never saw it).
 func (r *routeRT) count(bi int16, answered bool, out uint8) {
 	if answered {
 		r.answered++
@@ -696,12 +699,8 @@ func (r *routeRT) count(bi int16, answered bool, out uint8) {
 func (m *Mesh) evaluate(e *edgeRT, rq int16, src, dst *topology.Pod, via *topology.Waypoint, port int) topology.Decision {
 	r := &e.routes[rq]
 	req, fwd := r.req, r.fwd
-	if r.token {
-		if iss := m.top.JWTIssuer(via, e.cfg.Call.To, dst); iss != "" {
-			req.RequestPrincipal = iss + "/" + jwtSubject
-			fwd.RequestPrincipal = req.RequestPrincipal
-		}
-	}
+	req.RequestPrincipal = m.requestPrincipal(e, r, via, dst)
+	fwd.RequestPrincipal = req.RequestPrincipal
 	dec := m.top.Evaluate(src, dst, via, port, req)
 	if !dec.Allow || !r.rewrites() {
 		return dec
@@ -714,8 +713,52 @@ func (m *Mesh) evaluate(e *edgeRT, rq int16, src, dst *topology.Pod, via *topolo
 	return dec
 }
 
+// requestPrincipal is the request principal a request of class r carries
+// at via (the waypoint, or nil) and dst (nil when no endpoint is known): the
+// issuer of the RequestAuthentication that applies, "" for none or no token.
+func (m *Mesh) requestPrincipal(e *edgeRT, r *routeRT, via *topology.Waypoint, dst *topology.Pod) string {
+	if !r.token {
+		return ""
+	}
+	if iss := m.top.JWTIssuer(via, e.cfg.Call.To, dst); iss != "" {
+		return iss + "/" + jwtSubject
+	}
+	return ""
+}
+
 // jwtSubject is the subject of the tokens simulated requests carry.
 const jwtSubject = "ambientsim-client"
+
+// routerDecision is the decision of the waypoint that routes e on a request
+// of class rq from source srcL that it answers itself (404, 500, 503 NC, a
+// redirect): Envoy's RBAC filter runs before its router filter (Istio
+// builds the waypoint's HTTP chain with the authorization filters first and
+// the router last: listener_waypoint.go, buildWaypointInboundHTTPFilters),
+// so the waypoint's policies decide first and a refused request gets 403,
+// not the route's answer. Cached per (request class, source pod) on the
+// edge, allocated on first use; no AuthorizationPolicy, no evaluation.
+func (m *Mesh) routerDecision(e *edgeRT, tg *target, rq int16, srcL int32) uint8 {
+	if tg.allowAll || tg.ext >= 0 || len(m.top.AuthorizationPolicies) == 0 {
+		return decAllow
+	}
+	if e.wpDec == nil {
+		e.wpDec = make([]uint8, len(e.routes)*len(e.src))
+	}
+	k := int32(rq)*int32(len(e.src)) + srcL
+	if d := e.wpDec[k]; d != decUnknown {
+		return d
+	}
+	r := &e.routes[rq]
+	via := m.wps[tg.wp].w
+	req := r.req
+	req.RequestPrincipal = m.requestPrincipal(e, r, via, nil)
+	d := decAllow
+	if dec := m.top.EvaluateWaypoint(m.pods[e.src[srcL]].p, via, m.svcs[tg.svc].s.TargetPort(tg.port), req); !dec.Allow {
+		d = decDenyWaypoint
+	}
+	e.wpDec[k] = d
+	return d
+}
 
 // rewrites reports whether the router changes the request policies see.
 func (r *routeRT) rewrites() bool {
@@ -723,7 +766,11 @@ func (r *routeRT) rewrites() bool {
 }
 
 // answerAttempt lays out the path of a request the routing proxy answers
-// itself: the source's proxy, up to the router (no destination).
+// itself: the source's proxy, up to the router (no destination). A waypoint
+// checks its policies before it routes (routerDecision): c.dec says whether
+// it refuses the request instead. A source's sidecar that routes checks
+// nothing first: its outbound chain has no RBAC filter (policies apply
+// inbound, at the destination), so its answer stands.
 func (m *Mesh) answerAttempt(c *call, e *edgeRT, tg *target, srcPod, srcNode int32, now sim.Time) {
 	n := int8(0)
 	c.locs[0] = srcNode
@@ -738,6 +785,7 @@ func (m *Mesh) answerAttempt(c *call, e *edgeRT, tg *target, srcPod, srcNode int
 		c.kinds[n], c.sts[n] = vWP, nil
 		c.locs[n+1] = m.reps[r].node
 		n++
+		c.dec = m.routerDecision(e, tg, c.rq, c.srcL)
 	}
 	c.locs[n+1] = c.locs[n]
 	c.n, c.i, c.dir = n, 0, dirReq
@@ -757,8 +805,8 @@ func (m *Mesh) answerAttempt(c *call, e *edgeRT, tg *target, srcPod, srcNode int
 }
 
 // answerVisit: the routing proxy answers c itself (404, 500, 503 NC, a
-// redirect) after parsing and routing it; answered continues when its
-// worker has done that work, and the answer goes back.
+// redirect, or a waypoint's 403) after parsing and routing it; answered
+// continues when its worker has done that work, and the answer goes back.
 func (m *Mesh) answerVisit(c *call, e *edgeRT, tg *target, now sim.Time) {
 	i := c.i
 	measured := now >= m.measure
@@ -788,8 +836,15 @@ func (m *Mesh) answerVisit(c *call, e *edgeRT, tg *target, now sim.Time) {
 	c.sts[i].Submit(demand, m, sim.Event{Kind: kCPU, A: c.stamp, P: c})
 }
 
-// answered sends the routing proxy's own answer back from visit c.i.
+// answered sends the routing proxy's own answer back from visit c.i: the
+// route's, or the waypoint's 403 when its policies refused the request
+// before routing (deniedAt: the RBAC body and the response's CPU).
 func (m *Mesh) answered(c *call, fin sim.Time) {
+	if c.dec == decDenyWaypoint {
+		e := &m.edges[c.ei]
+		m.deniedAt(c, e, &e.tgts[c.ti], c.i, fin)
+		return
+	}
 	c.outcome = c.ans
 	m.turnAround(c, fin, c.i)
 }

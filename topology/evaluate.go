@@ -852,6 +852,29 @@ func (t *Topology) EvaluateEgress(src *Pod, se *ServiceEntry, req Request) Decis
 	return t.evalWaypoint(ix.pol, p.Waypoint, nil, &pr, &req)
 }
 
+// EvaluateWaypoint decides what the waypoint via alone decides for a
+// request from src (nil = outside the cluster) to req.Service on that
+// Service's target port, with no destination endpoint: the policies that
+// target the Service and the waypoint's Gateway, full L7, with the
+// client's identity. It is the check a waypoint runs before it routes: in
+// its HTTP filter chain the RBAC filter comes before the router filter
+// (Istio's buildWaypointInboundHTTPFilters keeps the router last), so a
+// request the route table answers itself (404, a redirect, a backend share
+// that resolves to nothing) is still refused 403 when the policies refuse
+// it. Evaluate runs the same check first when there is an endpoint. A nil
+// req.Service leaves only the Gateway's policies; a nil via allows. With
+// no endpoint there is no destination address: destination.ip conditions
+// do not match.
+func (t *Topology) EvaluateWaypoint(src *Pod, via *Waypoint, port int, req Request) Decision {
+	if via == nil {
+		return Decision{Allow: true, Reason: "no waypoint: nothing checks before routing"}
+	}
+	ix := t.index()
+	pr := t.peerOf(src)
+	pr.port, pr.req = port, &req
+	return t.evalWaypoint(ix.pol, via, nil, &pr, &req)
+}
+
 // evalDestination runs the NetworkPolicy and the destination proxy's checks
 // for a connection whose peer is pr (the client, or the waypoint) and whose
 // L3 source is the pod l3 (nil = outside the cluster).

@@ -369,3 +369,95 @@ func TestRootNamespaceSelector(t *testing.T) {
 		t.Errorf("client -> direct: %+v", d)
 	}
 }
+
+// TestEvaluateWaypoint: what the waypoint alone decides before routing (no
+// destination endpoint): a DENY on a path, an ALLOW-only policy, a policy
+// on the waypoint's Gateway and one on the Service, and no policies.
+func TestEvaluateWaypoint(t *testing.T) {
+	type call struct {
+		from, path string
+		allow      bool
+		policy     string
+	}
+	tests := []struct {
+		name     string
+		policies string
+		calls    []call
+	}{
+		{name: "no policies", calls: []call{
+			{from: "a/client", path: "/admin", allow: true},
+			{from: "c/curl", path: "/", allow: true},
+		}},
+		{name: "DENY a path on the Service", policies: `
+  - apiVersion: security.istio.io/v1
+    kind: AuthorizationPolicy
+    metadata: {name: no-admin, namespace: a}
+    spec:
+      targetRefs: [{kind: Service, group: "", name: api}]
+      action: DENY
+      rules: [{to: [{operation: {paths: ["/admin*"]}}]}]
+`, calls: []call{
+			{from: "a/client", path: "/admin", allow: false, policy: "a/no-admin"},
+			{from: "a/client", path: "/admin/users", allow: false, policy: "a/no-admin"},
+			{from: "a/client", path: "/v1/items", allow: true},
+		}},
+		{name: "ALLOW only", policies: `
+  - apiVersion: security.istio.io/v1
+    kind: AuthorizationPolicy
+    metadata: {name: clients-v1, namespace: a}
+    spec:
+      targetRefs: [{kind: Service, group: "", name: api}]
+      rules: [{from: [{source: {namespaces: ["a"]}}], to: [{operation: {paths: ["/v1/*"]}}]}]
+`, calls: []call{
+			{from: "a/client", path: "/v1/items", allow: true, policy: "a/clients-v1"},
+			// No ALLOW matches: refused although no route may exist for it.
+			{from: "a/client", path: "/admin", allow: false, policy: "a/clients-v1"},
+			{from: "c/curl", path: "/v1/items", allow: false, policy: "a/clients-v1"},
+		}},
+		{name: "DENY on the waypoint's Gateway", policies: `
+  - apiVersion: security.istio.io/v1
+    kind: AuthorizationPolicy
+    metadata: {name: gw-no-admin, namespace: a}
+    spec:
+      targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: wp}]
+      action: DENY
+      rules: [{to: [{operation: {paths: ["/admin"]}}]}]
+`, calls: []call{
+			{from: "a/client", path: "/admin", allow: false, policy: "a/gw-no-admin"},
+			{from: "a/client", path: "/", allow: true},
+		}},
+		{name: "a policy on another Service does not apply", policies: `
+  - apiVersion: security.istio.io/v1
+    kind: AuthorizationPolicy
+    metadata: {name: direct-nothing, namespace: a}
+    spec:
+      targetRefs: [{kind: Service, group: "", name: direct}]
+      action: DENY
+      rules: [{}]
+`, calls: []call{
+			{from: "a/client", path: "/admin", allow: true},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			top := buildEval(t, tc.policies)
+			s := top.Service("a", "api")
+			via := top.WaypointFor(s)
+			if via == nil {
+				t.Fatal("a/api has no waypoint")
+			}
+			for _, c := range tc.calls {
+				ns, name, _ := strings.Cut(c.from, "/")
+				src := top.PodsOf(top.Workload(ns, name))[0]
+				req := Request{Method: "GET", Path: c.path, Host: "api.a.svc.cluster.local", Service: s}
+				d := top.EvaluateWaypoint(src, via, s.TargetPort(s.Ports[0].Port), req)
+				if d.Allow != c.allow || d.Policy != c.policy || (!d.Allow && !strings.HasPrefix(d.By, "waypoint/a/wp")) {
+					t.Errorf("%s %s: got %+v, want allow=%v policy=%q by waypoint/a/wp", c.from, c.path, d, c.allow, c.policy)
+				}
+			}
+		})
+	}
+	if d := buildEval(t, "").EvaluateWaypoint(nil, nil, 80, Request{}); !d.Allow {
+		t.Errorf("no waypoint: %+v, want allow", d)
+	}
+}

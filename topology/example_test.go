@@ -60,6 +60,36 @@ policies:
 	// allow=false by=ztunnel/node-1 layer=L4 policy=shop/cart-get
 }
 
+// EvaluateWaypoint is the waypoint's check before it routes: a request
+// its policies refuse gets 403 even when no route would take it.
+func ExampleTopology_EvaluateWaypoint() {
+	top, _ := topology.ParseSpec("example.yaml", []byte(`
+namespaces:
+  - name: shop
+    mode: ambient
+    waypoint: {name: waypoint}
+    services: [{name: cart, ports: [{name: http, port: 80, targetPort: 8080}]}]
+    workloads: [{name: web}]
+policies:
+  - apiVersion: security.istio.io/v1
+    kind: AuthorizationPolicy
+    metadata: {name: no-admin, namespace: shop}
+    spec:
+      targetRefs: [{kind: Service, group: "", name: cart}]
+      action: DENY
+      rules: [{to: [{operation: {paths: ["/admin"]}}]}]
+`))
+	web := top.PodsOf(top.Workload("shop", "web"))[0]
+	cart := top.Service("shop", "cart")
+	for _, path := range []string{"/admin", "/items"} {
+		d := top.EvaluateWaypoint(web, top.WaypointFor(cart), cart.TargetPort(80), topology.Request{Method: "GET", Path: path, Service: cart})
+		fmt.Printf("%s: allow=%v by=%s policy=%s\n", path, d.Allow, d.By, d.Policy)
+	}
+	// Output:
+	// /admin: allow=false by=waypoint/shop/waypoint policy=shop/no-admin
+	// /items: allow=true by=waypoint/shop/waypoint policy=
+}
+
 func ExampleTopology_Migrate() {
 	top, _, _ := topology.ParseManifests("sidecar.yaml", []byte(`
 apiVersion: v1
