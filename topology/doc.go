@@ -79,6 +79,9 @@
 // or the sidecar with full L7. Within one proxy: any matching DENY denies;
 // no ALLOW policies allows; otherwise an ALLOW must match. Policies are
 // compiled once per enforcement point; a decision does not allocate.
+// EvaluateWaypoint is the waypoint's check alone, with no destination
+// endpoint: what it decides before routing, so a request it refuses gets
+// 403 even when its route table would answer it (404, a redirect).
 //
 // Audit reports, each finding with a stable code, the policy, source,
 // destination, the concrete path as proof and a suggested fix:

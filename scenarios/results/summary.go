@@ -335,9 +335,10 @@ type RouteResult struct {
 	// Answered is what the routing proxy answers itself instead of
 	// forwarding: "404" (no rule matches), "500" (no valid backend),
 	// "503 NC" (undefined subset) or a redirect's status; empty when it
-	// forwards.
+	// forwards. AnsweredCalls are the calls it answered itself; a
+	// waypoint's policy refusal (403 before routing) is not one of them.
 	Answered      string `json:"answered,omitempty"`
-	AnsweredCalls int64  `json:"answered_calls,omitempty"` // calls it answered itself
+	AnsweredCalls int64  `json:"answered_calls,omitempty"`
 	// Backends are the rule's weighted backends with the calls each got
 	// (the backend is drawn once per request and kept for retries).
 	Backends []BackendResult `json:"backends,omitempty"`
