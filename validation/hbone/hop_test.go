@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"runtime"
 	"sync"
@@ -404,8 +405,13 @@ func (m *hopMeter) allocsPerMiB() float64 { return float64(m.allocs) / (m.bytes 
 // TestHopAllocBudget enforces the allocation budgets on every path: at most
 // allocBudgetPerMiB per MiB in all, and HBONE at most allocBudgetOverTLS per
 // MiB above plain TLS on the same path. It counts heap allocations (both ends
-// of the hop) while 64 MiB cross it after a warm-up. Allocation counts do not
-// depend on machine load, so this is a plain test, not a benchmark.
+// of the hop, the whole process) while 16 MiB cross it after a warm-up, in
+// allocRounds rounds that alternate TLS and HBONE, and keeps each kind's
+// fewest: what the data path itself allocates. A single count also holds
+// whatever else the process allocated meanwhile (crypto/tls's reads vary by
+// about 2 per MiB with how bytes arrive), which made a one-shot comparison
+// fail about once in eight runs. Allocation counts do not depend on machine
+// speed, so this is a plain test, not a benchmark.
 func TestHopAllocBudget(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector makes sync.Pool drop items at random and allocates on its own")
@@ -413,26 +419,38 @@ func TestHopAllocBudget(t *testing.T) {
 	if testing.Short() {
 		t.Skip("moves 100 MiB per path")
 	}
+	const (
+		allocRounds = 3
+		perRun      = 16
+	)
+	chunk := make([]byte, mib)
 	for _, p := range []hopPath{pathUp, pathDown, pathProxy} {
-		var tlsAllocs float64
-		for _, k := range []hopKind{kindTLS, kindHBONE} {
-			t.Run(fmt.Sprintf("%s/%s", p, k), func(t *testing.T) {
-				h := startHop(t, k, p)
-				chunk := make([]byte, mib)
-				h.push(t, chunk, 32)
-				const perRun = 16
-				allocs := testing.AllocsPerRun(4, func() { h.push(t, chunk, perRun) }) / perRun
-				t.Logf("%.2f allocations per MiB", allocs)
-				if allocs > allocBudgetPerMiB {
-					t.Errorf("%.2f allocations per MiB, budget %d", allocs, allocBudgetPerMiB)
+		t.Run(string(p), func(t *testing.T) {
+			kinds := []hopKind{kindTLS, kindHBONE}
+			hops := make([]*hop, len(kinds))
+			fewest := make([]float64, len(kinds))
+			for i, k := range kinds {
+				hops[i] = startHop(t, k, p)
+				hops[i].push(t, chunk, 32)
+				fewest[i] = math.Inf(1)
+			}
+			for range allocRounds {
+				for i, h := range hops {
+					allocs := testing.AllocsPerRun(1, func() { h.push(t, chunk, perRun) }) / perRun
+					fewest[i] = min(fewest[i], allocs)
 				}
-				if k == kindTLS {
-					tlsAllocs = allocs
-				} else if over := allocs - tlsAllocs; over > allocBudgetOverTLS {
-					t.Errorf("HBONE allocates %.2f per MiB more than plain TLS (%.2f vs %.2f), budget %d",
-						over, allocs, tlsAllocs, allocBudgetOverTLS)
+			}
+			tls, hb := fewest[0], fewest[1]
+			t.Logf("fewest of %d rounds: TLS %.2f, HBONE %.2f allocations per MiB", allocRounds, tls, hb)
+			for i, k := range kinds {
+				if fewest[i] > allocBudgetPerMiB {
+					t.Errorf("%s: %.2f allocations per MiB, budget %d", k, fewest[i], allocBudgetPerMiB)
 				}
-			})
-		}
+			}
+			if over := hb - tls; over > allocBudgetOverTLS {
+				t.Errorf("HBONE allocates %.2f per MiB more than plain TLS (%.2f vs %.2f), budget %d",
+					over, hb, tls, allocBudgetOverTLS)
+			}
+		})
 	}
 }
