@@ -128,7 +128,7 @@ func BenchmarkSweepCores(b *testing.B) {
 				b.ReportMetric(float64(st.Units), "runs")
 				b.ReportMetric(float64(len(plan.Tasks)), "tasks")
 				b.ReportMetric(float64(st.Workers), "workers")
-				b.ReportMetric(goalSweepCPUPerReal, "goal-CPU/real")
+				b.ReportMetric(goalSweepCPUPerReal, "goal-min-CPU/real")
 			}
 		})
 	}

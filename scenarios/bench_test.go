@@ -11,7 +11,8 @@ import (
 )
 
 // Issue 17's goals ("a 10,000-pod minute in 10 s"), reported next to each
-// measured figure as goal-… metrics so one `go test -bench` run shows both.
+// measured figure X as goal-max-X (a ceiling) or goal-min-X (a floor), so one
+// `go test -bench` run shows both and cmd/benchtable can judge them.
 // CPU-seconds, not wall seconds: the project's machine is shared, and CPU
 // time is what other people's load inflates least.
 const (
@@ -157,9 +158,9 @@ func BenchmarkLargeCluster(b *testing.B) {
 		rc.add(measure(b, sc, Options{}, true))
 	}
 	rc.report(b, b.N)
-	b.ReportMetric(goalLargeCPUSeconds, "goal-CPU-s/run")
-	b.ReportMetric(goalLargeMiB, "goal-peak-RSS-MiB")
-	b.ReportMetric(goalMetricsShare, "goal-metrics-share")
+	b.ReportMetric(goalLargeCPUSeconds, "goal-max-CPU-s/run")
+	b.ReportMetric(goalLargeMiB, "goal-max-peak-RSS-MiB")
+	b.ReportMetric(goalMetricsShare, "goal-max-metrics-share")
 }
 
 // BenchmarkLargeClusterShort is large-cluster's shape — the same 10,000
@@ -184,9 +185,9 @@ func BenchmarkLargeClusterShort(b *testing.B) {
 	rc.report(b, b.N)
 	b.ReportMetric(10*rc.cpuRun/float64(b.N), "CPU-s/60s-projected")
 	b.ReportMetric(rc.cpuWrite/(10*rc.cpuRun), "metrics-share-60s-projected")
-	b.ReportMetric(goalLargeCPUSeconds, "goal-CPU-s/60s-projected")
-	b.ReportMetric(goalMetricsShare, "goal-metrics-share")
-	b.ReportMetric(goalLargeMiB, "goal-peak-RSS-MiB")
+	b.ReportMetric(goalLargeCPUSeconds, "goal-max-CPU-s/60s-projected")
+	b.ReportMetric(goalMetricsShare, "goal-max-metrics-share-60s-projected")
+	b.ReportMetric(goalLargeMiB, "goal-max-peak-RSS-MiB")
 }
 
 // BenchmarkScaleDuration: large-cluster's shape at 2, 4 and 8 simulated
@@ -248,7 +249,7 @@ func BenchmarkScalePods(b *testing.B) {
 				base = perEvent
 			} else if base > 0 {
 				b.ReportMetric(perEvent/base, "cost-ratio-vs-1k")
-				b.ReportMetric(goalPodCostRatio, "goal-cost-ratio")
+				b.ReportMetric(goalPodCostRatio, "goal-max-cost-ratio-vs-1k")
 			}
 		})
 	}
