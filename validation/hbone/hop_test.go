@@ -433,7 +433,7 @@ func (m *hopMeter) allocsPerMiB() float64 { return float64(m.allocs) / (m.bytes 
 // speed, so this is a plain test, not a benchmark.
 func TestHopAllocBudget(t *testing.T) {
 	if raceEnabled {
-		t.Skip("the race detector makes sync.Pool drop items at random and allocates on its own")
+		t.Skip("the race detector makes sync.Pool drop items at random and allocates on its own (.ci/run runs it without -race: go test -count=1 ./validation/hbone)")
 	}
 	if testing.Short() {
 		t.Skip("moves 100 MiB per path")
