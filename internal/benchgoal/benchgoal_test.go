@@ -40,6 +40,7 @@ BenchmarkA-2	1	5 ns/op	4 CPU-s/run	10 goal-max-CPU-s/run
     a_test.go:1: a log line
 BenchmarkHop/up	10	5 ns/op	900 MB/s	1000 goal-min-MB/s
 BenchmarkHop/up-2	10	5 ns/op	1500 MB/s
+BenchmarkB-2	1	5 ns/op	2 x	1 goal-min-x
 PASS
 ok	example.com/m/sim	1.0s
 `
@@ -50,8 +51,8 @@ ok	example.com/m/sim	1.0s
 	if rep.CPU != "Test CPU" || rep.OS != "linux" || rep.Arch != "amd64" {
 		t.Errorf("machine = %q %s/%s", rep.CPU, rep.OS, rep.Arch)
 	}
-	if len(rep.Goals) != 2 {
-		t.Fatalf("%d goals, want 2: %+v", len(rep.Goals), rep.Goals)
+	if len(rep.Goals) != 3 {
+		t.Fatalf("%d goals, want 3: %+v", len(rep.Goals), rep.Goals)
 	}
 	a, hop := rep.Goals[0], rep.Goals[1]
 	if a.Benchmark != "A" || a.Procs != 2 || a.Unit != "CPU-s/run" || !a.Ceiling || a.Limit != 10 || len(a.Values) != 3 {
@@ -69,9 +70,10 @@ ok	example.com/m/sim	1.0s
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"| sim | `A (GOMAXPROCS=2)` | CPU-s/run | ≤ 10 | 4 (median of 3, 3–12) | yes |",
+		"| sim | `A` | CPU-s/run | ≤ 10 | 4 (median of 3, 3–12) | yes |",
 		"| sim | `Hop/up (GOMAXPROCS=1)` | MB/s | ≥ 1000 | 900 | **no** (0.90× the goal) |",
-		"on Test CPU (linux/amd64).",
+		"| sim | `B` | x | ≥ 1 | 2 | yes |",
+		"on Test CPU (linux/amd64), GOMAXPROCS=2 unless a row says otherwise.",
 	} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("table lacks %q:\n%s", want, md)
