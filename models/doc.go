@@ -41,6 +41,10 @@
 //	                waypoint crash/rollout, sidecar crash, istiod outage,
 //	                CNI bypass, network faults, traffic surges) as windows
 //	                on components; one branch per request when there are none
+//	routing.go      the mesh's route tables per request class: backends,
+//	                mirrors, rewrites, timeouts, retry policies
+//	pertry.go       per-try timeouts: the routing proxy's 504 UT and retry;
+//	                the abandoned try goes on upstream as a detached zombie
 //	autoscale.go    HPA-like waypoint scale-out
 //	series.go       per-edge 1-second buckets for blast-radius time series
 //	telemetry.go    istio_requests_total & co. and ztunnel's istio_tcp_*

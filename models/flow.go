@@ -7,20 +7,21 @@ import (
 
 // Event kinds handled by Mesh.Handle.
 const (
-	kArrive   int32 = iota // external arrival on edge A
-	kVisit                 // a call reaches its next proxy (P = *call)
-	kApp                   // a call reaches the destination app (P = *call)
-	kAppDone               // the app finished its own work: fan out (P = *call)
-	kResume                // every downstream call finished (P = *call)
-	kTimeout               // a call's timeout expired (P = *call, A = attempt)
-	kRetry                 // retry a failed attempt (P = *call)
-	kDrop                  // an attempt dropped by a NetworkPolicy times out (P = *call)
-	kSnapshot              // record metrics for the timestamped file
-	kProgress              // report progress
-	kMeasure               // the warm-up ends: reset statistics
-	kCPU                   // a proxy finished its work on a call (P = *call)
-	kAppCPU                // the destination app finished its work (P = *call)
-	kGen                   // a load generator's connection sends (A = edge, B = user)
+	kArrive     int32 = iota // external arrival on edge A
+	kVisit                   // a call reaches its next proxy (P = *call)
+	kApp                     // a call reaches the destination app (P = *call)
+	kAppDone                 // the app finished its own work: fan out (P = *call)
+	kResume                  // every downstream call finished (P = *call)
+	kTimeout                 // a call's timeout expired (P = *call, A = attempt)
+	kRetry                   // retry a failed attempt (P = *call)
+	kDrop                    // an attempt dropped by a NetworkPolicy times out (P = *call)
+	kSnapshot                // record metrics for the timestamped file
+	kProgress                // report progress
+	kMeasure                 // the warm-up ends: reset statistics
+	kCPU                     // a proxy finished its work on a call (P = *call)
+	kAppCPU                  // the destination app finished its work (P = *call)
+	kGen                     // a load generator's connection sends (A = edge, B = user)
+	kTryTimeout              // the routing proxy's per-try timer expired (P = *call, A = attempt)
 )
 
 // Outcomes of an attempt / a call.
@@ -118,6 +119,10 @@ type call struct {
 	clientTries int8  // client attempts made
 	repick      bool  // a client retry: the next attempt draws the backend anew
 	attempts    int8
+	// zombie: the abandoned upstream part of an attempt the routing
+	// proxy's per-try timer ended (pertry.go), laid out from the first
+	// visit after the router; its end only reports and releases it.
+	zombie bool
 
 	// The attempt's and the call's times, the parent.
 	start, attemptStart sim.Time
@@ -131,7 +136,8 @@ type call struct {
 	pending                    int32
 	user                       int32 // closed-loop generator user + 1 (0: open loop or fan-out)
 	timer                      sim.Timer
-	_                          [cacheLine - 16]byte // pads the call to whole cache lines
+	tryTimer                   sim.Timer            // the routing proxy's per-try timer (pertry.go), zero when none
+	_                          [cacheLine - 32]byte // pads the call to whole cache lines
 }
 
 // cacheLine is the CPU's cache line (bytes) the hot structures are laid
@@ -239,6 +245,10 @@ func (m *Mesh) Handle(ev sim.Event) {
 		}
 	case kGen:
 		m.generate(int32(ev.A), int32(ev.B))
+	case kTryTimeout:
+		if c := ev.P.(*call); c.stamp == ev.A {
+			m.tryTimeout(c)
+		}
 	}
 }
 
@@ -300,16 +310,21 @@ func (m *Mesh) startCall(ei, srcL int32, parent *call, user int32) {
 	}
 	c.rq = e.pickRequest()
 	c.repick = true
-	// The client's timeout, and the route's, enforced by the L7 proxy
-	// that routes the request: the first to expire ends the call.
-	to := e.timeout
-	if rt := e.routes[c.rq].timeout; rt > 0 && (to == 0 || rt < to) {
-		to = rt
-	}
-	if to > 0 {
+	if to := e.callTimeout(c.rq); to > 0 {
 		c.timer = m.s.At(now+to, m, sim.Event{Kind: kTimeout, P: c})
 	}
 	m.attempt(c)
+}
+
+// callTimeout is the timeout of a call of request class rq on e: the
+// client's, and the route's, enforced by the L7 proxy that routes the
+// request; the first to expire ends the call (0: none).
+func (e *edgeRT) callTimeout(rq int16) sim.Time {
+	to := e.timeout
+	if rt := e.routes[rq].timeout; rt > 0 && (to == 0 || rt < to) {
+		to = rt
+	}
+	return to
 }
 
 // attempt sends one try of call c: pick the backend, the app connection, the
@@ -719,8 +734,17 @@ func (m *Mesh) cpuDone(c *call) {
 		m.deniedAt(c, e, tg, i, fin)
 		return
 	}
-	if i == c.routeAt && len(e.routes[c.rq].mirrors) > 0 {
-		m.mirror(c, e, i, fin)
+	if i == c.routeAt {
+		// The routing proxy sends the request upstream: mirrors, and its
+		// per-try timer (pertry.go).
+		if r := &e.routes[c.rq]; len(r.mirrors) > 0 || r.perTry > 0 {
+			if len(r.mirrors) > 0 {
+				m.mirror(c, e, i, fin)
+			}
+			if r.perTry > 0 {
+				m.startTry(c, r.perTry, fin, from, to)
+			}
+		}
 	}
 	if i+1 < c.n {
 		c.i = i + 1
@@ -944,6 +968,14 @@ func (m *Mesh) respond(c *call, t sim.Time) {
 // complete ends an attempt at time t (>= now): release connections, record
 // the proxies' telemetry, retry or finish the call.
 func (m *Mesh) complete(c *call, t sim.Time) {
+	if c.zombie {
+		m.zombieEnd(c, t)
+		return
+	}
+	if c.tryTimer.Valid() {
+		m.s.Cancel(c.tryTimer)
+		c.tryTimer = sim.Timer{}
+	}
 	e := &m.edges[c.ei]
 	tg := &e.tgts[c.ti]
 	if len(tg.dst) > 0 && c.dstL >= 0 && int(c.dstL) < len(tg.dst) {

@@ -77,6 +77,7 @@ type routeRT struct {
 	token    bool
 	redirect int
 	timeout  sim.Time // the route's request timeout, 0 = none
+	perTry   sim.Time // the retry policy's per-try timeout, 0 = none (pertry.go)
 	total    int
 	backs    []routeBack
 	mirrors  []mirrorRT
@@ -272,6 +273,7 @@ func (m *Mesh) routeEdge(e *edgeRT, ec *EdgeConfig, ztKeys map[[2]int32]int32, u
 		if e.router != routerNone {
 			r.timeout = sim.Time(d.Timeout)
 			r.retry = m.retryOf(d.Retry)
+			r.perTry = perTryOf(d, r.timeout, ec.Protocol == TCP)
 			for _, mf := range d.Mirrors {
 				if s := m.mirrorService(mf.Backend, d.Route, call.To); s != nil {
 					r.mirrors = append(r.mirrors, mirrorRT{pods: m.svcs[m.svcIdx[s]].pods, percent: mf.Percent})
@@ -412,9 +414,15 @@ func rewritten(req topology.Request, d topology.RouteDecision) topology.Request 
 //   - refused-stream: the upstream refused the stream (a proxy that is down);
 //   - reset: a reset or no response at all (crash mid-request, per-try
 //     timeout);
-//   - 5xx: any 5xx from upstream plus reset; gateway-error: 502/503/504;
-//   - retriable-status-codes: the listed codes (500 = a dependency failure
-//     upstream, 503, 504, 403).
+//   - 5xx: any 5xx from upstream plus reset; gateway-error: 502/503/504
+//     plus reset (so both retry a per-try timeout);
+//   - retriable-status-codes: the listed codes as upstream answers (500 =
+//     a dependency failure upstream, 503, 403). A per-try timeout is not an
+//     upstream answer but the router's own reset of the try (Envoy's
+//     Filter::onPerTryTimeoutCommon retries it through maybeRetryReset, and
+//     RetryStateImpl retries a reset only on reset, 5xx or gateway-error),
+//     so a listed 504 does not retry it; the model has no other 504 from
+//     upstream (decision 073).
 //
 // The default policy (no retry stanza: 2 retries on connect-failure,
 // refused-stream, unavailable, cancelled, retriable-status-codes without
@@ -437,8 +445,6 @@ func (m *Mesh) retryOf(p topology.RetryPolicy) retryRT {
 			r.on[outDependency] = true
 		case 502, 503:
 			r.on[outRefused], r.on[outConnTimeout], r.on[outReset] = true, true, true
-		case 504:
-			r.on[outTimeout] = true
 		case 403:
 			r.on[outL7Denied] = true
 		}
@@ -455,7 +461,7 @@ func (m *Mesh) retryOf(p topology.RetryPolicy) retryRT {
 			r.on[outRefused], r.on[outConnTimeout], r.on[outReset], r.on[outTimeout], r.on[outDependency] = true, true, true, true, true
 		case "gateway-error":
 			codes(502)
-			codes(504)
+			r.on[outTimeout] = true
 		case "retriable-status-codes":
 			for _, c := range p.Codes {
 				codes(c)

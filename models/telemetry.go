@@ -251,7 +251,9 @@ func codeOf(out uint8) uint8 {
 	return hc503UF
 }
 
-// record counts one attempt at every proxy that saw it.
+// record counts one attempt at every proxy that saw it. A per-try zombie
+// (pertry.go) counts only at the proxies beyond its router, which the
+// call's own record (the router's 504) leaves out: its path ends there.
 func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time, closed bool) {
 	ei, ti := c.ei, c.ti
 	reached := func(k uint8) bool {
@@ -288,7 +290,7 @@ func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time
 		srcIn, wpIn, dstIn = reportingInstances(m, c, e, tg)
 	}
 	if !e.tcp {
-		if tg.src == vScSrc {
+		if tg.src == vScSrc && !c.zombie {
 			t.httpAt(tg, ei, ti, repSource, code, srcIn).observe(durMs, c.reqB, c.respB)
 		}
 		if tg.wp >= 0 && reached(vWP) {
@@ -317,7 +319,7 @@ func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time
 			t.tcpAt(tg, ei, ti, rep, flag, in).closed++
 		}
 	}
-	if tg.src == vZtSrc || (tg.src == vScSrc && e.tcp) {
+	if (tg.src == vZtSrc || (tg.src == vScSrc && e.tcp)) && !c.zombie {
 		tcpRep(repSource, c.newStream, c.reqB, c.respB, closed, srcIn)
 	}
 	if tg.wp >= 0 && e.tcp && reached(vWP) {
