@@ -245,6 +245,9 @@ func TestPerTryTimeoutNoEffect(t *testing.T) {
 			if !reflect.DeepEqual(with.Measured, without.Measured) {
 				t.Errorf("a per-try timeout longer than every try changed the results:\n%+v\n%+v", with.Measured.Requests, without.Measured.Requests)
 			}
+			if !reflect.DeepEqual(gather(t, with), gather(t, without)) {
+				t.Error("a per-try timeout longer than every try changed the metrics")
+			}
 		})
 	}
 }
