@@ -927,6 +927,10 @@ func (m *Mesh) appDone(c *call) {
 	}
 	w := &m.wls[p.fanWl]
 	c.childMax = m.s.Now()
+	// This attempt's own calls decide its outcome: a retry of an attempt
+	// whose dependency failed starts clean (every child of that attempt
+	// had finished before it answered).
+	c.childFail = false
 	spawned := false
 	// A guard: a child that finishes at once (no endpoint, refused) must
 	// not resume c before its siblings have started.
