@@ -137,7 +137,8 @@ type call struct {
 	user                       int32 // closed-loop generator user + 1 (0: open loop or fan-out)
 	timer                      sim.Timer
 	tryTimer                   sim.Timer            // the routing proxy's per-try timer (pertry.go), zero when none
-	_                          [cacheLine - 32]byte // pads the call to whole cache lines
+	tried                      uint64               // endpoints (dstL mod 64) this request's tries went to (previous_hosts)
+	_                          [cacheLine - 40]byte // pads the call to whole cache lines
 }
 
 // cacheLine is the CPU's cache line (bytes) the hot structures are laid
@@ -350,6 +351,7 @@ func (m *Mesh) attempt(c *call) {
 		c.repick = false
 		c.clientTries++
 		c.tries = 0
+		c.tried = 0
 	}
 	c.tries++
 	ti := int(c.ti)
@@ -482,15 +484,41 @@ func (m *Mesh) pickEndpoint(c *call, e *edgeRT, tg *target, ac *appConn, nd int3
 			ac.pinned = c.dstL
 		}
 	default:
-		c.dstL = m.pickL7(e, tg)
-		if m.cfg.PreferClose {
-			from := srcNode
-			if tg.wp >= 0 {
-				from = m.reps[m.wps[tg.wp].reps[c.repL]].node
+		c.dstL = m.pickHost(c, e, tg, srcNode)
+		if c.tries > 1 && e.routes[c.rq].retry.avoidTried {
+			// Envoy's previous_hosts predicate: a retry's host selection
+			// is made again while it lands on a host this request already
+			// tried, up to Istio's HostSelectionRetryMaxAttempts in all;
+			// then the last one selected is used.
+			for k := 1; k < hostSelectionAttempts && c.tried&triedBit(c.dstL) != 0; k++ {
+				c.dstL = m.pickHost(c, e, tg, srcNode)
 			}
-			c.dstL = m.preferClose(e, tg, c.dstL, from)
 		}
+		c.tried |= triedBit(c.dstL)
 	}
+}
+
+// hostSelectionAttempts is Istio's HostSelectionRetryMaxAttempts: the host
+// selections a retry makes before it takes a host already tried
+// (pilot/pkg/networking/core/route/retry/retry.go defaultPolicy).
+const hostSelectionAttempts = 5
+
+// triedBit is endpoint l's bit in call.tried (endpoints 64 apart share one:
+// with that many endpoints a retry rarely meets a tried one anyway).
+func triedBit(l int32) uint64 { return 1 << (uint32(l) % 64) }
+
+// pickHost is an L7 proxy's choice of endpoint for attempt c: its load
+// balancer, then PreferClose's locality.
+func (m *Mesh) pickHost(c *call, e *edgeRT, tg *target, srcNode int32) int32 {
+	l := m.pickL7(e, tg)
+	if m.cfg.PreferClose {
+		from := srcNode
+		if tg.wp >= 0 {
+			from = m.reps[m.wps[tg.wp].reps[c.repL]].node
+		}
+		l = m.preferClose(e, tg, l, from)
+	}
+	return l
 }
 
 // layOut lays out the proxies attempt c crosses (c.kinds, c.sts, c.locs

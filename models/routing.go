@@ -116,7 +116,11 @@ type mirrorRT struct {
 type retryRT struct {
 	attempts int8
 	on       [nOutcomes]bool // outcomes retried
-	backoff  sim.Time        // base interval, 0 = Envoy's 25 ms
+	// avoidTried: a retry's host selection avoids the hosts this request
+	// was already sent to (Envoy's previous_hosts predicate, which Istio
+	// sets on every retry policy; pickEndpoint).
+	avoidTried bool
+	backoff    sim.Time // base interval, 0 = Envoy's 25 ms
 }
 
 // routeEdge routes every request class of edge e and builds the targets
@@ -439,6 +443,7 @@ func (m *Mesh) retryOf(p topology.RetryPolicy) retryRT {
 	}
 	r.attempts = int8(min(attempts, 100))
 	r.backoff = sim.Time(p.Backoff)
+	r.avoidTried = !p.RetryPreviousHosts
 	codes := func(code int) {
 		switch code {
 		case 500:

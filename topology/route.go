@@ -81,6 +81,12 @@ type RetryPolicy struct {
 	Codes         []int         // retriable status codes (with retriable-status-codes)
 	PerTryTimeout time.Duration // 0 = none
 	Backoff       time.Duration // base interval, 0 = Envoy's default (25 ms)
+	// RetryPreviousHosts lets a retry go to a host already tried. Istio
+	// puts Envoy's previous_hosts predicate (with 5 host-selection
+	// attempts) on every retry policy, so the zero value avoids them; a
+	// VirtualService's retryIgnorePreviousHosts: false turns it off
+	// (retry.go DefaultPolicy, ConvertPolicy).
+	RetryPreviousHosts bool
 }
 
 // DefaultRetryPolicy is the policy Istio puts on every route whose

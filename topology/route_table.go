@@ -426,6 +426,7 @@ func routeRetryAndTimeout(kind string, rule RouteRule) (RetryPolicy, time.Durati
 		}
 		if rp.Attempts > 0 {
 			rp.Backoff, _ = parseRouteDuration(rr.Backoff)
+			rp.RetryPreviousHosts = rr.KeepPreviousHosts
 		}
 	}
 	if backend > 0 {

@@ -148,6 +148,9 @@ type RouteRetry struct {
 	Codes    []int    // HTTP status codes retried
 	RetryOn  []string // VirtualService retryOn conditions, "" entries dropped
 	Backoff  string
+	// KeepPreviousHosts: a VirtualService's retryIgnorePreviousHosts is
+	// false (a retry may go to a host already tried).
+	KeepPreviousHosts bool
 }
 
 // BackendRef is a weighted backend (weight defaults to 1).

@@ -105,6 +105,8 @@ func (d dec) vsHTTPRoute(n *yaml.Node, path, ns string) RouteRule {
 					}
 				case "backoff":
 					rr.Retry.Backoff = d.duration(v, p)
+				case "retryIgnorePreviousHosts":
+					rr.Retry.KeepPreviousHosts = !d.boolean(v, p)
 				}
 			})
 			if rr.Retry.Attempts < 0 {
