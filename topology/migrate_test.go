@@ -392,3 +392,67 @@ func TestMigrateRoundTripToSidecar(t *testing.T) {
 		t.Errorf("after the rollback the path report differs from the original:\n%s", golden.FirstDiff(want.String(), got.String()))
 	}
 }
+
+// TestMigrateVirtualServiceRetryHosts: an HTTPRoute has no field for a
+// VirtualService's retryIgnorePreviousHosts: false, so the plan says a
+// person must decide (its retries would avoid tried hosts); the default
+// converts without a word.
+func TestMigrateVirtualServiceRetryHosts(t *testing.T) {
+	for _, tc := range []struct {
+		retries string
+		manual  bool
+	}{
+		{"{attempts: 3, retryOn: 5xx, retryIgnorePreviousHosts: false}", true},
+		{"{attempts: 3, retryOn: 5xx, retryIgnorePreviousHosts: true}", false},
+		{"{attempts: 3, retryOn: 5xx}", false},
+	} {
+		t.Run(tc.retries, func(t *testing.T) {
+			doc := `apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec: {containers: [{name: api, image: api, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: shop}
+spec: {selector: {app: api}, ports: [{name: http, port: 80, targetPort: 8080}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: api, namespace: shop}
+spec:
+  hosts: [api]
+  http:
+    - route: [{destination: {host: api}}]
+      retries: ` + tc.retries + "\n"
+			top, _, err := ParseManifests("vs.yaml", []byte(doc), LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := top.Migrate(Ambient)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var do string
+			for _, it := range m.Items {
+				if it.Object == "VirtualService shop/api" {
+					do = it.Do
+				}
+			}
+			if do == "" {
+				t.Fatalf("the plan has no item for VirtualService shop/api: %+v", m.Items)
+			}
+			if got := strings.Contains(do, "retryIgnorePreviousHosts: false has no HTTPRoute field"); got != tc.manual {
+				t.Errorf("plan for the VirtualService: %q; want the retryIgnorePreviousHosts note: %v", do, tc.manual)
+			}
+		})
+	}
+}

@@ -333,6 +333,9 @@ func (mg *migration) convertVirtualService(r *Route, svcs []*Service) vsConversi
 			}
 			retry = ymap("attempts", attempts, "codes", codes, "backoff", rr.Retry.Backoff)
 			conv.notes = appendUnique(conv.notes, "retry is in the Gateway API experimental channel; retryOn conditions other than status codes have no field")
+			if rr.Retry.KeepPreviousHosts {
+				conv.manual = append(conv.manual, fmt.Sprintf("http[%d] retries.retryIgnorePreviousHosts: false has no HTTPRoute field (its retries will avoid hosts already tried)", i))
+			}
 		}
 		rule := ymap("name", rr.Name, "matches", matches, "filters", filters, "backendRefs", backends, "timeouts", timeouts, "retry", retry)
 		rules = append(rules, rule)

@@ -110,6 +110,9 @@ func describeDecision(rt *RouteTable, dec RouteDecision) string {
 		if rp.Backoff > 0 {
 			fmt.Fprintf(&b, " backoff %s", rp.Backoff)
 		}
+		if rp.RetryPreviousHosts {
+			b.WriteString(" may-retry-tried-hosts")
+		}
 		b.WriteString("\n")
 	}
 	return b.String()
