@@ -45,6 +45,9 @@
 //	                mirrors, rewrites, timeouts, retry policies
 //	pertry.go       per-try timeouts: the routing proxy's 504 UT and retry;
 //	                the abandoned try goes on upstream as a detached zombie
+//	timeout.go      what each proxy reports for a request a timeout ended:
+//	                the router's 504 UT, a client's close 0 DC, upstream
+//	                proxies their answer or 0 DC (decision 074)
 //	autoscale.go    HPA-like waypoint scale-out
 //	series.go       per-edge 1-second buckets for blast-radius time series
 //	telemetry.go    istio_requests_total & co. and ztunnel's istio_tcp_*

@@ -123,6 +123,11 @@ type call struct {
 	// proxy's per-try timer ended (pertry.go), laid out from the first
 	// visit after the router; its end only reports and releases it.
 	zombie bool
+	// cutBy is, for a call whose overall timeout ended the attempt in
+	// flight at cutAt (cutAt > 0), the visit whose router timed it out, or
+	// -1 when the client closed it (for a zombie: its router, the visit
+	// before its first); telemetry reports by it (decision 074).
+	cutBy int8
 
 	// The attempt's and the call's times, the parent.
 	start, attemptStart sim.Time
@@ -138,7 +143,8 @@ type call struct {
 	timer                      sim.Timer
 	tryTimer                   sim.Timer            // the routing proxy's per-try timer (pertry.go), zero when none
 	tried                      uint64               // endpoints (dstL mod 64) this request's tries went to (previous_hosts)
-	_                          [cacheLine - 40]byte // pads the call to whole cache lines
+	cutAt                      sim.Time             // when a timeout cut the attempt in flight, 0 = none (cutBy)
+	_                          [cacheLine - 48]byte // pads the call to whole cache lines
 }
 
 // cacheLine is the CPU's cache line (bytes) the hot structures are laid
@@ -202,6 +208,7 @@ func (m *Mesh) Handle(ev sim.Event) {
 	case kTimeout:
 		c := ev.P.(*call)
 		if !c.finalized {
+			m.cutByTimeout(c, m.s.Now())
 			m.finalize(c, m.s.Now(), outTimeout)
 		}
 		if c.parked {
@@ -338,7 +345,7 @@ func (m *Mesh) attempt(c *call) {
 	m.stampSeq++
 	c.stamp = m.stampSeq
 	c.outcome, c.ztSlot, c.upSlot, c.conn, c.repL = outOK, -1, -1, -1, -1
-	c.wpDur, c.dstDur = 0, 0
+	c.wpDur, c.dstDur, c.cutAt = 0, 0, 0
 	c.leg1New, c.leg2New, c.leg2Stream = false, false, false
 	c.reqB = sizeOf(e.reqSz)
 	c.respB = sizeOf(e.respSz)

@@ -117,7 +117,7 @@ func (m *Mesh) tryTimeout(c *call) {
 	n.dstL, n.upSlot = -1, -1
 	n.pending, n.childMax, n.childFail, n.parked = 0, 0, false, false
 	n.outcome = outTimeout
-	n.respB = int32(len("upstream request timeout"))
+	n.respB = timeoutBody
 	n.dir, n.i = dirResp, ra
 	for j := int8(0); j <= ra; j++ {
 		n.respDem[j] = m.respDemand(n, j, n.respB)
@@ -137,6 +137,8 @@ func (m *Mesh) tryTimeout(c *call) {
 	}
 	z.routeAt = -1
 	z.zombie, z.finalized, z.parent, z.user, z.timer = true, true, nil, 0, sim.Timer{}
+	// Its proxies report what they saw of the router's reset (timeout.go).
+	z.cutAt, z.cutBy = now, -1
 	if z.parked {
 		// Hung beyond the router: nothing of it is in flight any more.
 		m.zombieEnd(z, now)

@@ -59,11 +59,15 @@ const (
 	hc503NC
 	hc301
 	hc302
+	hc0DC // the downstream went away before the response: Envoy's code 0, flag DC
 	nHTTPCodes
 )
 
-var httpCode = [nHTTPCodes]string{"200", "403", "500", "503", "503", "504", "404", "503", "301", "302"}
-var httpFlag = [nHTTPCodes]string{"-", "-", "-", "UF", "UH", "UT", "NR", "NC", "-", "-"}
+var httpCode = [nHTTPCodes]string{"200", "403", "500", "503", "503", "504", "404", "503", "301", "302", "0"}
+var httpFlag = [nHTTPCodes]string{"-", "-", "-", "UF", "UH", "UT", "NR", "NC", "-", "-", "DC"}
+
+// timeoutBody is the body of Envoy's 504 when the router's timeout fires.
+const timeoutBody = int32(len("upstream request timeout"))
 
 // TCP response flags.
 const (
@@ -289,7 +293,9 @@ func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time
 	if t.byPod != nil {
 		srcIn, wpIn, dstIn = reportingInstances(m, c, e, tg)
 	}
-	if !e.tcp {
+	if !e.tcp && c.cutAt > 0 {
+		t.recordCut(m, c, tg, code, reached, wpIn, dstIn)
+	} else if !e.tcp {
 		if tg.src == vScSrc && !c.zombie {
 			t.httpAt(tg, ei, ti, repSource, code, srcIn).observe(durMs, c.reqB, c.respB)
 		}
@@ -331,6 +337,61 @@ func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time
 			opened, cl = c.leg2Stream, c.outcome == outL4Denied
 		}
 		tcpRep(repDestination, opened, c.respB, c.reqB, cl, dstIn)
+	}
+}
+
+// recordCut counts at the L7 proxies upstream of the cut of an attempt a
+// timeout cut in flight (c.cutAt, c.cutBy; timeout.go), when it ends: each
+// reports its own answer (code) if it had sent it before the reset reached
+// it, else 0 DC. The router and the proxies between it and the client
+// reported at the cut (recordCutNear).
+func (t *telemetry) recordCut(m *Mesh, c *call, tg *target, code uint8, reached func(uint8) bool, wpIn, dstIn inst) {
+	ei, ti := c.ei, c.ti
+	up := func(rep uint8, k int8, at, dur sim.Time, in inst) {
+		if dc, held := m.upstreamView(c, k, at, dur); dc {
+			t.httpAt(tg, ei, ti, rep, hc0DC, in).observe(held.Milliseconds(), c.reqB, 0)
+		} else {
+			t.httpAt(tg, ei, ti, rep, code, in).observe(dur.Milliseconds(), c.reqB, c.respB)
+		}
+	}
+	if tg.wp >= 0 && reached(vWP) {
+		if k := m.findVisit(c, vWP); k > c.cutBy {
+			up(repWaypoint, k, c.wpAt, c.wpDur, wpIn)
+		}
+	}
+	if tg.dstK == vScDst && reached(vScDst) {
+		up(repDestination, m.findVisit(c, vScDst), c.dstAt, c.dstDur, dstIn)
+	}
+}
+
+// recordCutNear counts, when a timeout cuts attempt c (timeout.go), at the
+// L7 proxies from the client to the cut: the router that timed out reports
+// 504 UT, the client's sidecar 0 DC when the client closed. (No L7 proxy
+// reports between the client and the router: a client with a sidecar
+// routes there, a waypoint routes for ztunnel clients only.)
+func (t *telemetry) recordCutNear(m *Mesh, c *call, e *edgeRT, tg *target) {
+	if e.tcp || c.attemptStart < m.measure {
+		return
+	}
+	ei, ti := c.ei, c.ti
+	var srcIn, wpIn inst
+	if t.byPod != nil {
+		srcIn, wpIn, _ = reportingInstances(m, c, e, tg)
+	}
+	if tg.src == vScSrc {
+		held := (c.cutAt - c.attemptStart).Milliseconds()
+		if c.cutBy < 0 {
+			t.httpAt(tg, ei, ti, repSource, hc0DC, srcIn).observe(held, c.reqB, 0)
+		} else {
+			t.httpAt(tg, ei, ti, repSource, hc504UT, srcIn).observe(held, c.reqB, timeoutBody)
+		}
+	}
+	if c.cutBy >= 0 && c.kinds[c.cutBy] == vWP {
+		held := sim.Time(0)
+		if c.wpAt >= c.attemptStart && c.wpAt < c.cutAt {
+			held = c.cutAt - c.wpAt
+		}
+		t.httpAt(tg, ei, ti, repWaypoint, hc504UT, wpIn).observe(held.Milliseconds(), c.reqB, timeoutBody)
 	}
 }
 
