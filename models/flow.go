@@ -366,10 +366,16 @@ func (m *Mesh) attempt(c *call) {
 	srcPod := e.src[c.srcL]
 	nd := tg.nDst()
 	if nd == 0 && !c.answer {
-		c.n, c.dstL = 0, -1
-		c.outcome = outNoUpstream
-		m.complete(c, now+m.c.sameNode)
-		return
+		if !e.l7Routed() {
+			// No L7 router: the connection to a Service without endpoints
+			// fails at once.
+			c.n, c.dstL = 0, -1
+			c.outcome = outNoUpstream
+			m.complete(c, now+m.c.sameNode)
+			return
+		}
+		// The router answers 503 UH itself (after a waypoint's policies).
+		c.answer, c.ans = true, outNoUpstream
 	}
 
 	ac := m.appConnection(c, e, tg, now)
@@ -383,6 +389,12 @@ func (m *Mesh) attempt(c *call) {
 	}
 	m.pickEndpoint(c, e, tg, ac, nd, srcNode)
 	if m.failOn && !m.failPick(c, tg, ac, now) {
+		if e.l7Routed() {
+			// No endpoint left to pick: the router answers 503 UH.
+			c.answer, c.ans = true, outNoUpstream
+			m.answerAttempt(c, e, tg, srcPod, srcNode, now)
+			return
+		}
 		c.outcome = outNoUpstream
 		c.dstL = -1
 		m.complete(c, now+m.c.sameNode)
@@ -1072,7 +1084,7 @@ func (m *Mesh) finalize(c *call, t sim.Time, out uint8) {
 	if c.measured {
 		lat := t - c.start
 		tg.lat.record(lat)
-		e.routes[c.rq].count(c.bi, c.answer && c.dec != decDenyWaypoint, out)
+		e.routes[c.rq].count(c.bi, c.answer && c.ans != outNoUpstream && c.dec != decDenyWaypoint, out)
 		e.calls++
 		if out != outOK {
 			e.failed++

@@ -517,6 +517,11 @@ func (e *edgeRT) pickBackend(rq int16) (bi int16, ti int16, status uint8) {
 	return int16(b), bk.ti, outOK
 }
 
+// l7Routed reports whether an L7 proxy routes e's requests (HTTP through
+// a waypoint, the source's sidecar or a gateway): it then answers a request
+// for a backend with no endpoint itself, 503 UH (answerAttempt).
+func (e *edgeRT) l7Routed() bool { return e.router != routerNone && !e.tcp }
+
 // routedAt returns the visit index of the proxy that routes c's edge, or
 // -1 when no proxy on the laid-out path routes it.
 func (m *Mesh) routedAt(c *call, e *edgeRT) int8 {
@@ -816,7 +821,7 @@ func (m *Mesh) answerAttempt(c *call, e *edgeRT, tg *target, srcPod, srcNode int
 }
 
 // answerVisit: the routing proxy answers c itself (404, 500, 503 NC, a
-// redirect, or a waypoint's 403) after parsing and routing it; answered
+// redirect, 503 UH for a backend with no endpoint, or a waypoint's 403) after parsing and routing it; answered
 // continues when its worker has done that work, and the answer goes back.
 func (m *Mesh) answerVisit(c *call, e *edgeRT, tg *target, now sim.Time) {
 	i := c.i
@@ -857,8 +862,17 @@ func (m *Mesh) answered(c *call, fin sim.Time) {
 		return
 	}
 	c.outcome = c.ans
+	if c.ans == outNoUpstream {
+		c.respB = noHealthyBody
+		for j := int8(0); j < c.i; j++ {
+			c.respDem[j] = m.respDemand(c, j, c.respB)
+		}
+	}
 	m.turnAround(c, fin, c.i)
 }
+
+// noHealthyBody is the body of Envoy's 503 UH: "no healthy upstream".
+const noHealthyBody = int32(len("no healthy upstream"))
 
 // routesOf returns the indices in Topology.Routes of the routes a proxy
 // compiles for Service si (its route table's sources), for configuration

@@ -261,7 +261,7 @@ func codeOf(out uint8) uint8 {
 func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time, closed bool) {
 	ei, ti := c.ei, c.ti
 	reached := func(k uint8) bool {
-		if c.outcome == outNetPolicy || c.outcome == outNoUpstream {
+		if c.outcome == outNetPolicy || (c.outcome == outNoUpstream && !c.answer) {
 			return false
 		}
 		if c.outcome == outTLS || failureOutcome(c.outcome) {
