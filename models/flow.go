@@ -222,7 +222,14 @@ func (m *Mesh) Handle(ev sim.Event) {
 	case kScale:
 		m.scale()
 	case kRetry:
-		m.attempt(ev.P.(*call))
+		c := ev.P.(*call)
+		if c.finalized {
+			// The call's timeout fired during the back-off: the router (or
+			// the client) has given up, so the retry is never sent.
+			m.release(c)
+			return
+		}
+		m.attempt(c)
 	case kDrop:
 		m.complete(ev.P.(*call), m.s.Now())
 	case kSnapshot:
