@@ -128,10 +128,19 @@ type call struct {
 	// -1 when the client closed it (for a zombie: its router, the visit
 	// before its first); telemetry reports by it (decision 074).
 	cutBy int8
+	// backoff: the routing proxy retries this request and the retry waits
+	// for its back-off (telemetry: a timeout then cuts it at the router).
+	backoff bool
 
 	// The attempt's and the call's times, the parent.
 	start, attemptStart sim.Time
-	connAt              sim.Time // when the app connection this attempt uses was opened
+	// reqAt is when the request (this client attempt) reached its routing
+	// proxy on its first try: the client's send for a source sidecar (set
+	// when the request starts), the first try's arrival at a waypoint
+	// (set when the waypoint first retries it). The router and the proxies
+	// before it report a request once, over all its tries (decision 075).
+	reqAt  sim.Time
+	connAt sim.Time // when the app connection this attempt uses was opened
 	// When the request reached the waypoint / destination sidecar, and
 	// how long each held it until its response left: their reported
 	// request durations.
@@ -144,7 +153,7 @@ type call struct {
 	tryTimer                   sim.Timer            // the routing proxy's per-try timer (pertry.go), zero when none
 	tried                      uint64               // endpoints (dstL mod 64) this request's tries went to (previous_hosts)
 	cutAt                      sim.Time             // when a timeout cut the attempt in flight, 0 = none (cutBy)
-	_                          [cacheLine - 48]byte // pads the call to whole cache lines
+	_                          [cacheLine - 56]byte // pads the call to whole cache lines
 }
 
 // cacheLine is the CPU's cache line (bytes) the hot structures are laid
@@ -352,7 +361,7 @@ func (m *Mesh) attempt(c *call) {
 	m.stampSeq++
 	c.stamp = m.stampSeq
 	c.outcome, c.ztSlot, c.upSlot, c.conn, c.repL = outOK, -1, -1, -1, -1
-	c.wpDur, c.dstDur, c.cutAt = 0, 0, 0
+	c.wpDur, c.dstDur, c.cutAt, c.backoff = 0, 0, 0, false
 	c.leg1New, c.leg2New, c.leg2Stream = false, false, false
 	c.reqB = sizeOf(e.reqSz)
 	c.respB = sizeOf(e.respSz)
@@ -363,6 +372,7 @@ func (m *Mesh) attempt(c *call) {
 		c.bi, c.ti, c.ans = e.pickBackend(c.rq)
 		c.answer = c.ans != outOK || e.routes[c.rq].redirect != 0
 		c.repick = false
+		c.reqAt = now
 		c.clientTries++
 		c.tries = 0
 		c.tried = 0
@@ -1054,15 +1064,25 @@ func (m *Mesh) complete(c *call, t sim.Time) {
 	if closed && c.ztSlot >= 0 {
 		m.closeStream(c.ztSlot, c.ztGen)
 	}
+	// Whether the attempt is retried is decided before it is reported: a
+	// try its router retries is no downstream request of the router's, nor
+	// of the proxies before it (decision 075).
+	retry, after := false, sim.Time(0)
+	if !c.finalized && c.outcome != outOK {
+		retry, after = m.mayRetry(c, e, tg)
+	}
+	routerRetries := retry && !c.repick
+	if routerRetries && c.tries == 1 && c.kinds[c.routeAt] == vWP {
+		c.reqAt = c.wpAt // the waypoint holds the request from its first try on
+	}
 	if c.attemptStart >= m.measure {
-		m.tel.record(m, c, e, tg, t, closed)
+		m.tel.record(m, c, e, tg, t, closed, routerRetries)
 		m.countConnections(c, e, tg)
 	}
-	if !c.finalized && c.outcome != outOK {
-		if retry, after := m.mayRetry(c, e, tg); retry {
-			m.s.At(max(t, m.s.Now())+after, m, sim.Event{Kind: kRetry, P: c})
-			return
-		}
+	if retry {
+		c.backoff = routerRetries
+		m.s.At(max(t, m.s.Now())+after, m, sim.Event{Kind: kRetry, P: c})
+		return
 	}
 	if c.finalized {
 		m.release(c) // finished earlier by its timeout

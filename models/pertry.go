@@ -154,7 +154,7 @@ func (m *Mesh) tryTimeout(c *call) {
 func (m *Mesh) zombieEnd(z *call, t sim.Time) {
 	e := &m.edges[z.ei]
 	if z.attemptStart >= m.measure {
-		m.tel.record(m, z, e, &e.tgts[z.ti], t, z.conn < 0)
+		m.tel.record(m, z, e, &e.tgts[z.ti], t, z.conn < 0, false)
 	}
 	m.release(z)
 }

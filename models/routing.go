@@ -646,8 +646,8 @@ func answerLabel(o uint8) string {
 // dependency's 500 or a 404, as a new request. Both count against the
 // edge's retry budget.
 func (m *Mesh) mayRetry(c *call, e *edgeRT, tg *target) (bool, sim.Time) {
+	proxy := m.routerRetries(c, e)
 	r := &e.routes[c.rq]
-	proxy := !c.answer && c.routeAt >= 0 && r.retry.on[c.outcome] && int(c.tries) <= int(r.retry.attempts) && m.pastRouter(c)
 	if !proxy {
 		switch c.outcome {
 		case outL7Denied, outDependency, outNotFound:
@@ -676,6 +676,13 @@ func (m *Mesh) mayRetry(c *call, e *edgeRT, tg *target) (bool, sim.Time) {
 	}
 	k := min(int(c.tries), 10)
 	return true, sim.Time(e.beR.Float64() * float64((int64(1)<<k)-1) * float64(base))
+}
+
+// routerRetries reports whether c's routing proxy retries its failed
+// attempt by the route's retry policy (the retry budget aside).
+func (m *Mesh) routerRetries(c *call, e *edgeRT) bool {
+	r := &e.routes[c.rq]
+	return !c.answer && c.routeAt >= 0 && r.retry.on[c.outcome] && int(c.tries) <= int(r.retry.attempts) && m.pastRouter(c)
 }
 
 // pastRouter reports whether c's attempt failed beyond its routing proxy

@@ -255,10 +255,15 @@ func codeOf(out uint8) uint8 {
 	return hc503UF
 }
 
-// record counts one attempt at every proxy that saw it. A per-try zombie
-// (pertry.go) counts only at the proxies beyond its router, which the
-// call's own record (the router's 504) leaves out: its path ends there.
-func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time, closed bool) {
+// record counts one attempt at every proxy that saw it. Envoy's stats
+// filter sees a downstream request once, its router's retries happen
+// upstream of it (decision 075): an attempt its router retries (retried)
+// counts only at the proxies beyond the router, and the router and the
+// proxies before it report the request's final try, timed from its first
+// (c.reqAt). A per-try zombie (pertry.go) counts only at the proxies
+// beyond its router, which the call's own record leaves out: its path ends
+// there.
+func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time, closed, retried bool) {
 	ei, ti := c.ei, c.ti
 	reached := func(k uint8) bool {
 		if c.outcome == outNetPolicy || (c.outcome == outNoUpstream && !c.answer) {
@@ -280,7 +285,7 @@ func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time
 		}
 		return false
 	}
-	durMs := (end - c.attemptStart).Milliseconds()
+	durMs := (end - c.reqAt).Milliseconds()
 	code := codeOf(c.outcome)
 	if c.answer && c.outcome == outOK {
 		code = hc302 // a redirect answered by the routing proxy
@@ -296,11 +301,13 @@ func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time
 	if !e.tcp && c.cutAt > 0 {
 		t.recordCut(m, c, tg, code, reached, wpIn, dstIn)
 	} else if !e.tcp {
-		if tg.src == vScSrc && !c.zombie {
+		// A source sidecar routes its client's requests: it is the router
+		// whenever the call has one.
+		if tg.src == vScSrc && !c.zombie && !retried {
 			t.httpAt(tg, ei, ti, repSource, code, srcIn).observe(durMs, c.reqB, c.respB)
 		}
-		if tg.wp >= 0 && reached(vWP) {
-			t.httpAt(tg, ei, ti, repWaypoint, code, wpIn).observe(c.wpDur.Milliseconds(), c.reqB, c.respB)
+		if tg.wp >= 0 && reached(vWP) && !(retried && c.wpRoutes()) {
+			t.httpAt(tg, ei, ti, repWaypoint, code, wpIn).observe((c.wpDur + c.wpEarlier()).Milliseconds(), c.reqB, c.respB)
 		}
 		if tg.dstK == vScDst && reached(vScDst) {
 			t.httpAt(tg, ei, ti, repDestination, code, dstIn).observe(c.dstDur.Milliseconds(), c.reqB, c.respB)
@@ -347,28 +354,40 @@ func (t *telemetry) record(m *Mesh, c *call, e *edgeRT, tg *target, end sim.Time
 // reported at the cut (recordCutNear).
 func (t *telemetry) recordCut(m *Mesh, c *call, tg *target, code uint8, reached func(uint8) bool, wpIn, dstIn inst) {
 	ei, ti := c.ei, c.ti
-	up := func(rep uint8, k int8, at, dur sim.Time, in inst) {
+	// earlier: how long a router held the request before this try.
+	up := func(rep uint8, k int8, at, dur, earlier sim.Time, in inst) {
 		if dc, held := m.upstreamView(c, k, at, dur); dc {
-			t.httpAt(tg, ei, ti, rep, hc0DC, in).observe(held.Milliseconds(), c.reqB, 0)
+			t.httpAt(tg, ei, ti, rep, hc0DC, in).observe((held + earlier).Milliseconds(), c.reqB, 0)
 		} else {
-			t.httpAt(tg, ei, ti, rep, code, in).observe(dur.Milliseconds(), c.reqB, c.respB)
+			t.httpAt(tg, ei, ti, rep, code, in).observe((dur + earlier).Milliseconds(), c.reqB, c.respB)
 		}
 	}
 	if tg.wp >= 0 && reached(vWP) {
 		if k := m.findVisit(c, vWP); k > c.cutBy {
-			up(repWaypoint, k, c.wpAt, c.wpDur, wpIn)
+			dur := c.wpDur
+			if k == c.routeAt && c.outcome != outOK && m.routerRetries(c, &m.edges[ei]) {
+				// The waypoint would have retried this try, not answered
+				// (the model decides its retry when the answer reaches
+				// the client): it still held the request at the reset.
+				dur = 0
+			}
+			up(repWaypoint, k, c.wpAt, dur, c.wpEarlier(), wpIn)
 		}
 	}
 	if tg.dstK == vScDst && reached(vScDst) {
-		up(repDestination, m.findVisit(c, vScDst), c.dstAt, c.dstDur, dstIn)
+		up(repDestination, m.findVisit(c, vScDst), c.dstAt, c.dstDur, 0, dstIn)
 	}
 }
 
 // recordCutNear counts, when a timeout cuts attempt c (timeout.go), at the
 // L7 proxies from the client to the cut: the router that timed out reports
-// 504 UT, the client's sidecar 0 DC when the client closed. (No L7 proxy
-// reports between the client and the router: a client with a sidecar
-// routes there, a waypoint routes for ztunnel clients only.)
+// 504 UT, the client's sidecar 0 DC when the client closed, each timed
+// from when the request first reached it (its earlier tries included). (No
+// L7 proxy reports between the client and the router: a client with a
+// sidecar routes there, a waypoint routes for ztunnel clients only.) A
+// request waiting for its router's retry back-off (c.backoff) has no try
+// in flight: a waypoint router reports it here also when the client
+// closed, 0 DC when the client's reset reaches it.
 func (t *telemetry) recordCutNear(m *Mesh, c *call, e *edgeRT, tg *target) {
 	if e.tcp || c.attemptStart < m.measure {
 		return
@@ -379,20 +398,42 @@ func (t *telemetry) recordCutNear(m *Mesh, c *call, e *edgeRT, tg *target) {
 		srcIn, wpIn, _ = reportingInstances(m, c, e, tg)
 	}
 	if tg.src == vScSrc {
-		held := (c.cutAt - c.attemptStart).Milliseconds()
+		held := (c.cutAt - c.reqAt).Milliseconds()
 		if c.cutBy < 0 {
 			t.httpAt(tg, ei, ti, repSource, hc0DC, srcIn).observe(held, c.reqB, 0)
 		} else {
 			t.httpAt(tg, ei, ti, repSource, hc504UT, srcIn).observe(held, c.reqB, timeoutBody)
 		}
 	}
+	first := sim.Time(-1) // when the waypoint first held the request
+	switch {
+	case c.tries > 1 || c.backoff:
+		first = c.reqAt
+	case c.wpAt >= c.attemptStart && c.wpAt < c.cutAt:
+		first = c.wpAt
+	}
 	if c.cutBy >= 0 && c.kinds[c.cutBy] == vWP {
 		held := sim.Time(0)
-		if c.wpAt >= c.attemptStart && c.wpAt < c.cutAt {
-			held = c.cutAt - c.wpAt
+		if first >= 0 {
+			held = c.cutAt - first
 		}
 		t.httpAt(tg, ei, ti, repWaypoint, hc504UT, wpIn).observe(held.Milliseconds(), c.reqB, timeoutBody)
+	} else if c.cutBy < 0 && c.backoff && c.wpRoutes() {
+		reset := c.cutAt + m.baseOneWay(c.cutNode(), c.locs[c.routeAt+1])
+		t.httpAt(tg, ei, ti, repWaypoint, hc0DC, wpIn).observe(max(reset-first, 0).Milliseconds(), c.reqB, 0)
 	}
+}
+
+// wpRoutes reports whether c's waypoint is its routing proxy.
+func (c *call) wpRoutes() bool { return c.routeAt >= 0 && c.kinds[c.routeAt] == vWP }
+
+// wpEarlier is how long c's waypoint, when it routes, held the request
+// before this try reached it: its earlier tries and back-offs.
+func (c *call) wpEarlier() sim.Time {
+	if c.tries > 1 && c.wpRoutes() {
+		return max(c.wpAt-c.reqAt, 0)
+	}
+	return 0
 }
 
 // reportingInstances are the instances that report a call at pod detail: the

@@ -39,7 +39,7 @@ func (m *Mesh) cutByTimeout(c *call, now sim.Time) {
 	e := &m.edges[c.ei]
 	by := int8(-1)
 	if rt := e.routes[c.rq].timeout; rt > 0 && (e.timeout == 0 || rt <= e.timeout) && c.routeAt >= 0 && c.routeAt < c.n {
-		if c.dir == dirResp && c.i <= c.routeAt && !c.parked {
+		if c.dir == dirResp && c.i <= c.routeAt && !c.parked && !c.backoff {
 			return
 		}
 		by = c.routeAt
